@@ -1,0 +1,208 @@
+/**
+ * Byte helpers for every codec: big-endian reads and writes, 16-byte address compare and copy,
+ * and the text forms used at the edges (RFC 5952 IPv6 text, colon-separated MAC).
+ *
+ * The readers do no bounds checks: call them only after the view's `check()` has proven the
+ * range is inside the buffer. An out-of-range `Uint8Array` read yields `undefined`, which the
+ * arithmetic below would silently turn into 0 or NaN.
+ */
+
+export function u16(b: Uint8Array, o: number): number {
+  return ((b[o] as number) << 8) | (b[o + 1] as number);
+}
+
+/** Unsigned 32-bit read (multiplication keeps the result positive). */
+export function u32(b: Uint8Array, o: number): number {
+  return (b[o] as number) * 0x1000000 + (((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number));
+}
+
+export function u24(b: Uint8Array, o: number): number {
+  return ((b[o] as number) << 16) | ((b[o + 1] as number) << 8) | (b[o + 2] as number);
+}
+
+export function setU16(b: Uint8Array, o: number, v: number): void {
+  b[o] = (v >>> 8) & 0xff;
+  b[o + 1] = v & 0xff;
+}
+
+export function setU24(b: Uint8Array, o: number, v: number): void {
+  b[o] = (v >>> 16) & 0xff;
+  b[o + 1] = (v >>> 8) & 0xff;
+  b[o + 2] = v & 0xff;
+}
+
+export function setU32(b: Uint8Array, o: number, v: number): void {
+  b[o] = (v >>> 24) & 0xff;
+  b[o + 1] = (v >>> 16) & 0xff;
+  b[o + 2] = (v >>> 8) & 0xff;
+  b[o + 3] = v & 0xff;
+}
+
+/** Compare `n` bytes at a[ao] and b[bo]. */
+export function bytesEqual(a: Uint8Array, ao: number, b: Uint8Array, bo: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[ao + i] !== b[bo + i]) return false;
+  return true;
+}
+
+/** Compare two 16-byte IPv6 addresses. */
+export function addrEqual(a: Uint8Array, ao: number, b: Uint8Array, bo: number): boolean {
+  return bytesEqual(a, ao, b, bo, 16);
+}
+
+/** Copy `n` bytes; a loop beats `set(subarray())` for these sizes and allocates nothing. */
+export function copyBytes(src: Uint8Array, so: number, dst: Uint8Array, dO: number, n: number): void {
+  for (let i = 0; i < n; i++) dst[dO + i] = src[so + i] as number;
+}
+
+export function copyAddr(src: Uint8Array, so: number, dst: Uint8Array, dO: number): void {
+  copyBytes(src, so, dst, dO, 16);
+}
+
+export function fillZero(b: Uint8Array, o: number, n: number): void {
+  for (let i = 0; i < n; i++) b[o + i] = 0;
+}
+
+export function isZero(b: Uint8Array, o: number, n: number): boolean {
+  for (let i = 0; i < n; i++) if (b[o + i] !== 0) return false;
+  return true;
+}
+
+/** The unspecified address `::`. */
+export function isUnspecified(b: Uint8Array, o: number): boolean {
+  return isZero(b, o, 16);
+}
+
+/** ff00::/8 (RFC 4291 §2.7). */
+export function isMulticast(b: Uint8Array, o: number): boolean {
+  return b[o] === 0xff;
+}
+
+/** fe80::/10 (RFC 4291 §2.5.6). */
+export function isLinkLocal(b: Uint8Array, o: number): boolean {
+  return b[o] === 0xfe && ((b[o + 1] as number) & 0xc0) === 0x80;
+}
+
+/** ff02::1:ffXX:XXXX, the solicited-node multicast address (RFC 4291 §2.7.1). */
+export function isSolicitedNode(b: Uint8Array, o: number): boolean {
+  return b[o] === 0xff && b[o + 1] === 0x02 && isZero(b, o + 2, 9) && b[o + 11] === 0x01 && b[o + 12] === 0xff;
+}
+
+/** Writes the solicited-node multicast address for the target at t[to] into d[dO]. */
+export function writeSolicitedNode(t: Uint8Array, to: number, d: Uint8Array, dO: number): void {
+  d[dO] = 0xff;
+  d[dO + 1] = 0x02;
+  fillZero(d, dO + 2, 9);
+  d[dO + 11] = 0x01;
+  d[dO + 12] = 0xff;
+  d[dO + 13] = t[to + 13] as number;
+  d[dO + 14] = t[to + 14] as number;
+  d[dO + 15] = t[to + 15] as number;
+}
+
+/** Group/broadcast bit of a MAC address. */
+export function isMacMulticast(b: Uint8Array, o: number): boolean {
+  return ((b[o] as number) & 0x01) !== 0;
+}
+
+// ---- Text forms, for the edges only (they allocate). ----
+
+const hex = '0123456789abcdef';
+
+export function hexByte(v: number): string {
+  return (hex[(v >>> 4) & 0xf] as string) + (hex[v & 0xf] as string);
+}
+
+export function toHex(b: Uint8Array, o = 0, n = b.length - o): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += hexByte(b[o + i] as number);
+  return s;
+}
+
+export function fromHex(text: string): Uint8Array {
+  const clean = text.replace(/[\s:]/g, '');
+  if (clean.length % 2 !== 0 || /[^0-9a-fA-F]/.test(clean)) throw new TypeError(`not a hex string: ${text}`);
+  const out = new Uint8Array(clean.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(clean.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+/** `02:00:00:00:00:01` */
+export function formatMac(b: Uint8Array, o = 0): string {
+  let s = hexByte(b[o] as number);
+  for (let i = 1; i < 6; i++) s += ':' + hexByte(b[o + i] as number);
+  return s;
+}
+
+export function parseMac(text: string): Uint8Array {
+  const m = /^([0-9a-fA-F]{2})([:-][0-9a-fA-F]{2}){5}$/.exec(text);
+  if (!m) throw new TypeError(`not a MAC address: ${text}`);
+  return fromHex(text.replace(/-/g, ':'));
+}
+
+/**
+ * RFC 5952 §4 text form: lower case, no leading zeros, the longest run of two or more zero
+ * groups (the first one on a tie) compressed to `::`.
+ */
+export function formatIpv6(b: Uint8Array, o = 0): string {
+  let bestStart = -1;
+  let bestLen = 0;
+  let runStart = -1;
+  for (let i = 0; i < 8; i++) {
+    const zero = b[o + 2 * i] === 0 && b[o + 2 * i + 1] === 0;
+    if (zero) {
+      if (runStart < 0) runStart = i;
+      const runLen = i - runStart + 1;
+      if (runLen > bestLen) {
+        bestLen = runLen;
+        bestStart = runStart;
+      }
+    } else {
+      runStart = -1;
+    }
+  }
+  if (bestLen < 2) bestStart = -1;
+  let s = '';
+  for (let i = 0; i < 8; i++) {
+    if (i === bestStart) {
+      s += i === 0 ? '::' : ':';
+      i += bestLen - 1;
+      continue;
+    }
+    s += u16(b, o + 2 * i).toString(16);
+    if (i < 7) s += ':';
+  }
+  return s;
+}
+
+/** Parses IPv6 text (any RFC 4291 §2.2 form, IPv4-embedded included) into 16 bytes. Edges only. */
+export function parseIpv6(text: string, out: Uint8Array = new Uint8Array(16), o = 0): Uint8Array {
+  const fail = (): never => {
+    throw new TypeError(`not an IPv6 address: ${JSON.stringify(text)}`);
+  };
+  let t = text;
+  const v4 = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(2).map(Number) as [number, number, number, number];
+    if (a > 255 || b > 255 || c > 255 || d > 255) fail();
+    t = (v4[1] as string) + ((a << 8) | b).toString(16) + ':' + ((c << 8) | d).toString(16);
+  }
+  const halves = t.split('::');
+  if (halves.length > 2) fail();
+  const parse = (s: string): number[] =>
+    s === ''
+      ? []
+      : s.split(':').map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16) : fail()));
+  const head = parse(halves[0] as string);
+  const rest = halves.length === 2 ? parse(halves[1] as string) : [];
+  const explicit = head.length + rest.length;
+  let groups: number[];
+  if (halves.length === 2) {
+    if (explicit > 7) fail();
+    groups = [...head, ...new Array<number>(8 - explicit).fill(0), ...rest];
+  } else {
+    if (explicit !== 8) fail();
+    groups = head;
+  }
+  for (let i = 0; i < 8; i++) setU16(out, o + 2 * i, groups[i] as number);
+  return out;
+}

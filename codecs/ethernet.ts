@@ -1,0 +1,169 @@
+/**
+ * Ethernet II (IEEE 802.3 clause 3.1.1, "DIX") with one IEEE 802.1Q tag; an 802.1ad / QinQ
+ * outer tag (0x88a8, or 0x8100 followed by another 0x8100) is recognised and reported as
+ * Unsupported, never misread as a payload.
+ *
+ * ```text
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                    Destination MAC (6)                        |
+ * +                               +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                               |                               |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+       Source MAC (6)          +
+ * |                                                               |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |   EtherType / TPID (0x8100)   | PCP |D|    VLAN id (12)       |  <- tag only when TPID
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |     EtherType (inner)         |  payload …
+ * ```
+ */
+
+import { copyBytes, setU16, u16 } from './bytes.js';
+import { Status, type Checked } from './status.js';
+
+export const EtherType = {
+  Ipv4: 0x0800,
+  Arp: 0x0806,
+  Vlan: 0x8100,
+  QinQ: 0x88a8,
+  Ipv6: 0x86dd,
+} as const;
+export type EtherType = (typeof EtherType)[keyof typeof EtherType];
+
+export const EthernetField = {
+  Destination: 0,
+  Source: 6,
+  EtherType: 12,
+  /** With a tag: TCI at 14, inner EtherType at 16. */
+  Tci: 14,
+  InnerEtherType: 16,
+} as const;
+
+export const ETHERNET_HEADER_LENGTH = 14;
+export const VLAN_TAG_LENGTH = 4;
+
+/** "No VLAN tag" as a VLAN id (valid ids are 0–4095). */
+export const NO_VLAN = -1;
+
+/**
+ * A view over one Ethernet frame. After `check()` returns Ok every getter is in bounds.
+ */
+export class EthernetView implements Checked {
+  buf: Uint8Array = new Uint8Array(0);
+  off = 0;
+  len = 0;
+  /** Header length: 14, or 18 with a tag. Set by check(). */
+  headerLength = 0;
+  errorOffset = 0;
+  errorReason = '';
+
+  wrap(buf: Uint8Array, off: number, len: number): this {
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+    this.headerLength = 0;
+    return this;
+  }
+
+  check(): Status {
+    const b = this.buf;
+    const o = this.off;
+    if (this.off < 0 || this.len < ETHERNET_HEADER_LENGTH || o + this.len > b.length) {
+      return this.fail(Status.Truncated, o + Math.max(0, Math.min(this.len, b.length - o)), 'frame shorter than the 14-byte Ethernet header');
+    }
+    const t = u16(b, o + 12);
+    if (t === EtherType.QinQ) return this.fail(Status.Unsupported, o + 12, 'QinQ (802.1ad) outer tag');
+    if (t === EtherType.Vlan) {
+      if (this.len < ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH) {
+        return this.fail(Status.Truncated, o + this.len, 'frame ends inside the 802.1Q tag');
+      }
+      // In bounds: len >= 18 was checked just above.
+      const inner = u16(b, o + 16);
+      if (inner === EtherType.Vlan || inner === EtherType.QinQ) return this.fail(Status.Unsupported, o + 16, 'QinQ (stacked 802.1Q tags)');
+      this.headerLength = ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
+    } else {
+      this.headerLength = ETHERNET_HEADER_LENGTH;
+    }
+    return Status.Ok;
+  }
+
+  private fail(s: Status, at: number, reason: string): Status {
+    this.errorOffset = at;
+    this.errorReason = reason;
+    return s;
+  }
+
+  get destinationOffset(): number {
+    return this.off;
+  }
+  get sourceOffset(): number {
+    return this.off + 6;
+  }
+  get hasVlan(): boolean {
+    return this.headerLength === ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
+  }
+  /** The VLAN id, or NO_VLAN. */
+  get vlanId(): number {
+    return this.hasVlan ? u16(this.buf, this.off + 14) & 0x0fff : NO_VLAN;
+  }
+  /** Priority code point of the tag (0 without one). */
+  get vlanPcp(): number {
+    return this.hasVlan ? (this.buf[this.off + 14] as number) >>> 5 : 0;
+  }
+  get vlanDei(): boolean {
+    return this.hasVlan && ((this.buf[this.off + 14] as number) & 0x10) !== 0;
+  }
+  /** The EtherType of the payload (the inner one behind a tag). */
+  get etherType(): number {
+    return u16(this.buf, this.off + this.headerLength - 2);
+  }
+  set etherType(v: number) {
+    setU16(this.buf, this.off + this.headerLength - 2, v);
+  }
+  get payloadOffset(): number {
+    return this.off + this.headerLength;
+  }
+  get payloadLength(): number {
+    return this.len - this.headerLength;
+  }
+}
+
+/** What an Ethernet header is built from. */
+export interface EthernetRepr {
+  destination: Uint8Array;
+  source: Uint8Array;
+  etherType: number;
+  /** VLAN id, or NO_VLAN / undefined for an untagged frame. */
+  vlanId?: number;
+  vlanPcp?: number;
+}
+
+export function ethernetHeaderLength(r: { vlanId?: number }): number {
+  return r.vlanId === undefined || r.vlanId === NO_VLAN ? ETHERNET_HEADER_LENGTH : ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
+}
+
+/**
+ * Writes the header at b[o] (the caller leaves room for the payload after it) and returns the
+ * header length.
+ */
+export function emitEthernet(r: EthernetRepr, b: Uint8Array, o: number): number {
+  copyBytes(r.destination, 0, b, o, 6);
+  copyBytes(r.source, 0, b, o + 6, 6);
+  return emitEthernetTail(b, o, r.etherType, r.vlanId ?? NO_VLAN, r.vlanPcp ?? 0);
+}
+
+/**
+ * Hot-path form: the addresses are already in place (or copied by the caller from other bytes);
+ * writes the tag (when vlanId is not NO_VLAN) and the EtherType. Returns the header length.
+ */
+export function emitEthernetTail(b: Uint8Array, o: number, etherType: number, vlanId: number, pcp: number): number {
+  if (vlanId === NO_VLAN) {
+    setU16(b, o + 12, etherType);
+    return ETHERNET_HEADER_LENGTH;
+  }
+  setU16(b, o + 12, EtherType.Vlan);
+  setU16(b, o + 14, ((pcp & 7) << 13) | (vlanId & 0x0fff));
+  setU16(b, o + 16, etherType);
+  return ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
+}
