@@ -78,3 +78,38 @@ export class DecodeError extends Error {
     this.reason = reason;
   }
 }
+
+/**
+ * Where a deep validation (a message and all its options) records its first failure. One is
+ * preallocated per decoder and reused; `fail()` returns the status so callers can
+ * `return failure.fail(...)`.
+ */
+export class Failure {
+  status: Status = Status.Ok;
+  layer: Layer = Layer.Ethernet;
+  offset = 0;
+  reason = '';
+
+  fail(status: Status, layer: Layer, offset: number, reason: string): Status {
+    this.status = status;
+    this.layer = layer;
+    this.offset = offset;
+    this.reason = reason;
+    return status;
+  }
+
+  /** Copies a view's failure (after its check() returned `status`). */
+  from(status: Status, layer: Layer, view: Checked): Status {
+    return this.fail(status, layer, view.errorOffset, view.errorReason);
+  }
+
+  reset(): void {
+    this.status = Status.Ok;
+    this.offset = 0;
+    this.reason = '';
+  }
+
+  toError(): DecodeError {
+    return new DecodeError(this.status, this.layer, this.offset, this.reason);
+  }
+}
