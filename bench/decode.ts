@@ -1,0 +1,116 @@
+/**
+ * Decode benchmark: every fixture frame, grouped by packet kind, through punt6's FrameDecoder
+ * (Ethernet -> IPv6 -> ICMPv6/UDP -> NDP/DHCPv6, checksums verified), and the same frames
+ * through the `pcap` package's own `decode` as the baseline, in one process. Prints ns/packet,
+ * packets/s and the ratio per kind, then heap growth over 10 million NS decodes.
+ *
+ *   npm run build && node --expose-gc dist/bench/decode.js [--seconds S] [--heap-decodes N]
+ */
+
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { dhcpv6MessageTypeName } from '../codecs/dhcpv6.js';
+import { FrameDecoder } from '../codecs/frame.js';
+import { icmpv6TypeName } from '../codecs/icmpv6.js';
+import { Status } from '../codecs/status.js';
+import { loadCaptureFile, loadPcap } from '../src/capture-file.js';
+import { fixturesDirectory } from '../fixtures/paths.js';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '0.5' },
+    'heap-decodes': { type: 'string', default: '10000000' },
+    fixtures: { type: 'string', default: fixturesDirectory },
+  },
+});
+const seconds = Number(values.seconds);
+const heapDecodes = Number(values['heap-decodes']);
+
+interface Sample {
+  data: Uint8Array;
+  buffer: Buffer;
+  header: Buffer;
+}
+
+const decoder = new FrameDecoder();
+const byKind = new Map<string, Sample[]>();
+const files = readdirSync(values.fixtures).filter((f) => f.endsWith('.pcap')).sort();
+for (const f of files) {
+  const cap = await loadCaptureFile(join(values.fixtures, f));
+  for (const fr of cap.frames) {
+    const s = decoder.decode(fr.data, 0, fr.data.length, cap.linkType);
+    if (s !== Status.Ok) continue;
+    const kind = decoder.icmpv6Type >= 0 ? `icmpv6 ${icmpv6TypeName(decoder.icmpv6Type)}` : decoder.dhcpv6Type >= 0 ? `dhcpv6 ${dhcpv6MessageTypeName(decoder.dhcpv6Type)}` : 'other';
+    const header = Buffer.alloc(16);
+    header.writeUInt32LE(fr.seconds, 0);
+    header.writeUInt32LE(fr.microseconds, 4);
+    header.writeUInt32LE(fr.data.length, 8);
+    header.writeUInt32LE(fr.originalLength, 12);
+    const list = byKind.get(kind) ?? [];
+    list.push({ data: fr.data, buffer: Buffer.from(fr.data), header });
+    byKind.set(kind, list);
+  }
+}
+
+/** Runs fn over the samples round-robin for about `secs` seconds; returns ns per call. */
+function measure(samples: Sample[], secs: number, fn: (s: Sample) => number): number {
+  let sink = 0;
+  // Warm-up: let the optimizing compiler settle.
+  for (let i = 0; i < 200_000; i++) sink += fn(samples[i % samples.length] as Sample);
+  let calls = 0;
+  const batch = 100_000;
+  const deadline = process.hrtime.bigint() + BigInt(Math.round(secs * 1e9));
+  const start = process.hrtime.bigint();
+  let now = start;
+  while (now < deadline) {
+    for (let i = 0; i < batch; i++) sink += fn(samples[(calls + i) % samples.length] as Sample);
+    calls += batch;
+    now = process.hrtime.bigint();
+  }
+  if (sink === -1) console.log('unreachable');
+  return Number(now - start) / calls;
+}
+
+const pcap = loadPcap();
+const baselineDecode = (s: Sample): number => {
+  const p = pcap.decode.packet({ buf: s.buffer, header: s.header, link_type: 'LINKTYPE_ETHERNET' }) as { pcap_header?: unknown };
+  return p.pcap_header === undefined ? 0 : 1;
+};
+const ours = (s: Sample): number => decoder.decode(s.data, 0, s.data.length);
+
+console.log(`node ${process.version}, V8 ${process.versions.v8}, ${files.length} fixture files`);
+console.log('kind'.padEnd(36) + 'frames'.padStart(7) + 'punt6 ns'.padStart(10) + 'punt6 pkt/s'.padStart(14) + 'pcap ns'.padStart(10) + 'pcap pkt/s'.padStart(13) + 'ratio'.padStart(8));
+const kinds = [...byKind.keys()].sort();
+for (const kind of kinds) {
+  const samples = byKind.get(kind) as Sample[];
+  const nsOurs = measure(samples, seconds, ours);
+  const nsBase = measure(samples, seconds, baselineDecode);
+  console.log(
+    kind.padEnd(36) + String(samples.length).padStart(7) + nsOurs.toFixed(1).padStart(10) + Math.round(1e9 / nsOurs).toLocaleString('en').padStart(14) +
+      nsBase.toFixed(0).padStart(10) + Math.round(1e9 / nsBase).toLocaleString('en').padStart(13) + `${(nsBase / nsOurs).toFixed(1)}x`.padStart(8),
+  );
+}
+
+// Heap growth over many decodes of the NS kind (target: flat).
+const ns = byKind.get(`icmpv6 ${icmpv6TypeName(135)}`);
+if (ns && heapDecodes > 0) {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) console.log('heap: run with node --expose-gc for a heap measurement');
+  else {
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    const t0 = process.hrtime.bigint();
+    let bad = 0;
+    for (let i = 0; i < heapDecodes; i++) {
+      const s = ns[i % ns.length] as Sample;
+      if (decoder.decode(s.data, 0, s.data.length) !== Status.Ok) bad++;
+    }
+    const elapsed = Number(process.hrtime.bigint() - t0);
+    gc();
+    const after = process.memoryUsage().heapUsed;
+    console.log(
+      `heap: ${heapDecodes.toLocaleString('en')} NS decodes (checksum verified), heap before ${(before / 1024).toFixed(0)} KiB, after ${(after / 1024).toFixed(0)} KiB, growth ${((after - before) / 1024).toFixed(1)} KiB; ${(elapsed / heapDecodes).toFixed(1)} ns/packet, ${Math.round((heapDecodes * 1e9) / elapsed).toLocaleString('en')} packets/s${bad ? `, ${bad} failed` : ''}`,
+    );
+  }
+}

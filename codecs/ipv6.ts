@@ -1,0 +1,337 @@
+/**
+ * IPv6 (RFC 8200 §3) and the extension-header walk to the upper layer (RFC 8200 §4).
+ *
+ * ```text
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |Version| Traffic Class |           Flow Label                  |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |         Payload Length        |  Next Header  |   Hop Limit   |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                     Source Address (128)                      |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                  Destination Address (128)                    |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * ```
+ *
+ * Extension headers (RFC 8200 §4.3–4.6; Hop-by-Hop, Routing, Destination Options share this
+ * shape; Fragment is a fixed 8 bytes; AH, RFC 4302, counts its length in 4-octet units):
+ *
+ * ```text
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |  Next Header  |  Hdr Ext Len  |  (options / type-specific)    |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+                               +
+ * .        (8 + 8 * Hdr Ext Len) octets in all                    .
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * Fragment (§4.5):
+ * |  Next Header  |   Reserved    |      Fragment Offset    |Res|M|
+ * |                         Identification                        |
+ * ```
+ *
+ * `check()` walks every extension header once and leaves the upper layer's protocol, offset and
+ * length on the view. Fragments are recognised and reported (offset, M flag, identification),
+ * never reassembled. Options inside Hop-by-Hop and Destination Options headers are walked so an
+ * option running past its header is Malformed.
+ */
+
+import { copyAddr, setU16, u16, u32 } from './bytes.js';
+import { Status, type Checked } from './status.js';
+
+export const IpProtocol = {
+  HopByHop: 0,
+  Tcp: 6,
+  Udp: 17,
+  Routing: 43,
+  Fragment: 44,
+  Esp: 50,
+  Ah: 51,
+  Icmpv6: 58,
+  NoNextHeader: 59,
+  DestinationOptions: 60,
+  Mobility: 135,
+} as const;
+export type IpProtocol = (typeof IpProtocol)[keyof typeof IpProtocol];
+
+export const Ipv6Field = {
+  VersionTrafficFlow: 0,
+  PayloadLength: 4,
+  NextHeader: 6,
+  HopLimit: 7,
+  Source: 8,
+  Destination: 24,
+} as const;
+
+export const IPV6_HEADER_LENGTH = 40;
+export const FRAGMENT_HEADER_LENGTH = 8;
+/** A bound on the walk; real packets carry a handful (RFC 8200 §4.1 recommends an order of six). */
+export const MAX_EXTENSION_HEADERS = 16;
+
+/** True for the next-header values the walk steps over. */
+export function isExtensionHeader(nh: number): boolean {
+  return nh === IpProtocol.HopByHop || nh === IpProtocol.Routing || nh === IpProtocol.Fragment || nh === IpProtocol.DestinationOptions || nh === IpProtocol.Ah;
+}
+
+export class Ipv6View implements Checked {
+  buf: Uint8Array = new Uint8Array(0);
+  off = 0;
+  len = 0;
+  errorOffset = 0;
+  errorReason = '';
+
+  // Results of the extension-header walk (valid after check() returned Ok or Unsupported).
+  /** Protocol number of the upper layer (58 ICMPv6, 17 UDP…), 59 for No Next Header. */
+  upperProtocol = 0;
+  upperOffset = 0;
+  upperLength = 0;
+  extensionCount = 0;
+  hopByHopOffset = -1;
+  routingOffset = -1;
+  fragmentHeaderOffset = -1;
+  destinationOptionsOffset = -1;
+  /**
+   * Offset of the address the upper-layer checksum uses as destination (RFC 8200 §8.1): the
+   * Destination Address, or the final one carried by a Routing header with segments left.
+   */
+  checksumDestinationOffset = 0;
+
+  wrap(buf: Uint8Array, off: number, len: number): this {
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+    this.upperProtocol = 0;
+    this.upperOffset = 0;
+    this.upperLength = 0;
+    this.extensionCount = 0;
+    this.hopByHopOffset = -1;
+    this.routingOffset = -1;
+    this.fragmentHeaderOffset = -1;
+    this.destinationOptionsOffset = -1;
+    this.checksumDestinationOffset = off + Ipv6Field.Destination;
+    return this;
+  }
+
+  /** Fixed header, payload length, and the whole extension-header chain. */
+  check(): Status {
+    const b = this.buf;
+    const o = this.off;
+    if (o < 0 || o + this.len > b.length || this.len < IPV6_HEADER_LENGTH) {
+      return this.fail(Status.Truncated, o + Math.max(0, this.len), 'packet shorter than the 40-byte IPv6 header');
+    }
+    // In bounds from here: len >= 40.
+    if ((b[o] as number) >>> 4 !== 6) return this.fail(Status.Malformed, o, 'IP version is not 6');
+    const payloadLength = u16(b, o + 4);
+    if (payloadLength === 0 && b[o + 6] === IpProtocol.HopByHop) {
+      return this.fail(Status.Unsupported, o + 4, 'jumbogram (payload length 0 with Hop-by-Hop)');
+    }
+    if (IPV6_HEADER_LENGTH + payloadLength > this.len) {
+      return this.fail(Status.Truncated, o + this.len, 'packet ends before its payload length');
+    }
+    return this.walk(o + IPV6_HEADER_LENGTH, o + IPV6_HEADER_LENGTH + payloadLength, b[o + 6] as number);
+  }
+
+  private walk(start: number, end: number, firstNextHeader: number): Status {
+    const b = this.buf;
+    let nh = firstNextHeader;
+    let p = start;
+    for (;;) {
+      if (!isExtensionHeader(nh)) {
+        this.upperProtocol = nh;
+        this.upperOffset = p;
+        this.upperLength = end - p;
+        if (nh === IpProtocol.Esp) return this.fail(Status.Unsupported, p, 'encrypted payload (ESP)');
+        return Status.Ok;
+      }
+      if (++this.extensionCount > MAX_EXTENSION_HEADERS) return this.fail(Status.Malformed, p, 'more than 16 extension headers');
+      if (p + 2 > end) return this.fail(Status.Truncated, end, 'payload ends inside an extension header');
+      // p + 2 <= end <= off + len: both bytes in bounds.
+      const next = b[p] as number;
+      let hlen: number;
+      if (nh === IpProtocol.Fragment) hlen = FRAGMENT_HEADER_LENGTH;
+      else if (nh === IpProtocol.Ah) hlen = ((b[p + 1] as number) + 2) * 4;
+      else hlen = ((b[p + 1] as number) + 1) * 8;
+      if (p + hlen > end) return this.fail(Status.Truncated, end, 'extension header runs past the payload');
+      switch (nh) {
+        case IpProtocol.HopByHop: {
+          if (p !== this.off + IPV6_HEADER_LENGTH) return this.fail(Status.Malformed, p, 'Hop-by-Hop header not directly after the IPv6 header');
+          this.hopByHopOffset = p;
+          const s = this.checkTlvOptions(p + 2, p + hlen);
+          if (s !== Status.Ok) return s;
+          break;
+        }
+        case IpProtocol.DestinationOptions: {
+          if (this.destinationOptionsOffset < 0) this.destinationOptionsOffset = p;
+          const s = this.checkTlvOptions(p + 2, p + hlen);
+          if (s !== Status.Ok) return s;
+          break;
+        }
+        case IpProtocol.Routing: {
+          if (this.routingOffset >= 0) return this.fail(Status.Malformed, p, 'more than one Routing header');
+          this.routingOffset = p;
+          // Routing header: type at p+2, segments left at p+3 (hlen >= 8 so in bounds).
+          const type = b[p + 2] as number;
+          const segmentsLeft = b[p + 3] as number;
+          if (segmentsLeft > 0) {
+            if ((type === 0 || type === 2) && hlen >= 24) {
+              // Addresses from p+8, the last one is the final destination.
+              this.checksumDestinationOffset = p + 8 + 16 * Math.floor((hlen - 8) / 16) - 16;
+            } else if (type === 4 && hlen >= 24) {
+              // Segment Routing Header (RFC 8754 §2): Segment List[0] at p+8 is the final one.
+              this.checksumDestinationOffset = p + 8;
+            }
+          }
+          break;
+        }
+        case IpProtocol.Fragment: {
+          if (this.fragmentHeaderOffset >= 0) return this.fail(Status.Malformed, p, 'more than one Fragment header');
+          this.fragmentHeaderOffset = p;
+          if (this.fragmentOffset !== 0) {
+            // A later fragment: what follows is the middle of the upper layer, not its header.
+            this.upperProtocol = next;
+            this.upperOffset = p + hlen;
+            this.upperLength = end - p - hlen;
+            return this.fail(Status.Unsupported, p, 'non-first fragment (not reassembled)');
+          }
+          break;
+        }
+        default:
+          break; // AH: authenticated, nothing to check here.
+      }
+      nh = next;
+      p += hlen;
+    }
+  }
+
+  /** RFC 8200 §4.2 TLV options: Pad1 is one byte; others are type, length, data. */
+  private checkTlvOptions(p: number, end: number): Status {
+    const b = this.buf;
+    while (p < end) {
+      const type = b[p] as number;
+      if (type === 0) {
+        p += 1;
+        continue;
+      }
+      if (p + 2 > end) return this.fail(Status.Malformed, p, 'option header runs past its extension header');
+      const l = b[p + 1] as number;
+      if (p + 2 + l > end) return this.fail(Status.Malformed, p, 'option runs past its extension header');
+      p += 2 + l;
+    }
+    return Status.Ok;
+  }
+
+  private fail(s: Status, at: number, reason: string): Status {
+    this.errorOffset = at;
+    this.errorReason = reason;
+    return s;
+  }
+
+  get version(): number {
+    return (this.buf[this.off] as number) >>> 4;
+  }
+  get trafficClass(): number {
+    return (u16(this.buf, this.off) >>> 4) & 0xff;
+  }
+  get flowLabel(): number {
+    return u32(this.buf, this.off) & 0xfffff;
+  }
+  get payloadLength(): number {
+    return u16(this.buf, this.off + 4);
+  }
+  set payloadLength(v: number) {
+    setU16(this.buf, this.off + 4, v);
+  }
+  get nextHeader(): number {
+    return this.buf[this.off + 6] as number;
+  }
+  get hopLimit(): number {
+    return this.buf[this.off + 7] as number;
+  }
+  set hopLimit(v: number) {
+    this.buf[this.off + 7] = v;
+  }
+  get sourceOffset(): number {
+    return this.off + 8;
+  }
+  get destinationOffset(): number {
+    return this.off + 24;
+  }
+  /** Total bytes of the packet per its header (40 + payload length). */
+  get packetLength(): number {
+    return IPV6_HEADER_LENGTH + this.payloadLength;
+  }
+  get isFragment(): boolean {
+    return this.fragmentHeaderOffset >= 0;
+  }
+  /** Fragment offset in 8-octet units (0 when not a fragment). */
+  get fragmentOffset(): number {
+    return this.fragmentHeaderOffset < 0 ? 0 : u16(this.buf, this.fragmentHeaderOffset + 2) >>> 3;
+  }
+  get moreFragments(): boolean {
+    return this.fragmentHeaderOffset >= 0 && ((this.buf[this.fragmentHeaderOffset + 3] as number) & 1) === 1;
+  }
+  get fragmentIdentification(): number {
+    return this.fragmentHeaderOffset < 0 ? 0 : u32(this.buf, this.fragmentHeaderOffset + 4);
+  }
+}
+
+/** What an IPv6 header (without extension headers) is built from. */
+export interface Ipv6Repr {
+  source: Uint8Array;
+  destination: Uint8Array;
+  nextHeader: number;
+  hopLimit: number;
+  payloadLength: number;
+  trafficClass?: number;
+  flowLabel?: number;
+}
+
+export function ipv6HeaderLength(): number {
+  return IPV6_HEADER_LENGTH;
+}
+
+/** Writes the 40-byte header at b[o]; returns 40. */
+export function emitIpv6(r: Ipv6Repr, b: Uint8Array, o: number): number {
+  const tc = r.trafficClass ?? 0;
+  const fl = r.flowLabel ?? 0;
+  b[o] = 0x60 | ((tc >>> 4) & 0x0f);
+  b[o + 1] = ((tc & 0x0f) << 4) | ((fl >>> 16) & 0x0f);
+  setU16(b, o + 2, fl & 0xffff);
+  setU16(b, o + 4, r.payloadLength);
+  b[o + 6] = r.nextHeader;
+  b[o + 7] = r.hopLimit;
+  copyAddr(r.source, 0, b, o + 8);
+  copyAddr(r.destination, 0, b, o + 24);
+  return IPV6_HEADER_LENGTH;
+}
+
+/**
+ * Hot-path form: addresses are written by the caller (often copied from the request); writes
+ * version, zero traffic class and flow label, payload length, next header and hop limit.
+ */
+export function emitIpv6Fixed(b: Uint8Array, o: number, payloadLength: number, nextHeader: number, hopLimit: number): void {
+  b[o] = 0x60;
+  b[o + 1] = 0;
+  b[o + 2] = 0;
+  b[o + 3] = 0;
+  setU16(b, o + 4, payloadLength);
+  b[o + 6] = nextHeader;
+  b[o + 7] = hopLimit;
+}
+
+/** Names of the protocols the describer prints. */
+export function ipProtocolName(p: number): string {
+  switch (p) {
+    case 0: return 'hop-by-hop';
+    case 6: return 'tcp';
+    case 17: return 'udp';
+    case 43: return 'routing';
+    case 44: return 'fragment';
+    case 50: return 'esp';
+    case 51: return 'ah';
+    case 58: return 'icmpv6';
+    case 59: return 'no-next-header';
+    case 60: return 'destination-options';
+    case 135: return 'mobility';
+    default: return 'unknown';
+  }
+}

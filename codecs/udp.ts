@@ -1,0 +1,125 @@
+/**
+ * UDP (RFC 768) over IPv6, with the checksum over the IPv6 pseudo-header (RFC 8200 §8.1).
+ *
+ * ```text
+ *  0      7 8     15 16    23 24    31
+ * +--------+--------+--------+--------+
+ * |     Source      |   Destination   |
+ * |      Port       |      Port       |
+ * +--------+--------+--------+--------+
+ * |     Length      |    Checksum     |
+ * +--------+--------+--------+--------+
+ * |          data octets ...
+ * ```
+ *
+ * Over IPv6 the checksum is mandatory: a zero checksum is reported as BadChecksum (RFC 8200
+ * §8.1; the RFC 6936 tunnel exception does not apply to what punt6 answers). A computed zero is
+ * sent as 0xffff.
+ */
+
+import { setU16, u16 } from './bytes.js';
+import { fillUpperLayer, verifyUpperLayer } from './checksum.js';
+import { Status, type Checked } from './status.js';
+
+export const UDP_HEADER_LENGTH = 8;
+export const UDP_PROTOCOL = 17;
+
+export const UdpPort = {
+  Dhcpv6Client: 546,
+  Dhcpv6Server: 547,
+} as const;
+
+export const UdpField = { SourcePort: 0, DestinationPort: 2, Length: 4, Checksum: 6 } as const;
+
+export class UdpView implements Checked {
+  buf: Uint8Array = new Uint8Array(0);
+  off = 0;
+  len = 0;
+  errorOffset = 0;
+  errorReason = '';
+
+  wrap(buf: Uint8Array, off: number, len: number): this {
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+    return this;
+  }
+
+  /** `len` is the upper-layer length from IPv6; the UDP length field must agree with it. */
+  check(): Status {
+    const o = this.off;
+    if (o < 0 || o + this.len > this.buf.length || this.len < UDP_HEADER_LENGTH) {
+      return this.fail(Status.Truncated, o + Math.max(0, this.len), 'datagram shorter than the 8-byte UDP header');
+    }
+    const l = u16(this.buf, o + 4);
+    if (l < UDP_HEADER_LENGTH) return this.fail(Status.Malformed, o + 4, 'UDP length below 8');
+    if (l > this.len) return this.fail(Status.Truncated, o + this.len, 'datagram ends before its UDP length');
+    if (l < this.len) return this.fail(Status.Malformed, o + 4, 'UDP length shorter than the IPv6 payload');
+    return Status.Ok;
+  }
+
+  /** Verifies the checksum; addresses are at srcOff/dstOff in the same buffer. */
+  checkChecksum(srcOff: number, dstOff: number): Status {
+    if (this.checksum === 0) return this.fail(Status.BadChecksum, this.off + 6, 'zero UDP checksum over IPv6');
+    if (!verifyUpperLayer(this.buf, srcOff, dstOff, UDP_PROTOCOL, this.off, this.length)) {
+      return this.fail(Status.BadChecksum, this.off + 6, 'UDP checksum does not verify');
+    }
+    return Status.Ok;
+  }
+
+  private fail(s: Status, at: number, reason: string): Status {
+    this.errorOffset = at;
+    this.errorReason = reason;
+    return s;
+  }
+
+  get sourcePort(): number {
+    return u16(this.buf, this.off);
+  }
+  set sourcePort(v: number) {
+    setU16(this.buf, this.off, v);
+  }
+  get destinationPort(): number {
+    return u16(this.buf, this.off + 2);
+  }
+  set destinationPort(v: number) {
+    setU16(this.buf, this.off + 2, v);
+  }
+  get length(): number {
+    return u16(this.buf, this.off + 4);
+  }
+  get checksum(): number {
+    return u16(this.buf, this.off + 6);
+  }
+  get payloadOffset(): number {
+    return this.off + UDP_HEADER_LENGTH;
+  }
+  get payloadLength(): number {
+    return this.length - UDP_HEADER_LENGTH;
+  }
+}
+
+export interface UdpRepr {
+  sourcePort: number;
+  destinationPort: number;
+  /** Payload length (the header's length field is this + 8). */
+  payloadLength: number;
+}
+
+export function udpLength(r: UdpRepr): number {
+  return UDP_HEADER_LENGTH + r.payloadLength;
+}
+
+/** Writes the header (checksum zero) at b[o]; returns 8. Fill the checksum after the payload. */
+export function emitUdpHeader(r: UdpRepr, b: Uint8Array, o: number): number {
+  setU16(b, o, r.sourcePort);
+  setU16(b, o + 2, r.destinationPort);
+  setU16(b, o + 4, UDP_HEADER_LENGTH + r.payloadLength);
+  setU16(b, o + 6, 0);
+  return UDP_HEADER_LENGTH;
+}
+
+/** Computes the checksum of the datagram at b[o] (header and payload in place). */
+export function fillUdpChecksum(b: Uint8Array, srcOff: number, dstOff: number, o: number): number {
+  return fillUpperLayer(b, srcOff, dstOff, UDP_PROTOCOL, o, u16(b, o + 4), o + 6, 0xffff);
+}
