@@ -23,7 +23,7 @@ test('builds, fills and verifies a datagram at an offset', (t) => {
   t.is(v.payloadLength, 4);
   t.is(v.checkChecksum(22, 38), Status.Ok);
   t.true(verifyUpperLayer(b, 22, 38, UDP_PROTOCOL, 54, 12));
-  b[57 + 1] ^= 0x40;
+  b[58] = (b[58] as number) ^ 0x40;
   t.is(v.checkChecksum(22, 38), Status.BadChecksum);
 });
 

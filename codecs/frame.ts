@@ -1,0 +1,155 @@
+/**
+ * The layered frame decoder: link layer (Ethernet + 802.1Q, or the capture link types seen in
+ * pcap files) -> IPv6 + extension headers -> ICMPv6 or UDP -> the ICMPv6 message or the DHCPv6
+ * message, each checked once, checksums verified, first failure recorded with its layer and
+ * offset. One decoder owns its views and is reused for every frame: no allocation per frame.
+ *
+ * Link types (https://www.tcpdump.org/linktypes.html): Ethernet (1); Null/loopback (0, a 4-byte
+ * host-order address family); Raw IP (101) and IPv6 (229), where the packet starts with the IP
+ * header; Linux cooked SLL (113, a 16-byte header with the protocol at offset 14).
+ */
+
+import { u16 } from './bytes.js';
+import { verifyUpperLayer } from './checksum.js';
+import { validateDhcpv6 } from './dhcpv6.js';
+import { EtherType, EthernetView, NO_VLAN } from './ethernet.js';
+import { validateIcmpv6 } from './icmpv6.js';
+import { IpProtocol, Ipv6View } from './ipv6.js';
+import { Failure, Layer, Status } from './status.js';
+import { UdpPort, UdpView } from './udp.js';
+import { LinkType } from './link-type.js';
+
+export { LinkType } from './link-type.js';
+
+const SLL_HEADER_LENGTH = 16;
+const NULL_HEADER_LENGTH = 4;
+
+export class FrameDecoder {
+  readonly ethernet = new EthernetView();
+  readonly ipv6 = new Ipv6View();
+  readonly udp = new UdpView();
+  readonly failure = new Failure();
+  /** Off for captures whose checksums were offloaded to the NIC (left as garbage). */
+  verifyChecksums = true;
+
+  // ---- Results of the last decode() ----
+  linkType: number = LinkType.Ethernet;
+  hasEthernet = false;
+  vlanId = NO_VLAN;
+  /** Offset of the IPv6 header, -1 when the frame carries none. */
+  ipv6Offset = -1;
+  /** Upper-layer protocol (58, 17, …), -1 before the IPv6 walk succeeded. */
+  upperProtocol = -1;
+  upperOffset = 0;
+  upperLength = 0;
+  /** ICMPv6 type, or -1. */
+  icmpv6Type = -1;
+  /** DHCPv6 message type, or -1; the message is at dhcpv6Offset/dhcpv6Length. */
+  dhcpv6Type = -1;
+  dhcpv6Offset = 0;
+  dhcpv6Length = 0;
+
+  /** Decodes one frame; on a non-Ok status `failure` says layer, offset and reason. */
+  decode(buf: Uint8Array, off: number, len: number, linkType: number = LinkType.Ethernet): Status {
+    this.failure.reset();
+    this.linkType = linkType;
+    this.hasEthernet = false;
+    this.vlanId = NO_VLAN;
+    this.ipv6Offset = -1;
+    this.upperProtocol = -1;
+    this.icmpv6Type = -1;
+    this.dhcpv6Type = -1;
+    if (off < 0 || len < 0 || off + len > buf.length) {
+      return this.failure.fail(Status.Truncated, Layer.Ethernet, off, 'frame extends past the buffer');
+    }
+    let p: number;
+    let end = off + len;
+    switch (linkType) {
+      case LinkType.Ethernet: {
+        const eth = this.ethernet.wrap(buf, off, len);
+        const s = eth.check();
+        if (s !== Status.Ok) return this.failure.from(s, eth.hasVlan || s === Status.Unsupported ? Layer.Vlan : Layer.Ethernet, eth);
+        this.hasEthernet = true;
+        this.vlanId = eth.vlanId;
+        if (eth.etherType !== EtherType.Ipv6) return this.failure.fail(Status.Unsupported, Layer.Ethernet, eth.payloadOffset - 2, 'not IPv6');
+        p = eth.payloadOffset;
+        break;
+      }
+      case LinkType.LinuxSll:
+        if (len < SLL_HEADER_LENGTH) return this.failure.fail(Status.Truncated, Layer.Ethernet, end, 'frame shorter than the Linux cooked header');
+        if (u16(buf, off + 14) !== EtherType.Ipv6) return this.failure.fail(Status.Unsupported, Layer.Ethernet, off + 14, 'not IPv6');
+        p = off + SLL_HEADER_LENGTH;
+        break;
+      case LinkType.Null: {
+        if (len < NULL_HEADER_LENGTH) return this.failure.fail(Status.Truncated, Layer.Ethernet, end, 'frame shorter than the loopback header');
+        // Address family in the capturing host's byte order; IPv6 is 10, 24, 28 or 30 by OS.
+        const fam = (buf[off] as number) | (buf[off + 3] as number);
+        if (fam !== 10 && fam !== 24 && fam !== 28 && fam !== 30) return this.failure.fail(Status.Unsupported, Layer.Ethernet, off, 'not IPv6');
+        p = off + NULL_HEADER_LENGTH;
+        break;
+      }
+      case LinkType.Raw:
+      case LinkType.Ipv6:
+        p = off;
+        break;
+      default:
+        return this.failure.fail(Status.Unsupported, Layer.Ethernet, off, 'link type not supported');
+    }
+    return this.decodeIpv6(buf, p, end - p);
+  }
+
+  private decodeIpv6(buf: Uint8Array, p: number, len: number): Status {
+    const ip = this.ipv6.wrap(buf, p, len);
+    this.ipv6Offset = p;
+    const s = ip.check();
+    if (s !== Status.Ok) return this.failure.from(s, ip.errorOffset > p + 40 ? Layer.Ipv6Extension : Layer.Ipv6, ip);
+    this.upperProtocol = ip.upperProtocol;
+    this.upperOffset = ip.upperOffset;
+    this.upperLength = ip.upperLength;
+    if (ip.isFragment && ip.moreFragments) {
+      // First fragment of several: the upper layer is incomplete and its checksum unverifiable.
+      return this.failure.fail(Status.Unsupported, Layer.Ipv6Extension, ip.fragmentHeaderOffset, 'first fragment (not reassembled)');
+    }
+    switch (ip.upperProtocol) {
+      case IpProtocol.Icmpv6:
+        return this.decodeIcmpv6(buf, ip.upperOffset, ip.upperLength);
+      case IpProtocol.Udp:
+        return this.decodeUdp(buf, ip.upperOffset, ip.upperLength);
+      case IpProtocol.NoNextHeader:
+        return Status.Ok;
+      default:
+        return this.failure.fail(Status.Unsupported, Layer.Ipv6, ip.upperOffset, 'upper-layer protocol not decoded');
+    }
+  }
+
+  private decodeIcmpv6(buf: Uint8Array, p: number, len: number): Status {
+    if (len < 4) return this.failure.fail(Status.Truncated, Layer.Icmpv6, p + len, 'message shorter than the 4-byte ICMPv6 header');
+    this.icmpv6Type = buf[p] as number;
+    const s = validateIcmpv6(buf, p, len, this.failure);
+    if (s !== Status.Ok) return s;
+    if (this.verifyChecksums && !verifyUpperLayer(buf, this.ipv6.sourceOffset, this.ipv6.checksumDestinationOffset, IpProtocol.Icmpv6, p, len)) {
+      return this.failure.fail(Status.BadChecksum, Layer.Icmpv6, p + 2, 'ICMPv6 checksum does not verify');
+    }
+    return Status.Ok;
+  }
+
+  private decodeUdp(buf: Uint8Array, p: number, len: number): Status {
+    const udp = this.udp.wrap(buf, p, len);
+    let s = udp.check();
+    if (s !== Status.Ok) return this.failure.from(s, Layer.Udp, udp);
+    if (this.verifyChecksums) {
+      s = udp.checkChecksum(this.ipv6.sourceOffset, this.ipv6.checksumDestinationOffset);
+      if (s !== Status.Ok) return this.failure.from(s, Layer.Udp, udp);
+    }
+    const sp = udp.sourcePort;
+    const dp = udp.destinationPort;
+    if (dp !== UdpPort.Dhcpv6Server && dp !== UdpPort.Dhcpv6Client && sp !== UdpPort.Dhcpv6Server && sp !== UdpPort.Dhcpv6Client) {
+      return Status.Ok;
+    }
+    this.dhcpv6Offset = udp.payloadOffset;
+    this.dhcpv6Length = udp.payloadLength;
+    if (udp.payloadLength < 1) return this.failure.fail(Status.Truncated, Layer.Dhcpv6, udp.payloadOffset, 'empty DHCPv6 message');
+    this.dhcpv6Type = buf[udp.payloadOffset] as number;
+    return validateDhcpv6(buf, udp.payloadOffset, udp.payloadLength, this.failure);
+  }
+}

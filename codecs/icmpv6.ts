@@ -1,0 +1,483 @@
+/**
+ * ICMPv6 (RFC 4443): the module to import for anything ICMPv6. It re-exports the common header,
+ * type constants and checksum helpers (`icmpv6-header.ts`), and adds Echo Request/Reply (§4.1,
+ * §4.2), whole-message validation of every type punt6 knows ({@link validateIcmpv6}) and the JSON
+ * form used by the CLI and tests ({@link describeIcmpv6}).
+ *
+ * ```text
+ * Echo Request (128) / Echo Reply (129), RFC 4443 §4.1:
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |     Type      |     Code      |          Checksum             |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |           Identifier          |        Sequence Number        |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |     Data ...
+ * +-+-+-+-+-
+ *
+ * Error messages (types 1..4, RFC 4443 §3): a 32-bit field (unused, MTU or pointer), then as
+ * much of the invoking packet as fits:
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |     Type      |     Code      |          Checksum             |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                    Unused / MTU / Pointer                     |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                As much of invoking packet as fits ...         |
+ * ```
+ *
+ * Fixed lengths checked by validation for the other types: MLD (RFC 2710 §3, RFC 3810 §5) 24
+ * bytes, an MLDv2 query 28 bytes plus its sources, an MLDv2 report its records; Router
+ * Renumbering (RFC 2894 §3.1) and Node Information (RFC 4620 §4) 16 bytes; Extended Echo (RFC
+ * 8335) 8 bytes; ND, Inverse ND and MRD per their modules. Other types are accepted as
+ * type, code and bytes.
+ */
+
+import { copyBytes, formatIpv6, setU16, toHex, u16, u32 } from './bytes.js';
+import { ICMPV6_HEADER_LENGTH, Icmpv6Type, Icmpv6View, checkLength, icmpv6TypeName } from './icmpv6-header.js';
+import { InverseNeighborAdvertisementView, InverseNeighborSolicitationView, checkInverseNdOptions } from './inverse-nd.js';
+import { MrdView } from './mrd.js';
+import {
+  NeighborAdvertisementView,
+  NeighborSolicitationView,
+  RedirectView,
+  RouterAdvertisementView,
+  RouterSolicitationView,
+  type NdMessageView,
+} from './ndp.js';
+import { NdpOptionCursor, checkNdpOptions, describeNdpOption, routerPreferenceName } from './ndp-options.js';
+import { Failure, Layer, Status, layerName, statusName } from './status.js';
+
+export * from './icmpv6-header.js';
+
+export const ECHO_HEADER_LENGTH = 8;
+export const ICMPV6_ERROR_HEADER_LENGTH = 8;
+export const MLD_LENGTH = 24;
+export const MLDV2_QUERY_LENGTH = 28;
+export const MLDV2_REPORT_HEADER_LENGTH = 8;
+export const MLDV2_RECORD_HEADER_LENGTH = 20;
+export const NODE_INFORMATION_LENGTH = 16;
+export const ROUTER_RENUMBERING_LENGTH = 16;
+
+/** Echo Request / Echo Reply (RFC 4443 §4.1, §4.2). */
+export class EchoView extends Icmpv6View {
+  override check(): Status {
+    const s = checkLength(this, ECHO_HEADER_LENGTH, 'echo message shorter than 8 bytes');
+    if (s !== Status.Ok) return s;
+    const t = this.buf[this.off] as number;
+    if (t !== Icmpv6Type.EchoRequest && t !== Icmpv6Type.EchoReply) {
+      this.errorOffset = this.off;
+      this.errorReason = 'not an echo request or reply';
+      return Status.Malformed;
+    }
+    return Status.Ok;
+  }
+
+  get identifier(): number {
+    return u16(this.buf, this.off + 4);
+  }
+  set identifier(v: number) {
+    setU16(this.buf, this.off + 4, v);
+  }
+  get sequenceNumber(): number {
+    return u16(this.buf, this.off + 6);
+  }
+  set sequenceNumber(v: number) {
+    setU16(this.buf, this.off + 6, v);
+  }
+  get dataOffset(): number {
+    return this.off + ECHO_HEADER_LENGTH;
+  }
+  get dataLength(): number {
+    return this.len - ECHO_HEADER_LENGTH;
+  }
+}
+
+export interface EchoRepr {
+  /** Icmpv6Type.EchoRequest or Icmpv6Type.EchoReply. */
+  type: number;
+  identifier: number;
+  sequenceNumber: number;
+  data: Uint8Array;
+}
+
+export function echoLength(r: { data: Uint8Array }): number {
+  return ECHO_HEADER_LENGTH + r.data.length;
+}
+
+/** Writes the message with a zero checksum (fill it with {@link fillIcmpv6Checksum}). */
+export function emitEcho(r: EchoRepr, b: Uint8Array, o: number): number {
+  b[o] = r.type;
+  b[o + 1] = 0;
+  b[o + 2] = 0;
+  b[o + 3] = 0;
+  setU16(b, o + 4, r.identifier);
+  setU16(b, o + 6, r.sequenceNumber);
+  copyBytes(r.data, 0, b, o + 8, r.data.length);
+  return ECHO_HEADER_LENGTH + r.data.length;
+}
+
+
+// ---- Whole-message validation ----
+
+/**
+ * Validates one ICMPv6 message: its fixed part for its type, then (ND and Inverse ND) every
+ * option. The checksum is not looked at. Owns its views and cursor, so it allocates nothing; make
+ * one per decoder, or use {@link validateIcmpv6}.
+ */
+export class Icmpv6Validator {
+  private readonly header = new Icmpv6View();
+  private readonly routerSolicitation = new RouterSolicitationView();
+  private readonly routerAdvertisement = new RouterAdvertisementView();
+  private readonly neighborSolicitation = new NeighborSolicitationView();
+  private readonly neighborAdvertisement = new NeighborAdvertisementView();
+  private readonly redirect = new RedirectView();
+  private readonly inverseSolicitation = new InverseNeighborSolicitationView();
+  private readonly inverseAdvertisement = new InverseNeighborAdvertisementView();
+  private readonly mrd = new MrdView();
+  private readonly cursor = new NdpOptionCursor();
+  /**
+   * Set by validate(): true once the fixed part of the message proved good (so a failure, if
+   * any, is in the options or a missing required option).
+   */
+  fixedPartValid = false;
+
+  validate(b: Uint8Array, off: number, len: number, failure: Failure): Status {
+    this.fixedPartValid = false;
+    const s = this.validateMessage(b, off, len, failure);
+    if (s === Status.Ok) this.fixedPartValid = true;
+    return s;
+  }
+
+  private validateMessage(b: Uint8Array, off: number, len: number, failure: Failure): Status {
+    const h = this.header.wrap(b, off, len);
+    let s = h.check();
+    if (s !== Status.Ok) return failure.from(s, Layer.Icmpv6, h);
+    // In bounds from here: off >= 0, len >= 4 and off + len <= b.length.
+    const type = b[off] as number;
+    switch (type) {
+      case Icmpv6Type.DestinationUnreachable:
+      case Icmpv6Type.PacketTooBig:
+      case Icmpv6Type.TimeExceeded:
+      case Icmpv6Type.ParameterProblem:
+        return this.minimum(h, ICMPV6_ERROR_HEADER_LENGTH, 'ICMPv6 error message shorter than 8 bytes', failure);
+      case Icmpv6Type.EchoRequest:
+      case Icmpv6Type.EchoReply:
+      case Icmpv6Type.ExtendedEchoRequest:
+      case Icmpv6Type.ExtendedEchoReply:
+        return this.minimum(h, ECHO_HEADER_LENGTH, 'echo message shorter than 8 bytes', failure);
+      case Icmpv6Type.MulticastListenerQuery:
+        return this.listenerQuery(h, failure);
+      case Icmpv6Type.MulticastListenerReport:
+      case Icmpv6Type.MulticastListenerDone:
+        return this.minimum(h, MLD_LENGTH, 'MLD message shorter than 24 bytes', failure);
+      case Icmpv6Type.MulticastListenerReportV2:
+        return this.listenerReportV2(h, failure);
+      case Icmpv6Type.RouterRenumbering:
+        return this.minimum(h, ROUTER_RENUMBERING_LENGTH, 'router renumbering message shorter than 16 bytes', failure);
+      case Icmpv6Type.NodeInformationQuery:
+      case Icmpv6Type.NodeInformationResponse:
+        return this.minimum(h, NODE_INFORMATION_LENGTH, 'node information message shorter than 16 bytes', failure);
+      case Icmpv6Type.RouterSolicitation:
+        return this.nd(this.routerSolicitation, b, off, len, failure);
+      case Icmpv6Type.RouterAdvertisement:
+        return this.nd(this.routerAdvertisement, b, off, len, failure);
+      case Icmpv6Type.NeighborSolicitation:
+        return this.nd(this.neighborSolicitation, b, off, len, failure);
+      case Icmpv6Type.NeighborAdvertisement:
+        return this.nd(this.neighborAdvertisement, b, off, len, failure);
+      case Icmpv6Type.Redirect:
+        return this.nd(this.redirect, b, off, len, failure);
+      case Icmpv6Type.InverseNeighborSolicitation:
+      case Icmpv6Type.InverseNeighborAdvertisement: {
+        const v = type === Icmpv6Type.InverseNeighborSolicitation ? this.inverseSolicitation : this.inverseAdvertisement;
+        v.wrap(b, off, len);
+        s = v.check();
+        if (s !== Status.Ok) return failure.from(s, Layer.InverseNd, v);
+        this.fixedPartValid = true;
+        s = checkNdpOptions(this.cursor, b, v.optionsOffset, v.optionsEnd);
+        if (s !== Status.Ok) return failure.from(s, Layer.NdpOption, this.cursor);
+        // The options are framed; what can still fail is a required option missing.
+        s = checkInverseNdOptions(type, this.cursor, b, v.optionsOffset, v.optionsEnd, v);
+        if (s !== Status.Ok) return failure.from(s, Layer.InverseNd, v);
+        return Status.Ok;
+      }
+      case Icmpv6Type.MulticastRouterAdvertisement:
+      case Icmpv6Type.MulticastRouterSolicitation:
+      case Icmpv6Type.MulticastRouterTermination: {
+        const v = this.mrd.wrap(b, off, len);
+        s = v.check();
+        return s === Status.Ok ? s : failure.from(s, Layer.Mrd, v);
+      }
+      default:
+        return Status.Ok;
+    }
+  }
+
+  private minimum(h: Icmpv6View, min: number, reason: string, failure: Failure): Status {
+    const s = checkLength(h, min, reason);
+    return s === Status.Ok ? s : failure.from(s, Layer.Icmpv6, h);
+  }
+
+  private nd(v: NdMessageView, b: Uint8Array, off: number, len: number, failure: Failure): Status {
+    v.wrap(b, off, len);
+    let s = v.check();
+    if (s !== Status.Ok) return failure.from(s, Layer.Ndp, v);
+    this.fixedPartValid = true;
+    s = checkNdpOptions(this.cursor, b, v.optionsOffset, v.optionsEnd);
+    return s === Status.Ok ? s : failure.from(s, Layer.NdpOption, this.cursor);
+  }
+
+  /** MLDv1 query: 24 bytes; MLDv2 query: 28 + 16 × sources (RFC 3810 §8.1: 25..27 is invalid). */
+  private listenerQuery(h: Icmpv6View, failure: Failure): Status {
+    const len = h.len;
+    if (len < MLD_LENGTH) return this.minimum(h, MLD_LENGTH, 'MLD message shorter than 24 bytes', failure);
+    if (len === MLD_LENGTH) return Status.Ok;
+    if (len < MLDV2_QUERY_LENGTH) return failure.fail(Status.Truncated, Layer.Icmpv6, h.off + len, 'MLDv2 query shorter than 28 bytes');
+    // In bounds: len >= 28.
+    const sources = u16(h.buf, h.off + 26);
+    if (MLDV2_QUERY_LENGTH + 16 * sources > len) return failure.fail(Status.Truncated, Layer.Icmpv6, h.off + len, 'MLDv2 query sources run past the end of the message');
+    return Status.Ok;
+  }
+
+  /** MLDv2 report (RFC 3810 §5.2): 8 bytes, then the multicast address records. */
+  private listenerReportV2(h: Icmpv6View, failure: Failure): Status {
+    const s = this.minimum(h, MLDV2_REPORT_HEADER_LENGTH, 'MLDv2 report shorter than 8 bytes', failure);
+    if (s !== Status.Ok) return s;
+    const b = h.buf;
+    const end = h.off + h.len;
+    const records = u16(b, h.off + 6);
+    let p = h.off + MLDV2_REPORT_HEADER_LENGTH;
+    for (let i = 0; i < records; i++) {
+      if (end - p < MLDV2_RECORD_HEADER_LENGTH) return failure.fail(Status.Truncated, Layer.Icmpv6, p, 'MLDv2 record header runs past the end of the message');
+      // In bounds: p + 20 <= end.
+      const n = MLDV2_RECORD_HEADER_LENGTH + 16 * u16(b, p + 2) + 4 * (b[p + 1] as number);
+      if (n > end - p) return failure.fail(Status.Truncated, Layer.Icmpv6, p, 'MLDv2 record runs past the end of the message');
+      p += n;
+    }
+    return Status.Ok;
+  }
+}
+
+const sharedValidator = new Icmpv6Validator();
+
+/**
+ * Validates one ICMPv6 message at b[off, off+len) (see {@link Icmpv6Validator}); on failure the
+ * layer, absolute offset and reason are in `failure` and the status is returned.
+ */
+export function validateIcmpv6(b: Uint8Array, off: number, len: number, failure: Failure): Status {
+  return sharedValidator.validate(b, off, len, failure);
+}
+
+// ---- JSON (edges only: everything below allocates) ----
+
+const unreachableCodes = [
+  'no-route',
+  'administratively-prohibited',
+  'beyond-scope',
+  'address-unreachable',
+  'port-unreachable',
+  'source-address-failed-policy',
+  'reject-route',
+  'source-routing-header-error',
+  'headers-too-long',
+];
+const timeExceededCodes = ['hop-limit-exceeded', 'fragment-reassembly-time-exceeded'];
+const parameterProblemCodes = [
+  'erroneous-header-field',
+  'unrecognized-next-header',
+  'unrecognized-ipv6-option',
+  'incomplete-header-chain',
+  'sr-upper-layer-header-error',
+  'unrecognized-next-header-by-intermediate-node',
+  'extension-header-too-big',
+  'extension-header-chain-too-long',
+  'too-many-extension-headers',
+  'too-many-options-in-extension-header',
+  'option-too-big',
+];
+const mldv2RecordTypes = ['', 'mode-is-include', 'mode-is-exclude', 'change-to-include', 'change-to-exclude', 'allow-new-sources', 'block-old-sources'];
+
+function codeName(names: readonly string[], code: number): string {
+  return names[code] ?? 'unknown';
+}
+
+/** RFC 3810 §5.1.3 Maximum Response Code to milliseconds. */
+function mldv2MaxResponseDelay(code: number): number {
+  if (code < 0x8000) return code;
+  return ((code & 0x0fff) | 0x1000) << (((code >>> 12) & 7) + 3);
+}
+
+/** RFC 3810 §5.1.9 Querier's Query Interval Code to seconds. */
+function mldv2QueryInterval(code: number): number {
+  if (code < 0x80) return code;
+  return ((code & 0x0f) | 0x10) << (((code >>> 4) & 7) + 3);
+}
+
+function addressList(b: Uint8Array, from: number, count: number, end: number): string[] {
+  const out: string[] = [];
+  for (let i = 0, p = from; i < count && p + 16 <= end; i++, p += 16) out.push(formatIpv6(b, p));
+  return out;
+}
+
+/**
+ * Plain JSON of one ICMPv6 message with every decoded field: `type`, `typeName`, `code`,
+ * `checksum`, the fields of its type, `options` for ND and Inverse ND (in wire order, each
+ * `{ type, name, ...fields }`) and, when {@link validateIcmpv6} fails, `error: { status, layer,
+ * offset, reason }` (fields past the failure are left out). Never throws and reads nothing at or
+ * past `off + len`.
+ */
+export function describeIcmpv6(b: Uint8Array, off: number, len: number): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const failure = new Failure();
+  const validator = new Icmpv6Validator();
+  const status = validator.validate(b, off, len, failure);
+  const valid = status === Status.Ok;
+  const error = valid ? undefined : { status: statusName(status), layer: layerName(failure.layer), offset: failure.offset, reason: failure.reason };
+  const avail = off < 0 || off > b.length ? 0 : Math.max(0, Math.min(len, b.length - off));
+  if (avail < ICMPV6_HEADER_LENGTH) {
+    if (avail > 0) out['type'] = b[off] as number;
+    if (avail > 0) out['typeName'] = icmpv6TypeName(b[off] as number);
+    out['error'] = error;
+    return out;
+  }
+  const end = off + avail;
+  const type = b[off] as number;
+  const code = b[off + 1] as number;
+  out['type'] = type;
+  out['typeName'] = icmpv6TypeName(type);
+  out['code'] = code;
+  out['checksum'] = u16(b, off + 2);
+  // Per-type fields are read only when the fixed part proved good (a failure, if any, came later).
+  if (!validator.fixedPartValid) {
+    out['data'] = toHex(b, off + 4, avail - 4);
+    out['error'] = error;
+    return out;
+  }
+  let optionsFrom = -1;
+  switch (type) {
+    case Icmpv6Type.DestinationUnreachable:
+    case Icmpv6Type.TimeExceeded:
+    case Icmpv6Type.ParameterProblem:
+    case Icmpv6Type.PacketTooBig:
+      if (type === Icmpv6Type.DestinationUnreachable) out['codeName'] = codeName(unreachableCodes, code);
+      if (type === Icmpv6Type.TimeExceeded) out['codeName'] = codeName(timeExceededCodes, code);
+      if (type === Icmpv6Type.ParameterProblem) {
+        out['codeName'] = codeName(parameterProblemCodes, code);
+        out['pointer'] = u32(b, off + 4);
+      }
+      if (type === Icmpv6Type.PacketTooBig) out['mtu'] = u32(b, off + 4);
+      out['invokingPacket'] = toHex(b, off + 8, avail - 8);
+      break;
+    case Icmpv6Type.EchoRequest:
+    case Icmpv6Type.EchoReply:
+      out['identifier'] = u16(b, off + 4);
+      out['sequenceNumber'] = u16(b, off + 6);
+      out['dataLength'] = avail - 8;
+      out['data'] = toHex(b, off + 8, avail - 8);
+      break;
+    case Icmpv6Type.MulticastListenerQuery:
+    case Icmpv6Type.MulticastListenerReport:
+    case Icmpv6Type.MulticastListenerDone: {
+      const v2 = type === Icmpv6Type.MulticastListenerQuery && avail >= MLDV2_QUERY_LENGTH;
+      out['version'] = v2 ? 2 : 1;
+      out['maxResponseDelay'] = v2 ? mldv2MaxResponseDelay(u16(b, off + 4)) : u16(b, off + 4);
+      out['multicastAddress'] = formatIpv6(b, off + 8);
+      if (v2) {
+        const flags = b[off + 24] as number;
+        out['suppressRouterProcessing'] = (flags & 0x08) !== 0;
+        out['robustness'] = flags & 0x07;
+        out['queryInterval'] = mldv2QueryInterval(b[off + 25] as number);
+        out['sources'] = addressList(b, off + 28, u16(b, off + 26), end);
+      }
+      break;
+    }
+    case Icmpv6Type.MulticastListenerReportV2: {
+      const records: Record<string, unknown>[] = [];
+      let p = off + MLDV2_REPORT_HEADER_LENGTH;
+      const count = u16(b, off + 6);
+      for (let i = 0; i < count && end - p >= MLDV2_RECORD_HEADER_LENGTH; i++) {
+        const n = MLDV2_RECORD_HEADER_LENGTH + 16 * u16(b, p + 2) + 4 * (b[p + 1] as number);
+        if (n > end - p) break;
+        records.push({
+          recordType: mldv2RecordTypes[b[p] as number] ?? 'unknown',
+          multicastAddress: formatIpv6(b, p + 4),
+          sources: addressList(b, p + 20, u16(b, p + 2), end),
+          auxiliaryData: toHex(b, p + 20 + 16 * u16(b, p + 2), 4 * (b[p + 1] as number)),
+        });
+        p += n;
+      }
+      out['records'] = records;
+      break;
+    }
+    case Icmpv6Type.RouterSolicitation:
+      optionsFrom = off + 8;
+      break;
+    case Icmpv6Type.RouterAdvertisement: {
+      const f = b[off + 5] as number;
+      const flags: string[] = [];
+      if (f & 0x80) flags.push('managed');
+      if (f & 0x40) flags.push('other');
+      if (f & 0x20) flags.push('home-agent');
+      if (f & 0x04) flags.push('proxy');
+      out['curHopLimit'] = b[off + 4] as number;
+      out['flags'] = flags;
+      out['preference'] = routerPreferenceName((f >>> 3) & 3);
+      out['routerLifetime'] = u16(b, off + 6);
+      out['reachableTime'] = u32(b, off + 8);
+      out['retransTimer'] = u32(b, off + 12);
+      optionsFrom = off + 16;
+      break;
+    }
+    case Icmpv6Type.NeighborSolicitation:
+      out['target'] = formatIpv6(b, off + 8);
+      optionsFrom = off + 24;
+      break;
+    case Icmpv6Type.NeighborAdvertisement: {
+      const f = b[off + 4] as number;
+      const flags: string[] = [];
+      if (f & 0x80) flags.push('router');
+      if (f & 0x40) flags.push('solicited');
+      if (f & 0x20) flags.push('override');
+      out['flags'] = flags;
+      out['target'] = formatIpv6(b, off + 8);
+      optionsFrom = off + 24;
+      break;
+    }
+    case Icmpv6Type.Redirect:
+      out['target'] = formatIpv6(b, off + 8);
+      out['destination'] = formatIpv6(b, off + 24);
+      optionsFrom = off + 40;
+      break;
+    case Icmpv6Type.InverseNeighborSolicitation:
+    case Icmpv6Type.InverseNeighborAdvertisement:
+      optionsFrom = off + 8;
+      break;
+    case Icmpv6Type.NodeInformationQuery:
+    case Icmpv6Type.NodeInformationResponse:
+      out['qtype'] = u16(b, off + 4);
+      out['flags'] = u16(b, off + 6);
+      out['nonce'] = toHex(b, off + 8, 8);
+      out['data'] = toHex(b, off + 16, avail - 16);
+      break;
+    case Icmpv6Type.MulticastRouterAdvertisement:
+      out['advertisementInterval'] = code;
+      out['queryInterval'] = u16(b, off + 4);
+      out['robustnessVariable'] = u16(b, off + 6);
+      break;
+    case Icmpv6Type.MulticastRouterSolicitation:
+    case Icmpv6Type.MulticastRouterTermination:
+      break;
+    default:
+      out['data'] = toHex(b, off + 4, avail - 4);
+      break;
+  }
+  if (optionsFrom >= 0) {
+    const options: Record<string, unknown>[] = [];
+    const c = new NdpOptionCursor().reset(b, optionsFrom, end);
+    while (c.next() === Status.Ok) options.push(describeNdpOption(b, c.offset, c.length));
+    out['options'] = options;
+  }
+  if (error !== undefined) out['error'] = error;
+  return out;
+}

@@ -1,0 +1,92 @@
+/**
+ * Inverse Neighbor Discovery (RFC 3122): Inverse Neighbor Discovery Solicitation (type 141,
+ * §2.1) and Advertisement (type 142, §2.2), which map a known link-layer address to the IPv6
+ * addresses behind it.
+ *
+ * ```text
+ *  0                   1                   2                   3
+ *  0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |     Type      |     Code      |          Checksum             |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                           Reserved                            |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |   Options ...
+ * +-+-+-+-+-+-+-+-+-+-+-+-
+ * ```
+ *
+ * Options (RFC 3122 §2, §3): a solicitation must carry Source and Target Link-Layer Address
+ * options and may carry a Source Address List (type 9) and MTU; an advertisement must carry
+ * Source and Target Link-Layer Address and a Target Address List (type 10), and may carry MTU.
+ * The address list options are 6 reserved bytes then IPv6 addresses (`ndp-options.ts`).
+ *
+ * check() proves the fixed part (8 bytes, type, code 0). `checkInverseNdOptions` walks the
+ * options and enforces the required ones; `validateIcmpv6` does both.
+ */
+
+import { fillZero } from './bytes.js';
+import { Icmpv6Type } from './icmpv6-header.js';
+import { NdMessageView } from './ndp.js';
+import { Done, NdpOptionType, emitNdpOptions, ndpOptionsLength, type NdpOptionCursor, type NdpOptionRepr } from './ndp-options.js';
+import { Status, type Checked } from './status.js';
+
+export const INVERSE_ND_LENGTH = 8;
+
+export class InverseNeighborSolicitationView extends NdMessageView {
+  protected override messageType = Icmpv6Type.InverseNeighborSolicitation as number;
+  protected override fixedLength = INVERSE_ND_LENGTH;
+}
+
+export class InverseNeighborAdvertisementView extends NdMessageView {
+  protected override messageType = Icmpv6Type.InverseNeighborAdvertisement as number;
+  protected override fixedLength = INVERSE_ND_LENGTH;
+}
+
+/**
+ * Walks the options of an Inverse ND message of `type` in b[off, end) and checks that the
+ * options RFC 3122 requires are there. On failure the offset and reason are on `sink` (which
+ * may be the cursor itself).
+ */
+export function checkInverseNdOptions(type: number, cursor: NdpOptionCursor, b: Uint8Array, off: number, end: number, sink: Checked): Status {
+  let source = false;
+  let target = false;
+  let targetList = false;
+  cursor.reset(b, off, end);
+  for (;;) {
+    const s = cursor.next();
+    if (s === Done) break;
+    if (s !== Status.Ok) {
+      sink.errorOffset = cursor.errorOffset;
+      sink.errorReason = cursor.errorReason;
+      return s;
+    }
+    if (cursor.type === NdpOptionType.SourceLinkLayerAddress) source = true;
+    else if (cursor.type === NdpOptionType.TargetLinkLayerAddress) target = true;
+    else if (cursor.type === NdpOptionType.TargetAddressList) targetList = true;
+  }
+  let reason = '';
+  if (!source) reason = 'inverse ND message without a Source Link-Layer Address option';
+  else if (!target) reason = 'inverse ND message without a Target Link-Layer Address option';
+  else if (type === Icmpv6Type.InverseNeighborAdvertisement && !targetList) reason = 'inverse neighbor advertisement without a Target Address List option';
+  if (reason === '') return Status.Ok;
+  sink.errorOffset = off;
+  sink.errorReason = reason;
+  return Status.Malformed;
+}
+
+export interface InverseNdRepr {
+  /** Icmpv6Type.InverseNeighborSolicitation or Icmpv6Type.InverseNeighborAdvertisement. */
+  type: number;
+  options: NdpOptionRepr[];
+}
+
+export function inverseNdLength(r: InverseNdRepr): number {
+  return INVERSE_ND_LENGTH + ndpOptionsLength(r.options);
+}
+
+/** Writes the message (checksum 0) and returns its length. */
+export function emitInverseNd(r: InverseNdRepr, b: Uint8Array, o: number): number {
+  fillZero(b, o, INVERSE_ND_LENGTH);
+  b[o] = r.type;
+  return INVERSE_ND_LENGTH + emitNdpOptions(r.options, b, o + INVERSE_ND_LENGTH);
+}

@@ -1,0 +1,367 @@
+/**
+ * Neighbor Discovery messages (RFC 4861 §4): Router Solicitation (§4.1), Router Advertisement
+ * (§4.2, with the RFC 4191 §2.2 default router preference, the RFC 6275 §7.1 home agent flag and
+ * the RFC 4389 §4.1.3.3 proxy flag), Neighbor Solicitation (§4.3), Neighbor Advertisement (§4.4)
+ * and Redirect (§4.5). Options follow the fixed part; see `ndp-options.ts`.
+ *
+ * ```text
+ * Router Solicitation (133), fixed part 8 bytes:
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |     Type      |     Code      |          Checksum             |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                            Reserved                           |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |   Options ...
+ *
+ * Router Advertisement (134), fixed part 16 bytes:
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |     Type      |     Code      |          Checksum             |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * | Cur Hop Limit |M|O|H|Prf|P|Rsv|       Router Lifetime         |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                         Reachable Time                        |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |                          Retrans Timer                        |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |   Options ...
+ *
+ * Neighbor Solicitation (135) / Advertisement (136), fixed part 24 bytes:
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |     Type      |     Code      |          Checksum             |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |R|S|O|                     Reserved (NS: all reserved)         |
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * +                       Target Address (16)                     +
+ * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ * |   Options ...
+ *
+ * Redirect (137), fixed part 40 bytes:
+ * |     Type      |     Code      |          Checksum             |
+ * |                           Reserved                            |
+ * +                       Target Address (16)                     +
+ * +                     Destination Address (16)                  +
+ * |   Options ...
+ * ```
+ *
+ * A view's check() proves the fixed part is there, the type is the view's and the code is 0
+ * (RFC 4861 §6.1, §7.1, §8.1); it does not walk the options (use `NdpOptionCursor`, or
+ * `validateIcmpv6` in `icmpv6-describe.ts` for the whole message). Emit functions write the
+ * checksum as 0: fill it with `fillIcmpv6Checksum` once the IPv6 header is in place.
+ */
+
+import { copyAddr, fillZero, setU16, setU32, u16, u32 } from './bytes.js';
+import { Icmpv6Type, Icmpv6View, checkLength } from './icmpv6-header.js';
+import { emitNdpOptions, ndpOptionsLength, type NdpOptionRepr } from './ndp-options.js';
+import { Status } from './status.js';
+
+export const ROUTER_SOLICITATION_LENGTH = 8;
+export const ROUTER_ADVERTISEMENT_LENGTH = 16;
+export const NEIGHBOR_SOLICITATION_LENGTH = 24;
+export const NEIGHBOR_ADVERTISEMENT_LENGTH = 24;
+export const REDIRECT_LENGTH = 40;
+
+/** Router Advertisement flag bits (byte 5). */
+export const RouterAdvertisementFlag = {
+  Managed: 0x80,
+  Other: 0x40,
+  HomeAgent: 0x20,
+  /** Two-bit default router preference (RFC 4191 §2.2), see RouterPreference. */
+  PreferenceMask: 0x18,
+  Proxy: 0x04,
+} as const;
+
+/** Neighbor Advertisement flag bits (byte 4). */
+export const NeighborAdvertisementFlag = {
+  Router: 0x80,
+  Solicited: 0x40,
+  Override: 0x20,
+} as const;
+
+/**
+ * The fixed part of an ND (or Inverse ND) message: at least `fixedLength` bytes, type
+ * `messageType`, code 0. Options run from optionsOffset to optionsEnd.
+ */
+export class NdMessageView extends Icmpv6View {
+  protected messageType = -1;
+  protected fixedLength = 8;
+
+  override check(): Status {
+    const s = checkLength(this, this.fixedLength, 'message shorter than its fixed part');
+    if (s !== Status.Ok) return s;
+    // In bounds: len >= fixedLength >= 8.
+    if ((this.buf[this.off] as number) !== this.messageType) {
+      this.errorOffset = this.off;
+      this.errorReason = 'message of another ICMPv6 type';
+      return Status.Malformed;
+    }
+    if (this.buf[this.off + 1] !== 0) {
+      this.errorOffset = this.off + 1;
+      this.errorReason = 'ICMPv6 code is not 0';
+      return Status.Malformed;
+    }
+    return Status.Ok;
+  }
+
+  get optionsOffset(): number {
+    return this.off + this.fixedLength;
+  }
+  get optionsEnd(): number {
+    return this.off + this.len;
+  }
+}
+
+export class RouterSolicitationView extends NdMessageView {
+  protected override messageType = Icmpv6Type.RouterSolicitation as number;
+  protected override fixedLength = ROUTER_SOLICITATION_LENGTH;
+}
+
+export class RouterAdvertisementView extends NdMessageView {
+  protected override messageType = Icmpv6Type.RouterAdvertisement as number;
+  protected override fixedLength = ROUTER_ADVERTISEMENT_LENGTH;
+
+  /** 0 means unspecified. */
+  get curHopLimit(): number {
+    return this.buf[this.off + 4] as number;
+  }
+  set curHopLimit(v: number) {
+    this.buf[this.off + 4] = v;
+  }
+  /** The whole flags byte. */
+  get flags(): number {
+    return this.buf[this.off + 5] as number;
+  }
+  set flags(v: number) {
+    this.buf[this.off + 5] = v;
+  }
+  get managed(): boolean {
+    return ((this.buf[this.off + 5] as number) & RouterAdvertisementFlag.Managed) !== 0;
+  }
+  get other(): boolean {
+    return ((this.buf[this.off + 5] as number) & RouterAdvertisementFlag.Other) !== 0;
+  }
+  get homeAgent(): boolean {
+    return ((this.buf[this.off + 5] as number) & RouterAdvertisementFlag.HomeAgent) !== 0;
+  }
+  get proxy(): boolean {
+    return ((this.buf[this.off + 5] as number) & RouterAdvertisementFlag.Proxy) !== 0;
+  }
+  /** Two-bit default router preference (RouterPreference in ndp-options.ts). */
+  get preference(): number {
+    return ((this.buf[this.off + 5] as number) >>> 3) & 3;
+  }
+  /** Seconds; 0 = not a default router. */
+  get routerLifetime(): number {
+    return u16(this.buf, this.off + 6);
+  }
+  set routerLifetime(v: number) {
+    setU16(this.buf, this.off + 6, v);
+  }
+  /** Milliseconds; 0 = unspecified. */
+  get reachableTime(): number {
+    return u32(this.buf, this.off + 8);
+  }
+  set reachableTime(v: number) {
+    setU32(this.buf, this.off + 8, v);
+  }
+  /** Milliseconds; 0 = unspecified. */
+  get retransTimer(): number {
+    return u32(this.buf, this.off + 12);
+  }
+  set retransTimer(v: number) {
+    setU32(this.buf, this.off + 12, v);
+  }
+}
+
+export class NeighborSolicitationView extends NdMessageView {
+  protected override messageType = Icmpv6Type.NeighborSolicitation as number;
+  protected override fixedLength = NEIGHBOR_SOLICITATION_LENGTH;
+
+  get targetOffset(): number {
+    return this.off + 8;
+  }
+}
+
+export class NeighborAdvertisementView extends NdMessageView {
+  protected override messageType = Icmpv6Type.NeighborAdvertisement as number;
+  protected override fixedLength = NEIGHBOR_ADVERTISEMENT_LENGTH;
+
+  get flags(): number {
+    return this.buf[this.off + 4] as number;
+  }
+  set flags(v: number) {
+    this.buf[this.off + 4] = v;
+  }
+  get router(): boolean {
+    return ((this.buf[this.off + 4] as number) & NeighborAdvertisementFlag.Router) !== 0;
+  }
+  get solicited(): boolean {
+    return ((this.buf[this.off + 4] as number) & NeighborAdvertisementFlag.Solicited) !== 0;
+  }
+  get override(): boolean {
+    return ((this.buf[this.off + 4] as number) & NeighborAdvertisementFlag.Override) !== 0;
+  }
+  get targetOffset(): number {
+    return this.off + 8;
+  }
+}
+
+export class RedirectView extends NdMessageView {
+  protected override messageType = Icmpv6Type.Redirect as number;
+  protected override fixedLength = REDIRECT_LENGTH;
+
+  /** The better first hop. */
+  get targetOffset(): number {
+    return this.off + 8;
+  }
+  /** The destination being redirected. */
+  get destinationOffset(): number {
+    return this.off + 24;
+  }
+}
+
+// ---- Reprs and emit ----
+
+export interface RouterSolicitationRepr {
+  options: NdpOptionRepr[];
+}
+
+export interface RouterAdvertisementRepr {
+  curHopLimit: number;
+  managed: boolean;
+  other: boolean;
+  homeAgent?: boolean;
+  proxy?: boolean;
+  /** RouterPreference (two bits). */
+  preference: number;
+  routerLifetime: number;
+  reachableTime: number;
+  retransTimer: number;
+  options: NdpOptionRepr[];
+}
+
+export interface NeighborSolicitationRepr {
+  target: Uint8Array;
+  options: NdpOptionRepr[];
+}
+
+export interface NeighborAdvertisementRepr {
+  router: boolean;
+  solicited: boolean;
+  override: boolean;
+  target: Uint8Array;
+  options: NdpOptionRepr[];
+}
+
+export interface RedirectRepr {
+  target: Uint8Array;
+  destination: Uint8Array;
+  options: NdpOptionRepr[];
+}
+
+function emitHeader(b: Uint8Array, o: number, type: number, fixedLength: number): void {
+  fillZero(b, o, fixedLength);
+  b[o] = type;
+}
+
+export function routerSolicitationLength(r: RouterSolicitationRepr): number {
+  return ROUTER_SOLICITATION_LENGTH + ndpOptionsLength(r.options);
+}
+
+export function emitRouterSolicitation(r: RouterSolicitationRepr, b: Uint8Array, o: number): number {
+  emitHeader(b, o, Icmpv6Type.RouterSolicitation, ROUTER_SOLICITATION_LENGTH);
+  return ROUTER_SOLICITATION_LENGTH + emitNdpOptions(r.options, b, o + ROUTER_SOLICITATION_LENGTH);
+}
+
+export function routerAdvertisementLength(r: RouterAdvertisementRepr): number {
+  return ROUTER_ADVERTISEMENT_LENGTH + ndpOptionsLength(r.options);
+}
+
+export function emitRouterAdvertisement(r: RouterAdvertisementRepr, b: Uint8Array, o: number): number {
+  emitHeader(b, o, Icmpv6Type.RouterAdvertisement, ROUTER_ADVERTISEMENT_LENGTH);
+  b[o + 4] = r.curHopLimit;
+  b[o + 5] =
+    (r.managed ? RouterAdvertisementFlag.Managed : 0) |
+    (r.other ? RouterAdvertisementFlag.Other : 0) |
+    (r.homeAgent === true ? RouterAdvertisementFlag.HomeAgent : 0) |
+    ((r.preference & 3) << 3) |
+    (r.proxy === true ? RouterAdvertisementFlag.Proxy : 0);
+  setU16(b, o + 6, r.routerLifetime);
+  setU32(b, o + 8, r.reachableTime);
+  setU32(b, o + 12, r.retransTimer);
+  return ROUTER_ADVERTISEMENT_LENGTH + emitNdpOptions(r.options, b, o + ROUTER_ADVERTISEMENT_LENGTH);
+}
+
+export function neighborSolicitationLength(r: NeighborSolicitationRepr): number {
+  return NEIGHBOR_SOLICITATION_LENGTH + ndpOptionsLength(r.options);
+}
+
+export function emitNeighborSolicitation(r: NeighborSolicitationRepr, b: Uint8Array, o: number): number {
+  emitHeader(b, o, Icmpv6Type.NeighborSolicitation, NEIGHBOR_SOLICITATION_LENGTH);
+  copyAddr(r.target, 0, b, o + 8);
+  return NEIGHBOR_SOLICITATION_LENGTH + emitNdpOptions(r.options, b, o + NEIGHBOR_SOLICITATION_LENGTH);
+}
+
+export function neighborAdvertisementLength(r: NeighborAdvertisementRepr): number {
+  return NEIGHBOR_ADVERTISEMENT_LENGTH + ndpOptionsLength(r.options);
+}
+
+export function emitNeighborAdvertisement(r: NeighborAdvertisementRepr, b: Uint8Array, o: number): number {
+  emitHeader(b, o, Icmpv6Type.NeighborAdvertisement, NEIGHBOR_ADVERTISEMENT_LENGTH);
+  b[o + 4] = neighborAdvertisementFlags(r.router, r.solicited, r.override);
+  copyAddr(r.target, 0, b, o + 8);
+  return NEIGHBOR_ADVERTISEMENT_LENGTH + emitNdpOptions(r.options, b, o + NEIGHBOR_ADVERTISEMENT_LENGTH);
+}
+
+export function neighborAdvertisementFlags(router: boolean, solicited: boolean, override: boolean): number {
+  return (router ? NeighborAdvertisementFlag.Router : 0) | (solicited ? NeighborAdvertisementFlag.Solicited : 0) | (override ? NeighborAdvertisementFlag.Override : 0);
+}
+
+/**
+ * Hot-path form of a Neighbor Advertisement's fixed part: the target copied from t[tOff], no
+ * options (append a Target Link-Layer Address option with `emitLinkLayerAddressOption`). Returns
+ * 24; the checksum is left 0.
+ */
+export function emitNeighborAdvertisementHeader(flags: number, t: Uint8Array, tOff: number, b: Uint8Array, o: number): number {
+  b[o] = Icmpv6Type.NeighborAdvertisement;
+  b[o + 1] = 0;
+  b[o + 2] = 0;
+  b[o + 3] = 0;
+  b[o + 4] = flags;
+  b[o + 5] = 0;
+  b[o + 6] = 0;
+  b[o + 7] = 0;
+  copyAddr(t, tOff, b, o + 8);
+  return NEIGHBOR_ADVERTISEMENT_LENGTH;
+}
+
+export function redirectLength(r: RedirectRepr): number {
+  return REDIRECT_LENGTH + ndpOptionsLength(r.options);
+}
+
+export function emitRedirect(r: RedirectRepr, b: Uint8Array, o: number): number {
+  emitHeader(b, o, Icmpv6Type.Redirect, REDIRECT_LENGTH);
+  copyAddr(r.target, 0, b, o + 8);
+  copyAddr(r.destination, 0, b, o + 24);
+  return REDIRECT_LENGTH + emitNdpOptions(r.options, b, o + REDIRECT_LENGTH);
+}
+
+/** The fixed-part length of an ND or Inverse ND type, or -1 for other types. */
+export function ndFixedLength(type: number): number {
+  switch (type) {
+    case Icmpv6Type.RouterSolicitation:
+      return ROUTER_SOLICITATION_LENGTH;
+    case Icmpv6Type.RouterAdvertisement:
+      return ROUTER_ADVERTISEMENT_LENGTH;
+    case Icmpv6Type.NeighborSolicitation:
+      return NEIGHBOR_SOLICITATION_LENGTH;
+    case Icmpv6Type.NeighborAdvertisement:
+      return NEIGHBOR_ADVERTISEMENT_LENGTH;
+    case Icmpv6Type.Redirect:
+      return REDIRECT_LENGTH;
+    case Icmpv6Type.InverseNeighborSolicitation:
+    case Icmpv6Type.InverseNeighborAdvertisement:
+      return 8;
+    default:
+      return -1;
+  }
+}

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+/**
+ * The `punt6` command line.
+ */
+
+import { parseArgs } from 'node:util';
+import { CaptureFileError } from './capture-file.js';
+import { decodeCaptureFile } from './decode-command.js';
+
+const usage = `usage: punt6 <command> [options]
+
+commands:
+  decode FILE...   print every frame of pcap/pcapng captures as JSON lines
+      --summary              one line per frame instead of JSON
+      --no-verify-checksums  accept bad checksums (captures with offloaded checksums)
+      --filter EXPR          a BPF filter applied while reading
+`;
+
+export class UsageError extends Error {}
+
+async function decodeMain(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      summary: { type: 'boolean', default: false },
+      'no-verify-checksums': { type: 'boolean', default: false },
+      filter: { type: 'string', default: '' },
+    },
+  });
+  if (positionals.length === 0) throw new UsageError('decode needs at least one capture file');
+  let status = 0;
+  for (const path of positionals) {
+    try {
+      await decodeCaptureFile(path, {
+        summary: values.summary,
+        verifyChecksums: !values['no-verify-checksums'],
+        filter: values.filter,
+        write: (line) => process.stdout.write(line + '\n'),
+      });
+    } catch (e) {
+      if (e instanceof CaptureFileError) {
+        process.stderr.write(`punt6 decode: ${e.message}\n`);
+        status = 1;
+        continue;
+      }
+      throw e;
+    }
+  }
+  return status;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'decode':
+        return await decodeMain(rest);
+      case undefined:
+      case '-h':
+      case '--help':
+      case 'help':
+        process.stdout.write(usage);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command: ${command}`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`punt6: ${(e as Error).message}\n\n${usage}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+// `punt6 decode x.pcap | head`: a closed pipe ends the output quietly.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`punt6: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exitCode = 1;
+  },
+);
