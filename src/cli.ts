@@ -5,7 +5,9 @@
 
 import { parseArgs } from 'node:util';
 import { CaptureFileError } from './capture-file.js';
+import { ConfigError } from './config/index.js';
 import { decodeCaptureFile } from './decode-command.js';
+import { replayCapture, ReplayError } from './replay-command.js';
 
 const usage = `usage: punt6 <command> [options]
 
@@ -14,6 +16,15 @@ commands:
       --summary              one line per frame instead of JSON
       --no-verify-checksums  accept bad checksums (captures with offloaded checksums)
       --filter EXPR          a BPF filter applied while reading
+  replay --config FILE IN.pcap [--out OUT.pcap]
+                   answer every frame of a capture as the punt path would; print a table
+                   per message kind (seen, answered, dropped by reason)
+      --interface NAME       the punt interface the frames arrive on (default: the first)
+      --clock capture|wall   time from the capture's timestamps (default) or the real clock
+      --leases FILE          the lease journal (default: a fresh temporary one)
+      --seed N               seed of the RA timing jitter (default 1)
+      --periodic-ras         also send periodic unsolicited RAs as the capture's time passes
+      --no-verify-checksums  accept bad checksums
 `;
 
 export class UsageError extends Error {}
@@ -50,12 +61,57 @@ async function decodeMain(args: string[]): Promise<number> {
   return status;
 }
 
+async function replayMain(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      out: { type: 'string' },
+      interface: { type: 'string' },
+      clock: { type: 'string', default: 'capture' },
+      leases: { type: 'string' },
+      seed: { type: 'string', default: '1' },
+      'periodic-ras': { type: 'boolean', default: false },
+      'no-verify-checksums': { type: 'boolean', default: false },
+    },
+  });
+  if (values.config === undefined) throw new UsageError('replay needs --config FILE');
+  if (positionals.length !== 1) throw new UsageError('replay needs exactly one capture file');
+  if (values.clock !== 'capture' && values.clock !== 'wall') throw new UsageError('--clock is capture or wall');
+  const seed = Number(values.seed);
+  if (!Number.isInteger(seed)) throw new UsageError('--seed is an integer');
+  try {
+    await replayCapture({
+      configPath: values.config,
+      input: positionals[0] as string,
+      output: values.out,
+      interfaceName: values.interface,
+      clock: values.clock,
+      leaseFile: values.leases,
+      seed,
+      periodicRas: values['periodic-ras'],
+      verifyChecksums: !values['no-verify-checksums'],
+      write: (line) => process.stdout.write(line + '\n'),
+    });
+    return 0;
+  } catch (e) {
+    if (e instanceof ConfigError || e instanceof CaptureFileError || e instanceof ReplayError) {
+      process.stderr.write(`punt6 replay: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     switch (command) {
       case 'decode':
         return await decodeMain(rest);
+      case 'replay':
+        return await replayMain(rest);
       case undefined:
       case '-h':
       case '--help':

@@ -1,0 +1,899 @@
+/**
+ * The DHCPv6 lease table: the in-memory bindings of RFC 8415 §6.1 (IA_NA, one address per IA) and
+ * §6.3 (IA_PD, one delegated prefix per IA), kept over the crash-safe journal of journal.ts.
+ *
+ * Every change is made the same way: build a journal record, append it, then apply it to the
+ * tables with the very function that replays the journal on start. So what a reopen rebuilds is
+ * exactly what was in memory when the records were committed. Callers make a batch of changes,
+ * then `await table.commit()` before sending the Replies that announce them (group commit).
+ *
+ * Time is never read from a clock: every operation that depends on it takes `now` (milliseconds
+ * since the epoch), so a replay of captured traffic gives the same leases every time.
+ *
+ * Allocation (RFC 8415 §18.3.2, §18.3.8): a static binding of the client's port wins (matched by
+ * the frame's source MAC, the Client Link-Layer Address option 79 of RFC 6939, or the DUID);
+ * otherwise a client that holds a binding keeps it; otherwise a hint the client gave is honoured
+ * when free; otherwise the pool is probed linearly from a start point derived from a hash of
+ * DUID, IAID, lease type and network, so a client tends to get the same address back after it
+ * lost its binding. Leased, quarantined (declined, §18.3.8) and statically bound addresses are
+ * skipped; a lease or quarantine whose time has run out counts as free even before `expire()`
+ * reclaims it. An exhausted pool is a result carrying the RFC 8415 §21.13 status NoAddrsAvail or
+ * NoPrefixAvail, never a throw.
+ *
+ * This is the cold path of the server (a handful of operations per client per lease time), so
+ * keys are hex strings and bigint arithmetic is used for pool positions.
+ */
+
+import { createHash } from 'node:crypto';
+import { IPv6, IPv6CidrRange, RangedSet } from 'ip-num';
+import { formatIpv6, toHex } from '../../codecs/bytes.js';
+import {
+  DUID_MAX_LENGTH,
+  Journal,
+  LeaseType,
+  RecordKind,
+  type JournalFs,
+  type JournalRecord,
+  type JournalRecovery,
+  type JournalStats,
+  type LeaseRecord,
+} from './journal.js';
+
+export { LeaseType } from './journal.js';
+
+/** Outcome of a lease operation, numbered as the RFC 8415 §21.13 status code the Reply carries. */
+export const LeaseStatus = {
+  Success: 0,
+  /** The request itself was unusable (bad DUID length, unknown network...). */
+  UnspecFail: 1,
+  NoAddrsAvail: 2,
+  NoBinding: 3,
+  NotOnLink: 4,
+  NoPrefixAvail: 6,
+} as const;
+export type LeaseStatus = (typeof LeaseStatus)[keyof typeof LeaseStatus];
+
+/** One binding. Lease objects are immutable: a renewal replaces the object. */
+export interface Lease {
+  readonly type: LeaseType;
+  /** 16 bytes: the address, or the first address of the prefix. */
+  readonly address: Uint8Array;
+  /** 128 for an address. */
+  readonly prefixLength: number;
+  readonly duid: Uint8Array;
+  readonly iaid: number;
+  readonly networkId: number;
+  /** Seconds, as granted. */
+  readonly validLifetime: number;
+  readonly preferredLifetime: number;
+  /** Milliseconds since the epoch. */
+  readonly expiresAt: number;
+  /** True when the address came from a static binding. */
+  readonly isStatic: boolean;
+}
+
+/** An address or prefix that a client declined, held back until `until`. */
+export interface Quarantine {
+  readonly type: LeaseType;
+  readonly address: Uint8Array;
+  readonly prefixLength: number;
+  readonly duid: Uint8Array;
+  readonly iaid: number;
+  readonly networkId: number;
+  readonly until: number;
+}
+
+export interface AddressPoolConfig {
+  networkId: number;
+  type: typeof LeaseType.Address;
+  /** First and last address of the range, inclusive: text or 16 bytes. */
+  first: string | Uint8Array;
+  last: string | Uint8Array;
+  validLifetime?: number;
+  preferredLifetime?: number;
+}
+
+export interface PrefixPoolConfig {
+  networkId: number;
+  type: typeof LeaseType.Prefix;
+  /** The pool, in CIDR notation, e.g. "2001:db8:100::/40". */
+  prefix: string;
+  /** Length of each delegated prefix, e.g. 56. */
+  delegatedLength: number;
+  validLifetime?: number;
+  preferredLifetime?: number;
+}
+
+export type PoolConfig = AddressPoolConfig | PrefixPoolConfig;
+
+/**
+ * A reservation (a port's static address or delegated prefix): the client that matches gets this
+ * address or prefix on this network. A client matches when its frame's source MAC or its Client
+ * Link-Layer Address option equals `mac`, or its DUID equals `duid`; at least one must be given.
+ * A port with several addresses is several bindings with the same `mac`: each IA of the client
+ * gets the first one not held by another of its IAs.
+ */
+export interface StaticBinding {
+  /** The port's MAC address (6 bytes). */
+  mac?: Uint8Array;
+  duid?: Uint8Array;
+  /** Any IAID of the client when omitted. */
+  iaid?: number;
+  type: LeaseType;
+  networkId: number;
+  /** Text or 16 bytes. For a prefix, the first address of the prefix. */
+  address: string | Uint8Array;
+  /** Required for a prefix; 128 for an address. */
+  prefixLength?: number;
+  validLifetime?: number;
+  preferredLifetime?: number;
+}
+
+export interface LeaseTableOptions {
+  pools: PoolConfig[];
+  staticBindings?: StaticBinding[];
+  /** Defaults for pools and static bindings that give none (seconds; 7200 and 3600). */
+  validLifetime?: number;
+  preferredLifetime?: number;
+  /** How long a declined address stays out of use (ms; default 24 h). */
+  declineQuarantineMs?: number;
+  /** Passed to the journal. */
+  fs?: JournalFs;
+  compactionFactor?: number;
+  compactionMinRecords?: number;
+  /** Told when the journal cut off a torn tail or removed an unfinished snapshot (default: process.emitWarning). */
+  onWarning?: (message: string) => void;
+}
+
+/** Who the client is, beyond its DUID: the link-layer addresses static bindings match on. */
+export interface ClientLinkLayer {
+  /** Source MAC of the frame that carried the request (meaningful for a direct, unrelayed request). */
+  sourceMac?: Uint8Array;
+  /** The address in a Client Link-Layer Address option (RFC 6939, option 79), e.g. from a relay. */
+  clientLinkLayerAddress?: Uint8Array;
+}
+
+/** Identifies a client's IA in a request. */
+export interface LeaseRequest extends ClientLinkLayer {
+  networkId: number;
+  type: LeaseType;
+  duid: Uint8Array;
+  iaid: number;
+  /** An address (or prefix start) the client asked for; honoured when free and in a pool. */
+  hint?: Uint8Array;
+}
+
+export interface BindingRequest extends ClientLinkLayer {
+  type: LeaseType;
+  duid: Uint8Array;
+  iaid: number;
+  /** The address (or prefix start) the client names; must match the binding when given. */
+  address?: Uint8Array;
+  /** The network the request arrived on; a binding on another one gives NotOnLink. */
+  networkId?: number;
+}
+
+export type LeaseResult =
+  | {
+      readonly status: typeof LeaseStatus.Success;
+      readonly lease: Lease;
+      /**
+       * allocate() only: the binding this IA held before and no longer holds (another address,
+       * or another network), for the Reply to list with lifetimes 0 (RFC 8415 §18.3.2); else null.
+       */
+      readonly replaced: Lease | null;
+    }
+  | { readonly status: Exclude<LeaseStatus, typeof LeaseStatus.Success>; readonly lease: null; readonly replaced: null };
+
+export interface ExpireResult {
+  leases: Lease[];
+  quarantinesEnded: number;
+}
+
+export interface LeaseCounts {
+  addresses: number;
+  prefixes: number;
+  quarantined: number;
+  staticBindings: number;
+}
+
+export interface PoolUsage {
+  networkId: number;
+  type: LeaseType;
+  /** "first-last" or the prefix pool with its delegated length. */
+  name: string;
+  /** Number of addresses or prefixes in the pool. */
+  size: bigint;
+  leased: number;
+  quarantined: number;
+}
+
+interface Pool {
+  networkId: number;
+  type: LeaseType;
+  name: string;
+  /** Value of the first address. */
+  first: bigint;
+  /** Number of addresses or prefixes. */
+  size: bigint;
+  /** Distance between two candidates: 1, or 2^(128 - delegated length). */
+  step: bigint;
+  prefixLength: number;
+  validLifetime: number;
+  preferredLifetime: number;
+}
+
+interface StaticEntry {
+  mac: Uint8Array | null;
+  duid: Uint8Array | null;
+  iaid: number | null;
+  type: LeaseType;
+  networkId: number;
+  address: Uint8Array;
+  prefixLength: number;
+  validLifetime: number;
+  preferredLifetime: number;
+  /** Position in the configuration, to keep its order when several match. */
+  order: number;
+}
+
+interface Choice {
+  address: Uint8Array;
+  prefixLength: number;
+  validLifetime: number;
+  preferredLifetime: number;
+  isStatic: boolean;
+}
+
+const hexPairs: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** The map key of a 16-byte address. */
+export function addressKey(address: Uint8Array): string {
+  let s = '';
+  for (let i = 0; i < 16; i++) s += hexPairs[address[i] as number];
+  return s;
+}
+
+function clientKey(duid: Uint8Array, iaid: number, type: LeaseType): string {
+  return `${toHex(duid)}|${iaid}|${type}`;
+}
+
+/** Index keys of static bindings: by MAC or by DUID, per network and lease type. */
+function macKey(mac: Uint8Array, type: LeaseType, networkId: number): string {
+  return `m|${toHex(mac)}|${type}|${networkId}`;
+}
+
+function duidKey(duid: Uint8Array, type: LeaseType, networkId: number): string {
+  return `d|${toHex(duid)}|${type}|${networkId}`;
+}
+
+function toBigInt(address: Uint8Array): bigint {
+  return BigInt('0x' + addressKey(address));
+}
+
+function toBytes(value: bigint): Uint8Array {
+  const out = new Uint8Array(16);
+  let v = value;
+  for (let i = 15; i >= 0; i--) {
+    out[i] = Number(v & 0xffn);
+    v >>= 8n;
+  }
+  return out;
+}
+
+function parseAddress(text: string | Uint8Array, what: string): Uint8Array {
+  if (typeof text !== 'string') {
+    if (text.length !== 16) throw new RangeError(`${what}: address is not 16 bytes`);
+    return Uint8Array.from(text);
+  }
+  try {
+    return toBytes(IPv6.fromString(text).getValue());
+  } catch (e) {
+    throw new RangeError(`${what}: "${text}" is not an IPv6 address (${e instanceof Error ? e.message : String(e)})`);
+  }
+}
+
+function checkLifetimes(valid: number, preferred: number, what: string): void {
+  if (!Number.isInteger(valid) || !Number.isInteger(preferred) || preferred < 0 || valid < 1 || valid > 0xffffffff || preferred > valid) {
+    throw new RangeError(`${what}: lifetimes must be integers with 0 <= preferred <= valid < 2^32 and valid >= 1`);
+  }
+}
+
+function validDuid(duid: Uint8Array): boolean {
+  return duid.length >= 1 && duid.length <= DUID_MAX_LENGTH;
+}
+
+function validIaid(iaid: number): boolean {
+  return Number.isInteger(iaid) && iaid >= 0 && iaid <= 0xffffffff;
+}
+
+function validNow(now: number): boolean {
+  return Number.isSafeInteger(now) && now >= 0;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function failure(status: Exclude<LeaseStatus, typeof LeaseStatus.Success>): LeaseResult {
+  return { status, lease: null, replaced: null };
+}
+
+function exhausted(type: LeaseType): LeaseResult {
+  return failure(type === LeaseType.Prefix ? LeaseStatus.NoPrefixAvail : LeaseStatus.NoAddrsAvail);
+}
+
+/** Whether the static binding names this client (by either link-layer address, or by DUID). */
+function staticMatchesClient(s: StaticEntry, duid: Uint8Array, iaid: number, ll: ClientLinkLayer): boolean {
+  if (s.iaid !== null && s.iaid !== iaid) return false;
+  if (s.duid !== null && sameBytes(s.duid, duid)) return true;
+  if (s.mac === null) return false;
+  return (ll.sourceMac !== undefined && sameBytes(s.mac, ll.sourceMac)) || (ll.clientLinkLayerAddress !== undefined && sameBytes(s.mac, ll.clientLinkLayerAddress));
+}
+
+/**
+ * The lease table. Open it with {@link LeaseTable.open}; it replays the journal, then every
+ * operation appends to the journal and updates memory at once. Call {@link commit} (and wait
+ * for it) before announcing any change to a client.
+ */
+export class LeaseTable {
+  private readonly pools: Pool[];
+  private readonly declineQuarantineMs: number;
+  private readonly byClient = new Map<string, Lease>();
+  private readonly byAddress = new Map<string, Lease>();
+  private readonly quarantine = new Map<string, Quarantine>();
+  /** Statically bound address keys (never handed out from a pool). */
+  private readonly staticAddresses = new Map<string, StaticEntry>();
+  /** Static bindings by {@link macKey} and {@link duidKey}, in configuration order. */
+  private readonly staticIndex = new Map<string, StaticEntry[]>();
+  private journalRef: Journal | null = null;
+
+  private constructor(options: LeaseTableOptions) {
+    this.declineQuarantineMs = options.declineQuarantineMs ?? 24 * 3600 * 1000;
+    if (!Number.isSafeInteger(this.declineQuarantineMs) || this.declineQuarantineMs < 0) {
+      throw new RangeError('declineQuarantineMs must be a non-negative integer');
+    }
+    const valid = options.validLifetime ?? 7200;
+    const preferred = options.preferredLifetime ?? 3600;
+    checkLifetimes(valid, preferred, 'lease table defaults');
+    this.pools = options.pools.map((p) => buildPool(p, valid, preferred));
+    for (let i = 0; i < this.pools.length; i++) {
+      for (let j = i + 1; j < this.pools.length; j++) {
+        const a = this.pools[i] as Pool;
+        const b = this.pools[j] as Pool;
+        const aEnd = a.first + a.size * a.step;
+        const bEnd = b.first + b.size * b.step;
+        if (a.first < bEnd && b.first < aEnd) throw new RangeError(`pools ${a.name} and ${b.name} overlap`);
+      }
+    }
+    (options.staticBindings ?? []).forEach((s, order) => this.addStatic(s, order, valid, preferred));
+  }
+
+  private addStatic(s: StaticBinding, order: number, valid: number, preferred: number): void {
+    const who = [s.mac !== undefined ? `MAC ${toHex(s.mac)}` : '', s.duid !== undefined ? `DUID ${toHex(s.duid)}` : ''].filter((x) => x !== '').join(', ');
+    const what = `static binding ${order} (${who === '' ? 'no client' : who})`;
+    if (s.mac === undefined && s.duid === undefined) throw new RangeError(`${what}: needs a MAC or a DUID to match the client`);
+    if (s.mac !== undefined && (s.mac.length < 1 || s.mac.length > 20)) throw new RangeError(`${what}: a link-layer address is 1-20 bytes`);
+    if (s.duid !== undefined && !validDuid(s.duid)) throw new RangeError(`${what}: DUID must be 1-${DUID_MAX_LENGTH} bytes`);
+    if (s.iaid !== undefined && !validIaid(s.iaid)) throw new RangeError(`${what}: bad IAID`);
+    if (!Number.isInteger(s.networkId) || s.networkId < 0 || s.networkId > 0xffffffff) throw new RangeError(`${what}: networkId must be a 32-bit unsigned integer`);
+    const prefixLength = s.type === LeaseType.Address ? 128 : (s.prefixLength ?? -1);
+    if (!Number.isInteger(prefixLength) || prefixLength < 1 || prefixLength > 128) throw new RangeError(`${what}: a prefix needs a prefixLength of 1-128`);
+    const entry: StaticEntry = {
+      mac: s.mac === undefined ? null : Uint8Array.from(s.mac),
+      duid: s.duid === undefined ? null : Uint8Array.from(s.duid),
+      iaid: s.iaid ?? null,
+      type: s.type,
+      networkId: s.networkId,
+      address: parseAddress(s.address, what),
+      prefixLength,
+      validLifetime: s.validLifetime ?? valid,
+      preferredLifetime: s.preferredLifetime ?? preferred,
+      order,
+    };
+    checkLifetimes(entry.validLifetime, entry.preferredLifetime, what);
+    const value = toBigInt(entry.address);
+    if (prefixLength < 128 && (value & ((1n << BigInt(128 - prefixLength)) - 1n)) !== 0n) {
+      throw new RangeError(`${what}: host bits set in ${formatIpv6(entry.address)}/${prefixLength}`);
+    }
+    if (s.type === LeaseType.Prefix) {
+      // A reserved prefix inside a delegation pool must be exactly one of the pool's prefixes,
+      // or the pool could hand out a prefix that overlaps it.
+      const end = value + (1n << BigInt(128 - prefixLength));
+      for (const p of this.pools) {
+        if (p.type !== LeaseType.Prefix || end <= p.first || value >= p.first + p.size * p.step) continue;
+        if (prefixLength !== p.prefixLength) throw new RangeError(`${what}: overlaps pool ${p.name} with another length`);
+      }
+    }
+    const aKey = addressKey(entry.address);
+    if (this.staticAddresses.has(aKey)) throw new RangeError(`${what}: ${formatIpv6(entry.address)} is bound twice`);
+    this.staticAddresses.set(aKey, entry);
+    const index = (key: string): void => {
+      const list = this.staticIndex.get(key);
+      if (list === undefined) this.staticIndex.set(key, [entry]);
+      else list.push(entry);
+    };
+    if (entry.mac !== null) index(macKey(entry.mac, entry.type, entry.networkId));
+    if (entry.duid !== null) index(duidKey(entry.duid, entry.type, entry.networkId));
+  }
+
+  /** Opens the journal at `path` (created when missing), replays it and returns the table. */
+  static async open(path: string, options: LeaseTableOptions): Promise<LeaseTable> {
+    const table = new LeaseTable(options);
+    table.journalRef = await Journal.open(path, {
+      fs: options.fs,
+      compactionFactor: options.compactionFactor,
+      compactionMinRecords: options.compactionMinRecords,
+      onWarning: options.onWarning,
+      replay: (record) => table.apply(record),
+      live: {
+        count: () => table.byAddress.size + table.quarantine.size,
+        records: () => table.liveRecords(),
+      },
+    });
+    return table;
+  }
+
+  get journal(): Journal {
+    if (this.journalRef === null) throw new Error('lease table: no journal');
+    return this.journalRef;
+  }
+
+  /** What the journal found on open (records replayed, torn tail cut off...). */
+  get recovery(): JournalRecovery {
+    return this.journal.recovery;
+  }
+
+  /** Resolves once every change made so far is durable; send Replies after it. */
+  commit(): Promise<void> {
+    return this.journal.commit();
+  }
+
+  /** Commits what is pending and closes the journal. */
+  close(): Promise<void> {
+    return this.journal.close();
+  }
+
+  // ---------------------------------------------------------------- operations
+
+  /**
+   * Grants (or re-grants with fresh lifetimes) a binding for the client's IA (Request, or a
+   * Solicit with Rapid Commit). A binding the IA held on another network, or on an address it no
+   * longer gets, is ended and returned as `replaced`. Returns NoAddrsAvail / NoPrefixAvail when
+   * nothing is free, UnspecFail for an unusable request.
+   */
+  allocate(req: LeaseRequest, now: number): LeaseResult {
+    if (!validDuid(req.duid) || !validIaid(req.iaid) || !validNow(now)) return failure(LeaseStatus.UnspecFail);
+    const choice = this.choose(req, now);
+    if (choice === null) return exhausted(req.type);
+    const held = this.byClient.get(clientKey(req.duid, req.iaid, req.type)) ?? null;
+    let replaced: Lease | null = null;
+    if (held !== null && (held.networkId !== req.networkId || !sameBytes(held.address, choice.address))) {
+      this.record(RecordKind.Release, held, held.expiresAt, held.validLifetime, held.preferredLifetime);
+      replaced = held;
+    }
+    const lease = this.record(RecordKind.Grant, {
+      type: req.type,
+      address: choice.address,
+      prefixLength: choice.prefixLength,
+      duid: req.duid,
+      iaid: req.iaid,
+      networkId: req.networkId,
+    }, now + choice.validLifetime * 1000, choice.validLifetime, choice.preferredLifetime);
+    return { status: LeaseStatus.Success, lease: lease as Lease, replaced };
+  }
+
+  /**
+   * What {@link allocate} would grant, without granting it (for an Advertise). Changes nothing
+   * and journals nothing. The address is not reserved: a later allocate may give another one.
+   */
+  propose(req: LeaseRequest, now: number): LeaseResult {
+    if (!validDuid(req.duid) || !validIaid(req.iaid) || !validNow(now)) return failure(LeaseStatus.UnspecFail);
+    const choice = this.choose(req, now);
+    if (choice === null) return exhausted(req.type);
+    const lease: Lease = {
+      type: req.type,
+      address: choice.address,
+      prefixLength: choice.prefixLength,
+      duid: Uint8Array.from(req.duid),
+      iaid: req.iaid,
+      networkId: req.networkId,
+      validLifetime: choice.validLifetime,
+      preferredLifetime: choice.preferredLifetime,
+      expiresAt: now + choice.validLifetime * 1000,
+      isStatic: choice.isStatic,
+    };
+    return { status: LeaseStatus.Success, lease, replaced: null };
+  }
+
+  /**
+   * Extends the client's binding (Renew, Rebind) from `now`. NoBinding when the client holds
+   * none, or holds another address than the one named, or its address is now reserved for
+   * another client (the binding is then ended); NotOnLink when the binding belongs to another
+   * network. For a statically bound address the request's MAC fields or DUID must still match
+   * the reservation, so pass the same identity as to allocate().
+   */
+  renew(req: BindingRequest, now: number): LeaseResult {
+    if (!validNow(now)) return failure(LeaseStatus.UnspecFail);
+    const held = this.held(req);
+    if (held === null) return failure(LeaseStatus.NoBinding);
+    if (req.networkId !== undefined && held.networkId !== req.networkId) return failure(LeaseStatus.NotOnLink);
+    const bound = this.staticAddresses.get(addressKey(held.address));
+    if (bound !== undefined && !(bound.networkId === held.networkId && bound.type === held.type && staticMatchesClient(bound, req.duid, req.iaid, req))) {
+      // Reserved for another client since it was granted: take it back now.
+      this.record(RecordKind.Expire, held, held.expiresAt, held.validLifetime, held.preferredLifetime);
+      return failure(LeaseStatus.NoBinding);
+    }
+    const lifetimes = bound ?? this.poolFor(held.networkId, held.type, toBigInt(held.address));
+    const valid = lifetimes?.validLifetime ?? held.validLifetime;
+    const preferred = lifetimes?.preferredLifetime ?? held.preferredLifetime;
+    const lease = this.record(RecordKind.Renew, held, now + valid * 1000, valid, preferred);
+    return { status: LeaseStatus.Success, lease: lease as Lease, replaced: null };
+  }
+
+  /** Ends the client's binding (Release); the address is free at once. NoBinding when it holds none matching. */
+  release(req: BindingRequest): LeaseResult {
+    const held = this.held(req);
+    if (held === null) return failure(LeaseStatus.NoBinding);
+    this.record(RecordKind.Release, held, held.expiresAt, held.validLifetime, held.preferredLifetime);
+    return { status: LeaseStatus.Success, lease: held, replaced: null };
+  }
+
+  /**
+   * The client found its address in use (Decline): the binding ends and the address is
+   * quarantined until `now + declineQuarantineMs`, handed to nobody meanwhile.
+   */
+  decline(req: BindingRequest, now: number): LeaseResult {
+    if (!validNow(now)) return failure(LeaseStatus.UnspecFail);
+    const held = this.held(req);
+    if (held === null) return failure(LeaseStatus.NoBinding);
+    this.record(RecordKind.Decline, held, now + this.declineQuarantineMs, 0, 0);
+    return { status: LeaseStatus.Success, lease: held, replaced: null };
+  }
+
+  /**
+   * Reclaims every lease whose expiry time is at or before `now`, and ends every quarantine that
+   * has run out; each is journaled as an Expire record (commit to make it durable).
+   */
+  expire(now: number): ExpireResult {
+    if (!validNow(now)) throw new RangeError('lease table: now must be a non-negative integer (ms)');
+    const leases: Lease[] = [];
+    for (const lease of this.byAddress.values()) if (lease.expiresAt <= now) leases.push(lease);
+    const ended: Quarantine[] = [];
+    for (const q of this.quarantine.values()) if (q.until <= now) ended.push(q);
+    for (const lease of leases) this.record(RecordKind.Expire, lease, lease.expiresAt, lease.validLifetime, lease.preferredLifetime);
+    for (const q of ended) this.record(RecordKind.Expire, q, q.until, 0, 0);
+    return { leases, quarantinesEnded: ended.length };
+  }
+
+  // ---------------------------------------------------------------- lookups and gauges
+
+  /** The binding of this IA, even when its time has run out and expire() has not reclaimed it yet. */
+  lookup(duid: Uint8Array, iaid: number, type: LeaseType): Lease | undefined {
+    return this.byClient.get(clientKey(duid, iaid, type));
+  }
+
+  /** The lease on this address (or starting this prefix), same caveat as {@link lookup}. */
+  lookupAddress(address: Uint8Array): Lease | undefined {
+    return address.length === 16 ? this.byAddress.get(addressKey(address)) : undefined;
+  }
+
+  /** Every binding held under this DUID (all its IAs), e.g. for a Confirm or an Information log. */
+  lookupClient(duid: Uint8Array): Lease[] {
+    const out: Lease[] = [];
+    for (const l of this.byAddress.values()) if (sameBytes(l.duid, duid)) out.push(l);
+    return out;
+  }
+
+  quarantined(address: Uint8Array): Quarantine | undefined {
+    return address.length === 16 ? this.quarantine.get(addressKey(address)) : undefined;
+  }
+
+  /** Every live lease (insertion order). */
+  leases(): IterableIterator<Lease> {
+    return this.byAddress.values();
+  }
+
+  quarantines(): IterableIterator<Quarantine> {
+    return this.quarantine.values();
+  }
+
+  counts(): LeaseCounts {
+    let prefixes = 0;
+    for (const l of this.byAddress.values()) if (l.type === LeaseType.Prefix) prefixes++;
+    return {
+      addresses: this.byAddress.size - prefixes,
+      prefixes,
+      quarantined: this.quarantine.size,
+      staticBindings: this.staticAddresses.size,
+    };
+  }
+
+  poolUsage(): PoolUsage[] {
+    const usage = this.pools.map((p): PoolUsage => ({ networkId: p.networkId, type: p.type, name: p.name, size: p.size, leased: 0, quarantined: 0 }));
+    const find = (type: LeaseType, address: Uint8Array): PoolUsage | undefined => {
+      const v = toBigInt(address);
+      const i = this.pools.findIndex((p) => p.type === type && v >= p.first && v < p.first + p.size * p.step);
+      return i < 0 ? undefined : usage[i];
+    };
+    for (const l of this.byAddress.values()) {
+      const u = find(l.type, l.address);
+      if (u !== undefined) u.leased++;
+    }
+    for (const q of this.quarantine.values()) {
+      const u = find(q.type, q.address);
+      if (u !== undefined) u.quarantined++;
+    }
+    return usage;
+  }
+
+  journalStats(): JournalStats {
+    return this.journal.stats();
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private held(req: BindingRequest): Lease | null {
+    if (!validDuid(req.duid) || !validIaid(req.iaid)) return null;
+    const held = this.byClient.get(clientKey(req.duid, req.iaid, req.type));
+    if (held === undefined) return null;
+    if (req.address !== undefined && (req.address.length !== 16 || !sameBytes(req.address, held.address))) return null;
+    return held;
+  }
+
+  /** The static bindings that name this client's IA on this network, in configuration order. */
+  private staticCandidates(req: LeaseRequest): StaticEntry[] {
+    if (this.staticIndex.size === 0) return [];
+    const found = new Set<StaticEntry>();
+    const add = (key: string): void => {
+      for (const e of this.staticIndex.get(key) ?? []) if (e.iaid === null || e.iaid === req.iaid) found.add(e);
+    };
+    if (req.sourceMac !== undefined) add(macKey(req.sourceMac, req.type, req.networkId));
+    if (req.clientLinkLayerAddress !== undefined) add(macKey(req.clientLinkLayerAddress, req.type, req.networkId));
+    add(duidKey(req.duid, req.type, req.networkId));
+    return [...found].sort((a, b) => a.order - b.order);
+  }
+
+  private poolFor(networkId: number, type: LeaseType, value: bigint): Pool | undefined {
+    for (const p of this.pools) {
+      if (p.networkId !== networkId || p.type !== type || value < p.first) continue;
+      const d = value - p.first;
+      if (d % p.step === 0n && d / p.step < p.size) return p;
+    }
+    return undefined;
+  }
+
+  /** Free at `now`: no unexpired lease, no unfinished quarantine, and (unless `staticOk`) no reservation. */
+  private isFree(key: string, now: number, staticOk = false): boolean {
+    const lease = this.byAddress.get(key);
+    if (lease !== undefined && lease.expiresAt > now) return false;
+    const q = this.quarantine.get(key);
+    if (q !== undefined && q.until > now) return false;
+    return staticOk || !this.staticAddresses.has(key);
+  }
+
+  private choose(req: LeaseRequest, now: number): Choice | null {
+    const ownKey = clientKey(req.duid, req.iaid, req.type);
+    // 1. The port's reservations: the one this IA holds, else the first free one. One held by
+    // another of the client's IAs, by another client, or quarantined is skipped.
+    const statics = this.staticCandidates(req);
+    if (statics.length > 0) {
+      let pick: StaticEntry | null = null;
+      for (const e of statics) {
+        const key = addressKey(e.address);
+        const holder = this.byAddress.get(key);
+        if (holder !== undefined && clientKey(holder.duid, holder.iaid, holder.type) === ownKey && holder.networkId === req.networkId) {
+          pick = e;
+          break;
+        }
+        if (pick === null && this.isFree(key, now, true)) pick = e;
+      }
+      if (pick !== null) {
+        return { address: pick.address, prefixLength: pick.prefixLength, validLifetime: pick.validLifetime, preferredLifetime: pick.preferredLifetime, isStatic: true };
+      }
+    }
+    // 2. The binding the IA already holds on this network, while it is still in a pool.
+    const held = this.byClient.get(ownKey);
+    if (held !== undefined && held.networkId === req.networkId) {
+      const pool = this.poolFor(held.networkId, held.type, toBigInt(held.address));
+      if (pool !== undefined && !this.staticAddresses.has(addressKey(held.address))) {
+        return { address: held.address, prefixLength: held.prefixLength, validLifetime: pool.validLifetime, preferredLifetime: pool.preferredLifetime, isStatic: false };
+      }
+    }
+    // 3. The client's hint, when it is a free pool position.
+    if (req.hint !== undefined && req.hint.length === 16) {
+      const pool = this.poolFor(req.networkId, req.type, toBigInt(req.hint));
+      if (pool !== undefined && this.isFree(addressKey(req.hint), now)) {
+        return { address: Uint8Array.from(req.hint), prefixLength: pool.prefixLength, validLifetime: pool.validLifetime, preferredLifetime: pool.preferredLifetime, isStatic: false };
+      }
+    }
+    // 4. Linear probing from the client's hashed position, pool by pool in configuration order.
+    const h = createHash('sha256').update(req.duid).update(`|${req.iaid}|${req.type}|${req.networkId}`).digest();
+    const hash = h.readBigUInt64BE(0);
+    // Among (occupied + 1) distinct candidates at least one is free when the pool is larger than that.
+    const occupied = BigInt(this.byAddress.size + this.quarantine.size + this.staticAddresses.size);
+    for (const pool of this.pools) {
+      if (pool.networkId !== req.networkId || pool.type !== req.type) continue;
+      const probes = pool.size < occupied + 1n ? pool.size : occupied + 1n;
+      const start = hash % pool.size;
+      for (let i = 0n; i < probes; i++) {
+        let index = start + i;
+        if (index >= pool.size) index -= pool.size;
+        const address = toBytes(pool.first + index * pool.step);
+        if (this.isFree(addressKey(address), now)) {
+          return { address, prefixLength: pool.prefixLength, validLifetime: pool.validLifetime, preferredLifetime: pool.preferredLifetime, isStatic: false };
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Journals one change, then applies it exactly as a replay would; returns the resulting lease, if any. */
+  private record(
+    kind: RecordKind,
+    b: { type: LeaseType; address: Uint8Array; prefixLength: number; duid: Uint8Array; iaid: number; networkId: number },
+    expiresAt: number,
+    validLifetime: number,
+    preferredLifetime: number,
+  ): Lease | undefined {
+    const r: LeaseRecord = {
+      kind,
+      leaseType: b.type,
+      prefixLength: b.prefixLength,
+      address: b.address,
+      iaid: b.iaid,
+      duid: b.duid,
+      validLifetime,
+      preferredLifetime,
+      expiresAt,
+      networkId: b.networkId,
+    };
+    this.journal.append(r);
+    return this.apply(r);
+  }
+
+  /**
+   * Applies one record to the tables. Used for replay and for live changes alike, so both build
+   * the same state. Never lets two leases share an address: a Grant takes the address from any
+   * earlier holder (whose time had run out) and ends the IA's earlier binding.
+   */
+  private apply(r: LeaseRecord | JournalRecord): Lease | undefined {
+    const aKey = addressKey(r.address);
+    const cKey = clientKey(r.duid, r.iaid, r.leaseType);
+    switch (r.kind) {
+      case RecordKind.Grant:
+      case RecordKind.Renew: {
+        this.dropClient(cKey);
+        this.dropAddress(aKey);
+        this.quarantine.delete(aKey);
+        const bound = this.staticAddresses.get(aKey);
+        const lease: Lease = {
+          type: r.leaseType,
+          address: Uint8Array.from(r.address),
+          prefixLength: r.prefixLength,
+          duid: Uint8Array.from(r.duid),
+          iaid: r.iaid,
+          networkId: r.networkId,
+          validLifetime: r.validLifetime,
+          preferredLifetime: r.preferredLifetime,
+          expiresAt: r.expiresAt,
+          // Only the static step of choose() grants a reserved address on its own network.
+          isStatic: bound !== undefined && bound.networkId === r.networkId && bound.type === r.leaseType,
+        };
+        this.byClient.set(cKey, lease);
+        this.byAddress.set(aKey, lease);
+        return lease;
+      }
+      case RecordKind.Release:
+        this.dropAddress(aKey);
+        return undefined;
+      case RecordKind.Decline:
+        this.dropAddress(aKey);
+        this.quarantine.set(aKey, {
+          type: r.leaseType,
+          address: Uint8Array.from(r.address),
+          prefixLength: r.prefixLength,
+          duid: Uint8Array.from(r.duid),
+          iaid: r.iaid,
+          networkId: r.networkId,
+          until: r.expiresAt,
+        });
+        return undefined;
+      case RecordKind.Expire:
+        if (!this.dropAddress(aKey)) this.quarantine.delete(aKey);
+        return undefined;
+    }
+    return undefined;
+  }
+
+  private dropClient(cKey: string): void {
+    const old = this.byClient.get(cKey);
+    if (old === undefined) return;
+    this.byClient.delete(cKey);
+    this.byAddress.delete(addressKey(old.address));
+  }
+
+  private dropAddress(aKey: string): boolean {
+    const old = this.byAddress.get(aKey);
+    if (old === undefined) return false;
+    this.byAddress.delete(aKey);
+    this.byClient.delete(clientKey(old.duid, old.iaid, old.type));
+    return true;
+  }
+
+  /** The live state as records (a Grant per lease, a Decline per quarantine), for compaction. */
+  private *liveRecords(): Generator<LeaseRecord> {
+    for (const l of this.byAddress.values()) {
+      yield {
+        kind: RecordKind.Grant,
+        leaseType: l.type,
+        prefixLength: l.prefixLength,
+        address: l.address,
+        iaid: l.iaid,
+        duid: l.duid,
+        validLifetime: l.validLifetime,
+        preferredLifetime: l.preferredLifetime,
+        expiresAt: l.expiresAt,
+        networkId: l.networkId,
+      };
+    }
+    for (const q of this.quarantine.values()) {
+      yield {
+        kind: RecordKind.Decline,
+        leaseType: q.type,
+        prefixLength: q.prefixLength,
+        address: q.address,
+        iaid: q.iaid,
+        duid: q.duid,
+        validLifetime: 0,
+        preferredLifetime: 0,
+        expiresAt: q.until,
+        networkId: q.networkId,
+      };
+    }
+  }
+}
+
+function poolBound(v: string | Uint8Array, what: string): bigint {
+  return toBigInt(parseAddress(v, what));
+}
+
+function buildPool(p: PoolConfig, valid: number, preferred: number): Pool {
+  const validLifetime = p.validLifetime ?? valid;
+  const preferredLifetime = p.preferredLifetime ?? preferred;
+  if (!Number.isInteger(p.networkId) || p.networkId < 0 || p.networkId > 0xffffffff) throw new RangeError('pool: networkId must be a 32-bit unsigned integer');
+  if (p.type === LeaseType.Address) {
+    const first = poolBound(p.first, 'pool');
+    const last = poolBound(p.last, 'pool');
+    if (last < first) throw new RangeError(`pool ${formatIpv6(toBytes(first))}-${formatIpv6(toBytes(last))}: last address before first`);
+    const range = new RangedSet(IPv6.fromBigInt(first), IPv6.fromBigInt(last));
+    const name = range.toRangeString();
+    checkLifetimes(validLifetime, preferredLifetime, `pool ${name}`);
+    return { networkId: p.networkId, type: p.type, name, first, size: range.getSize(), step: 1n, prefixLength: 128, validLifetime, preferredLifetime };
+  }
+  const name = `${p.prefix} delegating /${p.delegatedLength}`;
+  checkLifetimes(validLifetime, preferredLifetime, `pool ${name}`);
+  const range = IPv6CidrRange.fromCidr(p.prefix);
+  const poolLength = Number(range.getPrefix().getValue());
+  const slash = p.prefix.indexOf('/');
+  if (IPv6.fromString(p.prefix.slice(0, slash)).getValue() !== range.getFirst().getValue()) {
+    throw new RangeError(`pool ${name}: host bits set in the prefix`);
+  }
+  if (!Number.isInteger(p.delegatedLength) || p.delegatedLength < poolLength || p.delegatedLength > 128) {
+    throw new RangeError(`pool ${name}: delegated length must be between the pool's length and 128`);
+  }
+  const step = 1n << BigInt(128 - p.delegatedLength);
+  return {
+    networkId: p.networkId,
+    type: p.type,
+    name,
+    first: range.getFirst().getValue(),
+    size: range.getSize() / step,
+    step,
+    prefixLength: p.delegatedLength,
+    validLifetime,
+    preferredLifetime,
+  };
+}

@@ -1,0 +1,840 @@
+/**
+ * The DHCPv6 server (RFC 9915, which obsoletes RFC 8415): client messages and relayed ones in,
+ * one reply message out, written straight into the caller's transmit buffer.
+ *
+ * Message handling (RFC 9915 §18.3; discard rules §16):
+ *
+ * | received            | requires                                  | answer |
+ * |---------------------|-------------------------------------------|--------|
+ * | Solicit             | Client ID, no Server ID, multicast        | Advertise, or Reply with Rapid Commit when asked and allowed |
+ * | Request             | Client ID, our Server ID                  | Reply with bindings (after the journal commit) |
+ * | Confirm             | Client ID, no Server ID, multicast, an IA address | Reply: Success or NotOnLink |
+ * | Renew               | Client ID, our Server ID                  | Reply, lifetimes extended (after commit) |
+ * | Rebind              | Client ID, no Server ID, multicast        | Reply, lifetimes extended; unknown bindings: re-created when the addresses fit the link, lifetimes 0 when they do not (after commit) |
+ * | Release, Decline    | Client ID, our Server ID                  | Reply with Success; NoBinding per unknown IA (after commit) |
+ * | Information-request | no IA; Server ID absent or ours; multicast | Reply with configuration and Information Refresh Time |
+ * | Relay-forw          | a Relay Message; at most 32 relays deep   | Relay-repl, nested as received, Interface-ID echoed |
+ *
+ * "Multicast": sent to All_DHCP_Relay_Agents_and_Servers (or relayed); §16 has servers discard
+ * Solicit, Confirm, Rebind and Information-request sent to a unicast address. Request, Renew,
+ * Release and Decline are accepted by unicast: RFC 9915 retired the Server Unicast option and
+ * the UseMulticast status.
+ *
+ * Assignment: the cloud controller decides. A client that is a configured port (found by the
+ * frame's source MAC, by the Client Link-Layer Address option 79 of a relay, or by the link-layer
+ * address in a DUID-LL/DUID-LLT, or by the port's configured DUID) gets that port's addresses in
+ * its first IA_NA and the port's delegated prefix in its first IA_PD; these static bindings are
+ * the controller's and are not journaled. Other clients get addresses and prefixes from the
+ * network's pools through the lease table, which journals every change; replies that change a
+ * lease are sent only after the journal's fsync (see `Dispatcher`).
+ */
+
+import { addrEqual, bytesEqual, copyBytes, isMulticast, setU16, u16, u32 } from '../../codecs/bytes.js';
+import {
+  DHCPV6_HEADER_LENGTH,
+  DHCPV6_HOP_COUNT_LIMIT,
+  DHCPV6_RELAY_HEADER_LENGTH,
+  Dhcpv6MessageType,
+  isRelayMessageType,
+} from '../../codecs/dhcpv6.js';
+import {
+  Dhcpv6OptionCode,
+  Dhcpv6StatusCode,
+  emitDhcpv6OptionHeader,
+  emitIaAddressHeader,
+  emitIaHeader,
+  emitIaPrefixHeader,
+  emitStatusCodeOption,
+  emitU32Option,
+  optionRequested,
+} from '../../codecs/dhcpv6-options.js';
+import { emitDnsNameList, dnsNameListLength } from '../../codecs/dns-name.js';
+import { DuidType } from '../../codecs/duid.js';
+import type { NetworkConfig, PortConfig } from '../config/model.js';
+import { LeaseStatus, LeaseType, type Lease, type LeaseTable } from './leases.js';
+
+/** Why a message got no answer (constant strings; counted per reason). */
+export const DiscardReason = {
+  ServiceOff: 'DHCPv6 is off on this network',
+  NotStateful: 'stateful service (addresses, prefixes) is off on this network',
+  MissingClientId: 'no Client ID option',
+  UnexpectedServerId: 'a Server ID option where none is allowed',
+  MissingServerId: 'no Server ID option',
+  OtherServer: 'Server ID of another server',
+  Unicast: 'sent to a unicast address (RFC 9915 §16)',
+  IaInInformationRequest: 'an IA option in an Information-request',
+  NoAddressesToConfirm: 'a Confirm without addresses',
+  NotClientMessage: 'not a client message',
+  RelayTooDeep: 'relayed more than 32 times',
+  RelayWithoutMessage: 'a Relay-forw without a Relay Message option',
+  NoNetwork: 'relayed from a link of no configured network',
+  NoLeaseStore: 'no lease store for a stateful request',
+} as const;
+export type DiscardReason = (typeof DiscardReason)[keyof typeof DiscardReason];
+
+/** Where a request came from: the network of the link and who sent it. */
+export interface Dhcpv6RequestContext {
+  /** Index of the network the frame arrived on. */
+  network: number;
+  /** The frame's source MAC (6 bytes at macOff). */
+  mac: Uint8Array;
+  macOff: number;
+  /** The IPv6 destination was a unicast address (not ff02::1:2 / ff05::1:3). */
+  unicast: boolean;
+}
+
+const MAX_IAS = 32;
+const INFINITY = 0xffffffff;
+
+/** Offsets of what a client message carries, found in one pass over its options. */
+class ClientMessage {
+  type = 0;
+  off = 0;
+  end = 0;
+  clientId = -1;
+  clientIdLength = 0;
+  serverId = -1;
+  serverIdLength = 0;
+  oro = -1;
+  oroLength = 0;
+  rapidCommit = false;
+  /** Data offsets of IA_NA / IA_PD / IA_TA options, in order. */
+  readonly iaNa = new Int32Array(MAX_IAS);
+  iaNaCount = 0;
+  readonly iaPd = new Int32Array(MAX_IAS);
+  iaPdCount = 0;
+  readonly iaTa = new Int32Array(MAX_IAS);
+  iaTaCount = 0;
+
+  read(b: Uint8Array, off: number, len: number): void {
+    this.type = b[off] as number;
+    this.off = off;
+    this.end = off + len;
+    this.clientId = this.serverId = this.oro = -1;
+    this.clientIdLength = this.serverIdLength = this.oroLength = 0;
+    this.rapidCommit = false;
+    this.iaNaCount = this.iaPdCount = this.iaTaCount = 0;
+    let p = off + DHCPV6_HEADER_LENGTH;
+    while (p + 4 <= this.end) {
+      const code = u16(b, p);
+      const n = u16(b, p + 2);
+      const d = p + 4;
+      switch (code) {
+        case Dhcpv6OptionCode.ClientId:
+          if (this.clientId < 0) {
+            this.clientId = d;
+            this.clientIdLength = n;
+          }
+          break;
+        case Dhcpv6OptionCode.ServerId:
+          if (this.serverId < 0) {
+            this.serverId = d;
+            this.serverIdLength = n;
+          }
+          break;
+        case Dhcpv6OptionCode.OptionRequest:
+          this.oro = d;
+          this.oroLength = n;
+          break;
+        case Dhcpv6OptionCode.RapidCommit:
+          this.rapidCommit = true;
+          break;
+        case Dhcpv6OptionCode.IaNa:
+          if (this.iaNaCount < MAX_IAS) this.iaNa[this.iaNaCount++] = d;
+          break;
+        case Dhcpv6OptionCode.IaPd:
+          if (this.iaPdCount < MAX_IAS) this.iaPd[this.iaPdCount++] = d;
+          break;
+        case Dhcpv6OptionCode.IaTa:
+          if (this.iaTaCount < MAX_IAS) this.iaTa[this.iaTaCount++] = d;
+          break;
+      }
+      p = d + n;
+    }
+  }
+
+  requested(b: Uint8Array, code: number): boolean {
+    return this.oro >= 0 && optionRequested(b, this.oro, this.oroLength, code);
+  }
+}
+
+/** Per-network data the server needs, prepared once. */
+interface ServerNetwork {
+  index: number;
+  config: NetworkConfig;
+  /** Ports of this network by MAC (12 hex digits). */
+  portsByMac: Map<string, PortConfig>;
+  /** Ports with a configured DUID, by DUID hex. */
+  portsByDuid: Map<string, PortConfig>;
+}
+
+export interface Dhcpv6ServerOptions {
+  /** Configured networks; a network's index is its position here. */
+  networks: readonly NetworkConfig[];
+  /** The server's DUID (Server Identifier). */
+  serverDuid: Uint8Array;
+  /** The lease store for pool assignments; null: only static (port) bindings are served. */
+  leases: LeaseTable | null;
+  /** Milliseconds since the epoch. */
+  now?: () => number;
+  /** SOL_MAX_RT and INF_MAX_RT (RFC 9915 §21.24, §21.25) sent when asked for; 0: not sent. */
+  solMaxRt?: number;
+  infMaxRt?: number;
+}
+
+function macHex(b: Uint8Array, o: number): string {
+  let s = '';
+  for (let i = 0; i < 6; i++) s += ((b[o + i] as number) | 0x100).toString(16).slice(1);
+  return s;
+}
+
+function hex(b: Uint8Array, o: number, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += ((b[o + i] as number) | 0x100).toString(16).slice(1);
+  return s;
+}
+
+/** True when the 16-byte address at a[ao] is inside prefix/len. */
+function inPrefix(a: Uint8Array, ao: number, prefix: Uint8Array, len: number): boolean {
+  let bits = len;
+  for (let i = 0; i < 16 && bits > 0; i++, bits -= 8) {
+    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+    if ((((a[ao + i] as number) ^ (prefix[i] as number)) & mask) !== 0) return false;
+  }
+  return true;
+}
+
+export class Dhcpv6Server {
+  readonly serverDuid: Uint8Array;
+  readonly leases: LeaseTable | null;
+  private readonly networks: ServerNetwork[];
+  private readonly now: () => number;
+  private readonly msg = new ClientMessage();
+  private readonly solMaxRt: number;
+  private readonly infMaxRt: number;
+  /** Set by handle(): the reply changed the lease store and must wait for its commit. */
+  needsCommit = false;
+  /** Set by handle() when it returns 0. */
+  discardReason: DiscardReason | '' = '';
+  /** Messages discarded, by reason. */
+  readonly discards = new Map<DiscardReason, number>();
+
+  constructor(options: Dhcpv6ServerOptions) {
+    this.serverDuid = options.serverDuid;
+    this.leases = options.leases;
+    const clock = options.now ?? Date.now;
+    // Whole milliseconds: the lease table keeps integer times.
+    this.now = () => Math.floor(clock());
+    this.solMaxRt = options.solMaxRt ?? 0;
+    this.infMaxRt = options.infMaxRt ?? 0;
+    this.networks = options.networks.map((config, index) => {
+      const portsByMac = new Map<string, PortConfig>();
+      const portsByDuid = new Map<string, PortConfig>();
+      for (const p of config.ports) {
+        portsByMac.set(macHex(p.mac.bytes, 0), p);
+        if (p.clientDuid) portsByDuid.set(hex(p.clientDuid, 0, p.clientDuid.length), p);
+      }
+      return { index, config, portsByMac, portsByDuid };
+    });
+  }
+
+  private discard(reason: DiscardReason): number {
+    this.discardReason = reason;
+    this.discards.set(reason, (this.discards.get(reason) ?? 0) + 1);
+    return 0;
+  }
+
+  /**
+   * Answers the validated DHCPv6 message b[off, off+len) (a client message or a Relay-forw).
+   * Writes the reply message at out[o] and returns its length, or 0 (see `discardReason`).
+   * When `needsCommit` is set afterwards, the reply may be sent only after `leases.commit()`.
+   */
+  handle(b: Uint8Array, off: number, len: number, ctx: Dhcpv6RequestContext, out: Uint8Array, o: number): number {
+    this.needsCommit = false;
+    this.discardReason = '';
+    const type = b[off] as number;
+    if (type === Dhcpv6MessageType.RelayForw) return this.relay(b, off, len, ctx, out, o, 0);
+    if (isRelayMessageType(type) || !isClientMessageType(type)) return this.discard(DiscardReason.NotClientMessage);
+    return this.client(b, off, len, ctx.network, ctx.mac, ctx.macOff, !ctx.unicast, out, o);
+  }
+
+  // ---- Relays (RFC 9915 §19) ----
+
+  private relay(b: Uint8Array, off: number, len: number, ctx: Dhcpv6RequestContext, out: Uint8Array, o: number, depth: number): number {
+    if (depth >= DHCPV6_HOP_COUNT_LIMIT) return this.discard(DiscardReason.RelayTooDeep);
+    const end = off + len;
+    let inner = -1;
+    let innerLength = 0;
+    let interfaceId = -1;
+    let clientLinkLayer = -1;
+    let clientLinkLayerLength = 0;
+    for (let p = off + DHCPV6_RELAY_HEADER_LENGTH; p + 4 <= end; ) {
+      const code = u16(b, p);
+      const n = u16(b, p + 2);
+      if (code === Dhcpv6OptionCode.RelayMessage && inner < 0) {
+        inner = p + 4;
+        innerLength = n;
+      } else if (code === Dhcpv6OptionCode.InterfaceId && interfaceId < 0) {
+        interfaceId = p + 4;
+      } else if (code === Dhcpv6OptionCode.ClientLinkLayerAddress && n === 8 && u16(b, p + 4) === 1) {
+        clientLinkLayer = p + 6;
+        clientLinkLayerLength = n - 2;
+      }
+      p += 4 + n;
+    }
+    if (inner < 0 || innerLength < 1) return this.discard(DiscardReason.RelayWithoutMessage);
+    // Relay-repl header: hop-count, link-address and peer-address copied (§19.3).
+    out[o] = Dhcpv6MessageType.RelayRepl;
+    copyBytes(b, off + 1, out, o + 1, DHCPV6_RELAY_HEADER_LENGTH - 1);
+    let p = o + DHCPV6_RELAY_HEADER_LENGTH;
+    if (interfaceId >= 0) {
+      const n = u16(b, interfaceId - 2);
+      copyBytes(b, interfaceId - 4, out, p, 4 + n);
+      p += 4 + n;
+    }
+    const relayMessage = p;
+    p += 4;
+    const innerType = b[inner] as number;
+    let written: number;
+    if (innerType === Dhcpv6MessageType.RelayForw) {
+      written = this.relay(b, inner, innerLength, ctx, out, p, depth + 1);
+    } else {
+      if (!isClientMessageType(innerType)) return this.discard(DiscardReason.NotClientMessage);
+      // The client's link: the innermost relay's link-address when set, else the frame's network.
+      let network = ctx.network;
+      if (!isUnspecified16(b, off + 2)) {
+        network = this.networkOfLinkAddress(b, off + 2);
+        if (network < 0) return this.discard(DiscardReason.NoNetwork);
+      }
+      const mac = clientLinkLayer >= 0 && clientLinkLayerLength === 6 ? b : null;
+      written = this.client(b, inner, innerLength, network, mac ?? EMPTY_MAC, mac ? clientLinkLayer : 0, true, out, p);
+    }
+    if (written === 0) return 0;
+    emitDhcpv6OptionHeader(out, relayMessage, Dhcpv6OptionCode.RelayMessage, written);
+    return p + written - o;
+  }
+
+  private networkOfLinkAddress(b: Uint8Array, a: number): number {
+    for (const n of this.networks) {
+      for (const pfx of n.config.prefixes) if (inPrefix(b, a, pfx.prefix.address, pfx.prefix.length)) return n.index;
+      if (addrEqual(b, a, n.config.routerLinkLocal.bytes, 0)) return n.index;
+      for (const r of n.config.routerAddresses) if (addrEqual(b, a, r.bytes, 0)) return n.index;
+    }
+    return -1;
+  }
+
+  // ---- Client messages (RFC 9915 §16, §18.3) ----
+
+  private client(b: Uint8Array, off: number, len: number, network: number, mac: Uint8Array, macOff: number, multicast: boolean, out: Uint8Array, o: number): number {
+    const st = this.networks[network];
+    if (st === undefined || st.config.dhcpv6.mode === 'off') return this.discard(DiscardReason.ServiceOff);
+    const m = this.msg;
+    m.read(b, off, len);
+    const type = m.type;
+    const stateful = type !== Dhcpv6MessageType.InformationRequest;
+    if (stateful && st.config.dhcpv6.mode !== 'stateful') return this.discard(DiscardReason.NotStateful);
+    // §16 discard rules.
+    switch (type) {
+      case Dhcpv6MessageType.Solicit:
+      case Dhcpv6MessageType.Confirm:
+      case Dhcpv6MessageType.Rebind:
+        if (!multicast) return this.discard(DiscardReason.Unicast);
+        if (m.clientId < 0) return this.discard(DiscardReason.MissingClientId);
+        if (m.serverId >= 0) return this.discard(DiscardReason.UnexpectedServerId);
+        break;
+      case Dhcpv6MessageType.Request:
+      case Dhcpv6MessageType.Renew:
+      case Dhcpv6MessageType.Release:
+      case Dhcpv6MessageType.Decline:
+        if (m.clientId < 0) return this.discard(DiscardReason.MissingClientId);
+        if (m.serverId < 0) return this.discard(DiscardReason.MissingServerId);
+        if (!this.isOurServerId(b, m.serverId, m.serverIdLength)) return this.discard(DiscardReason.OtherServer);
+        break;
+      case Dhcpv6MessageType.InformationRequest:
+        if (!multicast) return this.discard(DiscardReason.Unicast);
+        if (m.serverId >= 0 && !this.isOurServerId(b, m.serverId, m.serverIdLength)) return this.discard(DiscardReason.OtherServer);
+        if (m.iaNaCount + m.iaPdCount + m.iaTaCount > 0) return this.discard(DiscardReason.IaInInformationRequest);
+        break;
+    }
+    if (type === Dhcpv6MessageType.Confirm && !this.confirmHasAddresses(b, m)) return this.discard(DiscardReason.NoAddressesToConfirm);
+
+    const rapid = type === Dhcpv6MessageType.Solicit && m.rapidCommit && st.config.dhcpv6.rapidCommit;
+    const replyType = type === Dhcpv6MessageType.Solicit && !rapid ? Dhcpv6MessageType.Advertise : Dhcpv6MessageType.Reply;
+    // Header: type and transaction id.
+    out[o] = replyType;
+    out[o + 1] = b[off + 1] as number;
+    out[o + 2] = b[off + 2] as number;
+    out[o + 3] = b[off + 3] as number;
+    let p = o + DHCPV6_HEADER_LENGTH;
+    // Server ID, then the client's Client ID (§18.3).
+    p += emitDhcpv6OptionHeader(out, p, Dhcpv6OptionCode.ServerId, this.serverDuid.length);
+    copyBytes(this.serverDuid, 0, out, p, this.serverDuid.length);
+    p += this.serverDuid.length;
+    if (m.clientId >= 0) {
+      copyBytes(b, m.clientId - 4, out, p, 4 + m.clientIdLength);
+      p += 4 + m.clientIdLength;
+    }
+    const port = this.portOf(st, b, m, mac, macOff);
+    const cfg = st.config.dhcpv6;
+    switch (type) {
+      case Dhcpv6MessageType.Solicit:
+        p = this.assign(b, m, st, port, rapid, out, p);
+        if (rapid) p += emitDhcpv6OptionHeader(out, p, Dhcpv6OptionCode.RapidCommit, 0);
+        p = this.configurationOptions(b, m, st, out, p, false);
+        break;
+      case Dhcpv6MessageType.Request:
+        p = this.assign(b, m, st, port, true, out, p);
+        p = this.configurationOptions(b, m, st, out, p, false);
+        break;
+      case Dhcpv6MessageType.Renew:
+      case Dhcpv6MessageType.Rebind:
+        p = this.extend(b, m, st, port, type === Dhcpv6MessageType.Rebind, out, p);
+        p = this.configurationOptions(b, m, st, out, p, false);
+        break;
+      case Dhcpv6MessageType.Confirm: {
+        const onLink = this.confirmOnLink(b, m, st);
+        p += onLink
+          ? emitStatusCodeOption(out, p, Dhcpv6StatusCode.Success, 'All addresses on link')
+          : emitStatusCodeOption(out, p, Dhcpv6StatusCode.NotOnLink, 'An address is not on this link');
+        break;
+      }
+      case Dhcpv6MessageType.Release:
+      case Dhcpv6MessageType.Decline:
+        p = this.giveBack(b, m, st, port, type === Dhcpv6MessageType.Decline, out, p);
+        break;
+      case Dhcpv6MessageType.InformationRequest:
+        p = this.configurationOptions(b, m, st, out, p, true);
+        p += emitU32Option(out, p, Dhcpv6OptionCode.InformationRefreshTime, cfg.informationRefreshTime);
+        break;
+    }
+    return p - o;
+  }
+
+  private isOurServerId(b: Uint8Array, d: number, n: number): boolean {
+    return n === this.serverDuid.length && bytesEqual(b, d, this.serverDuid, 0, n);
+  }
+
+  /** The configured port this client is: by frame/relay MAC, DUID-LL(T) MAC, or configured DUID. */
+  private portOf(st: ServerNetwork, b: Uint8Array, m: ClientMessage, mac: Uint8Array, macOff: number): PortConfig | null {
+    if (mac.length >= macOff + 6) {
+      const p = st.portsByMac.get(macHex(mac, macOff));
+      if (p) return p;
+    }
+    if (m.clientId >= 0) {
+      const d = m.clientId;
+      const n = m.clientIdLength;
+      const duidType = u16(b, d);
+      if (duidType === DuidType.LinkLayer && n === 10 && u16(b, d + 2) === 1) {
+        const p = st.portsByMac.get(macHex(b, d + 4));
+        if (p) return p;
+      } else if (duidType === DuidType.LinkLayerPlusTime && n === 14 && u16(b, d + 2) === 1) {
+        const p = st.portsByMac.get(macHex(b, d + 8));
+        if (p) return p;
+      }
+      if (st.portsByDuid.size > 0) {
+        const p = st.portsByDuid.get(hex(b, d, n));
+        if (p) return p;
+      }
+    }
+    return null;
+  }
+
+  // ---- IA processing ----
+
+  /** Times of an IA in a reply: T1/T2 from the configuration, bounded by the lifetimes granted. */
+  private times(st: ServerNetwork, preferred: number): { t1: number; t2: number } {
+    const cfg = st.config.dhcpv6;
+    let t1 = cfg.t1;
+    let t2 = cfg.t2;
+    if (preferred !== INFINITY && preferred > 0) {
+      t1 = Math.min(t1, Math.floor(preferred * 0.5));
+      t2 = Math.min(t2, Math.floor(preferred * 0.8));
+    }
+    return { t1, t2 };
+  }
+
+  /** Solicit and Request: every IA_NA and IA_PD gets its bindings or a status. */
+  private assign(b: Uint8Array, m: ClientMessage, st: ServerNetwork, port: PortConfig | null, commit: boolean, out: Uint8Array, p: number): number {
+    const cfg = st.config.dhcpv6;
+    const duid = b.subarray(m.clientId, m.clientId + m.clientIdLength);
+    for (let i = 0; i < m.iaNaCount; i++) {
+      const d = m.iaNa[i] as number;
+      const iaid = u32(b, d);
+      if (port !== null) {
+        const addrs = i === 0 ? port.addresses.filter((a) => this.addressOnLink(st, a.bytes, 0)) : [];
+        if (addrs.length > 0) {
+          const t = this.times(st, cfg.preferredLifetime);
+          const start = p;
+          p += emitIaHeader(out, p, Dhcpv6OptionCode.IaNa, iaid, t.t1, t.t2, 0);
+          for (const a of addrs) p += emitIaAddressHeader(out, p, a.bytes, 0, cfg.preferredLifetime, cfg.validLifetime, 0);
+          setU16(out, start + 2, p - start - 4);
+          continue;
+        }
+        p = this.iaStatus(out, p, Dhcpv6OptionCode.IaNa, iaid, Dhcpv6StatusCode.NoAddrsAvail, 'No addresses for this IA');
+        continue;
+      }
+      p = this.poolIa(b, d, LeaseType.Address, st, duid, iaid, commit, out, p);
+    }
+    for (let i = 0; i < m.iaPdCount; i++) {
+      const d = m.iaPd[i] as number;
+      const iaid = u32(b, d);
+      if (port !== null && port.delegatedPrefix !== null && i === 0) {
+        const dp = port.delegatedPrefix;
+        const t = this.times(st, cfg.preferredLifetime);
+        p += emitIaHeader(out, p, Dhcpv6OptionCode.IaPd, iaid, t.t1, t.t2, 29);
+        p += emitIaPrefixHeader(out, p, cfg.preferredLifetime, cfg.validLifetime, dp.length, dp.address, 0, 0);
+        continue;
+      }
+      if (port !== null && (port.delegatedPrefix !== null || st.config.dhcpv6.prefixDelegation.length === 0)) {
+        p = this.iaStatus(out, p, Dhcpv6OptionCode.IaPd, iaid, Dhcpv6StatusCode.NoPrefixAvail, 'No prefixes for this IA');
+        continue;
+      }
+      p = this.poolIa(b, d, LeaseType.Prefix, st, duid, iaid, commit, out, p);
+    }
+    for (let i = 0; i < m.iaTaCount; i++) {
+      // Temporary addresses are not offered (RFC 9915 deprecates IA_TA).
+      const d = m.iaTa[i] as number;
+      const start = p;
+      p += emitDhcpv6OptionHeader(out, p, Dhcpv6OptionCode.IaTa, 0);
+      out[p] = b[d] as number;
+      out[p + 1] = b[d + 1] as number;
+      out[p + 2] = b[d + 2] as number;
+      out[p + 3] = b[d + 3] as number;
+      p += 4;
+      p += emitStatusCodeOption(out, p, Dhcpv6StatusCode.NoAddrsAvail, 'Temporary addresses are not offered');
+      setU16(out, start + 2, p - start - 4);
+    }
+    return p;
+  }
+
+  /** One IA from a pool: propose (Advertise) or allocate (journaled). */
+  private poolIa(b: Uint8Array, d: number, type: LeaseType, st: ServerNetwork, duid: Uint8Array, iaid: number, commit: boolean, out: Uint8Array, p: number): number {
+    const code = type === LeaseType.Address ? Dhcpv6OptionCode.IaNa : Dhcpv6OptionCode.IaPd;
+    const noneStatus = type === LeaseType.Address ? Dhcpv6StatusCode.NoAddrsAvail : Dhcpv6StatusCode.NoPrefixAvail;
+    const leases = this.leases;
+    if (leases === null) return this.iaStatus(out, p, code, iaid, noneStatus, type === LeaseType.Address ? 'No addresses available' : 'No prefixes available');
+    const hint = this.hintOf(b, d, type);
+    const req = { networkId: st.index, type, duid, iaid, hint: hint < 0 ? undefined : b.subarray(hint, hint + 16) };
+    const existing = leases.lookup(duid, iaid, type);
+    let lease: Lease | null;
+    if (commit) {
+      const r = leases.allocate(req, this.now());
+      lease = r.lease;
+      if (lease) this.needsCommit = true;
+    } else if (existing && existing.networkId === st.index && existing.expiresAt > this.now()) {
+      lease = existing;
+    } else {
+      lease = leases.propose(req, this.now()).lease;
+    }
+    if (lease === null) return this.iaStatus(out, p, code, iaid, noneStatus, type === LeaseType.Address ? 'No addresses available' : 'No prefixes available');
+    return this.leaseIa(out, p, code, iaid, st, lease);
+  }
+
+  private leaseIa(out: Uint8Array, p: number, code: number, iaid: number, st: ServerNetwork, lease: Lease): number {
+    const t = this.times(st, lease.preferredLifetime);
+    if (code === Dhcpv6OptionCode.IaNa) {
+      p += emitIaHeader(out, p, code, iaid, t.t1, t.t2, 28);
+      p += emitIaAddressHeader(out, p, lease.address, 0, lease.preferredLifetime, lease.validLifetime, 0);
+    } else {
+      p += emitIaHeader(out, p, code, iaid, t.t1, t.t2, 29);
+      p += emitIaPrefixHeader(out, p, lease.preferredLifetime, lease.validLifetime, lease.prefixLength, lease.address, 0, 0);
+    }
+    return p;
+  }
+
+  /** Offset of the first IA Address (or IA Prefix's prefix) inside the IA at d, or -1. */
+  private hintOf(b: Uint8Array, d: number, type: LeaseType): number {
+    const end = d + u16(b, d - 2);
+    for (let p = d + 12; p + 4 <= end; ) {
+      const code = u16(b, p);
+      const n = u16(b, p + 2);
+      if (type === LeaseType.Address && code === Dhcpv6OptionCode.IaAddress && n >= 24) return p + 4;
+      if (type === LeaseType.Prefix && code === Dhcpv6OptionCode.IaPrefix && n >= 25) return p + 4 + 9;
+      p += 4 + n;
+    }
+    return -1;
+  }
+
+  private iaStatus(out: Uint8Array, p: number, code: number, iaid: number, status: number, text: string): number {
+    const start = p;
+    p += emitIaHeader(out, p, code, iaid, 0, 0, 0);
+    p += emitStatusCodeOption(out, p, status, text);
+    setU16(out, start + 2, p - start - 4);
+    return p;
+  }
+
+  private addressOnLink(st: ServerNetwork, a: Uint8Array, ao: number): boolean {
+    for (const pfx of st.config.prefixes) if (inPrefix(a, ao, pfx.prefix.address, pfx.prefix.length)) return true;
+    for (const pool of st.config.dhcpv6.addressPools) {
+      if (compare16(a, ao, pool.first) >= 0 && compare16(a, ao, pool.last) <= 0) return true;
+    }
+    return false;
+  }
+
+  private prefixFits(st: ServerNetwork, a: Uint8Array, ao: number, len: number): boolean {
+    for (const pool of st.config.dhcpv6.prefixDelegation) {
+      if (len >= pool.prefix.length && inPrefix(a, ao, pool.prefix.address, pool.prefix.length)) return true;
+    }
+    return false;
+  }
+
+  /** Renew and Rebind (§18.3.4, §18.3.5). */
+  private extend(b: Uint8Array, m: ClientMessage, st: ServerNetwork, port: PortConfig | null, rebind: boolean, out: Uint8Array, p: number): number {
+    const cfg = st.config.dhcpv6;
+    const duid = b.subarray(m.clientId, m.clientId + m.clientIdLength);
+    for (let i = 0; i < m.iaNaCount + m.iaPdCount; i++) {
+      const pd = i >= m.iaNaCount;
+      const d = (pd ? m.iaPd[i - m.iaNaCount] : m.iaNa[i]) as number;
+      const code = pd ? Dhcpv6OptionCode.IaPd : Dhcpv6OptionCode.IaNa;
+      const type = pd ? LeaseType.Prefix : LeaseType.Address;
+      const iaid = u32(b, d);
+      const start = p;
+      p += emitIaHeader(out, p, code, iaid, 0, 0, 0);
+      const bodyStart = p;
+      let granted = 0;
+      let minPreferred = INFINITY;
+      const end = d + u16(b, d - 2);
+      // The client's own view: every address/prefix it lists is confirmed, extended or zeroed.
+      for (let q = d + 12; q + 4 <= end; ) {
+        const oc = u16(b, q);
+        const n = u16(b, q + 2);
+        const od = q + 4;
+        q = od + n;
+        if (!pd && oc === Dhcpv6OptionCode.IaAddress && n >= 24) {
+          const staticOk = port !== null && port.addresses.some((a) => addrEqual(b, od, a.bytes, 0));
+          if (staticOk) {
+            p += emitIaAddressHeader(out, p, b, od, cfg.preferredLifetime, cfg.validLifetime, 0);
+            granted++;
+            minPreferred = Math.min(minPreferred, cfg.preferredLifetime);
+            continue;
+          }
+          const lease = this.extendPool(st, type, duid, iaid, b.subarray(od, od + 16));
+          if (lease) {
+            p += emitIaAddressHeader(out, p, lease.address, 0, lease.preferredLifetime, lease.validLifetime, 0);
+            granted++;
+            minPreferred = Math.min(minPreferred, lease.preferredLifetime);
+          } else if (rebind && !this.addressOnLink(st, b, od)) {
+            // Not appropriate for this link: lifetimes 0 (§18.3.5).
+            p += emitIaAddressHeader(out, p, b, od, 0, 0, 0);
+          } else if (!rebind) {
+            // Renew for an address the client has no binding for: lifetimes 0 (§18.3.4).
+            p += emitIaAddressHeader(out, p, b, od, 0, 0, 0);
+          }
+        } else if (pd && oc === Dhcpv6OptionCode.IaPrefix && n >= 25) {
+          const plen = b[od + 8] as number;
+          const dp = port?.delegatedPrefix ?? null;
+          if (dp !== null && plen === dp.length && addrEqual(b, od + 9, dp.address, 0)) {
+            p += emitIaPrefixHeader(out, p, cfg.preferredLifetime, cfg.validLifetime, plen, b, od + 9, 0);
+            granted++;
+            minPreferred = Math.min(minPreferred, cfg.preferredLifetime);
+            continue;
+          }
+          const lease = this.extendPool(st, type, duid, iaid, b.subarray(od + 9, od + 25));
+          if (lease) {
+            p += emitIaPrefixHeader(out, p, lease.preferredLifetime, lease.validLifetime, lease.prefixLength, lease.address, 0, 0);
+            granted++;
+            minPreferred = Math.min(minPreferred, lease.preferredLifetime);
+          } else if (!rebind || !this.prefixFits(st, b, od + 9, plen)) {
+            p += emitIaPrefixHeader(out, p, 0, 0, plen, b, od + 9, 0);
+          }
+        }
+      }
+      if (granted === 0 && p === bodyStart) {
+        // Nothing listed, or nothing known: the binding the server holds, else NoBinding.
+        const held = this.leases?.lookup(duid, iaid, type);
+        const staticAddrs = !pd && port !== null ? port.addresses : [];
+        if (staticAddrs.length > 0) {
+          for (const a of staticAddrs) p += emitIaAddressHeader(out, p, a.bytes, 0, cfg.preferredLifetime, cfg.validLifetime, 0);
+          granted = staticAddrs.length;
+          minPreferred = cfg.preferredLifetime;
+        } else if (pd && port?.delegatedPrefix) {
+          p += emitIaPrefixHeader(out, p, cfg.preferredLifetime, cfg.validLifetime, port.delegatedPrefix.length, port.delegatedPrefix.address, 0, 0);
+          granted = 1;
+          minPreferred = cfg.preferredLifetime;
+        } else if (held && held.networkId === st.index && this.leases) {
+          const r = this.leases.renew({ type, duid, iaid, networkId: st.index }, this.now());
+          if (r.lease) {
+            this.needsCommit = true;
+            p = pd
+              ? p + emitIaPrefixHeader(out, p, r.lease.preferredLifetime, r.lease.validLifetime, r.lease.prefixLength, r.lease.address, 0, 0)
+              : p + emitIaAddressHeader(out, p, r.lease.address, 0, r.lease.preferredLifetime, r.lease.validLifetime, 0);
+            granted = 1;
+            minPreferred = r.lease.preferredLifetime;
+          }
+        }
+        if (granted === 0) p += emitStatusCodeOption(out, p, Dhcpv6StatusCode.NoBinding, 'No binding for this IA');
+      }
+      const t = granted > 0 ? this.times(st, minPreferred) : { t1: 0, t2: 0 };
+      emitIaHeader(out, start, code, iaid, t.t1, t.t2, p - bodyStart);
+    }
+    return p;
+  }
+
+  /**
+   * Extends the pool binding of this address. A binding the server does not know (lost, or never
+   * made) is re-created when the address is free and in a pool of this link, so the client keeps
+   * its address (RFC 9915 §18.3.4, §18.3.5 allow it); else null.
+   */
+  private extendPool(st: ServerNetwork, type: LeaseType, duid: Uint8Array, iaid: number, address: Uint8Array): Lease | null {
+    const leases = this.leases;
+    if (leases === null) return null;
+    const r = leases.renew({ type, duid, iaid, address, networkId: st.index }, this.now());
+    if (r.lease) {
+      this.needsCommit = true;
+      return r.lease;
+    }
+    if (r.status !== LeaseStatus.NoBinding) return null;
+    // The server lost the binding (or never had it). If the address is free and in a pool of
+    // this link, grant it again (the client keeps its address); else no binding.
+    const holder = leases.lookupAddress(address);
+    if (holder !== undefined) return null;
+    const a = leases.allocate({ networkId: st.index, type, duid, iaid, hint: address }, this.now());
+    if (a.lease && bytesEqual(a.lease.address, 0, address, 0, 16)) {
+      this.needsCommit = true;
+      return a.lease;
+    }
+    if (a.lease) {
+      // allocate() chose another address: give that one up again at once.
+      leases.release({ type, duid, iaid, address: a.lease.address });
+      this.needsCommit = true;
+    }
+    return null;
+  }
+
+  /** Release and Decline (§18.3.7, §18.3.8). */
+  private giveBack(b: Uint8Array, m: ClientMessage, st: ServerNetwork, port: PortConfig | null, decline: boolean, out: Uint8Array, p: number): number {
+    const duid = b.subarray(m.clientId, m.clientId + m.clientIdLength);
+    for (let i = 0; i < m.iaNaCount + m.iaPdCount; i++) {
+      const pd = i >= m.iaNaCount;
+      const d = (pd ? m.iaPd[i - m.iaNaCount] : m.iaNa[i]) as number;
+      const type = pd ? LeaseType.Prefix : LeaseType.Address;
+      const iaid = u32(b, d);
+      const end = d + u16(b, d - 2);
+      let known = 0;
+      let listed = 0;
+      for (let q = d + 12; q + 4 <= end; ) {
+        const oc = u16(b, q);
+        const n = u16(b, q + 2);
+        const od = q + 4;
+        q = od + n;
+        let a = -1;
+        if (!pd && oc === Dhcpv6OptionCode.IaAddress && n >= 24) a = od;
+        else if (pd && oc === Dhcpv6OptionCode.IaPrefix && n >= 25) a = od + 9;
+        if (a < 0) continue;
+        listed++;
+        const isStatic = port !== null && (pd ? port.delegatedPrefix !== null && addrEqual(b, a, port.delegatedPrefix.address, 0) : port.addresses.some((x) => addrEqual(b, a, x.bytes, 0)));
+        if (isStatic) {
+          known++;
+          continue;
+        }
+        if (this.leases === null) continue;
+        const req = { type, duid, iaid, address: b.subarray(a, a + 16), networkId: st.index };
+        const r = decline ? this.leases.decline(req, this.now()) : this.leases.release(req);
+        if (r.status === LeaseStatus.Success) {
+          known++;
+          this.needsCommit = true;
+        }
+      }
+      if (listed === 0 || known < listed) {
+        const code = pd ? Dhcpv6OptionCode.IaPd : Dhcpv6OptionCode.IaNa;
+        p = this.iaStatus(out, p, code, iaid, Dhcpv6StatusCode.NoBinding, 'No binding for this IA');
+      }
+    }
+    // Top-level status after the IAs that had no binding.
+    const top = decline ? 'Decline received' : 'Release received';
+    p += emitStatusCodeOption(out, p, Dhcpv6StatusCode.Success, top);
+    return p;
+  }
+
+  // ---- Confirm (§18.3.3) ----
+
+  private confirmHasAddresses(b: Uint8Array, m: ClientMessage): boolean {
+    for (let i = 0; i < m.iaNaCount; i++) {
+      const d = m.iaNa[i] as number;
+      const end = d + u16(b, d - 2);
+      for (let q = d + 12; q + 4 <= end; q += 4 + u16(b, q + 2)) if (u16(b, q) === Dhcpv6OptionCode.IaAddress) return true;
+    }
+    return false;
+  }
+
+  private confirmOnLink(b: Uint8Array, m: ClientMessage, st: ServerNetwork): boolean {
+    for (let i = 0; i < m.iaNaCount; i++) {
+      const d = m.iaNa[i] as number;
+      const end = d + u16(b, d - 2);
+      for (let q = d + 12; q + 4 <= end; q += 4 + u16(b, q + 2)) {
+        if (u16(b, q) === Dhcpv6OptionCode.IaAddress && u16(b, q + 2) >= 24 && !this.addressOnLink(st, b, q + 4)) return false;
+      }
+    }
+    return true;
+  }
+
+  // ---- Configuration options (§21.7: those the ORO asks for and the server has) ----
+
+  private configurationOptions(b: Uint8Array, m: ClientMessage, st: ServerNetwork, out: Uint8Array, p: number, informationRequest: boolean): number {
+    const cfg = st.config.dhcpv6;
+    if (cfg.dnsServers.length > 0 && m.requested(b, Dhcpv6OptionCode.DnsServers)) {
+      p += emitDhcpv6OptionHeader(out, p, Dhcpv6OptionCode.DnsServers, 16 * cfg.dnsServers.length);
+      for (const a of cfg.dnsServers) {
+        copyBytes(a.bytes, 0, out, p, 16);
+        p += 16;
+      }
+    }
+    if (cfg.domainSearch.length > 0 && m.requested(b, Dhcpv6OptionCode.DomainSearchList)) {
+      const n = dnsNameListLength(cfg.domainSearch);
+      p += emitDhcpv6OptionHeader(out, p, Dhcpv6OptionCode.DomainSearchList, n);
+      p += emitDnsNameList(cfg.domainSearch, out, p);
+    }
+    if (cfg.ntpServers.length > 0 && m.requested(b, Dhcpv6OptionCode.NtpServer)) {
+      p += emitDhcpv6OptionHeader(out, p, Dhcpv6OptionCode.NtpServer, 20 * cfg.ntpServers.length);
+      for (const a of cfg.ntpServers) {
+        p += emitDhcpv6OptionHeader(out, p, 1, 16);
+        copyBytes(a.bytes, 0, out, p, 16);
+        p += 16;
+      }
+    }
+    if (!informationRequest && m.requested(b, Dhcpv6OptionCode.SolMaxRt) && this.solMaxRt > 0) {
+      p += emitU32Option(out, p, Dhcpv6OptionCode.SolMaxRt, this.solMaxRt);
+    }
+    if (informationRequest && m.requested(b, Dhcpv6OptionCode.InfMaxRt) && this.infMaxRt > 0) {
+      p += emitU32Option(out, p, Dhcpv6OptionCode.InfMaxRt, this.infMaxRt);
+    }
+    return p;
+  }
+}
+
+const EMPTY_MAC = new Uint8Array(0);
+
+/** Compares the address at a[ao] with b (16 bytes each), as unsigned numbers. */
+function compare16(a: Uint8Array, ao: number, b: Uint8Array): number {
+  for (let i = 0; i < 16; i++) {
+    const d = (a[ao + i] as number) - (b[i] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+function isUnspecified16(b: Uint8Array, o: number): boolean {
+  for (let i = 0; i < 16; i++) if (b[o + i] !== 0) return false;
+  return true;
+}
+
+export function isClientMessageType(t: number): boolean {
+  switch (t) {
+    case Dhcpv6MessageType.Solicit:
+    case Dhcpv6MessageType.Request:
+    case Dhcpv6MessageType.Confirm:
+    case Dhcpv6MessageType.Renew:
+    case Dhcpv6MessageType.Rebind:
+    case Dhcpv6MessageType.Release:
+    case Dhcpv6MessageType.Decline:
+    case Dhcpv6MessageType.InformationRequest:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** True for the DHCPv6 multicast destinations ff02::1:2 and ff05::1:3. */
+export function isDhcpv6Multicast(b: Uint8Array, o: number): boolean {
+  return isMulticast(b, o);
+}

@@ -1,0 +1,77 @@
+/**
+ * A hash table keyed by 16-byte IPv6 addresses (or any 16-byte key), open addressing with linear
+ * probing over typed arrays. Built at config time, read on the hot path without allocating:
+ * `lookup(buf, off)` hashes the bytes where they lie in the received frame.
+ */
+
+function hash16(b: Uint8Array, o: number): number {
+  // FNV-1a over the 16 bytes, then a final avalanche (murmur3 fmix32).
+  let h = 0x811c9dc5;
+  for (let i = 0; i < 16; i++) h = Math.imul(h ^ (b[o + i] as number), 0x01000193);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+export class AddressTable {
+  private readonly keys: Uint8Array;
+  private readonly values: Int32Array;
+  private readonly used: Uint8Array;
+  private readonly mask: number;
+  private count = 0;
+
+  /** `capacity` is the most entries it will hold; the table is sized at twice that, a power of two. */
+  constructor(capacity: number) {
+    let size = 8;
+    while (size < capacity * 2) size *= 2;
+    this.mask = size - 1;
+    this.keys = new Uint8Array(size * 16);
+    this.values = new Int32Array(size);
+    this.used = new Uint8Array(size);
+  }
+
+  get size(): number {
+    return this.count;
+  }
+
+  /** Inserts or replaces; returns false when the table is full. Config time only. */
+  set(key: Uint8Array, keyOff: number, value: number): boolean {
+    let i = hash16(key, keyOff) & this.mask;
+    for (let n = 0; n <= this.mask; n++) {
+      if (this.used[i] === 0) {
+        if (this.count + 1 > (this.mask + 1) / 2) return false;
+        this.used[i] = 1;
+        this.keys.set(key.subarray(keyOff, keyOff + 16), i * 16);
+        this.values[i] = value;
+        this.count++;
+        return true;
+      }
+      if (this.keyAt(i, key, keyOff)) {
+        this.values[i] = value;
+        return true;
+      }
+      i = (i + 1) & this.mask;
+    }
+    return false;
+  }
+
+  /** The value stored for the 16 bytes at b[o], or -1. No allocation. */
+  lookup(b: Uint8Array, o: number): number {
+    let i = hash16(b, o) & this.mask;
+    for (;;) {
+      if (this.used[i] === 0) return -1;
+      if (this.keyAt(i, b, o)) return this.values[i] as number;
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  private keyAt(slot: number, b: Uint8Array, o: number): boolean {
+    const k = this.keys;
+    const base = slot * 16;
+    for (let j = 0; j < 16; j++) if (k[base + j] !== b[o + j]) return false;
+    return true;
+  }
+}

@@ -1,0 +1,609 @@
+/**
+ * The fast-path dispatcher: given one frame that reached the punt path, write the answer the
+ * RFCs require into a preallocated transmit buffer and return its length (0 = no reply).
+ *
+ * Built once from the runtime model: per network an address table (router and port addresses,
+ * keyed by the 16 address bytes), per interface a VLAN -> network table, per network its RA
+ * template. `handle(rx, off, len, ifIndex)` decodes with one reused FrameDecoder and switches on
+ * numbers (ICMPv6 type, DHCPv6 message type). Counters per port, kind and outcome are slots of a
+ * Float64Array. The NS, RS and echo paths allocate nothing.
+ *
+ * Replies go to the requester's MAC from the frame and keep its VLAN tag; frames from a
+ * multicast/broadcast source MAC or from punt6's own MACs are ignored.
+ *
+ * Answers that are sent later (rate-limited multicast RAs, periodic RAs, DHCPv6 replies that
+ * wait for their lease to be journaled) go through the `FrameSink` given at construction.
+ */
+
+import { copyAddr, copyBytes, isMacMulticast, isMulticast, isSolicitedNode, isUnspecified, u16, u32 } from '../../codecs/bytes.js';
+import { fillUpperLayer } from '../../codecs/checksum.js';
+import { NO_VLAN } from '../../codecs/ethernet.js';
+import { FrameDecoder } from '../../codecs/frame.js';
+import { Icmpv6Type } from '../../codecs/icmpv6.js';
+import { emitIpv6Fixed, IpProtocol } from '../../codecs/ipv6.js';
+import { emitNeighborAdvertisementHeader, neighborAdvertisementFlags } from '../../codecs/ndp.js';
+import { emitLinkLayerAddressOption, NdpOptionType } from '../../codecs/ndp-options.js';
+import { Status } from '../../codecs/status.js';
+import { fillUdpChecksum, UdpPort } from '../../codecs/udp.js';
+import type { Dhcpv6Server } from '../dhcp/server.js';
+import { AddressTable } from './address-table.js';
+import { Counters, MessageKind, Outcome } from './counters.js';
+import { Random, RouterAdvertiser } from './router-advertiser.js';
+import type { Runtime, RuntimeNetwork } from './runtime.js';
+
+/** Where frames produced outside `handle()` go: the interface index and the bytes. */
+export type FrameSink = (ifIndex: number, frame: Uint8Array, off: number, len: number) => void;
+
+export interface DispatcherOptions {
+  sink?: FrameSink;
+  /** Milliseconds; defaults to Date.now. Replays pass the capture's clock. */
+  now?: () => number;
+  /** Seed of the RA timing jitter (fixed in replays and tests for reproducible schedules). */
+  seed?: number;
+  /** Verify checksums of received frames (off only for captures with offloaded checksums). */
+  verifyChecksums?: boolean;
+  /** The DHCPv6 server; without one DHCPv6 is not answered (counted as no-service). */
+  dhcpv6?: Dhcpv6Server;
+  /** Told when a lease commit fails (those replies are not sent). */
+  onCommitError?: (error: unknown, replies: number) => void;
+}
+
+/** A reply held back until the lease journal has made its bindings durable. */
+interface HeldReply {
+  ifIndex: number;
+  frame: Uint8Array;
+}
+
+const ALL_NODES = Uint8Array.from([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
+const ALL_NODES_MAC = Uint8Array.from([0x33, 0x33, 0, 0, 0, 1]);
+const ALL_SNOOPERS = Uint8Array.from([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x6a]);
+const ROUTER_OWNER = 0;
+const TX_SIZE = 65536 + 64;
+const ETHERTYPE_IPV6 = 0x86dd;
+
+function macKey(b: Uint8Array, o: number): number {
+  return u16(b, o) * 0x100000000 + u32(b, o + 2);
+}
+
+interface NetworkState {
+  net: RuntimeNetwork;
+  /** Address -> 0 for the router, port index + 1 for a port. */
+  owned: AddressTable;
+  ra: RouterAdvertiser | undefined;
+  /** (interface, vlan) pairs this network is reachable on, for multicast RAs. */
+  links: { ifIndex: number; vlan: number }[];
+}
+
+export class Dispatcher {
+  readonly runtime: Runtime;
+  readonly decoder = new FrameDecoder();
+  readonly counters: Counters;
+  /** The transmit buffer: handle() writes its reply at offset 0. */
+  readonly tx = new Uint8Array(TX_SIZE);
+  private readonly scratch = new Uint8Array(TX_SIZE);
+  private readonly networks: NetworkState[];
+  /** Per interface: 4096 VLAN slots (+1 for untagged at index 4096) -> network index or -1. */
+  private readonly vlanMap: Int16Array[];
+  /** MAC (as a 48-bit number) -> port index. */
+  private readonly portByMac = new Map<number, number>();
+  private readonly ownMacs = new Set<number>();
+  private readonly sink: FrameSink;
+  readonly now: () => number;
+  private stopped = false;
+  readonly dhcpv6: Dhcpv6Server | undefined;
+  private readonly onCommitError: (error: unknown, replies: number) => void;
+  /** Replies waiting for the next journal commit, and the commits in flight. */
+  private held: HeldReply[] = [];
+  private readonly commits = new Set<Promise<void>>();
+  /** DHCPv6 replies never sent because their lease commit failed. */
+  commitFailures = 0;
+  /** Set by a handler whose reply goes out later (after a commit) instead of from handle(). */
+  private replyHeld = false;
+
+  constructor(runtime: Runtime, options: DispatcherOptions = {}) {
+    this.runtime = runtime;
+    this.sink = options.sink ?? (() => {});
+    this.now = options.now ?? Date.now;
+    this.decoder.verifyChecksums = options.verifyChecksums ?? true;
+    this.dhcpv6 = options.dhcpv6;
+    this.onCommitError = options.onCommitError ?? (() => {});
+    this.counters = new Counters(runtime.interfaces.length);
+    const random = new Random(options.seed);
+    this.networks = runtime.networks.map((net) => {
+      const owned = new AddressTable(1 + net.routerAddresses.length + runtime.ports.reduce((n, p) => n + (p.network === net.index ? p.addresses.length : 0), 0));
+      owned.set(net.routerLinkLocal, 0, ROUTER_OWNER);
+      for (const a of net.routerAddresses) owned.set(a, 0, ROUTER_OWNER);
+      for (const p of runtime.ports) if (p.network === net.index) for (const a of p.addresses) owned.set(a, 0, p.index + 1);
+      this.ownMacs.add(macKey(net.routerMac, 0));
+      return { net, owned, ra: net.ra ? new RouterAdvertiser(net, net.ra, random) : undefined, links: [] };
+    });
+    for (const p of runtime.ports) this.portByMac.set(macKey(p.mac, 0), p.index);
+    this.vlanMap = runtime.interfaces.map((itf) => {
+      const m = new Int16Array(4097).fill(-1);
+      if (itf.untaggedNetwork >= 0) {
+        m[4096] = itf.untaggedNetwork;
+        this.networks[itf.untaggedNetwork]?.links.push({ ifIndex: itf.index, vlan: NO_VLAN });
+      }
+      for (const [vid, n] of itf.vlanNetworks) {
+        m[vid] = n;
+        this.networks[n]?.links.push({ ifIndex: itf.index, vlan: vid });
+      }
+      return m;
+    });
+  }
+
+  /** Starts periodic RAs. */
+  start(): void {
+    const now = this.now();
+    for (const n of this.networks) n.ra?.start(now);
+  }
+
+  /** The network a frame on this interface and VLAN belongs to, or -1. */
+  networkOf(ifIndex: number, vlan: number): number {
+    const m = this.vlanMap[ifIndex];
+    if (m === undefined) return -1;
+    return m[vlan === NO_VLAN ? 4096 : vlan] as number;
+  }
+
+  /**
+   * Handles one received frame; returns the number of reply bytes written at tx[0] (0: none).
+   */
+  handle(rx: Uint8Array, off: number, len: number, ifIndex: number): number {
+    const c = this.counters;
+    if (len < 14 || off < 0 || off + len > rx.length) {
+      c.add(ifIndex, MessageKind.Malformed, Outcome.Truncated);
+      return 0;
+    }
+    const d = this.decoder;
+    const status = d.decode(rx, off, len);
+    const kind = d.icmpv6Type >= 0 ? kindOfIcmpv6(d.icmpv6Type) : d.dhcpv6Type >= 0 ? kindOfDhcpv6(d.dhcpv6Type) : MessageKind.Malformed;
+    if (status !== Status.Ok) {
+      c.add(ifIndex, kind, status === Status.Unsupported && d.ipv6Offset >= 0 && d.ipv6.isFragment ? Outcome.Fragment : statusOutcome(status));
+      return 0;
+    }
+    if (isMacMulticast(rx, off + 6) || this.ownMacs.has(macKey(rx, off + 6))) {
+      c.add(ifIndex, kind, Outcome.BadSource);
+      return 0;
+    }
+    const network = this.networkOf(ifIndex, d.vlanId);
+    if (network < 0) {
+      c.add(ifIndex, kind, Outcome.NoService);
+      return 0;
+    }
+    if (d.ipv6.isFragment) {
+      c.add(ifIndex, kind, Outcome.Fragment);
+      return 0;
+    }
+    const st = this.networks[network] as NetworkState;
+    let outcome: Outcome;
+    switch (kind) {
+      case MessageKind.NeighborSolicit:
+        outcome = this.neighborSolicit(rx, off, st);
+        break;
+      case MessageKind.EchoRequest:
+        outcome = this.echoRequest(rx, off, st);
+        break;
+      case MessageKind.RouterSolicit:
+        outcome = this.routerSolicit(rx, off, st);
+        break;
+      case MessageKind.InverseSolicit:
+        outcome = this.inverseSolicit(rx, off, st);
+        break;
+      case MessageKind.MrdSolicit:
+        outcome = this.mrdSolicit(rx, off, st);
+        break;
+      case MessageKind.DhcpSolicit:
+      case MessageKind.DhcpRequest:
+      case MessageKind.DhcpConfirm:
+      case MessageKind.DhcpRenew:
+      case MessageKind.DhcpRebind:
+      case MessageKind.DhcpRelease:
+      case MessageKind.DhcpDecline:
+      case MessageKind.DhcpInformationRequest:
+      case MessageKind.DhcpRelayForward:
+        outcome = this.dhcpv6Message(rx, off, st, network, ifIndex);
+        break;
+      default:
+        outcome = Outcome.Ignored;
+        break;
+    }
+    c.add(ifIndex, kind, outcome);
+    if (this.replyHeld) {
+      this.replyHeld = false;
+      return 0;
+    }
+    if (outcome === Outcome.Conflict) {
+      c.add(ifIndex, kind, Outcome.Answered);
+      return this.replyLength;
+    }
+    return outcome === Outcome.Answered ? this.replyLength : 0;
+  }
+
+  /** Length of the reply the last handler wrote. */
+  private replyLength = 0;
+
+  // ---- Reply framing ----
+
+  /**
+   * Writes the Ethernet header of a reply to the requester (destination: the frame's source
+   * MAC, the frame's VLAN tag kept) into tx; returns the offset of the IPv6 header.
+   */
+  private replyEthernet(rx: Uint8Array, off: number, srcMac: Uint8Array, srcMacOff: number): number {
+    const t = this.tx;
+    copyBytes(rx, off + 6, t, 0, 6);
+    copyBytes(srcMac, srcMacOff, t, 6, 6);
+    if (this.decoder.ethernet.hasVlan) {
+      copyBytes(rx, off + 12, t, 12, 6); // TPID, TCI, EtherType
+      return 18;
+    }
+    t[12] = ETHERTYPE_IPV6 >>> 8;
+    t[13] = ETHERTYPE_IPV6 & 0xff;
+    return 14;
+  }
+
+  // ---- Neighbor Discovery (RFC 4861 §7.1.1, §7.2.3, §7.2.4; proxy answers for ports) ----
+
+  private neighborSolicit(rx: Uint8Array, off: number, st: NetworkState): Outcome {
+    const d = this.decoder;
+    const ip = d.ipv6;
+    const m = d.upperOffset; // ICMPv6 message; validateIcmpv6 proved len >= 24 and options sane
+    const target = m + 8;
+    const srcUnspecified = isUnspecified(rx, ip.sourceOffset);
+    if (ip.hopLimit !== 255 || rx[m + 1] !== 0 || isMulticast(rx, target)) return Outcome.Invalid;
+    const sllaOff = this.findOption(rx, m + 24, m + d.upperLength, NdpOptionType.SourceLinkLayerAddress);
+    if (srcUnspecified && (sllaOff >= 0 || !isSolicitedNode(rx, ip.destinationOffset))) return Outcome.Invalid;
+    const owner = st.owned.lookup(rx, target);
+    if (owner < 0) return Outcome.NotOurs;
+    let answerMac: Uint8Array;
+    let router = false;
+    let conflict = false;
+    if (owner === ROUTER_OWNER) {
+      answerMac = st.net.routerMac;
+      router = true;
+    } else {
+      const port = this.runtime.ports[owner - 1];
+      if (port === undefined) return Outcome.NotOurs;
+      // An NS from the port for its own address: its own DAD or a check of its own; stay quiet.
+      if (this.portByMac.get(macKey(rx, off + 6)) === port.index) return Outcome.OwnAddress;
+      answerMac = port.mac;
+      conflict = srcUnspecified;
+    }
+    const t = this.tx;
+    const ipOff = this.replyEthernet(rx, off, answerMac, 0);
+    const icmp = ipOff + 40;
+    emitIpv6Fixed(t, ipOff, 32, IpProtocol.Icmpv6, 255);
+    copyAddr(rx, target, t, ipOff + 8);
+    if (srcUnspecified) copyAddr(ALL_NODES, 0, t, ipOff + 24);
+    else copyAddr(rx, ip.sourceOffset, t, ipOff + 24);
+    emitNeighborAdvertisementHeader(neighborAdvertisementFlags(router, !srcUnspecified, true), rx, target, t, icmp);
+    emitLinkLayerAddressOption(NdpOptionType.TargetLinkLayerAddress, answerMac, 0, t, icmp + 24);
+    fillUpperLayer(t, ipOff + 8, ipOff + 24, IpProtocol.Icmpv6, icmp, 32, icmp + 2);
+    this.replyLength = icmp + 32;
+    return conflict ? Outcome.Conflict : Outcome.Answered;
+  }
+
+  /** Offset of the first option of `type` in [p, end), or -1 (options already validated). */
+  private findOption(rx: Uint8Array, p: number, end: number, type: number): number {
+    while (p + 2 <= end) {
+      const l = (rx[p + 1] as number) * 8;
+      if (l === 0) return -1;
+      if (rx[p] === type) return p;
+      p += l;
+    }
+    return -1;
+  }
+
+  // ---- ICMPv6 echo (RFC 4443 §4) ----
+
+  private echoRequest(rx: Uint8Array, off: number, st: NetworkState): Outcome {
+    const d = this.decoder;
+    const ip = d.ipv6;
+    if (rx[d.upperOffset + 1] !== 0 || d.upperLength < 8) return Outcome.Invalid;
+    if (st.owned.lookup(rx, ip.destinationOffset) !== ROUTER_OWNER) return Outcome.NotOurs;
+    const t = this.tx;
+    const ipOff = this.replyEthernet(rx, off, st.net.routerMac, 0);
+    const len = d.upperLength;
+    emitIpv6Fixed(t, ipOff, len, IpProtocol.Icmpv6, st.net.hopLimit);
+    copyAddr(rx, ip.destinationOffset, t, ipOff + 8);
+    copyAddr(rx, ip.sourceOffset, t, ipOff + 24);
+    const icmp = ipOff + 40;
+    copyBytes(rx, d.upperOffset, t, icmp, len);
+    t[icmp] = Icmpv6Type.EchoReply;
+    fillUpperLayer(t, ipOff + 8, ipOff + 24, IpProtocol.Icmpv6, icmp, len, icmp + 2);
+    this.replyLength = icmp + len;
+    return Outcome.Answered;
+  }
+
+  // ---- Router Solicitation -> Router Advertisement (RFC 4861 §6.1.1, §6.2.6; RFC 7772) ----
+
+  private routerSolicit(rx: Uint8Array, off: number, st: NetworkState): Outcome {
+    const d = this.decoder;
+    const ip = d.ipv6;
+    const m = d.upperOffset;
+    if (ip.hopLimit !== 255 || rx[m + 1] !== 0) return Outcome.Invalid;
+    const srcUnspecified = isUnspecified(rx, ip.sourceOffset);
+    if (srcUnspecified && this.findOption(rx, m + 8, m + d.upperLength, NdpOptionType.SourceLinkLayerAddress) >= 0) return Outcome.Invalid;
+    const ra = st.ra;
+    if (ra === undefined) return Outcome.NoService;
+    if (srcUnspecified) {
+      ra.scheduleMulticastAnswer(this.now());
+      return Outcome.Deferred;
+    }
+    const t = this.tx;
+    const ipOff = this.replyEthernet(rx, off, st.net.routerMac, 0);
+    const len = ra.message.length;
+    emitIpv6Fixed(t, ipOff, len, IpProtocol.Icmpv6, 255);
+    copyAddr(st.net.routerLinkLocal, 0, t, ipOff + 8);
+    copyAddr(rx, ip.sourceOffset, t, ipOff + 24);
+    ra.writeMessage(t, ipOff + 40, rx, ip.sourceOffset);
+    this.replyLength = ipOff + 40 + len;
+    return Outcome.Answered;
+  }
+
+  /**
+   * Sends whatever RAs are due at `now` through the sink; returns the time (ms) of the next
+   * thing due, or Infinity.
+   */
+  poll(now: number = this.now()): number {
+    let next = Infinity;
+    for (const st of this.networks) {
+      const ra = st.ra;
+      if (ra === undefined) continue;
+      if (!this.stopped && ra.takeDue(now)) this.sendMulticastRa(st, -1);
+      next = Math.min(next, ra.nextDue());
+    }
+    return this.stopped ? Infinity : next;
+  }
+
+  /**
+   * One round of final RAs (router lifetime 0, RFC 4861 §6.2.5) on every link of every network,
+   * and no periodic RAs after it. The caller repeats it up to MAX_FINAL_RTR_ADVERTISEMENTS times.
+   * Returns the frames sent.
+   */
+  sendFinalAdvertisements(): number {
+    this.stopped = true;
+    let frames = 0;
+    for (const st of this.networks) if (st.ra) frames += this.sendMulticastRa(st, 0);
+    return frames;
+  }
+
+  /** Multicast RA (to ff02::1) on every interface/VLAN of the network; returns frames sent. */
+  private sendMulticastRa(st: NetworkState, routerLifetime: number): number {
+    const ra = st.ra as RouterAdvertiser;
+    const b = this.scratch;
+    let sent = 0;
+    for (const link of st.links) {
+      let ipOff: number;
+      copyBytes(ALL_NODES_MAC, 0, b, 0, 6);
+      copyBytes(st.net.routerMac, 0, b, 6, 6);
+      if (link.vlan === NO_VLAN) {
+        b[12] = 0x86;
+        b[13] = 0xdd;
+        ipOff = 14;
+      } else {
+        b[12] = 0x81;
+        b[13] = 0x00;
+        b[14] = (link.vlan >>> 8) & 0x0f;
+        b[15] = link.vlan & 0xff;
+        b[16] = 0x86;
+        b[17] = 0xdd;
+        ipOff = 18;
+      }
+      const len = ra.message.length;
+      emitIpv6Fixed(b, ipOff, len, IpProtocol.Icmpv6, 255);
+      copyAddr(st.net.routerLinkLocal, 0, b, ipOff + 8);
+      copyAddr(ALL_NODES, 0, b, ipOff + 24);
+      ra.writeMessage(b, ipOff + 40, ALL_NODES, 0, routerLifetime);
+      this.sink(link.ifIndex, b, 0, ipOff + 40 + len);
+      sent++;
+    }
+    return sent;
+  }
+
+  // ---- DHCPv6 (RFC 9915): framing here, the protocol in src/dhcp/server.ts ----
+
+  private dhcpv6Message(rx: Uint8Array, off: number, st: NetworkState, network: number, ifIndex: number): Outcome {
+    const server = this.dhcpv6;
+    if (server === undefined) return Outcome.NoService;
+    const d = this.decoder;
+    const ip = d.ipv6;
+    if (d.udp.destinationPort !== UdpPort.Dhcpv6Server) return Outcome.Ignored;
+    const relayed = rx[d.dhcpv6Offset] === 12;
+    const unicast = !isMulticast(rx, ip.destinationOffset);
+    const t = this.tx;
+    const ipOff = this.replyEthernet(rx, off, st.net.routerMac, 0);
+    const udp = ipOff + 40;
+    const msg = udp + 8;
+    const n = server.handle(rx, d.dhcpv6Offset, d.dhcpv6Length, { network, mac: rx, macOff: off + 6, unicast }, t, msg);
+    if (n === 0) return Outcome.Discarded;
+    const udpLength = 8 + n;
+    emitIpv6Fixed(t, ipOff, udpLength, IpProtocol.Udp, st.net.hopLimit);
+    // From the address a unicast request (a relay's, or a client's Request/Renew) was sent to;
+    // answers to multicast requests come from the router's link-local address.
+    if (unicast) copyAddr(rx, ip.destinationOffset, t, ipOff + 8);
+    else copyAddr(st.net.routerLinkLocal, 0, t, ipOff + 8);
+    copyAddr(rx, ip.sourceOffset, t, ipOff + 24);
+    t[udp] = UdpPort.Dhcpv6Server >>> 8;
+    t[udp + 1] = UdpPort.Dhcpv6Server & 0xff;
+    const dport = relayed ? UdpPort.Dhcpv6Server : UdpPort.Dhcpv6Client;
+    t[udp + 2] = dport >>> 8;
+    t[udp + 3] = dport & 0xff;
+    t[udp + 4] = udpLength >>> 8;
+    t[udp + 5] = udpLength & 0xff;
+    fillUdpChecksum(t, ipOff + 8, ipOff + 24, udp);
+    this.replyLength = msg + n;
+    if (server.needsCommit) {
+      this.holdReply(ifIndex, this.replyLength);
+      this.replyHeld = true;
+    }
+    return Outcome.Answered;
+  }
+
+  /**
+   * Keeps a copy of the reply in tx until the lease journal's next commit (group commit: every
+   * reply held in the same turn of the event loop waits for one fsync), then sends it.
+   */
+  private holdReply(ifIndex: number, len: number): void {
+    this.held.push({ ifIndex, frame: this.tx.slice(0, len) });
+    if (this.held.length === 1) queueMicrotask(() => this.commitHeld());
+  }
+
+  private commitHeld(): void {
+    const batch = this.held;
+    if (batch.length === 0) return;
+    this.held = [];
+    const leases = this.dhcpv6?.leases;
+    const committed = leases ? leases.commit() : Promise.resolve();
+    const p = committed.then(
+      () => {
+        for (const r of batch) this.sink(r.ifIndex, r.frame, 0, r.frame.length);
+      },
+      (e: unknown) => {
+        this.commitFailures += batch.length;
+        this.onCommitError(e, batch.length);
+      },
+    );
+    this.commits.add(p);
+    void p.finally(() => this.commits.delete(p));
+  }
+
+  /** Replies waiting for a commit that has not started yet. */
+  get heldReplies(): number {
+    return this.held.length;
+  }
+
+  /** Resolves when every held reply has been committed and sent (or its commit failed). */
+  async flush(): Promise<void> {
+    for (;;) {
+      if (this.held.length > 0) this.commitHeld();
+      if (this.commits.size === 0) return;
+      await Promise.all([...this.commits]);
+    }
+  }
+
+  // ---- Inverse ND (RFC 3122 §4): who has this MAC? -> the port's addresses ----
+
+  private inverseSolicit(rx: Uint8Array, off: number, st: NetworkState): Outcome {
+    const d = this.decoder;
+    const ip = d.ipv6;
+    const m = d.upperOffset;
+    if (ip.hopLimit !== 255 || rx[m + 1] !== 0) return Outcome.Invalid;
+    const end = m + d.upperLength;
+    const slla = this.findOption(rx, m + 8, end, NdpOptionType.SourceLinkLayerAddress);
+    const tlla = this.findOption(rx, m + 8, end, NdpOptionType.TargetLinkLayerAddress);
+    if (slla < 0 || tlla < 0 || rx[tlla + 1] !== 1) return Outcome.Invalid;
+    const portIndex = this.portByMac.get(macKey(rx, tlla + 2));
+    const port = portIndex === undefined ? undefined : this.runtime.ports[portIndex];
+    if (port === undefined || port.network !== st.net.index || port.addresses.length === 0) return Outcome.NotOurs;
+    const t = this.tx;
+    const ipOff = this.replyEthernet(rx, off, port.mac, 0);
+    const icmp = ipOff + 40;
+    // Fixed part: type 142, code 0, checksum, reserved (RFC 3122 §3.2).
+    t[icmp] = Icmpv6Type.InverseNeighborAdvertisement;
+    t[icmp + 1] = 0;
+    t[icmp + 2] = 0;
+    t[icmp + 3] = 0;
+    t[icmp + 4] = 0;
+    t[icmp + 5] = 0;
+    t[icmp + 6] = 0;
+    t[icmp + 7] = 0;
+    let p = icmp + 8;
+    p += emitLinkLayerAddressOption(NdpOptionType.SourceLinkLayerAddress, port.mac, 0, t, p);
+    p += emitLinkLayerAddressOption(NdpOptionType.TargetLinkLayerAddress, port.mac, 0, t, p);
+    // Target Address List (type 11 in an IND advertisement): 8-byte header + 16 per address.
+    const n = port.addresses.length;
+    t[p] = NdpOptionType.TargetAddressList;
+    t[p + 1] = 1 + 2 * n;
+    for (let i = 2; i < 8; i++) t[p + i] = 0;
+    for (let i = 0; i < n; i++) copyAddr(port.addresses[i] as Uint8Array, 0, t, p + 8 + 16 * i);
+    p += 8 + 16 * n;
+    const len = p - icmp;
+    emitIpv6Fixed(t, ipOff, len, IpProtocol.Icmpv6, 255);
+    copyAddr(port.addresses[0] as Uint8Array, 0, t, ipOff + 8);
+    copyAddr(rx, ip.sourceOffset, t, ipOff + 24);
+    fillUpperLayer(t, ipOff + 8, ipOff + 24, IpProtocol.Icmpv6, icmp, len, icmp + 2);
+    this.replyLength = p;
+    return Outcome.Answered;
+  }
+
+  // ---- Multicast Router Discovery (RFC 4286 §3, §4) ----
+
+  /**
+   * A Solicitation (sent with hop limit 1) is answered with an Advertisement to All-Snoopers
+   * (ff02::6a), hop limit 1, carrying a Hop-by-Hop Router Alert option (RFC 4286 §2; RFC 2711
+   * value 0, as MLD uses), on the requester's link.
+   */
+  private mrdSolicit(rx: Uint8Array, off: number, st: NetworkState): Outcome {
+    const d = this.decoder;
+    if (!st.net.mrd) return Outcome.NoService;
+    if (d.ipv6.hopLimit !== 1 || rx[d.upperOffset + 1] !== 0) return Outcome.Invalid;
+    const t = this.tx;
+    const ipOff = this.replyEthernet(rx, off, st.net.routerMac, 0);
+    emitIpv6Fixed(t, ipOff, 16, IpProtocol.HopByHop, 1);
+    copyAddr(st.net.routerLinkLocal, 0, t, ipOff + 8);
+    copyAddr(ALL_SNOOPERS, 0, t, ipOff + 24);
+    const hbh = ipOff + 40;
+    t[hbh] = IpProtocol.Icmpv6;
+    t[hbh + 1] = 0;
+    t[hbh + 2] = 5; // Router Alert
+    t[hbh + 3] = 2;
+    t[hbh + 4] = 0;
+    t[hbh + 5] = 0;
+    t[hbh + 6] = 1; // PadN, no data
+    t[hbh + 7] = 0;
+    const icmp = hbh + 8;
+    t[icmp] = Icmpv6Type.MulticastRouterAdvertisement;
+    t[icmp + 1] = st.net.mrdAdvertisementInterval & 0xff;
+    t[icmp + 2] = 0;
+    t[icmp + 3] = 0;
+    t[icmp + 4] = (st.net.mrdQueryInterval >>> 8) & 0xff;
+    t[icmp + 5] = st.net.mrdQueryInterval & 0xff;
+    t[icmp + 6] = (st.net.mrdRobustness >>> 8) & 0xff;
+    t[icmp + 7] = st.net.mrdRobustness & 0xff;
+    fillUpperLayer(t, ipOff + 8, ipOff + 24, IpProtocol.Icmpv6, icmp, 8, icmp + 2);
+    this.replyLength = icmp + 8;
+    return Outcome.Answered;
+  }
+}
+
+function kindOfIcmpv6(type: number): MessageKind {
+  switch (type) {
+    case 135: return MessageKind.NeighborSolicit;
+    case 136: return MessageKind.NeighborAdvert;
+    case 133: return MessageKind.RouterSolicit;
+    case 134: return MessageKind.RouterAdvert;
+    case 137: return MessageKind.Redirect;
+    case 128: return MessageKind.EchoRequest;
+    case 129: return MessageKind.EchoReply;
+    case 141: return MessageKind.InverseSolicit;
+    case 142: return MessageKind.InverseAdvert;
+    case 152: return MessageKind.MrdSolicit;
+    case 151: return MessageKind.MrdAdvert;
+    default: return MessageKind.Other;
+  }
+}
+
+export function kindOfDhcpv6(type: number): MessageKind {
+  switch (type) {
+    case 1: return MessageKind.DhcpSolicit;
+    case 3: return MessageKind.DhcpRequest;
+    case 4: return MessageKind.DhcpConfirm;
+    case 5: return MessageKind.DhcpRenew;
+    case 6: return MessageKind.DhcpRebind;
+    case 8: return MessageKind.DhcpRelease;
+    case 9: return MessageKind.DhcpDecline;
+    case 11: return MessageKind.DhcpInformationRequest;
+    case 12: return MessageKind.DhcpRelayForward;
+    default: return MessageKind.DhcpOther;
+  }
+}
+
+function statusOutcome(s: Status): Outcome {
+  switch (s) {
+    case Status.Truncated: return Outcome.Truncated;
+    case Status.BadChecksum: return Outcome.BadChecksum;
+    case Status.Unsupported: return Outcome.Unsupported;
+    default: return Outcome.Malformed;
+  }
+}
+

@@ -1,0 +1,96 @@
+/**
+ * Builds the whole responder from a configuration: the runtime model, the lease table (opened
+ * from its journal), the server DUID, the DHCPv6 server and the dispatcher. Shared by
+ * `punt6 replay`, the live dataplane and the tests, so all of them answer the same way.
+ */
+
+import { LeaseType, LeaseTable, type PoolConfig, type StaticBinding } from '../dhcp/leases.js';
+import { loadOrCreateServerDuid } from '../dhcp/server-duid.js';
+import { Dhcpv6Server } from '../dhcp/server.js';
+import type { Punt6Config } from '../config/model.js';
+import { Dispatcher, type FrameSink } from './dispatcher.js';
+import { buildRuntime } from './from-config.js';
+
+export interface ResponderOptions {
+  sink?: FrameSink;
+  /** Milliseconds since the epoch (replays pass the capture's clock). */
+  now?: () => number;
+  seed?: number;
+  verifyChecksums?: boolean;
+  /** The lease journal; default: the configuration's `server.leaseFile`. */
+  leaseFile?: string;
+  /** The server DUID file; default: the configuration's `server.duidFile`. */
+  duidFile?: string;
+  onCommitError?: (error: unknown, replies: number) => void;
+  onWarning?: (message: string) => void;
+}
+
+export interface Responder {
+  config: Punt6Config;
+  dispatcher: Dispatcher;
+  dhcpv6: Dhcpv6Server;
+  leases: LeaseTable | null;
+  close(): Promise<void>;
+}
+
+/** The pools of every stateful network, for the lease table (network id = network index). */
+export function poolsOf(config: Punt6Config): PoolConfig[] {
+  const pools: PoolConfig[] = [];
+  config.networks.forEach((net, networkId) => {
+    const d = net.dhcpv6;
+    if (d.mode !== 'stateful') return;
+    for (const r of d.addressPools) {
+      pools.push({ networkId, type: LeaseType.Address, first: r.first, last: r.last, validLifetime: d.validLifetime, preferredLifetime: d.preferredLifetime });
+    }
+    for (const p of d.prefixDelegation) {
+      pools.push({ networkId, type: LeaseType.Prefix, prefix: p.prefix.text, delegatedLength: p.delegatedLength, validLifetime: d.validLifetime, preferredLifetime: d.preferredLifetime });
+    }
+  });
+  return pools;
+}
+
+/**
+ * The ports' controller-assigned addresses and delegated prefixes, as static bindings of the
+ * lease table: the DHCPv6 server answers ports itself, and the table keeps these out of its pools.
+ */
+export function staticBindingsOf(config: Punt6Config): StaticBinding[] {
+  const out: StaticBinding[] = [];
+  config.networks.forEach((net, networkId) => {
+    if (net.dhcpv6.mode !== 'stateful') return;
+    for (const p of net.ports) {
+      for (const a of p.addresses) out.push({ mac: p.mac.bytes, type: LeaseType.Address, networkId, address: a.bytes });
+      if (p.delegatedPrefix) out.push({ mac: p.mac.bytes, type: LeaseType.Prefix, networkId, address: p.delegatedPrefix.address, prefixLength: p.delegatedPrefix.length });
+    }
+  });
+  return out;
+}
+
+export async function openResponder(config: Punt6Config, options: ResponderOptions = {}): Promise<Responder> {
+  const now = options.now ?? Date.now;
+  const runtime = buildRuntime(config);
+  const stateful = config.networks.some((n) => n.dhcpv6.mode === 'stateful');
+  const leases = stateful
+    ? await LeaseTable.open(options.leaseFile ?? config.server.leaseFile, { pools: poolsOf(config), staticBindings: staticBindingsOf(config), onWarning: options.onWarning })
+    : null;
+  const firstMac = config.networks[0]?.routerMac.bytes ?? new Uint8Array(6);
+  const serverDuid = config.server.duid ?? (await loadOrCreateServerDuid(options.duidFile ?? config.server.duidFile, firstMac, { now: now() }));
+  const dhcpv6 = new Dhcpv6Server({ networks: config.networks, serverDuid, leases, now });
+  const dispatcher = new Dispatcher(runtime, {
+    sink: options.sink,
+    now,
+    seed: options.seed,
+    verifyChecksums: options.verifyChecksums,
+    dhcpv6,
+    onCommitError: options.onCommitError,
+  });
+  return {
+    config,
+    dispatcher,
+    dhcpv6,
+    leases,
+    async close() {
+      await dispatcher.flush();
+      if (leases) await leases.close();
+    },
+  };
+}
