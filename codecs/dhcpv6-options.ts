@@ -57,7 +57,8 @@
  * - 39 Client FQDN (RFC 4704 §4): flags at 0 (N 0x04, O 0x02, S 0x01), then one domain name,
  *   complete or partial (no final zero octet), filling the option; the name may be empty.
  * - 56 NTP Server (RFC 5908 §4): suboptions framed like options: 1 server address and 2
- *   multicast address (16 octets each), 3 server FQDN (one complete name filling the suboption).
+ *   multicast address (16 octets each), 3 server FQDN (one complete name filling the suboption);
+ *   at least one suboption (an empty option is Malformed).
  * - 79 Client Link-Layer Address (RFC 6939 §4), at least 2 octets: hardware type at 0, address
  *   at 2.
  *
@@ -298,6 +299,8 @@ export function checkDhcpv6OptionData(b: Uint8Array, code: number, d: number, n:
       if (n < 1) return fail(sink, lengthAt, 'Client FQDN option without its flags octet');
       return checkFqdnName(b, d + 1, d + n, sink);
     case Dhcpv6OptionCode.NtpServer:
+      // RFC 5908 §4: the option carries at least one time source suboption.
+      if (n === 0) return fail(sink, lengthAt, 'NTP Server option without a suboption');
       return checkSuboptions(b, d, d + n, true, sink);
     case Dhcpv6OptionCode.ClientLinkLayerAddress:
       return n >= 2 ? Status.Ok : fail(sink, lengthAt, 'Client Link-Layer Address option shorter than 2 octets');

@@ -287,13 +287,20 @@ function validateOptions(b: Uint8Array, off: number, end: number, nested: boolea
   }
 }
 
-/** A Relay Message option's data: a whole message; running short inside it is Malformed. */
+/**
+ * A Relay Message option's data: a whole message; running short inside it is Malformed. The
+ * top-level message is at depth 0, so relay messages may sit at depths 0..31 (32 relay agents,
+ * RFC 9915 §7.6 HOP_COUNT_LIMIT) and the client/server message they carry at depth 32; a relay
+ * message at depth 32 (the 33rd) is Malformed whatever it carries.
+ */
 function validateRelayed(b: Uint8Array, d: number, n: number, relayDepth: number, failure: Failure): Status {
-  if (relayDepth > DHCPV6_HOP_COUNT_LIMIT) {
+  if (n < 1) return failure.fail(Status.Malformed, Layer.Dhcpv6Option, d - 2, 'empty Relay Message option');
+  // In bounds: n >= 1.
+  const relay = isRelayMessageType(b[d] as number);
+  if (relayDepth > DHCPV6_HOP_COUNT_LIMIT || (relay && relayDepth >= DHCPV6_HOP_COUNT_LIMIT)) {
     return failure.fail(Status.Malformed, Layer.Dhcpv6, d, 'relay messages nested deeper than 32');
   }
-  if (n < 1) return failure.fail(Status.Malformed, Layer.Dhcpv6Option, d - 2, 'empty Relay Message option');
-  const header = isRelayMessageType(b[d] as number) ? DHCPV6_RELAY_HEADER_LENGTH : DHCPV6_HEADER_LENGTH;
+  const header = relay ? DHCPV6_RELAY_HEADER_LENGTH : DHCPV6_HEADER_LENGTH;
   if (n < header) return failure.fail(Status.Malformed, Layer.Dhcpv6, d, 'relayed message shorter than its header');
   const s = validateOptions(b, d + header, d + n, true, relayDepth, relayDepth * MAX_OPTION_DEPTH, failure);
   return s;

@@ -68,7 +68,11 @@ export class FrameDecoder {
       case LinkType.Ethernet: {
         const eth = this.ethernet.wrap(buf, off, len);
         const s = eth.check();
-        if (s !== Status.Ok) return this.failure.from(s, eth.hasVlan || s === Status.Unsupported ? Layer.Vlan : Layer.Ethernet, eth);
+        if (s !== Status.Ok) {
+          // A fault at or after a tag's EtherType (0x8100, 0x88a8) belongs to the VLAN layer.
+          const tagged = len >= 14 && (u16(buf, off + 12) === EtherType.Vlan || u16(buf, off + 12) === EtherType.QinQ);
+          return this.failure.from(s, tagged ? Layer.Vlan : Layer.Ethernet, eth);
+        }
         this.hasEthernet = true;
         this.vlanId = eth.vlanId;
         if (eth.etherType !== EtherType.Ipv6) return this.failure.fail(Status.Unsupported, Layer.Ethernet, eth.payloadOffset - 2, 'not IPv6');
@@ -102,7 +106,7 @@ export class FrameDecoder {
     const ip = this.ipv6.wrap(buf, p, len);
     this.ipv6Offset = p;
     const s = ip.check();
-    if (s !== Status.Ok) return this.failure.from(s, ip.errorOffset > p + 40 ? Layer.Ipv6Extension : Layer.Ipv6, ip);
+    if (s !== Status.Ok) return this.failure.from(s, ip.errorInExtension ? Layer.Ipv6Extension : Layer.Ipv6, ip);
     this.upperProtocol = ip.upperProtocol;
     this.upperOffset = ip.upperOffset;
     this.upperLength = ip.upperLength;

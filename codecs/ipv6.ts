@@ -94,6 +94,8 @@ export class Ipv6View implements Checked {
    * Destination Address, or the final one carried by a Routing header with segments left.
    */
   checksumDestinationOffset = 0;
+  /** After a failed check(): the fault is in an extension header, not the fixed header. */
+  errorInExtension = false;
 
   wrap(buf: Uint8Array, off: number, len: number): this {
     this.buf = buf;
@@ -108,6 +110,7 @@ export class Ipv6View implements Checked {
     this.fragmentHeaderOffset = -1;
     this.destinationOptionsOffset = -1;
     this.checksumDestinationOffset = off + Ipv6Field.Destination;
+    this.errorInExtension = false;
     return this;
   }
 
@@ -139,21 +142,21 @@ export class Ipv6View implements Checked {
         this.upperProtocol = nh;
         this.upperOffset = p;
         this.upperLength = end - p;
-        if (nh === IpProtocol.Esp) return this.fail(Status.Unsupported, p, 'encrypted payload (ESP)');
+        if (nh === IpProtocol.Esp) return this.failExtension(Status.Unsupported, p, 'encrypted payload (ESP)');
         return Status.Ok;
       }
-      if (++this.extensionCount > MAX_EXTENSION_HEADERS) return this.fail(Status.Malformed, p, 'more than 16 extension headers');
-      if (p + 2 > end) return this.fail(Status.Truncated, end, 'payload ends inside an extension header');
+      if (++this.extensionCount > MAX_EXTENSION_HEADERS) return this.failExtension(Status.Malformed, p, 'more than 16 extension headers');
+      if (p + 2 > end) return this.failExtension(Status.Truncated, end, 'payload ends inside an extension header');
       // p + 2 <= end <= off + len: both bytes in bounds.
       const next = b[p] as number;
       let hlen: number;
       if (nh === IpProtocol.Fragment) hlen = FRAGMENT_HEADER_LENGTH;
       else if (nh === IpProtocol.Ah) hlen = ((b[p + 1] as number) + 2) * 4;
       else hlen = ((b[p + 1] as number) + 1) * 8;
-      if (p + hlen > end) return this.fail(Status.Truncated, end, 'extension header runs past the payload');
+      if (p + hlen > end) return this.failExtension(Status.Truncated, end, 'extension header runs past the payload');
       switch (nh) {
         case IpProtocol.HopByHop: {
-          if (p !== this.off + IPV6_HEADER_LENGTH) return this.fail(Status.Malformed, p, 'Hop-by-Hop header not directly after the IPv6 header');
+          if (p !== this.off + IPV6_HEADER_LENGTH) return this.failExtension(Status.Malformed, p, 'Hop-by-Hop header not directly after the IPv6 header');
           this.hopByHopOffset = p;
           const s = this.checkTlvOptions(p + 2, p + hlen);
           if (s !== Status.Ok) return s;
@@ -166,7 +169,7 @@ export class Ipv6View implements Checked {
           break;
         }
         case IpProtocol.Routing: {
-          if (this.routingOffset >= 0) return this.fail(Status.Malformed, p, 'more than one Routing header');
+          if (this.routingOffset >= 0) return this.failExtension(Status.Malformed, p, 'more than one Routing header');
           this.routingOffset = p;
           // Routing header: type at p+2, segments left at p+3 (hlen >= 8 so in bounds).
           const type = b[p + 2] as number;
@@ -183,14 +186,14 @@ export class Ipv6View implements Checked {
           break;
         }
         case IpProtocol.Fragment: {
-          if (this.fragmentHeaderOffset >= 0) return this.fail(Status.Malformed, p, 'more than one Fragment header');
+          if (this.fragmentHeaderOffset >= 0) return this.failExtension(Status.Malformed, p, 'more than one Fragment header');
           this.fragmentHeaderOffset = p;
           if (this.fragmentOffset !== 0) {
             // A later fragment: what follows is the middle of the upper layer, not its header.
             this.upperProtocol = next;
             this.upperOffset = p + hlen;
             this.upperLength = end - p - hlen;
-            return this.fail(Status.Unsupported, p, 'non-first fragment (not reassembled)');
+            return this.failExtension(Status.Unsupported, p, 'non-first fragment (not reassembled)');
           }
           break;
         }
@@ -211,12 +214,18 @@ export class Ipv6View implements Checked {
         p += 1;
         continue;
       }
-      if (p + 2 > end) return this.fail(Status.Malformed, p, 'option header runs past its extension header');
+      if (p + 2 > end) return this.failExtension(Status.Malformed, p, 'option header runs past its extension header');
       const l = b[p + 1] as number;
-      if (p + 2 + l > end) return this.fail(Status.Malformed, p, 'option runs past its extension header');
+      if (p + 2 + l > end) return this.failExtension(Status.Malformed, p, 'option runs past its extension header');
       p += 2 + l;
     }
     return Status.Ok;
+  }
+
+  /** A failure inside the extension-header chain (layer ipv6-extension rather than ipv6). */
+  private failExtension(st: Status, at: number, reason: string): Status {
+    this.errorInExtension = true;
+    return this.fail(st, at, reason);
   }
 
   private fail(s: Status, at: number, reason: string): Status {

@@ -587,8 +587,13 @@ export interface RouteInformationOptionRepr {
   prefixLength: number;
   preference: number;
   routeLifetime: number;
-  /** 16 bytes; only the bytes the prefix length needs are sent. */
+  /** 16 bytes; only the bytes the prefix length needs are sent (unless `prefixBytes` says more). */
   prefix: Uint8Array;
+  /**
+   * Prefix bytes on the wire (0, 8 or 16) when more than the prefix length needs: RFC 4191 §2.3
+   * lets a sender use a longer option (radvd sends /48 in length 3). Absent: the fewest.
+   */
+  prefixBytes?: number;
 }
 export interface RdnssOptionRepr {
   kind: 'rdnss';
@@ -643,8 +648,10 @@ function roundUp8(n: number): number {
   return (n + 7) & ~7;
 }
 
-function routeInformationUnits(prefixLength: number): number {
-  return prefixLength === 0 ? 1 : prefixLength <= 64 ? 2 : 3;
+function routeInformationUnits(prefixLength: number, prefixBytes = 0): number {
+  const fewest = prefixLength === 0 ? 1 : prefixLength <= 64 ? 2 : 3;
+  const asked = prefixBytes > 8 ? 3 : prefixBytes > 0 ? 2 : 1;
+  return Math.max(fewest, asked);
 }
 
 /** Bytes the option takes on the wire (a multiple of 8). */
@@ -668,7 +675,7 @@ export function ndpOptionLength(r: NdpOptionRepr): number {
     case 'nonce':
       return roundUp8(2 + r.nonce.length);
     case 'route-information':
-      return 8 * routeInformationUnits(r.prefixLength);
+      return 8 * routeInformationUnits(r.prefixLength, r.prefixBytes);
     case 'dnssl':
       return 8 + roundUp8(dnsNameListLength(r.domains));
     case 'captive-portal':
@@ -874,13 +881,17 @@ export function readNdpOption(b: Uint8Array, o: number, n: number): NdpOptionRep
     case NdpOptionType.RouteInformation: {
       const prefix = new Uint8Array(16);
       copyBytes(b, o + 8, prefix, 0, n - 8);
-      return {
+      const prefixLength = b[o + 2] as number;
+      const r: RouteInformationOptionRepr = {
         kind: 'route-information',
-        prefixLength: b[o + 2] as number,
+        prefixLength,
         preference: ((b[o + 3] as number) >>> 3) & 3,
         routeLifetime: u32(b, o + 4),
         prefix,
       };
+      // Kept only when longer than needed, so that emit gives the same length back.
+      if (n > 8 * routeInformationUnits(prefixLength)) r.prefixBytes = n - 8;
+      return r;
     }
     case NdpOptionType.Rdnss:
       return { kind: 'rdnss', lifetime: u32(b, o + 4), addresses: addressesOf(b, o + 8, end) };

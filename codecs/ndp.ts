@@ -45,13 +45,14 @@
  *
  * A view's check() proves the fixed part is there, the type is the view's and the code is 0
  * (RFC 4861 §6.1, §7.1, §8.1); it does not walk the options (use `NdpOptionCursor`, or
- * `validateIcmpv6` in `icmpv6-describe.ts` for the whole message). Emit functions write the
- * checksum as 0: fill it with `fillIcmpv6Checksum` once the IPv6 header is in place.
+ * `validateIcmpv6` in `icmpv6.ts` for the whole message). Emit functions write the checksum as
+ * 0: fill it with `fillIcmpv6Checksum` once the IPv6 header is in place. `parseX` gives the Repr
+ * of a message that passed `validateIcmpv6` (edges and tests only: they allocate).
  */
 
 import { copyAddr, fillZero, setU16, setU32, u16, u32 } from './bytes.js';
 import { Icmpv6Type, Icmpv6View, checkLength } from './icmpv6-header.js';
-import { emitNdpOptions, ndpOptionsLength, type NdpOptionRepr } from './ndp-options.js';
+import { emitNdpOptions, ndpOptionsLength, readNdpOptions, type NdpOptionRepr } from './ndp-options.js';
 import { Status } from './status.js';
 
 export const ROUTER_SOLICITATION_LENGTH = 8;
@@ -343,6 +344,65 @@ export function emitRedirect(r: RedirectRepr, b: Uint8Array, o: number): number 
   copyAddr(r.target, 0, b, o + 8);
   copyAddr(r.destination, 0, b, o + 24);
   return REDIRECT_LENGTH + emitNdpOptions(r.options, b, o + REDIRECT_LENGTH);
+}
+
+// ---- Parse (edges: these allocate) ----
+//
+// Each takes a message that passed validateIcmpv6 (its view's check() and the option walk), so
+// every fixed field is in bounds; options are read with readNdpOptions, which stops at the first
+// bad one and never reads at or past off + len. Emitting the result gives the same bytes except
+// reserved fields and option padding (and the checksum, which emit leaves 0).
+
+function copyOf(b: Uint8Array, from: number, to: number): Uint8Array {
+  // Uint8Array's slice even when b is a Buffer (whose slice would share memory).
+  return Uint8Array.prototype.slice.call(b, from, to);
+}
+
+export function parseRouterSolicitation(b: Uint8Array, off: number, len: number): RouterSolicitationRepr {
+  return { options: readNdpOptions(b, off + ROUTER_SOLICITATION_LENGTH, off + len) };
+}
+
+export function parseRouterAdvertisement(b: Uint8Array, off: number, len: number): RouterAdvertisementRepr {
+  // In bounds: len >= 16.
+  const f = b[off + 5] as number;
+  return {
+    curHopLimit: b[off + 4] as number,
+    managed: (f & RouterAdvertisementFlag.Managed) !== 0,
+    other: (f & RouterAdvertisementFlag.Other) !== 0,
+    homeAgent: (f & RouterAdvertisementFlag.HomeAgent) !== 0,
+    proxy: (f & RouterAdvertisementFlag.Proxy) !== 0,
+    preference: (f >>> 3) & 3,
+    routerLifetime: u16(b, off + 6),
+    reachableTime: u32(b, off + 8),
+    retransTimer: u32(b, off + 12),
+    options: readNdpOptions(b, off + ROUTER_ADVERTISEMENT_LENGTH, off + len),
+  };
+}
+
+export function parseNeighborSolicitation(b: Uint8Array, off: number, len: number): NeighborSolicitationRepr {
+  // In bounds: len >= 24.
+  return { target: copyOf(b, off + 8, off + 24), options: readNdpOptions(b, off + NEIGHBOR_SOLICITATION_LENGTH, off + len) };
+}
+
+export function parseNeighborAdvertisement(b: Uint8Array, off: number, len: number): NeighborAdvertisementRepr {
+  // In bounds: len >= 24.
+  const f = b[off + 4] as number;
+  return {
+    router: (f & NeighborAdvertisementFlag.Router) !== 0,
+    solicited: (f & NeighborAdvertisementFlag.Solicited) !== 0,
+    override: (f & NeighborAdvertisementFlag.Override) !== 0,
+    target: copyOf(b, off + 8, off + 24),
+    options: readNdpOptions(b, off + NEIGHBOR_ADVERTISEMENT_LENGTH, off + len),
+  };
+}
+
+export function parseRedirect(b: Uint8Array, off: number, len: number): RedirectRepr {
+  // In bounds: len >= 40.
+  return {
+    target: copyOf(b, off + 8, off + 24),
+    destination: copyOf(b, off + 24, off + 40),
+    options: readNdpOptions(b, off + REDIRECT_LENGTH, off + len),
+  };
 }
 
 /** The fixed-part length of an ND or Inverse ND type, or -1 for other types. */
