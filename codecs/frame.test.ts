@@ -113,6 +113,8 @@ test('the same IPv6 packets over the other link types', (t) => {
       [LinkType.LinuxSll, Uint8Array.of(0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x86, 0xdd, ...ip)],
       [LinkType.Null, Uint8Array.of(30, 0, 0, 0, ...ip)],
       [LinkType.Null, Uint8Array.of(0, 0, 0, 10, ...ip)],
+      [LinkType.Loop, Uint8Array.of(0, 0, 0, 24, ...ip)],
+      [LinkType.LinuxSll2, Uint8Array.of(0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, ...ip)],
     ];
     for (const [linkType, frame] of framings) {
       const base = frame.length - ip.length;
@@ -127,6 +129,11 @@ test('the same IPv6 packets over the other link types', (t) => {
   const ip = (packets[0] as FixturePacket).frame.subarray(14);
   t.is(d.decode(Uint8Array.of(2, 0, 0, 0, ...ip), 0, ip.length + 4, LinkType.Null), Status.Unsupported, 'AF_INET');
   t.is(d.decode(ip, 0, ip.length, 147), Status.Unsupported, 'a link type not read');
+  // IPv4 on a raw link: not IPv6 (rather than a short IPv6 header).
+  const v4 = Uint8Array.of(0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0, 53, 0, 53, 0, 8, 0, 0);
+  t.is(d.decode(v4, 0, v4.length, LinkType.Raw), Status.Unsupported);
+  t.is(d.failure.reason, 'not IPv6');
+  t.is(d.decode(Uint8Array.of(0x08, 0x00, ...new Uint8Array(18), ...v4), 0, 48, LinkType.LinuxSll2), Status.Unsupported, 'SLL2 carrying IPv4');
 });
 
 test('an 802.1Q tag: the VLAN id is reported and the layers move by 4', (t) => {

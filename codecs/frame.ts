@@ -5,7 +5,8 @@
  * offset. One decoder owns its views and is reused for every frame: no allocation per frame.
  *
  * Link types (https://www.tcpdump.org/linktypes.html): Ethernet (1); Null/loopback (0, a 4-byte
- * host-order address family); Raw IP (101) and IPv6 (229), where the packet starts with the IP
+ * host-order address family) and OpenBSD Loop (108, network order); Linux cooked v2 (276, a 20-byte
+ * header with the protocol at offset 0); Raw IP (101) and IPv6 (229), where the packet starts with the IP
  * header; Linux cooked SLL (113, a 16-byte header with the protocol at offset 14).
  */
 
@@ -22,6 +23,7 @@ import { LinkType } from './link-type.js';
 export { LinkType } from './link-type.js';
 
 const SLL_HEADER_LENGTH = 16;
+const SLL2_HEADER_LENGTH = 20;
 const NULL_HEADER_LENGTH = 4;
 
 export class FrameDecoder {
@@ -84,6 +86,12 @@ export class FrameDecoder {
         if (u16(buf, off + 14) !== EtherType.Ipv6) return this.failure.fail(Status.Unsupported, Layer.Ethernet, off + 14, 'not IPv6');
         p = off + SLL_HEADER_LENGTH;
         break;
+      case LinkType.LinuxSll2:
+        if (len < SLL2_HEADER_LENGTH) return this.failure.fail(Status.Truncated, Layer.Ethernet, end, 'frame shorter than the Linux cooked v2 header');
+        if (u16(buf, off) !== EtherType.Ipv6) return this.failure.fail(Status.Unsupported, Layer.Ethernet, off, 'not IPv6');
+        p = off + SLL2_HEADER_LENGTH;
+        break;
+      case LinkType.Loop:
       case LinkType.Null: {
         if (len < NULL_HEADER_LENGTH) return this.failure.fail(Status.Truncated, Layer.Ethernet, end, 'frame shorter than the loopback header');
         // Address family in the capturing host's byte order; IPv6 is 10, 24, 28 or 30 by OS.
@@ -94,6 +102,8 @@ export class FrameDecoder {
       }
       case LinkType.Raw:
       case LinkType.Ipv6:
+        // Raw IP may carry IPv4 too: say so rather than blame a short IPv6 header.
+        if (len >= 1 && (buf[off] as number) >>> 4 === 4) return this.failure.fail(Status.Unsupported, Layer.Ipv6, off, 'not IPv6');
         p = off;
         break;
       default:

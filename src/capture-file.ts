@@ -32,7 +32,18 @@ export class CaptureFileError extends Error {
 }
 
 /** One captured frame; `data` is only valid during the callback. */
+/** The BPF filter given to a capture reader does not compile. */
+export class CaptureFilterError extends Error {
+  readonly filter: string;
+  constructor(filter: string, reason: string) {
+    super(`invalid filter ${JSON.stringify(filter)}: ${reason}`);
+    this.name = 'CaptureFilterError';
+    this.filter = filter;
+  }
+}
+
 export interface CapturedFrame {
+  /** Number of the frame among those read (those that passed the filter, when one is given), from 1. */
   index: number;
   data: Uint8Array;
   captureLength: number;
@@ -63,7 +74,9 @@ export async function readCaptureFile(path: string, onFrame: (frame: CapturedFra
   try {
     session = pcap.createOfflineSession(path, { filter });
   } catch (e) {
-    throw new CaptureFileError(path, `not a readable pcap or pcapng capture (${(e as Error).message.replace(`${path}: `, '')})`);
+    const message = (e as Error).message.replace(`${path}: `, '');
+    if (filter !== '' && /filter/i.test(message)) throw new CaptureFilterError(filter, message);
+    throw new CaptureFileError(path, `not a readable pcap or pcapng capture (${message})`);
   }
   const linkTypeName = String(session.link_type);
   const linkType = linkTypeFromPcapName(linkTypeName);

@@ -4,7 +4,7 @@
  */
 
 import { parseArgs } from 'node:util';
-import { CaptureFileError } from './capture-file.js';
+import { CaptureFileError, CaptureFilterError } from './capture-file.js';
 import { ConfigError } from './config/index.js';
 import { decodeCaptureFile } from './decode-command.js';
 import { replayCapture, ReplayError } from './replay-command.js';
@@ -50,6 +50,7 @@ async function decodeMain(args: string[]): Promise<number> {
         write: (line) => process.stdout.write(line + '\n'),
       });
     } catch (e) {
+      if (e instanceof CaptureFilterError) throw new UsageError(e.message);
       if (e instanceof CaptureFileError) {
         process.stderr.write(`punt6 decode: ${e.message}\n`);
         status = 1;
@@ -113,11 +114,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'replay':
         return await replayMain(rest);
       case undefined:
+        process.stderr.write(usage);
+        return 2;
       case '-h':
       case '--help':
       case 'help':
         process.stdout.write(usage);
-        return command === undefined ? 2 : 0;
+        return 0;
       default:
         throw new UsageError(`unknown command: ${command}`);
     }

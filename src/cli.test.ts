@@ -1,0 +1,247 @@
+/**
+ * The `punt6` command line as a user runs it: `node dist/src/cli.js …` in a child process
+ * (`npm test` builds dist/ before running the tests). Exit codes: 0 decoded, 1 a capture could
+ * not be read, 2 usage error.
+ */
+
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test from 'ava';
+import { fillUpperLayer } from '../codecs/checksum.js';
+import { loadCaptureFile } from './capture-file.js';
+import { CaptureWriter } from './capture-writer.js';
+import { repositoryRoot } from '../fixtures/paths.js';
+import { commandAvailable, fixturePath, testNeeding } from '../fixtures/test-support.js';
+
+const cli = join(repositoryRoot, 'dist', 'src', 'cli.js');
+const built = { available: existsSync(cli), reason: 'dist/src/cli.js is missing (build with `npx tsc -p .`; `npm test` does)' };
+const editcap = { available: commandAvailable('editcap', ['-V']), reason: 'editcap is not installed (Debian package wireshark-common)' };
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function punt6(...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [cli, ...args], { cwd: repositoryRoot, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+      if (error !== null && typeof error.code !== 'number') {
+        reject(error);
+        return;
+      }
+      resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr });
+    });
+  });
+}
+
+function run(file: string, ...args: string[]): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    execFile(file, args, (error, stdout, stderr) => {
+      if (error !== null) reject(new Error(`${file} ${args.join(' ')} failed: ${error.message}\n${stderr}`));
+      else resolve({ code: 0, stdout, stderr });
+    });
+  });
+}
+
+function jsonLines(stdout: string): Record<string, unknown>[] {
+  return stdout.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+const ETH = 14;
+const IP6 = ETH; // IPv6 header offset in these Ethernet frames
+const SRC = IP6 + 8;
+const DST = IP6 + 24;
+const ICMP = IP6 + 40;
+
+function refillIcmpv6Checksum(f: Uint8Array): void {
+  const len = (f[IP6 + 4] as number) * 256 + (f[IP6 + 5] as number);
+  fillUpperLayer(f, SRC, DST, 58, ICMP, len, ICMP + 2);
+}
+
+/**
+ * A capture of five frames made from real fixture frames: 1 a Neighbor Solicitation cut to 20
+ * bytes (lengths consistent, checksum good), 2 an Echo Request whose checksum is wrong, 3 a
+ * Neighbor Solicitation whose Source Link-Layer Address option has length 0 (checksum good),
+ * 4 a good Neighbor Advertisement, 5 a good DHCPv6 Solicit.
+ */
+async function craftCapture(path: string): Promise<void> {
+  const nsna = await loadCaptureFile(fixturePath('ndisc6-ns-na'));
+  const ping = await loadCaptureFile(fixturePath('ping6-echo'));
+  const dhcp = await loadCaptureFile(fixturePath('dhclient-stateful'));
+  const ns = nsna.frames[0]?.data;
+  const na = nsna.frames[1]?.data;
+  const echo = ping.frames[0]?.data;
+  const solicit = dhcp.frames[0]?.data;
+  if (ns === undefined || na === undefined || echo === undefined || solicit === undefined) throw new Error('fixture frames missing');
+
+  const truncatedNs = ns.slice(0, ICMP + 20);
+  truncatedNs[IP6 + 4] = 0;
+  truncatedNs[IP6 + 5] = 20;
+  refillIcmpv6Checksum(truncatedNs);
+
+  const badEcho = echo.slice();
+  badEcho[ICMP + 2] = (badEcho[ICMP + 2] as number) ^ 0xff;
+
+  const zeroOption = ns.slice();
+  if (zeroOption[ICMP + 24] !== 1) throw new Error('expected the NS fixture to carry a Source Link-Layer Address option');
+  zeroOption[ICMP + 25] = 0;
+  refillIcmpv6Checksum(zeroOption);
+
+  const w = new CaptureWriter(path);
+  [truncatedNs, badEcho, zeroOption, na, solicit].forEach((f, i) => {
+    w.write(f, 0, f.length, 1_700_000_000 + i);
+  });
+  w.close();
+}
+
+let dir = '';
+let crafted = '';
+test.before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'punt6-cli-test-'));
+  crafted = join(dir, 'crafted.pcap');
+  await craftCapture(crafted);
+});
+test.after.always(() => {
+  if (dir !== '') rmSync(dir, { recursive: true, force: true });
+});
+
+testNeeding('decode prints one JSON object per frame', built, async (t) => {
+  const r = await punt6('decode', 'fixtures/ndisc6-ns-na.pcap');
+  t.is(r.code, 0, r.stderr);
+  t.is(r.stderr, '');
+  const lines = jsonLines(r.stdout);
+  t.is(lines.length, 2);
+  t.like(lines[0], { frame: 1, status: 'ok', ipv6: { source: 'fe80::ff:fe00:1', destination: 'ff02::1:ff00:2', hopLimit: 255 }, icmpv6: { type: 135, target: 'fd00::2' } });
+  t.like(lines[1], { frame: 2, status: 'ok', icmpv6: { type: 136, flags: ['solicited', 'override'], target: 'fd00::2' } });
+  t.deepEqual((lines[1]?.['icmpv6'] as { options: unknown }).options, [{ type: 2, name: 'target-link-layer-address', linkLayerAddress: '02:00:00:00:00:02' }]);
+});
+
+testNeeding('decode --summary prints one line per frame', built, async (t) => {
+  const r = await punt6('decode', '--summary', 'fixtures/ping6-echo.pcap', 'fixtures/dhclient-stateless.pcap');
+  t.is(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n').filter((l) => l !== '');
+  t.is(lines.length, 8);
+  t.regex(lines[0] ?? '', /^1 \d+\.\d{6} fd00::1 > fd00::2 icmpv6 echo-request id 19260 seq 1$/);
+  t.regex(lines[5] ?? '', /^6 \d+\.\d{6} fd00::2 > fd00::1 icmpv6 echo-reply id 19260 seq 3$/);
+  t.regex(lines[6] ?? '', /^1 \d+\.\d{6} fe80::ff:fe00:1 > ff02::1:2 dhcpv6 information-request xid 0x[0-9a-f]{6}$/);
+  t.regex(lines[7] ?? '', /^2 \d+\.\d{6} fe80::ff:fe00:2 > fe80::ff:fe00:1 dhcpv6 reply xid 0x[0-9a-f]{6}$/);
+});
+
+testNeeding('a missing file: a message naming it on stderr, exit 1, the other files still decoded', built, async (t) => {
+  const r = await punt6('decode', 'fixtures/no-such-capture.pcap', 'fixtures/ndisc6-ns-na.pcap');
+  t.is(r.code, 1);
+  t.regex(r.stderr, /fixtures\/no-such-capture\.pcap: no such file/);
+  t.is(jsonLines(r.stdout).length, 2);
+});
+
+testNeeding('a file that is not a capture: exit 1 with a message naming it', built, async (t) => {
+  const r = await punt6('decode', 'package.json');
+  t.is(r.code, 1);
+  t.regex(r.stderr, /package\.json: not a readable pcap or pcapng capture/);
+  t.is(r.stdout, '');
+});
+
+testNeeding('no arguments: usage on stderr, exit 2', built, async (t) => {
+  const r = await punt6();
+  t.is(r.code, 2);
+  t.regex(r.stderr, /usage: punt6 <command>/);
+  t.is(r.stdout, '');
+});
+
+testNeeding('decode without a file: usage on stderr, exit 2', built, async (t) => {
+  const r = await punt6('decode');
+  t.is(r.code, 2);
+  t.regex(r.stderr, /decode needs at least one capture file/);
+  t.regex(r.stderr, /usage: punt6/);
+  t.is(r.stdout, '');
+});
+
+testNeeding('an unknown command or option: exit 2', built, async (t) => {
+  const a = await punt6('frobnicate');
+  t.is(a.code, 2);
+  t.regex(a.stderr, /unknown command: frobnicate/);
+  const b = await punt6('decode', '--no-such-option', 'fixtures/ndisc6-ns-na.pcap');
+  t.is(b.code, 2);
+  t.regex(b.stderr, /no-such-option/);
+  t.is(b.stdout, '');
+});
+
+testNeeding('malformed frames are printed with status, layer and offset, and decoding goes on', built, async (t) => {
+  const r = await punt6('decode', crafted);
+  t.is(r.code, 0, r.stderr);
+  const lines = jsonLines(r.stdout);
+  t.deepEqual(lines.map((l) => l['frame']), [1, 2, 3, 4, 5]);
+  t.deepEqual(lines.map((l) => l['status']), ['truncated', 'bad-checksum', 'malformed', 'ok', 'ok']);
+  // 1: the NS is 20 bytes, the fixed part needs 24: the error is at the NDP layer, at the end.
+  t.like(lines[0], { error: { status: 'truncated', layer: 'ndp', offset: ICMP + 20 }, ipv6: { payloadLength: 20 }, icmpv6: { type: 135 } });
+  // 2: the checksum field of the Echo Request.
+  t.like(lines[1], { error: { status: 'bad-checksum', layer: 'icmpv6', offset: ICMP + 2 }, icmpv6: { type: 128, identifier: 19260, sequenceNumber: 1 } });
+  // 3: the option's length byte (the option starts after the 24-byte NS body).
+  t.like(lines[2], { error: { status: 'malformed', layer: 'ndp-option', offset: ICMP + 25 }, icmpv6: { type: 135, target: 'fd00::2' } });
+  t.like(lines[3], { icmpv6: { type: 136, target: 'fd00::2' } });
+  t.like(lines[4], { dhcpv6: { msgTypeName: 'solicit' } });
+  for (const l of lines) {
+    const e = l['error'] as { reason?: unknown } | undefined;
+    if (e !== undefined) t.true(typeof e.reason === 'string' && e.reason.length > 0, 'every error carries a reason');
+    else t.is(l['status'], 'ok');
+  }
+
+  const s = await punt6('decode', '--summary', crafted);
+  t.is(s.code, 0, s.stderr);
+  const summary = s.stdout.split('\n').filter((l) => l !== '');
+  t.is(summary.length, 5);
+  t.regex(summary[0] ?? '', /\[truncated ndp @74: .+\]$/);
+  t.regex(summary[1] ?? '', /\[bad-checksum icmpv6 @56: .+\]$/);
+  t.regex(summary[2] ?? '', /\[malformed ndp-option @79: .+\]$/);
+  t.notRegex(summary[3] ?? '', /\[/);
+});
+
+testNeeding('--no-verify-checksums accepts the bad checksum', built, async (t) => {
+  const r = await punt6('decode', '--no-verify-checksums', crafted);
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(jsonLines(r.stdout).map((l) => l['status']), ['truncated', 'ok', 'malformed', 'ok', 'ok']);
+});
+
+testNeeding('--filter applies a BPF filter while reading', built, async (t) => {
+  const icmp = await punt6('decode', '--filter', 'icmp6', crafted);
+  t.is(icmp.code, 0, icmp.stderr);
+  const lines = jsonLines(icmp.stdout);
+  t.is(lines.length, 4);
+  t.true(lines.every((l) => l['icmpv6'] !== undefined && l['dhcpv6'] === undefined));
+  const dhcp = await punt6('decode', '--summary', '--filter', 'udp port 547', crafted);
+  t.is(dhcp.code, 0, dhcp.stderr);
+  t.regex(dhcp.stdout.trim(), /^1 \d+\.\d{6} fe80::ff:fe00:1 > ff02::1:2 dhcpv6 solicit xid 0x[0-9a-f]{6}$/);
+});
+
+testNeeding('a filter that does not compile: an error saying so, nothing decoded', built, async (t) => {
+  const r = await punt6('decode', '--filter', 'icmp6 and (', 'fixtures/ndisc6-ns-na.pcap', 'fixtures/ping6-echo.pcap');
+  t.is(r.code, 2, 'a usage error');
+  t.regex(r.stderr, /invalid filter "icmp6 and \(":/);
+  t.is(r.stderr.split('invalid filter').length, 2, 'said once, not once per file');
+  t.is(r.stdout, '');
+});
+
+testNeeding('pcapng input decodes like the same frames in pcap', { available: built.available && editcap.available, reason: built.available ? editcap.reason : built.reason }, async (t) => {
+  const ng = join(dir, 'crafted.pcapng');
+  await run('editcap', '-F', 'pcapng', crafted, ng);
+  const a = await punt6('decode', crafted);
+  const b = await punt6('decode', ng);
+  t.is(b.code, 0, b.stderr);
+  t.is(jsonLines(b.stdout).length, 5);
+  t.is(b.stdout, a.stdout);
+  const fx = join(dir, 'dhcp6-relay.pcapng');
+  await run('editcap', '-F', 'pcapng', fixturePath('dhcp6-relay'), fx);
+  const c = await punt6('decode', fx);
+  const d = await punt6('decode', 'fixtures/dhcp6-relay.pcap');
+  t.is(c.code, 0, c.stderr);
+  t.is(c.stdout, d.stdout);
+});
+
+test('the crafted capture is what the CLI tests expect', async (t) => {
+  const c = await loadCaptureFile(crafted);
+  t.is(c.frames.length, 5);
+  t.is(c.frames[0]?.data.length, ICMP + 20);
+});
