@@ -12,13 +12,27 @@
  * checksum field included, folds to 0xffff. Filling: zero the field, sum, store the complement.
  */
 
-/** Sum of the 16-bit big-endian words of b[o, o+n); an odd last byte is padded with zero. */
+/**
+ * A sum congruent to the sum of the 16-bit big-endian words of b[o, o+n) (an odd last byte padded
+ * with zero); only `fold()` of it is meaningful. High and low bytes are summed apart, eight bytes
+ * a turn, and joined once: fewer shifts and loop tests than word by word.
+ */
 export function sumWords(b: Uint8Array, o: number, n: number): number {
-  let sum = 0;
-  const end = o + (n & ~1);
-  for (let i = o; i < end; i += 2) sum += ((b[i] as number) << 8) | (b[i + 1] as number);
-  if (n & 1) sum += (b[end] as number) << 8;
-  return sum;
+  let hi = 0;
+  let lo = 0;
+  let i = o;
+  const end = o + n;
+  const end8 = o + (n & ~7);
+  for (; i < end8; i += 8) {
+    hi += (b[i] as number) + (b[i + 2] as number) + (b[i + 4] as number) + (b[i + 6] as number);
+    lo += (b[i + 1] as number) + (b[i + 3] as number) + (b[i + 5] as number) + (b[i + 7] as number);
+  }
+  for (; i + 1 < end; i += 2) {
+    hi += b[i] as number;
+    lo += b[i + 1] as number;
+  }
+  if (i < end) hi += b[i] as number;
+  return hi * 256 + lo;
 }
 
 /** Folds a running sum to 16 bits with end-around carry. */
