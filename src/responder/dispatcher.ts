@@ -23,7 +23,7 @@ import { Icmpv6Type } from '../../codecs/icmpv6.js';
 import { emitIpv6Fixed, IpProtocol } from '../../codecs/ipv6.js';
 import { emitNeighborAdvertisementHeader, neighborAdvertisementFlags } from '../../codecs/ndp.js';
 import { emitLinkLayerAddressOption, NdpOptionType } from '../../codecs/ndp-options.js';
-import { Status } from '../../codecs/status.js';
+import { Layer, Status } from '../../codecs/status.js';
 import { fillUdpChecksum, UdpPort } from '../../codecs/udp.js';
 import type { Dhcpv6Server } from '../dhcp/server.js';
 import { AddressTable } from './address-table.js';
@@ -57,6 +57,8 @@ interface HeldReply {
 const ALL_NODES = Uint8Array.from([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 const ALL_NODES_MAC = Uint8Array.from([0x33, 0x33, 0, 0, 0, 1]);
 const ALL_SNOOPERS = Uint8Array.from([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x6a]);
+/** 33:33 + the low 32 bits of ff02::6a (RFC 2464 §7). */
+const ALL_SNOOPERS_MAC = Uint8Array.from([0x33, 0x33, 0, 0, 0, 0x6a]);
 const ROUTER_OWNER = 0;
 const TX_SIZE = 65536 + 64;
 const ETHERTYPE_IPV6 = 0x86dd;
@@ -156,9 +158,9 @@ export class Dispatcher {
     }
     const d = this.decoder;
     const status = d.decode(rx, off, len);
-    const kind = d.icmpv6Type >= 0 ? kindOfIcmpv6(d.icmpv6Type) : d.dhcpv6Type >= 0 ? kindOfDhcpv6(d.dhcpv6Type) : MessageKind.Malformed;
+    const kind = d.icmpv6Type >= 0 ? kindOfIcmpv6(d.icmpv6Type) : d.dhcpv6Type >= 0 ? kindOfDhcpv6(d.dhcpv6Type) : this.firstFragmentKind(rx);
     if (status !== Status.Ok) {
-      c.add(ifIndex, kind, status === Status.Unsupported && d.ipv6Offset >= 0 && d.ipv6.isFragment ? Outcome.Fragment : statusOutcome(status));
+      c.add(ifIndex, kind, this.failureOutcome(status));
       return 0;
     }
     if (isMacMulticast(rx, off + 6) || this.ownMacs.has(macKey(rx, off + 6))) {
@@ -222,6 +224,34 @@ export class Dispatcher {
   /** Length of the reply the last handler wrote. */
   private replyLength = 0;
 
+  /**
+   * The kind of an ICMPv6 message whose first fragment the decoder refused (its type byte is
+   * there, so a fragmented echo request counts as one); Malformed for anything else.
+   */
+  private firstFragmentKind(rx: Uint8Array): MessageKind {
+    const d = this.decoder;
+    const ip = d.ipv6;
+    if (d.ipv6Offset >= 0 && ip.isFragment && ip.fragmentOffset === 0 && d.upperProtocol === IpProtocol.Icmpv6 && d.upperLength > 0) {
+      return kindOfIcmpv6(rx[d.upperOffset] as number);
+    }
+    return MessageKind.Malformed;
+  }
+
+  /**
+   * The outcome of a frame the decoder refused. A fragment is a fragment whatever else is wrong
+   * with it; an ND, Inverse ND or MRD message whose only fault is a code other than 0 failed an
+   * RFC validation rule (RFC 4861 §6.1, §7.1; RFC 3122 §4) rather than being malformed.
+   */
+  private failureOutcome(status: Status): Outcome {
+    const d = this.decoder;
+    if (status === Status.Unsupported && d.ipv6Offset >= 0 && d.ipv6.isFragment) return Outcome.Fragment;
+    const f = d.failure;
+    if (status === Status.Malformed && (f.layer === Layer.Ndp || f.layer === Layer.InverseNd) && d.icmpv6Type >= 0 && f.offset === d.upperOffset + 1) {
+      return Outcome.Invalid;
+    }
+    return statusOutcome(status);
+  }
+
   // ---- Reply framing ----
 
   /**
@@ -229,8 +259,21 @@ export class Dispatcher {
    * MAC, the frame's VLAN tag kept) into tx; returns the offset of the IPv6 header.
    */
   private replyEthernet(rx: Uint8Array, off: number, srcMac: Uint8Array, srcMacOff: number): number {
+    copyBytes(rx, off + 6, this.tx, 0, 6);
+    return this.replyEthernetTail(rx, off, srcMac, srcMacOff);
+  }
+
+  /**
+   * The same for a reply sent to a multicast group on the requester's link (destination: the
+   * group's 33:33 MAC, RFC 2464 §7).
+   */
+  private replyEthernetTo(dstMac: Uint8Array, rx: Uint8Array, off: number, srcMac: Uint8Array, srcMacOff: number): number {
+    copyBytes(dstMac, 0, this.tx, 0, 6);
+    return this.replyEthernetTail(rx, off, srcMac, srcMacOff);
+  }
+
+  private replyEthernetTail(rx: Uint8Array, off: number, srcMac: Uint8Array, srcMacOff: number): number {
     const t = this.tx;
-    copyBytes(rx, off + 6, t, 0, 6);
     copyBytes(srcMac, srcMacOff, t, 6, 6);
     if (this.decoder.ethernet.hasVlan) {
       copyBytes(rx, off + 12, t, 12, 6); // TPID, TCI, EtherType
@@ -260,6 +303,7 @@ export class Dispatcher {
     if (owner === ROUTER_OWNER) {
       answerMac = st.net.routerMac;
       router = true;
+      conflict = srcUnspecified;
     } else {
       const port = this.runtime.ports[owner - 1];
       if (port === undefined) return Outcome.NotOurs;
@@ -269,7 +313,9 @@ export class Dispatcher {
       conflict = srcUnspecified;
     }
     const t = this.tx;
-    const ipOff = this.replyEthernet(rx, off, answerMac, 0);
+    // A DAD probe is answered to all-nodes (RFC 4861 §7.2.4), so the Ethernet frame goes to
+    // its group MAC too: a host filters frames by MAC before it looks at the IPv6 destination.
+    const ipOff = srcUnspecified ? this.replyEthernetTo(ALL_NODES_MAC, rx, off, answerMac, 0) : this.replyEthernet(rx, off, answerMac, 0);
     const icmp = ipOff + 40;
     emitIpv6Fixed(t, ipOff, 32, IpProtocol.Icmpv6, 255);
     copyAddr(rx, target, t, ipOff + 8);
@@ -299,6 +345,8 @@ export class Dispatcher {
     const d = this.decoder;
     const ip = d.ipv6;
     if (rx[d.upperOffset + 1] !== 0 || d.upperLength < 8) return Outcome.Invalid;
+    // The reply goes to the request's source (RFC 4443 §4.2): never to :: or a group.
+    if (isUnspecified(rx, ip.sourceOffset) || isMulticast(rx, ip.sourceOffset)) return Outcome.Invalid;
     if (st.owned.lookup(rx, ip.destinationOffset) !== ROUTER_OWNER) return Outcome.NotOurs;
     const t = this.tx;
     const ipOff = this.replyEthernet(rx, off, st.net.routerMac, 0);
@@ -326,6 +374,8 @@ export class Dispatcher {
     const ra = st.ra;
     if (ra === undefined) return Outcome.NoService;
     if (srcUnspecified) {
+      // After the final RAs no multicast RA goes out any more (poll() sends nothing).
+      if (this.stopped) return Outcome.NoService;
       ra.scheduleMulticastAnswer(this.now());
       return Outcome.Deferred;
     }
@@ -335,7 +385,9 @@ export class Dispatcher {
     emitIpv6Fixed(t, ipOff, len, IpProtocol.Icmpv6, 255);
     copyAddr(st.net.routerLinkLocal, 0, t, ipOff + 8);
     copyAddr(rx, ip.sourceOffset, t, ipOff + 24);
-    ra.writeMessage(t, ipOff + 40, rx, ip.sourceOffset);
+    // Once the final RAs (router lifetime 0) are out, an answer must not make this router a
+    // default router again (RFC 4861 §6.2.5): it carries router lifetime 0 as well.
+    ra.writeMessage(t, ipOff + 40, rx, ip.sourceOffset, this.stopped ? 0 : -1);
     this.replyLength = ipOff + 40 + len;
     return Outcome.Answered;
   }
@@ -488,6 +540,8 @@ export class Dispatcher {
     const ip = d.ipv6;
     const m = d.upperOffset;
     if (ip.hopLimit !== 255 || rx[m + 1] !== 0) return Outcome.Invalid;
+    // The advertisement goes to the solicitation's source (RFC 3122 §2.2): a unicast address.
+    if (isUnspecified(rx, ip.sourceOffset) || isMulticast(rx, ip.sourceOffset)) return Outcome.Invalid;
     const end = m + d.upperLength;
     const slla = this.findOption(rx, m + 8, end, NdpOptionType.SourceLinkLayerAddress);
     const tlla = this.findOption(rx, m + 8, end, NdpOptionType.TargetLinkLayerAddress);
@@ -510,7 +564,7 @@ export class Dispatcher {
     let p = icmp + 8;
     p += emitLinkLayerAddressOption(NdpOptionType.SourceLinkLayerAddress, port.mac, 0, t, p);
     p += emitLinkLayerAddressOption(NdpOptionType.TargetLinkLayerAddress, port.mac, 0, t, p);
-    // Target Address List (type 11 in an IND advertisement): 8-byte header + 16 per address.
+    // Target Address List (type 10, RFC 3122 §3.1): 8-byte header + 16 per address.
     const n = port.addresses.length;
     t[p] = NdpOptionType.TargetAddressList;
     t[p + 1] = 1 + 2 * n;
@@ -538,7 +592,7 @@ export class Dispatcher {
     if (!st.net.mrd) return Outcome.NoService;
     if (d.ipv6.hopLimit !== 1 || rx[d.upperOffset + 1] !== 0) return Outcome.Invalid;
     const t = this.tx;
-    const ipOff = this.replyEthernet(rx, off, st.net.routerMac, 0);
+    const ipOff = this.replyEthernetTo(ALL_SNOOPERS_MAC, rx, off, st.net.routerMac, 0);
     emitIpv6Fixed(t, ipOff, 16, IpProtocol.HopByHop, 1);
     copyAddr(st.net.routerLinkLocal, 0, t, ipOff + 8);
     copyAddr(ALL_SNOOPERS, 0, t, ipOff + 24);

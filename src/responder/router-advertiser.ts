@@ -24,7 +24,15 @@ export const MAX_FINAL_RTR_ADVERTISEMENTS = 3;
 export class Random {
   private state: number;
   constructor(seed: number = Date.now()) {
-    this.state = (seed >>> 0) || 0x9e3779b9;
+    // Scramble the seed (murmur3 fmix32): xorshift from a small state such as 1..1000 would
+    // start with draws close to 0 (an RA delay of 0 ms for every small seed).
+    let h = seed >>> 0;
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    h ^= h >>> 13;
+    h = Math.imul(h, 0xc2b2ae35);
+    h ^= h >>> 16;
+    this.state = h >>> 0 || 0x9e3779b9;
   }
   /** Uniform in [0, 1). */
   next(): number {
@@ -51,6 +59,8 @@ export class RouterAdvertiser {
 
   /** When the next periodic RA is due (ms), or Infinity when none are sent. */
   nextPeriodicAt = Infinity;
+  /** Periodic RAs were started (start()) and are configured (`unsolicited`). */
+  periodic = false;
   /** When a rate-limited multicast answer to an RS is due (ms), or Infinity. */
   pendingMulticastAt = Infinity;
   lastMulticastAt = -Infinity;
@@ -73,6 +83,7 @@ export class RouterAdvertiser {
   /** Starts periodic advertising at `now` (the first RA goes out after a short random delay). */
   start(now: number): void {
     if (!this.settings.unsolicited) return;
+    this.periodic = true;
     this.nextPeriodicAt = now + Math.floor(this.random.next() * MAX_RA_DELAY_TIME_MS);
   }
 
@@ -95,13 +106,14 @@ export class RouterAdvertiser {
   }
 
   /**
-   * An RS from `::` asks for a multicast RA: schedule one with a random delay up to 0.5 s, no
-   * sooner than 3 s after the last multicast RA, unless one is already due by then.
+   * An RS from `::` asks for a multicast RA (RFC 4861 §6.2.6): schedule one after a random
+   * delay up to MAX_RA_DELAY_TIME; when a multicast RA went out within the last
+   * MIN_DELAY_BETWEEN_RAS, the delay counts from MIN_DELAY_BETWEEN_RAS after that RA instead.
+   * Nothing is scheduled when a multicast RA (periodic or pending) is due by then anyway.
    */
   scheduleMulticastAnswer(now: number): void {
-    let at = now + Math.floor(this.random.next() * MAX_RA_DELAY_TIME_MS);
-    const earliest = this.lastMulticastAt + MIN_DELAY_BETWEEN_RAS_MS;
-    if (at < earliest) at = earliest;
+    const delay = Math.floor(this.random.next() * MAX_RA_DELAY_TIME_MS);
+    const at = now - this.lastMulticastAt < MIN_DELAY_BETWEEN_RAS_MS ? this.lastMulticastAt + MIN_DELAY_BETWEEN_RAS_MS + delay : now + delay;
     if (at >= this.nextPeriodicAt) return; // the periodic RA will do
     if (at < this.pendingMulticastAt) this.pendingMulticastAt = at;
   }
@@ -118,12 +130,14 @@ export class RouterAdvertiser {
     this.lastMulticastAt = now;
     this.pendingMulticastAt = Infinity;
     this.sent++;
-    if (wasPeriodic || this.settings.unsolicited) this.scheduleNextPeriodic(now);
+    // Any multicast RA resets the periodic timer (RFC 4861 §6.2.4, §6.2.6); without periodic
+    // RAs (not started, or `unsolicited` off) a solicited one must not start them.
+    if (wasPeriodic || this.periodic) this.scheduleNextPeriodic(now);
     return true;
   }
 
   private scheduleNextPeriodic(now: number): void {
-    if (!this.settings.unsolicited) {
+    if (!this.periodic) {
       this.nextPeriodicAt = Infinity;
       return;
     }
