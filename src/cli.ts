@@ -8,6 +8,7 @@ import { CaptureFileError, CaptureFilterError } from './capture-file.js';
 import { ConfigError } from './config/index.js';
 import { decodeCaptureFile } from './decode-command.js';
 import { replayCapture, ReplayError } from './replay-command.js';
+import { runMain } from './run-command.js';
 
 const usage = `usage: punt6 <command> [options]
 
@@ -25,6 +26,12 @@ commands:
       --seed N               seed of the RA timing jitter (default 1)
       --periodic-ras         also send periodic unsolicited RAs as the capture's time passes
       --no-verify-checksums  accept bad checksums
+  run --config FILE
+                   the live punt path: attach to the configured punt interfaces, answer NDP,
+                   echo and DHCPv6, send RAs; SIGHUP reloads the configuration, SIGTERM/SIGINT
+                   send final RAs and stop (docs/operations.md)
+      --metrics HOST:PORT    Prometheus metrics on http://HOST:PORT/metrics (overrides the file)
+      --log-level LEVEL      fatal, error, warn, info, debug, trace or silent (overrides the file)
 `;
 
 export class UsageError extends Error {}
@@ -113,6 +120,8 @@ export async function main(argv: string[]): Promise<number> {
         return await decodeMain(rest);
       case 'replay':
         return await replayMain(rest);
+      case 'run':
+        return await runMain(rest);
       case undefined:
         process.stderr.write(usage);
         return 2;

@@ -4,6 +4,8 @@
  * `punt6 replay`, the live dataplane and the tests, so all of them answer the same way.
  */
 
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { LeaseType, LeaseTable, type PoolConfig, type StaticBinding } from '../dhcp/leases.js';
 import { loadOrCreateServerDuid } from '../dhcp/server-duid.js';
 import { Dhcpv6Server } from '../dhcp/server.js';
@@ -69,8 +71,10 @@ export async function openResponder(config: Punt6Config, options: ResponderOptio
   const now = options.now ?? Date.now;
   const runtime = buildRuntime(config);
   const stateful = config.networks.some((n) => n.dhcpv6.mode === 'stateful');
+  const leaseFile = options.leaseFile ?? config.server.leaseFile;
+  if (stateful) await mkdir(dirname(leaseFile), { recursive: true, mode: 0o750 });
   const leases = stateful
-    ? await LeaseTable.open(options.leaseFile ?? config.server.leaseFile, { pools: poolsOf(config), staticBindings: staticBindingsOf(config), onWarning: options.onWarning })
+    ? await LeaseTable.open(leaseFile, { pools: poolsOf(config), staticBindings: staticBindingsOf(config), onWarning: options.onWarning })
     : null;
   const firstMac = config.networks[0]?.routerMac.bytes ?? new Uint8Array(6);
   const serverDuid = config.server.duid ?? (await loadOrCreateServerDuid(options.duidFile ?? config.server.duidFile, firstMac, { now: now() }));

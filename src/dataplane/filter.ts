@@ -1,0 +1,33 @@
+/**
+ * The BPF filter of a punt interface: only the frames punt6 answers reach userspace.
+ *
+ * - ICMPv6 right after the IPv6 header: Echo Request (128), Router Solicitation (133), Neighbor
+ *   Solicitation (135), Inverse ND Solicitation (141), Multicast Router Solicitation (152);
+ * - ICMPv6 behind one Hop-by-Hop Options header (Router Alert), for MRD solicitations;
+ * - UDP to port 547 (DHCPv6 server and relay agent port);
+ *
+ * each untagged and behind one 802.1Q tag (a trunk punt port). The untagged part comes first: in
+ * libpcap the `vlan` keyword shifts the offsets for the rest of the expression.
+ *
+ * `inbound` keeps punt6's own injected replies out of its capture; offline captures of Ethernet
+ * frames have no direction, so the body alone is used there (tests, `punt6 decode --filter`).
+ */
+
+/** ICMPv6 types punt6 answers. */
+export const PUNTED_ICMPV6_TYPES = [128, 133, 135, 141, 152] as const;
+
+export function puntFilterBody(): string {
+  const types = PUNTED_ICMPV6_TYPES.map((t) => `ip6[40] == ${t}`).join(' or ');
+  const one = [
+    `(icmp6 and (${types}))`,
+    // Next header 0 (Hop-by-Hop), its next header 58 (ICMPv6), the type after its (len+1)*8 bytes.
+    `(ip6 and ip6[6] == 0 and ip6[40] == 58 and ip6[40 + (ip6[41] + 1) * 8] == 152)`,
+    `(ip6 and udp dst port 547)`,
+  ].join(' or ');
+  return `(${one}) or (vlan and (${one}))`;
+}
+
+/** The filter of a live punt interface. */
+export function puntCaptureFilter(): string {
+  return `inbound and (${puntFilterBody()})`;
+}
