@@ -8,6 +8,7 @@ import { CaptureFileError, CaptureFilterError } from './capture-file.js';
 import { ConfigError } from './config/index.js';
 import { decodeCaptureFile } from './decode-command.js';
 import { replayCapture, ReplayError } from './replay-command.js';
+import { labMain } from './lab/command.js';
 import { runMain } from './run-command.js';
 
 const usage = `usage: punt6 <command> [options]
@@ -32,6 +33,9 @@ commands:
                    send final RAs and stop (docs/operations.md)
       --metrics HOST:PORT    Prometheus metrics on http://HOST:PORT/metrics (overrides the file)
       --log-level LEVEL      fatal, error, warn, info, debug, trace or silent (overrides the file)
+  lab up|status|down
+                   a self-contained lab (private Open vSwitch, a punt port, VMs as namespaces,
+                   real clients) around punt6; see docs/lab.md and 'punt6 lab --help'
 `;
 
 export class UsageError extends Error {}
@@ -122,6 +126,8 @@ export async function main(argv: string[]): Promise<number> {
         return await replayMain(rest);
       case 'run':
         return await runMain(rest);
+      case 'lab':
+        return await labMain(rest);
       case undefined:
         process.stderr.write(usage);
         return 2;

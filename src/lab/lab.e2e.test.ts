@@ -1,0 +1,158 @@
+/**
+ * `punt6 lab` end to end, as root: `up` builds the lab from fixtures/config/lab.yaml and every
+ * real client in the VMs gets what the configuration says; `up` again over a running lab works;
+ * `status` shows the daemons, flows and counters; `down` leaves nothing behind. Needs root, Open
+ * vSwitch, the real clients and a built dist/ (`npm test` builds it): skipped loudly without
+ * them, except under CI=true, where it runs and fails.
+ *
+ * It uses its own state directory and metrics port, but the lab's namespaces and links have
+ * fixed names (p6lab-*): a lab started by hand is replaced by this test's and removed after it.
+ */
+
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import test, { type ExecutionContext } from 'ava';
+import { haveCommand, processCommandLine, run } from './exec.js';
+import { REQUIRED_COMMANDS, repositoryRoot } from './lab.js';
+import { LAB_PREFIX } from './plan.js';
+
+const root = repositoryRoot();
+const onCi = process.env['CI'] === 'true';
+const missing = REQUIRED_COMMANDS.filter((c) => !haveCommand(c));
+const reason =
+  process.getuid?.() !== 0
+    ? 'not running as root'
+    : missing.length > 0
+      ? `missing commands: ${missing.join(' ')}`
+      : !existsSync(join(root, 'dist', 'src', 'cli.js'))
+        ? 'dist/src/cli.js is missing (build with `npx tsc -p .`; `npm test` does)'
+        : null;
+
+const parent = mkdtempSync(join(tmpdir(), 'punt6-lab-test-'));
+const state = join(parent, 'lab');
+const metricsPort = '9671';
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `punt6 lab ARGS --state STATE` in a child process. */
+function lab(...args: string[]): Promise<Run> {
+  const entry = join(root, 'dist', 'src', 'cli.js');
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [entry, 'lab', ...args, '--state', state], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+function show(t: ExecutionContext, r: Run): void {
+  t.log(r.stdout);
+  if (r.stderr !== '') t.log(r.stderr);
+}
+
+/** The ok/FAIL cell of a VM table row: `  ok  CHECK  GOT`. */
+function rowOf(stdout: string, vm: string, check: string): string | undefined {
+  const section = stdout.split(/\n(?=\S)/).find((s) => s.startsWith(`${vm} `));
+  return section?.split('\n').find((l) => l.includes(`  ${check}  `));
+}
+
+async function labNamespaces(): Promise<string[]> {
+  const r = await run('ip', ['-j', 'netns', 'list']);
+  return r.stdout.trim() === '' ? [] : (JSON.parse(r.stdout) as { name: string }[]).map((n) => n.name).filter((n) => n.startsWith(`${LAB_PREFIX}-`));
+}
+
+async function labLinks(): Promise<string[]> {
+  const r = await run('ip', ['-j', 'link', 'show']);
+  return (JSON.parse(r.stdout) as { ifname: string }[]).map((l) => l.ifname).filter((n) => n.startsWith(`${LAB_PREFIX}-`) || n === 'punt0');
+}
+
+function pidIn(file: string): number {
+  return Number(readFileSync(file, 'utf8').trim());
+}
+
+function labTest(title: string, impl: (t: ExecutionContext) => Promise<void>): void {
+  if (reason === null) {
+    test.serial(title, async (t) => {
+      t.timeout(240_000);
+      await impl(t);
+    });
+  } else if (onCi) {
+    test.serial(title, (t) => {
+      t.fail(`CI=true but ${reason}`);
+    });
+  } else {
+    process.stderr.write(`SKIPPED ${title}: ${reason} (set CI=true to make this a failure)\n`);
+    test.serial.skip(`${title} [SKIPPED: ${reason}]`, impl);
+  }
+}
+
+test.after.always(async () => {
+  if (reason === null && existsSync(state)) await lab('down');
+  rmSync(parent, { recursive: true, force: true });
+});
+
+labTest('lab up: every real client in every VM gets what the configuration says', async (t) => {
+  const r = await lab('up', '--metrics-port', metricsPort);
+  show(t, r);
+  t.is(r.code, 0);
+  t.regex(r.stdout, /every check passed/);
+  t.notRegex(r.stdout, /FAIL/);
+  for (const [vm, address] of [
+    ['vm1', '2001:db8:1::101'],
+    ['vm2', '2001:db8:1::102'],
+  ] as const) {
+    t.regex(rowOf(r.stdout, vm, 'kernel default route') ?? '', /^\s+ok\s.*via fe80::ff:fe00:fe dev eth0$/);
+    t.regex(rowOf(r.stdout, vm, 'ndisc6 2001:db8:1::1') ?? '', /^\s+ok\s.*02:00:00:00:00:fe$/);
+    t.regex(rowOf(r.stdout, vm, 'rdisc6 RDNSS') ?? '', /^\s+ok\s.*2001:db8:1::53$/);
+    t.regex(rowOf(r.stdout, vm, 'dhclient -6 address') ?? '', new RegExp(`^\\s+ok\\s.*${address}/128$`));
+    t.regex(rowOf(r.stdout, vm, 'dhclient -6 -S search list') ?? '', /^\s+ok\s.*lab\.example\.$/);
+  }
+  t.regex(r.stdout, /punt6_frames_total\{interface="punt0",kind="rs",outcome="answered"\}\s+[1-9]/);
+  t.deepEqual((await labNamespaces()).sort(), ['p6lab-vm1', 'p6lab-vm2']);
+});
+
+labTest('lab up over a running lab replaces it', async (t) => {
+  const before = pidIn(join(state, 'punt6.pid'));
+  const r = await lab('up', '--metrics-port', metricsPort);
+  show(t, r);
+  t.is(r.code, 0);
+  t.regex(r.stderr, /removed punt6/);
+  t.regex(r.stderr, /removed namespace p6lab-vm1/);
+  t.regex(r.stdout, /every check passed/);
+  t.is(processCommandLine(before), null);
+  t.not(pidIn(join(state, 'punt6.pid')), before);
+});
+
+labTest('lab status shows the daemons, the namespaces, the flows and the counters', async (t) => {
+  const r = await lab('status');
+  show(t, r);
+  t.is(r.code, 0);
+  for (const daemon of ['ovsdb-server', 'ovs-vswitchd', 'punt6']) t.regex(r.stdout, new RegExp(`^\\s+${daemon}\\s+\\d+$`, 'm'));
+  t.regex(r.stdout, /p6lab-vm1: eth0.*2001:db8:1::101\/128/);
+  // The RS flow of vm1 punted its router solicitations to punt0 (OpenFlow port 100).
+  t.regex(r.stdout, /^\s+[1-9]\d*\s+priority=300,icmp6,in_port=1,icmp_type=133,icmp_code=0 actions=output:100$/m);
+  t.regex(r.stdout, /kind="dhcpv6-information-request",outcome="answered"\}\s+[1-9]/);
+});
+
+labTest('lab down removes every daemon, namespace, link and the state directory', async (t) => {
+  const pids = ['punt6.pid', 'ovs/ovsdb-server.pid', 'ovs/ovs-vswitchd.pid'].map((f) => pidIn(join(state, f)));
+  const r = await lab('down');
+  show(t, r);
+  t.is(r.code, 0);
+  for (const pid of pids) t.is(processCommandLine(pid), null, `pid ${pid} still runs`);
+  t.deepEqual(await labNamespaces(), []);
+  t.deepEqual(await labLinks(), []);
+  t.false(existsSync(state));
+  const again = await lab('status');
+  t.is(again.code, 1);
+  t.regex(again.stdout, /no lab recorded there/);
+});
