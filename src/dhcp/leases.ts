@@ -869,7 +869,7 @@ function buildPool(p: PoolConfig, valid: number, preferred: number): Pool {
     const last = poolBound(p.last, 'pool');
     if (last < first) throw new RangeError(`pool ${formatIpv6(toBytes(first))}-${formatIpv6(toBytes(last))}: last address before first`);
     const range = new RangedSet(IPv6.fromBigInt(first), IPv6.fromBigInt(last));
-    const name = range.toRangeString();
+    const name = `${formatIpv6(toBytes(first))}-${formatIpv6(toBytes(last))}`;
     checkLifetimes(validLifetime, preferredLifetime, `pool ${name}`);
     return { networkId: p.networkId, type: p.type, name, first, size: range.getSize(), step: 1n, prefixLength: 128, validLifetime, preferredLifetime };
   }
