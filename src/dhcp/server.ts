@@ -457,6 +457,7 @@ export class Dhcpv6Server {
   private assign(b: Uint8Array, m: ClientMessage, st: ServerNetwork, port: PortConfig | null, commit: boolean, out: Uint8Array, p: number): number {
     const cfg = st.config.dhcpv6;
     const duid = b.subarray(m.clientId, m.clientId + m.clientIdLength);
+    this.offeredCount = 0;
     for (let i = 0; i < m.iaNaCount; i++) {
       const d = m.iaNa[i] as number;
       const iaid = u32(b, d);
@@ -525,7 +526,19 @@ export class Dhcpv6Server {
       lease = existing;
     } else {
       lease = leases.propose(req, this.now()).lease;
+      // propose() reserves nothing, so two IAs of one Solicit could be offered the same address
+      // (the same hint, or the same probe): step past the ones this message offers already.
+      let cursor = lease?.address ?? null;
+      for (let tries = 0; lease !== null && cursor !== null && this.offeredBefore(lease.address); tries++) {
+        if (tries === MAX_OFFER_TRIES) {
+          lease = null;
+          break;
+        }
+        cursor = nextCandidate(cursor, lease.prefixLength);
+        lease = leases.propose({ ...req, hint: cursor }, this.now()).lease;
+      }
     }
+    if (lease !== null && this.offeredCount < MAX_IAS * 2) this.offered[this.offeredCount++] = lease.address;
     if (lease === null) return this.iaStatus(out, p, code, iaid, noneStatus, type === LeaseType.Address ? 'No addresses available' : 'No prefixes available');
     return this.leaseIa(out, p, code, iaid, st, lease);
   }
@@ -540,6 +553,15 @@ export class Dhcpv6Server {
       p += emitIaPrefixHeader(out, p, lease.preferredLifetime, lease.validLifetime, lease.prefixLength, lease.address, 0, 0);
     }
     return p;
+  }
+
+  /** Addresses and prefixes already put in the reply being written (Solicit and Request). */
+  private readonly offered: Uint8Array[] = new Array<Uint8Array>(MAX_IAS * 2);
+  private offeredCount = 0;
+
+  private offeredBefore(a: Uint8Array): boolean {
+    for (let i = 0; i < this.offeredCount; i++) if (addrEqual(this.offered[i] as Uint8Array, 0, a, 0)) return true;
+    return false;
   }
 
   /** Offset of the first IA Address (or IA Prefix's prefix) inside the IA at d, or -1. */
@@ -608,7 +630,7 @@ export class Dhcpv6Server {
             minPreferred = Math.min(minPreferred, cfg.preferredLifetime);
             continue;
           }
-          const lease = this.extendPool(st, type, duid, iaid, b.subarray(od, od + 16));
+          const lease = this.extendPool(st, type, duid, iaid, b.subarray(od, od + 16), 128);
           if (lease) {
             p += emitIaAddressHeader(out, p, lease.address, 0, lease.preferredLifetime, lease.validLifetime, 0);
             granted++;
@@ -629,7 +651,7 @@ export class Dhcpv6Server {
             minPreferred = Math.min(minPreferred, cfg.preferredLifetime);
             continue;
           }
-          const lease = this.extendPool(st, type, duid, iaid, b.subarray(od + 9, od + 25));
+          const lease = this.extendPool(st, type, duid, iaid, b.subarray(od + 9, od + 25), plen);
           if (lease) {
             p += emitIaPrefixHeader(out, p, lease.preferredLifetime, lease.validLifetime, lease.prefixLength, lease.address, 0, 0);
             granted++;
@@ -675,7 +697,7 @@ export class Dhcpv6Server {
    * made) is re-created when the address is free and in a pool of this link, so the client keeps
    * its address (RFC 9915 §18.3.4, §18.3.5 allow it); else null.
    */
-  private extendPool(st: ServerNetwork, type: LeaseType, duid: Uint8Array, iaid: number, address: Uint8Array): Lease | null {
+  private extendPool(st: ServerNetwork, type: LeaseType, duid: Uint8Array, iaid: number, address: Uint8Array, prefixLength: number): Lease | null {
     const leases = this.leases;
     if (leases === null) return null;
     const r = leases.renew({ type, duid, iaid, address, networkId: st.index }, this.now());
@@ -688,6 +710,12 @@ export class Dhcpv6Server {
     // this link, grant it again (the client keeps its address); else no binding.
     const holder = leases.lookupAddress(address);
     if (holder !== undefined) return null;
+    // The IA holds another binding on this link: keep it (allocate() would hand that one back
+    // instead of the address named, and giving it up would end the client's real binding).
+    const own = leases.lookup(duid, iaid, type);
+    if (own !== undefined && own.networkId === st.index) return null;
+    // Only a free position of this link's pools can be granted again.
+    if (leases.quarantined(address) !== undefined || !this.poolPosition(st, type, address, prefixLength)) return null;
     const a = leases.allocate({ networkId: st.index, type, duid, iaid, hint: address }, this.now());
     if (a.lease && bytesEqual(a.lease.address, 0, address, 0, 16)) {
       this.needsCommit = true;
@@ -699,6 +727,19 @@ export class Dhcpv6Server {
       this.needsCommit = true;
     }
     return null;
+  }
+
+  /** True when the address (or the prefix address/length) is a position of one of this link's pools. */
+  private poolPosition(st: ServerNetwork, type: LeaseType, a: Uint8Array, prefixLength: number): boolean {
+    const cfg = st.config.dhcpv6;
+    if (type === LeaseType.Address) {
+      for (const pool of cfg.addressPools) if (compare16(a, 0, pool.first) >= 0 && compare16(a, 0, pool.last) <= 0) return true;
+      return false;
+    }
+    for (const pool of cfg.prefixDelegation) {
+      if (prefixLength === pool.delegatedLength && inPrefix(a, 0, pool.prefix.address, pool.prefix.length) && hostBitsZero(a, prefixLength)) return true;
+    }
+    return false;
   }
 
   /** Release and Decline (§18.3.7, §18.3.8). */
@@ -803,6 +844,29 @@ export class Dhcpv6Server {
 }
 
 const EMPTY_MAC = new Uint8Array(0);
+
+/** How far past an address already offered in the same Advertise the server looks for another. */
+const MAX_OFFER_TRIES = 64;
+
+/** The next address (prefixLength 128) or the next prefix of that length after a, wrapping. */
+function nextCandidate(a: Uint8Array, prefixLength: number): Uint8Array {
+  const out = Uint8Array.from(a);
+  const bit = Math.max(1, Math.min(128, prefixLength)) - 1;
+  let i = bit >>> 3;
+  let carry = 1 << (7 - (bit & 7));
+  for (; i >= 0 && carry > 0; i--) {
+    const v = (out[i] as number) + carry;
+    out[i] = v & 0xff;
+    carry = v >>> 8;
+  }
+  return out;
+}
+
+/** True when every bit of a after the first `len` bits is zero. */
+function hostBitsZero(a: Uint8Array, len: number): boolean {
+  for (let bit = len; bit < 128; bit++) if (((a[bit >>> 3] as number) & (0x80 >>> (bit & 7))) !== 0) return false;
+  return true;
+}
 
 /** Compares the address at a[ao] with b (16 bytes each), as unsigned numbers. */
 function compare16(a: Uint8Array, ao: number, b: Uint8Array): number {

@@ -460,6 +460,9 @@ export class Dispatcher {
     const d = this.decoder;
     const ip = d.ipv6;
     if (d.udp.destinationPort !== UdpPort.Dhcpv6Server) return Outcome.Ignored;
+    // The answer goes back to the source address: clients use their link-local address and
+    // relays a unicast one (RFC 9915 §7.2, §19.1); there is nowhere to answer :: or a group.
+    if (isUnspecified(rx, ip.sourceOffset) || isMulticast(rx, ip.sourceOffset)) return Outcome.Invalid;
     const relayed = rx[d.dhcpv6Offset] === 12;
     const unicast = !isMulticast(rx, ip.destinationOffset);
     const t = this.tx;
