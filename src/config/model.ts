@@ -197,6 +197,10 @@ export interface Dhcpv6Config {
   readonly informationRefreshTime: number;
   /** Answer a Solicit carrying Rapid Commit with a Reply (RFC 8415 §18.3.1). */
   readonly rapidCommit: boolean;
+  /** SOL_MAX_RT (RFC 9915 §21.24), seconds, sent when a client asks for it; null: not sent. */
+  readonly solMaxRt: number | null;
+  /** INF_MAX_RT (RFC 9915 §21.25), seconds, sent when a client asks for it; null: not sent. */
+  readonly infMaxRt: number | null;
   readonly addressPools: readonly Ipv6AddressRange[];
   readonly prefixDelegation: readonly PrefixDelegationPool[];
 }

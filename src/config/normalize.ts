@@ -173,6 +173,8 @@ export interface RawNetwork {
     validLifetime?: Lifetime;
     informationRefreshTime?: Lifetime;
     rapidCommit?: boolean;
+    solMaxRt?: number;
+    infMaxRt?: number;
     addressPools?: string[];
     prefixDelegation?: { prefix: string; delegatedLength: number }[];
   };
@@ -272,6 +274,8 @@ function normalizeNetwork(raw: RawNetwork, ports: PortConfig[], attachment: Atta
     ...times,
     informationRefreshTime: seconds(d.informationRefreshTime) ?? Defaults.informationRefreshTime,
     rapidCommit: d.rapidCommit ?? Defaults.rapidCommit,
+    solMaxRt: d.solMaxRt ?? null,
+    infMaxRt: d.infMaxRt ?? null,
     addressPools: (d.addressPools ?? []).map((t) => parseIpv6Pool(t)!.model),
     prefixDelegation: (d.prefixDelegation ?? []).map((pd) => ({ prefix: prefix(pd.prefix), delegatedLength: pd.delegatedLength })),
   };

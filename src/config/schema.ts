@@ -114,6 +114,8 @@ const dhcpv6 = obj({
     else: { type: 'integer', minimum: 600, maximum: UINT32_MAX, [EXPECTED]: 'a number of seconds or "infinity"' },
   },
   rapidCommit: bool,
+  solMaxRt: int(60, 86400),
+  infMaxRt: int(60, 86400),
   addressPools: list(str('ipv6-pool')),
   prefixDelegation: list(obj({ prefix: str('ipv6-prefix'), delegatedLength: int(1, 128) }, ['prefix', 'delegatedLength'])),
 });

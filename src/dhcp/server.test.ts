@@ -837,6 +837,24 @@ test('SOL_MAX_RT and INF_MAX_RT: sent when asked for and configured', async (t) 
   }
 });
 
+test('SOL_MAX_RT and INF_MAX_RT from the configuration (dhcpv6.solMaxRt / infMaxRt), through openResponder', async (t) => {
+  const ask = oro(Dhcpv6OptionCode.SolMaxRt, Dhcpv6OptionCode.InfMaxRt);
+  const config = peersVariant((doc) => {
+    doc.networks[0].dhcpv6.solMaxRt = 1800;
+    doc.networks[0].dhcpv6.infMaxRt = 900;
+  });
+  t.is(config.networks[0]?.dhcpv6.solMaxRt, 1800);
+  const r = await openTestResponder(config);
+  try {
+    const adv = await reply(t, r, clientFrame(Msg.Solicit, 1, [clientId(), ask, iaNa(1)]));
+    t.deepEqual(optionsOf(adv.m.options, 'sol-max-rt'), [{ kind: 'sol-max-rt', seconds: 1800 }]);
+    const info = await reply(t, r, clientFrame(Msg.InformationRequest, 2, [clientId(), ask]));
+    t.deepEqual(optionsOf(info.m.options, 'inf-max-rt'), [{ kind: 'inf-max-rt', seconds: 900 }]);
+  } finally {
+    await r.close();
+  }
+});
+
 // ---- Hold for commit (dispatcher) ----
 
 test('replies that change leases leave through the sink only after the journal commit; one fsync for a turn of requests', async (t) => {

@@ -177,7 +177,7 @@ export interface Dhcpv6ServerOptions {
   leases: LeaseTable | null;
   /** Milliseconds since the epoch. */
   now?: () => number;
-  /** SOL_MAX_RT and INF_MAX_RT (RFC 9915 §21.24, §21.25) sent when asked for; 0: not sent. */
+  /** SOL_MAX_RT and INF_MAX_RT (RFC 9915 §21.24, §21.25) for networks whose configuration sets none; 0: not sent. */
   solMaxRt?: number;
   infMaxRt?: number;
 }
@@ -833,11 +833,11 @@ export class Dhcpv6Server {
         p += 16;
       }
     }
-    if (!informationRequest && m.requested(b, Dhcpv6OptionCode.SolMaxRt) && this.solMaxRt > 0) {
-      p += emitU32Option(out, p, Dhcpv6OptionCode.SolMaxRt, this.solMaxRt);
+    if (!informationRequest && m.requested(b, Dhcpv6OptionCode.SolMaxRt) && (cfg.solMaxRt ?? this.solMaxRt) > 0) {
+      p += emitU32Option(out, p, Dhcpv6OptionCode.SolMaxRt, cfg.solMaxRt ?? this.solMaxRt);
     }
-    if (informationRequest && m.requested(b, Dhcpv6OptionCode.InfMaxRt) && this.infMaxRt > 0) {
-      p += emitU32Option(out, p, Dhcpv6OptionCode.InfMaxRt, this.infMaxRt);
+    if (informationRequest && m.requested(b, Dhcpv6OptionCode.InfMaxRt) && (cfg.infMaxRt ?? this.infMaxRt) > 0) {
+      p += emitU32Option(out, p, Dhcpv6OptionCode.InfMaxRt, cfg.infMaxRt ?? this.infMaxRt);
     }
     return p;
   }
