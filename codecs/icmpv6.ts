@@ -40,10 +40,12 @@ import { MrdView } from './mrd.js';
 import {
   NeighborAdvertisementView,
   NeighborSolicitationView,
-  RedirectView,
-  RouterAdvertisementView,
-  RouterSolicitationView,
-  type NdMessageView,
+  NdMessageView,
+  NEIGHBOR_ADVERTISEMENT_LENGTH,
+  NEIGHBOR_SOLICITATION_LENGTH,
+  REDIRECT_LENGTH,
+  ROUTER_ADVERTISEMENT_LENGTH,
+  ROUTER_SOLICITATION_LENGTH,
 } from './ndp.js';
 import { NdpOptionCursor, checkNdpOptions, describeNdpOption, routerPreferenceName } from './ndp-options.js';
 import { Failure, Layer, Status, layerName, statusName } from './status.js';
@@ -127,11 +129,12 @@ export function emitEcho(r: EchoRepr, b: Uint8Array, o: number): number {
  */
 export class Icmpv6Validator {
   private readonly header = new Icmpv6View();
-  private readonly routerSolicitation = new RouterSolicitationView();
-  private readonly routerAdvertisement = new RouterAdvertisementView();
-  private readonly neighborSolicitation = new NeighborSolicitationView();
-  private readonly neighborAdvertisement = new NeighborAdvertisementView();
-  private readonly redirect = new RedirectView();
+  // Plain NdMessageViews, one shape for every ND type (see NdMessageView's constructor).
+  private readonly routerSolicitation = new NdMessageView(Icmpv6Type.RouterSolicitation, ROUTER_SOLICITATION_LENGTH);
+  private readonly routerAdvertisement = new NdMessageView(Icmpv6Type.RouterAdvertisement, ROUTER_ADVERTISEMENT_LENGTH);
+  private readonly neighborSolicitation = new NdMessageView(Icmpv6Type.NeighborSolicitation, NEIGHBOR_SOLICITATION_LENGTH);
+  private readonly neighborAdvertisement = new NdMessageView(Icmpv6Type.NeighborAdvertisement, NEIGHBOR_ADVERTISEMENT_LENGTH);
+  private readonly redirect = new NdMessageView(Icmpv6Type.Redirect, REDIRECT_LENGTH);
   private readonly inverseSolicitation = new InverseNeighborSolicitationView();
   private readonly inverseAdvertisement = new InverseNeighborAdvertisementView();
   private readonly mrd = new MrdView();

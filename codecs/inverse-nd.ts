@@ -33,13 +33,15 @@ import { Status, type Checked } from './status.js';
 export const INVERSE_ND_LENGTH = 8;
 
 export class InverseNeighborSolicitationView extends NdMessageView {
-  protected override messageType = Icmpv6Type.InverseNeighborSolicitation as number;
-  protected override fixedLength = INVERSE_ND_LENGTH;
+  constructor() {
+    super(Icmpv6Type.InverseNeighborSolicitation, INVERSE_ND_LENGTH);
+  }
 }
 
 export class InverseNeighborAdvertisementView extends NdMessageView {
-  protected override messageType = Icmpv6Type.InverseNeighborAdvertisement as number;
-  protected override fixedLength = INVERSE_ND_LENGTH;
+  constructor() {
+    super(Icmpv6Type.InverseNeighborAdvertisement, INVERSE_ND_LENGTH);
+  }
 }
 
 /**

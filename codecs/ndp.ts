@@ -83,8 +83,18 @@ export const NeighborAdvertisementFlag = {
  * `messageType`, code 0. Options run from optionsOffset to optionsEnd.
  */
 export class NdMessageView extends Icmpv6View {
-  protected messageType = -1;
-  protected fixedLength = 8;
+  protected readonly messageType: number;
+  protected readonly fixedLength: number;
+
+  /**
+   * Subclasses name their type and fixed length; a plain NdMessageView built with them is what
+   * the validator uses, so that one call site sees one object shape whatever the type.
+   */
+  constructor(messageType: number, fixedLength: number) {
+    super();
+    this.messageType = messageType;
+    this.fixedLength = fixedLength;
+  }
 
   override check(): Status {
     const s = checkLength(this, this.fixedLength, 'message shorter than its fixed part');
@@ -112,13 +122,15 @@ export class NdMessageView extends Icmpv6View {
 }
 
 export class RouterSolicitationView extends NdMessageView {
-  protected override messageType = Icmpv6Type.RouterSolicitation as number;
-  protected override fixedLength = ROUTER_SOLICITATION_LENGTH;
+  constructor() {
+    super(Icmpv6Type.RouterSolicitation, ROUTER_SOLICITATION_LENGTH);
+  }
 }
 
 export class RouterAdvertisementView extends NdMessageView {
-  protected override messageType = Icmpv6Type.RouterAdvertisement as number;
-  protected override fixedLength = ROUTER_ADVERTISEMENT_LENGTH;
+  constructor() {
+    super(Icmpv6Type.RouterAdvertisement, ROUTER_ADVERTISEMENT_LENGTH);
+  }
 
   /** 0 means unspecified. */
   get curHopLimit(): number {
@@ -174,8 +186,9 @@ export class RouterAdvertisementView extends NdMessageView {
 }
 
 export class NeighborSolicitationView extends NdMessageView {
-  protected override messageType = Icmpv6Type.NeighborSolicitation as number;
-  protected override fixedLength = NEIGHBOR_SOLICITATION_LENGTH;
+  constructor() {
+    super(Icmpv6Type.NeighborSolicitation, NEIGHBOR_SOLICITATION_LENGTH);
+  }
 
   get targetOffset(): number {
     return this.off + 8;
@@ -183,8 +196,9 @@ export class NeighborSolicitationView extends NdMessageView {
 }
 
 export class NeighborAdvertisementView extends NdMessageView {
-  protected override messageType = Icmpv6Type.NeighborAdvertisement as number;
-  protected override fixedLength = NEIGHBOR_ADVERTISEMENT_LENGTH;
+  constructor() {
+    super(Icmpv6Type.NeighborAdvertisement, NEIGHBOR_ADVERTISEMENT_LENGTH);
+  }
 
   get flags(): number {
     return this.buf[this.off + 4] as number;
@@ -207,8 +221,9 @@ export class NeighborAdvertisementView extends NdMessageView {
 }
 
 export class RedirectView extends NdMessageView {
-  protected override messageType = Icmpv6Type.Redirect as number;
-  protected override fixedLength = REDIRECT_LENGTH;
+  constructor() {
+    super(Icmpv6Type.Redirect, REDIRECT_LENGTH);
+  }
 
   /** The better first hop. */
   get targetOffset(): number {
