@@ -24,7 +24,6 @@
  * keys are hex strings and bigint arithmetic is used for pool positions.
  */
 
-import { createHash } from 'node:crypto';
 import { IPv6, IPv6CidrRange, RangedSet } from 'ip-num';
 import { formatIpv6, toHex } from '../../codecs/bytes.js';
 import {
@@ -265,6 +264,37 @@ function macKey(mac: Uint8Array, type: LeaseType, networkId: number): string {
 
 function duidKey(duid: Uint8Array, type: LeaseType, networkId: number): string {
   return `d|${toHex(duid)}|${type}|${networkId}`;
+}
+
+/**
+ * The start of a client's probe in a pool: 64 bits from two 32-bit FNV-1a hashes (different
+ * offset bases) over the DUID, IAID, type and network, each finished by murmur3's fmix32.
+ * Spreads clients over the pool; a cryptographic hash would cost more than the whole Advertise.
+ */
+function clientHash(duid: Uint8Array, iaid: number, type: number, networkId: number): bigint {
+  let a = 0x811c9dc5;
+  let b = 0x050c5d1f;
+  const n = duid.length + 9;
+  for (let i = 0; i < n; i++) {
+    // DUID bytes, then IAID (4 bytes), type (1), network (4), all big-endian.
+    const x =
+      i < duid.length ? (duid[i] as number)
+      : i < duid.length + 4 ? (iaid >>> (8 * (duid.length + 3 - i))) & 0xff
+      : i === duid.length + 4 ? type & 0xff
+      : (networkId >>> (8 * (duid.length + 8 - i))) & 0xff;
+    a = Math.imul(a ^ x, 0x01000193);
+    b = Math.imul(b ^ x, 0x01000193) ^ (b >>> 15);
+  }
+  return (BigInt(fmix32(a)) << 32n) | BigInt(fmix32(b));
+}
+
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
 }
 
 function toBigInt(address: Uint8Array): bigint {
@@ -710,8 +740,7 @@ export class LeaseTable {
       }
     }
     // 4. Linear probing from the client's hashed position, pool by pool in configuration order.
-    const h = createHash('sha256').update(req.duid).update(`|${req.iaid}|${req.type}|${req.networkId}`).digest();
-    const hash = h.readBigUInt64BE(0);
+    const hash = clientHash(req.duid, req.iaid, req.type, req.networkId);
     // Among (occupied + 1) distinct candidates at least one is free when the pool is larger than that.
     const occupied = BigInt(this.byAddress.size + this.quarantine.size + this.staticAddresses.size);
     for (const pool of this.pools) {

@@ -162,10 +162,12 @@ class ClientMessage {
 interface ServerNetwork {
   index: number;
   config: NetworkConfig;
-  /** Ports of this network by MAC (12 hex digits). */
-  portsByMac: Map<string, PortConfig>;
+  /** Ports of this network by MAC (the 48 bits as a number: no string per request). */
+  portsByMac: Map<number, PortConfig>;
   /** Ports with a configured DUID, by DUID hex. */
   portsByDuid: Map<string, PortConfig>;
+  /** The Domain Search List option's data, encoded once (RFC 3646 §4); empty when none. */
+  domainSearchWire: Uint8Array;
 }
 
 export interface Dhcpv6ServerOptions {
@@ -182,10 +184,9 @@ export interface Dhcpv6ServerOptions {
   infMaxRt?: number;
 }
 
-function macHex(b: Uint8Array, o: number): string {
-  let s = '';
-  for (let i = 0; i < 6; i++) s += ((b[o + i] as number) | 0x100).toString(16).slice(1);
-  return s;
+/** A MAC as a 48-bit number (exact in a double). */
+function macKey(b: Uint8Array, o: number): number {
+  return u16(b, o) * 0x100000000 + u32(b, o + 2);
 }
 
 function hex(b: Uint8Array, o: number, n: number): string {
@@ -228,13 +229,15 @@ export class Dhcpv6Server {
     this.solMaxRt = options.solMaxRt ?? 0;
     this.infMaxRt = options.infMaxRt ?? 0;
     this.networks = options.networks.map((config, index) => {
-      const portsByMac = new Map<string, PortConfig>();
+      const portsByMac = new Map<number, PortConfig>();
       const portsByDuid = new Map<string, PortConfig>();
       for (const p of config.ports) {
-        portsByMac.set(macHex(p.mac.bytes, 0), p);
+        portsByMac.set(macKey(p.mac.bytes, 0), p);
         if (p.clientDuid) portsByDuid.set(hex(p.clientDuid, 0, p.clientDuid.length), p);
       }
-      return { index, config, portsByMac, portsByDuid };
+      const domainSearchWire = new Uint8Array(dnsNameListLength(config.dhcpv6.domainSearch));
+      emitDnsNameList(config.dhcpv6.domainSearch, domainSearchWire, 0);
+      return { index, config, portsByMac, portsByDuid, domainSearchWire };
     });
   }
 
@@ -417,7 +420,7 @@ export class Dhcpv6Server {
   /** The configured port this client is: by frame/relay MAC, DUID-LL(T) MAC, or configured DUID. */
   private portOf(st: ServerNetwork, b: Uint8Array, m: ClientMessage, mac: Uint8Array, macOff: number): PortConfig | null {
     if (mac.length >= macOff + 6) {
-      const p = st.portsByMac.get(macHex(mac, macOff));
+      const p = st.portsByMac.get(macKey(mac, macOff));
       if (p) return p;
     }
     if (m.clientId >= 0) {
@@ -425,10 +428,10 @@ export class Dhcpv6Server {
       const n = m.clientIdLength;
       const duidType = u16(b, d);
       if (duidType === DuidType.LinkLayer && n === 10 && u16(b, d + 2) === 1) {
-        const p = st.portsByMac.get(macHex(b, d + 4));
+        const p = st.portsByMac.get(macKey(b, d + 4));
         if (p) return p;
       } else if (duidType === DuidType.LinkLayerPlusTime && n === 14 && u16(b, d + 2) === 1) {
-        const p = st.portsByMac.get(macHex(b, d + 8));
+        const p = st.portsByMac.get(macKey(b, d + 8));
         if (p) return p;
       }
       if (st.portsByDuid.size > 0) {
@@ -820,10 +823,11 @@ export class Dhcpv6Server {
         p += 16;
       }
     }
-    if (cfg.domainSearch.length > 0 && m.requested(b, Dhcpv6OptionCode.DomainSearchList)) {
-      const n = dnsNameListLength(cfg.domainSearch);
-      p += emitDhcpv6OptionHeader(out, p, Dhcpv6OptionCode.DomainSearchList, n);
-      p += emitDnsNameList(cfg.domainSearch, out, p);
+    const search = st.domainSearchWire;
+    if (search.length > 0 && m.requested(b, Dhcpv6OptionCode.DomainSearchList)) {
+      p += emitDhcpv6OptionHeader(out, p, Dhcpv6OptionCode.DomainSearchList, search.length);
+      copyBytes(search, 0, out, p, search.length);
+      p += search.length;
     }
     if (cfg.ntpServers.length > 0 && m.requested(b, Dhcpv6OptionCode.NtpServer)) {
       p += emitDhcpv6OptionHeader(out, p, Dhcpv6OptionCode.NtpServer, 20 * cfg.ntpServers.length);
