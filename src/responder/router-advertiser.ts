@@ -9,7 +9,7 @@
  *   MIN_DELAY_BETWEEN_RAS 3 s, MAX_RA_DELAY_TIME 0.5 s, MAX_FINAL_RTR_ADVERTISEMENTS 3.
  */
 
-import { copyBytes, setU16 } from '../../codecs/bytes.js';
+import { setU16 } from '../../codecs/bytes.js';
 import { fold, sumWords } from '../../codecs/checksum.js';
 import { emitRouterAdvertisement, routerAdvertisementLength } from '../../codecs/ndp.js';
 import type { RuntimeNetwork, RuntimeRouterAdvertisements } from './runtime.js';
@@ -93,7 +93,7 @@ export class RouterAdvertiser {
    */
   writeMessage(b: Uint8Array, o: number, d: Uint8Array, dOff: number, routerLifetime = -1): number {
     const m = this.message;
-    copyBytes(m, 0, b, o, m.length);
+    b.set(m, o); // the whole template: a native copy, nothing allocated
     let sum = this.partialSum + this.linkLocalSum + sumWords(d, dOff, 16);
     if (routerLifetime >= 0) {
       sum -= (((m[6] as number) << 8) | (m[7] as number)) - routerLifetime;
