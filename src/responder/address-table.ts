@@ -5,9 +5,13 @@
  */
 
 function hash16(b: Uint8Array, o: number): number {
-  // FNV-1a over the 16 bytes, then a final avalanche (murmur3 fmix32).
+  // Four 32-bit words, each mixed in with one multiply, then murmur3's fmix32 avalanche.
   let h = 0x811c9dc5;
-  for (let i = 0; i < 16; i++) h = Math.imul(h ^ (b[o + i] as number), 0x01000193);
+  for (let i = 0; i < 16; i += 4) {
+    const w = ((b[o + i] as number) << 24) | ((b[o + i + 1] as number) << 16) | ((b[o + i + 2] as number) << 8) | (b[o + i + 3] as number);
+    h = Math.imul(h ^ w, 0x01000193);
+    h ^= h >>> 15;
+  }
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
