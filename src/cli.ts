@@ -8,6 +8,7 @@ import { CaptureFileError, CaptureFilterError } from './capture-file.js';
 import { ConfigError } from './config/index.js';
 import { decodeCaptureFile } from './decode-command.js';
 import { replayCapture, ReplayError } from './replay-command.js';
+import { flowsMain } from './flows/command.js';
 import { labMain } from './lab/command.js';
 import { runMain } from './run-command.js';
 
@@ -33,6 +34,11 @@ commands:
                    send final RAs and stop (docs/operations.md)
       --metrics HOST:PORT    Prometheus metrics on http://HOST:PORT/metrics (overrides the file)
       --log-level LEVEL      fatal, error, warn, info, debug, trace or silent (overrides the file)
+      --bridge BR            keep punt6's OpenFlow rules on this OVS bridge: installed at start
+                             and reload, re-installed within seconds when they go missing
+  flows --config FILE [--bridge BR] [--dry-run] [--stats]
+                   install punt6's OpenFlow rules on an OVS bridge (offload, punt, guard,
+                   meters; docs/flows.md), print them, or print their counters
   lab up|status|down
                    a self-contained lab (private Open vSwitch, a punt port, VMs as namespaces,
                    real clients) around punt6; see docs/lab.md and 'punt6 lab --help'
@@ -128,6 +134,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runMain(rest);
       case 'lab':
         return await labMain(rest);
+      case 'flows':
+        return await flowsMain(rest);
       case undefined:
         process.stderr.write(usage);
         return 2;

@@ -8,6 +8,7 @@
  * docs/operations.md lists the names.
  */
 
+import type { FlowStats } from './flows/stats.js';
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import { LeaseType } from './dhcp/leases.js';
@@ -25,6 +26,8 @@ export interface MetricsSource {
   droppedWhileReloading(): number;
   /** Replies the dataplane failed to send. */
   sendFailures(): number;
+  /** punt6's OVS flow counters read now (`run --bridge`), or null when punt6 keeps no flows. */
+  flows?(): Promise<FlowStats | null>;
   now?: () => number;
 }
 
@@ -139,6 +142,29 @@ export class Punt6Metrics {
       collect() {
         const due = source.nextRaDue();
         this.set(due === Infinity ? -1 : Math.max(0, (due - now()) / 1000));
+      },
+    });
+
+    new Counter({
+      name: 'punt6_flow_packets_total',
+      help: "Packets through punt6's OpenFlow rules (run --bridge), by category (answered in OVS, punted, dropped by a guard, delivered from the punt port) and VM port",
+      labelNames: ['category', 'kind', 'port'],
+      registers,
+      async collect() {
+        this.reset();
+        const stats = (await source.flows?.()) ?? null;
+        if (stats === null) return;
+        for (const c of stats.categories) for (const [port, n] of c.byPort) this.inc({ category: c.category, kind: c.kind, port }, n);
+      },
+    });
+    new Counter({
+      name: 'punt6_flow_meter_dropped_total',
+      help: "Packets a VM port's punt meter dropped (run --bridge)",
+      labelNames: ['port'],
+      registers,
+      async collect() {
+        this.reset();
+        for (const m of (await source.flows?.())?.meters ?? []) this.inc({ port: m.port }, m.dropped);
       },
     });
 

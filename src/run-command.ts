@@ -23,11 +23,12 @@ import { parseHostPort } from './config/addr.js';
 import type { Dataplane, PortEvent } from './dataplane/dataplane.js';
 import { PuntLoop } from './dataplane/loop.js';
 import { PcapDataplane } from './dataplane/pcap.js';
+import { FlowKeeper } from './flows/keeper.js';
 import { createLogger, type Logger } from './logging.js';
 import { closeServer, Punt6Metrics } from './metrics.js';
 import { openResponder, type Responder } from './responder/service.js';
 
-export const runUsage = `usage: punt6 run --config FILE [--metrics HOST:PORT] [--log-level LEVEL]`;
+export const runUsage = `usage: punt6 run --config FILE [--metrics HOST:PORT] [--log-level LEVEL] [--bridge BR]`;
 
 /** RFC 4861 §10: MAX_FINAL_RTR_ADVERTISEMENTS. */
 const FINAL_RAS = 3;
@@ -45,6 +46,10 @@ export interface ServiceOptions {
   finalRaPauseMs?: number;
   /** How often expired leases are reclaimed, ms (default 60 s). */
   expireEveryMs?: number;
+  /** Keep punt6's OpenFlow rules on this OVS bridge (docs/flows.md). */
+  bridge?: string;
+  /** How often the bridge's rules are checked, ms (default 2000). */
+  flowsEveryMs?: number;
   now?: () => number;
 }
 
@@ -59,6 +64,8 @@ export class Punt6Service {
   private server: Server | null = null;
   private serverAddress = '';
   private expireTimer: NodeJS.Timeout | null = null;
+  /** The OVS rules keeper (`--bridge`), or null. */
+  flows: FlowKeeper | null = null;
   /** Reloads and the stop run one at a time, in order. */
   private chain: Promise<unknown> = Promise.resolve();
   private stopping = false;
@@ -73,6 +80,7 @@ export class Punt6Service {
       ports: () => this.dataplane?.status() ?? [],
       nextRaDue: () => this.loop?.nextDue ?? Infinity,
       droppedWhileReloading: () => this.loop?.droppedWhilePaused ?? 0,
+      flows: async () => (this.flows ? this.flows.freshStats() : null),
       sendFailures: () => this.loop?.sendFailures ?? 0,
       now: this.now,
     });
@@ -98,6 +106,12 @@ export class Punt6Service {
       throw e;
     }
     this.expireTimer = setInterval(() => this.expireLeases(), this.options.expireEveryMs ?? 60_000);
+    if (this.options.bridge !== undefined) {
+      // A failure to install (OVS down, no bridge) is logged and retried; the punt path runs anyway.
+      this.flows = new FlowKeeper({ bridge: this.options.bridge, log: this.log, everyMs: this.options.flowsEveryMs });
+      await this.flows.use(config);
+      this.flows.start();
+    }
     this.log.info(
       { config: config.source, interfaces: names, networks: config.networks.map((n) => n.name), ports: config.ports.length, metrics: this.serverAddress || null },
       'punt6 running',
@@ -214,6 +228,7 @@ export class Punt6Service {
     this.loop.start(responder);
     if (!ok) return false;
     this.metrics.reloads.inc({ result: 'ok' });
+    if (this.flows) await this.flows.use(config);
     try {
       await this.listenMetrics(config);
     } catch (e) {
@@ -238,6 +253,7 @@ export class Punt6Service {
     this.stopping = true;
     this.log.info({ reason }, 'stopping');
     if (this.expireTimer) clearInterval(this.expireTimer);
+    if (this.flows) await this.flows.stop();
     const frames = await this.loop.sendFinalAdvertisements(FINAL_RAS, this.options.finalRaPauseMs ?? 500);
     this.log.info({ frames, rounds: FINAL_RAS }, 'final router advertisements sent');
     const responder = this.loop.stop();
@@ -264,6 +280,7 @@ export async function runMain(args: string[]): Promise<number> {
       config: { type: 'string' },
       metrics: { type: 'string' },
       'log-level': { type: 'string' },
+      bridge: { type: 'string' },
     },
   });
   const usageError = (message: string): number => {
@@ -283,7 +300,7 @@ export async function runMain(args: string[]): Promise<number> {
     return usageError(`--log-level is one of ${LogLevels.join(', ')}`);
   }
   const logger = createLogger({ level: (level as LogLevel | undefined) ?? 'info' });
-  const service = new Punt6Service({ configPath: values.config, logger, metrics, logLevel: level as LogLevel | undefined });
+  const service = new Punt6Service({ configPath: values.config, logger, metrics, logLevel: level as LogLevel | undefined, bridge: values.bridge });
   try {
     await service.start();
   } catch (e) {

@@ -55,8 +55,8 @@ test('the punt filter keeps exactly the frames punt6 answers, untagged and 802.1
   }
 });
 
-test('the live filter is the body restricted to inbound frames', (t) => {
-  t.is(puntCaptureFilter(), `inbound and (${puntFilterBody()})`);
+test('the live filter is the body, without inbound (libpcap loses the first frame with it)', (t) => {
+  t.is(puntCaptureFilter(), puntFilterBody());
 });
 
 test('the fixtures: requests pass the filter, the peers\' answers do not', async (t) => {

@@ -9,8 +9,11 @@
  * each untagged and behind one 802.1Q tag (a trunk punt port). The untagged part comes first: in
  * libpcap the `vlan` keyword shifts the offsets for the rest of the expression.
  *
- * `inbound` keeps punt6's own injected replies out of its capture; offline captures of Ethernet
- * frames have no direction, so the body alone is used there (tests, `punt6 decode --filter`).
+ * The live filter is the body alone, without `inbound`: libpcap 1.10 on Linux runs the filter in
+ * userland over the first ring block after installing it, where the `inbound` test (a Linux
+ * packet-type extension) rejects the frame, so the first frame after every attach was lost.
+ * punt6's own injected replies do not come back without it: Linux does not hand a packet socket
+ * the frames it sent itself, and the dispatcher drops any frame from one of punt6's MACs.
  */
 
 /** ICMPv6 types punt6 answers. */
@@ -27,7 +30,7 @@ export function puntFilterBody(): string {
   return `(${one}) or (vlan and (${one}))`;
 }
 
-/** The filter of a live punt interface. */
+/** The filter of a live punt interface (see above for why it is the body alone). */
 export function puntCaptureFilter(): string {
-  return `inbound and (${puntFilterBody()})`;
+  return puntFilterBody();
 }

@@ -2,7 +2,7 @@
  * The live dataplane: one libpcap capture per punt interface, through the `pcap` package.
  *
  * - immediate mode (`buffer_timeout: 0`): each frame is handed over as it arrives, not batched;
- * - the BPF filter of filter.ts (`inbound` frames of the kinds punt6 answers, tagged or not);
+ * - the BPF filter of filter.ts (frames of the kinds punt6 answers, tagged or not);
  * - a kernel buffer sized for bursts (8 MiB by default);
  * - replies are injected with `pcap_inject` on the port the request came from.
  *

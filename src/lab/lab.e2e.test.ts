@@ -138,8 +138,10 @@ labTest('lab status shows the daemons, the namespaces, the flows and the counter
   t.is(r.code, 0);
   for (const daemon of ['ovsdb-server', 'ovs-vswitchd', 'punt6']) t.regex(r.stdout, new RegExp(`^\\s+${daemon}\\s+\\d+$`, 'm'));
   t.regex(r.stdout, /p6lab-vm1: eth0.*2001:db8:1::101\/128/);
-  // The RS flow of vm1 punted its router solicitations to punt0 (OpenFlow port 100).
-  t.regex(r.stdout, /^\s+[1-9]\d*\s+priority=300,icmp6,in_port=1,icmp_type=133,icmp_code=0 actions=output:100$/m);
+  // punt6's own rules (its cookie) are on the bridge and have counted vm1's RS and echo.
+  t.regex(r.stdout, /^\s+[1-9]\d*\s+priority=60000,reg9=0\/0x80000000,in_port=1 actions=resubmit\(,200\)$/m);
+  t.regex(r.stdout, /punt6_flow_packets_total\{category="punt-rs",kind="punted",port="vm1"\}\s+[1-9]/);
+  t.regex(r.stdout, /punt6_flow_packets_total\{category="answer-echo",kind="answered",port="vm1"\}\s+[1-9]/);
   t.regex(r.stdout, /kind="dhcpv6-information-request",outcome="answered"\}\s+[1-9]/);
 });
 

@@ -14,12 +14,13 @@ import { parseIpv6Address, parseIpv6Prefix, prefixContains } from '../config/add
 import {
   LabError, haveCommand, livePid, processCommandLine, run, runIn, runInOk, runOk, sleep, startDaemon, stopByPidFile, stopProcess, waitFor,
 } from './exec.js';
+import { PUNT6_COOKIE } from '../flows/rules.js';
 import { PrivateOvs } from './ovs.js';
 import {
   BRIDGE, DEFAULT_METRICS_PORT, DEFAULT_STATE_DIRECTORY, LAB_PREFIX, VM_INTERFACE, buildFlows, buildPlan, type LabPlan, type LabVm,
 } from './plan.js';
 import {
-  formatSample, lastEvent, matchField, parseFlowDump, parseDefaultRoutes, parseDhclientRecord, parseIpAddr, parseNdisc6, parsePing, parsePrometheus, parseRdisc6,
+  formatSample, lastEvent, parseFlowDump, parseDefaultRoutes, parseDhclientRecord, parseIpAddr, parseNdisc6, parsePing, parsePrometheus, parseRdisc6,
   sameAddresses, sameDomains, type MetricSample,
 } from './parse.js';
 import { formatTable } from './report.js';
@@ -223,17 +224,19 @@ async function createVm(ovs: PrivateOvs, plan: LabPlan, vm: LabVm): Promise<void
   // The bridge side takes no part in IPv6 (no DAD, RS or MLD of the host's own).
   writeSysctl(`/proc/sys/net/ipv6/conf/${vm.hostInterface}/disable_ipv6`, '1');
   await runOk('ip', ['link', 'set', vm.hostInterface, 'up']);
-  await ovs.vsctl(['add-port', plan.bridge, vm.hostInterface, '--', 'set', 'interface', vm.hostInterface, `ofport_request=${vm.ofport}`]);
+  // external_ids:iface-id names the configuration's port, as OVN does: punt6 finds the port by it.
+  await ovs.vsctl(['add-port', plan.bridge, vm.hostInterface, '--', 'set', 'interface', vm.hostInterface, `ofport_request=${vm.ofport}`, `external_ids:iface-id=${vm.name}`]);
 }
 
-async function startPunt6(files: Files, options: LabOptions): Promise<number> {
+async function startPunt6(files: Files, options: LabOptions, ovs: PrivateOvs, bridge: string): Promise<number> {
   const cli = join(repositoryRoot(), 'dist', 'src', 'cli.js');
   if (!existsSync(cli)) throw new LabError(`${cli} is missing: build punt6 first (npx tsc -p .)`);
   const pid = startDaemon(
     process.execPath,
-    [cli, 'run', '--config', files.config, '--metrics', `[::1]:${options.metricsPort}`],
+    [cli, 'run', '--config', files.config, '--metrics', `[::1]:${options.metricsPort}`, '--bridge', bridge],
     files.punt6Log,
     files.punt6Pid,
+    ovs.env,
   );
   await waitFor('punt6 to answer on its metrics endpoint', 30_000, async () => {
     if (processCommandLine(pid) === null) {
@@ -421,18 +424,23 @@ async function probeVm(vm: LabVm, files: Files): Promise<VmReport> {
   return { vm, rows };
 }
 
-/** How many of the VM's frames each group of punt flows sent to punt6 (none flooded). */
-function puntFlowRow(vm: LabVm, flows: ReturnType<typeof parseFlowDump>): CheckRow {
-  const mine = flows.filter((f) => f.priority === 300 && matchField(f.match, 'in_port') === String(vm.ofport));
-  const sum = (pred: (match: string) => boolean): number => mine.filter((f) => pred(f.match)).reduce((a, f) => a + f.packets, 0);
-  const groups: [string, number, boolean][] = [
-    ['RS', sum((m) => matchField(m, 'icmp_type') === '133'), true],
-    ['NS', sum((m) => matchField(m, 'icmp_type') === '135'), true],
-    ['echo', sum((m) => matchField(m, 'icmp_type') === '128'), true],
-    ['DHCPv6', sum((m) => matchField(m, 'tp_dst') === '547'), vm.network.dhcpMode !== 'off'],
+/** What punt6's OpenFlow rules did with the VM's frames (punt6_flow_packets_total, per category). */
+function flowRows(vm: LabVm, samples: MetricSample[] | null): CheckRow[] {
+  const packets = (category: string): number =>
+    (samples ?? []).filter((s) => s.name === 'punt6_flow_packets_total' && s.labels['category'] === category && s.labels['port'] === vm.name).reduce((a, s) => a + s.value, 0);
+  const answered: [string, number][] = [
+    ['NS', packets('answer-na-router')],
+    ['echo', packets('answer-echo')],
   ];
-  const needed = groups.filter(([, , need]) => need);
-  return row('punted by the flows (packets)', needed.map(([name, n]) => `${name} ${n}`).join(', '), needed.every(([, n]) => n > 0));
+  const punted: [string, number, boolean][] = [
+    ['RS', packets('punt-rs'), true],
+    ['DHCPv6', packets('punt-dhcpv6'), vm.network.dhcpMode !== 'off'],
+  ];
+  const needed = punted.filter(([, , need]) => need);
+  return [
+    row('answered in OVS (packets)', answered.map(([name, n]) => `${name} ${n}`).join(', '), answered.every(([, n]) => n > 0)),
+    row('punted to punt6 (packets)', needed.map(([name, n]) => `${name} ${n}`).join(', '), needed.every(([, n]) => n > 0)),
+  ];
 }
 
 function counterLines(samples: MetricSample[] | null): string[] {
@@ -510,17 +518,19 @@ export async function labUp(options: LabOptions): Promise<boolean> {
   await ovs.ofctl(['add-flows', plan.bridge, files.flows]);
 
   options.progress(`starting punt6 (log ${files.punt6Log})`);
-  const punt6Pid = await startPunt6(files, options);
+  const punt6Pid = await startPunt6(files, options, ovs, plan.bridge);
+  await waitFor("punt6's rules on the bridge", 30_000, async () => {
+    const own = parseFlowDump(await ovs.ofctl(['dump-flows', plan.bridge, `cookie=${PUNT6_COOKIE}/-1`]));
+    return own.length > 0 ? true : undefined;
+  });
 
   options.progress('bringing the VMs up and running their clients');
   for (const vm of plan.vms) await runOk('ip', ['-n', vm.namespace, 'link', 'set', VM_INTERFACE, 'up']);
   const reports = await Promise.all(plan.vms.map((vm) => probeVm(vm, files)));
 
-  const flows = parseFlowDump(await ovs.ofctl(['dump-flows', plan.bridge]));
-  for (const r of reports) r.rows.push(puntFlowRow(r.vm, flows));
-
   const alive = processCommandLine(punt6Pid) !== null;
   const samples = await scrapeMetrics(options.metricsPort);
+  for (const r of reports) r.rows.push(...flowRows(r.vm, samples));
   const lines = [
     ...reportLines(reports),
     '',

@@ -1,0 +1,373 @@
+/**
+ * punt6's OpenFlow rule set, generated from the configuration. Pure: the input is the normalized
+ * configuration and the OpenFlow port numbers of the punt interfaces and VM ports (resolved by
+ * ovs.ts, or given by hand), the output is the flow lines for `ovs-ofctl -O OpenFlow15` and the
+ * meters. docs/flows.md describes every table and rule category.
+ *
+ * Layout (table numbers relative to `tableBase`, default 200):
+ *
+ *   table 0     one entry rule per managed port (priority `entryPriority`), only for frames not
+ *               yet marked as passed: VM ports -> SOURCE, punt ports -> FROM_PUNT
+ *   SOURCE      +0  IPv6 source guard of ports whose addresses are known
+ *   CLASSIFY    +1  RA/Redirect/DHCPv6-server guard, echo answered in OVS, punted kinds, ND -> ND_GUARD
+ *   ND_GUARD    +2  SLL/TLL options must carry the port's MAC; NA targets must be the port's own
+ *   ND_ANSWER   +3  NS answered in OVS (two-table recipe), or punted when flows cannot answer
+ *   NA_FINISH   +4  writes the target link-layer address, sends the NA back out of IN_PORT
+ *   PUNT        +5  per VM port: its meter, the network's VLAN tag, output to the punt port
+ *   FROM_PUNT   +6  punt6's replies: unicast to the VM owning dl_dst, multicast to the network
+ *
+ * A frame punt6 has no business with is "passed": it gets the pass mark (a register bit) and is
+ * resubmitted to table 0, where punt6's entry rules no longer match it, so the bridge's own rules
+ * (anyone else's flows) decide what happens to it, as if punt6 were not there.
+ */
+
+import type { NetworkConfig, PortConfig, Punt6Config } from '../config/index.js';
+import { addressModel, linkLocalFromMac } from '../config/addr.js';
+import { DEFAULT_HOP_LIMIT } from '../responder/from-config.js';
+
+/** Every punt6 rule carries this cookie ("punt6" in ASCII, then zeros); no other rule is touched. */
+export const PUNT6_COOKIE = '0x70756e7436000000';
+
+/** Register and bit of the pass mark (`reg9` bit 31). */
+export const PASS_REGISTER = 'reg9';
+export const PASS_BIT = '0x80000000';
+
+export const Table = {
+  Source: 0,
+  Classify: 1,
+  NdGuard: 2,
+  NdAnswer: 3,
+  NaFinish: 4,
+  Punt: 5,
+  FromPunt: 6,
+} as const;
+
+export interface FlowOptions {
+  /** First of punt6's seven tables (default 200). */
+  readonly tableBase: number;
+  /** Priority of the entry rules in table 0 (default 60000). */
+  readonly entryPriority: number;
+  /** Meter id of the first VM port; punt6 owns ids `meterBase .. meterBase + METER_SPAN - 1`. */
+  readonly meterBase: number;
+  /** Packets per second each VM port may send to the punt path. */
+  readonly meterRate: number;
+  /** Burst size of the meter, packets. */
+  readonly meterBurst: number;
+}
+
+export const METER_SPAN = 100_000;
+
+export const DefaultFlowOptions: FlowOptions = {
+  tableBase: 200,
+  entryPriority: 60000,
+  meterBase: 60000,
+  meterRate: 100,
+  meterBurst: 200,
+};
+
+/** What each rule is for; `--stats` sums the flow counters per category. */
+export const Categories = {
+  'answer-na-router': { kind: 'answered', text: 'NS for a router address, NA built in OVS' },
+  'answer-na-port': { kind: 'answered', text: "NS for another port's address, NA built in OVS" },
+  'answer-echo': { kind: 'answered', text: 'echo request to a router address, reply built in OVS' },
+  'punt-rs': { kind: 'punted', text: 'Router Solicitation' },
+  'punt-dhcpv6': { kind: 'punted', text: 'DHCPv6 client message (UDP to 547)' },
+  'punt-ns-dad': { kind: 'punted', text: 'NS from :: (DAD) for an address punt6 answers for' },
+  'punt-ns-no-sll': { kind: 'punted', text: 'NS without a source link-layer option' },
+  'punt-ns-own': { kind: 'punted', text: "NS for the port's own address" },
+  'punt-ns-other': { kind: 'punted', text: 'other NS for an address punt6 answers for (hop limit not 255)' },
+  'punt-echo-other': { kind: 'punted', text: 'echo request to the router from :: or a multicast source' },
+  'punt-inverse-nd': { kind: 'punted', text: 'Inverse ND solicitation (141)' },
+  'punt-mrd': { kind: 'punted', text: 'Multicast Router Solicitation (152)' },
+  'guard-ra': { kind: 'dropped', text: 'Router Advertisement from a VM port' },
+  'guard-redirect': { kind: 'dropped', text: 'Redirect from a VM port' },
+  'guard-dhcpv6-server': { kind: 'dropped', text: 'DHCPv6 server message (UDP from 547) from a VM port' },
+  'guard-source': { kind: 'dropped', text: "IPv6 source not among the port's addresses" },
+  'guard-ns-sll': { kind: 'dropped', text: "NS whose SLL option is not the port's MAC" },
+  'guard-na-tll': { kind: 'dropped', text: "NA whose TLL option is not the port's MAC" },
+  'guard-na-target': { kind: 'dropped', text: "NA for an address that is not the port's own" },
+  'deliver-unicast': { kind: 'delivered', text: "punt6's reply to the VM owning its destination MAC" },
+  'deliver-multicast': { kind: 'delivered', text: "punt6's multicast (RAs, DAD answers) to the network's VM ports" },
+  'deliver-unknown': { kind: 'dropped', text: 'frame from the punt port for no known VM' },
+  entry: { kind: 'internal', text: 'entry into punt6 tables' },
+  pass: { kind: 'internal', text: "handed to the bridge's own rules" },
+  'source-ok': { kind: 'internal', text: 'source address allowed' },
+  'nd-ok': { kind: 'internal', text: 'ND options allowed' },
+  classify: { kind: 'internal', text: 'ND to the ND tables' },
+  'na-finish': { kind: 'internal', text: 'second table of the NA recipe' },
+  'punt-output': { kind: 'internal', text: 'metered output to the punt port' },
+} as const;
+
+export type Category = keyof typeof Categories;
+export type CategoryKind = (typeof Categories)[Category]['kind'];
+
+/** An OpenFlow port: its number, or (for a dry run without OVS) its interface name. */
+export type OfPortRef = number | string;
+
+export interface PortBindings {
+  /** OpenFlow port of each punt interface, by interface name. */
+  readonly interfaces: ReadonlyMap<string, OfPortRef>;
+  /** OpenFlow port of each VM port, by configuration port name; absent: not on the bridge. */
+  readonly ports: ReadonlyMap<string, OfPortRef>;
+}
+
+export interface FlowRule {
+  readonly table: number;
+  readonly priority: number;
+  /** Comma-separated match fields (`icmp6,in_port=1,icmp_type=135`); empty: match everything. */
+  readonly match: string;
+  /** Actions as `ovs-ofctl dump-flows` prints them back (so reconciliation can compare). */
+  readonly actions: string;
+  readonly category: Category;
+  /** The configuration port or interface the rule belongs to; null: shared. */
+  readonly port: string | null;
+}
+
+export interface MeterSpec {
+  readonly id: number;
+  /** The VM port it limits. */
+  readonly port: string;
+  /** Packets per second. */
+  readonly rate: number;
+  /** Packets. */
+  readonly burst: number;
+}
+
+export interface RuleSet {
+  readonly rules: readonly FlowRule[];
+  readonly meters: readonly MeterSpec[];
+  /** Ports of the configuration that got no rules, with the reason. */
+  readonly skipped: readonly string[];
+}
+
+const ZERO_MAC = '00:00:00:00:00:00';
+const MULTICAST_MAC = '01:00:00:00:00:00/01:00:00:00:00:00';
+const NA_FLAGS_ROUTER = 0xe0000000; // R, S, O
+const NA_FLAGS_HOST = 0x60000000; // S, O
+
+function portText(p: OfPortRef): string {
+  return typeof p === 'number' ? String(p) : JSON.stringify(p);
+}
+
+function join(...fields: (string | null)[]): string {
+  return fields.filter((f): f is string => f !== null && f !== '').join(',');
+}
+
+/** Global addresses the kernel takes by modified EUI-64 in each prefix with the A flag. */
+export function slaacAddresses(net: NetworkConfig, port: PortConfig): string[] {
+  const iid = linkLocalFromMac(port.mac.bytes).bytes.subarray(8);
+  const out: string[] = [];
+  for (const p of net.prefixes) {
+    if (!p.slaac || p.prefix.length !== 64) continue;
+    const b = new Uint8Array(16);
+    b.set(p.prefix.address.subarray(0, 8), 0);
+    b.set(iid, 8);
+    out.push(addressModel(b).text);
+  }
+  return out;
+}
+
+/** The addresses a port may send from and answer NAs for (when its addresses are known). */
+export function ownAddresses(net: NetworkConfig, port: PortConfig): string[] {
+  return [...new Set([...port.addresses.map((a) => a.text), linkLocalFromMac(port.mac.bytes).text, ...slaacAddresses(net, port)])];
+}
+
+interface Target {
+  readonly address: string;
+  readonly mac: string;
+  readonly router: boolean;
+}
+
+/** Builds punt6's rule set. Ports missing from `bindings.ports` get no rules (listed in `skipped`). */
+export function generateRules(config: Punt6Config, bindings: PortBindings, options: FlowOptions = DefaultFlowOptions): RuleSet {
+  const t = (k: number): number => options.tableBase + k;
+  const rules: FlowRule[] = [];
+  const meters: MeterSpec[] = [];
+  const skipped: string[] = [];
+  const seen = new Set<string>();
+  const add = (table: number, priority: number, match: string, actions: string, category: Category, port: string | null): void => {
+    const key = `${table}/${priority}/${match}`;
+    if (seen.has(key)) return;
+    seen.add(key);
+    rules.push({ table, priority, match, actions, category, port });
+  };
+  const passActions = `set_field:${PASS_BIT}/${PASS_BIT}->${PASS_REGISTER},resubmit(,0)`;
+  const unmarked = `${PASS_REGISTER}=0/${PASS_BIT}`;
+  const punt = `goto_table:${t(Table.Punt)}`;
+
+  if (options.tableBase < 1 || options.tableBase + Table.FromPunt > 254) throw new RangeError('tableBase must leave room for 7 tables in 1..254');
+
+  // Shared defaults of punt6's tables: what no rule claims is passed (VM side) or dropped (punt side).
+  add(t(Table.Source), 0, '', `goto_table:${t(Table.Classify)}`, 'source-ok', null);
+  add(t(Table.Classify), 0, '', passActions, 'pass', null);
+  add(t(Table.NdAnswer), 0, '', passActions, 'pass', null);
+  add(t(Table.FromPunt), 0, '', 'drop', 'deliver-unknown', null);
+
+  const netByName = new Map(config.networks.map((n) => [n.name, n]));
+
+  config.ports.forEach((port, index) => {
+    const net = netByName.get(port.network);
+    if (net === undefined) return;
+    const of = bindings.ports.get(port.name);
+    if (of === undefined) {
+      skipped.push(`${port.name}: no OpenFlow port on the bridge`);
+      return;
+    }
+    const puntOf = bindings.interfaces.get(net.interface);
+    if (puntOf === undefined) {
+      skipped.push(`${port.name}: punt interface ${net.interface} is not on the bridge`);
+      return;
+    }
+    const inPort = `in_port=${portText(of)}`;
+    const mac = port.mac.text;
+    const known = port.addresses.length > 0;
+    const own = ownAddresses(net, port);
+    const meterId = options.meterBase + index;
+    if (index >= METER_SPAN) throw new RangeError(`more than ${METER_SPAN} ports`);
+    meters.push({ id: meterId, port: port.name, rate: options.meterRate, burst: options.meterBurst });
+
+    add(0, options.entryPriority, join(unmarked, inPort), `goto_table:${t(Table.Source)}`, 'entry', port.name);
+
+    // ---- SOURCE: the port's addresses, its link-local, :: for DAD and MLD reports (RFC 3590) ----
+    if (known) {
+      const next = `goto_table:${t(Table.Classify)}`;
+      for (const a of own) add(t(Table.Source), 300, join('ipv6', inPort, `ipv6_src=${a}`), next, 'source-ok', port.name);
+      if (port.delegatedPrefix !== null) add(t(Table.Source), 300, join('ipv6', inPort, `ipv6_src=${port.delegatedPrefix.text}`), next, 'source-ok', port.name);
+      for (const type of [135, 131, 143]) add(t(Table.Source), 300, join('icmp6', inPort, 'ipv6_src=::', `icmp_type=${type}`), next, 'source-ok', port.name);
+      add(t(Table.Source), 200, join('ipv6', inPort), 'drop', 'guard-source', port.name);
+    }
+
+    // ---- CLASSIFY ----
+    const c = t(Table.Classify);
+    add(c, 400, join('icmp6', inPort, 'icmp_type=134'), 'drop', 'guard-ra', port.name);
+    add(c, 400, join('icmp6', inPort, 'icmp_type=137'), 'drop', 'guard-redirect', port.name);
+    add(c, 400, join('udp6', inPort, 'tp_src=547'), 'drop', 'guard-dhcpv6-server', port.name);
+    add(c, 300, join('udp6', inPort, 'tp_dst=547'), punt, 'punt-dhcpv6', port.name);
+    add(c, 300, join('icmp6', inPort, 'icmp_type=133'), punt, 'punt-rs', port.name);
+    add(c, 300, join('icmp6', inPort, 'icmp_type=141'), punt, 'punt-inverse-nd', port.name);
+    add(c, 300, join('icmp6', inPort, 'icmp_type=152'), punt, 'punt-mrd', port.name);
+    add(c, 300, join('icmp6', inPort, 'icmp_type=135'), `goto_table:${t(Table.NdGuard)}`, 'classify', port.name);
+    add(c, 300, join('icmp6', inPort, 'icmp_type=136'), `goto_table:${t(Table.NdGuard)}`, 'classify', port.name);
+    const hopLimit = net.ra.curHopLimit > 0 ? net.ra.curHopLimit : DEFAULT_HOP_LIMIT;
+    for (const r of [net.routerLinkLocal.text, ...net.routerAddresses.map((a) => a.text)]) {
+      const echo = join('icmp6', inPort, `dl_dst=${net.routerMac.text}`, `ipv6_dst=${r}`, 'icmp_type=128', 'icmp_code=0');
+      // A reply cannot go to :: or a group (RFC 4443 §4.2): the punt path refuses those.
+      add(c, 350, join(echo, 'ipv6_src=::'), punt, 'punt-echo-other', port.name);
+      add(c, 350, join(echo, 'ipv6_src=ff00::/8'), punt, 'punt-echo-other', port.name);
+      add(
+        c,
+        300,
+        echo,
+        `move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:${net.routerMac.text}->eth_src,move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],set_field:${r}->ipv6_src,set_field:129->icmpv6_type,mod_nw_ttl:${hopLimit},IN_PORT`,
+        'answer-echo',
+        port.name,
+      );
+    }
+
+    // ---- ND_GUARD ----
+    const g = t(Table.NdGuard);
+    const toAnswer = `goto_table:${t(Table.NdAnswer)}`;
+    add(g, 300, join('icmp6', inPort, 'icmp_type=135', `nd_sll=${mac}`), toAnswer, 'nd-ok', port.name);
+    add(g, 300, join('icmp6', inPort, 'icmp_type=135', `nd_sll=${ZERO_MAC}`), toAnswer, 'nd-ok', port.name);
+    add(g, 200, join('icmp6', inPort, 'icmp_type=135'), 'drop', 'guard-ns-sll', port.name);
+    if (known) {
+      for (const a of own) {
+        add(g, 300, join('icmp6', inPort, 'icmp_type=136', `nd_target=${a}`, `nd_tll=${mac}`), passActions, 'nd-ok', port.name);
+        add(g, 300, join('icmp6', inPort, 'icmp_type=136', `nd_target=${a}`, `nd_tll=${ZERO_MAC}`), passActions, 'nd-ok', port.name);
+        add(g, 250, join('icmp6', inPort, 'icmp_type=136', `nd_target=${a}`), 'drop', 'guard-na-tll', port.name);
+      }
+      add(g, 200, join('icmp6', inPort, 'icmp_type=136'), 'drop', 'guard-na-target', port.name);
+    } else {
+      add(g, 300, join('icmp6', inPort, 'icmp_type=136', `nd_tll=${mac}`), passActions, 'nd-ok', port.name);
+      add(g, 300, join('icmp6', inPort, 'icmp_type=136', `nd_tll=${ZERO_MAC}`), passActions, 'nd-ok', port.name);
+      add(g, 200, join('icmp6', inPort, 'icmp_type=136'), 'drop', 'guard-na-tll', port.name);
+    }
+
+    // ---- ND_ANSWER: the router's addresses, the other ports' addresses on the same network ----
+    const a = t(Table.NdAnswer);
+    const targets: Target[] = [net.routerLinkLocal, ...net.routerAddresses].map((r) => ({ address: r.text, mac: net.routerMac.text, router: true }));
+    for (const other of net.ports) {
+      if (other.name === port.name) continue;
+      for (const addr of other.addresses) targets.push({ address: addr.text, mac: other.mac.text, router: false });
+    }
+    const ns = (target: string): string => join('icmp6', inPort, 'icmp_type=135', 'icmp_code=0', `nd_target=${target}`);
+    for (const tg of targets) {
+      add(a, 400, join(ns(tg.address), 'ipv6_src=::'), punt, 'punt-ns-dad', port.name);
+      add(a, 300, join(ns(tg.address), `nd_sll=${ZERO_MAC}`), punt, 'punt-ns-no-sll', port.name);
+      add(
+        a,
+        200,
+        join(ns(tg.address), 'nw_ttl=255', `nd_sll=${mac}`),
+        `move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:${tg.mac}->eth_src,move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],set_field:${tg.address}->ipv6_src,` +
+          `set_field:136->icmpv6_type,set_field:${tg.router ? NA_FLAGS_ROUTER : NA_FLAGS_HOST}->nd_reserved,set_field:2->nd_options_type,resubmit(,${t(Table.NaFinish)})`,
+        tg.router ? 'answer-na-router' : 'answer-na-port',
+        port.name,
+      );
+      add(a, 100, ns(tg.address), punt, 'punt-ns-other', port.name);
+      add(t(Table.NaFinish), 100, join('icmp6', `dl_src=${tg.mac}`, 'icmp_type=136', 'icmp_code=0', `nd_target=${tg.address}`), `set_field:${tg.mac}->nd_tll,IN_PORT`, 'na-finish', null);
+    }
+    for (const addr of port.addresses) add(a, 200, join('icmp6', inPort, 'icmp_type=135', `nd_target=${addr.text}`), punt, 'punt-ns-own', port.name);
+
+    // ---- PUNT ----
+    const tag = net.vlan === null ? '' : `push_vlan:0x8100,set_field:${4096 + net.vlan}->vlan_vid,`;
+    add(t(Table.Punt), 100, inPort, `meter:${meterId},${tag}output:${portText(puntOf)}`, 'punt-output', port.name);
+  });
+
+  // ---- FROM_PUNT: replies reach the VM owning their destination MAC, never a flood ----
+  for (const itf of config.interfaces) {
+    const puntOf = bindings.interfaces.get(itf.name);
+    if (puntOf === undefined) {
+      skipped.push(`interface ${itf.name}: not on the bridge`);
+      continue;
+    }
+    const inPort = `in_port=${portText(puntOf)}`;
+    add(0, options.entryPriority, inPort, `goto_table:${t(Table.FromPunt)}`, 'entry', itf.name);
+    for (const att of itf.attachments) {
+      const vlan = att.vlan === null ? 'vlan_tci=0x0000/0x1fff' : `dl_vlan=${att.vlan}`;
+      const untag = att.vlan === null ? '' : 'pop_vlan,';
+      const outs: string[] = [];
+      for (const port of att.network.ports) {
+        const of = bindings.ports.get(port.name);
+        if (of === undefined) continue;
+        outs.push(`output:${portText(of)}`);
+        add(t(Table.FromPunt), 200, join(inPort, vlan, `dl_dst=${port.mac.text}`), `${untag}output:${portText(of)}`, 'deliver-unicast', port.name);
+      }
+      if (outs.length > 0) add(t(Table.FromPunt), 100, join(inPort, vlan, `dl_dst=${MULTICAST_MAC}`), `${untag}${outs.join(',')}`, 'deliver-multicast', itf.name);
+    }
+  }
+  return { rules, meters, skipped };
+}
+
+/** One flow as an `ovs-ofctl add-flows` line. */
+export function flowLine(rule: FlowRule): string {
+  return `cookie=${PUNT6_COOKIE},table=${rule.table},priority=${rule.priority},${rule.match === '' ? '' : `${rule.match},`}actions=${rule.actions}`;
+}
+
+/**
+ * The bundle file: delete every punt6 rule, then add the rule set. `ovs-ofctl --bundle add-flows`
+ * sends it as one atomic OpenFlow bundle: all of it takes effect, or none.
+ */
+export function bundleText(set: RuleSet): string {
+  return [`delete cookie=${PUNT6_COOKIE}/-1`, ...set.rules.map((r) => `add ${flowLine(r)}`)].join('\n') + '\n';
+}
+
+/** A meter as `ovs-ofctl add-meter` / `mod-meter` takes it. */
+export function meterArgument(m: MeterSpec): string {
+  return `meter=${m.id},pktps,burst,stats,bands=type=drop,rate=${m.rate},burst_size=${m.burst}`;
+}
+
+/** The key a rule is compared by: table, priority and its match fields in any order. */
+export function ruleKey(table: number, priority: number, match: string): string {
+  const fields = match === '' ? [] : match.split(',').sort();
+  return `${table}/${priority}/${fields.join(',')}`;
+}
+
+/** What `--dry-run` prints: the meters, then the bundle. */
+export function dryRunText(set: RuleSet): string {
+  const lines: string[] = [];
+  lines.push(`# meters (ovs-ofctl -O OpenFlow15 add-meter BRIDGE ...)`);
+  for (const m of set.meters) lines.push(`# ${m.port}: ${meterArgument(m)}`);
+  for (const s of set.skipped) lines.push(`# skipped ${s}`);
+  lines.push(`# flows (ovs-ofctl -O OpenFlow15 --bundle add-flows BRIDGE FILE)`);
+  return lines.join('\n') + '\n' + bundleText(set);
+}
