@@ -145,6 +145,28 @@ labTest('lab status shows the daemons, the namespaces, the flows and the counter
   t.regex(r.stdout, /kind="dhcpv6-information-request",outcome="answered"\}\s+[1-9]/);
 });
 
+labTest("punt6 run --bridge puts its rules back within seconds after someone deletes them", async (t) => {
+  const ovsDir = join(state, 'ovs');
+  const env = { ...process.env, OVS_RUNDIR: ovsDir, OVS_DBDIR: ovsDir, OVS_LOGDIR: ovsDir };
+  const own = async (): Promise<number> => {
+    const r = await run('ovs-ofctl', ['-O', 'OpenFlow15', 'dump-flows', 'p6lab-br0', 'cookie=0x70756e7436000000/-1'], { env });
+    return r.stdout.split('\n').filter((l) => l.includes('cookie=0x70756e7436000000')).length;
+  };
+  const before = await own();
+  t.true(before > 20, `punt6's rules are installed (${before})`);
+  const del = await run('ovs-ofctl', ['-O', 'OpenFlow15', 'del-flows', 'p6lab-br0', 'cookie=0x70756e7436000000/-1'], { env });
+  t.is(del.code, 0, del.stderr);
+  t.is(await own(), 0, 'deleted by hand');
+  let after = 0;
+  for (let i = 0; i < 50 && after < before; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    after = await own();
+  }
+  t.is(after, before, 'all of them back within 10 s');
+  const log = readFileSync(join(state, 'punt6.log'), 'utf8');
+  t.regex(log, /"msg":"flows installed"/);
+});
+
 labTest('lab down removes every daemon, namespace, link and the state directory', async (t) => {
   const pids = ['punt6.pid', 'ovs/ovsdb-server.pid', 'ovs/ovs-vswitchd.pid'].map((f) => pidIn(join(state, f)));
   const r = await lab('down');
