@@ -63,6 +63,10 @@ const ROUTER_OWNER = 0;
 const TX_SIZE = 65536 + 64;
 const ETHERTYPE_IPV6 = 0x86dd;
 
+function formatMacKey(mac: Uint8Array): string {
+  return Array.from(mac.subarray(0, 6), (x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
 function macKey(b: Uint8Array, o: number): number {
   return u16(b, o) * 0x100000000 + u32(b, o + 2);
 }
@@ -88,7 +92,8 @@ export class Dispatcher {
   private readonly vlanMap: Int16Array[];
   /** MAC (as a 48-bit number) -> port index. */
   private readonly portByMac = new Map<number, number>();
-  private readonly ownMacs = new Set<number>();
+  /** punt6's own MACs (the networks' router MACs), 6 bytes each, scanned byte by byte: few, and no number boxed per frame. */
+  private ownMacs = new Uint8Array(0);
   private readonly sink: FrameSink;
   readonly now: () => number;
   private stopped = false;
@@ -116,9 +121,11 @@ export class Dispatcher {
       owned.set(net.routerLinkLocal, 0, ROUTER_OWNER);
       for (const a of net.routerAddresses) owned.set(a, 0, ROUTER_OWNER);
       for (const p of runtime.ports) if (p.network === net.index) for (const a of p.addresses) owned.set(a, 0, p.index + 1);
-      this.ownMacs.add(macKey(net.routerMac, 0));
       return { net, owned, ra: net.ra ? new RouterAdvertiser(net, net.ra, random) : undefined, links: [] };
     });
+    const macs = [...new Set(runtime.networks.map((n) => formatMacKey(n.routerMac)))];
+    this.ownMacs = new Uint8Array(6 * macs.length);
+    macs.forEach((m, i) => this.ownMacs.set(m.split(':').map((x) => parseInt(x, 16)), 6 * i));
     for (const p of runtime.ports) this.portByMac.set(macKey(p.mac, 0), p.index);
     this.vlanMap = runtime.interfaces.map((itf) => {
       const m = new Int16Array(4097).fill(-1);
@@ -132,6 +139,14 @@ export class Dispatcher {
       }
       return m;
     });
+  }
+
+  private isOwnMac(b: Uint8Array, o: number): boolean {
+    const m = this.ownMacs;
+    for (let i = 0; i < m.length; i += 6) {
+      if (m[i + 5] === b[o + 5] && m[i + 4] === b[o + 4] && m[i + 3] === b[o + 3] && m[i + 2] === b[o + 2] && m[i + 1] === b[o + 1] && m[i] === b[o]) return true;
+    }
+    return false;
   }
 
   /** Starts periodic RAs. */
@@ -163,7 +178,7 @@ export class Dispatcher {
       c.add(ifIndex, kind, this.failureOutcome(status));
       return 0;
     }
-    if (isMacMulticast(rx, off + 6) || this.ownMacs.has(macKey(rx, off + 6))) {
+    if (isMacMulticast(rx, off + 6) || this.isOwnMac(rx, off + 6)) {
       c.add(ifIndex, kind, Outcome.BadSource);
       return 0;
     }
