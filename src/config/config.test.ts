@@ -129,7 +129,7 @@ test('lab.yaml loads with the documented defaults', async (t) => {
 
   // `stateDirectory: state` is relative to the file's directory.
   const state = join(fixturesDirectory, 'config', 'state');
-  t.deepEqual(c.server, { duid: null, stateDirectory: state, leaseFile: join(state, 'leases.journal'), duidFile: join(state, 'server-duid') });
+  t.deepEqual(c.server, { duid: null, stateDirectory: state, leaseFile: join(state, 'leases.journal'), duidFile: join(state, 'server-duid'), rateLimit: { rate: 200, burst: 400 } });
   t.is(c.metrics, null);
   t.is(c.log.level, 'info');
 });
@@ -215,13 +215,14 @@ test('router link-local is derived from routerMac by modified EUI-64 when not gi
 
 test('server paths: absolute, relative to the state directory, defaults', (t) => {
   const d = base();
-  t.deepEqual(parse(d).server, { duid: null, stateDirectory: '/var/lib/punt6', leaseFile: '/var/lib/punt6/leases.journal', duidFile: '/var/lib/punt6/server-duid' });
-  d.server = { stateDirectory: 'st', leaseFile: '/var/log/journal.jsonl', duidFile: 'id', duid: '00:04:11:22:33:44' };
+  t.deepEqual(parse(d).server, { duid: null, stateDirectory: '/var/lib/punt6', leaseFile: '/var/lib/punt6/leases.journal', duidFile: '/var/lib/punt6/server-duid', rateLimit: { rate: 200, burst: 400 } });
+  d.server = { stateDirectory: 'st', leaseFile: '/var/log/journal.jsonl', duidFile: 'id', duid: '00:04:11:22:33:44', rateLimit: { rate: 1000 } };
   t.deepEqual(parse(d).server, {
     duid: new Uint8Array([0, 4, 0x11, 0x22, 0x33, 0x44]),
     stateDirectory: '/srv/punt6/st',
     leaseFile: '/var/log/journal.jsonl',
     duidFile: '/srv/punt6/st/id',
+    rateLimit: { rate: 1000, burst: 1000 },
   });
 });
 

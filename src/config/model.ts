@@ -233,6 +233,8 @@ export interface ServerConfig {
   readonly leaseFile: string;
   /** Absolute path of the state directory. */
   readonly stateDirectory: string;
+  /** punt6's own token bucket per sender (source MAC) on the punt path: frames/s and burst. */
+  readonly rateLimit: { readonly rate: number; readonly burst: number };
 }
 
 export interface MetricsConfig {

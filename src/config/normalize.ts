@@ -62,6 +62,9 @@ export const Defaults = {
   stateDirectory: '/var/lib/punt6',
   leaseFile: 'leases.journal',
   duidFile: 'server-duid',
+  /** punt6's own per-sender token bucket (frames per second, and burst). */
+  rateLimitRate: 200,
+  rateLimitBurst: 400,
   logLevel: 'info' as LogLevel,
 } as const;
 
@@ -191,7 +194,7 @@ export interface RawConfig {
     delegatedPrefix?: string;
     clientDuid?: string;
   }[];
-  server?: { duid?: string; duidFile?: string; leaseFile?: string; stateDirectory?: string };
+  server?: { duid?: string; duidFile?: string; leaseFile?: string; stateDirectory?: string; rateLimit?: { rate?: number; burst?: number } };
   metrics?: string;
   log?: { level?: LogLevel };
 }
@@ -310,6 +313,10 @@ function normalizeServer(raw: RawConfig['server'], baseDirectory: string): Serve
     duidFile: isAbsolute(duidFile) ? duidFile : resolve(stateDirectory, duidFile),
     leaseFile: isAbsolute(leaseFile) ? leaseFile : resolve(stateDirectory, leaseFile),
     stateDirectory,
+    rateLimit: {
+      rate: raw?.rateLimit?.rate ?? Defaults.rateLimitRate,
+      burst: raw?.rateLimit?.burst ?? Math.max(raw?.rateLimit?.rate ?? Defaults.rateLimitRate, Defaults.rateLimitBurst),
+    },
   };
 }
 

@@ -165,7 +165,7 @@ export const configSchema = {
       interfaces: { ...list(punt6Interface), minItems: 1 },
       networks: { ...list(network), minItems: 1 },
       ports: list(port),
-      server: obj({ duid: str('duid'), duidFile: name, leaseFile: name, stateDirectory: name }),
+      server: obj({ duid: str('duid'), duidFile: name, leaseFile: name, stateDirectory: name, rateLimit: obj({ rate: int(1, 1_000_000), burst: int(1, 1_000_000) }) }),
       metrics: str('host-port'),
       log: obj({ level: oneOfStrings(LogLevels) }),
     },

@@ -26,6 +26,7 @@ import { emitLinkLayerAddressOption, NdpOptionType } from '../../codecs/ndp-opti
 import { Layer, Status } from '../../codecs/status.js';
 import { fillUdpChecksum, UdpPort } from '../../codecs/udp.js';
 import type { Dhcpv6Server } from '../dhcp/server.js';
+import { DEFAULT_RATE_LIMIT, SenderRateLimiter, type RateLimit } from './rate-limiter.js';
 import { AddressTable } from './address-table.js';
 import { Counters, MessageKind, Outcome } from './counters.js';
 import { Random, RouterAdvertiser } from './router-advertiser.js';
@@ -46,6 +47,8 @@ export interface DispatcherOptions {
   dhcpv6?: Dhcpv6Server;
   /** Told when a lease commit fails (those replies are not sent). */
   onCommitError?: (error: unknown, replies: number) => void;
+  /** Per-sender token bucket (source MAC); null: none. Default DEFAULT_RATE_LIMIT. */
+  rateLimit?: RateLimit | null;
 }
 
 /** A reply held back until the lease journal has made its bindings durable. */
@@ -99,6 +102,8 @@ export class Dispatcher {
   private stopped = false;
   readonly dhcpv6: Dhcpv6Server | undefined;
   private readonly onCommitError: (error: unknown, replies: number) => void;
+  /** punt6's own per-sender token bucket, or null. */
+  readonly limiter: SenderRateLimiter | null;
   /** Replies waiting for the next journal commit, and the commits in flight. */
   private held: HeldReply[] = [];
   private readonly commits = new Set<Promise<void>>();
@@ -114,6 +119,8 @@ export class Dispatcher {
     this.decoder.verifyChecksums = options.verifyChecksums ?? true;
     this.dhcpv6 = options.dhcpv6;
     this.onCommitError = options.onCommitError ?? (() => {});
+    const limit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
+    this.limiter = limit === null ? null : new SenderRateLimiter(runtime.ports.map((p) => p.mac), runtime.interfaces.length, limit);
     this.counters = new Counters(runtime.interfaces.length);
     const random = new Random(options.seed);
     this.networks = runtime.networks.map((net) => {
@@ -189,6 +196,11 @@ export class Dispatcher {
     }
     if (d.ipv6.isFragment) {
       c.add(ifIndex, kind, Outcome.Fragment);
+      return 0;
+    }
+    // One sender's flood must not starve the others (the second line behind the OVS meter).
+    if (this.limiter !== null && !this.limiter.admit(rx, off + 6, ifIndex, this.now())) {
+      c.add(ifIndex, kind, Outcome.RateLimited);
       return 0;
     }
     const st = this.networks[network] as NetworkState;

@@ -12,6 +12,7 @@ import { Dhcpv6Server } from '../dhcp/server.js';
 import type { Punt6Config } from '../config/model.js';
 import { Dispatcher, type FrameSink } from './dispatcher.js';
 import { buildRuntime } from './from-config.js';
+import type { RateLimit } from './rate-limiter.js';
 
 export interface ResponderOptions {
   sink?: FrameSink;
@@ -25,6 +26,8 @@ export interface ResponderOptions {
   duidFile?: string;
   onCommitError?: (error: unknown, replies: number) => void;
   onWarning?: (message: string) => void;
+  /** Overrides the configuration's `server.rateLimit`; null: no per-sender limit (benchmarks, replays of floods). */
+  rateLimit?: RateLimit | null;
 }
 
 export interface Responder {
@@ -86,6 +89,7 @@ export async function openResponder(config: Punt6Config, options: ResponderOptio
     verifyChecksums: options.verifyChecksums,
     dhcpv6,
     onCommitError: options.onCommitError,
+    rateLimit: options.rateLimit === undefined ? config.server.rateLimit : options.rateLimit,
   });
   return {
     config,
