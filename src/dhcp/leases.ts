@@ -25,6 +25,7 @@
  */
 
 import { IPv6, IPv6CidrRange, RangedSet } from 'ip-num';
+import { fmix32 } from '../hash.js';
 import { formatIpv6, toHex } from '../../codecs/bytes.js';
 import {
   DUID_MAX_LENGTH,
@@ -286,15 +287,6 @@ function clientHash(duid: Uint8Array, iaid: number, type: number, networkId: num
     b = Math.imul(b ^ x, 0x01000193) ^ (b >>> 15);
   }
   return (BigInt(fmix32(a)) << 32n) | BigInt(fmix32(b));
-}
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
 
 function toBigInt(address: Uint8Array): bigint {

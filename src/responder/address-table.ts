@@ -4,6 +4,8 @@
  * `lookup(buf, off)` hashes the bytes where they lie in the received frame.
  */
 
+import { fmix32 } from '../hash.js';
+
 function hash16(b: Uint8Array, o: number): number {
   // Four 32-bit words, each mixed in with one multiply, then murmur3's fmix32 avalanche.
   let h = 0x811c9dc5;
@@ -12,12 +14,7 @@ function hash16(b: Uint8Array, o: number): number {
     h = Math.imul(h ^ w, 0x01000193);
     h ^= h >>> 15;
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }
 
 export class AddressTable {

@@ -9,16 +9,15 @@
  * arrays sized at construction; MAC lookups go through an open-addressing table of 6-byte keys.
  */
 
+import { fmix32 } from '../hash.js';
+
 /** Buckets for unknown MACs, per interface (a power of two). */
 const SHARED_SLOTS = 256;
 
 function hash6(b: Uint8Array, o: number): number {
-  let h = Math.imul(((b[o] as number) << 8) | (b[o + 1] as number), 0x85ebca6b);
-  h ^= Math.imul(((b[o + 2] as number) << 24) | ((b[o + 3] as number) << 16) | ((b[o + 4] as number) << 8) | (b[o + 5] as number), 0xc2b2ae35);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x27d4eb2d);
-  h ^= h >>> 13;
-  return h >>> 0;
+  const high = ((b[o] as number) << 8) | (b[o + 1] as number);
+  const low = ((b[o + 2] as number) << 24) | ((b[o + 3] as number) << 16) | ((b[o + 4] as number) << 8) | (b[o + 5] as number);
+  return fmix32(Math.imul(high, 0x01000193) ^ low);
 }
 
 /** MAC -> small integer, open addressing over 6-byte keys; built once. */
