@@ -14,6 +14,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
+import { FrameDecoder } from '../../codecs/frame.js';
+import { loadCaptureFile } from '../capture-file.js';
+import { loadConfig } from '../config/index.js';
+import { describeFrame } from '../describe.js';
+import { Dispatcher } from '../responder/dispatcher.js';
+import { buildRuntime } from '../responder/from-config.js';
 import { haveCommand, processCommandLine, run } from './exec.js';
 import { REQUIRED_COMMANDS, repositoryRoot } from './lab.js';
 import { LAB_PREFIX } from './plan.js';
@@ -143,6 +149,50 @@ labTest('lab status shows the daemons, the namespaces, the flows and the counter
   t.regex(r.stdout, /punt6_flow_packets_total\{category="punt-rs",kind="punted",port="vm1"\}\s+[1-9]/);
   t.regex(r.stdout, /punt6_flow_packets_total\{category="answer-echo",kind="answered",port="vm1"\}\s+[1-9]/);
   t.regex(r.stdout, /kind="dhcpv6-information-request",outcome="answered"\}\s+[1-9]/);
+});
+
+labTest('the NA and the echo reply OVS builds equal, field by field, what punt6 builds in userspace for the same request', async (t) => {
+  // A real NS (ndisc6) and echo request (ping) from vm1 to the router, and OVS's answers,
+  // captured inside vm1.
+  const file = join(parent, 'offload.pcap');
+  const dump = spawn('ip', ['netns', 'exec', `${LAB_PREFIX}-vm1`, 'tcpdump', '-i', 'eth0', '-U', '-w', file, 'icmp6 and (ip6[40] == 135 or ip6[40] == 136 or ip6[40] == 128 or ip6[40] == 129)'], { stdio: 'ignore' });
+  await new Promise((r) => setTimeout(r, 1500));
+  const nd = await run('ip', ['netns', 'exec', `${LAB_PREFIX}-vm1`, 'ndisc6', '-1', '-r', '2', '2001:db8:1::1', 'eth0']);
+  const ping = await run('ip', ['netns', 'exec', `${LAB_PREFIX}-vm1`, 'ping', '-6', '-c', '1', '-W', '2', '2001:db8:1::1']);
+  await new Promise((r) => setTimeout(r, 500));
+  dump.kill('SIGINT');
+  await new Promise((r) => dump.once('close', r));
+  t.is(nd.code, 0, nd.stdout + nd.stderr);
+  t.is(ping.code, 0, ping.stdout + ping.stderr);
+  const frames = (await loadCaptureFile(file)).frames.map((f) => Uint8Array.from(f.data));
+  const config = await loadConfig(join(state, 'punt6.yaml'));
+  const dispatcher = new Dispatcher(buildRuntime(config), { rateLimit: null, seed: 1 });
+  const decoder = new FrameDecoder();
+  const describe = (f: Uint8Array): Record<string, unknown> => {
+    const status = decoder.decode(f, 0, f.length);
+    const j = describeFrame(decoder, f, status) as Record<string, unknown>;
+    // Not chosen by the responder: OVS keeps the request's flow label, punt6 writes 0.
+    const ip = j['ipv6'] as Record<string, unknown>;
+    delete ip['flowLabel'];
+    return j;
+  };
+  const byType = (type: number, fromMac: string): Uint8Array | undefined =>
+    frames.find((f) => decoder.decode(f, 0, f.length) === 0 && decoder.icmpv6Type === type && [...f.subarray(6, 12)].map((x) => x.toString(16).padStart(2, '0')).join(':') === fromMac);
+  for (const [request, answer, what] of [[135, 136, 'NA'], [128, 129, 'echo reply']] as const) {
+    const req = byType(request, '02:00:00:00:00:01');
+    const ovs = byType(answer, '02:00:00:00:00:fe');
+    if (req === undefined || ovs === undefined) {
+      t.fail(`the ${what} exchange was not captured`);
+      continue;
+    }
+    const n = dispatcher.handle(req, 0, req.length, 0);
+    t.true(n > 0, `punt6 answers the same request with a ${what}`);
+    const ours = dispatcher.tx.slice(0, n);
+    const a = describe(ovs);
+    const b = describe(ours);
+    t.is(a['status'], 'ok', `OVS's ${what} decodes, checksum verified`);
+    t.deepEqual(a, b, `OVS's ${what} and punt6's, field by field`);
+  }
 });
 
 labTest("punt6 run --bridge puts its rules back within seconds after someone deletes them", async (t) => {
