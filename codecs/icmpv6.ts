@@ -38,8 +38,6 @@ import { ICMPV6_HEADER_LENGTH, Icmpv6Type, Icmpv6View, checkLength, icmpv6TypeNa
 import { InverseNeighborAdvertisementView, InverseNeighborSolicitationView, checkInverseNdOptions } from './inverse-nd.js';
 import { MrdView } from './mrd.js';
 import {
-  NeighborAdvertisementView,
-  NeighborSolicitationView,
   NdMessageView,
   NEIGHBOR_ADVERTISEMENT_LENGTH,
   NEIGHBOR_SOLICITATION_LENGTH,

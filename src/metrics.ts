@@ -40,10 +40,8 @@ export class Punt6Metrics {
   private readonly base = new Map<string, number>();
   private readonly baseDhcpDiscards = new Map<string, number>();
   private baseCommitFailures = 0;
-  private readonly source: MetricsSource;
 
   constructor(source: MetricsSource) {
-    this.source = source;
     const registers = [this.registry];
     const now = source.now ?? Date.now;
     collectDefaultMetrics({ register: this.registry });

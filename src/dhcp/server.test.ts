@@ -20,14 +20,12 @@ import { MessageKind, Outcome } from '../responder/counters.js';
 import { fixtureConfig, onCi, tsharkAvailable, tsharkCheck } from '../responder/test-support.js';
 import { LeaseType } from './leases.js';
 import {
-  ALL_DHCP,
   CLIENT_LL,
   CLIENT_MAC,
   clientId,
   codesOf,
   decodeDhcpv6Reply,
   dhcpv6Frame,
-  duidLl,
   duidOf,
   iaNa,
   iaPd,

@@ -29,7 +29,7 @@
  * lease are sent only after the journal's fsync (see `Dispatcher`).
  */
 
-import { addrEqual, bytesEqual, copyBytes, isMulticast, setU16, u16, u32 } from '../../codecs/bytes.js';
+import { addrEqual, bytesEqual, copyBytes, setU16, u16, u32 } from '../../codecs/bytes.js';
 import {
   DHCPV6_HEADER_LENGTH,
   DHCPV6_HOP_COUNT_LIMIT,
@@ -51,6 +51,7 @@ import {
 import { emitDnsNameList, dnsNameListLength } from '../../codecs/dns-name.js';
 import { DuidType } from '../../codecs/duid.js';
 import type { NetworkConfig, PortConfig } from '../config/model.js';
+import { MacTable } from '../responder/mac-table.js';
 import { LeaseStatus, LeaseType, type Lease, type LeaseTable } from './leases.js';
 
 /** Why a message got no answer (constant strings; counted per reason). */
@@ -68,7 +69,6 @@ export const DiscardReason = {
   RelayTooDeep: 'relayed more than 32 times',
   RelayWithoutMessage: 'a Relay-forw without a Relay Message option',
   NoNetwork: 'relayed from a link of no configured network',
-  NoLeaseStore: 'no lease store for a stateful request',
 } as const;
 export type DiscardReason = (typeof DiscardReason)[keyof typeof DiscardReason];
 
@@ -162,8 +162,8 @@ class ClientMessage {
 interface ServerNetwork {
   index: number;
   config: NetworkConfig;
-  /** Ports of this network by MAC (the 48 bits as a number: no string per request). */
-  portsByMac: Map<number, PortConfig>;
+  /** Indexes into `config.ports` by MAC. */
+  portsByMac: MacTable;
   /** Ports with a configured DUID, by DUID hex. */
   portsByDuid: Map<string, PortConfig>;
   /** The Domain Search List option's data, encoded once (RFC 3646 §4); empty when none. */
@@ -184,10 +184,7 @@ export interface Dhcpv6ServerOptions {
   infMaxRt?: number;
 }
 
-/** A MAC as a 48-bit number (exact in a double). */
-function macKey(b: Uint8Array, o: number): number {
-  return u16(b, o) * 0x100000000 + u32(b, o + 2);
-}
+
 
 function hex(b: Uint8Array, o: number, n: number): string {
   let s = '';
@@ -229,10 +226,9 @@ export class Dhcpv6Server {
     this.solMaxRt = options.solMaxRt ?? 0;
     this.infMaxRt = options.infMaxRt ?? 0;
     this.networks = options.networks.map((config, index) => {
-      const portsByMac = new Map<number, PortConfig>();
+      const portsByMac = new MacTable(config.ports.map((p, value) => ({ mac: p.mac.bytes, value })));
       const portsByDuid = new Map<string, PortConfig>();
       for (const p of config.ports) {
-        portsByMac.set(macKey(p.mac.bytes, 0), p);
         if (p.clientDuid) portsByDuid.set(hex(p.clientDuid, 0, p.clientDuid.length), p);
       }
       const domainSearchWire = new Uint8Array(dnsNameListLength(config.dhcpv6.domainSearch));
@@ -420,7 +416,7 @@ export class Dhcpv6Server {
   /** The configured port this client is: by frame/relay MAC, DUID-LL(T) MAC, or configured DUID. */
   private portOf(st: ServerNetwork, b: Uint8Array, m: ClientMessage, mac: Uint8Array, macOff: number): PortConfig | null {
     if (mac.length >= macOff + 6) {
-      const p = st.portsByMac.get(macKey(mac, macOff));
+      const p = st.config.ports[st.portsByMac.lookup(mac, macOff)];
       if (p) return p;
     }
     if (m.clientId >= 0) {
@@ -428,10 +424,10 @@ export class Dhcpv6Server {
       const n = m.clientIdLength;
       const duidType = u16(b, d);
       if (duidType === DuidType.LinkLayer && n === 10 && u16(b, d + 2) === 1) {
-        const p = st.portsByMac.get(macKey(b, d + 4));
+        const p = st.config.ports[st.portsByMac.lookup(b, d + 4)];
         if (p) return p;
       } else if (duidType === DuidType.LinkLayerPlusTime && n === 14 && u16(b, d + 2) === 1) {
-        const p = st.portsByMac.get(macKey(b, d + 8));
+        const p = st.config.ports[st.portsByMac.lookup(b, d + 8)];
         if (p) return p;
       }
       if (st.portsByDuid.size > 0) {
@@ -900,9 +896,4 @@ export function isClientMessageType(t: number): boolean {
     default:
       return false;
   }
-}
-
-/** True for the DHCPv6 multicast destinations ff02::1:2 and ff05::1:3. */
-export function isDhcpv6Multicast(b: Uint8Array, o: number): boolean {
-  return isMulticast(b, o);
 }

@@ -17,7 +17,7 @@ import { emitEcho, Icmpv6Type } from '../../codecs/icmpv6.js';
 import { emitInverseNd } from '../../codecs/inverse-nd.js';
 import { IpProtocol } from '../../codecs/ipv6.js';
 import { emitMrd } from '../../codecs/mrd.js';
-import { emitNeighborSolicitation, emitRouterSolicitation, parseNeighborAdvertisement, parseRouterAdvertisement } from '../../codecs/ndp.js';
+import { emitRouterSolicitation, parseNeighborAdvertisement, parseRouterAdvertisement } from '../../codecs/ndp.js';
 import { NO_VLAN } from '../../codecs/ethernet.js';
 import { fixturesDirectory } from '../../fixtures/paths.js';
 import { loadCaptureFile } from '../capture-file.js';

@@ -15,7 +15,7 @@
  * wait for their lease to be journaled) go through the `FrameSink` given at construction.
  */
 
-import { copyAddr, copyBytes, isMacMulticast, isMulticast, isSolicitedNode, isUnspecified, u16, u32 } from '../../codecs/bytes.js';
+import { copyAddr, copyBytes, isMacMulticast, isMulticast, isSolicitedNode, isUnspecified } from '../../codecs/bytes.js';
 import { fillUpperLayer } from '../../codecs/checksum.js';
 import { NO_VLAN } from '../../codecs/ethernet.js';
 import { FrameDecoder } from '../../codecs/frame.js';
@@ -26,6 +26,7 @@ import { emitLinkLayerAddressOption, NdpOptionType } from '../../codecs/ndp-opti
 import { Layer, Status } from '../../codecs/status.js';
 import { fillUdpChecksum, UdpPort } from '../../codecs/udp.js';
 import type { Dhcpv6Server } from '../dhcp/server.js';
+import { MacTable } from './mac-table.js';
 import { DEFAULT_RATE_LIMIT, SenderRateLimiter, type RateLimit } from './rate-limiter.js';
 import { AddressTable } from './address-table.js';
 import { Counters, MessageKind, Outcome } from './counters.js';
@@ -66,13 +67,6 @@ const ROUTER_OWNER = 0;
 const TX_SIZE = 65536 + 64;
 const ETHERTYPE_IPV6 = 0x86dd;
 
-function formatMacKey(mac: Uint8Array): string {
-  return Array.from(mac.subarray(0, 6), (x) => x.toString(16).padStart(2, '0')).join(':');
-}
-
-function macKey(b: Uint8Array, o: number): number {
-  return u16(b, o) * 0x100000000 + u32(b, o + 2);
-}
 
 interface NetworkState {
   net: RuntimeNetwork;
@@ -94,9 +88,9 @@ export class Dispatcher {
   /** Per interface: 4096 VLAN slots (+1 for untagged at index 4096) -> network index or -1. */
   private readonly vlanMap: Int16Array[];
   /** MAC (as a 48-bit number) -> port index. */
-  private readonly portByMac = new Map<number, number>();
-  /** punt6's own MACs (the networks' router MACs), 6 bytes each, scanned byte by byte: few, and no number boxed per frame. */
-  private ownMacs = new Uint8Array(0);
+  private readonly portByMac: MacTable;
+  /** punt6's own MACs (the networks' router MACs). */
+  private readonly ownMacs: MacTable;
   private readonly sink: FrameSink;
   readonly now: () => number;
   private stopped = false;
@@ -130,10 +124,8 @@ export class Dispatcher {
       for (const p of runtime.ports) if (p.network === net.index) for (const a of p.addresses) owned.set(a, 0, p.index + 1);
       return { net, owned, ra: net.ra ? new RouterAdvertiser(net, net.ra, random) : undefined, links: [] };
     });
-    const macs = [...new Set(runtime.networks.map((n) => formatMacKey(n.routerMac)))];
-    this.ownMacs = new Uint8Array(6 * macs.length);
-    macs.forEach((m, i) => this.ownMacs.set(m.split(':').map((x) => parseInt(x, 16)), 6 * i));
-    for (const p of runtime.ports) this.portByMac.set(macKey(p.mac, 0), p.index);
+    this.ownMacs = new MacTable(runtime.networks.map((n) => ({ mac: n.routerMac, value: n.index })));
+    this.portByMac = new MacTable(runtime.ports.map((p) => ({ mac: p.mac, value: p.index })));
     this.vlanMap = runtime.interfaces.map((itf) => {
       const m = new Int16Array(4097).fill(-1);
       if (itf.untaggedNetwork >= 0) {
@@ -146,14 +138,6 @@ export class Dispatcher {
       }
       return m;
     });
-  }
-
-  private isOwnMac(b: Uint8Array, o: number): boolean {
-    const m = this.ownMacs;
-    for (let i = 0; i < m.length; i += 6) {
-      if (m[i + 5] === b[o + 5] && m[i + 4] === b[o + 4] && m[i + 3] === b[o + 3] && m[i + 2] === b[o + 2] && m[i + 1] === b[o + 1] && m[i] === b[o]) return true;
-    }
-    return false;
   }
 
   /** Starts periodic RAs. */
@@ -185,7 +169,7 @@ export class Dispatcher {
       c.add(ifIndex, kind, this.failureOutcome(status));
       return 0;
     }
-    if (isMacMulticast(rx, off + 6) || this.isOwnMac(rx, off + 6)) {
+    if (isMacMulticast(rx, off + 6) || this.ownMacs.lookup(rx, off + 6) >= 0) {
       c.add(ifIndex, kind, Outcome.BadSource);
       return 0;
     }
@@ -335,7 +319,7 @@ export class Dispatcher {
       const port = this.runtime.ports[owner - 1];
       if (port === undefined) return Outcome.NotOurs;
       // An NS from the port for its own address: its own DAD or a check of its own; stay quiet.
-      if (this.portByMac.get(macKey(rx, off + 6)) === port.index) return Outcome.OwnAddress;
+      if (this.portByMac.lookup(rx, off + 6) === port.index) return Outcome.OwnAddress;
       answerMac = port.mac;
       conflict = srcUnspecified;
     }
@@ -576,8 +560,7 @@ export class Dispatcher {
     const slla = this.findOption(rx, m + 8, end, NdpOptionType.SourceLinkLayerAddress);
     const tlla = this.findOption(rx, m + 8, end, NdpOptionType.TargetLinkLayerAddress);
     if (slla < 0 || tlla < 0 || rx[tlla + 1] !== 1) return Outcome.Invalid;
-    const portIndex = this.portByMac.get(macKey(rx, tlla + 2));
-    const port = portIndex === undefined ? undefined : this.runtime.ports[portIndex];
+    const port = this.runtime.ports[this.portByMac.lookup(rx, tlla + 2)];
     if (port === undefined || port.network !== st.net.index || port.addresses.length === 0) return Outcome.NotOurs;
     const t = this.tx;
     const ipOff = this.replyEthernet(rx, off, port.mac, 0);
