@@ -5,6 +5,7 @@
  * link`, and the result tables.
  */
 
+import { execFile } from 'node:child_process';
 import { fillUpperLayer } from '../codecs/checksum.js';
 import { loadCaptureFile } from '../src/capture-file.js';
 import { join } from 'node:path';
@@ -312,4 +313,42 @@ export function fmtInt(n: number): string {
 
 export function fmtPct(n: number): string {
   return Number.isFinite(n) ? `${n.toFixed(n > 0 && n < 0.1 ? 3 : 1)}%` : '-';
+}
+
+// ---- Running commands (the benchmarks' own, as root) ----
+
+export interface CommandResult {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs a command to its end (killed after `timeoutMs`); never rejects. */
+export function run(cmd: string, args: string[], timeoutMs = 120_000): Promise<CommandResult> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 64 << 20 }, (e, stdout, stderr) => {
+      const code = e === null ? 0 : typeof (e as { code?: unknown }).code === 'number' ? (e as { code: number }).code : 1;
+      resolve({ code, out: stdout, err: stderr });
+    });
+  });
+}
+
+/** Like run(), but a non-zero exit throws with the command's output; returns stdout + stderr. */
+export async function must(cmd: string, args: string[], timeoutMs?: number): Promise<string> {
+  const r = await run(cmd, args, timeoutMs);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}): ${r.out}${r.err}`);
+  return r.out + r.err;
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Polls `fn` every 100 ms until it gives a value; throws after `timeoutMs`. */
+export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== null && v !== false) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
 }

@@ -17,7 +17,7 @@
  * Run as root after `npx tsc -p .`: `node dist/bench/ovs.js [--quick]`.
  */
 
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, openSync, readFileSync, closeSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -30,7 +30,7 @@ import { loadConfig } from '../src/config/index.js';
 import { desiredRuleSet, install, OvsClient } from '../src/flows/ovs.js';
 import { DefaultFlowOptions, type Category, type FlowOptions } from '../src/flows/rules.js';
 import { flowStats } from '../src/flows/stats.js';
-import { fmtInt, fmtPct, ip6Bytes, parseLinkCounters, parseTcpreplay, requestTemplates, table, VM_ADDRESS, type LinkCounters } from './e2e-support.js';
+import { fmtInt, fmtPct, ip6Bytes, must, run, sleep, until, parseLinkCounters, parseTcpreplay, requestTemplates, table, VM_ADDRESS, type LinkCounters } from './e2e-support.js';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const QUICK = args.quick === true;
@@ -62,33 +62,6 @@ let dir = '';
 let state = '';
 let punt6: ChildProcess | null = null;
 let labStarted = false;
-
-function run(cmd: string, argv: string[], timeoutMs = 120_000): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, argv, { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 64 << 20 }, (e, stdout, stderr) => {
-      const code = e === null ? 0 : typeof (e as { code?: unknown }).code === 'number' ? (e as { code: number }).code : 1;
-      resolve({ code, out: stdout, err: stderr });
-    });
-  });
-}
-
-async function must(cmd: string, argv: string[], timeoutMs?: number): Promise<string> {
-  const r = await run(cmd, argv, timeoutMs);
-  if (r.code !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.code}): ${r.out}${r.err}`);
-  return r.out + r.err;
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 function alive(pid: number): boolean {
   try {
