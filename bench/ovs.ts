@@ -3,9 +3,8 @@
  *
  * `punt6 lab up` builds the lab (private userspace Open vSwitch, bridge p6lab-br0, punt port
  * punt0, VMs p6lab-vm1 / p6lab-vm2). Then, with both rate limits of the punt path lifted (punt6's
- * per-sender token bucket through the configuration, the per-VM OpenFlow meter by re-installing
- * punt6's rules with a high meter rate and running punt6 without `--bridge`, so that nothing puts
- * the default meter back), tcpreplay sends from vm1's eth0, at increasing rates:
+ * per-sender token bucket through the configuration, the per-VM OpenFlow meter by running
+ * `punt6 run --bridge` with `--meter-rate`), tcpreplay sends from vm1's eth0, at increasing rates:
  *
  *   ns-offload    NS for the router address with a source link-layer option: NA built in OVS
  *   echo-offload  echo request to the router address: reply built in OVS
@@ -27,7 +26,7 @@ import { fillUpperLayer } from '../codecs/checksum.js';
 import { repositoryRoot } from '../fixtures/paths.js';
 import { CaptureWriter } from '../src/capture-writer.js';
 import { loadConfig } from '../src/config/index.js';
-import { desiredRuleSet, install, OvsClient } from '../src/flows/ovs.js';
+import { desiredRuleSet, OvsClient } from '../src/flows/ovs.js';
 import { DefaultFlowOptions, type Category, type FlowOptions } from '../src/flows/rules.js';
 import { flowStats } from '../src/flows/stats.js';
 import { fmtInt, fmtPct, ip6Bytes, must, run, sleep, until, parseLinkCounters, parseTcpreplay, requestTemplates, table, VM_ADDRESS, type LinkCounters } from './e2e-support.js';
@@ -122,29 +121,30 @@ async function labUp(configFile: string): Promise<void> {
 }
 
 /**
- * Replaces the lab's `punt6 run --bridge` by a `punt6 run` without `--bridge` (same
- * configuration, same metrics port): its rules keeper would put the default meter rate back
- * every 2 s. The rules stay on the bridge when it stops.
+ * Replaces the lab's `punt6 run --bridge` (default meter, 100 pps per VM port) by one with the
+ * meters raised: `punt6 run --bridge p6lab-br0 --meter-rate HIGH --meter-burst HIGH`, same
+ * configuration and metrics port. Its rules keeper installs the raised meters; wait for them.
  */
-async function restartPunt6WithoutKeeper(): Promise<void> {
+async function restartPunt6WithHighMeters(): Promise<void> {
   const labPid = pidIn(join(state, 'punt6.pid'));
   process.kill(labPid, 'SIGTERM');
   await until('the lab punt6 to stop', async () => !alive(labPid), 15_000);
   const log = openSync(join(dir, 'punt6.log'), 'a');
-  punt6 = spawn('node', [CLI, 'run', '--config', join(state, 'punt6.yaml'), '--metrics', `[::1]:${METRICS_PORT}`], { stdio: ['ignore', log, log] });
+  punt6 = spawn(
+    'node',
+    [CLI, 'run', '--config', join(state, 'punt6.yaml'), '--metrics', `[::1]:${METRICS_PORT}`, '--bridge', BRIDGE, '--meter-rate', String(HIGH), '--meter-burst', String(HIGH)],
+    { stdio: ['ignore', log, log], env: ovsEnv() },
+  );
   closeSync(log);
   await until('punt6 to answer on its metrics endpoint', async () => (await metrics()) !== '', 30_000);
+  const ovs = new OvsClient(ovsEnv());
+  await until('the meters raised to the benchmark rate', async () => {
+    const meters = await ovs.meters(BRIDGE);
+    return meters.length > 0 && meters.every((m) => m.rate === HIGH);
+  }, 15_000);
 }
 
 const flowOptions: FlowOptions = { ...DefaultFlowOptions, meterRate: HIGH, meterBurst: HIGH };
-
-async function installRules(): Promise<void> {
-  const ovs = new OvsClient(ovsEnv());
-  const config = await loadConfig(join(state, 'punt6.yaml'));
-  await install(ovs, BRIDGE, await desiredRuleSet(ovs, BRIDGE, config, flowOptions), flowOptions);
-  const meters = await ovs.meters(BRIDGE);
-  if (meters.length === 0 || meters.some((m) => m.rate !== HIGH)) throw new Error(`meters not raised: ${JSON.stringify(meters)}`);
-}
 
 interface OvsCounts {
   category: Record<Category, number>;
@@ -422,8 +422,7 @@ async function main(): Promise<void> {
   await writePcaps();
   process.stderr.write('punt6 lab up ...\n');
   await labUp(configFile);
-  await restartPunt6WithoutKeeper();
-  await installRules();
+  await restartPunt6WithHighMeters();
   const results: KindResult[] = [];
   for (const kind of KINDS) results.push(await measure(kind));
   process.stdout.write(report(results));

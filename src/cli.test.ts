@@ -167,6 +167,12 @@ testNeeding('an unknown command or option: exit 2', built, async (t) => {
   t.is(b.code, 2);
   t.regex(b.stderr, /no-such-option/);
   t.is(b.stdout, '');
+  const c = await punt6('run', '--config', 'fixtures/config/lab.yaml', '--bridge', 'br0', '--meter-rate', 'fast');
+  t.is(c.code, 2);
+  t.regex(c.stderr, /--meter-rate is an integer/);
+  const d = await punt6('run', '--config', 'fixtures/config/lab.yaml', '--meter-rate', '500');
+  t.is(d.code, 2);
+  t.regex(d.stderr, /go with --bridge/);
 });
 
 testNeeding('malformed frames are printed with status, layer and offset, and decoding goes on', built, async (t) => {

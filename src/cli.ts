@@ -36,6 +36,8 @@ commands:
       --log-level LEVEL      fatal, error, warn, info, debug, trace or silent (overrides the file)
       --bridge BR            keep punt6's OpenFlow rules on this OVS bridge: installed at start
                              and reload, re-installed within seconds when they go missing
+      --meter-rate PPS       with --bridge: packets per second each VM port may punt
+      --meter-burst N        with --bridge: the meter's burst
   flows --config FILE [--bridge BR] [--dry-run] [--stats]
                    install punt6's OpenFlow rules on an OVS bridge (offload, punt, guard,
                    meters; docs/flows.md), print them, or print their counters

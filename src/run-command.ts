@@ -23,12 +23,14 @@ import { parseHostPort } from './config/addr.js';
 import type { Dataplane, PortEvent } from './dataplane/dataplane.js';
 import { PuntLoop } from './dataplane/loop.js';
 import { PcapDataplane } from './dataplane/pcap.js';
+import { flowOptionsOf, UsageProblem } from './flows/command.js';
 import { FlowKeeper } from './flows/keeper.js';
+import type { FlowOptions } from './flows/rules.js';
 import { createLogger, type Logger } from './logging.js';
 import { closeServer, Punt6Metrics } from './metrics.js';
 import { openResponder, type Responder } from './responder/service.js';
 
-export const runUsage = `usage: punt6 run --config FILE [--metrics HOST:PORT] [--log-level LEVEL] [--bridge BR]`;
+export const runUsage = `usage: punt6 run --config FILE [--metrics HOST:PORT] [--log-level LEVEL] [--bridge BR [--meter-rate PPS] [--meter-burst N]]`;
 
 /** RFC 4861 §10: MAX_FINAL_RTR_ADVERTISEMENTS. */
 const FINAL_RAS = 3;
@@ -50,6 +52,8 @@ export interface ServiceOptions {
   bridge?: string;
   /** How often the bridge's rules are checked, ms (default 2000). */
   flowsEveryMs?: number;
+  /** Meter rate and the other rule options (default DefaultFlowOptions). */
+  flowOptions?: FlowOptions;
   now?: () => number;
 }
 
@@ -108,7 +112,7 @@ export class Punt6Service {
     this.expireTimer = setInterval(() => this.expireLeases(), this.options.expireEveryMs ?? 60_000);
     if (this.options.bridge !== undefined) {
       // A failure to install (OVS down, no bridge) is logged and retried; the punt path runs anyway.
-      this.flows = new FlowKeeper({ bridge: this.options.bridge, log: this.log, everyMs: this.options.flowsEveryMs });
+      this.flows = new FlowKeeper({ bridge: this.options.bridge, log: this.log, everyMs: this.options.flowsEveryMs, flowOptions: this.options.flowOptions });
       await this.flows.use(config);
       this.flows.start();
     }
@@ -281,6 +285,8 @@ export async function runMain(args: string[]): Promise<number> {
       metrics: { type: 'string' },
       'log-level': { type: 'string' },
       bridge: { type: 'string' },
+      'meter-rate': { type: 'string' },
+      'meter-burst': { type: 'string' },
     },
   });
   const usageError = (message: string): number => {
@@ -299,8 +305,18 @@ export async function runMain(args: string[]): Promise<number> {
   if (level !== undefined && !(LogLevels as readonly string[]).includes(level)) {
     return usageError(`--log-level is one of ${LogLevels.join(', ')}`);
   }
+  let flowOptions: FlowOptions;
+  try {
+    flowOptions = flowOptionsOf(values);
+  } catch (e) {
+    if (e instanceof UsageProblem) return usageError(e.message);
+    throw e;
+  }
+  if (values.bridge === undefined && (values['meter-rate'] !== undefined || values['meter-burst'] !== undefined)) {
+    return usageError('--meter-rate and --meter-burst go with --bridge');
+  }
   const logger = createLogger({ level: (level as LogLevel | undefined) ?? 'info' });
-  const service = new Punt6Service({ configPath: values.config, logger, metrics, logLevel: level as LogLevel | undefined, bridge: values.bridge });
+  const service = new Punt6Service({ configPath: values.config, logger, metrics, logLevel: level as LogLevel | undefined, bridge: values.bridge, flowOptions });
   try {
     await service.start();
   } catch (e) {

@@ -39,7 +39,21 @@ const defaultIo: FlowsIo = {
   env: process.env,
 };
 
-class UsageProblem extends Error {}
+export class UsageProblem extends Error {}
+
+/**
+ * The flow options given on a command line (`flows`, and `run --bridge`); throws UsageProblem
+ * naming the bad option.
+ */
+export function flowOptionsOf(values: { 'meter-rate'?: string; 'meter-burst'?: string; 'table-base'?: string; 'meter-base'?: string }): FlowOptions {
+  return {
+    ...DefaultFlowOptions,
+    meterRate: integer(values['meter-rate'], '--meter-rate', 1, 1_000_000_000, DefaultFlowOptions.meterRate),
+    meterBurst: integer(values['meter-burst'], '--meter-burst', 1, 1_000_000_000, DefaultFlowOptions.meterBurst),
+    tableBase: integer(values['table-base'], '--table-base', 1, 248, DefaultFlowOptions.tableBase),
+    meterBase: integer(values['meter-base'], '--meter-base', 1, 0xffff0000 - 100_000, DefaultFlowOptions.meterBase),
+  };
+}
 
 function integer(text: string | undefined, name: string, min: number, max: number, fallback: number): number {
   if (text === undefined) return fallback;
@@ -91,13 +105,7 @@ export async function flowsMain(args: string[], io: FlowsIo = defaultIo): Promis
   try {
     if (values.config === undefined) throw new UsageProblem('--config FILE is required');
     if (values['dry-run'] && values.stats) throw new UsageProblem('--dry-run and --stats exclude each other');
-    options = {
-      ...DefaultFlowOptions,
-      meterRate: integer(values['meter-rate'], '--meter-rate', 1, 1_000_000_000, DefaultFlowOptions.meterRate),
-      meterBurst: integer(values['meter-burst'], '--meter-burst', 1, 1_000_000_000, DefaultFlowOptions.meterBurst),
-      tableBase: integer(values['table-base'], '--table-base', 1, 248, DefaultFlowOptions.tableBase),
-      meterBase: integer(values['meter-base'], '--meter-base', 1, 0xffff0000 - 100_000, DefaultFlowOptions.meterBase),
-    };
+    options = flowOptionsOf(values);
     manual = parsePortMappings(values.port);
   } catch (e) {
     if (!(e instanceof UsageProblem)) throw e;
