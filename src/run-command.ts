@@ -14,9 +14,7 @@
  * docs/operations.md describes running it beside an OVS bridge.
  */
 
-import { mkdir } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, LogLevels, type LogLevel, type Punt6Config } from './config/index.js';
 import { parseHostPort } from './config/addr.js';
@@ -127,10 +125,6 @@ export class Punt6Service {
   }
 
   private async open(config: Punt6Config): Promise<Responder> {
-    // The state directory (lease journal, server DUID) is created on first start.
-    for (const dir of new Set([config.server.stateDirectory, dirname(config.server.leaseFile), dirname(config.server.duidFile)])) {
-      await mkdir(dir, { recursive: true, mode: 0o750 });
-    }
     return openResponder(config, {
       sink: this.loop.sink,
       now: this.now,

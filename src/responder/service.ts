@@ -75,12 +75,15 @@ export async function openResponder(config: Punt6Config, options: ResponderOptio
   const runtime = buildRuntime(config);
   const stateful = config.networks.some((n) => n.dhcpv6.mode === 'stateful');
   const leaseFile = options.leaseFile ?? config.server.leaseFile;
+  const duidFile = options.duidFile ?? config.server.duidFile;
+  // The state (lease journal, server DUID) is created on first start.
   if (stateful) await mkdir(dirname(leaseFile), { recursive: true, mode: 0o750 });
+  if (config.server.duid === null) await mkdir(dirname(duidFile), { recursive: true, mode: 0o750 });
   const leases = stateful
     ? await LeaseTable.open(leaseFile, { pools: poolsOf(config), staticBindings: staticBindingsOf(config), onWarning: options.onWarning })
     : null;
   const firstMac = config.networks[0]?.routerMac.bytes ?? new Uint8Array(6);
-  const serverDuid = config.server.duid ?? (await loadOrCreateServerDuid(options.duidFile ?? config.server.duidFile, firstMac, { now: now() }));
+  const serverDuid = config.server.duid ?? (await loadOrCreateServerDuid(duidFile, firstMac, { now: now() }));
   const dhcpv6 = new Dhcpv6Server({ networks: config.networks, serverDuid, leases, now });
   const dispatcher = new Dispatcher(runtime, {
     sink: options.sink,
