@@ -130,6 +130,7 @@ export class Icmpv6View implements Checked {
   }
 
   check(): Status {
+    if (this.off >= 0 && this.len >= ICMPV6_HEADER_LENGTH && this.len <= this.buf.length - this.off) return Status.Ok;
     return checkLength(this, ICMPV6_HEADER_LENGTH, 'message shorter than the 4-byte ICMPv6 header');
   }
 

@@ -220,12 +220,12 @@ export class NdpOptionCursor implements Checked {
     const p = this.position;
     const end = this.end;
     if (p >= end) return Done;
-    if (end - p < 2) return this.stop(Status.Truncated, p, 'option header cut short');
+    if (end - p < 2) return this.stopAt(Status.Truncated, p, 'option header cut short');
     // In bounds: p + 1 < end <= b.length.
     const units = b[p + 1] as number;
-    if (units === 0) return this.stop(Status.Malformed, p + 1, 'option with length 0');
+    if (units === 0) return this.stopAt(Status.Malformed, p + 1, 'option with length 0');
     const n = units * NDP_OPTION_UNIT;
-    if (n > end - p) return this.stop(Status.Truncated, p, 'option runs past the end of the message');
+    if (n > end - p) return this.stopAt(Status.Truncated, p, 'option runs past the end of the message');
     this.type = b[p] as number;
     this.offset = p;
     this.length = n;
@@ -235,7 +235,8 @@ export class NdpOptionCursor implements Checked {
     return s;
   }
 
-  private stop(s: Status, at: number, reason: string): Status {
+  /** Ends the walk with a failure at `at`. */
+  stopAt(s: Status, at: number, reason: string): Status {
     this.position = this.end;
     this.errorOffset = at;
     this.errorReason = reason;
@@ -245,15 +246,32 @@ export class NdpOptionCursor implements Checked {
 
 /**
  * Checks a whole option list (framing and per-type rules). Returns Ok or the first failure, with
- * offset and reason left on `cursor`.
+ * offset and reason left on `cursor`. The same rules as walking with the cursor, in one loop:
+ * the link-layer address options that fill most lists have no per-type rule to call.
  */
 export function checkNdpOptions(cursor: NdpOptionCursor, b: Uint8Array, off: number, end: number): Status {
   cursor.reset(b, off, end);
-  for (;;) {
-    const s = cursor.next();
-    if (s === Done) return Status.Ok;
-    if (s !== Status.Ok) return s;
+  end = cursor.end;
+  let p = off;
+  while (p < end) {
+    if (end - p < 2) return cursor.stopAt(Status.Truncated, p, 'option header cut short');
+    // In bounds: p + 1 < end <= b.length.
+    const type = b[p] as number;
+    const units = b[p + 1] as number;
+    if (units === 0) return cursor.stopAt(Status.Malformed, p + 1, 'option with length 0');
+    const n = units * NDP_OPTION_UNIT;
+    if (n > end - p) return cursor.stopAt(Status.Truncated, p, 'option runs past the end of the message');
+    if (type > NdpOptionType.TargetLinkLayerAddress) {
+      const s = checkNdpOption(b, p, n, cursor);
+      if (s !== Status.Ok) {
+        cursor.position = end;
+        return s;
+      }
+    }
+    p += n;
   }
+  cursor.position = end;
+  return Status.Ok;
 }
 
 /**

@@ -97,8 +97,11 @@ export class NdMessageView extends Icmpv6View {
   }
 
   override check(): Status {
-    const s = checkLength(this, this.fixedLength, 'message shorter than its fixed part');
-    if (s !== Status.Ok) return s;
+    // The usual case tested inline; checkLength says where and why otherwise.
+    if (this.off < 0 || this.len < this.fixedLength || this.len > this.buf.length - this.off) {
+      const s = checkLength(this, this.fixedLength, 'message shorter than its fixed part');
+      if (s !== Status.Ok) return s;
+    }
     // In bounds: len >= fixedLength >= 8.
     if ((this.buf[this.off] as number) !== this.messageType) {
       this.errorOffset = this.off;

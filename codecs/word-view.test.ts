@@ -1,0 +1,33 @@
+import test from 'ava';
+import { wordView } from './word-view.js';
+
+test('a word view reads big-endian words of exactly the array it was made for', (t) => {
+  const whole = Uint8Array.from([0xaa, 0xbb, 0x12, 0x34, 0x56, 0x78, 0xcc]);
+  const part = whole.subarray(2, 6);
+  const v = wordView(part);
+  t.is(v.getUint32(0), 0x12345678);
+  t.is(v.getUint16(2), 0x5678);
+  // The neighbours in the shared ArrayBuffer are out of reach.
+  t.throws(() => v.getUint8(4), { instanceOf: RangeError });
+  t.throws(() => v.getUint16(-1), { instanceOf: RangeError });
+});
+
+test('views are cached per array and follow writes to it', (t) => {
+  const rx = new Uint8Array(8);
+  const tx = new Uint8Array(8);
+  const v = wordView(rx);
+  t.is(wordView(tx), wordView(tx));
+  t.is(wordView(rx), v, 'two arrays in turn keep their views');
+  rx[0] = 0x80;
+  t.is(v.getUint8(0), 0x80);
+  v.setUint16(2, 0xbeef);
+  t.is(rx[2], 0xbe);
+  t.is(rx[3], 0xef);
+});
+
+test('more arrays than slots: every lookup still gives a view of the right array', (t) => {
+  const arrays = Array.from({ length: 9 }, (_, i) => Uint8Array.of(i, i + 1));
+  for (let round = 0; round < 3; round++) {
+    for (const [i, a] of arrays.entries()) t.is(wordView(a).getUint16(0), (i << 8) | (i + 1));
+  }
+});

@@ -1,0 +1,57 @@
+/**
+ * Word access for the per-byte work (checksums, address copies and compares): a DataView over
+ * the same bytes as a Uint8Array reads or writes a big-endian 16- or 32-bit word at any offset
+ * in one step, where byte indexing needs two or four loads and the shifts to join them. On this
+ * work a 32-bit read costs about what one byte read does, so a checksum over an NS is a quarter
+ * of the loads (docs/bench.md has the figures).
+ *
+ * Making a DataView allocates, so views are cached per array: a dispatcher touches two arrays
+ * per packet (the receive buffer, which a capture handle reuses for every frame, and its own
+ * transmit buffer), and a small most-recently-used cache keeps both without a lookup table. The
+ * view spans exactly the array's bytes, so a word read past the array throws a RangeError rather
+ * than reading a neighbour's bytes in a shared ArrayBuffer; callers still check bounds first.
+ */
+
+// Four slots, unrolled: a hit is a few identity compares and no memory beyond these variables.
+const empty: DataView = new DataView(new ArrayBuffer(0));
+let a0: Uint8Array | null = null;
+let a1: Uint8Array | null = null;
+let a2: Uint8Array | null = null;
+let a3: Uint8Array | null = null;
+let v0 = empty;
+let v1 = empty;
+let v2 = empty;
+let v3 = empty;
+let victim = 0;
+
+/** The DataView over exactly b's bytes (cached; made on the first use of an array). */
+export function wordView(b: Uint8Array): DataView {
+  if (b === a0) return v0;
+  if (b === a1) return v1;
+  if (b === a2) return v2;
+  if (b === a3) return v3;
+  return remember(b);
+}
+
+function remember(b: Uint8Array): DataView {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  switch (victim) {
+    case 0:
+      a0 = b;
+      v0 = v;
+      break;
+    case 1:
+      a1 = b;
+      v1 = v;
+      break;
+    case 2:
+      a2 = b;
+      v2 = v;
+      break;
+    default:
+      a3 = b;
+      v3 = v;
+  }
+  victim = (victim + 1) & 3;
+  return v;
+}
