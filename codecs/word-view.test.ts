@@ -1,5 +1,5 @@
 import test from 'ava';
-import { wordView } from './word-view.js';
+import { copyAddressWords, copyMacWords, copyWords, wordView } from './word-view.js';
 
 test('a word view reads big-endian words of exactly the array it was made for', (t) => {
   const whole = Uint8Array.from([0xaa, 0xbb, 0x12, 0x34, 0x56, 0x78, 0xcc]);
@@ -29,5 +29,23 @@ test('more arrays than slots: every lookup still gives a view of the right array
   const arrays = Array.from({ length: 9 }, (_, i) => Uint8Array.of(i, i + 1));
   for (let round = 0; round < 3; round++) {
     for (const [i, a] of arrays.entries()) t.is(wordView(a).getUint16(0), (i << 8) | (i + 1));
+  }
+});
+
+test('word copies: addresses (with their checksum sum), MACs and any length', (t) => {
+  const src = Uint8Array.from({ length: 40 }, (_, i) => (i * 37 + 11) & 0xff);
+  const dst = new Uint8Array(48);
+  const sum = copyAddressWords(wordView(src), 3, wordView(dst), 5);
+  t.deepEqual(dst.subarray(5, 21), src.subarray(3, 19));
+  let plain = 0;
+  for (let i = 3; i < 19; i += 2) plain += ((src[i] as number) << 8) | (src[i + 1] as number);
+  t.is(sum, plain);
+  copyMacWords(wordView(src), 20, wordView(dst), 30);
+  t.deepEqual(dst.subarray(30, 36), src.subarray(20, 26));
+  for (let n = 0; n <= 11; n++) {
+    const out = new Uint8Array(16);
+    copyWords(wordView(src), 7, wordView(out), 1, n);
+    t.deepEqual(out.subarray(1, 1 + n), src.subarray(7, 7 + n), `length ${n}`);
+    t.is(out[1 + n], 0, `nothing written past length ${n}`);
   }
 });

@@ -55,3 +55,32 @@ function remember(b: Uint8Array): DataView {
   victim = (victim + 1) & 3;
   return v;
 }
+
+/**
+ * Copies the 16 bytes at src[so] to dst[dO] as four 32-bit words (views of the two arrays) and
+ * returns the sum of their eight 16-bit words, ready for a checksum (codecs/checksum.ts `fold`).
+ */
+export function copyAddressWords(src: DataView, so: number, dst: DataView, dO: number): number {
+  const a = src.getUint32(so);
+  const b = src.getUint32(so + 4);
+  const c = src.getUint32(so + 8);
+  const d = src.getUint32(so + 12);
+  dst.setUint32(dO, a);
+  dst.setUint32(dO + 4, b);
+  dst.setUint32(dO + 8, c);
+  dst.setUint32(dO + 12, d);
+  return (a >>> 16) + (a & 0xffff) + (b >>> 16) + (b & 0xffff) + (c >>> 16) + (c & 0xffff) + (d >>> 16) + (d & 0xffff);
+}
+
+/** Copies n bytes from src[so] to dst[dO], four at a time (views of two different arrays). */
+export function copyWords(src: DataView, so: number, dst: DataView, dO: number, n: number): void {
+  let i = 0;
+  for (const n4 = n & ~3; i < n4; i += 4) dst.setUint32(dO + i, src.getUint32(so + i));
+  for (; i < n; i++) dst.setUint8(dO + i, src.getUint8(so + i));
+}
+
+/** Copies a 6-byte MAC from src[so] to dst[dO] as one 32-bit and one 16-bit word. */
+export function copyMacWords(src: DataView, so: number, dst: DataView, dO: number): void {
+  dst.setUint32(dO, src.getUint32(so));
+  dst.setUint16(dO + 4, src.getUint16(so + 4));
+}

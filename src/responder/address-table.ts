@@ -1,24 +1,30 @@
 /**
  * A hash table keyed by 16-byte IPv6 addresses (or any 16-byte key), open addressing with linear
  * probing over typed arrays. Built at config time, read on the hot path without allocating:
- * `lookup(buf, off)` hashes the bytes where they lie in the received frame.
+ * `lookup(buf, off)` reads the key as four 32-bit words where it lies in the received frame
+ * (through the frame's word view, codecs/word-view.ts), hashes them and compares them with the
+ * stored words.
  */
 
+import { wordView } from '../../codecs/word-view.js';
 import { fmix32 } from '../hash.js';
 
-function hash16(b: Uint8Array, o: number): number {
-  // Four 32-bit words, each mixed in with one multiply, then murmur3's fmix32 avalanche.
-  let h = 0x811c9dc5;
-  for (let i = 0; i < 16; i += 4) {
-    const w = ((b[o + i] as number) << 24) | ((b[o + i + 1] as number) << 16) | ((b[o + i + 2] as number) << 8) | (b[o + i + 3] as number);
-    h = Math.imul(h ^ w, 0x01000193);
-    h ^= h >>> 15;
-  }
+function hashWords(w0: number, w1: number, w2: number, w3: number): number {
+  // Each word mixed in with one multiply, then murmur3's fmix32 avalanche.
+  let h = Math.imul(0x811c9dc5 ^ w0, 0x01000193);
+  h ^= h >>> 15;
+  h = Math.imul(h ^ w1, 0x01000193);
+  h ^= h >>> 15;
+  h = Math.imul(h ^ w2, 0x01000193);
+  h ^= h >>> 15;
+  h = Math.imul(h ^ w3, 0x01000193);
+  h ^= h >>> 15;
   return fmix32(h);
 }
 
 export class AddressTable {
-  private readonly keys: Uint8Array;
+  /** Four big-endian words per slot. */
+  private readonly keys: Uint32Array;
   private readonly values: Int32Array;
   private readonly used: Uint8Array;
   private readonly mask: number;
@@ -29,7 +35,7 @@ export class AddressTable {
     let size = 8;
     while (size < capacity * 2) size *= 2;
     this.mask = size - 1;
-    this.keys = new Uint8Array(size * 16);
+    this.keys = new Uint32Array(size * 4);
     this.values = new Int32Array(size);
     this.used = new Uint8Array(size);
   }
@@ -40,39 +46,42 @@ export class AddressTable {
 
   /** Inserts or replaces; returns false when the table is full. Config time only. */
   set(key: Uint8Array, keyOff: number, value: number): boolean {
-    let i = hash16(key, keyOff) & this.mask;
-    for (let n = 0; n <= this.mask; n++) {
-      if (this.used[i] === 0) {
-        if (this.count + 1 > (this.mask + 1) / 2) return false;
-        this.used[i] = 1;
-        this.keys.set(key.subarray(keyOff, keyOff + 16), i * 16);
-        this.values[i] = value;
-        this.count++;
-        return true;
-      }
-      if (this.keyAt(i, key, keyOff)) {
-        this.values[i] = value;
-        return true;
-      }
-      i = (i + 1) & this.mask;
+    const slot = this.probe(key, keyOff);
+    if (slot >= 0) {
+      this.values[slot] = value;
+      return true;
     }
-    return false;
+    // Never more than half full, so probes always meet a free slot.
+    if (this.count + 1 > (this.mask + 1) / 2) return false;
+    const free = ~slot;
+    const v = wordView(key);
+    for (let j = 0; j < 4; j++) this.keys[free * 4 + j] = v.getUint32(keyOff + 4 * j);
+    this.used[free] = 1;
+    this.values[free] = value;
+    this.count++;
+    return true;
   }
 
   /** The value stored for the 16 bytes at b[o], or -1. No allocation. */
   lookup(b: Uint8Array, o: number): number {
-    let i = hash16(b, o) & this.mask;
-    for (;;) {
-      if (this.used[i] === 0) return -1;
-      if (this.keyAt(i, b, o)) return this.values[i] as number;
-      i = (i + 1) & this.mask;
-    }
+    const slot = this.probe(b, o);
+    return slot >= 0 ? (this.values[slot] as number) : -1;
   }
 
-  private keyAt(slot: number, b: Uint8Array, o: number): boolean {
+  /** The slot holding the key at b[o], or ~(the free slot where it would go). */
+  private probe(b: Uint8Array, o: number): number {
+    const v = wordView(b);
+    const w0 = v.getUint32(o);
+    const w1 = v.getUint32(o + 4);
+    const w2 = v.getUint32(o + 8);
+    const w3 = v.getUint32(o + 12);
     const k = this.keys;
-    const base = slot * 16;
-    for (let j = 0; j < 16; j++) if (k[base + j] !== b[o + j]) return false;
-    return true;
+    let i = hashWords(w0, w1, w2, w3) & this.mask;
+    for (;;) {
+      if (this.used[i] === 0) return ~i;
+      const base = i * 4;
+      if (k[base] === w0 && k[base + 1] === w1 && k[base + 2] === w2 && k[base + 3] === w3) return i;
+      i = (i + 1) & this.mask;
+    }
   }
 }

@@ -606,6 +606,27 @@ for (const i of [0, 2, 4]) {
   });
 }
 
+test('echo: the reply checksum is right whatever the request carried, with verification on (updated from the request\'s) or off (computed whole)', (t) => {
+  const good = echoFrame({ data: Uint8Array.from({ length: 33 }, (_, i) => (i * 29 + 1) & 0xff) });
+  const expected = reply(t, harness(peers), good);
+  for (const verifyChecksums of [true, false]) {
+    const h = harness(peers, { verifyChecksums });
+    const r = reply(t, h, good);
+    t.true(r.checksumOk, `verification ${verifyChecksums ? 'on' : 'off'}`);
+    t.deepEqual(r.bytes, expected.bytes);
+  }
+  // A request whose checksum was offloaded (garbage in the capture): dropped when verifying,
+  // answered with a correct checksum when not.
+  const offloaded = Uint8Array.from(good);
+  const l = decodeReply(offloaded);
+  offloaded[l.icmpv6 + 2] = 0x12;
+  offloaded[l.icmpv6 + 3] = 0x34;
+  t.is(harness(peers).handle(offloaded), undefined);
+  const r = reply(t, harness(peers, { verifyChecksums: false }), offloaded);
+  t.true(r.checksumOk);
+  t.deepEqual(r.bytes, expected.bytes);
+});
+
 interface EchoCase {
   title: string;
   config?: Punt6Config;

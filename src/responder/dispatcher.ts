@@ -16,12 +16,12 @@
  */
 
 import { copyAddr, copyBytes, isMacMulticast, isMulticast, isSolicitedNode, isUnspecified } from '../../codecs/bytes.js';
-import { fillUpperLayer } from '../../codecs/checksum.js';
+import { fillUpperLayer, fold } from '../../codecs/checksum.js';
 import { NO_VLAN } from '../../codecs/ethernet.js';
 import { FrameDecoder } from '../../codecs/frame.js';
 import { Icmpv6Type } from '../../codecs/icmpv6.js';
 import { emitIpv6Fixed, IpProtocol } from '../../codecs/ipv6.js';
-import { emitNeighborAdvertisementHeader, neighborAdvertisementFlags } from '../../codecs/ndp.js';
+import { neighborAdvertisementFlags } from '../../codecs/ndp.js';
 import { emitLinkLayerAddressOption, NdpOptionType } from '../../codecs/ndp-options.js';
 import { Layer, Status } from '../../codecs/status.js';
 import { fillUdpChecksum, UdpPort } from '../../codecs/udp.js';
@@ -30,6 +30,7 @@ import { MacTable } from './mac-table.js';
 import { DEFAULT_RATE_LIMIT, SenderRateLimiter, type RateLimit } from './rate-limiter.js';
 import { AddressTable } from './address-table.js';
 import { Counters, MessageKind, Outcome } from './counters.js';
+import { copyAddressWords, copyMacWords, copyWords, wordView } from '../../codecs/word-view.js';
 import { Random, RouterAdvertiser } from './router-advertiser.js';
 import type { Runtime, RuntimeNetwork } from './runtime.js';
 
@@ -60,6 +61,7 @@ interface HeldReply {
 
 const ALL_NODES = Uint8Array.from([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 const ALL_NODES_MAC = Uint8Array.from([0x33, 0x33, 0, 0, 0, 1]);
+const ALL_NODES_WORDS = new DataView(ALL_NODES.buffer, ALL_NODES.byteOffset, 16);
 const ALL_SNOOPERS = Uint8Array.from([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x6a]);
 /** 33:33 + the low 32 bits of ff02::6a (RFC 2464 §7). */
 const ALL_SNOOPERS_MAC = Uint8Array.from([0x33, 0x33, 0, 0, 0, 0x6a]);
@@ -83,6 +85,8 @@ export class Dispatcher {
   readonly counters: Counters;
   /** The transmit buffer: handle() writes its reply at offset 0. */
   readonly tx = new Uint8Array(TX_SIZE);
+  /** Word access to tx (codecs/word-view.ts), made once. */
+  private readonly txWords = new DataView(this.tx.buffer, this.tx.byteOffset, this.tx.byteLength);
   private readonly scratch = new Uint8Array(TX_SIZE);
   private readonly networks: NetworkState[];
   /** Per interface: 4096 VLAN slots (+1 for untagged at index 4096) -> network index or -1. */
@@ -270,7 +274,7 @@ export class Dispatcher {
    * MAC, the frame's VLAN tag kept) into tx; returns the offset of the IPv6 header.
    */
   private replyEthernet(rx: Uint8Array, off: number, srcMac: Uint8Array, srcMacOff: number): number {
-    copyBytes(rx, off + 6, this.tx, 0, 6);
+    copyMacWords(wordView(rx), off + 6, this.txWords, 0);
     return this.replyEthernetTail(rx, off, srcMac, srcMacOff);
   }
 
@@ -285,13 +289,18 @@ export class Dispatcher {
 
   private replyEthernetTail(rx: Uint8Array, off: number, srcMac: Uint8Array, srcMacOff: number): number {
     const t = this.tx;
-    copyBytes(srcMac, srcMacOff, t, 6, 6);
+    // Byte stores: a MAC from the configuration is one of many small arrays, not worth a view.
+    t[6] = srcMac[srcMacOff] as number;
+    t[7] = srcMac[srcMacOff + 1] as number;
+    t[8] = srcMac[srcMacOff + 2] as number;
+    t[9] = srcMac[srcMacOff + 3] as number;
+    t[10] = srcMac[srcMacOff + 4] as number;
+    t[11] = srcMac[srcMacOff + 5] as number;
     if (this.decoder.ethernet.hasVlan) {
-      copyBytes(rx, off + 12, t, 12, 6); // TPID, TCI, EtherType
+      copyMacWords(wordView(rx), off + 12, this.txWords, 12); // TPID, TCI, EtherType
       return 18;
     }
-    t[12] = ETHERTYPE_IPV6 >>> 8;
-    t[13] = ETHERTYPE_IPV6 & 0xff;
+    this.txWords.setUint16(12, ETHERTYPE_IPV6);
     return 14;
   }
 
@@ -323,20 +332,56 @@ export class Dispatcher {
       answerMac = port.mac;
       conflict = srcUnspecified;
     }
-    const t = this.tx;
     // A DAD probe is answered to all-nodes (RFC 4861 §7.2.4), so the Ethernet frame goes to
     // its group MAC too: a host filters frames by MAC before it looks at the IPv6 destination.
     const ipOff = srcUnspecified ? this.replyEthernetTo(ALL_NODES_MAC, rx, off, answerMac, 0) : this.replyEthernet(rx, off, answerMac, 0);
-    const icmp = ipOff + 40;
-    emitIpv6Fixed(t, ipOff, 32, IpProtocol.Icmpv6, 255);
-    copyAddr(rx, target, t, ipOff + 8);
-    if (srcUnspecified) copyAddr(ALL_NODES, 0, t, ipOff + 24);
-    else copyAddr(rx, ip.sourceOffset, t, ipOff + 24);
-    emitNeighborAdvertisementHeader(neighborAdvertisementFlags(router, !srcUnspecified, true), rx, target, t, icmp);
-    emitLinkLayerAddressOption(NdpOptionType.TargetLinkLayerAddress, answerMac, 0, t, icmp + 24);
-    fillUpperLayer(t, ipOff + 8, ipOff + 24, IpProtocol.Icmpv6, icmp, 32, icmp + 2);
-    this.replyLength = icmp + 32;
+    const flags = neighborAdvertisementFlags(router, !srcUnspecified, true);
+    this.replyLength = this.writeNeighborAdvertisement(rx, target, srcUnspecified ? -1 : ip.sourceOffset, flags, answerMac, ipOff);
     return conflict ? Outcome.Conflict : Outcome.Answered;
+  }
+
+  /**
+   * Writes the IPv6 header and the NA (RFC 4861 §4.4) with its Target Link-Layer Address option
+   * at tx[ipOff]: from the target (rx[target]) to rx[dstOff] (-1: ff02::1). Every word goes out
+   * once and is summed as it goes, so the checksum needs no second pass:
+   *
+   *   pseudo-header  target + destination + 32 + 58
+   *   message        0x8800 + flags<<8 + target + 0x0201 (TLLA type, length) + MAC
+   *
+   * Returns the frame length.
+   */
+  private writeNeighborAdvertisement(rx: Uint8Array, target: number, dstOff: number, flags: number, mac: Uint8Array, ipOff: number): number {
+    const t = this.tx;
+    const tw = this.txWords;
+    const rw = wordView(rx);
+    const icmp = ipOff + 40;
+    tw.setUint32(ipOff, 0x60000000);
+    tw.setUint32(ipOff + 4, (32 << 16) | (IpProtocol.Icmpv6 << 8) | 255);
+    const targetSum = copyAddressWords(rw, target, tw, ipOff + 8);
+    const dstSum = dstOff < 0 ? copyAddressWords(ALL_NODES_WORDS, 0, tw, ipOff + 24) : copyAddressWords(rw, dstOff, tw, ipOff + 24);
+    tw.setUint32(icmp, Icmpv6Type.NeighborAdvertisement << 24);
+    tw.setUint32(icmp + 4, flags << 24);
+    copyAddressWords(rw, target, tw, icmp + 8);
+    const o = icmp + 24;
+    t[o] = NdpOptionType.TargetLinkLayerAddress;
+    t[o + 1] = 1;
+    const m0 = mac[0] as number;
+    const m1 = mac[1] as number;
+    const m2 = mac[2] as number;
+    const m3 = mac[3] as number;
+    const m4 = mac[4] as number;
+    const m5 = mac[5] as number;
+    t[o + 2] = m0;
+    t[o + 3] = m1;
+    t[o + 4] = m2;
+    t[o + 5] = m3;
+    t[o + 6] = m4;
+    t[o + 7] = m5;
+    const sum =
+      2 * targetSum + dstSum + 32 + IpProtocol.Icmpv6 + (Icmpv6Type.NeighborAdvertisement << 8) + (flags << 8) + ((NdpOptionType.TargetLinkLayerAddress << 8) | 1) +
+      ((m0 << 8) | m1) + ((m2 << 8) | m3) + ((m4 << 8) | m5);
+    tw.setUint16(icmp + 2, 0xffff - fold(sum));
+    return icmp + 32;
   }
 
   /** Offset of the first option of `type` in [p, end), or -1 (options already validated). */
@@ -360,15 +405,25 @@ export class Dispatcher {
     if (isUnspecified(rx, ip.sourceOffset) || isMulticast(rx, ip.sourceOffset)) return Outcome.Invalid;
     if (st.owned.lookup(rx, ip.destinationOffset) !== ROUTER_OWNER) return Outcome.NotOurs;
     const t = this.tx;
+    const tw = this.txWords;
+    const rw = wordView(rx);
     const ipOff = this.replyEthernet(rx, off, st.net.routerMac, 0);
     const len = d.upperLength;
     emitIpv6Fixed(t, ipOff, len, IpProtocol.Icmpv6, st.net.hopLimit);
-    copyAddr(rx, ip.destinationOffset, t, ipOff + 8);
-    copyAddr(rx, ip.sourceOffset, t, ipOff + 24);
+    copyAddressWords(rw, ip.destinationOffset, tw, ipOff + 8);
+    copyAddressWords(rw, ip.sourceOffset, tw, ipOff + 24);
     const icmp = ipOff + 40;
-    copyBytes(rx, d.upperOffset, t, icmp, len);
+    copyWords(rw, d.upperOffset, tw, icmp, len);
     t[icmp] = Icmpv6Type.EchoReply;
-    fillUpperLayer(t, ipOff + 8, ipOff + 24, IpProtocol.Icmpv6, icmp, len, icmp + 2);
+    if (d.verifyChecksums) {
+      // The request's checksum verified, and the reply differs from it only in the type byte
+      // (the swapped addresses sum the same): update it for that word (RFC 1624 eqn. 3,
+      // HC' = ~(~HC + ~m + m'), with m = 128<<8, m' = 129<<8; the code is 0).
+      const hc = rw.getUint16(d.upperOffset + 2);
+      tw.setUint16(icmp + 2, 0xffff - fold(0xffff - hc + (0xffff - (Icmpv6Type.EchoRequest << 8)) + (Icmpv6Type.EchoReply << 8)));
+    } else {
+      fillUpperLayer(t, ipOff + 8, ipOff + 24, IpProtocol.Icmpv6, icmp, len, icmp + 2);
+    }
     this.replyLength = icmp + len;
     return Outcome.Answered;
   }
