@@ -289,17 +289,18 @@ function clientHash(duid: Uint8Array, iaid: number, type: number, networkId: num
   return (BigInt(fmix32(a)) << 32n) | BigInt(fmix32(b));
 }
 
+/** The 16 bytes as a 128-bit number (two 64-bit halves: two BigInt steps, not sixteen). */
 function toBigInt(address: Uint8Array): bigint {
-  return BigInt('0x' + addressKey(address));
+  const v = new DataView(address.buffer, address.byteOffset, 16);
+  return (v.getBigUint64(0) << 64n) | v.getBigUint64(8);
 }
 
 function toBytes(value: bigint): Uint8Array {
   const out = new Uint8Array(16);
-  let v = value;
-  for (let i = 15; i >= 0; i--) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
-  }
+  const v = new DataView(out.buffer);
+  v.setBigUint64(0, value >> 64n);
+  // setBigUint64 stores the value modulo 2^64: the low half.
+  v.setBigUint64(8, value);
   return out;
 }
 
