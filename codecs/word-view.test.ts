@@ -49,3 +49,10 @@ test('word copies: addresses (with their checksum sum), MACs and any length', (t
     t.is(out[1 + n], 0, `nothing written past length ${n}`);
   }
 });
+
+test('an array keeps its one view even after other arrays took every slot', (t) => {
+  const first = Uint8Array.of(1, 2, 3, 4);
+  const v = wordView(first);
+  for (let i = 0; i < 10; i++) wordView(new Uint8Array(4));
+  t.is(wordView(first), v);
+});

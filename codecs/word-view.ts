@@ -5,11 +5,14 @@
  * work a 32-bit read costs about what one byte read does, so a checksum over an NS is a quarter
  * of the loads (docs/bench.md has the figures).
  *
- * Making a DataView allocates, so views are cached per array: a dispatcher touches two arrays
- * per packet (the receive buffer, which a capture handle reuses for every frame, and its own
- * transmit buffer), and a small most-recently-used cache keeps both without a lookup table. The
- * view spans exactly the array's bytes, so a word read past the array throws a RangeError rather
- * than reading a neighbour's bytes in a shared ArrayBuffer; callers still check bounds first.
+ * Making a DataView allocates, so each array gets one view, made the first time it is seen and
+ * kept as long as the array lives (a WeakMap). A dispatcher touches few arrays per packet: the
+ * receive buffer, which a capture handle reuses for every frame, and its transmit buffer. The
+ * last four arrays are also kept in four slots compared by identity, so the usual lookup is a few
+ * compares and never reaches the WeakMap; more capture ports than that in turn cost a WeakMap
+ * lookup, still no allocation. The view spans exactly the array's bytes, so a word read past the
+ * array throws a RangeError rather than reading a neighbour's bytes in a shared ArrayBuffer;
+ * callers still check bounds first.
  */
 
 // Four slots, unrolled: a hit is a few identity compares and no memory beyond these variables.
@@ -33,8 +36,14 @@ export function wordView(b: Uint8Array): DataView {
   return remember(b);
 }
 
+const viewOf = new WeakMap<Uint8Array, DataView>();
+
 function remember(b: Uint8Array): DataView {
-  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  let v = viewOf.get(b);
+  if (v === undefined) {
+    v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    viewOf.set(b, v);
+  }
   switch (victim) {
     case 0:
       a0 = b;

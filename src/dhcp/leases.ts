@@ -289,19 +289,26 @@ function clientHash(duid: Uint8Array, iaid: number, type: number, networkId: num
   return (BigInt(fmix32(a)) << 32n) | BigInt(fmix32(b));
 }
 
-/** The 16 bytes as a 128-bit number (two 64-bit halves: two BigInt steps, not sixteen). */
+/**
+ * 128-bit conversions go through one scratch buffer in two 64-bit halves: two BigInt steps, not
+ * sixteen. (A DataView over a fresh 16-byte array would be worse: V8 keeps arrays that small
+ * inside the object and must move the bytes out to give the view a buffer.)
+ */
+const scratch = new ArrayBuffer(16);
+const scratchBytes = new Uint8Array(scratch);
+const scratchWords = new DataView(scratch);
+
+/** The 16 bytes as a 128-bit number. */
 function toBigInt(address: Uint8Array): bigint {
-  const v = new DataView(address.buffer, address.byteOffset, 16);
-  return (v.getBigUint64(0) << 64n) | v.getBigUint64(8);
+  for (let i = 0; i < 16; i++) scratchBytes[i] = address[i] as number;
+  return (scratchWords.getBigUint64(0) << 64n) | scratchWords.getBigUint64(8);
 }
 
 function toBytes(value: bigint): Uint8Array {
-  const out = new Uint8Array(16);
-  const v = new DataView(out.buffer);
-  v.setBigUint64(0, value >> 64n);
+  scratchWords.setBigUint64(0, value >> 64n);
   // setBigUint64 stores the value modulo 2^64: the low half.
-  v.setBigUint64(8, value);
-  return out;
+  scratchWords.setBigUint64(8, value);
+  return scratchBytes.slice();
 }
 
 function parseAddress(text: string | Uint8Array, what: string): Uint8Array {
