@@ -23,6 +23,10 @@ import { loadCaptureFile } from '../src/capture-file.js';
 import { parseConfig } from '../src/config/index.js';
 import { openResponder } from '../src/responder/service.js';
 import { fixturesDirectory } from '../fixtures/paths.js';
+import { tuneV8 } from '../src/v8-tuning.js';
+
+// The budgets punt6 itself runs with (src/v8-tuning.ts), before any hot code is optimized.
+const v8Flags = tuneV8();
 
 const { values } = parseArgs({
   options: {
@@ -160,6 +164,7 @@ function inOneBuffer(n: number, build: (i: number) => Uint8Array): { ring: Uint8
   return { ring, lengths };
 }
 
+console.log(`V8 inlining budgets: ${v8Flags.length > 0 ? v8Flags.join(' ') : 'V8 defaults (PUNT6_V8_DEFAULTS=1)'}`);
 console.log(`node ${process.version}, one core, in process (no capture, no injection)${gc ? '' : '; run with --expose-gc for heap figures'}`);
 console.log('kind'.padEnd(34) + 'handled'.padStart(12) + 'answered'.padStart(12) + 'ns/pkt'.padStart(10) + 'pkt/s'.padStart(13) + 'heap growth'.padStart(12));
 run('NS -> NA', await frameOf('ndisc6-ns-na.pcap', 0));

@@ -13,7 +13,7 @@
 import { u16 } from './bytes.js';
 import { verifyUpperLayer } from './checksum.js';
 import { validateDhcpv6 } from './dhcpv6.js';
-import { EtherType, EthernetView, NO_VLAN } from './ethernet.js';
+import { ETHERNET_HEADER_LENGTH, EtherType, EthernetView, NO_VLAN } from './ethernet.js';
 import { validateIcmpv6 } from './icmpv6.js';
 import { IpProtocol, Ipv6View } from './ipv6.js';
 import { Failure, Layer, Status } from './status.js';
@@ -76,9 +76,10 @@ export class FrameDecoder {
           return this.failure.from(s, tagged ? Layer.Vlan : Layer.Ethernet, eth);
         }
         this.hasEthernet = true;
-        this.vlanId = eth.vlanId;
-        if (eth.etherType !== EtherType.Ipv6) return this.failure.fail(Status.Unsupported, Layer.Ethernet, eth.payloadOffset - 2, 'not IPv6');
-        p = eth.payloadOffset;
+        // Read where check() found them: the EtherType (inner, behind a tag) ends the header.
+        p = off + eth.headerLength;
+        if (p !== off + ETHERNET_HEADER_LENGTH) this.vlanId = u16(buf, off + 14) & 0x0fff;
+        if (u16(buf, p - 2) !== EtherType.Ipv6) return this.failure.fail(Status.Unsupported, Layer.Ethernet, p - 2, 'not IPv6');
         break;
       }
       case LinkType.LinuxSll:
@@ -141,7 +142,7 @@ export class FrameDecoder {
     this.icmpv6Type = buf[p] as number;
     const s = validateIcmpv6(buf, p, len, this.failure);
     if (s !== Status.Ok) return s;
-    if (this.verifyChecksums && !verifyUpperLayer(buf, this.ipv6.sourceOffset, this.ipv6.checksumDestinationOffset, IpProtocol.Icmpv6, p, len)) {
+    if (this.verifyChecksums && !verifyUpperLayer(buf, this.ipv6Offset + 8, this.ipv6.checksumDestinationOffset, IpProtocol.Icmpv6, p, len)) {
       return this.failure.fail(Status.BadChecksum, Layer.Icmpv6, p + 2, 'ICMPv6 checksum does not verify');
     }
     return Status.Ok;

@@ -152,8 +152,11 @@ export class Icmpv6Validator {
 
   private validateMessage(b: Uint8Array, off: number, len: number, failure: Failure): Status {
     const h = this.header.wrap(b, off, len);
-    let s = h.check();
-    if (s !== Status.Ok) return failure.from(s, Layer.Icmpv6, h);
+    let s: Status;
+    if (off < 0 || len < ICMPV6_HEADER_LENGTH || len > b.length - off) {
+      s = h.check();
+      if (s !== Status.Ok) return failure.from(s, Layer.Icmpv6, h);
+    }
     // In bounds from here: off >= 0, len >= 4 and off + len <= b.length.
     const type = b[off] as number;
     switch (type) {

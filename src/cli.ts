@@ -11,6 +11,7 @@ import { replayCapture, ReplayError } from './replay-command.js';
 import { flowsMain } from './flows/command.js';
 import { labMain } from './lab/command.js';
 import { runMain } from './run-command.js';
+import { tuneV8 } from './v8-tuning.js';
 
 const usage = `usage: punt6 <command> [options]
 
@@ -164,6 +165,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
+// Inlining budgets for the punt path (src/v8-tuning.ts), before any hot code is optimized.
+tuneV8();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

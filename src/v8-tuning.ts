@@ -1,0 +1,30 @@
+/**
+ * V8 inlining budgets for the punt path.
+ *
+ * A frame crosses a deep chain of small functions: the frame decoder, one view per layer, the
+ * ICMPv6 validator, the option walk, the checksum, the dispatcher's handler and its reply writer.
+ * TurboFan stops inlining into a function once the bytecode it has inlined there passes a budget
+ * (`--max-inlined-bytecode-size-cumulative`, 920 bytes by default) or a callee is larger than
+ * `--max-inlined-bytecode-size` (460). With the defaults the chain stays a chain of calls; with
+ * the budgets below it compiles into a few large functions, and NS -> NA, echo and decoding run
+ * about 1.5 to 1.8 times as fast on this project's benchmarks (docs/bench.md has both sets of
+ * figures). The cost is machine code size and compile time, a few megabytes and milliseconds for
+ * a long-lived sidecar.
+ *
+ * `punt6` (every command) and the in-process benchmarks apply them at start, before any hot
+ * code is optimized. They change nothing but which calls are inlined: no semantics, no limits.
+ */
+
+import { setFlagsFromString } from 'node:v8';
+
+export const V8_INLINING_FLAGS: readonly string[] = ['--max-inlined-bytecode-size=1000', '--max-inlined-bytecode-size-cumulative=5000'];
+
+/**
+ * Applies the budgets to this process (unless PUNT6_V8_DEFAULTS=1 asks for V8's own, to compare);
+ * returns the flags applied.
+ */
+export function tuneV8(env: NodeJS.ProcessEnv = process.env): readonly string[] {
+  if (env.PUNT6_V8_DEFAULTS === '1') return [];
+  for (const f of V8_INLINING_FLAGS) setFlagsFromString(f);
+  return V8_INLINING_FLAGS;
+}
