@@ -42,8 +42,8 @@ test('word copies: addresses (with their checksum sum), MACs and any length', (t
   t.is(sum, plain);
   copyMacWords(wordView(src), 20, wordView(dst), 30);
   t.deepEqual(dst.subarray(30, 36), src.subarray(20, 26));
-  for (let n = 0; n <= 11; n++) {
-    const out = new Uint8Array(16);
+  for (let n = 0; n <= 33; n++) {
+    const out = new Uint8Array(40);
     copyWords(wordView(src), 7, wordView(out), 1, n);
     t.deepEqual(out.subarray(1, 1 + n), src.subarray(7, 7 + n), `length ${n}`);
     t.is(out[1 + n], 0, `nothing written past length ${n}`);

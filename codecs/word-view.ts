@@ -84,6 +84,12 @@ export function copyAddressWords(src: DataView, so: number, dst: DataView, dO: n
 /** Copies n bytes from src[so] to dst[dO], four at a time (views of two different arrays). */
 export function copyWords(src: DataView, so: number, dst: DataView, dO: number, n: number): void {
   let i = 0;
+  for (const n16 = n & ~15; i < n16; i += 16) {
+    dst.setUint32(dO + i, src.getUint32(so + i));
+    dst.setUint32(dO + i + 4, src.getUint32(so + i + 4));
+    dst.setUint32(dO + i + 8, src.getUint32(so + i + 8));
+    dst.setUint32(dO + i + 12, src.getUint32(so + i + 12));
+  }
   for (const n4 = n & ~3; i < n4; i += 4) dst.setUint32(dO + i, src.getUint32(so + i));
   for (; i < n; i++) dst.setUint8(dO + i, src.getUint8(so + i));
 }

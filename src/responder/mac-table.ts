@@ -5,17 +5,24 @@
  * MACs.
  */
 
+import { wordView } from '../../codecs/word-view.js';
 import { fmix32 } from '../hash.js';
 
 export function hash6(b: Uint8Array, o: number): number {
-  const high = ((b[o] as number) << 8) | (b[o + 1] as number);
-  const low = ((b[o + 2] as number) << 24) | ((b[o + 3] as number) << 16) | ((b[o + 4] as number) << 8) | (b[o + 5] as number);
+  const v = wordView(b);
+  return hashMac(v.getUint16(o), v.getUint32(o + 2));
+}
+
+/** The MAC as its first 16 and last 32 bits, mixed. */
+function hashMac(high: number, low: number): number {
   return fmix32(Math.imul(high, 0x01000193) ^ low);
 }
 
 /** MAC -> small integer (a port index, a network index...), open addressing; built once, read per frame. */
 export class MacTable {
-  private readonly keys: Uint8Array;
+  /** Per slot: the MAC's first 16 bits and last 32 bits. */
+  private readonly highs: Uint16Array;
+  private readonly lows: Uint32Array;
   private readonly values: Int32Array;
   private readonly mask: number;
 
@@ -23,30 +30,30 @@ export class MacTable {
     let size = 8;
     while (size < entries.length * 2) size *= 2;
     this.mask = size - 1;
-    this.keys = new Uint8Array(size * 6);
+    this.highs = new Uint16Array(size);
+    this.lows = new Uint32Array(size);
     this.values = new Int32Array(size).fill(-1);
     for (const e of entries) {
-      let i = hash6(e.mac, 0) & this.mask;
-      while (this.values[i] !== -1 && !this.keyAt(i, e.mac, 0)) i = (i + 1) & this.mask;
-      this.keys.set(e.mac.subarray(0, 6), i * 6);
+      const i = this.slot(e.mac, 0);
+      const v = wordView(e.mac);
+      this.highs[i] = v.getUint16(0);
+      this.lows[i] = v.getUint32(2);
       this.values[i] = e.value;
     }
   }
 
   /** The value for the MAC at b[o], or -1. */
   lookup(b: Uint8Array, o: number): number {
-    let i = hash6(b, o) & this.mask;
-    for (;;) {
-      const v = this.values[i] as number;
-      if (v === -1) return -1;
-      if (this.keyAt(i, b, o)) return v;
-      i = (i + 1) & this.mask;
-    }
+    return this.values[this.slot(b, o)] as number;
   }
 
-  private keyAt(slot: number, b: Uint8Array, o: number): boolean {
-    const k = this.keys;
-    const base = slot * 6;
-    return k[base] === b[o] && k[base + 1] === b[o + 1] && k[base + 2] === b[o + 2] && k[base + 3] === b[o + 3] && k[base + 4] === b[o + 4] && k[base + 5] === b[o + 5];
+  /** The slot holding the MAC at b[o], or the free slot where it would go. */
+  private slot(b: Uint8Array, o: number): number {
+    const v = wordView(b);
+    const high = v.getUint16(o);
+    const low = v.getUint32(o + 2);
+    let i = hashMac(high, low) & this.mask;
+    while (this.values[i] !== -1 && (this.highs[i] !== high || this.lows[i] !== low)) i = (i + 1) & this.mask;
+    return i;
   }
 }
