@@ -103,6 +103,35 @@ test('a zero UDP checksum is BadChecksum (RFC 8200 §8.1), and decodes with veri
   t.is(d.decode(b, 0, b.length), Status.Ok);
 });
 
+test('deferEchoRequestChecksum leaves an echo request\'s checksum to the caller, and only an echo request\'s', (t) => {
+  const d = new FrameDecoder();
+  d.deferEchoRequestChecksum = true;
+  let requests = 0;
+  for (const p of packets) {
+    if (p.kind !== 'icmpv6') continue;
+    const type = p.frame[p.upperOffset] as number;
+    const b = flipped(p.frame, p.upperOffset + 2, 0x01); // checksum off by one bit
+    const s = d.decode(b, 0, b.length);
+    if (type === 128) {
+      requests++;
+      t.is(s, Status.Ok);
+      t.true(d.checksumDeferred);
+    } else {
+      t.is(s, Status.BadChecksum, `type ${type} still verified`);
+      t.false(d.checksumDeferred);
+    }
+    // A good frame after a deferred one: the flag is the last decode's.
+    t.is(d.decode(p.frame, 0, p.frame.length), Status.Ok);
+    t.is(d.checksumDeferred, type === 128);
+  }
+  t.true(requests > 0, 'the fixtures hold echo requests');
+  // With verification off nothing is deferred: there is nothing to verify.
+  d.verifyChecksums = false;
+  const echo = packets.find((x) => x.kind === 'icmpv6' && x.frame[x.upperOffset] === 128) as FixturePacket;
+  t.is(d.decode(echo.frame, 0, echo.frame.length), Status.Ok);
+  t.false(d.checksumDeferred);
+});
+
 test('the same IPv6 packets over the other link types', (t) => {
   const d = new FrameDecoder();
   for (const p of packets) {

@@ -14,7 +14,7 @@ import { u16 } from './bytes.js';
 import { verifyUpperLayer } from './checksum.js';
 import { validateDhcpv6 } from './dhcpv6.js';
 import { ETHERNET_HEADER_LENGTH, EtherType, EthernetView, NO_VLAN } from './ethernet.js';
-import { validateIcmpv6 } from './icmpv6.js';
+import { Icmpv6Type, validateIcmpv6 } from './icmpv6.js';
 import { IpProtocol, Ipv6View } from './ipv6.js';
 import { Failure, Layer, Status } from './status.js';
 import { UdpPort, UdpView } from './udp.js';
@@ -33,6 +33,13 @@ export class FrameDecoder {
   readonly failure = new Failure();
   /** Off for captures whose checksums were offloaded to the NIC (left as garbage). */
   verifyChecksums = true;
+  /**
+   * Leave an Echo Request's checksum to the caller, who copies the message into its reply and
+   * can sum it on the way (one pass instead of two). decode() then sets `checksumDeferred`, and
+   * the caller must verify before acting on the message (`verifyUpperLayer`, or
+   * `copySumWords` plus `pseudoHeaderSum`).
+   */
+  deferEchoRequestChecksum = false;
 
   // ---- Results of the last decode() ----
   linkType: number = LinkType.Ethernet;
@@ -46,6 +53,8 @@ export class FrameDecoder {
   upperLength = 0;
   /** ICMPv6 type, or -1. */
   icmpv6Type = -1;
+  /** True when the ICMPv6 checksum was left unverified for the caller (deferEchoRequestChecksum). */
+  checksumDeferred = false;
   /** DHCPv6 message type, or -1; the message is at dhcpv6Offset/dhcpv6Length. */
   dhcpv6Type = -1;
   dhcpv6Offset = 0;
@@ -60,6 +69,7 @@ export class FrameDecoder {
     this.ipv6Offset = -1;
     this.upperProtocol = -1;
     this.icmpv6Type = -1;
+    this.checksumDeferred = false;
     this.dhcpv6Type = -1;
     if (off < 0 || len < 0 || off + len > buf.length) {
       return this.failure.fail(Status.Truncated, Layer.Ethernet, off, 'frame extends past the buffer');
@@ -142,7 +152,12 @@ export class FrameDecoder {
     this.icmpv6Type = buf[p] as number;
     const s = validateIcmpv6(buf, p, len, this.failure);
     if (s !== Status.Ok) return s;
-    if (this.verifyChecksums && !verifyUpperLayer(buf, this.ipv6Offset + 8, this.ipv6.checksumDestinationOffset, IpProtocol.Icmpv6, p, len)) {
+    if (!this.verifyChecksums) return Status.Ok;
+    if (this.deferEchoRequestChecksum && this.icmpv6Type === Icmpv6Type.EchoRequest) {
+      this.checksumDeferred = true;
+      return Status.Ok;
+    }
+    if (!verifyUpperLayer(buf, this.ipv6Offset + 8, this.ipv6.checksumDestinationOffset, IpProtocol.Icmpv6, p, len)) {
       return this.failure.fail(Status.BadChecksum, Layer.Icmpv6, p + 2, 'ICMPv6 checksum does not verify');
     }
     return Status.Ok;

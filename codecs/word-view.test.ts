@@ -1,5 +1,6 @@
 import test from 'ava';
-import { copyAddressWords, copyMacWords, copyWords, wordView } from './word-view.js';
+import { copyAddressWords, copyMacWords, copySumWords, copyWords, wordView } from './word-view.js';
+import { fold, sumWords } from './checksum.js';
 
 test('a word view reads big-endian words of exactly the array it was made for', (t) => {
   const whole = Uint8Array.from([0xaa, 0xbb, 0x12, 0x34, 0x56, 0x78, 0xcc]);
@@ -55,4 +56,15 @@ test('an array keeps its one view even after other arrays took every slot', (t) 
   const v = wordView(first);
   for (let i = 0; i < 10; i++) wordView(new Uint8Array(4));
   t.is(wordView(first), v);
+});
+
+test('copy and sum: the bytes of any length land as copied, and the sum is the checksum sum of them', (t) => {
+  const src = Uint8Array.from({ length: 80 }, (_, i) => (i * 53 + 7) & 0xff);
+  for (let n = 0; n <= 70; n++) {
+    const out = new Uint8Array(80);
+    const s = copySumWords(wordView(src), 5, wordView(out), 3, n);
+    t.deepEqual(out.subarray(3, 3 + n), src.subarray(5, 5 + n), `length ${n}`);
+    t.is(out[3 + n], 0, `nothing written past length ${n}`);
+    t.is(fold(s), fold(sumWords(src, 5, n)), `sum of length ${n}`);
+  }
 });

@@ -94,6 +94,37 @@ export function copyWords(src: DataView, so: number, dst: DataView, dO: number, 
   for (; i < n; i++) dst.setUint8(dO + i, src.getUint8(so + i));
 }
 
+/**
+ * Copies n bytes like {@link copyWords} and returns the sum of their 16-bit big-endian words (an
+ * odd last byte padded with zero), for a checksum over what was copied: one pass, not two.
+ */
+export function copySumWords(src: DataView, so: number, dst: DataView, dO: number, n: number): number {
+  let s = 0;
+  let i = 0;
+  for (const n16 = n & ~15; i < n16; i += 16) {
+    const a = src.getUint32(so + i);
+    const b = src.getUint32(so + i + 4);
+    const c = src.getUint32(so + i + 8);
+    const d = src.getUint32(so + i + 12);
+    dst.setUint32(dO + i, a);
+    dst.setUint32(dO + i + 4, b);
+    dst.setUint32(dO + i + 8, c);
+    dst.setUint32(dO + i + 12, d);
+    s += (a >>> 16) + (a & 0xffff) + (b >>> 16) + (b & 0xffff) + (c >>> 16) + (c & 0xffff) + (d >>> 16) + (d & 0xffff);
+  }
+  for (const n4 = n & ~3; i < n4; i += 4) {
+    const a = src.getUint32(so + i);
+    dst.setUint32(dO + i, a);
+    s += (a >>> 16) + (a & 0xffff);
+  }
+  for (; i < n; i++) {
+    const x = src.getUint8(so + i);
+    dst.setUint8(dO + i, x);
+    s += (i & 1) === 0 ? x << 8 : x;
+  }
+  return s;
+}
+
 /** Copies a 6-byte MAC from src[so] to dst[dO] as one 32-bit and one 16-bit word. */
 export function copyMacWords(src: DataView, so: number, dst: DataView, dO: number): void {
   dst.setUint32(dO, src.getUint32(so));

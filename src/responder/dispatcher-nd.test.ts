@@ -701,6 +701,15 @@ const echoDrops: DropCase[] = [
   { title: 'from a multicast source', frame: () => echoFrame({ src: 'ff02::1' }), kind: MessageKind.EchoRequest, outcome: Outcome.Invalid },
   { title: 'code 1', frame: () => echoFrame({ code: 1 }), kind: MessageKind.EchoRequest, outcome: Outcome.Invalid },
   { title: 'bad checksum', frame: () => echoFrame({ badChecksum: true }), kind: MessageKind.EchoRequest, outcome: Outcome.BadChecksum },
+  { title: 'bad checksum, 1400-byte payload (verified while copied)', frame: () => echoFrame({ badChecksum: true, data: new Uint8Array(1400).fill(7) }), kind: MessageKind.EchoRequest, outcome: Outcome.BadChecksum },
+  {
+    title: 'one payload bit flipped after the checksum was made',
+    frame: () => mutate(echoFrame({}), (b, l) => void (b[l.icmpv6 + 20] = (b[l.icmpv6 + 20] as number) ^ 0x10), true),
+    kind: MessageKind.EchoRequest,
+    outcome: Outcome.BadChecksum,
+  },
+  // Its checksum is looked at only when it would be answered (it is verified during the copy).
+  { title: 'bad checksum to an address nobody owns', frame: () => echoFrame({ badChecksum: true, dst: 'fd00::99' }), kind: MessageKind.EchoRequest, outcome: Outcome.NotOurs },
   { title: 'the kernel\'s echo reply (fixture frame 2, from the router MAC)', frame: () => frameAt(ping6, 1), kind: MessageKind.EchoReply, outcome: Outcome.BadSource },
   { title: 'an echo reply from a host is ignored', frame: () => mutate(echoFrame({}), (b, l) => void (b[l.icmpv6] = Icmpv6Type.EchoReply)), kind: MessageKind.EchoReply, outcome: Outcome.Ignored },
 ];

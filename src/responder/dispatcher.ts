@@ -16,7 +16,7 @@
  */
 
 import { copyAddr, copyBytes, isMacMulticast, isMulticast, isSolicitedNode, isUnspecified } from '../../codecs/bytes.js';
-import { fillUpperLayer, fold } from '../../codecs/checksum.js';
+import { fillUpperLayer, fold, pseudoHeaderSum } from '../../codecs/checksum.js';
 import { NO_VLAN } from '../../codecs/ethernet.js';
 import { FrameDecoder } from '../../codecs/frame.js';
 import { Icmpv6Type } from '../../codecs/icmpv6.js';
@@ -30,7 +30,7 @@ import { MacTable } from './mac-table.js';
 import { DEFAULT_RATE_LIMIT, SenderRateLimiter, type RateLimit } from './rate-limiter.js';
 import { AddressTable } from './address-table.js';
 import { Counters, MessageKind, Outcome } from './counters.js';
-import { copyAddressWords, copyMacWords, copyWords, wordView } from '../../codecs/word-view.js';
+import { copyAddressWords, copyMacWords, copySumWords, copyWords, wordView } from '../../codecs/word-view.js';
 import { Random, RouterAdvertiser } from './router-advertiser.js';
 import type { Runtime, RuntimeNetwork } from './runtime.js';
 
@@ -115,6 +115,8 @@ export class Dispatcher {
     this.sink = options.sink ?? (() => {});
     this.now = options.now ?? Date.now;
     this.decoder.verifyChecksums = options.verifyChecksums ?? true;
+    // An echo request's checksum is verified while it is copied into the reply (echoRequest).
+    this.decoder.deferEchoRequestChecksum = true;
     this.dhcpv6 = options.dhcpv6;
     this.onCommitError = options.onCommitError ?? (() => {});
     const limit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
@@ -413,15 +415,21 @@ export class Dispatcher {
     copyAddressWords(rw, ip.destinationOffset, tw, ipOff + 8);
     copyAddressWords(rw, ip.sourceOffset, tw, ipOff + 24);
     const icmp = ipOff + 40;
-    copyWords(rw, d.upperOffset, tw, icmp, len);
-    t[icmp] = Icmpv6Type.EchoReply;
-    if (d.verifyChecksums) {
-      // The request's checksum verified, and the reply differs from it only in the type byte
-      // (the swapped addresses sum the same): update it for that word (RFC 1624 eqn. 3,
+    if (d.checksumDeferred) {
+      // The decoder left this request's checksum to us: verify it over the bytes as they are
+      // copied into the reply (one pass). Nothing is sent when it fails.
+      const sum = copySumWords(rw, d.upperOffset, tw, icmp, len);
+      if (fold(pseudoHeaderSum(rx, ip.sourceOffset, ip.checksumDestinationOffset, len, IpProtocol.Icmpv6) + sum) !== 0xffff) return Outcome.BadChecksum;
+      t[icmp] = Icmpv6Type.EchoReply;
+      // The reply differs from the verified request only in the type byte (the swapped
+      // addresses sum the same): update the checksum for that word (RFC 1624 eqn. 3,
       // HC' = ~(~HC + ~m + m'), with m = 128<<8, m' = 129<<8; the code is 0).
       const hc = rw.getUint16(d.upperOffset + 2);
       tw.setUint16(icmp + 2, 0xffff - fold(0xffff - hc + (0xffff - (Icmpv6Type.EchoRequest << 8)) + (Icmpv6Type.EchoReply << 8)));
     } else {
+      // Checksums not verified (offloaded captures): the reply's computed whole.
+      copyWords(rw, d.upperOffset, tw, icmp, len);
+      t[icmp] = Icmpv6Type.EchoReply;
       fillUpperLayer(t, ipOff + 8, ipOff + 24, IpProtocol.Icmpv6, icmp, len, icmp + 2);
     }
     this.replyLength = icmp + len;
