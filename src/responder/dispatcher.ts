@@ -315,8 +315,10 @@ export class Dispatcher {
     const target = m + 8;
     const srcUnspecified = isUnspecified(rx, ip.sourceOffset);
     if (ip.hopLimit !== 255 || rx[m + 1] !== 0 || isMulticast(rx, target)) return Outcome.Invalid;
-    const sllaOff = this.findOption(rx, m + 24, m + d.upperLength, NdpOptionType.SourceLinkLayerAddress);
-    if (srcUnspecified && (sllaOff >= 0 || !isSolicitedNode(rx, ip.destinationOffset))) return Outcome.Invalid;
+    // From ::, only to a solicited-node group and without a Source Link-Layer Address option.
+    if (srcUnspecified && (!isSolicitedNode(rx, ip.destinationOffset) || this.findOption(rx, m + 24, m + d.upperLength, NdpOptionType.SourceLinkLayerAddress) >= 0)) {
+      return Outcome.Invalid;
+    }
     const owner = st.owned.lookup(rx, target);
     if (owner < 0) return Outcome.NotOurs;
     let answerMac: Uint8Array;
