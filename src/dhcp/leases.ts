@@ -245,26 +245,32 @@ interface Choice {
   isStatic: boolean;
 }
 
-const hexPairs: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/**
+ * Map keys hold bytes as a string of one character per byte (codes 0-255), made in one native
+ * call: a third of the cost of a hex string, and shorter to hash on every lookup. Keys are opaque
+ * and never leave the process. Those with a DUID end in decimal fields after '|', which holds no
+ * digit or '|' ambiguity: read from the right, the DUID is what is left.
+ */
+function bytesKey(b: Uint8Array): string {
+  return String.fromCharCode.apply(null, b as unknown as number[]);
+}
 
 /** The map key of a 16-byte address. */
 export function addressKey(address: Uint8Array): string {
-  let s = '';
-  for (let i = 0; i < 16; i++) s += hexPairs[address[i] as number];
-  return s;
+  return bytesKey(address.length === 16 ? address : address.subarray(0, 16));
 }
 
 function clientKey(duid: Uint8Array, iaid: number, type: LeaseType): string {
-  return `${toHex(duid)}|${iaid}|${type}`;
+  return `${bytesKey(duid)}|${iaid}|${type}`;
 }
 
 /** Index keys of static bindings: by MAC or by DUID, per network and lease type. */
 function macKey(mac: Uint8Array, type: LeaseType, networkId: number): string {
-  return `m|${toHex(mac)}|${type}|${networkId}`;
+  return `m|${bytesKey(mac)}|${type}|${networkId}`;
 }
 
 function duidKey(duid: Uint8Array, type: LeaseType, networkId: number): string {
-  return `d|${toHex(duid)}|${type}|${networkId}`;
+  return `d|${bytesKey(duid)}|${type}|${networkId}`;
 }
 
 /**
