@@ -413,15 +413,23 @@ export class Dispatcher {
     const rw = wordView(rx);
     const ipOff = this.replyEthernet(rx, off, st.net.routerMac, 0);
     const len = d.upperLength;
-    emitIpv6Fixed(t, ipOff, len, IpProtocol.Icmpv6, st.net.hopLimit);
-    copyAddressWords(rw, ip.destinationOffset, tw, ipOff + 8);
-    copyAddressWords(rw, ip.sourceOffset, tw, ipOff + 24);
+    tw.setUint32(ipOff, 0x60000000);
+    tw.setUint16(ipOff + 4, len);
+    t[ipOff + 6] = IpProtocol.Icmpv6;
+    t[ipOff + 7] = st.net.hopLimit;
+    const dstSum = copyAddressWords(rw, ip.destinationOffset, tw, ipOff + 8);
+    const srcSum = copyAddressWords(rw, ip.sourceOffset, tw, ipOff + 24);
     const icmp = ipOff + 40;
     if (d.checksumDeferred) {
       // The decoder left this request's checksum to us: verify it over the bytes as they are
-      // copied into the reply (one pass). Nothing is sent when it fails.
+      // copied into the reply (one pass). Nothing is sent when it fails. The pseudo-header's
+      // addresses were summed as they were copied, unless a Routing header names another
+      // final destination.
       const sum = copySumWords(rw, d.upperOffset, tw, icmp, len);
-      if (fold(pseudoHeaderSum(rx, ip.sourceOffset, ip.checksumDestinationOffset, len, IpProtocol.Icmpv6) + sum) !== 0xffff) return Outcome.BadChecksum;
+      const pseudo =
+        ip.checksumDestinationOffset === ip.destinationOffset ? srcSum + dstSum + len + IpProtocol.Icmpv6
+        : pseudoHeaderSum(rx, ip.sourceOffset, ip.checksumDestinationOffset, len, IpProtocol.Icmpv6);
+      if (fold(pseudo + sum) !== 0xffff) return Outcome.BadChecksum;
       t[icmp] = Icmpv6Type.EchoReply;
       // The reply differs from the verified request only in the type byte (the swapped
       // addresses sum the same): update the checksum for that word (RFC 1624 eqn. 3,
