@@ -219,6 +219,8 @@ export class Icmpv6Validator {
   }
 
   private minimum(h: Icmpv6View, min: number, reason: string, failure: Failure): Status {
+    // The header check proved the range is inside the buffer; only the length is left.
+    if (h.len >= min) return Status.Ok;
     const s = checkLength(h, min, reason);
     return s === Status.Ok ? s : failure.from(s, Layer.Icmpv6, h);
   }
