@@ -6,6 +6,8 @@
  */
 
 import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { fillUpperLayer } from '../codecs/checksum.js';
 import { loadCaptureFile } from '../src/capture-file.js';
 import { join } from 'node:path';
@@ -338,6 +340,21 @@ export async function must(cmd: string, args: string[], timeoutMs?: number): Pro
   const r = await run(cmd, args, timeoutMs);
   if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}): ${r.out}${r.err}`);
   return r.out + r.err;
+}
+
+/** The version a command prints (the first group of `re` over its output), or '?'. */
+export async function toolVersion(cmd: string, args: string[], re: RegExp): Promise<string> {
+  const r = await run(cmd, args);
+  return re.exec(r.out + r.err)?.[1] ?? '?';
+}
+
+/** The head of a benchmark report: the date, then CPUs, kernel and load average. */
+export async function machineLines(): Promise<string[]> {
+  const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? '?';
+  return [
+    `date: ${new Date().toISOString()}`,
+    `machine: ${cpus().length} CPUs (${cpuModel}), kernel ${(await run('uname', ['-r'])).out.trim()}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+  ];
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -25,9 +25,9 @@
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, tmpdir, loadavg } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repositoryRoot } from '../fixtures/paths.js';
@@ -35,6 +35,7 @@ import { readCaptureFile } from '../src/capture-file.js';
 import { CaptureWriter } from '../src/capture-writer.js';
 import {
   fmtInt,
+  machineLines,
   must,
   run,
   sleep,
@@ -54,6 +55,7 @@ import {
   SOURCES,
   sourceAddress,
   table,
+  toolVersion,
   VM_ADDRESS,
   VM_MAC,
   type IcmpTest,
@@ -627,18 +629,12 @@ function dhcpReport(results: DhcpResult[]): string {
 }
 
 async function environment(): Promise<string> {
-  const version = async (cmd: string, args: string[], re: RegExp): Promise<string> => {
-    const r = await run(cmd, args);
-    return re.exec(r.out + r.err)?.[1] ?? '?';
-  };
-  const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? '?';
   const lines = [
-    `date: ${new Date().toISOString()}`,
-    `machine: ${cpus().length} CPUs (${cpuModel}), kernel ${(await run('uname', ['-r'])).out.trim()}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+    ...(await machineLines()),
     `node ${process.version}, V8 ${process.versions.v8}`,
-    `tcpreplay ${await version('tcpreplay', ['--version'], /version: (\S+)/)}, tcpdump ${await version('tcpdump', ['--version'], /tcpdump version (\S+)/)}, ` +
-      `perfdhcp ${await version('perfdhcp', ['-v'], /(\d+\.\d+\.\d+)/)}, kea-dhcp6 ${await version('kea-dhcp6', ['-v'], /(\d+\.\d+\.\d+)/)}, ` +
-      `radvd ${await version('radvd', ['-v'], /Version: (\S+)/)}, dnsmasq ${await version('dnsmasq', ['-v'], /version (\S+)/)}`,
+    `tcpreplay ${await toolVersion('tcpreplay', ['--version'], /version: (\S+)/)}, tcpdump ${await toolVersion('tcpdump', ['--version'], /tcpdump version (\S+)/)}, ` +
+      `perfdhcp ${await toolVersion('perfdhcp', ['-v'], /(\d+\.\d+\.\d+)/)}, kea-dhcp6 ${await toolVersion('kea-dhcp6', ['-v'], /(\d+\.\d+\.\d+)/)}, ` +
+      `radvd ${await toolVersion('radvd', ['-v'], /Version: (\S+)/)}, dnsmasq ${await toolVersion('dnsmasq', ['-v'], /version (\S+)/)}`,
     `steps: ${STEP_SECONDS} s at ${RATES.join(', ')} pps; latency: ${LATENCY_SECONDS} s at ${LATENCY_RATE} pps; DHCPv6: ${DHCP_SECONDS} s at ${DHCP_RATES.join(', ')} /s`,
   ];
   return lines.join('\n');

@@ -19,7 +19,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, openSync, readFileSync, closeSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fillUpperLayer } from '../codecs/checksum.js';
@@ -29,7 +29,7 @@ import { loadConfig } from '../src/config/index.js';
 import { desiredRuleSet, OvsClient } from '../src/flows/ovs.js';
 import { DefaultFlowOptions, type Category, type FlowOptions } from '../src/flows/rules.js';
 import { flowStats } from '../src/flows/stats.js';
-import { fmtInt, fmtPct, ip6Bytes, must, run, sleep, until, parseLinkCounters, parseTcpreplay, requestTemplates, table, VM_ADDRESS, type LinkCounters } from './e2e-support.js';
+import { fmtInt, fmtPct, ip6Bytes, machineLines, must, run, sleep, toolVersion, until, parseLinkCounters, parseTcpreplay, requestTemplates, table, VM_ADDRESS, type LinkCounters } from './e2e-support.js';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const QUICK = args.quick === true;
@@ -393,15 +393,9 @@ function report(results: KindResult[]): string {
 }
 
 async function environment(): Promise<string> {
-  const version = async (cmd: string, argv: string[], re: RegExp): Promise<string> => {
-    const r = await run(cmd, argv);
-    return re.exec(r.out + r.err)?.[1] ?? '?';
-  };
-  const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? '?';
   return [
-    `date: ${new Date().toISOString()}`,
-    `machine: ${cpus().length} CPUs (${cpuModel}), kernel ${(await run('uname', ['-r'])).out.trim()}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
-    `node ${process.version}, Open vSwitch ${await version('ovs-vswitchd', ['--version'], /(\d+\.\d+\.\d+)/)} (userspace datapath), tcpreplay ${await version('tcpreplay', ['--version'], /version: (\S+)/)}`,
+    ...(await machineLines()),
+    `node ${process.version}, Open vSwitch ${await toolVersion('ovs-vswitchd', ['--version'], /(\d+\.\d+\.\d+)/)} (userspace datapath), tcpreplay ${await toolVersion('tcpreplay', ['--version'], /version: (\S+)/)}`,
     `steps: ${STEP_SECONDS} s at ${RATES.join(', ')} pps; punt6 rate limit ${HIGH}/s, OVS meter ${HIGH} pps`,
   ].join('\n');
 }
