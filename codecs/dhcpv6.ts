@@ -49,7 +49,7 @@ import {
   parseDhcpv6Options,
   type Dhcpv6OptionRepr,
 } from './dhcpv6-options.js';
-import { DecodeError, Failure, Layer, Status, type Checked } from './status.js';
+import { ByteView, type Checked, DecodeError, Failure, Layer, Status } from './status.js';
 
 export const Dhcpv6MessageType = {
   Solicit: 1,
@@ -143,19 +143,7 @@ export class Dhcpv6OptionCursor implements Checked {
 }
 
 /** A view of one DHCPv6 message (client/server or relay). */
-export class Dhcpv6View implements Checked {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  len = 0;
-  errorOffset = 0;
-  errorReason = '';
-
-  wrap(b: Uint8Array, off: number, len: number): this {
-    this.buf = b;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
+export class Dhcpv6View extends ByteView {
 
   /** The header only: present and in the buffer. Options: {@link validateDhcpv6}. */
   check(): Status {

@@ -48,7 +48,7 @@
  */
 
 import { copyBytes, setU16, setU32, toHex, u16, u32 } from './bytes.js';
-import { Status, type Checked } from './status.js';
+import { ByteView, type Checked, Status } from './status.js';
 
 export const DuidType = {
   LinkLayerPlusTime: 1,
@@ -130,19 +130,7 @@ function fail(sink: Checked, at: number, reason: string): Status {
  * A view over one DUID. After check() returns Ok, every getter is in bounds; getters for fields a
  * type does not have return -1 (numbers) or a length of 0.
  */
-export class DuidView implements Checked {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  len = 0;
-  errorOffset = 0;
-  errorReason = '';
-
-  wrap(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
+export class DuidView extends ByteView {
 
   check(): Status {
     if (this.off < 0 || this.len < 0 || this.off + this.len > this.buf.length) {

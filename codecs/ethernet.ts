@@ -20,7 +20,7 @@
  */
 
 import { copyBytes, setU16, u16 } from './bytes.js';
-import { Status, type Checked } from './status.js';
+import { ByteView, Status } from './status.js';
 
 export const EtherType = {
   Ipv4: 0x0800,
@@ -49,19 +49,12 @@ export const NO_VLAN = -1;
 /**
  * A view over one Ethernet frame. After `check()` returns Ok every getter is in bounds.
  */
-export class EthernetView implements Checked {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  len = 0;
+export class EthernetView extends ByteView {
   /** Header length: 14, or 18 with a tag. Set by check(). */
   headerLength = 0;
-  errorOffset = 0;
-  errorReason = '';
 
-  wrap(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
+  override wrap(buf: Uint8Array, off: number, len: number): this {
+    super.wrap(buf, off, len);
     this.headerLength = 0;
     return this;
   }

@@ -19,7 +19,7 @@
 
 import { setU16, u16 } from './bytes.js';
 import { fillUpperLayer, verifyUpperLayer } from './checksum.js';
-import { Status, type Checked } from './status.js';
+import { ByteView, type Checked, Status } from './status.js';
 
 /** IPv6 next header value of ICMPv6. */
 export const ICMPV6_NEXT_HEADER = 58;
@@ -115,19 +115,7 @@ export const ICMPV6_HEADER_LENGTH = 4;
 export const ICMPV6_FIXED_LENGTH = 8;
 
 /** A view over any ICMPv6 message: type, code, checksum and the body. */
-export class Icmpv6View implements Checked {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  len = 0;
-  errorOffset = 0;
-  errorReason = '';
-
-  wrap(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
+export class Icmpv6View extends ByteView {
 
   check(): Status {
     if (this.off >= 0 && this.len >= ICMPV6_HEADER_LENGTH && this.len <= this.buf.length - this.off) return Status.Ok;

@@ -36,7 +36,7 @@
  */
 
 import { copyAddr, setU16, u16, u32 } from './bytes.js';
-import { Status, type Checked } from './status.js';
+import { ByteView, Status } from './status.js';
 
 export const IpProtocol = {
   HopByHop: 0,
@@ -72,12 +72,7 @@ export function isExtensionHeader(nh: number): boolean {
   return nh === IpProtocol.HopByHop || nh === IpProtocol.Routing || nh === IpProtocol.Fragment || nh === IpProtocol.DestinationOptions || nh === IpProtocol.Ah;
 }
 
-export class Ipv6View implements Checked {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  len = 0;
-  errorOffset = 0;
-  errorReason = '';
+export class Ipv6View extends ByteView {
 
   // Results of the extension-header walk (valid after check() returned Ok or Unsupported).
   /** Protocol number of the upper layer (58 ICMPv6, 17 UDP…), 59 for No Next Header. */
@@ -97,10 +92,8 @@ export class Ipv6View implements Checked {
   /** After a failed check(): the fault is in an extension header, not the fixed header. */
   errorInExtension = false;
 
-  wrap(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
+  override wrap(buf: Uint8Array, off: number, len: number): this {
+    super.wrap(buf, off, len);
     this.upperProtocol = 0;
     this.upperOffset = 0;
     this.upperLength = 0;

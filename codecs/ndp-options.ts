@@ -49,7 +49,7 @@
 
 import { checkDnsNameList, dnsNameError, dnsNameListLength, emitDnsNameList, formatDnsNameList } from './dns-name.js';
 import { copyBytes, fillZero, formatIpv6, formatMac, setU16, setU32, toHex, u16, u32 } from './bytes.js';
-import { Status, type Checked } from './status.js';
+import { ByteView, type Checked, Status } from './status.js';
 
 export const NdpOptionType = {
   SourceLinkLayerAddress: 1,
@@ -294,19 +294,7 @@ export function findNdpOption(cursor: NdpOptionCursor, b: Uint8Array, off: numbe
  * (length field non-zero, inside `len` and the buffer), is of a type this view reads, and passes
  * the per-type rules; then every getter is in bounds.
  */
-export class NdpOptionView implements Checked {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  len = 0;
-  errorOffset = 0;
-  errorReason = '';
-
-  wrap(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
+export class NdpOptionView extends ByteView {
 
   /** Which option types this view reads (every type for the base view). */
   protected accepts(_type: number): boolean {

@@ -62,6 +62,26 @@ export interface Checked {
   errorReason: string;
 }
 
+/**
+ * What a view over (buffer, offset, length) starts from: the range, the failure fields of
+ * {@link Checked}, and `wrap()`, which points the view at a new range (no allocation). A view
+ * adds its `check()` and getters.
+ */
+export class ByteView implements Checked {
+  buf: Uint8Array = new Uint8Array(0);
+  off = 0;
+  len = 0;
+  errorOffset = 0;
+  errorReason = '';
+
+  wrap(buf: Uint8Array, off: number, len: number): this {
+    this.buf = buf;
+    this.off = off;
+    this.len = len;
+    return this;
+  }
+}
+
 /** The typed error used at API boundaries; never thrown on the hot path. */
 export class DecodeError extends Error {
   readonly status: Status;

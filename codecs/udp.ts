@@ -19,7 +19,7 @@
 
 import { setU16, u16 } from './bytes.js';
 import { fillUpperLayer, verifyUpperLayer } from './checksum.js';
-import { Status, type Checked } from './status.js';
+import { ByteView, Status } from './status.js';
 
 export const UDP_HEADER_LENGTH = 8;
 export const UDP_PROTOCOL = 17;
@@ -31,19 +31,7 @@ export const UdpPort = {
 
 export const UdpField = { SourcePort: 0, DestinationPort: 2, Length: 4, Checksum: 6 } as const;
 
-export class UdpView implements Checked {
-  buf: Uint8Array = new Uint8Array(0);
-  off = 0;
-  len = 0;
-  errorOffset = 0;
-  errorReason = '';
-
-  wrap(buf: Uint8Array, off: number, len: number): this {
-    this.buf = buf;
-    this.off = off;
-    this.len = len;
-    return this;
-  }
+export class UdpView extends ByteView {
 
   /** `len` is the upper-layer length from IPv6; the UDP length field must agree with it. */
   check(): Status {
