@@ -37,6 +37,7 @@
 
 import { copyAddr, setU16, u16, u32 } from './bytes.js';
 import { ByteView, Status } from './status.js';
+import { wordView } from './word-view.js';
 
 export const IpProtocol = {
   HopByHop: 0,
@@ -311,13 +312,10 @@ export function emitIpv6(r: Ipv6Repr, b: Uint8Array, o: number): number {
  * version, zero traffic class and flow label, payload length, next header and hop limit.
  */
 export function emitIpv6Fixed(b: Uint8Array, o: number, payloadLength: number, nextHeader: number, hopLimit: number): void {
-  b[o] = 0x60;
-  b[o + 1] = 0;
-  b[o + 2] = 0;
-  b[o + 3] = 0;
-  setU16(b, o + 4, payloadLength);
-  b[o + 6] = nextHeader;
-  b[o + 7] = hopLimit;
+  // Two 32-bit words through b's word view (codecs/word-view.ts).
+  const v = wordView(b);
+  v.setUint32(o, 0x60000000);
+  v.setUint32(o + 4, payloadLength * 0x10000 + (nextHeader << 8) + hopLimit);
 }
 
 /** Names of the protocols the describer prints. */

@@ -359,8 +359,7 @@ export class Dispatcher {
     const tw = this.txWords;
     const rw = wordView(rx);
     const icmp = ipOff + 40;
-    tw.setUint32(ipOff, 0x60000000);
-    tw.setUint32(ipOff + 4, (32 << 16) | (IpProtocol.Icmpv6 << 8) | 255);
+    emitIpv6Fixed(t, ipOff, 32, IpProtocol.Icmpv6, 255);
     const targetSum = copyAddressWords(rw, target, tw, ipOff + 8);
     const dstSum = dstOff < 0 ? copyAddressWords(ALL_NODES_WORDS, 0, tw, ipOff + 24) : copyAddressWords(rw, dstOff, tw, ipOff + 24);
     tw.setUint32(icmp, Icmpv6Type.NeighborAdvertisement << 24);
@@ -413,10 +412,7 @@ export class Dispatcher {
     const rw = wordView(rx);
     const ipOff = this.replyEthernet(rx, off, st.net.routerMac, 0);
     const len = d.upperLength;
-    tw.setUint32(ipOff, 0x60000000);
-    tw.setUint16(ipOff + 4, len);
-    t[ipOff + 6] = IpProtocol.Icmpv6;
-    t[ipOff + 7] = st.net.hopLimit;
+    emitIpv6Fixed(t, ipOff, len, IpProtocol.Icmpv6, st.net.hopLimit);
     const dstSum = copyAddressWords(rw, ip.destinationOffset, tw, ipOff + 8);
     const srcSum = copyAddressWords(rw, ip.sourceOffset, tw, ipOff + 24);
     const icmp = ipOff + 40;
