@@ -68,9 +68,13 @@ export const FRAGMENT_HEADER_LENGTH = 8;
 /** A bound on the walk; real packets carry a handful (RFC 8200 §4.1 recommends an order of six). */
 export const MAX_EXTENSION_HEADERS = 16;
 
+/** 1 at the next-header values the walk steps over (one load instead of five compares). */
+const EXTENSION_HEADERS = new Uint8Array(256);
+for (const nh of [IpProtocol.HopByHop, IpProtocol.Routing, IpProtocol.Fragment, IpProtocol.DestinationOptions, IpProtocol.Ah]) EXTENSION_HEADERS[nh] = 1;
+
 /** True for the next-header values the walk steps over. */
 export function isExtensionHeader(nh: number): boolean {
-  return nh === IpProtocol.HopByHop || nh === IpProtocol.Routing || nh === IpProtocol.Fragment || nh === IpProtocol.DestinationOptions || nh === IpProtocol.Ah;
+  return EXTENSION_HEADERS[nh & 0xff] === 1;
 }
 
 export class Ipv6View extends ByteView {
