@@ -159,17 +159,24 @@ export class Icmpv6Validator {
     }
     // In bounds from here: off >= 0, len >= 4 and off + len <= b.length.
     const type = b[off] as number;
+    // A switch is a chain of compares in order: the punt path's messages (NS, echo, RS, NA) first.
     switch (type) {
-      case Icmpv6Type.DestinationUnreachable:
-      case Icmpv6Type.PacketTooBig:
-      case Icmpv6Type.TimeExceeded:
-      case Icmpv6Type.ParameterProblem:
-        return this.minimum(h, ICMPV6_ERROR_HEADER_LENGTH, 'ICMPv6 error message shorter than 8 bytes', failure);
+      case Icmpv6Type.NeighborSolicitation:
+        return this.nd(this.neighborSolicitation, b, off, len, failure);
       case Icmpv6Type.EchoRequest:
       case Icmpv6Type.EchoReply:
       case Icmpv6Type.ExtendedEchoRequest:
       case Icmpv6Type.ExtendedEchoReply:
         return this.minimum(h, ECHO_HEADER_LENGTH, 'echo message shorter than 8 bytes', failure);
+      case Icmpv6Type.RouterSolicitation:
+        return this.nd(this.routerSolicitation, b, off, len, failure);
+      case Icmpv6Type.NeighborAdvertisement:
+        return this.nd(this.neighborAdvertisement, b, off, len, failure);
+      case Icmpv6Type.DestinationUnreachable:
+      case Icmpv6Type.PacketTooBig:
+      case Icmpv6Type.TimeExceeded:
+      case Icmpv6Type.ParameterProblem:
+        return this.minimum(h, ICMPV6_ERROR_HEADER_LENGTH, 'ICMPv6 error message shorter than 8 bytes', failure);
       case Icmpv6Type.MulticastListenerQuery:
         return this.listenerQuery(h, failure);
       case Icmpv6Type.MulticastListenerReport:
@@ -182,14 +189,8 @@ export class Icmpv6Validator {
       case Icmpv6Type.NodeInformationQuery:
       case Icmpv6Type.NodeInformationResponse:
         return this.minimum(h, NODE_INFORMATION_LENGTH, 'node information message shorter than 16 bytes', failure);
-      case Icmpv6Type.RouterSolicitation:
-        return this.nd(this.routerSolicitation, b, off, len, failure);
       case Icmpv6Type.RouterAdvertisement:
         return this.nd(this.routerAdvertisement, b, off, len, failure);
-      case Icmpv6Type.NeighborSolicitation:
-        return this.nd(this.neighborSolicitation, b, off, len, failure);
-      case Icmpv6Type.NeighborAdvertisement:
-        return this.nd(this.neighborAdvertisement, b, off, len, failure);
       case Icmpv6Type.Redirect:
         return this.nd(this.redirect, b, off, len, failure);
       case Icmpv6Type.InverseNeighborSolicitation:
