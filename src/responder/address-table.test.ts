@@ -34,3 +34,11 @@ test('agrees with a Map for random addresses', (t) => {
   );
   t.pass();
 });
+
+test('refuses a value it could not tell from a free slot', (t) => {
+  const table = new AddressTable(2);
+  t.throws(() => table.set(parseIpv6('fd00::1'), 0, -1), { instanceOf: RangeError });
+  t.throws(() => table.set(parseIpv6('fd00::1'), 0, 2 ** 31), { instanceOf: RangeError });
+  t.is(table.size, 0);
+  t.is(table.lookup(parseIpv6('fd00::1'), 0), -1);
+});

@@ -7,27 +7,28 @@
  */
 
 import { wordView } from '../../codecs/word-view.js';
-import { fmix32 } from '../hash.js';
 
+/**
+ * Each word mixed in with one multiply (Fibonacci hashing: the high bits of the product depend on
+ * every bit of the words), the table index taken from the high bits. The keys come from the
+ * configuration, so a sender can only ever choose which of their clusters a lookup walks.
+ */
 function hashWords(w0: number, w1: number, w2: number, w3: number): number {
-  // Each word mixed in with one multiply, then murmur3's fmix32 avalanche.
-  let h = Math.imul(0x811c9dc5 ^ w0, 0x01000193);
-  h ^= h >>> 15;
-  h = Math.imul(h ^ w1, 0x01000193);
-  h ^= h >>> 15;
-  h = Math.imul(h ^ w2, 0x01000193);
-  h ^= h >>> 15;
-  h = Math.imul(h ^ w3, 0x01000193);
-  h ^= h >>> 15;
-  return fmix32(h);
+  let h = Math.imul(w0, 0x9e3779b1);
+  h = Math.imul(h ^ w1, 0x9e3779b1);
+  h = Math.imul(h ^ w2, 0x9e3779b1);
+  h = Math.imul(h ^ w3, 0x9e3779b1);
+  return h;
 }
 
 export class AddressTable {
   /** Four big-endian words per slot. */
   private readonly keys: Uint32Array;
+  /** The value per slot, -1 for a free slot. */
   private readonly values: Int32Array;
-  private readonly used: Uint8Array;
   private readonly mask: number;
+  /** 32 - log2(size): the hash's top bits index the table. */
+  private readonly shift: number;
   private count = 0;
 
   /** `capacity` is the most entries it will hold; the table is sized at twice that, a power of two. */
@@ -35,17 +36,21 @@ export class AddressTable {
     let size = 8;
     while (size < capacity * 2) size *= 2;
     this.mask = size - 1;
+    this.shift = 32 - Math.log2(size);
     this.keys = new Uint32Array(size * 4);
-    this.values = new Int32Array(size);
-    this.used = new Uint8Array(size);
+    this.values = new Int32Array(size).fill(-1);
   }
 
   get size(): number {
     return this.count;
   }
 
-  /** Inserts or replaces; returns false when the table is full. Config time only. */
+  /**
+   * Inserts or replaces; returns false when the table is full. Values are 0 to 2^31 - 1 (a
+   * RangeError otherwise: -1 marks a free slot). Config time only.
+   */
   set(key: Uint8Array, keyOff: number, value: number): boolean {
+    if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) throw new RangeError(`address table value ${value} is not in 0..2^31-1`);
     const slot = this.probe(key, keyOff);
     if (slot >= 0) {
       this.values[slot] = value;
@@ -56,7 +61,6 @@ export class AddressTable {
     const free = ~slot;
     const v = wordView(key);
     for (let j = 0; j < 4; j++) this.keys[free * 4 + j] = v.getUint32(keyOff + 4 * j);
-    this.used[free] = 1;
     this.values[free] = value;
     this.count++;
     return true;
@@ -76,9 +80,9 @@ export class AddressTable {
     const w2 = v.getUint32(o + 8);
     const w3 = v.getUint32(o + 12);
     const k = this.keys;
-    let i = hashWords(w0, w1, w2, w3) & this.mask;
+    let i = hashWords(w0, w1, w2, w3) >>> this.shift;
     for (;;) {
-      if (this.used[i] === 0) return ~i;
+      if ((this.values[i] as number) < 0) return ~i;
       const base = i * 4;
       if (k[base] === w0 && k[base + 1] === w1 && k[base + 2] === w2 && k[base + 3] === w3) return i;
       i = (i + 1) & this.mask;
