@@ -70,8 +70,21 @@ const TX_SIZE = 65536 + 64;
 const ETHERTYPE_IPV6 = 0x86dd;
 
 
+/**
+ * A MAC as two words, made once from the configuration: bytes 0-3 and bytes 4-5. Replies write
+ * punt6's MACs (Ethernet source, Target Link-Layer Address option) from these with two word
+ * stores instead of six byte loads and stores.
+ */
+type MacWords = Uint32Array;
+
+function macWords(mac: Uint8Array): MacWords {
+  const v = new DataView(mac.buffer, mac.byteOffset, 6);
+  return Uint32Array.of(v.getUint32(0), v.getUint16(4));
+}
+
 interface NetworkState {
   net: RuntimeNetwork;
+  routerMac: MacWords;
   /** Address -> 0 for the router, port index + 1 for a port. */
   owned: AddressTable;
   ra: RouterAdvertiser | undefined;
@@ -95,6 +108,8 @@ export class Dispatcher {
   private readonly portByMac: MacTable;
   /** punt6's own MACs (the networks' router MACs). */
   private readonly ownMacs: MacTable;
+  /** Per port index: its MAC as words, for proxy answers. */
+  private readonly portMacs: MacWords[];
   private readonly sink: FrameSink;
   readonly now: () => number;
   private stopped = false;
@@ -128,10 +143,11 @@ export class Dispatcher {
       owned.set(net.routerLinkLocal, 0, ROUTER_OWNER);
       for (const a of net.routerAddresses) owned.set(a, 0, ROUTER_OWNER);
       for (const p of runtime.ports) if (p.network === net.index) for (const a of p.addresses) owned.set(a, 0, p.index + 1);
-      return { net, owned, ra: net.ra ? new RouterAdvertiser(net, net.ra, random) : undefined, links: [] };
+      return { net, routerMac: macWords(net.routerMac), owned, ra: net.ra ? new RouterAdvertiser(net, net.ra, random) : undefined, links: [] };
     });
     this.ownMacs = new MacTable(runtime.networks.map((n) => ({ mac: n.routerMac, value: n.index })));
     this.portByMac = new MacTable(runtime.ports.map((p) => ({ mac: p.mac, value: p.index })));
+    this.portMacs = runtime.ports.map((p) => macWords(p.mac));
     this.vlanMap = runtime.interfaces.map((itf) => {
       const m = new Int16Array(4097).fill(-1);
       if (itf.untaggedNetwork >= 0) {
@@ -275,34 +291,29 @@ export class Dispatcher {
    * Writes the Ethernet header of a reply to the requester (destination: the frame's source
    * MAC, the frame's VLAN tag kept) into tx; returns the offset of the IPv6 header.
    */
-  private replyEthernet(rx: Uint8Array, off: number, srcMac: Uint8Array, srcMacOff: number): number {
+  private replyEthernet(rx: Uint8Array, off: number, srcMac: MacWords): number {
     copyMacWords(wordView(rx), off + 6, this.txWords, 0);
-    return this.replyEthernetTail(rx, off, srcMac, srcMacOff);
+    return this.replyEthernetTail(rx, off, srcMac);
   }
 
   /**
    * The same for a reply sent to a multicast group on the requester's link (destination: the
    * group's 33:33 MAC, RFC 2464 §7).
    */
-  private replyEthernetTo(dstMac: Uint8Array, rx: Uint8Array, off: number, srcMac: Uint8Array, srcMacOff: number): number {
+  private replyEthernetTo(dstMac: Uint8Array, rx: Uint8Array, off: number, srcMac: MacWords): number {
     copyBytes(dstMac, 0, this.tx, 0, 6);
-    return this.replyEthernetTail(rx, off, srcMac, srcMacOff);
+    return this.replyEthernetTail(rx, off, srcMac);
   }
 
-  private replyEthernetTail(rx: Uint8Array, off: number, srcMac: Uint8Array, srcMacOff: number): number {
-    const t = this.tx;
-    // Byte stores: a MAC from the configuration is one of many small arrays, not worth a view.
-    t[6] = srcMac[srcMacOff] as number;
-    t[7] = srcMac[srcMacOff + 1] as number;
-    t[8] = srcMac[srcMacOff + 2] as number;
-    t[9] = srcMac[srcMacOff + 3] as number;
-    t[10] = srcMac[srcMacOff + 4] as number;
-    t[11] = srcMac[srcMacOff + 5] as number;
+  private replyEthernetTail(rx: Uint8Array, off: number, srcMac: MacWords): number {
+    const tw = this.txWords;
+    tw.setUint32(6, srcMac[0] as number);
+    tw.setUint16(10, srcMac[1] as number);
     if (this.decoder.ethernet.hasVlan) {
-      copyMacWords(wordView(rx), off + 12, this.txWords, 12); // TPID, TCI, EtherType
+      copyMacWords(wordView(rx), off + 12, tw, 12); // TPID, TCI, EtherType
       return 18;
     }
-    this.txWords.setUint16(12, ETHERTYPE_IPV6);
+    tw.setUint16(12, ETHERTYPE_IPV6);
     return 14;
   }
 
@@ -321,11 +332,11 @@ export class Dispatcher {
     }
     const owner = st.owned.lookup(rx, target);
     if (owner < 0) return Outcome.NotOurs;
-    let answerMac: Uint8Array;
+    let answerMac: MacWords;
     let router = false;
     let conflict = false;
     if (owner === ROUTER_OWNER) {
-      answerMac = st.net.routerMac;
+      answerMac = st.routerMac;
       router = true;
       conflict = srcUnspecified;
     } else {
@@ -333,12 +344,12 @@ export class Dispatcher {
       if (port === undefined) return Outcome.NotOurs;
       // An NS from the port for its own address: its own DAD or a check of its own; stay quiet.
       if (this.portByMac.lookup(rx, off + 6) === port.index) return Outcome.OwnAddress;
-      answerMac = port.mac;
+      answerMac = this.portMacs[port.index] as MacWords;
       conflict = srcUnspecified;
     }
     // A DAD probe is answered to all-nodes (RFC 4861 §7.2.4), so the Ethernet frame goes to
     // its group MAC too: a host filters frames by MAC before it looks at the IPv6 destination.
-    const ipOff = srcUnspecified ? this.replyEthernetTo(ALL_NODES_MAC, rx, off, answerMac, 0) : this.replyEthernet(rx, off, answerMac, 0);
+    const ipOff = srcUnspecified ? this.replyEthernetTo(ALL_NODES_MAC, rx, off, answerMac) : this.replyEthernet(rx, off, answerMac);
     const flags = neighborAdvertisementFlags(router, !srcUnspecified, true);
     this.replyLength = this.writeNeighborAdvertisement(rx, target, srcUnspecified ? -1 : ip.sourceOffset, flags, answerMac, ipOff);
     return conflict ? Outcome.Conflict : Outcome.Answered;
@@ -354,35 +365,39 @@ export class Dispatcher {
    *
    * Returns the frame length.
    */
-  private writeNeighborAdvertisement(rx: Uint8Array, target: number, dstOff: number, flags: number, mac: Uint8Array, ipOff: number): number {
+  private writeNeighborAdvertisement(rx: Uint8Array, target: number, dstOff: number, flags: number, mac: MacWords, ipOff: number): number {
     const t = this.tx;
     const tw = this.txWords;
     const rw = wordView(rx);
     const icmp = ipOff + 40;
     emitIpv6Fixed(t, ipOff, 32, IpProtocol.Icmpv6, 255);
-    const targetSum = copyAddressWords(rw, target, tw, ipOff + 8);
+    // The target is both the source address and the NA's Target Address: read once, written twice.
+    const a = rw.getUint32(target);
+    const b = rw.getUint32(target + 4);
+    const c = rw.getUint32(target + 8);
+    const e = rw.getUint32(target + 12);
+    tw.setUint32(ipOff + 8, a);
+    tw.setUint32(ipOff + 12, b);
+    tw.setUint32(ipOff + 16, c);
+    tw.setUint32(ipOff + 20, e);
+    tw.setUint32(icmp + 8, a);
+    tw.setUint32(icmp + 12, b);
+    tw.setUint32(icmp + 16, c);
+    tw.setUint32(icmp + 20, e);
+    const targetSum = (a >>> 16) + (a & 0xffff) + (b >>> 16) + (b & 0xffff) + (c >>> 16) + (c & 0xffff) + (e >>> 16) + (e & 0xffff);
     const dstSum = dstOff < 0 ? copyAddressWords(ALL_NODES_WORDS, 0, tw, ipOff + 24) : copyAddressWords(rw, dstOff, tw, ipOff + 24);
     tw.setUint32(icmp, Icmpv6Type.NeighborAdvertisement << 24);
     tw.setUint32(icmp + 4, flags << 24);
-    copyAddressWords(rw, target, tw, icmp + 8);
-    const o = icmp + 24;
-    t[o] = NdpOptionType.TargetLinkLayerAddress;
-    t[o + 1] = 1;
-    const m0 = mac[0] as number;
-    const m1 = mac[1] as number;
-    const m2 = mac[2] as number;
-    const m3 = mac[3] as number;
-    const m4 = mac[4] as number;
-    const m5 = mac[5] as number;
-    t[o + 2] = m0;
-    t[o + 3] = m1;
-    t[o + 4] = m2;
-    t[o + 5] = m3;
-    t[o + 6] = m4;
-    t[o + 7] = m5;
+    // Target Link-Layer Address option: type 2, length 1 (8 bytes), the MAC.
+    const hi = mac[0] as number;
+    const lo = mac[1] as number;
+    const option0 = ((NdpOptionType.TargetLinkLayerAddress << 24) | (1 << 16) | (hi >>> 16)) >>> 0;
+    const option1 = (((hi & 0xffff) << 16) | lo) >>> 0;
+    tw.setUint32(icmp + 24, option0);
+    tw.setUint32(icmp + 28, option1);
     const sum =
-      2 * targetSum + dstSum + 32 + IpProtocol.Icmpv6 + (Icmpv6Type.NeighborAdvertisement << 8) + (flags << 8) + ((NdpOptionType.TargetLinkLayerAddress << 8) | 1) +
-      ((m0 << 8) | m1) + ((m2 << 8) | m3) + ((m4 << 8) | m5);
+      2 * targetSum + dstSum + 32 + IpProtocol.Icmpv6 + (Icmpv6Type.NeighborAdvertisement << 8) + (flags << 8) +
+      (option0 >>> 16) + (option0 & 0xffff) + (option1 >>> 16) + lo;
     tw.setUint16(icmp + 2, 0xffff - fold(sum));
     return icmp + 32;
   }
@@ -410,7 +425,7 @@ export class Dispatcher {
     const t = this.tx;
     const tw = this.txWords;
     const rw = wordView(rx);
-    const ipOff = this.replyEthernet(rx, off, st.net.routerMac, 0);
+    const ipOff = this.replyEthernet(rx, off, st.routerMac);
     const len = d.upperLength;
     emitIpv6Fixed(t, ipOff, len, IpProtocol.Icmpv6, st.net.hopLimit);
     const dstSum = copyAddressWords(rw, ip.destinationOffset, tw, ipOff + 8);
@@ -460,7 +475,7 @@ export class Dispatcher {
       return Outcome.Deferred;
     }
     const t = this.tx;
-    const ipOff = this.replyEthernet(rx, off, st.net.routerMac, 0);
+    const ipOff = this.replyEthernet(rx, off, st.routerMac);
     const len = ra.message.length;
     emitIpv6Fixed(t, ipOff, len, IpProtocol.Icmpv6, 255);
     copyAddr(st.net.routerLinkLocal, 0, t, ipOff + 8);
@@ -546,7 +561,7 @@ export class Dispatcher {
     const relayed = rx[d.dhcpv6Offset] === 12;
     const unicast = !isMulticast(rx, ip.destinationOffset);
     const t = this.tx;
-    const ipOff = this.replyEthernet(rx, off, st.net.routerMac, 0);
+    const ipOff = this.replyEthernet(rx, off, st.routerMac);
     const udp = ipOff + 40;
     const msg = udp + 8;
     const n = server.handle(rx, d.dhcpv6Offset, d.dhcpv6Length, { network, mac: rx, macOff: off + 6, unicast }, t, msg);
@@ -632,7 +647,7 @@ export class Dispatcher {
     const port = this.runtime.ports[this.portByMac.lookup(rx, tlla + 2)];
     if (port === undefined || port.network !== st.net.index || port.addresses.length === 0) return Outcome.NotOurs;
     const t = this.tx;
-    const ipOff = this.replyEthernet(rx, off, port.mac, 0);
+    const ipOff = this.replyEthernet(rx, off, this.portMacs[port.index] as MacWords);
     const icmp = ipOff + 40;
     // Fixed part: type 142, code 0, checksum, reserved (RFC 3122 §3.2).
     t[icmp] = Icmpv6Type.InverseNeighborAdvertisement;
@@ -674,7 +689,7 @@ export class Dispatcher {
     if (!st.net.mrd) return Outcome.NoService;
     if (d.ipv6.hopLimit !== 1 || rx[d.upperOffset + 1] !== 0) return Outcome.Invalid;
     const t = this.tx;
-    const ipOff = this.replyEthernetTo(ALL_SNOOPERS_MAC, rx, off, st.net.routerMac, 0);
+    const ipOff = this.replyEthernetTo(ALL_SNOOPERS_MAC, rx, off, st.routerMac);
     emitIpv6Fixed(t, ipOff, 16, IpProtocol.HopByHop, 1);
     copyAddr(st.net.routerLinkLocal, 0, t, ipOff + 8);
     copyAddr(ALL_SNOOPERS, 0, t, ipOff + 24);
