@@ -110,7 +110,7 @@ export class Dhcpv6OptionCursor implements Checked {
   errorReason = '';
 
   reset(b: Uint8Array, off: number, end: number, nested: boolean): this {
-    if (this.buf !== b) this.buf = b; // no write barrier for the same array (ByteView.wrap)
+    this.buf = b;
     this.position = off;
     this.end = Math.min(end, b.length);
     this.nested = nested;

@@ -205,7 +205,7 @@ export class NdpOptionCursor implements Checked {
   errorReason = '';
 
   reset(buf: Uint8Array, off: number, end: number): this {
-    if (this.buf !== buf) this.buf = buf; // no write barrier for the same array (ByteView.wrap)
+    this.buf = buf;
     this.position = off;
     // Never read past the buffer, whatever the caller says.
     this.end = Math.min(end, buf.length);

@@ -75,9 +75,7 @@ export class ByteView implements Checked {
   errorReason = '';
 
   wrap(buf: Uint8Array, off: number, len: number): this {
-    // A frame buffer is usually the same array as last time. Storing a reference costs a write
-    // barrier (a call, when the view is old and the array young), comparing it does not.
-    if (this.buf !== buf) this.buf = buf;
+    this.buf = buf;
     this.off = off;
     this.len = len;
     return this;
