@@ -1,7 +1,7 @@
 /**
  * murmur3's 32-bit finalizer (fmix32): spreads every input bit over the whole result. The last
- * step of the hashes of the address table, the sender rate limiter and the lease pools' probe
- * start.
+ * step of the hashes of the MAC table (which the sender rate limiter uses) and the lease pools'
+ * probe start.
  */
 export function fmix32(h: number): number {
   h ^= h >>> 16;
