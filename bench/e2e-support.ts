@@ -369,3 +369,16 @@ export async function until<T>(what: string, fn: () => Promise<T | undefined | n
     await sleep(100);
   }
 }
+
+/**
+ * On SIGINT or SIGTERM: say so, run `cleanup` (namespaces, daemons, temporary files), then exit
+ * with 130, so an interrupted bench leaves nothing behind.
+ */
+export function cleanUpOnSignals(cleanup: () => Promise<void>): void {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      process.stderr.write(`\n${sig}: cleaning up\n`);
+      void cleanup().then(() => process.exit(130));
+    });
+  }
+}

@@ -34,6 +34,7 @@ import { repositoryRoot } from '../fixtures/paths.js';
 import { readCaptureFile } from '../src/capture-file.js';
 import { CaptureWriter } from '../src/capture-writer.js';
 import {
+  cleanUpOnSignals,
   fmtInt,
   machineLines,
   must,
@@ -170,12 +171,7 @@ function cleanup(): Promise<void> {
   return cleaning;
 }
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    process.stderr.write(`\n${sig}: cleaning up\n`);
-    void cleanup().then(() => process.exit(130));
-  });
-}
+cleanUpOnSignals(cleanup);
 
 // ---- topology -------------------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ import { loadConfig } from '../src/config/index.js';
 import { desiredRuleSet, OvsClient } from '../src/flows/ovs.js';
 import { DefaultFlowOptions, type Category, type FlowOptions } from '../src/flows/rules.js';
 import { flowStats } from '../src/flows/stats.js';
-import { fmtInt, fmtPct, ip6Bytes, machineLines, must, run, sleep, toolVersion, until, parseLinkCounters, parseTcpreplay, requestTemplates, table, VM_ADDRESS, type LinkCounters } from './e2e-support.js';
+import { cleanUpOnSignals, fmtInt, fmtPct, ip6Bytes, machineLines, must, run, sleep, toolVersion, until, parseLinkCounters, parseTcpreplay, requestTemplates, table, VM_ADDRESS, type LinkCounters } from './e2e-support.js';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const QUICK = args.quick === true;
@@ -96,12 +96,7 @@ function cleanup(): Promise<void> {
   return cleaning;
 }
 
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, () => {
-    process.stderr.write(`\n${sig}: cleaning up\n`);
-    void cleanup().then(() => process.exit(130));
-  });
-}
+cleanUpOnSignals(cleanup);
 
 // ---- the lab, punt6, the rules -------------------------------------------------------------
 
