@@ -49,13 +49,33 @@ export function addrEqual(a: Uint8Array, ao: number, b: Uint8Array, bo: number):
   return bytesEqual(a, ao, b, bo, 16);
 }
 
-/** Copy `n` bytes; a loop beats `set(subarray())` for these sizes and allocates nothing. */
-export function copyBytes(src: Uint8Array, so: number, dst: Uint8Array, dO: number, n: number): void {
-  for (let i = 0; i < n; i++) dst[dO + i] = src[so + i] as number;
+/** Copy 8 bytes in straight-line code. */
+function copy8(src: Uint8Array, so: number, dst: Uint8Array, dO: number): void {
+  dst[dO] = src[so] as number;
+  dst[dO + 1] = src[so + 1] as number;
+  dst[dO + 2] = src[so + 2] as number;
+  dst[dO + 3] = src[so + 3] as number;
+  dst[dO + 4] = src[so + 4] as number;
+  dst[dO + 5] = src[so + 5] as number;
+  dst[dO + 6] = src[so + 6] as number;
+  dst[dO + 7] = src[so + 7] as number;
 }
 
+/**
+ * Copy `n` bytes; a loop beats `set(subarray())` for these sizes and allocates nothing. Eight
+ * bytes a turn: V8's optimizing compiler does not hoist the arrays' map, length and data-pointer
+ * loads out of a loop, so each turn pays them again; within one turn they are shared.
+ */
+export function copyBytes(src: Uint8Array, so: number, dst: Uint8Array, dO: number, n: number): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) copy8(src, so + i, dst, dO + i);
+  for (; i < n; i++) dst[dO + i] = src[so + i] as number;
+}
+
+/** Copy a 16-byte address: straight-line code, no loop (see copyBytes). */
 export function copyAddr(src: Uint8Array, so: number, dst: Uint8Array, dO: number): void {
-  copyBytes(src, so, dst, dO, 16);
+  copy8(src, so, dst, dO);
+  copy8(src, so + 8, dst, dO + 8);
 }
 
 export function fillZero(b: Uint8Array, o: number, n: number): void {

@@ -71,7 +71,7 @@
  */
 
 import { TextDecoder, TextEncoder } from 'node:util';
-import { copyBytes, formatIpv6, setU16, setU32, toHex, u16, u32 } from './bytes.js';
+import { copyAddr, copyBytes, formatIpv6, setU16, setU32, toHex, u16, u32 } from './bytes.js';
 import { checkDnsNameList, dnsNameError, dnsNameLength, emitDnsName, formatDnsName, walkDnsName } from './dns-name.js';
 import { checkDuid, describeDuid, duidLength, emitDuid, parseDuid, type DuidRepr } from './duid.js';
 import {
@@ -419,7 +419,7 @@ export function emitIaHeader(b: Uint8Array, o: number, code: number, iaid: numbe
 /** IA Address option with the address at a[ao]; the caller writes `nestedLength` octets after it. Returns 28. */
 export function emitIaAddressHeader(b: Uint8Array, o: number, a: Uint8Array, ao: number, preferred: number, valid: number, nestedLength: number): number {
   emitDhcpv6OptionHeader(b, o, Dhcpv6OptionCode.IaAddress, 24 + nestedLength);
-  copyBytes(a, ao, b, o + 4, 16);
+  copyAddr(a, ao, b, o + 4);
   setU32(b, o + 20, preferred);
   setU32(b, o + 24, valid);
   return 28;
@@ -431,7 +431,7 @@ export function emitIaPrefixHeader(b: Uint8Array, o: number, preferred: number, 
   setU32(b, o + 4, preferred);
   setU32(b, o + 8, valid);
   b[o + 12] = prefixLength;
-  copyBytes(a, ao, b, o + 13, 16);
+  copyAddr(a, ao, b, o + 13);
   return 29;
 }
 

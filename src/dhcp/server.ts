@@ -29,7 +29,7 @@
  * lease are sent only after the journal's fsync (see `Dispatcher`).
  */
 
-import { addrEqual, bytesEqual, copyBytes, setU16, u16, u32 } from '../../codecs/bytes.js';
+import { addrEqual, bytesEqual, copyAddr, copyBytes, setU16, u16, u32 } from '../../codecs/bytes.js';
 import {
   DHCPV6_HEADER_LENGTH,
   DHCPV6_HOP_COUNT_LIMIT,
@@ -190,6 +190,15 @@ function hex(b: Uint8Array, o: number, n: number): string {
   let s = '';
   for (let i = 0; i < n; i++) s += ((b[o + i] as number) | 0x100).toString(16).slice(1);
   return s;
+}
+
+/**
+ * The port at index i (a MacTable value), or null for -1. Never index an array with -1: V8 takes
+ * that for a property name and looks it up the slow, megamorphic way (over a thousand machine
+ * instructions, more than the rest of the lookup).
+ */
+function portAt(st: ServerNetwork, i: number): PortConfig | null {
+  return i < 0 ? null : (st.config.ports[i] ?? null);
 }
 
 /** True when the 16-byte address at a[ao] is inside prefix/len. */
@@ -416,7 +425,7 @@ export class Dhcpv6Server {
   /** The configured port this client is: by frame/relay MAC, DUID-LL(T) MAC, or configured DUID. */
   private portOf(st: ServerNetwork, b: Uint8Array, m: ClientMessage, mac: Uint8Array, macOff: number): PortConfig | null {
     if (mac.length >= macOff + 6) {
-      const p = st.config.ports[st.portsByMac.lookup(mac, macOff)];
+      const p = portAt(st, st.portsByMac.lookup(mac, macOff));
       if (p) return p;
     }
     if (m.clientId >= 0) {
@@ -424,10 +433,10 @@ export class Dhcpv6Server {
       const n = m.clientIdLength;
       const duidType = u16(b, d);
       if (duidType === DuidType.LinkLayer && n === 10 && u16(b, d + 2) === 1) {
-        const p = st.config.ports[st.portsByMac.lookup(b, d + 4)];
+        const p = portAt(st, st.portsByMac.lookup(b, d + 4));
         if (p) return p;
       } else if (duidType === DuidType.LinkLayerPlusTime && n === 14 && u16(b, d + 2) === 1) {
-        const p = st.config.ports[st.portsByMac.lookup(b, d + 8)];
+        const p = portAt(st, st.portsByMac.lookup(b, d + 8));
         if (p) return p;
       }
       if (st.portsByDuid.size > 0) {
@@ -815,7 +824,7 @@ export class Dhcpv6Server {
     if (cfg.dnsServers.length > 0 && m.requested(b, Dhcpv6OptionCode.DnsServers)) {
       p += emitDhcpv6OptionHeader(out, p, Dhcpv6OptionCode.DnsServers, 16 * cfg.dnsServers.length);
       for (const a of cfg.dnsServers) {
-        copyBytes(a.bytes, 0, out, p, 16);
+        copyAddr(a.bytes, 0, out, p);
         p += 16;
       }
     }
@@ -829,7 +838,7 @@ export class Dhcpv6Server {
       p += emitDhcpv6OptionHeader(out, p, Dhcpv6OptionCode.NtpServer, 20 * cfg.ntpServers.length);
       for (const a of cfg.ntpServers) {
         p += emitDhcpv6OptionHeader(out, p, 1, 16);
-        copyBytes(a.bytes, 0, out, p, 16);
+        copyAddr(a.bytes, 0, out, p);
         p += 16;
       }
     }

@@ -644,7 +644,9 @@ export class Dispatcher {
     const slla = this.findOption(rx, m + 8, end, NdpOptionType.SourceLinkLayerAddress);
     const tlla = this.findOption(rx, m + 8, end, NdpOptionType.TargetLinkLayerAddress);
     if (slla < 0 || tlla < 0 || rx[tlla + 1] !== 1) return Outcome.Invalid;
-    const port = this.runtime.ports[this.portByMac.lookup(rx, tlla + 2)];
+    // Not ports[-1]: a negative index is a slow, megamorphic property lookup in V8.
+    const portIndex = this.portByMac.lookup(rx, tlla + 2);
+    const port = portIndex < 0 ? undefined : this.runtime.ports[portIndex];
     if (port === undefined || port.network !== st.net.index || port.addresses.length === 0) return Outcome.NotOurs;
     const t = this.tx;
     const ipOff = this.replyEthernet(rx, off, this.portMacs[port.index] as MacWords);
