@@ -20,13 +20,15 @@
  * reclaims it. An exhausted pool is a result carrying the RFC 8415 §21.13 status NoAddrsAvail or
  * NoPrefixAvail, never a throw.
  *
- * This is the cold path of the server (a handful of operations per client per lease time), so
- * keys are hex strings and bigint arithmetic is used for pool positions.
+ * The indexes (by client IA, by address) are byte-keyed maps (bytes-map.ts): a Solicit's lookups
+ * read the DUID and addresses where they lie and build no key. Pool positions are bigint
+ * arithmetic, one conversion per candidate.
  */
 
 import { IPv6, IPv6CidrRange, RangedSet } from 'ip-num';
 import { fmix32 } from '../hash.js';
-import { formatIpv6, toHex } from '../../codecs/bytes.js';
+import { copyBytes, formatIpv6, toHex } from '../../codecs/bytes.js';
+import { BytesMap } from './bytes-map.js';
 import {
   DUID_MAX_LENGTH,
   Journal,
@@ -245,45 +247,11 @@ interface Choice {
   isStatic: boolean;
 }
 
-/**
- * Map keys hold bytes as a string of one character per byte (codes 0-255, so V8 keeps it a
- * one-byte string, cheap to join and hash), made in one native call. Keys are opaque and never
- * leave the process. Those with a DUID end in decimal fields after '|', which holds no
- * ambiguity: read from the right, the DUID is what is left.
- *
- * The codes are gathered in a plain array kept per key length, not taken from the bytes
- * directly: `fromCharCode.apply` over a typed array goes through V8's generic array-like path,
- * several times the cost of the call itself.
- */
-const keyCodes: number[][] = [];
-
-export function bytesKey(b: Uint8Array): string {
-  const n = b.length;
-  let codes = keyCodes[n];
-  if (codes === undefined) {
-    codes = Array.from({ length: n }, () => 0);
-    keyCodes[n] = codes;
-  }
-  for (let i = 0; i < n; i++) codes[i] = b[i] as number;
-  return String.fromCharCode.apply(null, codes);
-}
-
-/** The map key of a 16-byte address. */
-export function addressKey(address: Uint8Array): string {
-  return bytesKey(address.length === 16 ? address : address.subarray(0, 16));
-}
-
-function clientKey(duid: Uint8Array, iaid: number, type: LeaseType): string {
-  return `${bytesKey(duid)}|${iaid}|${type}`;
-}
-
-/** Index keys of static bindings: by MAC or by DUID, per network and lease type. */
-function macKey(mac: Uint8Array, type: LeaseType, networkId: number): string {
-  return `m|${bytesKey(mac)}|${type}|${networkId}`;
-}
-
-function duidKey(duid: Uint8Array, type: LeaseType, networkId: number): string {
-  return `d|${bytesKey(duid)}|${type}|${networkId}`;
+/** A copy of the first n bytes of b in an array of its own (not a view of b's buffer). */
+function ownBytes(b: Uint8Array, n: number = b.length): Uint8Array {
+  const c = new Uint8Array(n);
+  copyBytes(b, 0, c, 0, n);
+  return c;
 }
 
 /**
@@ -333,7 +301,7 @@ function toBytes(value: bigint): Uint8Array {
 function parseAddress(text: string | Uint8Array, what: string): Uint8Array {
   if (typeof text !== 'string') {
     if (text.length !== 16) throw new RangeError(`${what}: address is not 16 bytes`);
-    return Uint8Array.from(text);
+    return ownBytes(text);
   }
   try {
     return toBytes(IPv6.fromString(text).getValue());
@@ -390,13 +358,16 @@ function staticMatchesClient(s: StaticEntry, duid: Uint8Array, iaid: number, ll:
 export class LeaseTable {
   private readonly pools: Pool[];
   private readonly declineQuarantineMs: number;
-  private readonly byClient = new Map<string, Lease>();
-  private readonly byAddress = new Map<string, Lease>();
-  private readonly quarantine = new Map<string, Quarantine>();
-  /** Statically bound address keys (never handed out from a pool). */
-  private readonly staticAddresses = new Map<string, StaticEntry>();
-  /** Static bindings by {@link macKey} and {@link duidKey}, in configuration order. */
-  private readonly staticIndex = new Map<string, StaticEntry[]>();
+  /** Leases by client IA: the DUID, with the IAID and the lease type. */
+  private readonly byClient = new BytesMap<Lease>();
+  /** Leases, quarantines and static bindings by address (16 bytes; no integers: 0, 0). */
+  private readonly byAddress = new BytesMap<Lease>();
+  private readonly quarantine = new BytesMap<Quarantine>();
+  /** Statically bound addresses (never handed out from a pool). */
+  private readonly staticAddresses = new BytesMap<StaticEntry>();
+  /** Static bindings by MAC and by DUID, with the lease type and network; in configuration order. */
+  private readonly staticByMac = new BytesMap<StaticEntry[]>();
+  private readonly staticByDuid = new BytesMap<StaticEntry[]>();
   private journalRef: Journal | null = null;
 
   private constructor(options: LeaseTableOptions) {
@@ -431,8 +402,8 @@ export class LeaseTable {
     const prefixLength = s.type === LeaseType.Address ? 128 : (s.prefixLength ?? -1);
     if (!Number.isInteger(prefixLength) || prefixLength < 1 || prefixLength > 128) throw new RangeError(`${what}: a prefix needs a prefixLength of 1-128`);
     const entry: StaticEntry = {
-      mac: s.mac === undefined ? null : Uint8Array.from(s.mac),
-      duid: s.duid === undefined ? null : Uint8Array.from(s.duid),
+      mac: s.mac === undefined ? null : ownBytes(s.mac),
+      duid: s.duid === undefined ? null : ownBytes(s.duid),
       iaid: s.iaid ?? null,
       type: s.type,
       networkId: s.networkId,
@@ -456,16 +427,15 @@ export class LeaseTable {
         if (prefixLength !== p.prefixLength) throw new RangeError(`${what}: overlaps pool ${p.name} with another length`);
       }
     }
-    const aKey = addressKey(entry.address);
-    if (this.staticAddresses.has(aKey)) throw new RangeError(`${what}: ${formatIpv6(entry.address)} is bound twice`);
-    this.staticAddresses.set(aKey, entry);
-    const index = (key: string): void => {
-      const list = this.staticIndex.get(key);
-      if (list === undefined) this.staticIndex.set(key, [entry]);
+    if (this.staticAddresses.has(entry.address, 0, 16, 0, 0)) throw new RangeError(`${what}: ${formatIpv6(entry.address)} is bound twice`);
+    this.staticAddresses.set(entry.address, 0, 0, entry);
+    const index = (map: BytesMap<StaticEntry[]>, key: Uint8Array): void => {
+      const list = map.get(key, 0, key.length, entry.type, entry.networkId);
+      if (list === undefined) map.set(key, entry.type, entry.networkId, [entry]);
       else list.push(entry);
     };
-    if (entry.mac !== null) index(macKey(entry.mac, entry.type, entry.networkId));
-    if (entry.duid !== null) index(duidKey(entry.duid, entry.type, entry.networkId));
+    if (entry.mac !== null) index(this.staticByMac, entry.mac);
+    if (entry.duid !== null) index(this.staticByDuid, entry.duid);
   }
 
   /** Opens the journal at `path` (created when missing), replays it and returns the table. */
@@ -517,7 +487,7 @@ export class LeaseTable {
     if (!validDuid(req.duid) || !validIaid(req.iaid) || !validNow(now)) return failure(LeaseStatus.UnspecFail);
     const choice = this.choose(req, now);
     if (choice === null) return exhausted(req.type);
-    const held = this.byClient.get(clientKey(req.duid, req.iaid, req.type)) ?? null;
+    const held = this.leaseOf(req.duid, req.iaid, req.type) ?? null;
     let replaced: Lease | null = null;
     if (held !== null && (held.networkId !== req.networkId || !sameBytes(held.address, choice.address))) {
       this.record(RecordKind.Release, held, held.expiresAt, held.validLifetime, held.preferredLifetime);
@@ -546,7 +516,7 @@ export class LeaseTable {
       type: req.type,
       address: choice.address,
       prefixLength: choice.prefixLength,
-      duid: Uint8Array.from(req.duid),
+      duid: ownBytes(req.duid),
       iaid: req.iaid,
       networkId: req.networkId,
       validLifetime: choice.validLifetime,
@@ -569,7 +539,7 @@ export class LeaseTable {
     const held = this.held(req);
     if (held === null) return failure(LeaseStatus.NoBinding);
     if (req.networkId !== undefined && held.networkId !== req.networkId) return failure(LeaseStatus.NotOnLink);
-    const bound = this.staticAddresses.get(addressKey(held.address));
+    const bound = this.staticAddresses.get(held.address, 0, 16, 0, 0);
     if (bound !== undefined && !(bound.networkId === held.networkId && bound.type === held.type && staticMatchesClient(bound, req.duid, req.iaid, req))) {
       // Reserved for another client since it was granted: take it back now.
       this.record(RecordKind.Expire, held, held.expiresAt, held.validLifetime, held.preferredLifetime);
@@ -621,12 +591,12 @@ export class LeaseTable {
 
   /** The binding of this IA, even when its time has run out and expire() has not reclaimed it yet. */
   lookup(duid: Uint8Array, iaid: number, type: LeaseType): Lease | undefined {
-    return this.byClient.get(clientKey(duid, iaid, type));
+    return this.leaseOf(duid, iaid, type);
   }
 
   /** The lease on this address (or starting this prefix), same caveat as {@link lookup}. */
   lookupAddress(address: Uint8Array): Lease | undefined {
-    return address.length === 16 ? this.byAddress.get(addressKey(address)) : undefined;
+    return address.length === 16 ? this.byAddress.get(address, 0, 16, 0, 0) : undefined;
   }
 
   /** Every binding held under this DUID (all its IAs), e.g. for a Confirm or an Information log. */
@@ -637,7 +607,7 @@ export class LeaseTable {
   }
 
   quarantined(address: Uint8Array): Quarantine | undefined {
-    return address.length === 16 ? this.quarantine.get(addressKey(address)) : undefined;
+    return address.length === 16 ? this.quarantine.get(address, 0, 16, 0, 0) : undefined;
   }
 
   /** Every live lease (insertion order). */
@@ -684,9 +654,13 @@ export class LeaseTable {
 
   // ---------------------------------------------------------------- internals
 
+  private leaseOf(duid: Uint8Array, iaid: number, type: LeaseType): Lease | undefined {
+    return this.byClient.get(duid, 0, duid.length, iaid, type);
+  }
+
   private held(req: BindingRequest): Lease | null {
     if (!validDuid(req.duid) || !validIaid(req.iaid)) return null;
-    const held = this.byClient.get(clientKey(req.duid, req.iaid, req.type));
+    const held = this.leaseOf(req.duid, req.iaid, req.type);
     if (held === undefined) return null;
     if (req.address !== undefined && (req.address.length !== 16 || !sameBytes(req.address, held.address))) return null;
     return held;
@@ -694,14 +668,16 @@ export class LeaseTable {
 
   /** The static bindings that name this client's IA on this network, in configuration order. */
   private staticCandidates(req: LeaseRequest): StaticEntry[] {
-    if (this.staticIndex.size === 0) return [];
+    if (this.staticAddresses.size === 0) return [];
     const found = new Set<StaticEntry>();
-    const add = (key: string): void => {
-      for (const e of this.staticIndex.get(key) ?? []) if (e.iaid === null || e.iaid === req.iaid) found.add(e);
+    const add = (list: StaticEntry[] | undefined): void => {
+      if (list !== undefined) for (const e of list) if (e.iaid === null || e.iaid === req.iaid) found.add(e);
     };
-    if (req.sourceMac !== undefined) add(macKey(req.sourceMac, req.type, req.networkId));
-    if (req.clientLinkLayerAddress !== undefined) add(macKey(req.clientLinkLayerAddress, req.type, req.networkId));
-    add(duidKey(req.duid, req.type, req.networkId));
+    const mac = req.sourceMac;
+    if (mac !== undefined) add(this.staticByMac.get(mac, 0, mac.length, req.type, req.networkId));
+    const cll = req.clientLinkLayerAddress;
+    if (cll !== undefined) add(this.staticByMac.get(cll, 0, cll.length, req.type, req.networkId));
+    add(this.staticByDuid.get(req.duid, 0, req.duid.length, req.type, req.networkId));
     return [...found].sort((a, b) => a.order - b.order);
   }
 
@@ -715,47 +691,45 @@ export class LeaseTable {
   }
 
   /** Free at `now`: no unexpired lease, no unfinished quarantine, and (unless `staticOk`) no reservation. */
-  private isFree(key: string, now: number, staticOk = false): boolean {
-    const lease = this.byAddress.get(key);
+  private isFree(address: Uint8Array, now: number, staticOk = false): boolean {
+    const lease = this.byAddress.get(address, 0, 16, 0, 0);
     if (lease !== undefined && lease.expiresAt > now) return false;
-    const q = this.quarantine.get(key);
+    const q = this.quarantine.get(address, 0, 16, 0, 0);
     if (q !== undefined && q.until > now) return false;
-    return staticOk || !this.staticAddresses.has(key);
+    return staticOk || !this.staticAddresses.has(address, 0, 16, 0, 0);
   }
 
   private choose(req: LeaseRequest, now: number): Choice | null {
-    const ownKey = clientKey(req.duid, req.iaid, req.type);
     // 1. The port's reservations: the one this IA holds, else the first free one. One held by
     // another of the client's IAs, by another client, or quarantined is skipped.
     const statics = this.staticCandidates(req);
     if (statics.length > 0) {
       let pick: StaticEntry | null = null;
       for (const e of statics) {
-        const key = addressKey(e.address);
-        const holder = this.byAddress.get(key);
-        if (holder !== undefined && clientKey(holder.duid, holder.iaid, holder.type) === ownKey && holder.networkId === req.networkId) {
+        const holder = this.byAddress.get(e.address, 0, 16, 0, 0);
+        if (holder !== undefined && holder.iaid === req.iaid && holder.type === req.type && sameBytes(holder.duid, req.duid) && holder.networkId === req.networkId) {
           pick = e;
           break;
         }
-        if (pick === null && this.isFree(key, now, true)) pick = e;
+        if (pick === null && this.isFree(e.address, now, true)) pick = e;
       }
       if (pick !== null) {
         return { address: pick.address, prefixLength: pick.prefixLength, validLifetime: pick.validLifetime, preferredLifetime: pick.preferredLifetime, isStatic: true };
       }
     }
     // 2. The binding the IA already holds on this network, while it is still in a pool.
-    const held = this.byClient.get(ownKey);
+    const held = this.leaseOf(req.duid, req.iaid, req.type);
     if (held !== undefined && held.networkId === req.networkId) {
       const pool = this.poolFor(held.networkId, held.type, toBigInt(held.address));
-      if (pool !== undefined && !this.staticAddresses.has(addressKey(held.address))) {
+      if (pool !== undefined && !this.staticAddresses.has(held.address, 0, 16, 0, 0)) {
         return { address: held.address, prefixLength: held.prefixLength, validLifetime: pool.validLifetime, preferredLifetime: pool.preferredLifetime, isStatic: false };
       }
     }
     // 3. The client's hint, when it is a free pool position.
     if (req.hint !== undefined && req.hint.length === 16) {
       const pool = this.poolFor(req.networkId, req.type, toBigInt(req.hint));
-      if (pool !== undefined && this.isFree(addressKey(req.hint), now)) {
-        return { address: Uint8Array.from(req.hint), prefixLength: pool.prefixLength, validLifetime: pool.validLifetime, preferredLifetime: pool.preferredLifetime, isStatic: false };
+      if (pool !== undefined && this.isFree(req.hint, now)) {
+        return { address: ownBytes(req.hint), prefixLength: pool.prefixLength, validLifetime: pool.validLifetime, preferredLifetime: pool.preferredLifetime, isStatic: false };
       }
     }
     // 4. Linear probing from the client's hashed position, pool by pool in configuration order.
@@ -770,7 +744,7 @@ export class LeaseTable {
         let index = start + i;
         if (index >= pool.size) index -= pool.size;
         const address = toBytes(pool.first + index * pool.step);
-        if (this.isFree(addressKey(address), now)) {
+        if (this.isFree(address, now)) {
           return { address, prefixLength: pool.prefixLength, validLifetime: pool.validLifetime, preferredLifetime: pool.preferredLifetime, isStatic: false };
         }
       }
@@ -808,20 +782,19 @@ export class LeaseTable {
    * earlier holder (whose time had run out) and ends the IA's earlier binding.
    */
   private apply(r: LeaseRecord | JournalRecord): Lease | undefined {
-    const aKey = addressKey(r.address);
-    const cKey = clientKey(r.duid, r.iaid, r.leaseType);
+    const a = r.address;
     switch (r.kind) {
       case RecordKind.Grant:
       case RecordKind.Renew: {
-        this.dropClient(cKey);
-        this.dropAddress(aKey);
-        this.quarantine.delete(aKey);
-        const bound = this.staticAddresses.get(aKey);
+        this.dropClient(r.duid, r.iaid, r.leaseType);
+        this.dropAddress(a);
+        this.quarantine.delete(a, 0, 16, 0, 0);
+        const bound = this.staticAddresses.get(a, 0, 16, 0, 0);
         const lease: Lease = {
           type: r.leaseType,
-          address: Uint8Array.from(r.address),
+          address: ownBytes(a, 16),
           prefixLength: r.prefixLength,
-          duid: Uint8Array.from(r.duid),
+          duid: ownBytes(r.duid),
           iaid: r.iaid,
           networkId: r.networkId,
           validLifetime: r.validLifetime,
@@ -830,44 +803,46 @@ export class LeaseTable {
           // Only the static step of choose() grants a reserved address on its own network.
           isStatic: bound !== undefined && bound.networkId === r.networkId && bound.type === r.leaseType,
         };
-        this.byClient.set(cKey, lease);
-        this.byAddress.set(aKey, lease);
+        this.byClient.set(lease.duid, lease.iaid, lease.type, lease);
+        this.byAddress.set(lease.address, 0, 0, lease);
         return lease;
       }
       case RecordKind.Release:
-        this.dropAddress(aKey);
+        this.dropAddress(a);
         return undefined;
-      case RecordKind.Decline:
-        this.dropAddress(aKey);
-        this.quarantine.set(aKey, {
+      case RecordKind.Decline: {
+        this.dropAddress(a);
+        const q: Quarantine = {
           type: r.leaseType,
-          address: Uint8Array.from(r.address),
+          address: ownBytes(a, 16),
           prefixLength: r.prefixLength,
-          duid: Uint8Array.from(r.duid),
+          duid: ownBytes(r.duid),
           iaid: r.iaid,
           networkId: r.networkId,
           until: r.expiresAt,
-        });
+        };
+        this.quarantine.set(q.address, 0, 0, q);
         return undefined;
+      }
       case RecordKind.Expire:
-        if (!this.dropAddress(aKey)) this.quarantine.delete(aKey);
+        if (!this.dropAddress(a)) this.quarantine.delete(a, 0, 16, 0, 0);
         return undefined;
     }
     return undefined;
   }
 
-  private dropClient(cKey: string): void {
-    const old = this.byClient.get(cKey);
+  private dropClient(duid: Uint8Array, iaid: number, type: LeaseType): void {
+    const old = this.leaseOf(duid, iaid, type);
     if (old === undefined) return;
-    this.byClient.delete(cKey);
-    this.byAddress.delete(addressKey(old.address));
+    this.byClient.delete(old.duid, 0, old.duid.length, old.iaid, old.type);
+    this.byAddress.delete(old.address, 0, 16, 0, 0);
   }
 
-  private dropAddress(aKey: string): boolean {
-    const old = this.byAddress.get(aKey);
+  private dropAddress(a: Uint8Array): boolean {
+    const old = this.byAddress.get(a, 0, 16, 0, 0);
     if (old === undefined) return false;
-    this.byAddress.delete(aKey);
-    this.byClient.delete(clientKey(old.duid, old.iaid, old.type));
+    this.byAddress.delete(old.address, 0, 16, 0, 0);
+    this.byClient.delete(old.duid, 0, old.duid.length, old.iaid, old.type);
     return true;
   }
 

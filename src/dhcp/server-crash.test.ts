@@ -20,7 +20,7 @@ import { fromHex, toHex } from '../../codecs/bytes.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
 import { loadConfig } from '../config/index.js';
 import { poolsOf, staticBindingsOf } from '../responder/service.js';
-import { addressKey, LeaseTable, LeaseType } from './leases.js';
+import { LeaseTable, LeaseType } from './leases.js';
 
 const childPath = fileURLToPath(new URL('./server-crash-child.ts', import.meta.url));
 
@@ -160,7 +160,7 @@ test('SIGKILL mid-run: every acknowledged lease survives with its address, and n
         const seenAddresses = new Set<string>();
         let twice = 0;
         for (const lease of table.leases()) {
-          const key = addressKey(lease.address);
+          const key = toHex(lease.address);
           if (seenAddresses.has(key)) twice++;
           seenAddresses.add(key);
           const h = holder.get(toHex(lease.address));
