@@ -1,4 +1,5 @@
 import test from 'ava';
+import fc from 'fast-check';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +9,7 @@ import { formatIpv6, parseIpv6, toHex } from '../../codecs/bytes.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
 import { crashTableOptions } from './crash-child.js';
 import { COMPACT_SUFFIX, Journal, RecordKind } from './journal.js';
-import { LeaseStatus, LeaseTable, LeaseType, type Lease, type LeaseResult, type LeaseTableOptions } from './leases.js';
+import { LeaseStatus, LeaseTable, poolCandidate, LeaseType, type Lease, type LeaseResult, type LeaseTableOptions } from './leases.js';
 
 const T0 = 1_700_000_000_000;
 const NET = 1;
@@ -463,4 +464,23 @@ test('SIGKILL at any point loses no acknowledged lease and never gives an addres
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('pool candidates: first + index * 2^stepBits, as 128-bit arithmetic gives it', (t) => {
+  const toBig = (b: Uint8Array): bigint => BigInt(`0x${toHex(b)}`);
+  const out = new Uint8Array(16);
+  fc.assert(
+    fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 127 }), fc.double({ min: 0, max: 1, noNaN: true }), (first, stepBits, f) => {
+      // An index that keeps first + index * step below 2^128, as a pool's positions are.
+      const room = ((1n << 128n) - 1n - toBig(first)) >> BigInt(stepBits);
+      const limit = room < 2n ** 53n ? Number(room) : 2 ** 53 - 1;
+      const index = Math.floor(f * limit);
+      poolCandidate(first, index, stepBits, out);
+      return toBig(out) === toBig(first) + (BigInt(index) << BigInt(stepBits));
+    }),
+    { numRuns: 5000 },
+  );
+  // A carry through every byte: ::ffff:...:ffff + 1.
+  poolCandidate(Uint8Array.of(0, ...new Array<number>(15).fill(0xff)), 1, 0, out);
+  t.deepEqual([...out], [1, ...new Array<number>(15).fill(0)]);
 });

@@ -21,8 +21,9 @@
  * NoPrefixAvail, never a throw.
  *
  * The indexes (by client IA, by address) are byte-keyed maps (bytes-map.ts): a Solicit's lookups
- * read the DUID and addresses where they lie and build no key. Pool positions are bigint
- * arithmetic, one conversion per candidate.
+ * read the DUID and addresses where they lie and build no key. The probe counts pool positions
+ * in plain numbers and writes each candidate into one scratch array; bigints are left to the
+ * configuration and to the checks of a held address or a hint against the pools.
  */
 
 import { IPv6, IPv6CidrRange, RangedSet } from 'ip-num';
@@ -220,6 +221,13 @@ interface Pool {
   size: bigint;
   /** Distance between two candidates: 1, or 2^(128 - delegated length). */
   step: bigint;
+  /**
+   * For the probe, in plain numbers: the first address's bytes, log2(step), and the size capped
+   * at 2^52 (a probe never gets that far into a larger pool).
+   */
+  firstBytes: Uint8Array;
+  stepBits: number;
+  span: number;
   prefixLength: number;
   validLifetime: number;
   preferredLifetime: number;
@@ -255,26 +263,57 @@ function ownBytes(b: Uint8Array, n: number = b.length): Uint8Array {
 }
 
 /**
- * The start of a client's probe in a pool: 64 bits from two 32-bit FNV-1a hashes (different
+ * The start of a client's probe in a pool: 53 bits from two 32-bit FNV-1a hashes (different
  * offset bases) over the DUID, IAID, type and network, each finished by murmur3's fmix32.
  * Spreads clients over the pool; a cryptographic hash would cost more than the whole Advertise.
  */
-function clientHash(duid: Uint8Array, iaid: number, type: number, networkId: number): bigint {
-  let a = 0x811c9dc5;
-  let b = 0x050c5d1f;
-  const n = duid.length + 9;
-  for (let i = 0; i < n; i++) {
-    // DUID bytes, then IAID (4 bytes), type (1), network (4), all big-endian.
-    const x =
-      i < duid.length ? (duid[i] as number)
-      : i < duid.length + 4 ? (iaid >>> (8 * (duid.length + 3 - i))) & 0xff
-      : i === duid.length + 4 ? type & 0xff
-      : (networkId >>> (8 * (duid.length + 8 - i))) & 0xff;
-    a = Math.imul(a ^ x, 0x01000193);
-    b = Math.imul(b ^ x, 0x01000193) ^ (b >>> 15);
-  }
-  return (BigInt(fmix32(a)) << 32n) | BigInt(fmix32(b));
+function clientHash(duid: Uint8Array, iaid: number, type: number, networkId: number): number {
+  // The bytes hashed: the DUID, then the IAID (4 bytes), type (1) and network (4), big-endian.
+  hashA = 0x811c9dc5;
+  hashB = 0x050c5d1f;
+  for (let i = 0; i < duid.length; i++) hashByte(duid[i] as number);
+  hashByte(iaid >>> 24);
+  hashByte((iaid >>> 16) & 0xff);
+  hashByte((iaid >>> 8) & 0xff);
+  hashByte(iaid & 0xff);
+  hashByte(type & 0xff);
+  hashByte(networkId >>> 24);
+  hashByte((networkId >>> 16) & 0xff);
+  hashByte((networkId >>> 8) & 0xff);
+  hashByte(networkId & 0xff);
+  // 53 bits, the most a number holds exactly: 21 of the first hash over the 32 of the second.
+  return (fmix32(hashA) & 0x1fffff) * 0x100000000 + fmix32(hashB);
 }
+
+/** The two hashes of clientHash while it runs (module state: no closure, no object per call). */
+let hashA = 0;
+let hashB = 0;
+
+function hashByte(x: number): void {
+  hashA = Math.imul(hashA ^ x, 0x01000193);
+  hashB = Math.imul(hashB ^ x, 0x01000193) ^ (hashB >>> 15);
+}
+
+/**
+ * Writes first + index * 2^stepBits into out (16 bytes, big-endian): the index-th candidate of
+ * a pool. `index` is a whole number below 2^53, added a byte at a time (a byte shifted by the
+ * bits below a byte boundary stays below 2^15, so every sum is exact).
+ */
+export function poolCandidate(first: Uint8Array, index: number, stepBits: number, out: Uint8Array): void {
+  copyBytes(first, 0, out, 0, 16);
+  const shift = 1 << (stepBits & 7);
+  let carry = 0;
+  for (let pos = 15 - (stepBits >>> 3); pos >= 0 && (index > 0 || carry > 0); pos--) {
+    const low = index % 256;
+    index = (index - low) / 256;
+    const v = (out[pos] as number) + low * shift + carry;
+    out[pos] = v & 0xff;
+    carry = v >>> 8;
+  }
+}
+
+/** The probe's candidate, copied out only when it is free. */
+const candidate = new Uint8Array(16);
 
 /**
  * 128-bit conversions go through one scratch buffer in two 64-bit halves: two BigInt steps, not
@@ -507,6 +546,8 @@ export class LeaseTable {
   /**
    * What {@link allocate} would grant, without granting it (for an Advertise). Changes nothing
    * and journals nothing. The address is not reserved: a later allocate may give another one.
+   * The proposal is for the reply being written: its `duid` is `req.duid` itself, not a copy
+   * (often a view of the received frame), so do not keep it past the request.
    */
   propose(req: LeaseRequest, now: number): LeaseResult {
     if (!validDuid(req.duid) || !validIaid(req.iaid) || !validNow(now)) return failure(LeaseStatus.UnspecFail);
@@ -516,7 +557,7 @@ export class LeaseTable {
       type: req.type,
       address: choice.address,
       prefixLength: choice.prefixLength,
-      duid: ownBytes(req.duid),
+      duid: req.duid,
       iaid: req.iaid,
       networkId: req.networkId,
       validLifetime: choice.validLifetime,
@@ -694,9 +735,10 @@ export class LeaseTable {
   private isFree(address: Uint8Array, now: number, staticOk = false): boolean {
     const lease = this.byAddress.get(address, 0, 16, 0, 0);
     if (lease !== undefined && lease.expiresAt > now) return false;
-    const q = this.quarantine.get(address, 0, 16, 0, 0);
+    // Quarantines and reservations are few or none: no hashing when there are none.
+    const q = this.quarantine.size === 0 ? undefined : this.quarantine.get(address, 0, 16, 0, 0);
     if (q !== undefined && q.until > now) return false;
-    return staticOk || !this.staticAddresses.has(address, 0, 16, 0, 0);
+    return staticOk || this.staticAddresses.size === 0 || !this.staticAddresses.has(address, 0, 16, 0, 0);
   }
 
   private choose(req: LeaseRequest, now: number): Choice | null {
@@ -733,19 +775,20 @@ export class LeaseTable {
       }
     }
     // 4. Linear probing from the client's hashed position, pool by pool in configuration order.
+    // Numbers, not bigints: a pool's span is below 2^53 (see Pool), and so is every index.
     const hash = clientHash(req.duid, req.iaid, req.type, req.networkId);
     // Among (occupied + 1) distinct candidates at least one is free when the pool is larger than that.
-    const occupied = BigInt(this.byAddress.size + this.quarantine.size + this.staticAddresses.size);
+    const occupied = this.byAddress.size + this.quarantine.size + this.staticAddresses.size;
     for (const pool of this.pools) {
       if (pool.networkId !== req.networkId || pool.type !== req.type) continue;
-      const probes = pool.size < occupied + 1n ? pool.size : occupied + 1n;
-      const start = hash % pool.size;
-      for (let i = 0n; i < probes; i++) {
+      const probes = Math.min(pool.span, occupied + 1);
+      const start = hash % pool.span;
+      for (let i = 0; i < probes; i++) {
         let index = start + i;
-        if (index >= pool.size) index -= pool.size;
-        const address = toBytes(pool.first + index * pool.step);
-        if (this.isFree(address, now)) {
-          return { address, prefixLength: pool.prefixLength, validLifetime: pool.validLifetime, preferredLifetime: pool.preferredLifetime, isStatic: false };
+        if (index >= pool.span) index -= pool.span;
+        poolCandidate(pool.firstBytes, index, pool.stepBits, candidate);
+        if (this.isFree(candidate, now)) {
+          return { address: ownBytes(candidate), prefixLength: pool.prefixLength, validLifetime: pool.validLifetime, preferredLifetime: pool.preferredLifetime, isStatic: false };
         }
       }
     }
@@ -883,6 +926,12 @@ function poolBound(v: string | Uint8Array, what: string): bigint {
   return toBigInt(parseAddress(v, what));
 }
 
+const MAX_SPAN = 2 ** 52;
+
+function probeFields(first: bigint, size: bigint, stepBits: number): Pick<Pool, 'firstBytes' | 'stepBits' | 'span'> {
+  return { firstBytes: toBytes(first), stepBits, span: size < BigInt(MAX_SPAN) ? Number(size) : MAX_SPAN };
+}
+
 function buildPool(p: PoolConfig, valid: number, preferred: number): Pool {
   const validLifetime = p.validLifetime ?? valid;
   const preferredLifetime = p.preferredLifetime ?? preferred;
@@ -894,7 +943,8 @@ function buildPool(p: PoolConfig, valid: number, preferred: number): Pool {
     const range = new RangedSet(IPv6.fromBigInt(first), IPv6.fromBigInt(last));
     const name = `${formatIpv6(toBytes(first))}-${formatIpv6(toBytes(last))}`;
     checkLifetimes(validLifetime, preferredLifetime, `pool ${name}`);
-    return { networkId: p.networkId, type: p.type, name, first, size: range.getSize(), step: 1n, prefixLength: 128, validLifetime, preferredLifetime };
+    const size = range.getSize();
+    return { networkId: p.networkId, type: p.type, name, first, size, step: 1n, ...probeFields(first, size, 0), prefixLength: 128, validLifetime, preferredLifetime };
   }
   const name = `${p.prefix} delegating /${p.delegatedLength}`;
   checkLifetimes(validLifetime, preferredLifetime, `pool ${name}`);
@@ -908,13 +958,16 @@ function buildPool(p: PoolConfig, valid: number, preferred: number): Pool {
     throw new RangeError(`pool ${name}: delegated length must be between the pool's length and 128`);
   }
   const step = 1n << BigInt(128 - p.delegatedLength);
+  const first = range.getFirst().getValue();
+  const size = range.getSize() / step;
   return {
     networkId: p.networkId,
     type: p.type,
     name,
-    first: range.getFirst().getValue(),
-    size: range.getSize() / step,
+    first,
+    size,
     step,
+    ...probeFields(first, size, 128 - p.delegatedLength),
     prefixLength: p.delegatedLength,
     validLifetime,
     preferredLifetime,
