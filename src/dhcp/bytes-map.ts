@@ -15,7 +15,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
-import { fmix32 } from '../hash.js';
+import { hashBytes } from '../hash.js';
 
 const EMPTY = -1;
 /** An entry whose key was deleted (iteration skips it, lookups never reach it). */
@@ -23,27 +23,6 @@ const HOLE: Uint8Array = new Uint8Array(0);
 
 function randomSeed(): number {
   return randomBytes(4).readUInt32LE(0);
-}
-
-/**
- * The hash of b[off, off+len) with x and y: four bytes per step, each step one multiply and a
- * rotation, then murmur3's finalizer.
- */
-function hashKey(seed: number, b: Uint8Array, off: number, len: number, x: number, y: number): number {
-  let h = seed ^ len;
-  const end = off + len;
-  let i = off;
-  for (; i + 4 <= end; i += 4) {
-    const w = (b[i] as number) | ((b[i + 1] as number) << 8) | ((b[i + 2] as number) << 16) | ((b[i + 3] as number) << 24);
-    h = Math.imul(h ^ w, 0x9e3779b1);
-    h = (h << 13) | (h >>> 19);
-  }
-  let w = 0;
-  for (let s = 0; i < end; i++, s += 8) w |= (b[i] as number) << s;
-  h = Math.imul(h ^ w, 0x9e3779b1);
-  h = Math.imul(((h << 13) | (h >>> 19)) ^ x, 0x85ebca6b);
-  h = Math.imul(((h << 13) | (h >>> 19)) ^ y, 0xc2b2ae35);
-  return fmix32(h);
 }
 
 function sameKey(k: Uint8Array, b: Uint8Array, off: number, len: number): boolean {
@@ -94,17 +73,17 @@ export class BytesMap<V> {
 
   /** The value under the key b[off, off+len) with x and y (32-bit integers), or undefined. */
   get(b: Uint8Array, off: number, len: number, x: number, y: number): V | undefined {
-    const e = this.find(b, off, len, x | 0, y | 0, hashKey(this.seed, b, off, len, x, y));
+    const e = this.find(b, off, len, x | 0, y | 0, hashBytes(this.seed, b, off, len, x, y));
     return e === EMPTY ? undefined : this.vals[e];
   }
 
   has(b: Uint8Array, off: number, len: number, x: number, y: number): boolean {
-    return this.find(b, off, len, x | 0, y | 0, hashKey(this.seed, b, off, len, x, y)) !== EMPTY;
+    return this.find(b, off, len, x | 0, y | 0, hashBytes(this.seed, b, off, len, x, y)) !== EMPTY;
   }
 
   /** Sets the value under the whole of `key` with x and y; `key` is kept, not copied. */
   set(key: Uint8Array, x: number, y: number, value: V): void {
-    const h = hashKey(this.seed, key, 0, key.length, x, y);
+    const h = hashBytes(this.seed, key, 0, key.length, x, y);
     const e = this.find(key, 0, key.length, x | 0, y | 0, h);
     if (e !== EMPTY) {
       this.vals[e] = value;
@@ -125,7 +104,7 @@ export class BytesMap<V> {
 
   /** Removes the key; true when it was there. */
   delete(b: Uint8Array, off: number, len: number, x: number, y: number): boolean {
-    const h = hashKey(this.seed, b, off, len, x, y);
+    const h = hashBytes(this.seed, b, off, len, x, y);
     const bucket = h & this.mask;
     let prev = EMPTY;
     for (let e = this.buckets[bucket] as number; e !== EMPTY; prev = e, e = this.next[e] as number) {

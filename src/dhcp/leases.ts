@@ -27,7 +27,7 @@
  */
 
 import { IPv6, IPv6CidrRange, RangedSet } from 'ip-num';
-import { fmix32 } from '../hash.js';
+import { hashBytes } from '../hash.js';
 import { copyBytes, formatIpv6, toHex } from '../../codecs/bytes.js';
 import { BytesMap } from './bytes-map.js';
 import {
@@ -263,35 +263,15 @@ function ownBytes(b: Uint8Array, n: number = b.length): Uint8Array {
 }
 
 /**
- * The start of a client's probe in a pool: 53 bits from two 32-bit FNV-1a hashes (different
- * offset bases) over the DUID, IAID, type and network, each finished by murmur3's fmix32.
- * Spreads clients over the pool; a cryptographic hash would cost more than the whole Advertise.
+ * The start of a client's probe in a pool: 53 bits from two hashes (hashBytes with two fixed
+ * seeds) over the DUID, IAID, type and network. Spreads clients over the pool, and gives a client
+ * the same start after a restart; a cryptographic hash would cost more than the whole Advertise.
  */
 function clientHash(duid: Uint8Array, iaid: number, type: number, networkId: number): number {
-  // The bytes hashed: the DUID, then the IAID (4 bytes), type (1) and network (4), big-endian.
-  hashA = 0x811c9dc5;
-  hashB = 0x050c5d1f;
-  for (let i = 0; i < duid.length; i++) hashByte(duid[i] as number);
-  hashByte(iaid >>> 24);
-  hashByte((iaid >>> 16) & 0xff);
-  hashByte((iaid >>> 8) & 0xff);
-  hashByte(iaid & 0xff);
-  hashByte(type & 0xff);
-  hashByte(networkId >>> 24);
-  hashByte((networkId >>> 16) & 0xff);
-  hashByte((networkId >>> 8) & 0xff);
-  hashByte(networkId & 0xff);
+  const a = hashBytes(0x811c9dc5 ^ type, duid, 0, duid.length, iaid, networkId);
+  const b = hashBytes(0x050c5d1f ^ type, duid, 0, duid.length, iaid, networkId);
   // 53 bits, the most a number holds exactly: 21 of the first hash over the 32 of the second.
-  return (fmix32(hashA) & 0x1fffff) * 0x100000000 + fmix32(hashB);
-}
-
-/** The two hashes of clientHash while it runs (module state: no closure, no object per call). */
-let hashA = 0;
-let hashB = 0;
-
-function hashByte(x: number): void {
-  hashA = Math.imul(hashA ^ x, 0x01000193);
-  hashB = Math.imul(hashB ^ x, 0x01000193) ^ (hashB >>> 15);
+  return (a & 0x1fffff) * 0x100000000 + b;
 }
 
 /**
