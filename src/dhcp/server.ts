@@ -29,7 +29,7 @@
  * lease are sent only after the journal's fsync (see `Dispatcher`).
  */
 
-import { addrEqual, bytesEqual, copyAddr, copyBytes, setU16, u16, u32 } from '../../codecs/bytes.js';
+import { addrEqual, bytesEqual, copyBytes, setU16, u16, u32 } from '../../codecs/bytes.js';
 import {
   DHCPV6_HEADER_LENGTH,
   DHCPV6_HOP_COUNT_LIMIT,
@@ -51,6 +51,7 @@ import {
 import { emitDnsNameList, dnsNameListLength } from '../../codecs/dns-name.js';
 import { DuidType } from '../../codecs/duid.js';
 import type { NetworkConfig, PortConfig } from '../config/model.js';
+import { copyWords, wordView } from '../../codecs/word-view.js';
 import { MacTable } from '../responder/mac-table.js';
 import { LeaseStatus, LeaseType, type Lease, type LeaseTable } from './leases.js';
 
@@ -166,8 +167,36 @@ interface ServerNetwork {
   portsByMac: MacTable;
   /** Ports with a configured DUID, by DUID hex. */
   portsByDuid: Map<string, PortConfig>;
-  /** The Domain Search List option's data, encoded once (RFC 3646 §4); empty when none. */
-  domainSearchWire: Uint8Array;
+  /** The configuration options it sends as they are, encoded once (see `Dhcpv6Server.wire`). */
+  dnsServers: EncodedOption;
+  /** RFC 3646 §4. */
+  domainSearch: EncodedOption;
+  /** RFC 5908, one server-address sub-option per server. */
+  ntpServers: EncodedOption;
+}
+
+/** An option encoded once, header included: `len` octets at `off` in the server's `wire`; `len` 0 when there is none. */
+interface EncodedOption {
+  off: number;
+  len: number;
+}
+
+function encodeOption(code: number, data: Uint8Array): Uint8Array {
+  const o = new Uint8Array(4 + data.length);
+  emitDhcpv6OptionHeader(o, 0, code, data.length);
+  o.set(data, 4);
+  return o;
+}
+
+/** 16-byte addresses one after another, each after `prefix` (a sub-option header) when given. */
+function addressList(addresses: readonly { bytes: Uint8Array }[], prefix: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const item = prefix.length + 16;
+  const out = new Uint8Array(item * addresses.length);
+  addresses.forEach((a, i) => {
+    out.set(prefix, i * item);
+    out.set(a.bytes, i * item + prefix.length);
+  });
+  return out;
 }
 
 export interface Dhcpv6ServerOptions {
@@ -213,6 +242,14 @@ function inPrefix(a: Uint8Array, ao: number, prefix: Uint8Array, len: number): b
 
 export class Dhcpv6Server {
   readonly serverDuid: Uint8Array;
+  /**
+   * The options every reply carries as they are (the Server ID, and per network the DNS, domain
+   * search and NTP options), encoded once into one array with a view of its own: a reply copies
+   * them four bytes at a time (codecs/word-view.ts) instead of writing them field by field.
+   */
+  private readonly wire: Uint8Array;
+  private readonly wireWords: DataView;
+  private readonly serverIdOption: EncodedOption;
   readonly leases: LeaseTable | null;
   private readonly networks: ServerNetwork[];
   private readonly now: () => number;
@@ -234,16 +271,43 @@ export class Dhcpv6Server {
     this.now = () => Math.floor(clock());
     this.solMaxRt = options.solMaxRt ?? 0;
     this.infMaxRt = options.infMaxRt ?? 0;
+    const encoded: Uint8Array[] = [];
+    let size = 0;
+    const place = (option: Uint8Array | null): EncodedOption => {
+      if (option === null) return { off: 0, len: 0 };
+      encoded.push(option);
+      size += option.length;
+      return { off: size - option.length, len: option.length };
+    };
+    this.serverIdOption = place(encodeOption(Dhcpv6OptionCode.ServerId, this.serverDuid));
     this.networks = options.networks.map((config, index) => {
       const portsByMac = new MacTable(config.ports.map((p, value) => ({ mac: p.mac.bytes, value })));
       const portsByDuid = new Map<string, PortConfig>();
       for (const p of config.ports) {
         if (p.clientDuid) portsByDuid.set(hex(p.clientDuid, 0, p.clientDuid.length), p);
       }
-      const domainSearchWire = new Uint8Array(dnsNameListLength(config.dhcpv6.domainSearch));
-      emitDnsNameList(config.dhcpv6.domainSearch, domainSearchWire, 0);
-      return { index, config, portsByMac, portsByDuid, domainSearchWire };
+      const cfg = config.dhcpv6;
+      const search = new Uint8Array(dnsNameListLength(cfg.domainSearch));
+      emitDnsNameList(cfg.domainSearch, search, 0);
+      // An NTP server-address sub-option header (RFC 5908 §4): code 1, length 16.
+      const ntpAddress = Uint8Array.of(0, 1, 0, 16);
+      return {
+        index,
+        config,
+        portsByMac,
+        portsByDuid,
+        dnsServers: place(cfg.dnsServers.length > 0 ? encodeOption(Dhcpv6OptionCode.DnsServers, addressList(cfg.dnsServers)) : null),
+        domainSearch: place(search.length > 0 ? encodeOption(Dhcpv6OptionCode.DomainSearchList, search) : null),
+        ntpServers: place(cfg.ntpServers.length > 0 ? encodeOption(Dhcpv6OptionCode.NtpServer, addressList(cfg.ntpServers, ntpAddress)) : null),
+      };
     });
+    this.wire = new Uint8Array(size);
+    let at = 0;
+    for (const option of encoded) {
+      this.wire.set(option, at);
+      at += option.length;
+    }
+    this.wireWords = new DataView(this.wire.buffer, this.wire.byteOffset, this.wire.byteLength);
   }
 
   private discard(reason: DiscardReason): number {
@@ -375,11 +439,9 @@ export class Dhcpv6Server {
     out[o + 3] = b[off + 3] as number;
     let p = o + DHCPV6_HEADER_LENGTH;
     // Server ID, then the client's Client ID (§18.3).
-    p += emitDhcpv6OptionHeader(out, p, Dhcpv6OptionCode.ServerId, this.serverDuid.length);
-    copyBytes(this.serverDuid, 0, out, p, this.serverDuid.length);
-    p += this.serverDuid.length;
+    p = this.copyOption(this.serverIdOption, out, p);
     if (m.clientId >= 0) {
-      copyBytes(b, m.clientId - 4, out, p, 4 + m.clientIdLength);
+      copyWords(wordView(b), m.clientId - 4, wordView(out), p, 4 + m.clientIdLength);
       p += 4 + m.clientIdLength;
     }
     const port = this.portOf(st, b, m, mac, macOff);
@@ -819,29 +881,17 @@ export class Dhcpv6Server {
 
   // ---- Configuration options (§21.7: those the ORO asks for and the server has) ----
 
+  /** Copies an option encoded once (see `wire`) to out[p]; returns the offset after it. */
+  private copyOption(e: EncodedOption, out: Uint8Array, p: number): number {
+    copyWords(this.wireWords, e.off, wordView(out), p, e.len);
+    return p + e.len;
+  }
+
   private configurationOptions(b: Uint8Array, m: ClientMessage, st: ServerNetwork, out: Uint8Array, p: number, informationRequest: boolean): number {
     const cfg = st.config.dhcpv6;
-    if (cfg.dnsServers.length > 0 && m.requested(b, Dhcpv6OptionCode.DnsServers)) {
-      p += emitDhcpv6OptionHeader(out, p, Dhcpv6OptionCode.DnsServers, 16 * cfg.dnsServers.length);
-      for (const a of cfg.dnsServers) {
-        copyAddr(a.bytes, 0, out, p);
-        p += 16;
-      }
-    }
-    const search = st.domainSearchWire;
-    if (search.length > 0 && m.requested(b, Dhcpv6OptionCode.DomainSearchList)) {
-      p += emitDhcpv6OptionHeader(out, p, Dhcpv6OptionCode.DomainSearchList, search.length);
-      copyBytes(search, 0, out, p, search.length);
-      p += search.length;
-    }
-    if (cfg.ntpServers.length > 0 && m.requested(b, Dhcpv6OptionCode.NtpServer)) {
-      p += emitDhcpv6OptionHeader(out, p, Dhcpv6OptionCode.NtpServer, 20 * cfg.ntpServers.length);
-      for (const a of cfg.ntpServers) {
-        p += emitDhcpv6OptionHeader(out, p, 1, 16);
-        copyAddr(a.bytes, 0, out, p);
-        p += 16;
-      }
-    }
+    if (st.dnsServers.len > 0 && m.requested(b, Dhcpv6OptionCode.DnsServers)) p = this.copyOption(st.dnsServers, out, p);
+    if (st.domainSearch.len > 0 && m.requested(b, Dhcpv6OptionCode.DomainSearchList)) p = this.copyOption(st.domainSearch, out, p);
+    if (st.ntpServers.len > 0 && m.requested(b, Dhcpv6OptionCode.NtpServer)) p = this.copyOption(st.ntpServers, out, p);
     if (!informationRequest && m.requested(b, Dhcpv6OptionCode.SolMaxRt) && (cfg.solMaxRt ?? this.solMaxRt) > 0) {
       p += emitU32Option(out, p, Dhcpv6OptionCode.SolMaxRt, cfg.solMaxRt ?? this.solMaxRt);
     }

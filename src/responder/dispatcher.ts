@@ -85,6 +85,8 @@ function macWords(mac: Uint8Array): MacWords {
 interface NetworkState {
   net: RuntimeNetwork;
   routerMac: MacWords;
+  /** The router's link-local address, for word copies (a view of its own, made once). */
+  routerLinkLocal: DataView;
   /** Address -> 0 for the router, port index + 1 for a port. */
   owned: AddressTable;
   ra: RouterAdvertiser | undefined;
@@ -143,7 +145,9 @@ export class Dispatcher {
       owned.set(net.routerLinkLocal, 0, ROUTER_OWNER);
       for (const a of net.routerAddresses) owned.set(a, 0, ROUTER_OWNER);
       for (const p of runtime.ports) if (p.network === net.index) for (const a of p.addresses) owned.set(a, 0, p.index + 1);
-      return { net, routerMac: macWords(net.routerMac), owned, ra: net.ra ? new RouterAdvertiser(net, net.ra, random) : undefined, links: [] };
+      const ll = net.routerLinkLocal;
+      const routerLinkLocal = new DataView(ll.buffer, ll.byteOffset, 16);
+      return { net, routerMac: macWords(net.routerMac), routerLinkLocal, owned, ra: net.ra ? new RouterAdvertiser(net, net.ra, random) : undefined, links: [] };
     });
     this.ownMacs = new MacTable(runtime.networks.map((n) => ({ mac: n.routerMac, value: n.index })));
     this.portByMac = new MacTable(runtime.ports.map((p) => ({ mac: p.mac, value: p.index })));
@@ -478,8 +482,8 @@ export class Dispatcher {
     const ipOff = this.replyEthernet(rx, off, st.routerMac);
     const len = ra.message.length;
     emitIpv6Fixed(t, ipOff, len, IpProtocol.Icmpv6, 255);
-    copyAddr(st.net.routerLinkLocal, 0, t, ipOff + 8);
-    copyAddr(rx, ip.sourceOffset, t, ipOff + 24);
+    copyAddressWords(st.routerLinkLocal, 0, this.txWords, ipOff + 8);
+    copyAddressWords(wordView(rx), ip.sourceOffset, this.txWords, ipOff + 24);
     // Once the final RAs (router lifetime 0) are out, an answer must not make this router a
     // default router again (RFC 4861 §6.2.5): it carries router lifetime 0 as well.
     ra.writeMessage(t, ipOff + 40, rx, ip.sourceOffset, this.stopped ? 0 : -1);
@@ -570,9 +574,9 @@ export class Dispatcher {
     emitIpv6Fixed(t, ipOff, udpLength, IpProtocol.Udp, st.net.hopLimit);
     // From the address a unicast request (a relay's, or a client's Request/Renew) was sent to;
     // answers to multicast requests come from the router's link-local address.
-    if (unicast) copyAddr(rx, ip.destinationOffset, t, ipOff + 8);
-    else copyAddr(st.net.routerLinkLocal, 0, t, ipOff + 8);
-    copyAddr(rx, ip.sourceOffset, t, ipOff + 24);
+    const rw = wordView(rx);
+    copyAddressWords(unicast ? rw : st.routerLinkLocal, unicast ? ip.destinationOffset : 0, this.txWords, ipOff + 8);
+    copyAddressWords(rw, ip.sourceOffset, this.txWords, ipOff + 24);
     t[udp] = UdpPort.Dhcpv6Server >>> 8;
     t[udp + 1] = UdpPort.Dhcpv6Server & 0xff;
     const dport = relayed ? UdpPort.Dhcpv6Server : UdpPort.Dhcpv6Client;
@@ -693,7 +697,7 @@ export class Dispatcher {
     const t = this.tx;
     const ipOff = this.replyEthernetTo(ALL_SNOOPERS_MAC, rx, off, st.routerMac);
     emitIpv6Fixed(t, ipOff, 16, IpProtocol.HopByHop, 1);
-    copyAddr(st.net.routerLinkLocal, 0, t, ipOff + 8);
+    copyAddressWords(st.routerLinkLocal, 0, this.txWords, ipOff + 8);
     copyAddr(ALL_SNOOPERS, 0, t, ipOff + 24);
     const hbh = ipOff + 40;
     t[hbh] = IpProtocol.Icmpv6;
