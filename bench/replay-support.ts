@@ -1,0 +1,107 @@
+/**
+ * What the in-process benchmarks (bench/replay.ts, bench/instructions.ts) share: the peers'
+ * configuration with a pool big enough for every fresh client of a run, the fixtures' request
+ * frames, and fresh DHCPv6 clients' frames laid out in one receive buffer.
+ */
+
+import { join } from 'node:path';
+import { emitDhcpv6Message, type Dhcpv6MessageRepr } from '../codecs/dhcpv6.js';
+import { fillUdpChecksum } from '../codecs/udp.js';
+import { loadCaptureFile } from '../src/capture-file.js';
+import { parseConfig } from '../src/config/index.js';
+import { openResponder, type Responder } from '../src/responder/service.js';
+import { fixturesDirectory } from '../fixtures/paths.js';
+
+export const benchConfig = parseConfig(
+  `
+interfaces: [{ name: punt0, network: lab }]
+networks:
+  - name: lab
+    routerMac: 02:00:00:00:00:02
+    routerLinkLocal: fe80::ff:fe00:2
+    routerAddresses: [fd00::2]
+    prefixes: [{ prefix: fd00::/64, slaac: true }, { prefix: 2001:db8:1::/64 }]
+    dns: { servers: [2001:db8:1::53], search: [example.com.] }
+    dhcpv6:
+      mode: stateful
+      addressPools: [2001:db8:1::1:0-2001:db8:1::ff:ffff]
+server:
+  duid: "00:03:00:01:02:00:00:00:00:02"
+`,
+  'bench',
+);
+
+/**
+ * The responder of the benchmark configuration, with its lease journal and server DUID in `dir`;
+ * every reply goes to `sink`.
+ */
+export function openBenchResponder(dir: string, sink: () => void): Promise<Responder> {
+  return openResponder(benchConfig, {
+    leaseFile: join(dir, 'leases.journal'),
+    duidFile: join(dir, 'server-duid'),
+    seed: 1,
+    // One sender at millions of frames per second: measure the responder, not the rate limiter.
+    rateLimit: null,
+    sink,
+  });
+}
+
+/** Frame `index` of a fixture capture, in an array of its own. */
+export async function frameOf(file: string, index: number): Promise<Uint8Array> {
+  const cap = await loadCaptureFile(join(fixturesDirectory, file));
+  return Uint8Array.from((cap.frames[index] as { data: Uint8Array }).data);
+}
+
+/**
+ * A client's Solicit or Request frame: Ethernet/IPv6/UDP to ff02::1:2 from a fresh MAC, built in
+ * one scratch buffer (the result is valid until the next call).
+ */
+const frameScratch = new Uint8Array(14 + 40 + 8 + 256);
+export function dhcpFrame(type: number, client: number, xid: number, serverDuid: Uint8Array | null): Uint8Array {
+  const mac = Uint8Array.of(0x02, 0x10, (client >>> 24) & 0xff, (client >>> 16) & 0xff, (client >>> 8) & 0xff, client & 0xff);
+  const msg: Dhcpv6MessageRepr = {
+    kind: 'message',
+    msgType: type,
+    transactionId: xid,
+    options: [
+      { kind: 'client-id', duid: { kind: 'll', hardwareType: 1, linkLayerAddress: mac } },
+      ...(serverDuid ? [{ kind: 'server-id' as const, duid: { kind: 'll' as const, hardwareType: 1, linkLayerAddress: serverDuid.subarray(4) } }] : []),
+      { kind: 'elapsed-time', elapsedTime: 0 },
+      { kind: 'option-request', codes: [23, 24] },
+      { kind: 'ia-na', iaid: 1, t1: 0, t2: 0, options: [] },
+    ],
+  };
+  const f = frameScratch.fill(0);
+  f.set([0x33, 0x33, 0, 1, 0, 2], 0);
+  f.set(mac, 6);
+  f[12] = 0x86;
+  f[13] = 0xdd;
+  const n = emitDhcpv6Message(msg, f, 62);
+  f.set([0x60, 0, 0, 0, 0, 8 + n, 17, 1], 14);
+  f[18] = (8 + n) >>> 8;
+  f[19] = (8 + n) & 0xff;
+  // fe80::10:<client> -> ff02::1:2
+  f.set([0xfe, 0x80, 0, 0, 0, 0, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0], 22);
+  f.set(mac.subarray(2), 34);
+  f.set([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 2], 38);
+  f.set([2, 0x22, 2, 0x23, (8 + n) >>> 8, (8 + n) & 0xff, 0, 0], 54);
+  fillUdpChecksum(f, 22, 38, 54);
+  return f.subarray(0, 62 + n);
+}
+
+/**
+ * Frames that would arrive one after another go into one receive buffer, RING_SLOT bytes apart,
+ * as a capture handle delivers them (one buffer for every frame): per-array state such as the
+ * word view (codecs/word-view.ts) is made once, as in a live run, not once per frame.
+ */
+export const RING_SLOT = 512;
+export function inOneBuffer(n: number, build: (i: number) => Uint8Array): { ring: Uint8Array; lengths: number[] } {
+  const ring = new Uint8Array(RING_SLOT * n);
+  const lengths: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const f = build(i); // valid until the next build
+    ring.set(f, i * RING_SLOT);
+    lengths.push(f.length);
+  }
+  return { ring, lengths };
+}
