@@ -15,6 +15,7 @@
  */
 
 import { randomBytes } from 'node:crypto';
+import { bytesEqual } from '../../codecs/bytes.js';
 import { hashBytes } from '../hash.js';
 
 const EMPTY = -1;
@@ -26,9 +27,7 @@ function randomSeed(): number {
 }
 
 function sameKey(k: Uint8Array, b: Uint8Array, off: number, len: number): boolean {
-  if (k.length !== len) return false;
-  for (let i = 0; i < len; i++) if (k[i] !== b[off + i]) return false;
-  return true;
+  return k.length === len && bytesEqual(k, 0, b, off, len);
 }
 
 export class BytesMap<V> {

@@ -715,6 +715,26 @@ test('the ORO is honoured: configuration options only when asked for', async (t)
   }
 });
 
+test('NTP servers (RFC 5908): one server-address sub-option each, when asked for', async (t) => {
+  const config = peersVariant((d) => (d.networks[0].dhcpv6.ntpServers = ['2001:db8:b::123', '2001:db8:b::124']));
+  const r = await openTestResponder(config);
+  try {
+    const asked = await reply(t, r, clientFrame(Msg.InformationRequest, 1, [clientId(), oro(Dhcpv6OptionCode.NtpServer)]));
+    t.deepEqual(codesOf(asked.m.options), ['server-id', 'client-id', 'ntp-server', 'information-refresh-time']);
+    const ntp = optionOf(asked.m.options, 'ntp-server');
+    t.deepEqual(
+      ntp.suboptions.map((o) => (o.kind === 'server-address' ? ipv6(o.address) : o.kind)),
+      ['2001:db8:b::123', '2001:db8:b::124'],
+    );
+    const solicit = await reply(t, r, clientFrame(Msg.Solicit, 2, [clientId(), oro(Dhcpv6OptionCode.NtpServer), iaNa(1)]));
+    t.deepEqual(codesOf(solicit.m.options), ['server-id', 'client-id', 'ia-na', 'ntp-server']);
+    const none = await reply(t, r, clientFrame(Msg.InformationRequest, 3, [clientId(), oro(Dhcpv6OptionCode.DnsServers)]));
+    t.false(codesOf(none.m.options).includes('ntp-server'), 'not asked for');
+  } finally {
+    await r.close();
+  }
+});
+
 test("a port (frame MAC, DUID-LL, configured DUID) gets its static addresses and delegated prefix, not journaled", async (t) => {
   const config = peersVariant((d) => (d.ports[0].clientDuid = '00:02:00:00:ab:cd:01:02'));
   const r = await openTestResponder(config);

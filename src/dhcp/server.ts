@@ -40,6 +40,8 @@ import {
 import {
   Dhcpv6OptionCode,
   Dhcpv6StatusCode,
+  dhcpv6OptionLength,
+  emitDhcpv6Option,
   emitDhcpv6OptionHeader,
   emitIaAddressHeader,
   emitIaHeader,
@@ -47,12 +49,13 @@ import {
   emitStatusCodeOption,
   emitU32Option,
   optionRequested,
+  type Dhcpv6OptionRepr,
 } from '../../codecs/dhcpv6-options.js';
-import { emitDnsNameList, dnsNameListLength } from '../../codecs/dns-name.js';
-import { DuidType } from '../../codecs/duid.js';
+import { DuidType, parseDuid } from '../../codecs/duid.js';
 import type { NetworkConfig, PortConfig } from '../config/model.js';
 import { copyWords, wordView } from '../../codecs/word-view.js';
 import { MacTable } from '../responder/mac-table.js';
+import { BytesMap } from './bytes-map.js';
 import { LeaseStatus, LeaseType, type Lease, type LeaseTable } from './leases.js';
 
 /** Why a message got no answer (constant strings; counted per reason). */
@@ -165,8 +168,8 @@ interface ServerNetwork {
   config: NetworkConfig;
   /** Indexes into `config.ports` by MAC. */
   portsByMac: MacTable;
-  /** Ports with a configured DUID, by DUID hex. */
-  portsByDuid: Map<string, PortConfig>;
+  /** Ports with a configured DUID, by DUID. */
+  portsByDuid: BytesMap<PortConfig>;
   /** The configuration options it sends as they are, encoded once (see `Dhcpv6Server.wire`). */
   dnsServers: EncodedOption;
   /** RFC 3646 §4. */
@@ -181,22 +184,11 @@ interface EncodedOption {
   len: number;
 }
 
-function encodeOption(code: number, data: Uint8Array): Uint8Array {
-  const o = new Uint8Array(4 + data.length);
-  emitDhcpv6OptionHeader(o, 0, code, data.length);
-  o.set(data, 4);
+/** An option encoded by the codec's own emitter, in an array of its own. */
+function encodeOption(r: Dhcpv6OptionRepr): Uint8Array {
+  const o = new Uint8Array(dhcpv6OptionLength(r));
+  emitDhcpv6Option(r, o, 0);
   return o;
-}
-
-/** 16-byte addresses one after another, each after `prefix` (a sub-option header) when given. */
-function addressList(addresses: readonly { bytes: Uint8Array }[], prefix: Uint8Array = new Uint8Array(0)): Uint8Array {
-  const item = prefix.length + 16;
-  const out = new Uint8Array(item * addresses.length);
-  addresses.forEach((a, i) => {
-    out.set(prefix, i * item);
-    out.set(a.bytes, i * item + prefix.length);
-  });
-  return out;
 }
 
 export interface Dhcpv6ServerOptions {
@@ -211,14 +203,6 @@ export interface Dhcpv6ServerOptions {
   /** SOL_MAX_RT and INF_MAX_RT (RFC 9915 §21.24, §21.25) for networks whose configuration sets none; 0: not sent. */
   solMaxRt?: number;
   infMaxRt?: number;
-}
-
-
-
-function hex(b: Uint8Array, o: number, n: number): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += ((b[o + i] as number) | 0x100).toString(16).slice(1);
-  return s;
 }
 
 /**
@@ -279,26 +263,22 @@ export class Dhcpv6Server {
       size += option.length;
       return { off: size - option.length, len: option.length };
     };
-    this.serverIdOption = place(encodeOption(Dhcpv6OptionCode.ServerId, this.serverDuid));
+    this.serverIdOption = place(encodeOption({ kind: 'server-id', duid: parseDuid(this.serverDuid, 0, this.serverDuid.length) }));
     this.networks = options.networks.map((config, index) => {
       const portsByMac = new MacTable(config.ports.map((p, value) => ({ mac: p.mac.bytes, value })));
-      const portsByDuid = new Map<string, PortConfig>();
-      for (const p of config.ports) {
-        if (p.clientDuid) portsByDuid.set(hex(p.clientDuid, 0, p.clientDuid.length), p);
-      }
+      const portsByDuid = new BytesMap<PortConfig>();
+      for (const p of config.ports) if (p.clientDuid) portsByDuid.set(p.clientDuid, 0, 0, p);
       const cfg = config.dhcpv6;
-      const search = new Uint8Array(dnsNameListLength(cfg.domainSearch));
-      emitDnsNameList(cfg.domainSearch, search, 0);
-      // An NTP server-address sub-option header (RFC 5908 §4): code 1, length 16.
-      const ntpAddress = Uint8Array.of(0, 1, 0, 16);
       return {
         index,
         config,
         portsByMac,
         portsByDuid,
-        dnsServers: place(cfg.dnsServers.length > 0 ? encodeOption(Dhcpv6OptionCode.DnsServers, addressList(cfg.dnsServers)) : null),
-        domainSearch: place(search.length > 0 ? encodeOption(Dhcpv6OptionCode.DomainSearchList, search) : null),
-        ntpServers: place(cfg.ntpServers.length > 0 ? encodeOption(Dhcpv6OptionCode.NtpServer, addressList(cfg.ntpServers, ntpAddress)) : null),
+        dnsServers: place(cfg.dnsServers.length > 0 ? encodeOption({ kind: 'dns-servers', addresses: cfg.dnsServers.map((a) => a.bytes) }) : null),
+        domainSearch: place(cfg.domainSearch.length > 0 ? encodeOption({ kind: 'domain-search-list', names: [...cfg.domainSearch] }) : null),
+        ntpServers: place(
+          cfg.ntpServers.length > 0 ? encodeOption({ kind: 'ntp-server', suboptions: cfg.ntpServers.map((a) => ({ kind: 'server-address' as const, address: a.bytes })) }) : null,
+        ),
       };
     });
     this.wire = new Uint8Array(size);
@@ -502,7 +482,7 @@ export class Dhcpv6Server {
         if (p) return p;
       }
       if (st.portsByDuid.size > 0) {
-        const p = st.portsByDuid.get(hex(b, d, n));
+        const p = st.portsByDuid.get(b, d, n, 0, 0);
         if (p) return p;
       }
     }
