@@ -1,7 +1,8 @@
 /**
  * Machine instructions per packet on the responder's paths, counted by valgrind's callgrind.
  * A timed run on a shared machine moves by up to a half with the neighbours' load; this count is
- * the same on every run, so it shows a change of a few percent that timing hides.
+ * the same on every run for a path that allocates nothing (NS, echo, RS), and within a few
+ * percent for the Solicit (garbage collection's share), so it shows changes that timing hides.
  *
  * For each kind, a child process builds the responder of bench/replay.ts, warms the path up
  * (the optimizing compiler has compiled it), collects garbage twice (the frames are in the old
