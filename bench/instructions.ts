@@ -6,22 +6,29 @@
  *
  * For each kind, a child process builds the responder of bench/replay.ts, warms the path up
  * (the optimizing compiler has compiled it), collects garbage twice (the frames are in the old
- * generation, as a capture buffer is in a long-running process), then handles the measured
- * packets inside one `Array.prototype.forEach` call: callgrind counts only while that call runs
- * (`--toggle-collect`), so start-up, compilation and warm-up are left out. Each kind is counted
- * twice, over N and 2N packets, and the figure is the difference over N: what a run pays once
- * drops out. The child runs with
- * punt6's inlining budgets (src/v8-tuning.ts), `--single-threaded` (no background compiler thread
- * in the count) and `--no-use-osr` (the measured loop is a function compiled as a whole).
+ * generation, as a capture buffer is in a long-running process), runs the measured loop over N
+ * packets once more uncounted, then over N packets inside one `Array.prototype.findLastIndex`
+ * call and over 3N inside one `findLast` call. Callgrind counts only inside those two calls
+ * (`--toggle-collect`; nothing else in the process uses them), and the figure is the difference
+ * of their inclusive counts over 2N: what the measured loop pays once per call drops out, and
+ * both counts come from the same process, the same compiled code and the same memory layout.
+ * The child runs with punt6's inlining budgets (src/v8-tuning.ts), `--single-threaded` (no
+ * background compiler thread in the count) and `--no-use-osr` (the measured loop is a function
+ * compiled as a whole).
+ *
+ * Each kind is counted twice: alone (only that kind has been through the dispatcher) and after
+ * all (every kind has been through it first, interleaved, as in a sidecar): the optimizing
+ * compiler inlines by how often each call was taken, so what it makes of a path depends on the
+ * traffic it has seen.
  *
  *   npm run build && node dist/bench/instructions.js [--kinds ns,echo,rs,solicit] [--packets N]
  *
- * Needs valgrind (Debian package `valgrind`). A run takes about two minutes per kind: code under
- * callgrind runs some fifty times slower.
+ * Needs valgrind (Debian package `valgrind`, with its `callgrind_annotate`). A run takes a few
+ * minutes per kind: code under callgrind runs some fifty times slower.
  */
 
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,49 +45,52 @@ const KINDS: Record<string, { name: string; fixture?: string }> = {
 /** Packets handled before the count starts, in calls of the loop, then calls of one packet. */
 const WARM_UP = 20_000;
 const COMPILE_CALLS = 3;
+/** The builtins whose calls are counted: the loop over N packets, and over 3N. */
+const ONCE = 'Builtins_ArrayPrototypeFindLastIndex';
+const THRICE = 'Builtins_ArrayPrototypeFindLast';
 
 const { values } = parseArgs({
   options: {
     kinds: { type: 'string', default: Object.keys(KINDS).join(',') },
-    packets: { type: 'string', default: '40000' },
+    packets: { type: 'string', default: '20000' },
     child: { type: 'string' },
+    mixed: { type: 'boolean', default: false },
   },
 });
 const packets = Number(values.packets);
 if (!Number.isInteger(packets) || packets < 1) throw new RangeError(`--packets: "${values.packets}" is not a positive whole number`);
 
-if (values.child !== undefined) await child(values.child);
+if (values.child !== undefined) await child(values.child, values.mixed);
 else await parent(values.kinds.split(','));
 
 async function parent(kinds: string[]): Promise<void> {
   for (const k of kinds) if (KINDS[k] === undefined) throw new RangeError(`--kinds: unknown kind "${k}" (known: ${Object.keys(KINDS).join(', ')})`);
   const probe = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
   if (probe.status !== 0) throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
-  console.log(`${probe.stdout.trim()}, node ${process.version}, ${V8_INLINING_FLAGS.join(' ')}; each kind counted over ${packets.toLocaleString('en')} and ${(2 * packets).toLocaleString('en')} packets`);
-  console.log('kind'.padEnd(38) + 'instructions/packet'.padStart(20));
+  console.log(`${probe.stdout.trim()}, node ${process.version}, ${V8_INLINING_FLAGS.join(' ')}; each kind counted over ${packets.toLocaleString('en')} and ${(3 * packets).toLocaleString('en')} packets in one process`);
+  console.log('instructions/packet'.padStart(58) + '\n' + 'kind'.padEnd(38) + 'alone'.padStart(10) + 'after all'.padStart(10));
   const dir = await mkdtemp(join(tmpdir(), 'punt6-instructions-'));
   try {
     for (const k of kinds) {
-      // What is counted once per run (the first entry into the loop's code...) drops out of the
-      // difference between a run of 2N packets and one of N.
-      const once = await count(dir, k, packets);
-      const twice = await count(dir, k, 2 * packets);
-      console.log((KINDS[k] as { name: string }).name.padEnd(38) + Math.round((twice - once) / packets).toLocaleString('en').padStart(20));
+      const figures = [];
+      for (const mixed of [false, true]) figures.push(Math.round(await count(dir, k, packets, mixed)).toLocaleString('en').padStart(10));
+      console.log((KINDS[k] as { name: string }).name.padEnd(38) + figures.join(''));
     }
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-/** Instructions counted in a child run of `n` packets of kind `k`. */
-async function count(dir: string, k: string, n: number): Promise<number> {
-  const out = join(dir, `callgrind.${k}.${n}`);
+/** Instructions per packet of kind `k`: (count over 3N - count over N) / 2N, from one child run. */
+async function count(dir: string, k: string, n: number, mixed: boolean): Promise<number> {
+  const out = join(dir, `callgrind.${k}${mixed ? '.mixed' : ''}`);
   const r = spawnSync(
     'valgrind',
     [
       '--tool=callgrind',
       `--callgrind-out-file=${out}`,
-      '--toggle-collect=Builtins_ArrayForEach',
+      `--toggle-collect=${ONCE}`,
+      `--toggle-collect=${THRICE}`,
       // V8 writes and rewrites machine code in its heap: have valgrind notice.
       '--smc-check=all-non-file',
       process.execPath,
@@ -93,21 +103,32 @@ async function count(dir: string, k: string, n: number): Promise<number> {
       k,
       '--packets',
       String(n),
+      ...(mixed ? ['--mixed'] : []),
     ],
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   if (r.status !== 0) throw new Error(`${k}: the counted run failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
-  return callgrindTotal(await readFile(out, 'utf8'));
+  const a = spawnSync('callgrind_annotate', ['--inclusive=yes', out], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (a.status !== 0) throw new Error(`callgrind_annotate failed (exit ${a.status}): ${a.stderr.slice(-500)}`);
+  return (inclusive(a.stdout, THRICE) - inclusive(a.stdout, ONCE)) / (2 * n);
 }
 
-/** The instruction count of a callgrind output file (its `summary:` line). */
-function callgrindTotal(text: string): number {
-  const m = /^summary:\s+(\d+)/m.exec(text);
-  if (m === null) throw new Error('callgrind output without a summary line');
-  return Number(m[1]);
+/** Array's ES2023 methods (Node 18 and later), beyond this project's `lib` setting. */
+interface FindLast {
+  findLast(f: (n: number) => void): number | undefined;
+  findLastIndex(f: (n: number) => void): number;
 }
 
-async function child(kind: string): Promise<void> {
+/** A function's inclusive count in `callgrind_annotate --inclusive=yes` output. */
+function inclusive(annotated: string, fn: string): number {
+  for (const line of annotated.split('\n')) {
+    const m = /^\s*([\d,]+)\s.*:(\S+)\s/.exec(line);
+    if (m !== null && m[2] === fn) return Number((m[1] as string).replaceAll(',', ''));
+  }
+  throw new Error(`callgrind output without ${fn}: was the measured loop run?`);
+}
+
+async function child(kind: string, mixed: boolean): Promise<void> {
   tuneV8();
   const gc = (globalThis as { gc?: () => void }).gc;
   if (gc === undefined) throw new Error('run with --expose-gc');
@@ -115,33 +136,42 @@ async function child(kind: string): Promise<void> {
   let answered = 0;
   const responder = await openBenchResponder(dir, () => {});
   const d = responder.dispatcher;
-  const fixture = (KINDS[kind] as { fixture?: string }).fixture;
-  let measured: (n: number) => void;
-  if (fixture !== undefined) {
-    const frame = await frameOf(fixture, 0);
-    const loop = (n: number): void => {
+  // A loop over one fixture's frame, and one over fresh clients' Solicits (the warm-up's
+  // clients are others than the counted ones).
+  const fixtureLoop = async (k: string): Promise<(n: number) => void> => {
+    const frame = await frameOf((KINDS[k] as { fixture: string }).fixture, 0);
+    return (n) => {
       for (let i = 0; i < n; i++) if (d.handle(frame, 0, frame.length, 0) > 0) answered++;
     };
-    // Several calls: without on-stack replacement the loop itself is compiled between calls.
-    for (let r = 0; r < 15; r++) loop(WARM_UP);
-    measured = loop;
-  } else {
-    // A fresh client per Solicit; the warm-up's clients are others than the counted ones.
-    const frames = inOneBuffer(WARM_UP + COMPILE_CALLS + packets, (i) => dhcpFrame(1, i, i & 0xffffff, null));
-    let next = 0;
-    const loop = (n: number): void => {
-      for (const end = next + n; next < end; next++) if (d.handle(frames.ring, next * RING_SLOT, frames.lengths[next] as number, 0) > 0) answered++;
-    };
-    for (let r = 0; r < 10; r++) loop(WARM_UP / 10);
-    measured = loop;
+  };
+  // Frames for the Solicits handled here: the mixed warm-up's, then the measured kind's.
+  const solicitCount = (mixed ? WARM_UP / 2 : 0) + (kind === 'solicit' ? WARM_UP + COMPILE_CALLS + 5 * packets : 0);
+  const solicits = inOneBuffer(solicitCount, (i) => dhcpFrame(1, i, i & 0xffffff, null));
+  let next = 0;
+  const solicitLoop = (n: number): void => {
+    for (const end = next + n; next < end; next++) if (d.handle(solicits.ring, next * RING_SLOT, solicits.lengths[next] as number, 0) > 0) answered++;
+  };
+  const loops = new Map<string, (n: number) => void>();
+  for (const k of Object.keys(KINDS)) loops.set(k, KINDS[k]?.fixture === undefined ? solicitLoop : await fixtureLoop(k));
+  const measured = loops.get(kind) as (n: number) => void;
+  if (mixed) {
+    // As in a sidecar: every kind has been through the dispatcher before the counted one is
+    // warmed up, so the compiled code has seen them all.
+    for (let r = 0; r < 10; r++) for (const [k, loop] of loops) loop(k === 'solicit' ? WARM_UP / 20 : WARM_UP / 2);
   }
+  // Several calls: without on-stack replacement the loop itself is compiled between calls.
+  if (kind === 'solicit') for (let r = 0; r < 10; r++) measured(WARM_UP / 10);
+  else for (let r = 0; r < 15; r++) measured(WARM_UP);
   // A few more calls: compiling the loop happens at a call, not inside the count.
   for (let r = 0; r < COMPILE_CALLS; r++) measured(1);
   gc();
   gc();
+  measured(packets);
   answered = 0;
-  [packets].forEach(measured);
+  // What callgrind counts (see ONCE, THRICE): a returned undefined keeps both going to the end.
+  (([packets] as unknown) as FindLast).findLastIndex(measured);
+  (([3 * packets] as unknown) as FindLast).findLast(measured);
   await responder.close();
   await rm(dir, { recursive: true, force: true });
-  if (answered !== packets) throw new Error(`${kind}: ${answered} of ${packets} packets answered`);
+  if (answered !== 4 * packets) throw new Error(`${kind}: ${answered} of ${4 * packets} packets answered`);
 }
