@@ -14,6 +14,19 @@ test('odd lengths pad the last byte with zero', (t) => {
 test('folding large sums', (t) => {
   t.is(fold(0xffff * 70000), 0xffff);
   t.is(fold(0x1fffe), 0xffff);
+  t.is(fold(0), 0);
+});
+
+test('fold agrees with end-around carry on bigints for any sum up to 2^53', (t) => {
+  fc.assert(
+    fc.property(fc.bigInt({ min: 0n, max: 2n ** 53n - 1n }), (x) => {
+      let r = x;
+      while (r > 0xffffn) r = (r & 0xffffn) + (r >> 16n);
+      return fold(Number(x)) === Number(r);
+    }),
+    { numRuns: 3000 },
+  );
+  t.pass();
 });
 
 test('sumWords folds to the plain 16-bit word sum, for any bytes, offset and length', (t) => {
