@@ -34,17 +34,18 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { tuneV8, V8_INLINING_FLAGS } from '../src/v8-tuning.js';
-import { dhcpFrame, frameOf, inOneBuffer, openBenchResponder, RING_SLOT } from './replay-support.js';
+import { dhcpFrame, FIXTURE_KINDS, frameOf, inOneBuffer, openBenchResponder, RING_SLOT, warmUpEveryKind } from './replay-support.js';
 
 const KINDS: Record<string, { name: string; fixture?: string }> = {
-  ns: { name: 'NS -> NA', fixture: 'ndisc6-ns-na.pcap' },
-  echo: { name: 'echo request -> reply', fixture: 'ping6-echo.pcap' },
-  rs: { name: 'RS -> RA (unicast)', fixture: 'rdisc6-rs-ra.pcap' },
+  ...Object.fromEntries(FIXTURE_KINDS.map((k) => [k.key, { name: k.name, fixture: k.file }])),
   solicit: { name: 'DHCPv6 Solicit -> Advertise (fresh)' },
 };
 /** Packets handled before the count starts, in calls of the loop, then calls of one packet. */
 const WARM_UP = 20_000;
 const COMPILE_CALLS = 3;
+/** The "after all" warm-up: ten rounds of this many of each fixture frame and fresh Solicits. */
+const MIXED_FRAMES = WARM_UP / 2;
+const MIXED_SOLICITS = WARM_UP / 20;
 /** The builtins whose calls are counted: the loop over N packets, and over 3N. */
 const ONCE = 'Builtins_ArrayPrototypeFindLastIndex';
 const THRICE = 'Builtins_ArrayPrototypeFindLast';
@@ -136,29 +137,21 @@ async function child(kind: string, mixed: boolean): Promise<void> {
   let answered = 0;
   const responder = await openBenchResponder(dir, () => {});
   const d = responder.dispatcher;
-  // A loop over one fixture's frame, and one over fresh clients' Solicits (the warm-up's
-  // clients are others than the counted ones).
-  const fixtureLoop = async (k: string): Promise<(n: number) => void> => {
-    const frame = await frameOf((KINDS[k] as { fixture: string }).fixture, 0);
-    return (n) => {
-      for (let i = 0; i < n; i++) if (d.handle(frame, 0, frame.length, 0) > 0) answered++;
-    };
-  };
-  // Frames for the Solicits handled here: the mixed warm-up's, then the measured kind's.
-  const solicitCount = (mixed ? WARM_UP / 2 : 0) + (kind === 'solicit' ? WARM_UP + COMPILE_CALLS + 5 * packets : 0);
-  const solicits = inOneBuffer(solicitCount, (i) => dhcpFrame(1, i, i & 0xffffff, null));
-  let next = 0;
-  const solicitLoop = (n: number): void => {
-    for (const end = next + n; next < end; next++) if (d.handle(solicits.ring, next * RING_SLOT, solicits.lengths[next] as number, 0) > 0) answered++;
-  };
-  const loops = new Map<string, (n: number) => void>();
-  for (const k of Object.keys(KINDS)) loops.set(k, KINDS[k]?.fixture === undefined ? solicitLoop : await fixtureLoop(k));
-  const measured = loops.get(kind) as (n: number) => void;
-  if (mixed) {
-    // As in a sidecar: every kind has been through the dispatcher before the counted one is
-    // warmed up, so the compiled code has seen them all.
-    for (let r = 0; r < 10; r++) for (const [k, loop] of loops) loop(k === 'solicit' ? WARM_UP / 20 : WARM_UP / 2);
-  }
+  const frames = await Promise.all(FIXTURE_KINDS.map((k) => frameOf(k.file, 0)));
+  // Fresh clients' Solicits: the mixed warm-up's, then the measured kind's (other clients).
+  const solicits = inOneBuffer((mixed ? 10 * MIXED_SOLICITS : 0) + (kind === 'solicit' ? WARM_UP + COMPILE_CALLS + 5 * packets : 0), (i) =>
+    dhcpFrame(1, i, i & 0xffffff, null),
+  );
+  let next = mixed ? warmUpEveryKind(d, frames, solicits, 10, MIXED_FRAMES, MIXED_SOLICITS) : 0;
+  const frame = frames[FIXTURE_KINDS.findIndex((k) => k.key === kind)];
+  const measured =
+    frame === undefined
+      ? (n: number): void => {
+          for (const end = next + n; next < end; next++) if (d.handle(solicits.ring, next * RING_SLOT, solicits.lengths[next] as number, 0) > 0) answered++;
+        }
+      : (n: number): void => {
+          for (let i = 0; i < n; i++) if (d.handle(frame, 0, frame.length, 0) > 0) answered++;
+        };
   // Several calls: without on-stack replacement the loop itself is compiled between calls.
   if (kind === 'solicit') for (let r = 0; r < 10; r++) measured(WARM_UP / 10);
   else for (let r = 0; r < 15; r++) measured(WARM_UP);

@@ -9,6 +9,7 @@ import { emitDhcpv6Message, type Dhcpv6MessageRepr } from '../codecs/dhcpv6.js';
 import { fillUdpChecksum } from '../codecs/udp.js';
 import { loadCaptureFile } from '../src/capture-file.js';
 import { parseConfig } from '../src/config/index.js';
+import type { Dispatcher } from '../src/responder/dispatcher.js';
 import { openResponder, type Responder } from '../src/responder/service.js';
 import { fixturesDirectory } from '../fixtures/paths.js';
 
@@ -95,7 +96,11 @@ export function dhcpFrame(type: number, client: number, xid: number, serverDuid:
  * word view (codecs/word-view.ts) is made once, as in a live run, not once per frame.
  */
 export const RING_SLOT = 512;
-export function inOneBuffer(n: number, build: (i: number) => Uint8Array): { ring: Uint8Array; lengths: number[] } {
+export interface FrameRing {
+  ring: Uint8Array;
+  lengths: number[];
+}
+export function inOneBuffer(n: number, build: (i: number) => Uint8Array): FrameRing {
   const ring = new Uint8Array(RING_SLOT * n);
   const lengths: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -104,4 +109,27 @@ export function inOneBuffer(n: number, build: (i: number) => Uint8Array): { ring
     lengths.push(f.length);
   }
   return { ring, lengths };
+}
+
+/** The kinds timed on one fixture frame (the first of each capture), in the order they run. */
+export const FIXTURE_KINDS: readonly { key: string; name: string; file: string }[] = [
+  { key: 'ns', name: 'NS -> NA', file: 'ndisc6-ns-na.pcap' },
+  { key: 'echo', name: 'echo request -> reply', file: 'ping6-echo.pcap' },
+  { key: 'rs', name: 'RS -> RA (unicast)', file: 'rdisc6-rs-ra.pcap' },
+];
+
+/**
+ * Every kind through the dispatcher, interleaved, as a sidecar sees them, before anything is
+ * measured: the optimizing compiler inlines by how often each call was taken, so code warmed up
+ * on one kind alone is not the code a sidecar runs. `rounds` times: `perFrame` of each frame in
+ * `frames`, then the next `perSolicit` Solicits of `solicits`, from its first. Returns how many
+ * Solicits it used.
+ */
+export function warmUpEveryKind(d: Dispatcher, frames: readonly Uint8Array[], solicits: FrameRing, rounds: number, perFrame: number, perSolicit: number): number {
+  let next = 0;
+  for (let r = 0; r < rounds; r++) {
+    for (const f of frames) for (let i = 0; i < perFrame; i++) d.handle(f, 0, f.length, 0);
+    for (const end = next + perSolicit; next < end; next++) d.handle(solicits.ring, next * RING_SLOT, solicits.lengths[next] as number, 0);
+  }
+  return next;
 }

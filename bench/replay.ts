@@ -22,7 +22,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchConfig as config, dhcpFrame, frameOf, inOneBuffer, openBenchResponder, RING_SLOT } from './replay-support.js';
+import { benchConfig as config, dhcpFrame, FIXTURE_KINDS, frameOf, inOneBuffer, openBenchResponder, RING_SLOT, warmUpEveryKind } from './replay-support.js';
 import { tuneV8 } from '../src/v8-tuning.js';
 
 // The budgets punt6 itself runs with (src/v8-tuning.ts), before any hot code is optimized.
@@ -109,25 +109,13 @@ console.log(
   'kind'.padEnd(38) + 'handled'.padStart(12) + 'answered'.padStart(12) + 'ns/pkt'.padStart(10) + 'pkt/s'.padStart(13) + 'best pkt/s'.padStart(13) + 'heap growth'.padStart(12),
 );
 
-const nsFrame = await frameOf('ndisc6-ns-na.pcap', 0);
-const echoFrame = await frameOf('ping6-echo.pcap', 0);
-const rsFrame = await frameOf('rdisc6-rs-ra.pcap', 0);
+const frames = await Promise.all(FIXTURE_KINDS.map((k) => frameOf(k.file, 0)));
 const solicitCount = Math.min(clients, 200_000);
 const solicits = inOneBuffer(solicitCount, (i) => dhcpFrame(1, i, i & 0xffffff, null));
+// The warm-up's Solicits come from other clients than the measured ones.
+warmUpEveryKind(d, frames, inOneBuffer(20_000, (i) => dhcpFrame(1, 5_000_000 + i, i & 0xffffff, null)), 10, 20_000, 2_000);
 
-// Every kind through the dispatcher first, interleaved, as a sidecar sees them; the warm-up's
-// Solicits come from other clients than the measured ones.
-{
-  const warmSolicits = inOneBuffer(20_000, (i) => dhcpFrame(1, 5_000_000 + i, i & 0xffffff, null));
-  for (let r = 0; r < 10; r++) {
-    for (const f of [nsFrame, echoFrame, rsFrame]) for (let i = 0; i < 20_000; i++) d.handle(f, 0, f.length, 0);
-    for (let i = r * 2_000; i < (r + 1) * 2_000; i++) d.handle(warmSolicits.ring, i * RING_SLOT, warmSolicits.lengths[i] as number, 0);
-  }
-}
-
-run('NS -> NA', nsFrame);
-run('echo request -> reply', echoFrame);
-run('RS -> RA (unicast)', rsFrame);
+for (const [i, k] of FIXTURE_KINDS.entries()) run(k.name, frames[i] as Uint8Array);
 
 // Solicit -> Advertise, a fresh client each time (frames built beforehand), in rounds of
 // solicitCount/rounds clients.
