@@ -34,7 +34,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { tuneV8, V8_INLINING_FLAGS } from '../src/v8-tuning.js';
-import { dhcpFrame, FIXTURE_KINDS, frameOf, inOneBuffer, openBenchResponder, RING_SLOT, warmUpEveryKind } from './replay-support.js';
+import { dhcpFrame, FIXTURE_KINDS, frameOf, handleRepeatedly, handleRing, inOneBuffer, openBenchResponder, warmUpEveryKind } from './replay-support.js';
 
 const KINDS: Record<string, { name: string; fixture?: string }> = {
   ...Object.fromEntries(FIXTURE_KINDS.map((k) => [k.key, { name: k.name, fixture: k.file }])),
@@ -147,10 +147,11 @@ async function child(kind: string, mixed: boolean): Promise<void> {
   const measured =
     frame === undefined
       ? (n: number): void => {
-          for (const end = next + n; next < end; next++) if (d.handle(solicits.ring, next * RING_SLOT, solicits.lengths[next] as number, 0) > 0) answered++;
+          answered += handleRing(d, solicits, next, n);
+          next += n;
         }
       : (n: number): void => {
-          for (let i = 0; i < n; i++) if (d.handle(frame, 0, frame.length, 0) > 0) answered++;
+          answered += handleRepeatedly(d, frame, frame.length, n);
         };
   // Several calls: without on-stack replacement the loop itself is compiled between calls.
   if (kind === 'solicit') for (let r = 0; r < 10; r++) measured(WARM_UP / 10);

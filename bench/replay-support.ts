@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { emitDhcpv6Message, type Dhcpv6MessageRepr } from '../codecs/dhcpv6.js';
 import { fillUdpChecksum } from '../codecs/udp.js';
-import { loadCaptureFile } from '../src/capture-file.js';
+import { loadCaptureFile, loadPcap } from '../src/capture-file.js';
 import { parseConfig } from '../src/config/index.js';
 import type { Dispatcher } from '../src/responder/dispatcher.js';
 import { openResponder, type Responder } from '../src/responder/service.js';
@@ -119,17 +119,72 @@ export const FIXTURE_KINDS: readonly { key: string; name: string; file: string }
 ];
 
 /**
+ * The loops every measurement goes through: `n` handles of one frame, and `n` frames of a ring
+ * from frame `first`; each returns how many were answered. The warm-up runs every kind through
+ * these same two functions, so by the time anything is measured they are compiled whole, with
+ * `handle()` inlined and the feedback of every kind, as a sidecar's receive loop is. A loop
+ * written inside the benchmark's own round logic would instead be compiled by on-stack
+ * replacement while the first kind runs, then thrown away and compiled again as the code after
+ * it is reached (a deoptimization for every first-time operation), in the middle of the rounds.
+ */
+export function handleRepeatedly(d: Dispatcher, frame: Uint8Array, len: number, n: number): number {
+  let answered = 0;
+  for (let i = 0; i < n; i++) if (d.handle(frame, 0, len, 0) > 0) answered++;
+  return answered;
+}
+
+export function handleRing(d: Dispatcher, frames: FrameRing, first: number, n: number): number {
+  let answered = 0;
+  for (let i = first; i < first + n; i++) if (d.handle(frames.ring, i * RING_SLOT, frames.lengths[i] as number, 0) > 0) answered++;
+  return answered;
+}
+
+/**
  * Every kind through the dispatcher, interleaved, as a sidecar sees them, before anything is
  * measured: the optimizing compiler inlines by how often each call was taken, so code warmed up
  * on one kind alone is not the code a sidecar runs. `rounds` times: `perFrame` of each frame in
- * `frames`, then the next `perSolicit` Solicits of `solicits`, from its first. Returns how many
- * Solicits it used.
+ * `frames`, then the next `perSolicit` Solicits of `solicits`, from its first, all through the
+ * measuring loops above. Returns how many Solicits it used.
  */
 export function warmUpEveryKind(d: Dispatcher, frames: readonly Uint8Array[], solicits: FrameRing, rounds: number, perFrame: number, perSolicit: number): number {
   let next = 0;
   for (let r = 0; r < rounds; r++) {
-    for (const f of frames) for (let i = 0; i < perFrame; i++) d.handle(f, 0, f.length, 0);
-    for (const end = next + perSolicit; next < end; next++) d.handle(solicits.ring, next * RING_SLOT, solicits.lengths[next] as number, 0);
+    for (const f of frames) handleRepeatedly(d, f, f.length, perFrame);
+    handleRing(d, solicits, next, perSolicit);
+    next += perSolicit;
   }
   return next;
+}
+
+/**
+ * The machine's gauge: the `pcap` package's decode of one frame (code punt6 does not touch),
+ * timed for `seconds`; returns ns per decode. About 200 ns for the NS fixture when the machine is
+ * quiet, 250-450 when its neighbours are busy (docs/bench.md). Timed between the rounds of a
+ * benchmark, it says what the machine was doing while they ran.
+ */
+export function machineGauge(frame: Uint8Array): (seconds: number) => number {
+  const pcap = loadPcap();
+  const buf = Buffer.from(frame);
+  const header = Buffer.alloc(16);
+  header.writeUInt32LE(frame.length, 8);
+  header.writeUInt32LE(frame.length, 12);
+  const packet = { buf, header, link_type: 'LINKTYPE_ETHERNET' };
+  const batch = (n: number): number => {
+    let ok = 0;
+    for (let i = 0; i < n; i++) if ((pcap.decode.packet(packet) as { pcap_header?: unknown }).pcap_header !== undefined) ok++;
+    return ok;
+  };
+  batch(20_000);
+  return (seconds) => {
+    const start = process.hrtime.bigint();
+    const deadline = start + BigInt(Math.round(seconds * 1e9));
+    let n = 0;
+    let now = start;
+    while (now < deadline) {
+      if (batch(10_000) !== 10_000) throw new Error('the pcap package did not decode the gauge frame');
+      n += 10_000;
+      now = process.hrtime.bigint();
+    }
+    return Number(now - start) / n;
+  };
 }

@@ -6,7 +6,9 @@
  * seeing all of them runs, not code specialised for the first kind measured. A kind's time is
  * split into rounds: the median round is the figure, and the best round is printed beside it
  * (on a shared machine the neighbours' load only ever adds time; the best round is the
- * machine's speed when they were quiet):
+ * machine's speed when they were quiet). Between rounds the `pcap` package's decode of the NS
+ * frame is timed for a tenth of a second, the gauge (bench/replay-support.ts): its median says
+ * whether the machine was quiet (about 200 ns) or busy while the kind ran.
  *
  * - NS -> NA (the ndisc6 fixture's NS for the router's address), echo -> echo reply (the ping
  *   fixture), RS -> unicast RA (the rdisc6 fixture): the no-allocation paths;
@@ -22,7 +24,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchConfig as config, dhcpFrame, FIXTURE_KINDS, frameOf, inOneBuffer, openBenchResponder, RING_SLOT, warmUpEveryKind } from './replay-support.js';
+import { benchConfig as config, dhcpFrame, FIXTURE_KINDS, frameOf, handleRepeatedly, handleRing, inOneBuffer, machineGauge, openBenchResponder, warmUpEveryKind } from './replay-support.js';
 import { tuneV8 } from '../src/v8-tuning.js';
 
 // The budgets punt6 itself runs with (src/v8-tuning.ts), before any hot code is optimized.
@@ -65,9 +67,10 @@ const d = responder.dispatcher;
 /** Times one fixture frame, over and over, in `rounds` rounds of seconds/rounds each. */
 function run(name: string, frame: Uint8Array): void {
   const len = frame.length;
-  for (let i = 0; i < 100_000; i++) d.handle(frame, 0, len, 0);
+  handleRepeatedly(d, frame, len, 100_000);
   const before = heap();
   const roundNs: number[] = [];
+  const gaugeNs: number[] = [];
   let n = 0;
   let answered = 0;
   for (let r = 0; r < rounds; r++) {
@@ -76,14 +79,15 @@ function run(name: string, frame: Uint8Array): void {
     let m = 0;
     let now = start;
     while (now < deadline) {
-      for (let i = 0; i < 100_000; i++) if (d.handle(frame, 0, len, 0) > 0) answered++;
+      answered += handleRepeatedly(d, frame, len, 100_000);
       m += 100_000;
       now = process.hrtime.bigint();
     }
     roundNs.push(Number(now - start) / m);
     n += m;
+    gaugeNs.push(gauge(GAUGE_SECONDS));
   }
-  report(name, n, answered, roundNs, (heap() - before) / 1024);
+  report(name, n, answered, roundNs, gaugeNs, (heap() - before) / 1024);
 }
 
 function median(xs: number[]): number {
@@ -92,24 +96,32 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? (s[h] as number) : ((s[h - 1] as number) + (s[h] as number)) / 2;
 }
 
-/** One row: the median round's ns/packet and packets/s, and the best round's packets/s. */
-function report(name: string, n: number, answered: number, roundNs: number[], growthKiB: number): void {
+/**
+ * One row: the median round's ns/packet and packets/s, the best round's packets/s, and the median
+ * of the gauge timed between the rounds (blank for a kind timed in one go).
+ */
+function report(name: string, n: number, answered: number, roundNs: number[], gaugeNs: number[], growthKiB: number): void {
   const ns = median(roundNs);
   const best = Math.min(...roundNs);
   console.log(
     name.padEnd(38) + n.toLocaleString('en').padStart(12) + answered.toLocaleString('en').padStart(12) + ns.toFixed(1).padStart(10) +
-      Math.round(1e9 / ns).toLocaleString('en').padStart(13) + Math.round(1e9 / best).toLocaleString('en').padStart(13) + `${growthKiB.toFixed(0)} KiB`.padStart(12),
+      Math.round(1e9 / ns).toLocaleString('en').padStart(13) + Math.round(1e9 / best).toLocaleString('en').padStart(13) +
+      (gaugeNs.length > 0 ? median(gaugeNs).toFixed(0) : '').padStart(10) + `${growthKiB.toFixed(0)} KiB`.padStart(12),
   );
 }
 
 console.log(`V8 inlining budgets: ${v8Flags.length > 0 ? v8Flags.join(' ') : 'V8 defaults (PUNT6_V8_DEFAULTS=1)'}`);
 console.log(`node ${process.version}, one core, in process (no capture, no injection)${gc ? '' : '; run with --expose-gc for heap figures'}`);
 console.log(`${rounds} rounds per kind; ns/pkt and pkt/s: the median round; best: the fastest round`);
+console.log(`gauge: the pcap package's decode of the NS frame between rounds, median ns (about 200 when the machine is quiet)`);
 console.log(
-  'kind'.padEnd(38) + 'handled'.padStart(12) + 'answered'.padStart(12) + 'ns/pkt'.padStart(10) + 'pkt/s'.padStart(13) + 'best pkt/s'.padStart(13) + 'heap growth'.padStart(12),
+  'kind'.padEnd(38) + 'handled'.padStart(12) + 'answered'.padStart(12) + 'ns/pkt'.padStart(10) + 'pkt/s'.padStart(13) + 'best pkt/s'.padStart(13) +
+    'gauge ns'.padStart(10) + 'heap growth'.padStart(12),
 );
 
 const frames = await Promise.all(FIXTURE_KINDS.map((k) => frameOf(k.file, 0)));
+const GAUGE_SECONDS = 0.1;
+const gauge = machineGauge(frames[0] as Uint8Array);
 const solicitCount = Math.min(clients, 200_000);
 const solicits = inOneBuffer(solicitCount, (i) => dhcpFrame(1, i, i & 0xffffff, null));
 // The warm-up's Solicits come from other clients than the measured ones.
@@ -122,14 +134,16 @@ for (const [i, k] of FIXTURE_KINDS.entries()) run(k.name, frames[i] as Uint8Arra
 {
   const before = heap();
   const roundNs: number[] = [];
+  const gaugeNs: number[] = [];
   let answered = 0;
   const per = Math.max(1, Math.floor(solicitCount / rounds));
   for (let first = 0; first + per <= solicitCount; first += per) {
     const start = process.hrtime.bigint();
-    for (let i = first; i < first + per; i++) if (d.handle(solicits.ring, i * RING_SLOT, solicits.lengths[i] as number, 0) > 0) answered++;
+    answered += handleRing(d, solicits, first, per);
     roundNs.push(Number(process.hrtime.bigint() - start) / per);
+    gaugeNs.push(gauge(GAUGE_SECONDS));
   }
-  report('DHCPv6 Solicit -> Advertise (fresh)', per * roundNs.length, answered, roundNs, (heap() - before) / 1024);
+  report('DHCPv6 Solicit -> Advertise (fresh)', per * roundNs.length, answered, roundNs, gaugeNs, (heap() - before) / 1024);
 }
 
 // Request -> Reply with the journal on a real file, group commit per batch.
@@ -140,12 +154,12 @@ for (const [i, k] of FIXTURE_KINDS.entries()) run(k.name, frames[i] as Uint8Arra
   const sentBefore = sent;
   const start = process.hrtime.bigint();
   for (let i = 0; i < n; i += batch) {
-    for (let j = i; j < Math.min(n, i + batch); j++) d.handle(frames.ring, j * RING_SLOT, frames.lengths[j] as number, 0);
+    handleRing(d, frames, i, Math.min(batch, n - i));
     await d.flush();
   }
   const ns = Number(process.hrtime.bigint() - start) / n;
   const stats = responder.leases?.journalStats();
-  report(`DHCPv6 Request -> Reply (batch ${batch})`, n, sent - sentBefore, [ns], (heap() - before) / 1024);
+  report(`DHCPv6 Request -> Reply (batch ${batch})`, n, sent - sentBefore, [ns], [], (heap() - before) / 1024);
   if (stats) console.log(`journal: ${JSON.stringify(stats)}`);
 }
 
