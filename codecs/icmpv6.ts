@@ -151,12 +151,15 @@ export class Icmpv6Validator {
   }
 
   private validateMessage(b: Uint8Array, off: number, len: number, failure: Failure): Status {
-    const h = this.header.wrap(b, off, len);
     let s: Status;
     if (off < 0 || len < ICMPV6_HEADER_LENGTH || len > b.length - off) {
+      const h = this.header.wrap(b, off, len);
       s = h.check();
       if (s !== Status.Ok) return failure.from(s, Layer.Icmpv6, h);
     }
+    // The generic header view, for the types whose only rule is a length (the ND types have
+    // views of their own): wrapped where it is used, so the ND path does not pay for it.
+    const h = this.header;
     // In bounds from here: off >= 0, len >= 4 and off + len <= b.length.
     const type = b[off] as number;
     // A switch is a chain of compares in order: the punt path's messages (NS, echo, RS, NA) first.
@@ -167,7 +170,7 @@ export class Icmpv6Validator {
       case Icmpv6Type.EchoReply:
       case Icmpv6Type.ExtendedEchoRequest:
       case Icmpv6Type.ExtendedEchoReply:
-        return this.minimum(h, ECHO_HEADER_LENGTH, 'echo message shorter than 8 bytes', failure);
+        return this.minimum(h.wrap(b, off, len), ECHO_HEADER_LENGTH, 'echo message shorter than 8 bytes', failure);
       case Icmpv6Type.RouterSolicitation:
         return this.nd(this.routerSolicitation, b, off, len, failure);
       case Icmpv6Type.NeighborAdvertisement:
@@ -176,19 +179,19 @@ export class Icmpv6Validator {
       case Icmpv6Type.PacketTooBig:
       case Icmpv6Type.TimeExceeded:
       case Icmpv6Type.ParameterProblem:
-        return this.minimum(h, ICMPV6_ERROR_HEADER_LENGTH, 'ICMPv6 error message shorter than 8 bytes', failure);
+        return this.minimum(h.wrap(b, off, len), ICMPV6_ERROR_HEADER_LENGTH, 'ICMPv6 error message shorter than 8 bytes', failure);
       case Icmpv6Type.MulticastListenerQuery:
-        return this.listenerQuery(h, failure);
+        return this.listenerQuery(h.wrap(b, off, len), failure);
       case Icmpv6Type.MulticastListenerReport:
       case Icmpv6Type.MulticastListenerDone:
-        return this.minimum(h, MLD_LENGTH, 'MLD message shorter than 24 bytes', failure);
+        return this.minimum(h.wrap(b, off, len), MLD_LENGTH, 'MLD message shorter than 24 bytes', failure);
       case Icmpv6Type.MulticastListenerReportV2:
-        return this.listenerReportV2(h, failure);
+        return this.listenerReportV2(h.wrap(b, off, len), failure);
       case Icmpv6Type.RouterRenumbering:
-        return this.minimum(h, ROUTER_RENUMBERING_LENGTH, 'router renumbering message shorter than 16 bytes', failure);
+        return this.minimum(h.wrap(b, off, len), ROUTER_RENUMBERING_LENGTH, 'router renumbering message shorter than 16 bytes', failure);
       case Icmpv6Type.NodeInformationQuery:
       case Icmpv6Type.NodeInformationResponse:
-        return this.minimum(h, NODE_INFORMATION_LENGTH, 'node information message shorter than 16 bytes', failure);
+        return this.minimum(h.wrap(b, off, len), NODE_INFORMATION_LENGTH, 'node information message shorter than 16 bytes', failure);
       case Icmpv6Type.RouterAdvertisement:
         return this.nd(this.routerAdvertisement, b, off, len, failure);
       case Icmpv6Type.Redirect:

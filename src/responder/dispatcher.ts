@@ -3,8 +3,9 @@
  * RFCs require into a preallocated transmit buffer and return its length (0 = no reply).
  *
  * Built once from the runtime model: per network an address table (router and port addresses,
- * keyed by the 16 address bytes), per interface a VLAN -> network table, per network its RA
- * template. `handle(rx, off, len, ifIndex)` decodes with one reused FrameDecoder and switches on
+ * keyed by the 16 address bytes) with a prebuilt NA for each address (na-templates.ts), per
+ * interface a VLAN -> network table, per network its RA template. Both answers to a solicitation
+ * are a native copy of their template, patched for the requester. `handle(rx, off, len, ifIndex)` decodes with one reused FrameDecoder and switches on
  * numbers (ICMPv6 type, DHCPv6 message type). Counters per port, kind and outcome are slots of a
  * Float64Array. The NS, RS and echo paths allocate nothing.
  *
@@ -21,7 +22,7 @@ import { NO_VLAN } from '../../codecs/ethernet.js';
 import { FrameDecoder } from '../../codecs/frame.js';
 import { Icmpv6Type } from '../../codecs/icmpv6.js';
 import { emitIpv6Fixed, IpProtocol } from '../../codecs/ipv6.js';
-import { neighborAdvertisementFlags } from '../../codecs/ndp.js';
+import { NeighborAdvertisementFlag } from '../../codecs/ndp.js';
 import { emitLinkLayerAddressOption, NdpOptionType } from '../../codecs/ndp-options.js';
 import { Layer, Status } from '../../codecs/status.js';
 import { fillUdpChecksum, UdpPort } from '../../codecs/udp.js';
@@ -29,6 +30,7 @@ import type { Dhcpv6Server } from '../dhcp/server.js';
 import { MacTable } from './mac-table.js';
 import { DEFAULT_RATE_LIMIT, SenderRateLimiter, type RateLimit } from './rate-limiter.js';
 import { AddressTable } from './address-table.js';
+import { NeighborAdvertisementTemplates } from './na-templates.js';
 import { Counters, MessageKind, Outcome } from './counters.js';
 import { copyAddressWords, copyMacWords, copySumWords, copyWords, wordView } from '../../codecs/word-view.js';
 import { Random, RouterAdvertiser } from './router-advertiser.js';
@@ -61,6 +63,9 @@ interface HeldReply {
 
 const ALL_NODES = Uint8Array.from([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1]);
 const ALL_NODES_MAC = Uint8Array.from([0x33, 0x33, 0, 0, 0, 1]);
+/** The same as two words, for word stores: 33:33:00:00 and 00:01. */
+const ALL_NODES_MAC_HIGH = 0x33330000;
+const ALL_NODES_MAC_LOW = 0x0001;
 const ALL_NODES_WORDS = new DataView(ALL_NODES.buffer, ALL_NODES.byteOffset, 16);
 const ALL_SNOOPERS = Uint8Array.from([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x6a]);
 /** 33:33 + the low 32 bits of ff02::6a (RFC 2464 §7). */
@@ -87,8 +92,12 @@ interface NetworkState {
   routerMac: MacWords;
   /** The router's link-local address, for word copies (a view of its own, made once). */
   routerLinkLocal: DataView;
-  /** Address -> 0 for the router, port index + 1 for a port. */
+  /** Address -> its entry: the index into `owners` and `advertisements`. */
   owned: AddressTable;
+  /** Per entry: 0 for the router, port index + 1 for a port. */
+  owners: Int32Array;
+  /** Per entry: the NA answering an NS for that address (na-templates.ts). */
+  advertisements: NeighborAdvertisementTemplates;
   ra: RouterAdvertiser | undefined;
   /** (interface, vlan) pairs this network is reachable on, for multicast RAs. */
   links: { ifIndex: number; vlan: number }[];
@@ -141,13 +150,21 @@ export class Dispatcher {
     this.counters = new Counters(runtime.interfaces.length);
     const random = new Random(options.seed);
     this.networks = runtime.networks.map((net) => {
-      const owned = new AddressTable(1 + net.routerAddresses.length + runtime.ports.reduce((n, p) => n + (p.network === net.index ? p.addresses.length : 0), 0));
-      owned.set(net.routerLinkLocal, 0, ROUTER_OWNER);
-      for (const a of net.routerAddresses) owned.set(a, 0, ROUTER_OWNER);
-      for (const p of runtime.ports) if (p.network === net.index) for (const a of p.addresses) owned.set(a, 0, p.index + 1);
+      // Every address punt6 answers for on this network: the router's, then the ports' (proxy
+      // ND, answered with the port's MAC). An address listed twice keeps its last entry.
+      const entries: { address: Uint8Array; owner: number; mac: Uint8Array }[] = [net.routerLinkLocal, ...net.routerAddresses].map((address) => ({ address, owner: ROUTER_OWNER, mac: net.routerMac }));
+      for (const p of runtime.ports) if (p.network === net.index) for (const address of p.addresses) entries.push({ address, owner: p.index + 1, mac: p.mac });
+      const owned = new AddressTable(entries.length);
+      const owners = new Int32Array(entries.length);
+      const advertisements = new NeighborAdvertisementTemplates(entries.length);
+      entries.forEach((e, i) => {
+        owned.set(e.address, 0, i);
+        owners[i] = e.owner;
+        advertisements.set(i, e.address, e.mac, e.owner === ROUTER_OWNER);
+      });
       const ll = net.routerLinkLocal;
       const routerLinkLocal = new DataView(ll.buffer, ll.byteOffset, 16);
-      return { net, routerMac: macWords(net.routerMac), routerLinkLocal, owned, ra: net.ra ? new RouterAdvertiser(net, net.ra, random) : undefined, links: [] };
+      return { net, routerMac: macWords(net.routerMac), routerLinkLocal, owned, owners, advertisements, ra: net.ra ? new RouterAdvertiser(net, net.ra, random) : undefined, links: [] };
     });
     this.ownMacs = new MacTable(runtime.networks.map((n) => ({ mac: n.routerMac, value: n.index })));
     this.portByMac = new MacTable(runtime.ports.map((p) => ({ mac: p.mac, value: p.index })));
@@ -334,76 +351,48 @@ export class Dispatcher {
     if (srcUnspecified && (!isSolicitedNode(rx, ip.destinationOffset) || this.findOption(rx, m + 24, m + d.upperLength, NdpOptionType.SourceLinkLayerAddress) >= 0)) {
       return Outcome.Invalid;
     }
-    const owner = st.owned.lookup(rx, target);
-    if (owner < 0) return Outcome.NotOurs;
-    let answerMac: MacWords;
-    let router = false;
-    let conflict = false;
-    if (owner === ROUTER_OWNER) {
-      answerMac = st.routerMac;
-      router = true;
-      conflict = srcUnspecified;
-    } else {
+    const entry = st.owned.lookup(rx, target);
+    if (entry < 0) return Outcome.NotOurs;
+    const owner = st.owners[entry] as number;
+    if (owner !== ROUTER_OWNER) {
       const port = this.runtime.ports[owner - 1];
       if (port === undefined) return Outcome.NotOurs;
       // An NS from the port for its own address: its own DAD or a check of its own; stay quiet.
       if (this.portByMac.lookup(rx, off + 6) === port.index) return Outcome.OwnAddress;
-      answerMac = this.portMacs[port.index] as MacWords;
-      conflict = srcUnspecified;
     }
-    // A DAD probe is answered to all-nodes (RFC 4861 §7.2.4), so the Ethernet frame goes to
-    // its group MAC too: a host filters frames by MAC before it looks at the IPv6 destination.
-    const ipOff = srcUnspecified ? this.replyEthernetTo(ALL_NODES_MAC, rx, off, answerMac) : this.replyEthernet(rx, off, answerMac);
-    const flags = neighborAdvertisementFlags(router, !srcUnspecified, true);
-    this.replyLength = this.writeNeighborAdvertisement(rx, target, srcUnspecified ? -1 : ip.sourceOffset, flags, answerMac, ipOff);
-    return conflict ? Outcome.Conflict : Outcome.Answered;
+    this.replyLength = this.writeNeighborAdvertisement(rx, off, st.advertisements, entry, srcUnspecified ? -1 : ip.sourceOffset);
+    // A DAD probe for an address punt6 answers for is a conflict, answered all the same (defended).
+    return srcUnspecified ? Outcome.Conflict : Outcome.Answered;
   }
 
   /**
-   * Writes the IPv6 header and the NA (RFC 4861 §4.4) with its Target Link-Layer Address option
-   * at tx[ipOff]: from the target (rx[target]) to rx[dstOff] (-1: ff02::1). Every word goes out
-   * once and is summed as it goes, so the checksum needs no second pass:
-   *
-   *   pseudo-header  target + destination + 32 + 58
-   *   message        0x8800 + flags<<8 + target + 0x0201 (TLLA type, length) + MAC
-   *
-   * Returns the frame length.
+   * The NA for entry `entry` (its prebuilt frame, na-templates.ts) into tx, patched for the NS:
+   * to its sender (rx[dstOff]) with S set, or for a DAD probe (dstOff -1) to all-nodes with S
+   * clear, in an Ethernet frame to the all-nodes group MAC, since a host filters by MAC before it
+   * looks at the IPv6 destination (RFC 4861 §7.2.4). The NS's VLAN tag is kept. Only the
+   * destination's words are summed here: the template's sum holds the rest. Returns the length.
    */
-  private writeNeighborAdvertisement(rx: Uint8Array, target: number, dstOff: number, flags: number, mac: MacWords, ipOff: number): number {
-    const t = this.tx;
+  private writeNeighborAdvertisement(rx: Uint8Array, off: number, na: NeighborAdvertisementTemplates, entry: number, dstOff: number): number {
+    const tagged = this.decoder.ethernet.hasVlan;
+    const len = na.copy(this.tx, entry, tagged);
     const tw = this.txWords;
     const rw = wordView(rx);
-    const icmp = ipOff + 40;
-    emitIpv6Fixed(t, ipOff, 32, IpProtocol.Icmpv6, 255);
-    // The target is both the source address and the NA's Target Address: read once, written twice.
-    const a = rw.getUint32(target);
-    const b = rw.getUint32(target + 4);
-    const c = rw.getUint32(target + 8);
-    const e = rw.getUint32(target + 12);
-    tw.setUint32(ipOff + 8, a);
-    tw.setUint32(ipOff + 12, b);
-    tw.setUint32(ipOff + 16, c);
-    tw.setUint32(ipOff + 20, e);
-    tw.setUint32(icmp + 8, a);
-    tw.setUint32(icmp + 12, b);
-    tw.setUint32(icmp + 16, c);
-    tw.setUint32(icmp + 20, e);
-    const targetSum = (a >>> 16) + (a & 0xffff) + (b >>> 16) + (b & 0xffff) + (c >>> 16) + (c & 0xffff) + (e >>> 16) + (e & 0xffff);
-    const dstSum = dstOff < 0 ? copyAddressWords(ALL_NODES_WORDS, 0, tw, ipOff + 24) : copyAddressWords(rw, dstOff, tw, ipOff + 24);
-    tw.setUint32(icmp, Icmpv6Type.NeighborAdvertisement << 24);
-    tw.setUint32(icmp + 4, flags << 24);
-    // Target Link-Layer Address option: type 2, length 1 (8 bytes), the MAC.
-    const hi = mac[0] as number;
-    const lo = mac[1] as number;
-    const option0 = ((NdpOptionType.TargetLinkLayerAddress << 24) | (1 << 16) | (hi >>> 16)) >>> 0;
-    const option1 = (((hi & 0xffff) << 16) | lo) >>> 0;
-    tw.setUint32(icmp + 24, option0);
-    tw.setUint32(icmp + 28, option1);
-    const sum =
-      2 * targetSum + dstSum + 32 + IpProtocol.Icmpv6 + (Icmpv6Type.NeighborAdvertisement << 8) + (flags << 8) +
-      (option0 >>> 16) + (option0 & 0xffff) + (option1 >>> 16) + lo;
-    tw.setUint16(icmp + 2, 0xffff - fold(sum));
-    return icmp + 32;
+    const ipOff = tagged ? 18 : 14;
+    // The tag's TCI (priority, DEI, VLAN id) as the NS had it; the template holds the TPID.
+    if (tagged) tw.setUint16(14, rw.getUint16(off + 14));
+    let sum = na.sums[entry] as number;
+    if (dstOff < 0) {
+      tw.setUint32(0, ALL_NODES_MAC_HIGH);
+      tw.setUint16(4, ALL_NODES_MAC_LOW);
+      sum += copyAddressWords(ALL_NODES_WORDS, 0, tw, ipOff + 24);
+    } else {
+      copyMacWords(rw, off + 6, tw, 0);
+      sum += copyAddressWords(rw, dstOff, tw, ipOff + 24) + (NeighborAdvertisementFlag.Solicited << 8);
+      const t = this.tx;
+      t[ipOff + 44] = (t[ipOff + 44] as number) | NeighborAdvertisementFlag.Solicited;
+    }
+    tw.setUint16(ipOff + 42, 0xffff - fold(sum));
+    return len;
   }
 
   /** Offset of the first option of `type` in [p, end), or -1 (options already validated). */
@@ -425,7 +414,8 @@ export class Dispatcher {
     if (rx[d.upperOffset + 1] !== 0 || d.upperLength < 8) return Outcome.Invalid;
     // The reply goes to the request's source (RFC 4443 §4.2): never to :: or a group.
     if (isUnspecified(rx, ip.sourceOffset) || isMulticast(rx, ip.sourceOffset)) return Outcome.Invalid;
-    if (st.owned.lookup(rx, ip.destinationOffset) !== ROUTER_OWNER) return Outcome.NotOurs;
+    const entry = st.owned.lookup(rx, ip.destinationOffset);
+    if (entry < 0 || st.owners[entry] !== ROUTER_OWNER) return Outcome.NotOurs;
     const t = this.tx;
     const tw = this.txWords;
     const rw = wordView(rx);

@@ -1,0 +1,85 @@
+/**
+ * Neighbor Advertisements built once per address punt6 answers for (RFC 4861 §4.4, §7.2.4):
+ * the whole frame, with only what depends on the solicitation left blank, as the RA is kept
+ * (router-advertiser.ts). Answering an NS is then one native copy of the template and a few
+ * patches, instead of some thirty stores through a DataView, each with its own bounds check:
+ *
+ *   untagged  tagged   what                                          from
+ *   0         0        destination MAC                               the NS (patched)
+ *   6         6        source MAC: the address owner's               template
+ *   --        12       802.1Q TPID, TCI                              template, TCI patched
+ *   12        16       EtherType 0x86dd                              template
+ *   14        18       IPv6: version 6, payload 32, ICMPv6, hop 255  template
+ *   22        26       IPv6 source: the target                       template
+ *   38        42       IPv6 destination                              the NS (patched)
+ *   54        58       NA: type 136, code 0, checksum                checksum patched
+ *   58        62       flags R (router's addresses), O; S            S patched
+ *   62        66       Target Address                                template
+ *   78        82       Target Link-Layer Address option: the MAC     template
+ *   86        90       end
+ *
+ * Beside each entry, the checksum's sum (RFC 1071) over everything the template holds: the
+ * pseudo-header's source, length and next header, and the message with S and the checksum at
+ * zero, folded to 16 bits. The caller adds the destination's words and S, and folds again.
+ * Built at configuration time with the codecs' emitters; nothing here runs per packet but copy().
+ */
+
+import { sumWords, fold } from '../../codecs/checksum.js';
+import { EtherType, emitEthernet, NO_VLAN } from '../../codecs/ethernet.js';
+import { emitIpv6, IpProtocol } from '../../codecs/ipv6.js';
+import { emitNeighborAdvertisement } from '../../codecs/ndp.js';
+
+export const UNTAGGED_LENGTH = 86;
+export const TAGGED_LENGTH = 90;
+const NA_LENGTH = 32;
+const UNSPECIFIED = new Uint8Array(16);
+const ZERO_MAC = new Uint8Array(6);
+
+export class NeighborAdvertisementTemplates {
+  /** Per entry: the checksum sum of what its templates hold, folded to 16 bits. */
+  readonly sums: Int32Array;
+  /** Per entry: the untagged template, then the tagged one; views of one buffer, made once. */
+  private readonly frames: Uint8Array[];
+
+  constructor(entries: number) {
+    const n = Math.max(1, entries);
+    this.sums = new Int32Array(n);
+    const bytes = new Uint8Array(n * (UNTAGGED_LENGTH + TAGGED_LENGTH));
+    this.frames = [];
+    for (let i = 0; i < n; i++) {
+      const o = i * (UNTAGGED_LENGTH + TAGGED_LENGTH);
+      this.frames.push(bytes.subarray(o, o + UNTAGGED_LENGTH), bytes.subarray(o + UNTAGGED_LENGTH, o + UNTAGGED_LENGTH + TAGGED_LENGTH));
+    }
+  }
+
+  get entries(): number {
+    return this.sums.length;
+  }
+
+  /** Builds entry `i`: the NA for `target` (16 bytes) from `mac` (6 bytes), R set when `router`. */
+  set(i: number, target: Uint8Array, mac: Uint8Array, router: boolean): void {
+    if (!Number.isInteger(i) || i < 0 || i >= this.sums.length) throw new RangeError(`NA template ${i} is not in 0..${this.sums.length - 1}`);
+    if (target.length !== 16 || mac.length !== 6) throw new RangeError('NA template: the target is 16 bytes and the MAC 6');
+    for (const tagged of [false, true]) {
+      const f = this.frames[2 * i + (tagged ? 1 : 0)] as Uint8Array;
+      f.fill(0);
+      // The TCI is patched from the NS; the tag's id here is only a placeholder.
+      const ip = emitEthernet({ destination: ZERO_MAC, source: mac, etherType: EtherType.Ipv6, vlanId: tagged ? 0 : NO_VLAN }, f, 0);
+      emitIpv6({ source: target, destination: UNSPECIFIED, nextHeader: IpProtocol.Icmpv6, hopLimit: 255, payloadLength: NA_LENGTH }, f, ip);
+      const n = emitNeighborAdvertisement(
+        { router, solicited: false, override: true, target, options: [{ kind: 'target-link-layer-address', address: mac }] },
+        f,
+        ip + 40,
+      );
+      if (ip + 40 + n !== f.length) throw new Error(`NA template: ${ip + 40 + n} bytes, not ${f.length}`);
+      if (!tagged) this.sums[i] = fold(sumWords(f, ip + 8, 16) + NA_LENGTH + IpProtocol.Icmpv6 + sumWords(f, ip + 40, NA_LENGTH));
+    }
+  }
+
+  /** Copies entry `i`'s template to tx[0] (one native copy); returns the frame's length. */
+  copy(tx: Uint8Array, i: number, tagged: boolean): number {
+    const f = this.frames[2 * i + (tagged ? 1 : 0)] as Uint8Array;
+    tx.set(f);
+    return f.length;
+  }
+}
