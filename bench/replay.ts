@@ -8,7 +8,7 @@
  * (on a shared machine the neighbours' load only ever adds time; the best round is the
  * machine's speed when they were quiet). Between rounds the `pcap` package's decode of the NS
  * frame is timed for a tenth of a second, the gauge (bench/replay-support.ts): its median says
- * whether the machine was quiet (about 200 ns) or busy while the kind ran.
+ * whether the machine was quiet or busy while the kind ran (docs/bench.md gives quiet figures).
  *
  * - NS -> NA (the ndisc6 fixture's NS for the router's address), echo -> echo reply (the ping
  *   fixture), RS -> unicast RA (the rdisc6 fixture): the no-allocation paths;
@@ -113,7 +113,7 @@ function report(name: string, n: number, answered: number, roundNs: number[], ga
 console.log(`V8 inlining budgets: ${v8Flags.length > 0 ? v8Flags.join(' ') : 'V8 defaults (PUNT6_V8_DEFAULTS=1)'}`);
 console.log(`node ${process.version}, one core, in process (no capture, no injection)${gc ? '' : '; run with --expose-gc for heap figures'}`);
 console.log(`${rounds} rounds per kind; ns/pkt and pkt/s: the median round; best: the fastest round`);
-console.log(`gauge: the pcap package's decode of the NS frame between rounds, median ns (about 200 when the machine is quiet)`);
+console.log(`gauge: the pcap package's decode of the NS frame between rounds, median ns (lower when the machine is quieter; quiet figures in docs/bench.md)`);
 console.log(
   'kind'.padEnd(38) + 'handled'.padStart(12) + 'answered'.padStart(12) + 'ns/pkt'.padStart(10) + 'pkt/s'.padStart(13) + 'best pkt/s'.padStart(13) +
     'gauge ns'.padStart(10) + 'heap growth'.padStart(12),
