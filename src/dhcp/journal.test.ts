@@ -7,6 +7,7 @@ import {
   COMPACT_SUFFIX,
   Journal,
   JournalCorruptError,
+  JournalStorageError,
   LeaseType,
   RECORD_LENGTH,
   RecordField,
@@ -63,6 +64,10 @@ class CountingFs implements JournalFs {
   failWrite = false;
   failRename = false;
   failSyncDirectoryAfterRename = false;
+  /** Set by an injected crash: later operations fail. */
+  crashed = false;
+  /** A file sync is waiting at the gate. */
+  atGate = false;
 
   readFile(path: string): Promise<Buffer | null> {
     return nodeJournalFs.readFile(path);
@@ -76,7 +81,10 @@ class CountingFs implements JournalFs {
         return fh.write(buffer, offset, length, position);
       },
       sync: async () => {
-        if (this.gate !== null) await this.gate;
+        if (this.gate !== null) {
+          this.atGate = true;
+          await this.gate;
+        }
         await fh.sync();
         this.fileSyncs++;
       },
@@ -86,12 +94,17 @@ class CountingFs implements JournalFs {
   }
 
   async rename(from: string, to: string): Promise<void> {
-    if (this.failRename) throw new Error('injected crash before rename');
+    if (this.failRename) {
+      this.crashed = true;
+      throw new Error('injected crash before rename');
+    }
     await nodeJournalFs.rename(from, to);
     this.renames++;
   }
 
   unlink(path: string): Promise<boolean> {
+    // An injected crash stops the process: nothing cleans up after it.
+    if (this.crashed) return Promise.reject(new Error('injected crash: no more operations'));
     return nodeJournalFs.unlink(path);
   }
 
@@ -298,7 +311,7 @@ test('commit resolves only after the fsync, and commits made during a flight for
     journal.append(record(1));
     const first = journal.commit().then(() => done.push(1));
     // Let the first batch reach its fsync, which is held at the gate.
-    while (journal.stats().pendingRecords !== 0) await new Promise((resolve) => setImmediate(resolve));
+    while (!fs.atGate) await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setTimeout(resolve, 20));
     const rest: Promise<number>[] = [];
     for (let i = 2; i <= 30; i++) {
@@ -323,18 +336,113 @@ test('commit resolves only after the fsync, and commits made during a flight for
   }
 });
 
-test('a write error fails the journal: the commit rejects and nothing more is accepted', async (t) => {
+test('a write error withholds the commits, keeps the records, and a retry makes them durable', async (t) => {
   const dir = tempDir();
   try {
     const fs = new CountingFs();
-    const journal = await Journal.open(join(dir, 'j'), { fs });
-    fs.failWrite = true;
+    const changes: (string | null)[] = [];
+    const path = join(dir, 'j');
+    const journal = await Journal.open(path, { fs, retryMs: 60_000, onStorageChange: (e) => changes.push(e === null ? null : e.message) });
     journal.append(record(1));
-    await t.throwsAsync(journal.commit(), { message: /injected write error/ });
+    await journal.commit();
+    fs.failWrite = true;
+    journal.append(record(2));
+    await t.throwsAsync(journal.commit(), { instanceOf: JournalStorageError, message: /injected write error/ });
     t.truthy(journal.failed);
-    t.throws(() => journal.append(record(2)), { message: /injected write error/ });
-    await t.throwsAsync(journal.commit(), { message: /injected write error/ });
+    t.false(journal.writable);
+    // Appending never throws for storage; commits made while failing reject at once.
+    t.notThrows(() => journal.append(record(3)));
+    await t.throwsAsync(journal.commit(), { instanceOf: JournalStorageError });
+    t.is(journal.stats().pendingRecords, 2);
+    t.true(journal.stats().failing);
+    // Still failing: the retry fails again, and the transition was told once.
+    t.false(await journal.retryNow());
+    t.is(changes.length, 1);
+    fs.failWrite = false;
+    t.true(await journal.retryNow());
+    t.true(journal.writable);
+    t.is(changes.length, 2);
+    t.is(changes[1], null);
+    journal.append(record(4));
+    await journal.commit();
     await journal.close();
+    const { journal: again, records } = await replayAll(path);
+    await again.close();
+    t.deepEqual(records.map((r) => r.iaid), [1, 2, 3, 4]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a retry cuts off what a failed write left behind before writing the records again', async (t) => {
+  const dir = tempDir();
+  try {
+    const path = join(dir, 'j');
+    let partial = false;
+    const fs: JournalFs = {
+      ...nodeJournalFs,
+      async open(p, flags) {
+        const fh = await nodeJournalFs.open(p, flags);
+        return {
+          ...fh,
+          write: async (buffer, offset, length, position) => {
+            if (!partial) return fh.write(buffer, offset, length, position);
+            // Half a record reaches the file, then the disk is full.
+            await fh.write(buffer, offset, Math.min(length, RECORD_LENGTH / 2), position);
+            throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+          },
+        };
+      },
+    };
+    const journal = await Journal.open(path, { fs, retryMs: 60_000 });
+    journal.append(record(1));
+    await journal.commit();
+    partial = true;
+    journal.append(record(2));
+    await t.throwsAsync(journal.commit(), { message: /ENOSPC/ });
+    t.is(statSync(path).size, RECORD_LENGTH + RECORD_LENGTH / 2);
+    partial = false;
+    t.true(await journal.retryNow());
+    await journal.close();
+    t.is(statSync(path).size, 2 * RECORD_LENGTH);
+    const { journal: again, records } = await replayAll(path);
+    await again.close();
+    t.deepEqual(records.map((r) => r.iaid), [1, 2]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a compaction that fails removes its snapshot and keeps the queued records for the journal', async (t) => {
+  const dir = tempDir();
+  try {
+    const path = join(dir, 'j');
+    await writeJournal(path, [[record(1), record(2)], [record(1, { kind: RecordKind.Release })]]);
+    const live = new FakeLive();
+    live.live.set(2, record(2));
+    let failSnapshot = true;
+    const fs: JournalFs = {
+      ...nodeJournalFs,
+      async open(p, flags) {
+        if (failSnapshot && p.endsWith(COMPACT_SUFFIX)) {
+          const fh = await nodeJournalFs.open(p, flags);
+          return { ...fh, write: () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })) };
+        }
+        return nodeJournalFs.open(p, flags);
+      },
+    };
+    const journal = await Journal.open(path, { fs, live, retryMs: 60_000 });
+    journal.append(record(3));
+    live.live.set(3, record(3));
+    const compacted = journal.compact();
+    await t.throwsAsync(compacted, { message: /ENOSPC/ });
+    t.false(existsSync(path + COMPACT_SUFFIX));
+    failSnapshot = false;
+    t.true(await journal.retryNow());
+    await journal.close();
+    const { journal: again, records } = await replayAll(path);
+    await again.close();
+    t.deepEqual(records.map((r) => [r.kind, r.iaid]), [[RecordKind.Grant, 1], [RecordKind.Grant, 2], [RecordKind.Release, 1], [RecordKind.Grant, 3]]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -538,10 +646,58 @@ test('a crash between the steps of compaction loses nothing', async (t) => {
     const live3 = new FakeLive();
     const j3 = await Journal.open(path, { fs: fs3, live: live3, replay: (r) => (r.kind === RecordKind.Grant ? live3.live.set(r.iaid, r) : live3.live.delete(r.iaid)) });
     await t.throwsAsync(j3.compact(), { message: /after rename/ });
-    await j3.close();
+    // Storage is still failing at close: the file is closed and the failure reported.
+    await t.throwsAsync(j3.close(), { instanceOf: JournalStorageError });
     const final = await replayAll(path, nodeJournalFs, []);
     t.deepEqual(final.records.map((r) => [r.kind, r.iaid]), [[RecordKind.Grant, 2]]);
     await final.journal.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a record owns its bytes from append on: the caller may overwrite them before the commit', async (t) => {
+  const dir = tempDir();
+  try {
+    const path = join(dir, 'j');
+    const journal = await Journal.open(path);
+    // The DUID and address are views of one receive buffer, as the server passes them.
+    const rx = new Uint8Array(64);
+    const appended: LeaseRecord[] = [];
+    for (let i = 1; i <= 3; i++) {
+      const r = record(i);
+      rx.set(r.duid, 0);
+      rx.set(r.address, 32);
+      journal.append({ ...r, duid: rx.subarray(0, r.duid.length), address: rx.subarray(32, 48) });
+      appended.push(r);
+    }
+    // The next frame lands in the same buffer before the group commit runs.
+    rx.fill(0xee);
+    await journal.commit();
+    await journal.close();
+    const { journal: again, records } = await replayAll(path);
+    await again.close();
+    t.deepEqual(records.map(leaseFields), appended.map(leaseFields));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file that is not a journal is refused and left untouched, never cut off as a torn tail', async (t) => {
+  const dir = tempDir();
+  try {
+    const path = join(dir, 'README');
+    writeFileSync(path, '# some notes that are not lease records\n');
+    const before = readFileSync(path);
+    await t.throwsAsync(Journal.open(path, { onWarning: () => undefined }), { instanceOf: JournalCorruptError, message: /not a punt6 lease journal/ });
+    t.deepEqual(readFileSync(path), before);
+    // Zeros, as a crash during the very first write can leave, are a torn tail.
+    writeFileSync(path, Buffer.alloc(100));
+    const warnings: string[] = [];
+    const { journal } = await replayAll(path, nodeJournalFs, warnings);
+    await journal.close();
+    t.is(statSync(path).size, 0);
+    t.regex(warnings.join(), /torn tail/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

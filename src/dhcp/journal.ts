@@ -46,7 +46,7 @@
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * |         client DUID (130 bytes, zero padded) ...              | 72
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
- * |   ... DUID    |           reserved (6 bytes, 0) ...           | 200..207
+ * |   ... DUID    |     port MAC (6 bytes, 0 when unknown) ...    | 200..207
  * +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
  * ```
  *
@@ -111,6 +111,7 @@ export const RecordField = {
   NetworkId: 64,
   DuidLength: 68,
   Duid: 72,
+  PortMac: 202,
   End: 208,
 } as const;
 
@@ -132,6 +133,11 @@ export interface LeaseRecord {
   /** Milliseconds since the epoch: end of the lease, or of the quarantine for a Decline. */
   expiresAt: number;
   networkId: number;
+  /**
+   * The MAC of the port the request came from (6 bytes; the per-port lease limits count by it),
+   * or null when unknown. Stored as zeros when null.
+   */
+  portMac?: Uint8Array | null;
 }
 
 /** A record as stored: its lease fields plus where it sits in the journal. */
@@ -159,6 +165,7 @@ interface RecordFields {
   networkId: number;
   duidLength: number;
   duid: Buffer;
+  portMac: Buffer;
 }
 
 /** The record layout, declared once; `RecordField` must agree with it (a test checks). */
@@ -181,7 +188,7 @@ export const recordLayout = struct<RecordFields>([
   u8('duidLength'),
   blob(3),
   blob(DUID_MAX_LENGTH, 'duid'),
-  blob(6),
+  blob(6, 'portMac'),
 ]);
 
 function isRecordKind(v: number): v is RecordKind {
@@ -202,6 +209,7 @@ export function invalidRecordReason(r: LeaseRecord): string | null {
   if (!isLeaseType(r.leaseType)) return `unknown lease type ${r.leaseType}`;
   if (r.address.length !== 16) return 'address is not 16 bytes';
   if (r.duid.length < 1 || r.duid.length > DUID_MAX_LENGTH) return `DUID length ${r.duid.length} is not 1-${DUID_MAX_LENGTH}`;
+  if (r.portMac != null && r.portMac.length !== 6) return 'port MAC is not 6 bytes';
   if (r.leaseType === LeaseType.Address ? r.prefixLength !== 128 : !(Number.isInteger(r.prefixLength) && r.prefixLength >= 1 && r.prefixLength <= 128)) {
     return `prefix length ${r.prefixLength} does not fit the lease type`;
   }
@@ -228,6 +236,8 @@ export function encodeRecord(r: LeaseRecord, sequence: number, batchIndex: numbe
   buf.fill(0, off, off + RECORD_LENGTH);
   const duid = Buffer.alloc(DUID_MAX_LENGTH);
   duid.set(r.duid, 0);
+  const portMac = Buffer.alloc(6);
+  if (r.portMac != null) portMac.set(r.portMac, 0);
   recordLayout.encode({
     magic: JOURNAL_MAGIC,
     version: JOURNAL_VERSION,
@@ -246,6 +256,7 @@ export function encodeRecord(r: LeaseRecord, sequence: number, batchIndex: numbe
     networkId: r.networkId,
     duidLength: r.duid.length,
     duid,
+    portMac,
   }, buf, off);
   buf.writeUInt32BE(recordCrc(buf, off), off + RecordField.Crc);
   return RECORD_LENGTH;
@@ -282,6 +293,7 @@ export function decodeRecord(buf: Buffer, off: number): JournalRecord {
     address: Uint8Array.from(f.address),
     iaid: f.iaid,
     duid: Uint8Array.from(f.duid.subarray(0, f.duidLength)),
+    portMac: f.portMac.every((b) => b === 0) ? null : Uint8Array.from(f.portMac),
     validLifetime: f.validLifetime,
     preferredLifetime: f.preferredLifetime,
     expiresAt: f.expiresAt,
@@ -468,6 +480,15 @@ export interface JournalOptions {
    * `process.emitWarning`). Never called for a clean file.
    */
   onWarning?: (message: string) => void;
+  /**
+   * Told once per transition when storage fails (a write, fsync or compaction error: the error)
+   * and when a retry has made every record durable again (null).
+   */
+  onStorageChange?: (failure: Error | null) => void;
+  /** First wait before a failed write is retried, ms (default 250); doubles up to `retryMaxMs`. */
+  retryMs?: number;
+  /** Longest wait between retries, ms (default 5000). */
+  retryMaxMs?: number;
 }
 
 /** What open found and did, for the log. */
@@ -488,31 +509,36 @@ export interface JournalRecovery {
 export interface JournalStats {
   recordsInFile: number;
   bytes: number;
+  /** Records appended and not yet durable (in flight, waiting, or kept for a retry). */
   pendingRecords: number;
   commits: number;
   fsyncs: number;
   compactions: number;
+  /** Write, fsync or compaction errors seen; and retries that failed again. */
+  storageFailures: number;
+  /** Whether storage is failing now (commits reject until a retry succeeds). */
+  failing: boolean;
 }
 
-interface Batch {
-  records: LeaseRecord[];
-  sequences: number[];
+/** The waiters of the records appended up to some point. */
+interface Waiters {
+  /** A commit() asked for these records to be written. */
   requested: boolean;
   promise: Promise<void>;
   resolve: () => void;
   reject: (e: Error) => void;
 }
 
-function newBatch(): Batch {
+function newWaiters(): Waiters {
   let resolve!: () => void;
   let reject!: (e: Error) => void;
   const promise = new Promise<void>((res, rej) => {
     resolve = res;
     reject = rej;
   });
-  // A batch nobody waits for must not become an unhandled rejection.
+  // Records nobody waits for must not become an unhandled rejection.
   promise.catch(() => undefined);
-  return { records: [], sequences: [], requested: false, promise, resolve, reject };
+  return { requested: false, promise, resolve, reject };
 }
 
 async function writeAll(fh: JournalFileHandle, buf: Uint8Array, position: number): Promise<void> {
@@ -524,12 +550,34 @@ async function writeAll(fh: JournalFileHandle, buf: Uint8Array, position: number
   }
 }
 
+/** Sets a record's batch index and count and recomputes its CRC (the record was encoded at append). */
+function setBatchFields(buf: Buffer, off: number, index: number, count: number): void {
+  buf.writeUInt32BE(index, off + RecordField.BatchIndex);
+  buf.writeUInt32BE(count, off + RecordField.BatchCount);
+  buf.writeUInt32BE(recordCrc(buf, off), off + RecordField.Crc);
+}
+
+/** Raised through commit() while storage is failing: the records are kept and retried. */
+export class JournalStorageError extends Error {
+  override readonly cause: Error;
+  constructor(path: string, cause: Error) {
+    super(`lease journal ${path}: storage failing (${cause.message}); changes are kept in memory and retried`);
+    this.name = 'JournalStorageError';
+    this.cause = cause;
+  }
+}
+
 /**
- * The journal. `append()` adds a record to the open batch; `commit()` asks for that batch to be
- * written with one write and one fsync and resolves after the fsync. At most one write+fsync is
- * in flight: records appended meanwhile form the next batch, written when the flight lands.
- * After any I/O error the journal is failed: every later append or commit throws or rejects,
- * since what reached the disk is unknown (reopen to recover).
+ * The journal. `append()` encodes a record into the queue of records not yet durable (it owns
+ * its bytes from then on: the caller's buffers may be reused at once); `commit()` asks for the
+ * queue to be written with one write and one fsync and resolves after the fsync. At most one
+ * write+fsync is in flight: records appended meanwhile form the next batch.
+ *
+ * Storage failures (a full disk, an I/O error) never throw from `append()`. The records of the
+ * failed write stay queued; every commit waiting for them rejects with a
+ * {@link JournalStorageError}, and so does every commit made while storage is failing, so no
+ * Reply announces what is not on disk. A retry with back-off cuts the file back to its last
+ * durable length and writes the whole queue again; once that fsync returns, storage is healthy.
  */
 export class Journal {
   readonly path: string;
@@ -539,21 +587,36 @@ export class Journal {
   private readonly live: LiveSource | null;
   private readonly compactionFactor: number;
   private readonly compactionMinRecords: number;
+  private readonly onStorageChange: (failure: Error | null) => void;
+  private readonly retryMs: number;
+  private readonly retryMaxMs: number;
+  /** Length of the file's durable records. */
   private size: number;
   private recordsInFile: number;
   private nextSequence: number;
-  private pending: Batch | null = null;
-  private inflight: Batch | null = null;
+  /** Records appended and not yet durable, encoded, in order: `queued` records from byte 0. */
+  private queue: Buffer = Buffer.alloc(64 * RECORD_LENGTH);
+  private queued = 0;
+  /** Waiters of the queued records that are not in flight. */
+  private waiting: Waiters | null = null;
+  /** Waiters of the records in flight. */
+  private flying: Waiters | null = null;
   private busy = false;
   private running: Promise<void> = Promise.resolve();
   /** Set by compaction, cleared by the next batch write: never compact twice in a row. */
   private justCompacted = false;
-  private compactRequested: Batch | null = null;
-  private failure: Error | null = null;
+  private compactRequested: Waiters | null = null;
+  /** The storage error while failing, else null. */
+  private failure: JournalStorageError | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private retryWait: number;
   private closed = false;
   private commits = 0;
   private fsyncs = 0;
   private compactions = 0;
+  private storageFailures = 0;
+  /** A compaction's rename is not yet made durable by an fsync of the directory. */
+  private directoryUnsynced = false;
 
   private constructor(path: string, fs: JournalFs, fh: JournalFileHandle, options: JournalOptions, size: number, records: number, nextSequence: number, recovery: JournalRecovery) {
     this.path = path;
@@ -562,6 +625,10 @@ export class Journal {
     this.live = options.live ?? null;
     this.compactionFactor = options.compactionFactor ?? 4;
     this.compactionMinRecords = options.compactionMinRecords ?? 1024;
+    this.onStorageChange = options.onStorageChange ?? (() => undefined);
+    this.retryMs = options.retryMs ?? 250;
+    this.retryMaxMs = options.retryMaxMs ?? 5000;
+    this.retryWait = this.retryMs;
     this.size = size;
     this.recordsInFile = records;
     this.nextSequence = nextSequence;
@@ -593,6 +660,11 @@ export class Journal {
     }
     const scan = scanJournal(data);
     if (scan.state === 'corrupt') throw new JournalCorruptError(path, scan.badOffset, scan.reason);
+    // A torn first batch leaves a short file, or zeros (blocks allocated but never written):
+    // anything else without one good record is some other file, never to be cut off as a tail.
+    if (scan.records === 0 && data.length >= 4 && data.readUInt32BE(0) !== 0 && data.readUInt32BE(0) !== JOURNAL_MAGIC) {
+      throw new JournalCorruptError(path, 0, 'not a punt6 lease journal (its first bytes are not a record)');
+    }
     let nextSequence = 1;
     for (let off = 0; off < scan.goodLength; off += RECORD_LENGTH) {
       const record = decodeRecord(data, off);
@@ -620,32 +692,45 @@ export class Journal {
     return new Journal(path, fs, fh, options, scan.goodLength, scan.records, nextSequence, recovery);
   }
 
-  /** Adds a record to the open batch and returns its sequence number. Throws on an invalid record or a failed journal. */
+  /**
+   * Encodes a record into the queue and returns its sequence number. The record's bytes are
+   * copied here: nothing of the caller's is read later. Throws only on an invalid record or a
+   * closed journal, never for storage (see the class comment).
+   */
   append(record: LeaseRecord): number {
-    if (this.failure !== null) throw this.failure;
     if (this.closed) throw new Error('lease journal: closed');
     const reason = invalidRecordReason(record);
     if (reason !== null) throw new RangeError(`lease record: ${reason}`);
-    const batch = this.pending ?? (this.pending = newBatch());
+    const off = this.queued * RECORD_LENGTH;
+    if (off + RECORD_LENGTH > this.queue.length) {
+      // The old queue may still be under a write in flight: copy, never reuse it.
+      const bigger = Buffer.alloc(this.queue.length * 2);
+      this.queue.copy(bigger, 0, 0, off);
+      this.queue = bigger;
+    }
     const sequence = this.nextSequence++;
-    batch.records.push(record);
-    batch.sequences.push(sequence);
+    // Batch index and count are set when the batch is written (setBatchFields).
+    encodeRecord(record, sequence, 0, 1, this.queue, off);
+    this.queued++;
+    if (this.waiting === null) this.waiting = newWaiters();
     return sequence;
   }
 
   /**
    * Makes every record appended so far durable: resolves after the fsync that covers the last
-   * appended record (at once when there is nothing to write).
+   * appended record (at once when there is nothing to write). Rejects with a
+   * {@link JournalStorageError} while storage is failing.
    */
   commit(): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
-    const batch = this.pending;
-    if (batch !== null) {
-      batch.requested = true;
+    if (this.closed) return Promise.reject(new Error('lease journal: closed'));
+    const w = this.waiting;
+    if (w !== null) {
+      w.requested = true;
       this.pump();
-      return batch.promise;
+      return w.promise;
     }
-    if (this.inflight !== null) return this.inflight.promise;
+    if (this.flying !== null) return this.flying.promise;
     return Promise.resolve();
   }
 
@@ -658,9 +743,9 @@ export class Journal {
   compact(): Promise<void> {
     if (this.failure !== null) return Promise.reject(this.failure);
     if (this.live === null) return Promise.reject(new Error('lease journal: compaction needs a live source'));
-    const b = this.compactRequested ?? (this.compactRequested = newBatch());
+    const w = this.compactRequested ?? (this.compactRequested = newWaiters());
     this.pump();
-    return b.promise;
+    return w.promise;
   }
 
   /** Whether the file has grown enough to compact. */
@@ -669,47 +754,83 @@ export class Journal {
     return this.recordsInFile >= this.compactionMinRecords && this.recordsInFile > this.compactionFactor * Math.max(1, this.live.count());
   }
 
+  /** The storage error while storage is failing, else null. */
   get failed(): Error | null {
     return this.failure;
+  }
+
+  /** Whether a change appended now can be committed: open, and storage not failing. */
+  get writable(): boolean {
+    return this.failure === null && !this.closed;
   }
 
   stats(): JournalStats {
     return {
       recordsInFile: this.recordsInFile,
       bytes: this.size,
-      pendingRecords: this.pending?.records.length ?? 0,
+      pendingRecords: this.queued,
       commits: this.commits,
       fsyncs: this.fsyncs,
       compactions: this.compactions,
+      storageFailures: this.storageFailures,
+      failing: this.failure !== null,
     };
   }
 
-  /** Commits what is pending, then closes the file. */
+  /** Retries a failed write now instead of at the next back-off step; resolves true when storage is healthy. */
+  async retryNow(): Promise<boolean> {
+    if (this.failure === null) return true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    while (this.busy) await this.running;
+    if (this.failure === null) return true;
+    await this.startLoop(() => this.recover(), false);
+    return this.failure === null;
+  }
+
+  /**
+   * Commits what is queued, then closes the file. When storage is failing, one last retry is
+   * made; if it fails too, the file is closed and the storage error thrown: the queued records
+   * were never acknowledged, and what is on disk is a consistent earlier state.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
-    if (this.failure === null && this.pending !== null) await this.commit().catch(() => undefined);
+    if (this.failure !== null) await this.retryNow();
+    if (this.failure === null && this.waiting !== null) await this.commit().catch(() => undefined);
     while (this.busy) await this.running;
     this.closed = true;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
     await this.fh.close();
+    if (this.failure !== null) throw this.failure;
   }
 
   private pump(): void {
-    // `busy` is cleared synchronously when the loop finds nothing to do, so a commit() made by a
-    // waiter woken by the last batch starts a new loop rather than being missed.
-    if (this.busy) return;
-    this.busy = true;
     // Start on the next turn of the event loop, not now: every commit() made by the handlers of
     // the packets read in this turn joins the same batch and shares its fsync. While a flight is
     // in the air, the loop in run() picks up the next batch itself, without this delay.
-    this.running = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.run());
+    void this.startLoop(() => this.run(), true);
+  }
+
+  /**
+   * Runs `body` unless a loop runs already. The body clears `busy` itself, synchronously where it
+   * ends, so a commit() made by a waiter woken by the last batch starts a new loop rather than
+   * being missed.
+   */
+  private startLoop(body: () => Promise<void>, nextTurn: boolean): Promise<void> {
+    if (this.busy) return this.running;
+    this.busy = true;
+    const start = nextTurn ? new Promise<void>((resolve) => setImmediate(resolve)) : Promise.resolve();
+    this.running = start.then(body);
+    return this.running;
   }
 
   private async run(): Promise<void> {
     // A compaction asked for by compact(), taken off `compactRequested` while it runs.
-    let manual: Batch | null = null;
+    let manual: Waiters | null = null;
     try {
       for (;;) {
-        if (this.failure !== null) break;
+        if (this.failure !== null || this.closed) break;
         manual = this.compactRequested;
         if (manual !== null || (!this.justCompacted && this.needsCompaction())) {
           this.compactRequested = null;
@@ -719,54 +840,122 @@ export class Journal {
           manual = null;
           continue;
         }
-        const batch = this.pending;
-        if (batch === null || !batch.requested) break;
-        this.pending = null;
-        this.inflight = batch;
-        await this.writeBatch(batch);
-        this.inflight = null;
-        batch.resolve();
+        const w = this.waiting;
+        if (w === null || !w.requested) break;
+        this.waiting = null;
+        this.flying = w;
+        await this.writeQueued(this.queued, false);
+        this.flying = null;
+        w.resolve();
       }
     } catch (e) {
-      const err = e instanceof Error ? e : new Error(String(e));
-      this.failure = err;
-      this.inflight?.reject(err);
-      this.pending?.reject(err);
-      manual?.reject(err);
-      this.compactRequested?.reject(err);
-      this.inflight = null;
+      this.fail(e, manual);
     } finally {
       this.busy = false;
     }
   }
 
-  private async writeBatch(batch: Batch): Promise<void> {
-    const n = batch.records.length;
-    const buf = Buffer.alloc(n * RECORD_LENGTH);
-    for (let i = 0; i < n; i++) {
-      encodeRecord(batch.records[i] as LeaseRecord, batch.sequences[i] as number, i, n, buf, i * RECORD_LENGTH);
+  /** Storage failed: reject every waiter, keep the records, retry later. */
+  private fail(e: unknown, manual: Waiters | null): void {
+    const cause = e instanceof Error ? e : new Error(String(e));
+    const first = this.failure === null;
+    this.storageFailures++;
+    this.failure = new JournalStorageError(this.path, cause);
+    for (const w of [this.flying, this.waiting, manual, this.compactRequested]) w?.reject(this.failure);
+    this.flying = this.waiting = this.compactRequested = null;
+    if (first) {
+      this.retryWait = this.retryMs;
+      this.onStorageChange(this.failure);
+    } else {
+      this.retryWait = Math.min(this.retryWait * 2, this.retryMaxMs);
     }
-    await writeAll(this.fh, buf, this.size);
-    await this.fh.sync();
-    this.fsyncs++;
-    this.commits++;
-    this.justCompacted = false;
-    this.size += buf.length;
+    if (!this.closed) {
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = null;
+        void this.startLoop(() => this.recover(), false);
+      }, this.retryWait);
+      this.retryTimer.unref();
+    }
+  }
+
+  /** Cuts the file back to its durable length and writes the whole queue again. */
+  private async recover(): Promise<void> {
+    try {
+      await this.recoverNow();
+    } finally {
+      this.busy = false;
+    }
+    // Records appended while failing (and now written) may have waiters made since: serve them.
+    if (this.failure === null && this.waiting !== null && this.waiting.requested) this.pump();
+  }
+
+  private async recoverNow(): Promise<void> {
+    if (this.failure === null || this.closed) return;
+    try {
+      if (this.directoryUnsynced) {
+        await this.fs.syncDirectory(dirname(this.path));
+        this.directoryUnsynced = false;
+      }
+      await this.writeQueued(this.queued, true);
+    } catch (e) {
+      this.fail(e, null);
+      return;
+    }
+    this.failure = null;
+    this.retryWait = this.retryMs;
+    this.onStorageChange(null);
+  }
+
+  /**
+   * Writes the first n queued records as one batch after the durable records (cutting off
+   * whatever a failed write left past them first, when asked), fsyncs, and drops them from the queue.
+   */
+  private async writeQueued(n: number, truncate: boolean): Promise<void> {
+    const length = n * RECORD_LENGTH;
+    const buf = this.queue;
+    for (let i = 0; i < n; i++) setBatchFields(buf, i * RECORD_LENGTH, i, n);
+    if (truncate) await this.fh.truncate(this.size);
+    if (n > 0) {
+      await writeAll(this.fh, buf.subarray(0, length), this.size);
+      await this.fh.sync();
+      this.fsyncs++;
+      this.commits++;
+      this.justCompacted = false;
+    } else if (truncate) {
+      await this.fh.sync();
+    }
+    this.size += length;
     this.recordsInFile += n;
+    this.dropQueued(n);
+  }
+
+  /** Removes the first n records from the queue (records appended after them move to the front). */
+  private dropQueued(n: number): void {
+    if (n === 0) return;
+    const rest = this.queued - n;
+    // A write may still read the old queue's bytes elsewhere: move into a fresh buffer when any remain.
+    if (rest > 0) {
+      const next = Buffer.alloc(Math.max(this.queue.length, 64 * RECORD_LENGTH));
+      this.queue.copy(next, 0, n * RECORD_LENGTH, this.queued * RECORD_LENGTH);
+      this.queue = next;
+    }
+    this.queued = rest;
   }
 
   /**
    * Writes the live state to `<path>.compact`, fsyncs it and the directory, renames it over the
-   * journal and fsyncs the directory again. The open batch's records are already reflected in
-   * the live state, so they are taken into the snapshot and their commit resolves with it.
+   * journal and fsyncs the directory again. The queued records are already reflected in the
+   * live state, so they are taken into the snapshot and their commits resolve with it. On a
+   * failure the snapshot is removed and the queued records stay for the journal itself.
    */
   private async compactNow(): Promise<void> {
     const live = this.live;
     if (live === null) return;
-    // Take the open batch and the live state in the same tick: they must agree.
-    const taken = this.pending;
-    this.pending = null;
-    this.inflight = taken;
+    // Take the queue and the live state in the same tick: they must agree.
+    const taken = this.queued;
+    const waiters = this.waiting;
+    this.waiting = null;
+    this.flying = waiters;
     const records = Array.from(live.records());
     const n = records.length;
     const buf = Buffer.alloc(n * RECORD_LENGTH);
@@ -775,25 +964,44 @@ export class Journal {
     }
     const dir = dirname(this.path);
     const tmp = this.path + COMPACT_SUFFIX;
-    const fh = await this.fs.open(tmp, 'w');
+    let fh: JournalFileHandle | null = null;
+    let renamed = false;
     try {
+      fh = await this.fs.open(tmp, 'w');
       await writeAll(fh, buf, 0);
       await fh.sync();
       this.fsyncs++;
       await this.fs.syncDirectory(dir);
       await this.fs.rename(tmp, this.path);
+      renamed = true;
       await this.fs.syncDirectory(dir);
     } catch (e) {
-      await fh.close().catch(() => undefined);
+      if (renamed) {
+        // The snapshot has replaced the journal, but the directory entry may not be durable: it
+        // is the journal from now on, and the retry fsyncs the directory first. A crash before
+        // that leaves the old journal, which lacks only records no commit acknowledged.
+        this.adoptSnapshot(fh as JournalFileHandle, buf.length, n, taken);
+        this.directoryUnsynced = true;
+      } else {
+        // The snapshot is abandoned; the taken records stay queued for the journal itself.
+        await fh?.close().catch(() => undefined);
+        await this.fs.unlink(tmp).catch(() => false);
+      }
       throw e;
     }
+    this.adoptSnapshot(fh, buf.length, n, taken);
+    this.compactions++;
+    this.flying = null;
+    waiters?.resolve();
+  }
+
+  /** The snapshot file becomes the journal; the records it reflects leave the queue. */
+  private adoptSnapshot(fh: JournalFileHandle, bytes: number, records: number, taken: number): void {
     const old = this.fh;
     this.fh = fh;
-    this.size = buf.length;
-    this.recordsInFile = n;
-    this.compactions++;
-    await old.close().catch(() => undefined);
-    this.inflight = null;
-    taken?.resolve();
+    this.size = bytes;
+    this.recordsInFile = records;
+    this.dropQueued(taken);
+    void old.close().catch(() => undefined);
   }
 }

@@ -484,3 +484,22 @@ test('pool candidates: first + index * 2^stepBits, as 128-bit arithmetic gives i
   poolCandidate(Uint8Array.of(0, ...new Array<number>(15).fill(0xff)), 1, 0, out);
   t.deepEqual([...out], [1, ...new Array<number>(15).fill(0)]);
 });
+
+test('a grant journals the client it was made for, even when the request buffer is reused before the commit', async (t) => {
+  await withTable(smallPool, async (table, path) => {
+    // One receive buffer, as a live capture has: each request's DUID is a view of it.
+    const rx = new Uint8Array(16);
+    const given = new Map<string, string>();
+    for (let n = 1; n <= 3; n++) {
+      rx.set(duid(n), 0);
+      const lease = granted(table.allocate({ networkId: NET, type: LeaseType.Address, duid: rx.subarray(0, 10), iaid: n }, T0));
+      given.set(`${toHex(duid(n))}/${n}`, text(lease));
+    }
+    rx.fill(0xee);
+    await table.commit();
+    const seen = new Map<string, string>();
+    const journal = await Journal.open(path, { onWarning: () => undefined, replay: (r) => seen.set(`${toHex(r.duid)}/${r.iaid}`, formatIpv6(r.address)) });
+    await journal.close();
+    t.deepEqual(seen, given);
+  });
+});
