@@ -40,6 +40,7 @@ export class Punt6Metrics {
   private readonly base = new Map<string, number>();
   private readonly baseDhcpDiscards = new Map<string, number>();
   private baseCommitFailures = 0;
+  private baseStorageFailures = 0;
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
@@ -91,6 +92,26 @@ export class Punt6Metrics {
       collect() {
         this.reset();
         this.inc(self.baseCommitFailures + (source.responder()?.dispatcher.commitFailures ?? 0));
+      },
+    });
+
+    new Gauge({
+      name: 'punt6_lease_storage_ok',
+      help: '1 while the lease journal makes changes durable, 0 while its storage fails (DHCPv6 replies that change leases are withheld)',
+      registers,
+      collect() {
+        const leases = source.responder()?.leases;
+        this.set(leases?.journalStats().failing === true ? 0 : 1);
+      },
+    });
+
+    new Counter({
+      name: 'punt6_lease_storage_failures_total',
+      help: 'Lease journal writes, fsyncs or compactions that failed (retries included)',
+      registers,
+      collect() {
+        this.reset();
+        this.inc(self.baseStorageFailures + (source.responder()?.leases?.journalStats().storageFailures ?? 0));
       },
     });
 
@@ -229,6 +250,7 @@ export class Punt6Metrics {
     }
     for (const [reason, v] of responder.dhcpv6.discards) this.baseDhcpDiscards.set(reason, (this.baseDhcpDiscards.get(reason) ?? 0) + v);
     this.baseCommitFailures += responder.dispatcher.commitFailures;
+    this.baseStorageFailures += responder.leases?.journalStats().storageFailures ?? 0;
   }
 
   /** The metrics as Prometheus text. */

@@ -24,6 +24,7 @@ import { PcapDataplane } from './dataplane/pcap.js';
 import { flowOptionsOf, UsageProblem } from './flows/command.js';
 import { FlowKeeper } from './flows/keeper.js';
 import type { FlowOptions } from './flows/rules.js';
+import { JournalStorageError } from './dhcp/journal.js';
 import { createLogger, type Logger } from './logging.js';
 import { closeServer, Punt6Metrics } from './metrics.js';
 import { openResponder, type Responder } from './responder/service.js';
@@ -128,8 +129,22 @@ export class Punt6Service {
     return openResponder(config, {
       sink: this.loop.sink,
       now: this.now,
-      onCommitError: (error, replies) => this.log.error({ err: error, replies }, 'lease journal commit failed; DHCPv6 replies not sent'),
+      onCommitError: (error, replies) => {
+        // A storage failure is logged once, when it begins (onStorageChange); its replies are counted.
+        if (error instanceof JournalStorageError) this.log.debug({ replies }, 'DHCPv6 replies withheld: lease storage failing');
+        else this.log.error({ err: error, replies }, 'lease journal commit failed; DHCPv6 replies not sent');
+      },
       onWarning: (message) => this.log.warn({ leases: config.server.leaseFile }, message),
+      onStorageChange: (failure) => {
+        if (failure !== null) {
+          this.log.error(
+            { leases: config.server.leaseFile, err: failure.cause ?? failure },
+            'lease storage failing: DHCPv6 replies that change leases are withheld until a retry succeeds; everything else is answered',
+          );
+        } else {
+          this.log.info({ leases: config.server.leaseFile }, 'lease storage recovered: DHCPv6 replies that change leases are sent again');
+        }
+      },
     });
   }
 
@@ -172,7 +187,8 @@ export class Punt6Service {
 
   private expireLeases(): void {
     const leases = this.loop.current?.leases;
-    if (!leases) return;
+    // While storage fails, expiry waits: the table changes only with what can be made durable.
+    if (!leases || !leases.writable) return;
     const r = leases.expire(this.now());
     if (r.leases.length === 0 && r.quarantinesEnded === 0) return;
     this.log.info({ leases: r.leases.length, quarantinesEnded: r.quarantinesEnded }, 'expired leases reclaimed');

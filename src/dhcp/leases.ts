@@ -146,6 +146,8 @@ export interface LeaseTableOptions {
   compactionMinRecords?: number;
   /** Told when the journal cut off a torn tail or removed an unfinished snapshot (default: process.emitWarning). */
   onWarning?: (message: string) => void;
+  /** Told once per transition when the journal's storage fails (the error) and recovers (null). */
+  onStorageChange?: (failure: Error | null) => void;
 }
 
 /** Who the client is, beyond its DUID: the link-layer addresses static bindings match on. */
@@ -465,6 +467,7 @@ export class LeaseTable {
       compactionFactor: options.compactionFactor,
       compactionMinRecords: options.compactionMinRecords,
       onWarning: options.onWarning,
+      onStorageChange: options.onStorageChange,
       replay: (record) => table.apply(record),
       live: {
         count: () => table.byAddress.size + table.quarantine.size,
@@ -482,6 +485,15 @@ export class LeaseTable {
   /** What the journal found on open (records replayed, torn tail cut off...). */
   get recovery(): JournalRecovery {
     return this.journal.recovery;
+  }
+
+  /**
+   * Whether a change made now can be committed. False while the journal's storage fails (full
+   * disk, I/O error; retried in the background): make no change then, since no Reply could
+   * announce it.
+   */
+  get writable(): boolean {
+    return this.journalRef !== null && this.journalRef.writable;
   }
 
   /** Resolves once every change made so far is durable; send Replies after it. */

@@ -954,3 +954,43 @@ test('a failed commit sends none of the replies it held, and says so', async (t)
     await r.close();
   }
 });
+
+test('while lease storage fails, replies that change leases are withheld and no lease changes; the rest is answered; a retry recovers', async (t) => {
+  const { fs, syncs } = countingFs();
+  const r = await openServerWith(peers, {}, { fs });
+  const request = (i: number): Uint8Array => {
+    const mac = `02:00:00:00:05:0${i}`;
+    return clientFrame(Msg.Request, 0x400 + i, [clientId(mac), serverId, iaNa(1)], mac);
+  };
+  try {
+    syncs.fail = true;
+    t.is(r.dispatcher.handle(request(1), 0, request(1).length, 0), 0);
+    await r.dispatcher.flush();
+    t.false(r.leases.writable, 'the failed fsync put the journal into its failing state');
+    const before = r.leases.counts().addresses;
+    // A pool client's Request, Renew, Release: no answer, no change, counted by reason.
+    for (const f of [request(2), clientFrame(Msg.Renew, 0x420, [clientId(), serverId, iaNa(1, '2001:db8:1::150')]), clientFrame(Msg.Release, 0x421, [clientId(), serverId, iaNa(1, '2001:db8:1::150')])]) {
+      t.is(r.dispatcher.handle(f, 0, f.length, 0), 0);
+      t.is(r.server.discardReason, 'the lease journal cannot make a change durable (storage failing)');
+    }
+    await r.dispatcher.flush();
+    t.is(r.leases.counts().addresses, before);
+    t.is(r.sent.length, 0);
+    // A port's static binding needs no journal; an Advertise and an Information-request neither.
+    const port = clientFrame(Msg.Request, 0x430, [clientId(PORT_MAC), serverId, iaNa(1)], PORT_MAC);
+    t.true(r.dispatcher.handle(port, 0, port.length, 0) > 0);
+    const adv = clientFrame(Msg.Solicit, 0x431, [clientId(), iaNa(1)]);
+    t.true(r.dispatcher.handle(adv, 0, adv.length, 0) > 0);
+    const info = clientFrame(Msg.InformationRequest, 0x432, [clientId()]);
+    t.true(r.dispatcher.handle(info, 0, info.length, 0) > 0);
+    // Space is back: the retry writes what was kept, and Requests are answered again.
+    syncs.fail = false;
+    t.true(await r.leases.journal.retryNow());
+    t.true(r.leases.writable);
+    const again = await r.exchange(request(3));
+    t.truthy(again.reply);
+    t.false(again.immediate);
+  } finally {
+    await r.close();
+  }
+});

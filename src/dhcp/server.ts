@@ -73,6 +73,7 @@ export const DiscardReason = {
   RelayTooDeep: 'relayed more than 32 times',
   RelayWithoutMessage: 'a Relay-forw without a Relay Message option',
   NoNetwork: 'relayed from a link of no configured network',
+  StorageFailing: 'the lease journal cannot make a change durable (storage failing)',
 } as const;
 export type DiscardReason = (typeof DiscardReason)[keyof typeof DiscardReason];
 
@@ -246,6 +247,10 @@ export class Dhcpv6Server {
   discardReason: DiscardReason | '' = '';
   /** Messages discarded, by reason. */
   readonly discards = new Map<DiscardReason, number>();
+  /** The lease journal could not take a change when handle() began: no lease may change. */
+  private storageFailing = false;
+  /** A change was needed and refused for that: the message gets no answer. */
+  private withheld = false;
 
   constructor(options: Dhcpv6ServerOptions) {
     this.serverDuid = options.serverDuid;
@@ -304,6 +309,8 @@ export class Dhcpv6Server {
   handle(b: Uint8Array, off: number, len: number, ctx: Dhcpv6RequestContext, out: Uint8Array, o: number): number {
     this.needsCommit = false;
     this.discardReason = '';
+    this.storageFailing = this.leases !== null && !this.leases.writable;
+    this.withheld = false;
     const type = b[off] as number;
     if (type === Dhcpv6MessageType.RelayForw) return this.relay(b, off, len, ctx, out, o, 0);
     if (isRelayMessageType(type) || !isClientMessageType(type)) return this.discard(DiscardReason.NotClientMessage);
@@ -457,7 +464,19 @@ export class Dhcpv6Server {
         p += emitU32Option(out, p, Dhcpv6OptionCode.InformationRefreshTime, cfg.informationRefreshTime);
         break;
     }
+    // A Reply that needs a lease change the journal cannot make durable is withheld whole.
+    if (this.withheld) return this.discard(DiscardReason.StorageFailing);
     return p - o;
+  }
+
+  /**
+   * Whether a lease may change now. While the journal's storage fails, nothing changes (the
+   * table stays what the disk holds, plus what waits for the retry) and the message is withheld.
+   */
+  private mayChangeLeases(): boolean {
+    if (!this.storageFailing) return true;
+    this.withheld = true;
+    return false;
   }
 
   private isOurServerId(b: Uint8Array, d: number, n: number): boolean {
@@ -569,6 +588,7 @@ export class Dhcpv6Server {
     const existing = leases.lookup(duid, iaid, type);
     let lease: Lease | null;
     if (commit) {
+      if (!this.mayChangeLeases()) return p;
       const r = leases.allocate(req, this.now());
       lease = r.lease;
       if (lease) this.needsCommit = true;
@@ -723,7 +743,7 @@ export class Dhcpv6Server {
           p += emitIaPrefixHeader(out, p, cfg.preferredLifetime, cfg.validLifetime, port.delegatedPrefix.length, port.delegatedPrefix.address, 0, 0);
           granted = 1;
           minPreferred = cfg.preferredLifetime;
-        } else if (held && held.networkId === st.index && this.leases) {
+        } else if (held && held.networkId === st.index && this.leases && this.mayChangeLeases()) {
           const r = this.leases.renew({ type, duid, iaid, networkId: st.index }, this.now());
           if (r.lease) {
             this.needsCommit = true;
@@ -749,7 +769,7 @@ export class Dhcpv6Server {
    */
   private extendPool(st: ServerNetwork, type: LeaseType, duid: Uint8Array, iaid: number, address: Uint8Array, prefixLength: number): Lease | null {
     const leases = this.leases;
-    if (leases === null) return null;
+    if (leases === null || !this.mayChangeLeases()) return null;
     const r = leases.renew({ type, duid, iaid, address, networkId: st.index }, this.now());
     if (r.lease) {
       this.needsCommit = true;
@@ -818,7 +838,7 @@ export class Dhcpv6Server {
           known++;
           continue;
         }
-        if (this.leases === null) continue;
+        if (this.leases === null || !this.mayChangeLeases()) continue;
         const req = { type, duid, iaid, address: b.subarray(a, a + 16), networkId: st.index };
         const r = decline ? this.leases.decline(req, this.now()) : this.leases.release(req);
         if (r.status === LeaseStatus.Success) {

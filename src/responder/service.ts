@@ -26,6 +26,8 @@ export interface ResponderOptions {
   duidFile?: string;
   onCommitError?: (error: unknown, replies: number) => void;
   onWarning?: (message: string) => void;
+  /** Told once per transition when the lease journal's storage fails (the error) and recovers (null). */
+  onStorageChange?: (failure: Error | null) => void;
   /** Overrides the configuration's `server.rateLimit`; null: no per-sender limit (benchmarks, replays of floods). */
   rateLimit?: RateLimit | null;
 }
@@ -80,7 +82,7 @@ export async function openResponder(config: Punt6Config, options: ResponderOptio
   if (stateful) await mkdir(dirname(leaseFile), { recursive: true, mode: 0o750 });
   if (config.server.duid === null) await mkdir(dirname(duidFile), { recursive: true, mode: 0o750 });
   const leases = stateful
-    ? await LeaseTable.open(leaseFile, { pools: poolsOf(config), staticBindings: staticBindingsOf(config), onWarning: options.onWarning })
+    ? await LeaseTable.open(leaseFile, { pools: poolsOf(config), staticBindings: staticBindingsOf(config), onWarning: options.onWarning, onStorageChange: options.onStorageChange })
     : null;
   const firstMac = config.networks[0]?.routerMac.bytes ?? new Uint8Array(6);
   const serverDuid = config.server.duid ?? (await loadOrCreateServerDuid(duidFile, firstMac, { now: now() }));
