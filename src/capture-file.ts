@@ -108,9 +108,21 @@ export async function readCaptureFile(path: string, onFrame: (frame: CapturedFra
   });
 }
 
+export interface LoadedFrame {
+  data: Uint8Array;
+  seconds: number;
+  microseconds: number;
+  originalLength: number;
+}
+
+export interface LoadedCapture {
+  linkType: number;
+  frames: LoadedFrame[];
+}
+
 /** Reads a whole capture into memory (copies of every frame); for tests and replay setup. */
-export async function loadCaptureFile(path: string): Promise<{ linkType: number; frames: { data: Uint8Array; seconds: number; microseconds: number; originalLength: number }[] }> {
-  const frames: { data: Uint8Array; seconds: number; microseconds: number; originalLength: number }[] = [];
+export async function loadCaptureFile(path: string): Promise<LoadedCapture> {
+  const frames: LoadedFrame[] = [];
   const s = await readCaptureFile(path, (f) => {
     frames.push({ data: Uint8Array.from(f.data.subarray(0, f.captureLength)), seconds: f.seconds, microseconds: f.microseconds, originalLength: f.originalLength });
   });
