@@ -1,7 +1,7 @@
 /**
  * The `punt6` command line as a user runs it: `node dist/src/cli.js …` in a child process
  * (`npm test` builds dist/ before running the tests). Exit codes: 0 decoded, 1 a capture could
- * not be read, 2 usage error.
+ * not be read (or not to its end), 2 usage error.
  */
 
 import { execFile } from 'node:child_process';
@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { fillUpperLayer } from '../codecs/checksum.js';
 import { loadCaptureFile } from './capture-file.js';
+import { fixtureCaptures, pcapFixture, ScratchFiles } from './capture-test-support.js';
 import { CaptureWriter } from './capture-writer.js';
 import { repositoryRoot } from '../fixtures/paths.js';
 import { commandAvailable, fixturePath, testNeeding } from '../fixtures/test-support.js';
@@ -18,6 +19,12 @@ import { commandAvailable, fixturePath, testNeeding } from '../fixtures/test-sup
 const cli = join(repositoryRoot, 'dist', 'src', 'cli.js');
 const built = { available: existsSync(cli), reason: 'dist/src/cli.js is missing (build with `npx tsc -p .`; `npm test` does)' };
 const editcap = { available: commandAvailable('editcap', ['-V']), reason: 'editcap is not installed (Debian package wireshark-common)' };
+// Every await before the first test: ava takes declarations only until the first one's turn ends.
+const { faulty } = await fixtureCaptures();
+const ping = await pcapFixture(fixturePath('ping6-echo'));
+const stateful = await pcapFixture(fixturePath('dhclient-stateful'));
+const scratch = new ScratchFiles('punt6-cli-faults-');
+test.after.always(() => scratch.remove());
 
 interface Run {
   code: number;
@@ -250,4 +257,71 @@ test('the crafted capture is what the CLI tests expect', async (t) => {
   const c = await loadCaptureFile(crafted);
   t.is(c.frames.length, 5);
   t.is(c.frames[0]?.data.length, ICMP + 20);
+});
+
+// ---- Captures that cannot be read to their end ----------------------------------------------
+
+testNeeding('a capture cut short: its frames as before, then file, record and offset on stderr, exit 1; the next file still decoded', built, async (t) => {
+  const cut = scratch.write('ping6-echo-cut', ping.bytes.subarray(0, (ping.recordOffsets[5] as number) + 16 + 10));
+  const good = await punt6('decode', fixturePath('ping6-echo'));
+  const r = await punt6('decode', cut, 'fixtures/ndisc6-ns-na.pcap');
+  t.is(r.code, 1);
+  t.is(r.stderr, `punt6 decode: ${cut}: record 6 at byte offset 694: the file ends 10 bytes into the record's 118-byte packet\n`);
+  const lines = r.stdout.split('\n').filter((l) => l !== '');
+  t.deepEqual(lines.slice(0, 5), good.stdout.split('\n').slice(0, 5), 'the five frames before the cut, decoded as from the whole file');
+  t.deepEqual(jsonLines(lines.slice(5).join('\n')).map((l) => l['frame']), [1, 2], 'then the next file');
+  const s = await punt6('decode', '--summary', cut);
+  t.is(s.code, 1);
+  t.is(s.stdout.split('\n').filter((l) => l !== '').length, 5);
+});
+
+for (const c of faulty) {
+  const where = `${c.fault.unit} ${c.fault.number} at byte offset ${c.fault.offset}`;
+  testNeeding(`decode, ${c.name}: ${c.frames.length} frames, then "${where}", exit 1`, built, async (t) => {
+    const path = scratch.write(c.name, c.bytes);
+    const r = await punt6('decode', path);
+    t.is(r.code, 1, r.stderr);
+    t.deepEqual(jsonLines(r.stdout).map((l) => l['frame']), c.frames.map((_, i) => i + 1));
+    const prefix = `punt6 decode: ${path}: ${where}: `;
+    t.true(r.stderr.startsWith(prefix), r.stderr);
+    t.regex(r.stderr.slice(prefix.length).trimEnd(), c.fault.reason);
+  });
+}
+
+testNeeding('decode --filter on a capture with a fault: the matching frames before it, then the fault, exit 1', built, async (t) => {
+  const c = faulty.find((x) => x.name.startsWith('pcapng: a packet on interface 5'));
+  if (c === undefined) throw new Error('capture missing');
+  const path = scratch.write(c.name, c.bytes);
+  // ping6-echo alternates echo requests and replies; two frames come before the fault.
+  const r = await punt6('decode', '--summary', '--filter', 'icmp6 and ip6[40] == 128', path);
+  t.is(r.code, 1);
+  t.regex(r.stdout.trim(), /^1 \d+\.\d{6} fd00::1 > fd00::2 icmpv6 echo-request id 19260 seq 1$/);
+  t.regex(r.stderr, /: block 5 at byte offset 352: enhanced packet block on interface 5/);
+});
+
+testNeeding('replay of a capture cut short: the frames before the cut answered as from a capture that ends there, then the fault, exit 1', built, async (t) => {
+  // dhclient-stateful's last record (the server's Reply to the Release) cut in the middle.
+  const last = stateful.recordOffsets[7] as number;
+  const cut = scratch.write('dhclient-stateful-cut', stateful.bytes.subarray(0, last + 16 + 50));
+  const whole = scratch.write('dhclient-stateful-seven', stateful.bytes.subarray(0, last));
+  const config = 'fixtures/config/peers.yaml';
+  const a = await punt6('replay', '--config', config, cut, '--out', join(scratch.dir, 'cut-replies.pcap'));
+  const b = await punt6('replay', '--config', config, whole, '--out', join(scratch.dir, 'seven-replies.pcap'));
+  t.is(b.code, 0, b.stderr);
+  t.is(a.code, 1);
+  t.is(a.stderr, `punt6 replay: ${cut}: record 8 at byte offset ${last}: the file ends 50 bytes into the record's 206-byte packet\n`);
+  t.is(a.stdout, b.stdout, 'the same table');
+  t.regex(a.stdout, /^7 frames in, [1-9]\d* frames out$/m);
+  const replies = async (f: string) => (await loadCaptureFile(join(scratch.dir, f))).frames.map((x) => x.data);
+  t.deepEqual(await replies('cut-replies.pcap'), await replies('seven-replies.pcap'), 'the same replies');
+});
+
+testNeeding('replay of a pcapng whose second interface has another link type: exit 1 naming the block', built, async (t) => {
+  const c = faulty.find((x) => x.name === 'pcapng: two interfaces of different link types');
+  if (c === undefined) throw new Error('capture missing');
+  const path = scratch.write(c.name, c.bytes);
+  const r = await punt6('replay', '--config', 'fixtures/config/peers.yaml', path);
+  t.is(r.code, 1);
+  t.regex(r.stdout, /^2 frames in, \d+ frames out$/m);
+  t.is(r.stderr, `punt6 replay: ${path}: block 5 at byte offset 352: interface description block with link type 101, where the first interface's is 1: libpcap reads one link type per file\n`);
 });

@@ -7,13 +7,18 @@
  * The clock follows the capture's timestamps (`--clock capture`, the default) and the RA jitter
  * has a fixed seed, so a replay is reproducible; `--clock wall` uses the real clock. Leases go
  * to a fresh journal in a temporary directory unless `--leases FILE` names one.
+ *
+ * A capture that cannot be read to its end (a CaptureReadError: cut short, or a record libpcap
+ * cannot read) is replayed as far as it can be read: the frames before the fault are answered,
+ * the replies written and the table printed, as from a capture that ended there; then the fault
+ * is thrown, so the caller can say the replay was of part of the capture.
  */
 
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LinkType } from '../codecs/link-type.js';
-import { loadCaptureFile } from './capture-file.js';
+import { loadCaptureUntilFault } from './capture-file.js';
 import { CaptureWriter } from './capture-writer.js';
 import { loadConfig } from './config/index.js';
 import { messageKindNames, outcomeNames, Outcome, type MessageKind } from './responder/counters.js';
@@ -76,7 +81,7 @@ export async function replayCapture(o: ReplayOptions): Promise<ReplayResult> {
     const d = responder.dispatcher;
     let frames = 0;
     let started = false;
-    const capture = await loadCaptureFile(o.input);
+    const capture = await loadCaptureUntilFault(o.input);
     if (capture.linkType !== LinkType.Ethernet) {
       throw new ReplayError(`${o.input}: link type ${capture.linkType}: punt6 answers Ethernet frames only`);
     }
@@ -108,6 +113,7 @@ export async function replayCapture(o: ReplayOptions): Promise<ReplayResult> {
     }
     const result: ReplayResult = { frames, replies, table, discards: new Map(responder.dhcpv6.discards) };
     printTable(result, d.counters.seen.bind(d.counters), o.write);
+    if (capture.error !== null) throw capture.error;
     return result;
   } finally {
     if (tmp) await rm(tmp, { recursive: true, force: true });
