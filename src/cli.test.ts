@@ -173,6 +173,12 @@ testNeeding('an unknown command or option: exit 2', built, async (t) => {
   const d = await punt6('run', '--config', 'fixtures/config/lab.yaml', '--meter-rate', '500');
   t.is(d.code, 2);
   t.regex(d.stderr, /go with --bridge/);
+  const e = await punt6('run', '--config', 'fixtures/config/lab.yaml', '--meter-base', '61000');
+  t.is(e.code, 2);
+  t.regex(e.stderr, /--meter-base go with --bridge/);
+  const f = await punt6('run', '--config', 'fixtures/config/lab.yaml', '--bridge', 'br0', '--meter-base', '0');
+  t.is(f.code, 2);
+  t.regex(f.stderr, /--meter-base is an integer in 1\.\./);
 });
 
 testNeeding('malformed frames are printed with status, layer and offset, and decoding goes on', built, async (t) => {
