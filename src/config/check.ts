@@ -47,7 +47,8 @@ interface NetworkInfo {
   readonly vlan: number | undefined;
   readonly prefixes: { readonly parsed: ParsedPrefix; readonly path: PathSegment[] }[];
   readonly pools: { readonly range: RangedSet<IPv6>; readonly text: string; readonly path: PathSegment[] }[];
-  readonly pdPools: { readonly parsed: ParsedPrefix; readonly path: PathSegment[] }[];
+  /** `delegatedLength` undefined when absent or not longer than the pool (reported already). */
+  readonly pdPools: { readonly parsed: ParsedPrefix; readonly delegatedLength: number | undefined; readonly path: PathSegment[] }[];
   readonly routerMac: string | undefined;
   /** False when a prefix entry was malformed: containment checks would only repeat that problem. */
   readonly prefixesComplete: boolean;
@@ -212,6 +213,7 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
     if (parsed === null) return;
     const path: PathSegment[] = [...base, 'dhcpv6', 'prefixDelegation', i];
     const delegatedLength = intAt(v, 'delegatedLength');
+    const lengthOk = delegatedLength !== undefined && delegatedLength > parsed.model.length && delegatedLength <= 128;
     if (delegatedLength !== undefined && delegatedLength <= parsed.model.length) {
       problems.add([...path, 'delegatedLength'], `${delegatedLength} must be longer than the pool's prefix length ${parsed.model.length}`);
     }
@@ -223,7 +225,7 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
     if (clash !== undefined) {
       problems.add([...path, 'prefix'], `${show(text!)} overlaps ${clash.parsed.model.text} (${formatPath(clash.path)})`);
     }
-    info.pdPools.push({ parsed, path: [...path, 'prefix'] });
+    info.pdPools.push({ parsed, delegatedLength: lengthOk ? delegatedLength : undefined, path: [...path, 'prefix'] });
   });
   return info;
 }
@@ -249,9 +251,11 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
   checkUniqueNames(problems, rawPorts, 'ports', 'port');
 
   const networks = new Map<string, NetworkInfo>();
+  const infos: NetworkInfo[] = [];
   rawNetworks.forEach((n, i) => {
     if (!isObj(n)) return;
     const info = checkNetwork(problems, n, i);
+    infos.push(info);
     if (strAt(n, 'name') !== undefined && !networks.has(info.name)) networks.set(info.name, info);
   });
 
@@ -379,6 +383,16 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
       const clash = delegated.find((d) => d.parsed.range.isOverlapping(dp.range));
       if (clash !== undefined) problems.add(path, `${show(dpText!)} overlaps ${clash.parsed.model.text} (${formatPath(clash.path)})`);
       delegated.push({ parsed: dp, path });
+      // The lease table keeps a pool from handing out a reserved prefix only when the
+      // reservation is one of the pool's prefixes (src/dhcp/leases.ts, addStatic).
+      for (const pool of infos.flatMap((n) => n.pdPools)) {
+        if (pool.delegatedLength === undefined || pool.delegatedLength === dp.model.length || !pool.parsed.range.isOverlapping(dp.range)) continue;
+        problems.add(
+          path,
+          `${show(dpText!)} overlaps prefixDelegation pool ${pool.parsed.model.text} (${formatPath(pool.path)}), which delegates /${pool.delegatedLength}: ` +
+            `a delegated prefix there must be one of its /${pool.delegatedLength} prefixes`,
+        );
+      }
     }
 
     const duidText = strAt(v, 'clientDuid');

@@ -31,6 +31,12 @@ const base = (): Doc => ({
   ],
 });
 
+/** Adds a second stateful network to the base document, on VLAN 200 of its interface. */
+const addSecondNetwork = (d: Doc): void => {
+  d.networks.push({ name: 'other', vlan: 200, routerMac: '02:00:00:00:00:fd', prefixes: ['2001:db8:2::/64'], dhcpv6: { mode: 'stateful' } });
+  d.interfaces[0].networks = ['other'];
+};
+
 const parse = (doc: Doc): Punt6Config => parseConfig(stringify(doc), 'test.yaml', '/srv/punt6');
 
 /** The problem lines of the ConfigError that `text` gives. */
@@ -383,10 +389,31 @@ const refused: { title: string; change?: (d: Doc) => void; text?: string; proble
   {
     title: 'delegated prefixes that overlap',
     change: (d) => {
-      d.ports[0].delegatedPrefix = '2001:db8:100:100::/56';
-      d.ports[1].delegatedPrefix = '2001:db8:100:100::/60';
+      d.ports[0].delegatedPrefix = '2001:db8:200:100::/56';
+      d.ports[1].delegatedPrefix = '2001:db8:200:100::/60';
     },
-    problems: ['ports[1].delegatedPrefix: "2001:db8:100:100::/60" overlaps 2001:db8:100:100::/56 (ports[0].delegatedPrefix)'],
+    problems: ['ports[1].delegatedPrefix: "2001:db8:200:100::/60" overlaps 2001:db8:200:100::/56 (ports[0].delegatedPrefix)'],
+  },
+  {
+    title: 'a delegated prefix inside a delegation pool, of another length than the pool delegates',
+    change: (d) => (d.ports[0].delegatedPrefix = '2001:db8:100:100::/60'),
+    problems: [
+      'ports[0].delegatedPrefix: "2001:db8:100:100::/60" overlaps prefixDelegation pool 2001:db8:100::/40 (networks[0].dhcpv6.prefixDelegation[0].prefix), ' +
+        'which delegates /56: a delegated prefix there must be one of its /56 prefixes',
+    ],
+  },
+  {
+    title: "a delegated prefix inside another network's delegation pool, of another length",
+    change: (d) => {
+      addSecondNetwork(d);
+      d.ports[1].network = 'other';
+      d.ports[1].addresses = [];
+      d.ports[1].delegatedPrefix = '2001:db8:100::/48';
+    },
+    problems: [
+      'ports[1].delegatedPrefix: "2001:db8:100::/48" overlaps prefixDelegation pool 2001:db8:100::/40 (networks[0].dhcpv6.prefixDelegation[0].prefix), ' +
+        'which delegates /56: a delegated prefix there must be one of its /56 prefixes',
+    ],
   },
   {
     title: 'wrong types, missing keys, bad enums',
