@@ -416,6 +416,49 @@ const refused: { title: string; change?: (d: Doc) => void; text?: string; proble
     ],
   },
   {
+    title: "a delegated prefix over another network's on-link prefix",
+    change: (d) => {
+      addSecondNetwork(d);
+      d.ports[1].network = 'other';
+      d.ports[1].addresses = [];
+      d.ports[1].delegatedPrefix = '2001:db8:1::100/126';
+    },
+    problems: ['ports[1].delegatedPrefix: "2001:db8:1::100/126" overlaps the on-link prefix 2001:db8:1::/64 of network "tenant" (networks[0].prefixes[0])'],
+  },
+  {
+    title: 'address pools of two networks that overlap',
+    change: (d) => {
+      addSecondNetwork(d);
+      d.networks[1].prefixes = ['2001:db8:1::/64'];
+      d.networks[1].dhcpv6.addressPools = ['2001:db8:1::1800-2001:db8:1::2fff'];
+    },
+    problems: ['networks[1].dhcpv6.addressPools[0]: "2001:db8:1::1800-2001:db8:1::2fff" overlaps 2001:db8:1::1000-2001:db8:1::1fff (networks[0].dhcpv6.addressPools[0])'],
+  },
+  {
+    title: 'delegation pools of two networks that overlap',
+    change: (d) => {
+      addSecondNetwork(d);
+      d.networks[1].dhcpv6.prefixDelegation = [{ prefix: '2001:db8:180::/48', delegatedLength: 64 }];
+    },
+    problems: ['networks[1].dhcpv6.prefixDelegation[0].prefix: "2001:db8:180::/48" overlaps 2001:db8:100::/40 (networks[0].dhcpv6.prefixDelegation[0].prefix)'],
+  },
+  {
+    title: "a delegation pool over another network's on-link prefix",
+    change: (d) => {
+      addSecondNetwork(d);
+      d.networks[1].dhcpv6.prefixDelegation = [{ prefix: '2001:db8::/32', delegatedLength: 48 }];
+    },
+    problems: [
+      'networks[1].dhcpv6.prefixDelegation[0].prefix: "2001:db8::/32" overlaps the on-link prefix 2001:db8:2::/64 (networks[1].prefixes[0])',
+      'networks[1].dhcpv6.prefixDelegation[0].prefix: "2001:db8::/32" overlaps the on-link prefix 2001:db8:1::/64 of network "tenant" (networks[0].prefixes[0])',
+    ],
+  },
+  {
+    title: 'a valid lifetime of 0',
+    change: (d) => (d.networks[0].dhcpv6.validLifetime = 0),
+    problems: ['networks[0].dhcpv6.validLifetime: 0 makes every lease invalid at once: at least 1 (RFC 8415 §21.6)'],
+  },
+  {
     title: 'wrong types, missing keys, bad enums',
     change: (d) => {
       d.networks[0].mtu = 'big';
