@@ -5,8 +5,8 @@
  */
 
 import { createRequire } from 'node:module';
-import { access, constants } from 'node:fs/promises';
 import { linkTypeFromPcapName } from '../codecs/link-type.js';
+import { readProblem } from './file-problems.js';
 
 type PcapModule = typeof import('pcap');
 const require = createRequire(import.meta.url);
@@ -63,12 +63,8 @@ export interface CaptureSummary {
  * CaptureFileError when the file is missing, unreadable or not a capture.
  */
 export async function readCaptureFile(path: string, onFrame: (frame: CapturedFrame, linkType: number) => void, filter = ''): Promise<CaptureSummary> {
-  try {
-    await access(path, constants.R_OK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CaptureFileError(path, code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot read (${code ?? String(e)})`);
-  }
+  const problem = readProblem(path);
+  if (problem !== null) throw new CaptureFileError(path, problem);
   const pcap = loadPcap();
   let session: ReturnType<PcapModule['createOfflineSession']>;
   try {

@@ -17,6 +17,7 @@ import {
   nodeJournalFs,
   recordLayout,
   scanJournal,
+  startsLikeJournal,
   type JournalFileHandle,
   type JournalFs,
   type JournalRecord,
@@ -545,4 +546,14 @@ test('a crash between the steps of compaction loses nothing', async (t) => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('startsLikeJournal: the magic or zeros, as much of them as there is; any other start never was a journal', (t) => {
+  const journal = Buffer.alloc(RECORD_LENGTH);
+  encodeRecord(record(1), 1, 0, 1, journal, 0);
+  for (let n = 0; n <= 8; n++) t.true(startsLikeJournal(journal.subarray(0, n)), `the first ${n} bytes of a record`);
+  t.true(startsLikeJournal(Buffer.alloc(RECORD_LENGTH)), 'a torn first write left as zeros');
+  t.false(startsLikeJournal(Buffer.from('# punt6\n')));
+  t.false(startsLikeJournal(Buffer.from([0x50, 0x36, 0x4c, 0x4b])));
+  t.false(startsLikeJournal(Buffer.from([0, 0, 0, 1])));
 });

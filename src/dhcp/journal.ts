@@ -307,6 +307,23 @@ export interface JournalScan {
 }
 
 /**
+ * Whether the first bytes of a file can be the start of a journal: the magic (or as much of it as
+ * there is), or zeros (a torn first write, from a file system that extended the file before its
+ * data reached the disk). Anything else was never a journal; an empty file passes.
+ */
+export function startsLikeJournal(head: Uint8Array): boolean {
+  const n = Math.min(head.length, 4);
+  let zeros = true;
+  let magic = true;
+  for (let i = 0; i < n; i++) {
+    const b = head[i] as number;
+    if (b !== 0) zeros = false;
+    if (b !== ((JOURNAL_MAGIC >>> (24 - 8 * i)) & 0xff)) magic = false;
+  }
+  return zeros || magic;
+}
+
+/**
  * Sorts a journal's bytes into good records, a torn tail, or corruption.
  *
  * Only the last batch can be torn: a batch is written only after the previous one's fsync
