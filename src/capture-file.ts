@@ -9,11 +9,11 @@
  * where and why, as tcpdump prints the packets before its error.
  */
 
-import { access, constants } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { linkTypeFromPcapName } from '../codecs/link-type.js';
 import { Status } from '../codecs/status.js';
 import { checkCaptureStructure, type CaptureFault, type CaptureStructure } from './capture-structure.js';
+import { readProblem } from './file-problems.js';
 
 type PcapModule = typeof import('pcap');
 const require = createRequire(import.meta.url);
@@ -111,12 +111,8 @@ async function readUntilFault(
   onFrame: (frame: CapturedFrame, linkType: number) => void,
   filter: string,
 ): Promise<{ summary: CaptureSummary; error: CaptureReadError | null }> {
-  try {
-    await access(path, constants.R_OK);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CaptureFileError(path, code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : `cannot read (${code ?? String(e)})`);
-  }
+  const problem = readProblem(path);
+  if (problem !== null) throw new CaptureFileError(path, problem);
   // libpcap first: it judges the file header and the filter. The walk is synchronous, so it
   // finishes before the reader's loop starts (on the next turn of the event loop).
   const reader = openReader(path, filter);

@@ -5,9 +5,9 @@
  */
 
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import test from 'ava';
 import { fillUpperLayer } from '../codecs/checksum.js';
 import { loadCaptureFile } from './capture-file.js';
@@ -180,6 +180,12 @@ testNeeding('an unknown command or option: exit 2', built, async (t) => {
   const d = await punt6('run', '--config', 'fixtures/config/lab.yaml', '--meter-rate', '500');
   t.is(d.code, 2);
   t.regex(d.stderr, /go with --bridge/);
+  const e = await punt6('run', '--config', 'fixtures/config/lab.yaml', '--meter-base', '61000');
+  t.is(e.code, 2);
+  t.regex(e.stderr, /--meter-base go with --bridge/);
+  const f = await punt6('run', '--config', 'fixtures/config/lab.yaml', '--bridge', 'br0', '--meter-base', '0');
+  t.is(f.code, 2);
+  t.regex(f.stderr, /--meter-base is an integer in 1\.\./);
 });
 
 testNeeding('malformed frames are printed with status, layer and offset, and decoding goes on', built, async (t) => {
@@ -251,6 +257,103 @@ testNeeding('pcapng input decodes like the same frames in pcap', { available: bu
   const d = await punt6('decode', 'fixtures/dhcp6-relay.pcap');
   t.is(c.code, 0, c.stderr);
   t.is(c.stdout, d.stdout);
+});
+
+/** Every path below `root`, with each file's size: what a command created or changed there. */
+function tree(root: string): string[] {
+  return readdirSync(root, { recursive: true, encoding: 'utf8' })
+    .map((p) => {
+      const st = statSync(join(root, p));
+      return st.isDirectory() ? `${p}/` : `${p} ${st.size}`;
+    })
+    .sort();
+}
+
+/**
+ * A directory for one command's paths: the lab configuration copied in (its state directory,
+ * `state`, would be made here), a directory, and a file that is not a lease journal.
+ */
+function pathsDirectory(): { root: string; config: string; directory: string; notJournal: string } {
+  const root = mkdtempSync(join(dir, 'paths-'));
+  const config = join(root, 'punt6.yaml');
+  copyFileSync(join(repositoryRoot, 'fixtures', 'config', 'lab.yaml'), config);
+  mkdirSync(join(root, 'a-directory'));
+  writeFileSync(join(root, 'notes.txt'), 'not a journal\n');
+  return { root, config, directory: join(root, 'a-directory'), notJournal: join(root, 'notes.txt') };
+}
+
+const refusedPaths: { title: string; args: (p: ReturnType<typeof pathsDirectory>) => string[]; bad: (p: ReturnType<typeof pathsDirectory>) => string; reason: string }[] = [
+  {
+    title: '--out into a missing directory',
+    args: (p) => ['--out', join(p.root, 'missing', 'out.pcap')],
+    bad: (p) => join(p.root, 'missing', 'out.pcap'),
+    reason: 'the directory PARENT does not exist',
+  },
+  { title: '--out onto a directory', args: (p) => ['--out', p.directory], bad: (p) => p.directory, reason: 'is a directory, not a file' },
+  { title: '--leases on a directory', args: (p) => ['--leases', p.directory], bad: (p) => p.directory, reason: 'is a directory, not a file' },
+  {
+    title: '--leases in missing directories (none is made)',
+    args: (p) => ['--leases', join(p.root, 'nonexistent', 'dir', 'j')],
+    bad: (p) => join(p.root, 'nonexistent', 'dir', 'j'),
+    reason: 'the directory PARENT does not exist',
+  },
+  {
+    title: '--leases on a file that is not a lease journal (left untouched, not cut as a torn tail)',
+    args: (p) => ['--leases', p.notJournal],
+    bad: (p) => p.notJournal,
+    reason: 'not a lease journal (it does not start with "P6LJ"); left untouched',
+  },
+  {
+    title: 'a good --out with a bad --leases: the output is not created either',
+    args: (p) => ['--out', join(p.root, 'replies.pcap'), '--leases', join(p.root, 'missing', 'j')],
+    bad: (p) => join(p.root, 'missing', 'j'),
+    reason: 'the directory PARENT does not exist',
+  },
+];
+
+for (const c of refusedPaths) {
+  testNeeding(`replay ${c.title}: exit 1, one line PATH: reason, nothing created`, built, async (t) => {
+    const p = pathsDirectory();
+    const before = tree(p.root);
+    const r = await punt6('replay', '--config', p.config, 'fixtures/dhclient-stateful.pcap', ...c.args(p));
+    t.is(r.code, 1);
+    const bad = c.bad(p);
+    t.is(r.stderr, `punt6 replay: ${bad}: ${c.reason.replace('PARENT', dirname(bad))}\n`);
+    t.is(r.stdout, '');
+    t.deepEqual(tree(p.root), before);
+    t.is(readFileSync(p.notJournal, 'utf8'), 'not a journal\n');
+  });
+}
+
+testNeeding("replay with --leases and --out writes those two files and nothing in the configuration's state directory", built, async (t) => {
+  const p = pathsDirectory();
+  const args = ['replay', '--config', p.config, 'fixtures/dhclient-stateful.pcap', '--leases', join(p.root, 'leases.journal'), '--out', join(p.root, 'replies.pcap')];
+  const r = await punt6(...args);
+  t.is(r.code, 0, r.stderr);
+  t.deepEqual(
+    tree(p.root).map((e) => e.replace(/ \d+$/, '')),
+    ['a-directory/', 'leases.journal', 'notes.txt', 'punt6.yaml', 'replies.pcap'],
+  );
+  const again = await punt6(...args);
+  t.is(again.code, 0, again.stderr);
+});
+
+testNeeding('a directory where a file is wanted: exit 1 and a message, never a stack trace', built, async (t) => {
+  const p = pathsDirectory();
+  const runs: [string[], RegExp][] = [
+    [['decode', p.directory], /^punt6 decode: \S+a-directory: is a directory, not a file\n$/],
+    [['replay', '--config', p.config, p.directory], /^punt6 replay: \S+a-directory: is a directory, not a file\n$/],
+    [['replay', '--config', p.directory, 'fixtures/ping6-echo.pcap'], /^punt6 replay: \S+a-directory: cannot read the configuration, 1 problem:\n {2}\S+: is a directory, not a file\n$/],
+    [['flows', '--config', p.directory, '--dry-run'], /^punt6 flows: \S+a-directory: cannot read the configuration, 1 problem:\n {2}\S+: is a directory, not a file\n$/],
+    [['run', '--config', p.directory], /^punt6 run: \S+a-directory: cannot read the configuration, 1 problem:\n {2}\S+: is a directory, not a file\n$/],
+  ];
+  for (const [args, stderr] of runs) {
+    const r = await punt6(...args);
+    t.is(r.code, 1, args.join(' '));
+    t.regex(r.stderr, stderr);
+    t.notRegex(r.stderr, /\n\s+at /, 'no stack trace');
+  }
+  t.deepEqual(tree(p.root).map((e) => e.replace(/ \d+$/, '')), ['a-directory/', 'notes.txt', 'punt6.yaml']);
 });
 
 test('the crafted capture is what the CLI tests expect', async (t) => {

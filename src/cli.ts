@@ -39,6 +39,7 @@ commands:
                              and reload, re-installed within seconds when they go missing
       --meter-rate PPS       with --bridge: packets per second each VM port may punt
       --meter-burst N        with --bridge: the meter's burst
+      --meter-base N         with --bridge: meter id of the first VM port (default 60000)
   flows --config FILE [--bridge BR] [--dry-run] [--stats]
                    install punt6's OpenFlow rules on an OVS bridge (offload, punt, guard,
                    meters; docs/flows.md), print them, or print their counters

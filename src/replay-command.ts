@@ -6,7 +6,12 @@
  *
  * The clock follows the capture's timestamps (`--clock capture`, the default) and the RA jitter
  * has a fixed seed, so a replay is reproducible; `--clock wall` uses the real clock. Leases go
- * to a fresh journal in a temporary directory unless `--leases FILE` names one.
+ * to a fresh journal in a temporary directory unless `--leases FILE` names one; the server DUID
+ * is the configuration's `server.duid`, else one made for the run in that temporary directory.
+ * A replay writes nothing into the configuration's state directory.
+ *
+ * Every path is checked before anything is written: a bad one is refused with `PATH: reason`,
+ * and a replay creates no directory for a path it was given.
  *
  * A capture that cannot be read to its end (a CaptureReadError: cut short, or a record libpcap
  * cannot read) is replayed as far as it can be read: the frames before the fault are answered,
@@ -14,13 +19,15 @@
  * is thrown, so the caller can say the replay was of part of the capture.
  */
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { open, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LinkType } from '../codecs/link-type.js';
 import { loadCaptureUntilFault } from './capture-file.js';
 import { CaptureWriter } from './capture-writer.js';
 import { loadConfig } from './config/index.js';
+import { JournalCorruptError, startsLikeJournal } from './dhcp/journal.js';
+import { fileErrorReason, writeProblem } from './file-problems.js';
 import { messageKindNames, outcomeNames, Outcome, type MessageKind } from './responder/counters.js';
 import { openResponder } from './responder/service.js';
 
@@ -51,40 +58,79 @@ export class ReplayError extends Error {}
 /** After the last frame, how far the clock runs on so that delayed RAs (≤ 3.5 s) go out. */
 const DRAIN_MS = 4000;
 
+/**
+ * Why `path` cannot be the replay's lease journal: a directory, a missing directory, or a file
+ * that is not a journal (the journal would cut such a file to nothing as a torn tail).
+ */
+async function leaseFileProblem(path: string): Promise<string | null> {
+  const problem = writeProblem(path);
+  if (problem !== null) return problem;
+  let head: Buffer;
+  try {
+    const fh = await open(path, 'r');
+    try {
+      head = Buffer.alloc(4);
+      head = head.subarray(0, (await fh.read(head, 0, 4, 0)).bytesRead);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    // A file that is not there yet is created by the journal, in a directory that exists.
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? null : fileErrorReason(e);
+  }
+  return startsLikeJournal(head) ? null : 'not a lease journal (it does not start with "P6LJ"); left untouched';
+}
+
 export async function replayCapture(o: ReplayOptions): Promise<ReplayResult> {
   const config = await loadConfig(o.configPath);
   const ifIndex = o.interfaceName === undefined ? 0 : config.interfaces.findIndex((i) => i.name === o.interfaceName);
   if (ifIndex < 0) throw new ReplayError(`no punt interface named "${o.interfaceName}" in ${o.configPath}`);
+  const capture = await loadCaptureUntilFault(o.input);
+  if (capture.linkType !== LinkType.Ethernet) {
+    throw new ReplayError(`${o.input}: link type ${capture.linkType}: punt6 answers Ethernet frames only`);
+  }
+  const outProblem = o.output === undefined ? null : writeProblem(o.output);
+  if (outProblem !== null) throw new ReplayError(`${o.output}: ${outProblem}`);
+  const leaseProblem = o.leaseFile === undefined ? null : await leaseFileProblem(o.leaseFile);
+  if (leaseProblem !== null) throw new ReplayError(`${o.leaseFile}: ${leaseProblem}`);
+
   let clock = 0;
   const now = o.clock === 'capture' ? () => clock : Date.now;
-  const writer = o.output ? new CaptureWriter(o.output) : null;
+  let writer: CaptureWriter | null = null;
   let replies = 0;
   const emit = (frame: Uint8Array, off: number, len: number): void => {
     replies++;
     writer?.write(frame, off, len, now() / 1000);
   };
-  let tmp: string | null = null;
-  let leaseFile = o.leaseFile;
-  if (leaseFile === undefined) {
-    tmp = await mkdtemp(join(tmpdir(), 'punt6-replay-'));
-    leaseFile = join(tmp, 'leases.journal');
-  }
+  const tmp = await mkdtemp(join(tmpdir(), 'punt6-replay-'));
+  const leaseFile = o.leaseFile ?? join(tmp, 'leases.journal');
   try {
-    const responder = await openResponder(config, {
-      now,
-      seed: o.seed,
-      verifyChecksums: o.verifyChecksums,
-      leaseFile,
-      duidFile: tmp ? join(tmp, 'server-duid') : undefined,
-      sink: (_if, frame, off, len) => emit(frame, off, len),
-    });
+    let responder;
+    try {
+      responder = await openResponder(config, {
+        now,
+        seed: o.seed,
+        verifyChecksums: o.verifyChecksums,
+        leaseFile,
+        duidFile: join(tmp, 'server-duid'),
+        createDirectories: false,
+        sink: (_if, frame, off, len) => emit(frame, off, len),
+      });
+    } catch (e) {
+      if (e instanceof JournalCorruptError) throw new ReplayError(`${e.path}: not a lease journal, or a damaged one (offset ${e.offset}: ${e.reason}); left untouched`);
+      throw e;
+    }
+    if (o.output !== undefined) {
+      try {
+        writer = new CaptureWriter(o.output);
+      } catch (e) {
+        await responder.close();
+        throw new ReplayError(`${o.output}: ${fileErrorReason(e)}`);
+      }
+    }
     const d = responder.dispatcher;
     let frames = 0;
     let started = false;
-    const capture = await loadCaptureUntilFault(o.input);
-    if (capture.linkType !== LinkType.Ethernet) {
-      throw new ReplayError(`${o.input}: link type ${capture.linkType}: punt6 answers Ethernet frames only`);
-    }
     for (const f of capture.frames) {
       frames++;
       clock = o.clock === 'capture' ? f.seconds * 1000 + Math.floor(f.microseconds / 1000) : Date.now();
@@ -116,7 +162,7 @@ export async function replayCapture(o: ReplayOptions): Promise<ReplayResult> {
     if (capture.error !== null) throw capture.error;
     return result;
   } finally {
-    if (tmp) await rm(tmp, { recursive: true, force: true });
+    await rm(tmp, { recursive: true, force: true });
   }
 }
 

@@ -29,7 +29,7 @@ import { createLogger, type Logger } from './logging.js';
 import { closeServer, Punt6Metrics } from './metrics.js';
 import { openResponder, type Responder } from './responder/service.js';
 
-export const runUsage = `usage: punt6 run --config FILE [--metrics HOST:PORT] [--log-level LEVEL] [--bridge BR [--meter-rate PPS] [--meter-burst N]]`;
+export const runUsage = `usage: punt6 run --config FILE [--metrics HOST:PORT] [--log-level LEVEL] [--bridge BR [--meter-rate PPS] [--meter-burst N] [--meter-base N]]`;
 
 /** RFC 4861 §10: MAX_FINAL_RTR_ADVERTISEMENTS. */
 const FINAL_RAS = 3;
@@ -297,6 +297,7 @@ export async function runMain(args: string[]): Promise<number> {
       bridge: { type: 'string' },
       'meter-rate': { type: 'string' },
       'meter-burst': { type: 'string' },
+      'meter-base': { type: 'string' },
     },
   });
   const usageError = (message: string): number => {
@@ -322,8 +323,8 @@ export async function runMain(args: string[]): Promise<number> {
     if (e instanceof UsageProblem) return usageError(e.message);
     throw e;
   }
-  if (values.bridge === undefined && (values['meter-rate'] !== undefined || values['meter-burst'] !== undefined)) {
-    return usageError('--meter-rate and --meter-burst go with --bridge');
+  if (values.bridge === undefined && (values['meter-rate'] !== undefined || values['meter-burst'] !== undefined || values['meter-base'] !== undefined)) {
+    return usageError('--meter-rate, --meter-burst and --meter-base go with --bridge');
   }
   const logger = createLogger({ level: (level as LogLevel | undefined) ?? 'info' });
   const service = new Punt6Service({ configPath: values.config, logger, metrics, logLevel: level as LogLevel | undefined, bridge: values.bridge, flowOptions });

@@ -47,7 +47,8 @@ interface NetworkInfo {
   readonly vlan: number | undefined;
   readonly prefixes: { readonly parsed: ParsedPrefix; readonly path: PathSegment[] }[];
   readonly pools: { readonly range: RangedSet<IPv6>; readonly text: string; readonly path: PathSegment[] }[];
-  readonly pdPools: { readonly parsed: ParsedPrefix; readonly path: PathSegment[] }[];
+  /** `delegatedLength` undefined when absent or not longer than the pool (reported already). */
+  readonly pdPools: { readonly parsed: ParsedPrefix; readonly delegatedLength: number | undefined; readonly path: PathSegment[] }[];
   readonly routerMac: string | undefined;
   /** False when a prefix entry was malformed: containment checks would only repeat that problem. */
   readonly prefixesComplete: boolean;
@@ -183,6 +184,10 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
   if (t.t1 > t.t2) {
     problems.add([...base, 'dhcpv6', 't1'], `${showSeconds(t.t1)} is greater than t2 (${showSeconds(t.t2)})`);
   }
+  if (lifetimeAt(dhcpv6, 'validLifetime') === 0) {
+    // RFC 8415 §21.6: a valid lifetime of 0 says the address is no longer valid.
+    problems.add([...base, 'dhcpv6', 'validLifetime'], '0 makes every lease invalid at once: at least 1 (RFC 8415 §21.6)');
+  }
   if (t.preferredLifetime > t.validLifetime) {
     problems.add([...base, 'dhcpv6', 'preferredLifetime'], `${showSeconds(t.preferredLifetime)} is greater than validLifetime (${showSeconds(t.validLifetime)})`);
   }
@@ -212,6 +217,7 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
     if (parsed === null) return;
     const path: PathSegment[] = [...base, 'dhcpv6', 'prefixDelegation', i];
     const delegatedLength = intAt(v, 'delegatedLength');
+    const lengthOk = delegatedLength !== undefined && delegatedLength > parsed.model.length && delegatedLength <= 128;
     if (delegatedLength !== undefined && delegatedLength <= parsed.model.length) {
       problems.add([...path, 'delegatedLength'], `${delegatedLength} must be longer than the pool's prefix length ${parsed.model.length}`);
     }
@@ -223,9 +229,49 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
     if (clash !== undefined) {
       problems.add([...path, 'prefix'], `${show(text!)} overlaps ${clash.parsed.model.text} (${formatPath(clash.path)})`);
     }
-    info.pdPools.push({ parsed, path: [...path, 'prefix'] });
+    info.pdPools.push({ parsed, delegatedLength: lengthOk ? delegatedLength : undefined, path: [...path, 'prefix'] });
   });
   return info;
+}
+
+/**
+ * What the lease table needs across networks: it keys leases by address alone, so no two pools
+ * of any networks overlap, and a prefix-delegation pool overlaps no other network's on-link
+ * prefix (within a network checkNetwork has done both).
+ */
+function checkAcrossNetworks(problems: ProblemList, infos: readonly NetworkInfo[]): void {
+  infos.forEach((net, j) => {
+    const earlier = infos.slice(0, j);
+    for (const pool of net.pools) {
+      const clash = earlier.flatMap(leasePools).find((p) => p.range.isOverlapping(pool.range));
+      if (clash !== undefined) problems.add(pool.path, `${show(pool.text)} overlaps ${clash.text} (${formatPath(clash.path)})`);
+    }
+    for (const pool of net.pdPools) {
+      const text = pool.parsed.model.text;
+      const onLink = onLinkOverlap(infos, pool.parsed.range, net);
+      if (onLink !== undefined) {
+        problems.add(pool.path, `${show(text)} overlaps the on-link prefix ${onLink.text} of network ${show(onLink.net.name)} (${formatPath(onLink.path)})`);
+        continue;
+      }
+      const clash = earlier.flatMap(leasePools).find((p) => p.range.isOverlapping(pool.parsed.range));
+      if (clash !== undefined) problems.add(pool.path, `${show(text)} overlaps ${clash.text} (${formatPath(clash.path)})`);
+    }
+  });
+}
+
+/** A network's address and prefix-delegation pools, alike. */
+function leasePools(net: NetworkInfo): { range: RangedSet<IPv6>; text: string; path: PathSegment[] }[] {
+  return [...net.pools, ...net.pdPools.map((p) => ({ range: p.parsed.range, text: p.parsed.model.text, path: p.path }))];
+}
+
+/** An on-link prefix of a network other than `except` that overlaps `range`. */
+function onLinkOverlap(infos: readonly NetworkInfo[], range: RangedSet<IPv6>, except?: NetworkInfo): { net: NetworkInfo; text: string; path: PathSegment[] } | undefined {
+  for (const net of infos) {
+    if (net === except) continue;
+    const p = net.prefixes.find((x) => x.parsed.range.isOverlapping(range));
+    if (p !== undefined) return { net, text: p.parsed.model.text, path: p.path };
+  }
+  return undefined;
 }
 
 function checkUniqueNames(problems: ProblemList, list: unknown[], section: string, what: string): void {
@@ -249,11 +295,14 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
   checkUniqueNames(problems, rawPorts, 'ports', 'port');
 
   const networks = new Map<string, NetworkInfo>();
+  const infos: NetworkInfo[] = [];
   rawNetworks.forEach((n, i) => {
     if (!isObj(n)) return;
     const info = checkNetwork(problems, n, i);
+    infos.push(info);
     if (strAt(n, 'name') !== undefined && !networks.has(info.name)) networks.set(info.name, info);
   });
+  checkAcrossNetworks(problems, infos);
 
   // Interfaces: `network` (untagged), `networks` (each at its own vlan), `vlans` (VID → network).
   // Each network is attached exactly once, and one interface carries one network per VLAN.
@@ -375,10 +424,24 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
     if (dp !== null) {
       const path: PathSegment[] = [...base, 'delegatedPrefix'];
       const onLink = net?.prefixes.find((p) => p.parsed.range.isOverlapping(dp.range));
+      const elsewhere = onLink === undefined ? onLinkOverlap(infos, dp.range, net) : undefined;
       if (onLink !== undefined) problems.add(path, `${show(dpText!)} overlaps the on-link prefix ${onLink.parsed.model.text} (${formatPath(onLink.path)})`);
+      if (elsewhere !== undefined) {
+        problems.add(path, `${show(dpText!)} overlaps the on-link prefix ${elsewhere.text} of network ${show(elsewhere.net.name)} (${formatPath(elsewhere.path)})`);
+      }
       const clash = delegated.find((d) => d.parsed.range.isOverlapping(dp.range));
       if (clash !== undefined) problems.add(path, `${show(dpText!)} overlaps ${clash.parsed.model.text} (${formatPath(clash.path)})`);
       delegated.push({ parsed: dp, path });
+      // The lease table keeps a pool from handing out a reserved prefix only when the
+      // reservation is one of the pool's prefixes (src/dhcp/leases.ts, addStatic).
+      for (const pool of infos.flatMap((n) => n.pdPools)) {
+        if (pool.delegatedLength === undefined || pool.delegatedLength === dp.model.length || !pool.parsed.range.isOverlapping(dp.range)) continue;
+        problems.add(
+          path,
+          `${show(dpText!)} overlaps prefixDelegation pool ${pool.parsed.model.text} (${formatPath(pool.path)}), which delegates /${pool.delegatedLength}: ` +
+            `a delegated prefix there must be one of its /${pool.delegatedLength} prefixes`,
+        );
+      }
     }
 
     const duidText = strAt(v, 'clientDuid');

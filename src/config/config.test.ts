@@ -31,6 +31,12 @@ const base = (): Doc => ({
   ],
 });
 
+/** Adds a second stateful network to the base document, on VLAN 200 of its interface. */
+const addSecondNetwork = (d: Doc): void => {
+  d.networks.push({ name: 'other', vlan: 200, routerMac: '02:00:00:00:00:fd', prefixes: ['2001:db8:2::/64'], dhcpv6: { mode: 'stateful' } });
+  d.interfaces[0].networks = ['other'];
+};
+
 const parse = (doc: Doc): Punt6Config => parseConfig(stringify(doc), 'test.yaml', '/srv/punt6');
 
 /** The problem lines of the ConfigError that `text` gives. */
@@ -383,10 +389,74 @@ const refused: { title: string; change?: (d: Doc) => void; text?: string; proble
   {
     title: 'delegated prefixes that overlap',
     change: (d) => {
-      d.ports[0].delegatedPrefix = '2001:db8:100:100::/56';
-      d.ports[1].delegatedPrefix = '2001:db8:100:100::/60';
+      d.ports[0].delegatedPrefix = '2001:db8:200:100::/56';
+      d.ports[1].delegatedPrefix = '2001:db8:200:100::/60';
     },
-    problems: ['ports[1].delegatedPrefix: "2001:db8:100:100::/60" overlaps 2001:db8:100:100::/56 (ports[0].delegatedPrefix)'],
+    problems: ['ports[1].delegatedPrefix: "2001:db8:200:100::/60" overlaps 2001:db8:200:100::/56 (ports[0].delegatedPrefix)'],
+  },
+  {
+    title: 'a delegated prefix inside a delegation pool, of another length than the pool delegates',
+    change: (d) => (d.ports[0].delegatedPrefix = '2001:db8:100:100::/60'),
+    problems: [
+      'ports[0].delegatedPrefix: "2001:db8:100:100::/60" overlaps prefixDelegation pool 2001:db8:100::/40 (networks[0].dhcpv6.prefixDelegation[0].prefix), ' +
+        'which delegates /56: a delegated prefix there must be one of its /56 prefixes',
+    ],
+  },
+  {
+    title: "a delegated prefix inside another network's delegation pool, of another length",
+    change: (d) => {
+      addSecondNetwork(d);
+      d.ports[1].network = 'other';
+      d.ports[1].addresses = [];
+      d.ports[1].delegatedPrefix = '2001:db8:100::/48';
+    },
+    problems: [
+      'ports[1].delegatedPrefix: "2001:db8:100::/48" overlaps prefixDelegation pool 2001:db8:100::/40 (networks[0].dhcpv6.prefixDelegation[0].prefix), ' +
+        'which delegates /56: a delegated prefix there must be one of its /56 prefixes',
+    ],
+  },
+  {
+    title: "a delegated prefix over another network's on-link prefix",
+    change: (d) => {
+      addSecondNetwork(d);
+      d.ports[1].network = 'other';
+      d.ports[1].addresses = [];
+      d.ports[1].delegatedPrefix = '2001:db8:1::100/126';
+    },
+    problems: ['ports[1].delegatedPrefix: "2001:db8:1::100/126" overlaps the on-link prefix 2001:db8:1::/64 of network "tenant" (networks[0].prefixes[0])'],
+  },
+  {
+    title: 'address pools of two networks that overlap',
+    change: (d) => {
+      addSecondNetwork(d);
+      d.networks[1].prefixes = ['2001:db8:1::/64'];
+      d.networks[1].dhcpv6.addressPools = ['2001:db8:1::1800-2001:db8:1::2fff'];
+    },
+    problems: ['networks[1].dhcpv6.addressPools[0]: "2001:db8:1::1800-2001:db8:1::2fff" overlaps 2001:db8:1::1000-2001:db8:1::1fff (networks[0].dhcpv6.addressPools[0])'],
+  },
+  {
+    title: 'delegation pools of two networks that overlap',
+    change: (d) => {
+      addSecondNetwork(d);
+      d.networks[1].dhcpv6.prefixDelegation = [{ prefix: '2001:db8:180::/48', delegatedLength: 64 }];
+    },
+    problems: ['networks[1].dhcpv6.prefixDelegation[0].prefix: "2001:db8:180::/48" overlaps 2001:db8:100::/40 (networks[0].dhcpv6.prefixDelegation[0].prefix)'],
+  },
+  {
+    title: "a delegation pool over another network's on-link prefix",
+    change: (d) => {
+      addSecondNetwork(d);
+      d.networks[1].dhcpv6.prefixDelegation = [{ prefix: '2001:db8::/32', delegatedLength: 48 }];
+    },
+    problems: [
+      'networks[1].dhcpv6.prefixDelegation[0].prefix: "2001:db8::/32" overlaps the on-link prefix 2001:db8:2::/64 (networks[1].prefixes[0])',
+      'networks[1].dhcpv6.prefixDelegation[0].prefix: "2001:db8::/32" overlaps the on-link prefix 2001:db8:1::/64 of network "tenant" (networks[0].prefixes[0])',
+    ],
+  },
+  {
+    title: 'a valid lifetime of 0',
+    change: (d) => (d.networks[0].dhcpv6.validLifetime = 0),
+    problems: ['networks[0].dhcpv6.validLifetime: 0 makes every lease invalid at once: at least 1 (RFC 8415 §21.6)'],
   },
   {
     title: 'wrong types, missing keys, bad enums',

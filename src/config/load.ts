@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { fileErrorReason } from '../file-problems.js';
 import { LineCounter, parseDocument, visit } from 'yaml';
 import { checkSemantics } from './check.js';
 import { ConfigError, formatPath, ProblemList, type ConfigProblem } from './error.js';
@@ -80,16 +81,7 @@ export async function loadConfig(path: string): Promise<Punt6Config> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const reason =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES' || code === 'EPERM'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'is a directory, not a file'
-            : `cannot read the file (${e instanceof Error ? e.message : String(e)})`;
-    throw new ConfigError(path, [{ path, reason }], 'cannot read the configuration');
+    throw new ConfigError(path, [{ path, reason: fileErrorReason(e) }], 'cannot read the configuration');
   }
   return parseConfig(text, path, dirname(resolve(path)));
 }

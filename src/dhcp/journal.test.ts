@@ -18,6 +18,7 @@ import {
   nodeJournalFs,
   recordLayout,
   scanJournal,
+  startsLikeJournal,
   type JournalFileHandle,
   type JournalFs,
   type JournalRecord,
@@ -701,4 +702,14 @@ test('a file that is not a journal is refused and left untouched, never cut off 
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('startsLikeJournal: the magic or zeros, as much of them as there is; any other start never was a journal', (t) => {
+  const journal = Buffer.alloc(RECORD_LENGTH);
+  encodeRecord(record(1), 1, 0, 1, journal, 0);
+  for (let n = 0; n <= 8; n++) t.true(startsLikeJournal(journal.subarray(0, n)), `the first ${n} bytes of a record`);
+  t.true(startsLikeJournal(Buffer.alloc(RECORD_LENGTH)), 'a torn first write left as zeros');
+  t.false(startsLikeJournal(Buffer.from('# punt6\n')));
+  t.false(startsLikeJournal(Buffer.from([0x50, 0x36, 0x4c, 0x4b])));
+  t.false(startsLikeJournal(Buffer.from([0, 0, 0, 1])));
 });

@@ -319,6 +319,23 @@ export interface JournalScan {
 }
 
 /**
+ * Whether the first bytes of a file can be the start of a journal: the magic (or as much of it as
+ * there is), or zeros (a torn first write, from a file system that extended the file before its
+ * data reached the disk). Anything else was never a journal; an empty file passes.
+ */
+export function startsLikeJournal(head: Uint8Array): boolean {
+  const n = Math.min(head.length, 4);
+  let zeros = true;
+  let magic = true;
+  for (let i = 0; i < n; i++) {
+    const b = head[i] as number;
+    if (b !== 0) zeros = false;
+    if (b !== ((JOURNAL_MAGIC >>> (24 - 8 * i)) & 0xff)) magic = false;
+  }
+  return zeros || magic;
+}
+
+/**
  * Sorts a journal's bytes into good records, a torn tail, or corruption.
  *
  * Only the last batch can be torn: a batch is written only after the previous one's fsync
@@ -662,7 +679,7 @@ export class Journal {
     if (scan.state === 'corrupt') throw new JournalCorruptError(path, scan.badOffset, scan.reason);
     // A torn first batch leaves a short file, or zeros (blocks allocated but never written):
     // anything else without one good record is some other file, never to be cut off as a tail.
-    if (scan.records === 0 && data.length >= 4 && data.readUInt32BE(0) !== 0 && data.readUInt32BE(0) !== JOURNAL_MAGIC) {
+    if (scan.records === 0 && !startsLikeJournal(data)) {
       throw new JournalCorruptError(path, 0, 'not a punt6 lease journal (its first bytes are not a record)');
     }
     let nextSequence = 1;

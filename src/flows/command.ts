@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { FlowsError, OvsClient, desiredRuleSet, install } from './ovs.js';
-import { DefaultFlowOptions, PUNT6_COOKIE, dryRunText, generateRules, type FlowOptions, type OfPortRef } from './rules.js';
+import { DefaultFlowOptions, MAX_METER_BASE, PUNT6_COOKIE, dryRunText, generateRules, type FlowOptions, type OfPortRef } from './rules.js';
 import { flowStats, formatStats } from './stats.js';
 
 export const flowsUsage = `usage: punt6 flows --config FILE [--bridge BR] [--dry-run | --stats] [options]
@@ -51,7 +51,7 @@ export function flowOptionsOf(values: { 'meter-rate'?: string; 'meter-burst'?: s
     meterRate: integer(values['meter-rate'], '--meter-rate', 1, 1_000_000_000, DefaultFlowOptions.meterRate),
     meterBurst: integer(values['meter-burst'], '--meter-burst', 1, 1_000_000_000, DefaultFlowOptions.meterBurst),
     tableBase: integer(values['table-base'], '--table-base', 1, 248, DefaultFlowOptions.tableBase),
-    meterBase: integer(values['meter-base'], '--meter-base', 1, 0xffff0000 - 100_000, DefaultFlowOptions.meterBase),
+    meterBase: integer(values['meter-base'], '--meter-base', 1, MAX_METER_BASE, DefaultFlowOptions.meterBase),
   };
 }
 
@@ -144,7 +144,7 @@ export async function flowsMain(args: string[], io: FlowsIo = defaultIo): Promis
       io.write(formatStats(flowStats(desired, await ovs.ownFlows(bridge), await ovs.meterStats(bridge)), bridge));
       return 0;
     }
-    await install(ovs, bridge, desired, options);
+    await install(ovs, bridge, desired);
     io.write(`punt6 flows: installed ${desired.rules.length} rules and ${desired.meters.length} meters on ${bridge} (cookie ${PUNT6_COOKIE})\n`);
     return 0;
   } catch (e) {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { loadConfig } from '../config/index.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
-import { parseFlowDump, parseInterfaceList, parseMeterDump, parseMeterStats, type DumpedFlow } from './dump.js';
+import { parseFlowDump, parseInterfaceList, parseMeterDump, parseMeterRecord, parseMeterStats, type DumpedFlow } from './dump.js';
 import { compare, resolveBindings } from './ovs.js';
 import { flowLine, generateRules, ruleKey } from './rules.js';
 import { flowStats, formatStats } from './stats.js';
@@ -49,6 +49,13 @@ test('parseMeterDump and parseMeterStats', (t) => {
       { id: 60001, packetsIn: 0, dropped: 0 },
     ],
   );
+});
+
+test('parseMeterRecord: the ids under the key in the bridge\'s external_ids', (t) => {
+  // ovs-vsctl --format=json --columns=external_ids list Bridge BR, with and without the key.
+  t.deepEqual(parseMeterRecord('{"data":[[["map",[["other","x"],["punt6-meters","60000,60001"]]]]],"headings":["external_ids"]}', 'punt6-meters'), new Set([60000, 60001]));
+  t.deepEqual(parseMeterRecord('{"data":[[["map",[["other","x"]]]]],"headings":["external_ids"]}', 'punt6-meters'), new Set());
+  t.deepEqual(parseMeterRecord('{"data":[[["map",[["punt6-meters","7, x,,8"]]]]],"headings":["external_ids"]}', 'punt6-meters'), new Set([7, 8]));
 });
 
 test('resolveBindings: iface-id, then attached-mac, then the name; punt interfaces by name; --port wins', (t) => {

@@ -123,6 +123,20 @@ function ovsdbMap(d: OvsdbDatum): Map<string, string> {
   return m;
 }
 
+/**
+ * The meter ids recorded under `key` in a bridge's `external_ids`, from `ovs-vsctl --format=json
+ * --columns=external_ids list Bridge BR` (the value is the ids joined by commas: `60000,60001`).
+ * An absent key is an empty set; entries that are not ids are ignored.
+ */
+export function parseMeterRecord(json: string, key: string): Set<number> {
+  const doc = JSON.parse(json) as { headings: string[]; data: OvsdbDatum[][] };
+  const column = doc.headings.indexOf('external_ids');
+  const value = column < 0 ? undefined : ovsdbMap(doc.data[0]?.[column]).get(key);
+  const ids = new Set<number>();
+  for (const part of (value ?? '').split(',')) if (/^\d+$/.test(part.trim())) ids.add(Number(part.trim()));
+  return ids;
+}
+
 /** Parses `ovs-vsctl --format=json --columns=name,ofport,external_ids list Interface`. */
 export function parseInterfaceList(json: string): OvsInterface[] {
   const doc = JSON.parse(json) as { headings: string[]; data: OvsdbDatum[][] };

@@ -9,8 +9,9 @@
  * echo flow counter moves); a rogue RA and a spoofed NA injected in vm1 never reach vm2 (their
  * guard counters move; with punt6's rules deleted by hand the same frames do reach vm2);
  * reconciliation puts the rules back after that deletion and after ovs-vswitchd was killed and
- * started again; foreign flows survive installing twice; a bundle that fails leaves the old
- * rule set in place.
+ * started again; foreign flows survive installing twice; another controller's meter in punt6's
+ * range survives installs (punt6's own stale meters are deleted), and one in the way of a meter
+ * punt6 wants refuses the install; a bundle that fails leaves the old rule set in place.
  *
  * ovs-vswitchd, the punt port and the bridge ends of the veths live in a namespace of their own
  * (see startVswitchd). Needs root, Open vSwitch, iproute2, ping; skipped loudly without them,
@@ -254,6 +255,50 @@ serial('install twice: exit 0, the rule set is on the bridge, the foreign flow s
   t.regex(foreign, /cookie=0x1234, .*priority=0 actions=NORMAL/);
   const again = await reconcile(BRIDGE, want, client);
   t.false(again.reinstalled, 'in sync right after installing: nothing to do');
+});
+
+/** Another controller's meter in punt6's default range (60000 up), and its rule using it. */
+async function addForeignMeter(id: number, table: number): Promise<void> {
+  await ovs.ofctl(['-O', 'OpenFlow15', 'add-meter', BRIDGE, `meter=${id},pktps,bands=type=drop,rate=7`]);
+  await ovs.ofctl(['-O', 'OpenFlow15', 'add-flow', BRIDGE, `cookie=0x5678,table=${table},priority=1,actions=meter:${id},NORMAL`]);
+}
+
+async function meterIds(): Promise<number[]> {
+  return (await client.meters(BRIDGE)).map((m) => m.id).sort((a, b) => a - b);
+}
+
+serial("another controller's meter in punt6's range and its rule survive install and reinstall; punt6's stale meters go", async (t) => {
+  await addForeignMeter(60050, 77);
+  // punt6's meters moved to 61000 and back: each time the previous ones are punt6's and unused.
+  const moved = await flows(['--meter-base', '61000']);
+  t.is(moved.code, 0, moved.err);
+  t.deepEqual(await meterIds(), [60050, 61000, 61001]);
+  t.deepEqual(await client.recordedMeters(BRIDGE), new Set([61000, 61001]));
+  for (let i = 0; i < 2; i++) {
+    const r = await flows([]);
+    t.is(r.code, 0, r.err);
+  }
+  t.deepEqual(await meterIds(), [60000, 60001, 60050]);
+  t.deepEqual(await client.recordedMeters(BRIDGE), new Set([60000, 60001]));
+  t.like((await client.meters(BRIDGE)).find((m) => m.id === 60050), { rate: 7, burst: 0 });
+  t.regex(await ovs.ofctl(['-O', 'OpenFlow15', 'dump-flows', BRIDGE, 'cookie=0x5678/-1']), /table=77, .*actions=meter:60050,NORMAL/);
+  t.deepEqual(compare(await desired(), await client.ownFlows(BRIDGE), await client.meters(BRIDGE)), { missing: 0, extra: 0, meters: 0 });
+});
+
+serial("a meter punt6 wants that another controller holds: exit 1 naming it, the port and --meter-base; nothing changes", async (t) => {
+  await addForeignMeter(62001, 78);
+  const before = { flows: await client.allFlows(BRIDGE), meters: await client.meters(BRIDGE), record: await client.recordedMeters(BRIDGE) };
+  const r = await flows(['--meter-base', '62000']);
+  t.is(r.code, 1);
+  t.is(
+    r.err,
+    `punt6 flows: meter 62001 for port vm2 (rules of another cookie use it) on bridge ${BRIDGE} is another controller's; punt6 leaves it alone and installs nothing: ` +
+      'give punt6 2 free meter ids with another --meter-base (now 62000), e.g. --meter-base 62002\n',
+  );
+  const ignoreAge = (f: { packets: number }[]) => f.map((x) => ({ ...x, packets: 0, bytes: 0 }));
+  t.deepEqual(ignoreAge(await client.allFlows(BRIDGE)), ignoreAge(before.flows));
+  t.deepEqual(await client.meters(BRIDGE), before.meters);
+  t.deepEqual(await client.recordedMeters(BRIDGE), before.record);
 });
 
 serial('a bundle that fails changes nothing: old rules stay, foreign flow stays', async (t) => {

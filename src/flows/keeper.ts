@@ -93,7 +93,7 @@ export class FlowKeeper {
     try {
       const desired = await desiredRuleSet(this.ovs, this.bridge, config, this.flowOptions, this.manual);
       for (const note of desired.notes) if (this.desired === null) this.log.warn({ bridge: this.bridge }, note);
-      const r = await reconcile(this.bridge, desired, this.ovs, this.flowOptions);
+      const r = await reconcile(this.bridge, desired, this.ovs);
       this.desired = desired;
       if (r.reinstalled) {
         this.installs++;

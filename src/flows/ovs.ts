@@ -10,10 +10,19 @@
 
 import type { Punt6Config } from '../config/index.js';
 import { run, type RunResult } from '../lab/exec.js';
-import { parseFlowDump, parseInterfaceList, parseMeterDump, parseMeterStats, type DumpedFlow, type DumpedMeter, type MeterStats, type OvsInterface } from './dump.js';
 import {
-  bundleText, DefaultFlowOptions, generateRules, meterArgument, METER_SPAN, PUNT6_COOKIE, ruleKey, type FlowOptions, type OfPortRef, type PortBindings, type RuleSet,
+  parseFlowDump, parseInterfaceList, parseMeterDump, parseMeterRecord, parseMeterStats, type DumpedFlow, type DumpedMeter, type MeterStats, type OvsInterface,
+} from './dump.js';
+import {
+  bundleText, generateRules, MAX_METER_BASE, meterArgument, PUNT6_COOKIE, ruleKey, type FlowOptions, type MeterSpec, type OfPortRef, type PortBindings, type RuleSet,
 } from './rules.js';
+
+/**
+ * The key in the bridge's `external_ids` under which punt6 records the meter ids it created
+ * there (`ovs-vsctl get bridge BR external_ids:punt6-meters` gives `"60000,60001"`). Meters
+ * carry no cookie: this record, not an id range, is what makes a meter punt6's.
+ */
+export const METER_RECORD_KEY = 'punt6-meters';
 
 export class FlowsError extends Error {}
 
@@ -79,8 +88,27 @@ export class OvsClient {
     return parseFlowDump(await this.ofctl(['--no-names', 'dump-flows', bridge, `cookie=${PUNT6_COOKIE}/-1`]));
   }
 
+  /** Every rule on the bridge, anyone's (to see which rules use a meter). */
+  async allFlows(bridge: string): Promise<DumpedFlow[]> {
+    return parseFlowDump(await this.ofctl(['--no-names', 'dump-flows', bridge]));
+  }
+
   async meters(bridge: string): Promise<DumpedMeter[]> {
     return parseMeterDump(await this.ofctl(['dump-meters', bridge]));
+  }
+
+  /** The meter ids recorded as punt6's on the bridge (`external_ids:punt6-meters`). */
+  async recordedMeters(bridge: string): Promise<Set<number>> {
+    return parseMeterRecord(await this.vsctl(['--format=json', '--columns=external_ids', 'list', 'Bridge', bridge]), METER_RECORD_KEY);
+  }
+
+  /**
+   * Replaces the record of punt6's meters. `--no-wait`: the record lives in the database (which
+   * has it on disk when ovs-vsctl returns); ovs-vswitchd has nothing to do for it.
+   */
+  async recordMeters(bridge: string, ids: ReadonlySet<number>): Promise<void> {
+    if (ids.size === 0) await this.vsctl(['--no-wait', 'remove', 'Bridge', bridge, 'external_ids', METER_RECORD_KEY]);
+    else await this.vsctl(['--no-wait', 'set', 'Bridge', bridge, `external_ids:${METER_RECORD_KEY}="${[...ids].sort((a, b) => a - b).join(',')}"`]);
   }
 
   async meterStats(bridge: string): Promise<MeterStats[]> {
@@ -148,27 +176,114 @@ export async function desiredRuleSet(
   return { ...generateRules(config, bindings, options), notes };
 }
 
-function inOwnedRange(id: number, options: FlowOptions): boolean {
-  return id >= options.meterBase && id < options.meterBase + METER_SPAN;
+/** The meter ids a rule's actions use (`meter:60000,output:5`). */
+function metersOf(actions: string): number[] {
+  return [...actions.matchAll(/\bmeter:(\d+)/g)].map((m) => Number(m[1]));
+}
+
+/** What `install` does to the meters, worked out before it changes anything. */
+export interface MeterPlan {
+  /** Desired meters absent from the bridge: recorded, then added. */
+  readonly add: readonly MeterSpec[];
+  /** Desired meters of punt6's that are on the bridge with another rate or burst. */
+  readonly modify: readonly MeterSpec[];
+  /** punt6's meters on the bridge that no desired rule uses: deleted after the bundle. */
+  readonly remove: readonly number[];
+  /** Desired ids taken by a meter that is not punt6's: the install is refused. */
+  readonly conflicts: readonly { readonly spec: MeterSpec; readonly why: string }[];
+  /** The record written before any meter is added (it already names every meter added). */
+  readonly recordBefore: ReadonlySet<number>;
+  /** The record written after the deletions. */
+  readonly recordAfter: ReadonlySet<number>;
+}
+
+/**
+ * Sorts the desired meters against the bridge. A meter is punt6's when no rule of another cookie
+ * uses it (deleting it would delete those rules) and either the bridge's record names it or, for
+ * meters installed before punt6 kept a record, rules with punt6's cookie use it. Any other meter
+ * is someone else's: punt6 never modifies or deletes it, and a desired id it holds is a
+ * conflict. Recorded ids that are not punt6's leave the record: those no longer on the bridge
+ * (ovs-vswitchd restarted, someone deleted them), and those another controller's rules use (an id
+ * it took while punt6's meter was gone, or one it shares).
+ */
+export function planMeters(set: RuleSet, existing: readonly DumpedMeter[], recorded: ReadonlySet<number>, flows: readonly DumpedFlow[]): MeterPlan {
+  const onBridge = new Map(existing.map((m) => [m.id, m]));
+  const usedByPunt6 = new Set<number>();
+  const usedByOthers = new Set<number>();
+  for (const f of flows) for (const id of metersOf(f.actions)) (f.cookie === PUNT6_COOKIE ? usedByPunt6 : usedByOthers).add(id);
+  const owned = new Set<number>();
+  for (const id of onBridge.keys()) {
+    if (!usedByOthers.has(id) && (recorded.has(id) || usedByPunt6.has(id))) owned.add(id);
+  }
+  const add: MeterSpec[] = [];
+  const modify: MeterSpec[] = [];
+  const conflicts: { spec: MeterSpec; why: string }[] = [];
+  for (const spec of set.meters) {
+    const have = onBridge.get(spec.id);
+    if (have === undefined) add.push(spec);
+    else if (!owned.has(spec.id)) conflicts.push({ spec, why: usedByOthers.has(spec.id) ? 'rules of another cookie use it' : 'punt6 did not create it' });
+    else if (have.rate !== spec.rate || have.burst !== spec.burst || !have.flags.includes('pktps')) modify.push(spec);
+  }
+  const wanted = new Set(set.meters.map((m) => m.id));
+  const remove = [...owned].filter((id) => !wanted.has(id)).sort((a, b) => a - b);
+  const recordBefore = new Set([...owned, ...add.map((m) => m.id)]);
+  const recordAfter = new Set([...recordBefore].filter((id) => !remove.includes(id)));
+  return { add, modify, remove, conflicts, recordBefore, recordAfter };
+}
+
+/**
+ * The first id from which `count` ids are free of every meter on the bridge, above `from`; null
+ * when none is left below the largest base `--meter-base` takes.
+ */
+function freeMeterBase(existing: readonly DumpedMeter[], count: number, from: number): number | null {
+  const ids = existing.map((m) => m.id);
+  let base = from;
+  for (;;) {
+    const inside = ids.filter((id) => id >= base && id < base + count);
+    if (inside.length === 0) return base <= MAX_METER_BASE ? base : null;
+    base = Math.max(...inside) + 1;
+  }
+}
+
+function conflictMessage(bridge: string, set: RuleSet, plan: MeterPlan, existing: readonly DumpedMeter[]): string {
+  const list = plan.conflicts.map((c) => `${c.spec.id} for port ${c.spec.port} (${c.why})`).join(', ');
+  const one = plan.conflicts.length === 1;
+  // Port i's meter is meterBase + i: a new base needs that many ids free from it.
+  const span = Math.max(...set.meters.map((m) => m.id)) - set.meterBase + 1;
+  const free = freeMeterBase(existing, span, Math.max(...plan.conflicts.map((c) => c.spec.id)) + 1);
+  return (
+    `meter${one ? '' : 's'} ${list} on bridge ${bridge} ${one ? 'is' : 'are'} another controller's; punt6 leaves ${one ? 'it' : 'them'} alone and installs nothing: ` +
+    `give punt6 ${span} free meter ids with another --meter-base (now ${set.meterBase})` +
+    (free === null ? '' : `, e.g. --meter-base ${free}`)
+  );
 }
 
 /**
  * Installs the rule set: adds or modifies its meters, replaces punt6's rules in one atomic
  * bundle (other rules on the bridge are not touched), then deletes punt6's meters that are no
  * longer wanted (a meter is deleted only after no rule of punt6 uses it).
+ *
+ * Only punt6's own meters are ever modified or deleted (see `planMeters`); a desired id held by
+ * another meter refuses the whole install before anything changes. The record of punt6's meters
+ * is kept crash-safe: an id is recorded before its meter is added (a crash in between leaves a
+ * recorded id with no meter, which the next install forgets) and forgotten only after its meter
+ * was deleted (a crash in between leaves a recorded meter, which the next install deletes).
  */
-export async function install(ovs: OvsClient, bridge: string, set: RuleSet, options: FlowOptions): Promise<void> {
-  const existing = new Map((await ovs.meters(bridge)).map((m) => [m.id, m]));
-  for (const m of set.meters) {
-    const have = existing.get(m.id);
-    if (have === undefined) await ovs.ofctl(['add-meter', bridge, meterArgument(m)]);
-    else if (have.rate !== m.rate || have.burst !== m.burst || !have.flags.includes('pktps')) await ovs.ofctl(['mod-meter', bridge, meterArgument(m)]);
-  }
+export async function install(ovs: OvsClient, bridge: string, set: RuleSet): Promise<void> {
+  const existing = await ovs.meters(bridge);
+  const recorded = await ovs.recordedMeters(bridge);
+  const plan = planMeters(set, existing, recorded, await ovs.allFlows(bridge));
+  if (plan.conflicts.length > 0) throw new FlowsError(conflictMessage(bridge, set, plan, existing));
+  if (!sameIds(plan.recordBefore, recorded)) await ovs.recordMeters(bridge, plan.recordBefore);
+  for (const m of plan.add) await ovs.ofctl(['add-meter', bridge, meterArgument(m)]);
+  for (const m of plan.modify) await ovs.ofctl(['mod-meter', bridge, meterArgument(m)]);
   await ovs.ofctl(['--bundle', 'add-flows', bridge, '-'], bundleText(set));
-  const wanted = new Set(set.meters.map((m) => m.id));
-  for (const id of existing.keys()) {
-    if (inOwnedRange(id, options) && !wanted.has(id)) await ovs.ofctl(['del-meter', bridge, `meter=${id}`]);
-  }
+  for (const id of plan.remove) await ovs.ofctl(['del-meter', bridge, `meter=${id}`]);
+  if (!sameIds(plan.recordAfter, plan.recordBefore)) await ovs.recordMeters(bridge, plan.recordAfter);
+}
+
+function sameIds(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {
+  return a.size === b.size && [...a].every((id) => b.has(id));
 }
 
 export interface Difference {
@@ -215,15 +330,10 @@ export interface ReconcileResult extends Difference {
  * `desired` again when they differ: after someone deleted punt6's rules, after ovs-vswitchd
  * restarted with an empty table, after the ports changed. For `punt6 run` to call periodically.
  */
-export async function reconcile(
-  bridge: string,
-  desired: RuleSet,
-  ovs: OvsClient = new OvsClient(),
-  options: FlowOptions = DefaultFlowOptions,
-): Promise<ReconcileResult> {
+export async function reconcile(bridge: string, desired: RuleSet, ovs: OvsClient = new OvsClient()): Promise<ReconcileResult> {
   const diff = compare(desired, await ovs.ownFlows(bridge), await ovs.meters(bridge));
   if (diff.missing === 0 && diff.extra === 0 && diff.meters === 0) return { ...diff, reinstalled: false };
-  await install(ovs, bridge, desired, options);
+  await install(ovs, bridge, desired);
   return { ...diff, reinstalled: true };
 }
 

@@ -47,7 +47,7 @@ export interface FlowOptions {
   readonly tableBase: number;
   /** Priority of the entry rules in table 0 (default 60000). */
   readonly entryPriority: number;
-  /** Meter id of the first VM port; punt6 owns ids `meterBase .. meterBase + METER_SPAN - 1`. */
+  /** Meter id of the first VM port; port i gets `meterBase + i` (at most METER_SPAN ports). */
   readonly meterBase: number;
   /** Packets per second each VM port may send to the punt path. */
   readonly meterRate: number;
@@ -56,6 +56,9 @@ export interface FlowOptions {
 }
 
 export const METER_SPAN = 100_000;
+
+/** The largest `meterBase`: OpenFlow meter ids end at 0xffff0000 (OFPM_MAX). */
+export const MAX_METER_BASE = 0xffff0000 - METER_SPAN;
 
 export const DefaultFlowOptions: FlowOptions = {
   tableBase: 200,
@@ -136,6 +139,8 @@ export interface MeterSpec {
 export interface RuleSet {
   readonly rules: readonly FlowRule[];
   readonly meters: readonly MeterSpec[];
+  /** The `meterBase` the meter ids count from (port i of the configuration: `meterBase + i`). */
+  readonly meterBase: number;
   /** Ports of the configuration that got no rules, with the reason. */
   readonly skipped: readonly string[];
 }
@@ -335,7 +340,7 @@ export function generateRules(config: Punt6Config, bindings: PortBindings, optio
       if (outs.length > 0) add(t(Table.FromPunt), 100, join(inPort, vlan, `dl_dst=${MULTICAST_MAC}`), `${untag}${outs.join(',')}`, 'deliver-multicast', itf.name);
     }
   }
-  return { rules, meters, skipped };
+  return { rules, meters, meterBase: options.meterBase, skipped };
 }
 
 /** One flow as an `ovs-ofctl add-flows` line. */

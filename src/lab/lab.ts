@@ -128,6 +128,31 @@ async function isTap(name: string): Promise<boolean> {
  * the command lines of their daemons, which name files in them, and confirmed by their lab.json.
  * The namespaces and links have fixed names, so two labs cannot run at once.
  */
+/** What `lab up` writes at the top of its state directory (punt6's own state goes below it too). */
+const LAB_ENTRIES = new Set(['lab.json', 'ovs', 'punt6.yaml', 'punt6.pid', 'punt6.log', 'flows.txt', 'report.txt', 'vms']);
+
+/**
+ * Why `dir` is not a state directory the lab may delete (`lab up` and `lab down` remove it
+ * whole, recursively); null when it is: absent, empty, holding the `lab.json` of a lab, or only
+ * what `lab up` writes before that file. `--state` names any path: a mistyped one must not take
+ * someone's files with it.
+ */
+export function stateDirectoryProblem(dir: string): string | null {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    return code === 'ENOTDIR' ? 'not a directory; left alone' : `cannot read it (${(e as Error).message}); left alone`;
+  }
+  if (entries.includes('lab.json')) return null;
+  const others = entries.filter((e) => !LAB_ENTRIES.has(e)).sort();
+  if (others.length === 0) return null;
+  const shown = others.slice(0, 3).join(', ') + (others.length > 3 ? `, … (${others.length} in all)` : '');
+  return `not a lab's state directory (no lab.json, and it holds ${shown}); left alone`;
+}
+
 function otherLabDirectories(own: string): string[] {
   const dirs = new Set<string>();
   let entries: string[] = [];
@@ -154,6 +179,8 @@ async function stopLabDaemons(files: Files): Promise<string[]> {
 
 /** Stops every lab process, removes the namespaces and links, deletes the state directory. */
 export async function tearDown(options: LabOptions): Promise<string[]> {
+  const problem = stateDirectoryProblem(options.stateDirectory);
+  if (problem !== null) throw new LabError(`${options.stateDirectory}: ${problem}`);
   const files = new Files(options.stateDirectory);
   const previous = readState(files);
   const removed: string[] = [];

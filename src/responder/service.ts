@@ -24,6 +24,11 @@ export interface ResponderOptions {
   leaseFile?: string;
   /** The server DUID file; default: the configuration's `server.duidFile`. */
   duidFile?: string;
+  /**
+   * Create the directories of the lease journal and the DUID file when missing (default true:
+   * `punt6 run` makes its state directory on first start). False: a missing one is an error.
+   */
+  createDirectories?: boolean;
   onCommitError?: (error: unknown, replies: number) => void;
   onWarning?: (message: string) => void;
   /** Told once per transition when the lease journal's storage fails (the error) and recovers (null). */
@@ -79,8 +84,10 @@ export async function openResponder(config: Punt6Config, options: ResponderOptio
   const leaseFile = options.leaseFile ?? config.server.leaseFile;
   const duidFile = options.duidFile ?? config.server.duidFile;
   // The state (lease journal, server DUID) is created on first start.
-  if (stateful) await mkdir(dirname(leaseFile), { recursive: true, mode: 0o750 });
-  if (config.server.duid === null) await mkdir(dirname(duidFile), { recursive: true, mode: 0o750 });
+  if (options.createDirectories !== false) {
+    if (stateful) await mkdir(dirname(leaseFile), { recursive: true, mode: 0o750 });
+    if (config.server.duid === null) await mkdir(dirname(duidFile), { recursive: true, mode: 0o750 });
+  }
   const leases = stateful
     ? await LeaseTable.open(leaseFile, { pools: poolsOf(config), staticBindings: staticBindingsOf(config), onWarning: options.onWarning, onStorageChange: options.onStorageChange })
     : null;

@@ -1,0 +1,315 @@
+/**
+ * Which meters punt6 may touch, without OVS: `install`, `reconcile` and the keeper of
+ * `punt6 run --bridge` against a fake bridge that answers the ovs-vsctl and ovs-ofctl commands
+ * with the text OVS 3.1 prints (so the real parsers read it) and, like OVS, deletes the rules
+ * that use a meter when the meter is deleted.
+ */
+
+import { Writable } from 'node:stream';
+import { join } from 'node:path';
+import test from 'ava';
+import { loadConfig } from '../config/index.js';
+import { repositoryRoot } from '../../fixtures/paths.js';
+import type { RunResult } from '../lab/exec.js';
+import { createLogger } from '../logging.js';
+import { FlowKeeper } from './keeper.js';
+import { FlowsError, install, METER_RECORD_KEY, OvsClient, planMeters, reconcile } from './ovs.js';
+import { DefaultFlowOptions, generateRules, PUNT6_COOKIE, type RuleSet } from './rules.js';
+
+const labConfig = await loadConfig(join(repositoryRoot, 'fixtures', 'config', 'lab.yaml'));
+const BRIDGE = 'br0';
+const bindings = { interfaces: new Map([['punt0', 100]]), ports: new Map([['vm1', 1], ['vm2', 2]]) };
+/** Meters 60000 (vm1) and 60001 (vm2). */
+const lab = generateRules(labConfig, bindings);
+const FOREIGN_COOKIE = '0x5678';
+
+interface Meter {
+  flags: string;
+  rate: number;
+  burst: number;
+}
+interface Flow {
+  cookie: string;
+  table: number;
+  priority: number;
+  match: string;
+  actions: string;
+}
+
+/**
+ * One bridge's meters, rules and `external_ids`, changed by the commands OvsClient runs. Every
+ * command is logged; `crashBefore` makes a command fail before it changes anything, as if punt6
+ * had died there.
+ */
+class FakeBridge extends OvsClient {
+  readonly meterTable = new Map<number, Meter>();
+  flows: Flow[] = [];
+  readonly externalIds = new Map<string, string>();
+  readonly log: string[] = [];
+  crashBefore: ((command: string) => boolean) | null = null;
+
+  constructor() {
+    super({});
+  }
+
+  addForeign(id: number, rate = 7): void {
+    this.meterTable.set(id, { flags: 'pktps', rate, burst: 0 });
+    this.flows.push({ cookie: FOREIGN_COOKIE, table: 77, priority: 1, match: '', actions: `meter:${id},NORMAL` });
+  }
+
+  get record(): number[] {
+    return (this.externalIds.get(METER_RECORD_KEY) ?? '').split(',').filter((x) => x !== '').map(Number).sort((a, b) => a - b);
+  }
+
+  get meterIds(): number[] {
+    return [...this.meterTable.keys()].sort((a, b) => a - b);
+  }
+
+  private step(command: string): void {
+    if (this.crashBefore?.(command)) throw new FlowsError(`crashed before ${command}`);
+    this.log.push(command);
+  }
+
+  override async vsctlRaw(args: readonly string[]): Promise<RunResult> {
+    const command = `ovs-vsctl ${args.join(' ')}`;
+    const ok = (stdout: string): RunResult => ({ command, code: 0, stdout, stderr: '' });
+    this.step(command);
+    const a = args.join(' ');
+    if (a === `list-ifaces ${BRIDGE}`) return ok('punt0\nvm1\nvm2\n');
+    if (a === '--format=json --columns=name,ofport,external_ids list Interface') {
+      return ok(JSON.stringify({ headings: ['name', 'ofport', 'external_ids'], data: [['punt0', 100, ['map', []]], ['vm1', 1, ['map', []]], ['vm2', 2, ['map', []]]] }));
+    }
+    if (a === `--format=json --columns=external_ids list Bridge ${BRIDGE}`) {
+      return ok(JSON.stringify({ headings: ['external_ids'], data: [[['map', [...this.externalIds]]]] }));
+    }
+    const set = new RegExp(`^--no-wait set Bridge ${BRIDGE} external_ids:([\\w-]+)="([^"]*)"$`).exec(a);
+    if (set) {
+      this.externalIds.set(set[1] as string, set[2] as string);
+      return ok('');
+    }
+    const remove = new RegExp(`^--no-wait remove Bridge ${BRIDGE} external_ids ([\\w-]+)$`).exec(a);
+    if (remove) {
+      this.externalIds.delete(remove[1] as string);
+      return ok('');
+    }
+    throw new Error(`fake bridge: unexpected ${command}`);
+  }
+
+  override async ofctl(args: readonly string[], input?: string): Promise<string> {
+    const command = `ovs-ofctl ${args.join(' ')}`;
+    this.step(command);
+    const [verb, bridge, arg] = args[0] === '--no-names' || args[0] === '--bundle' ? args.slice(1) : args;
+    if (bridge !== BRIDGE) throw new FlowsError(`${command} failed: no bridge ${bridge}`);
+    const meterArg = /^meter=(\d+)(?:,(.*?))?(?:,bands=type=drop,rate=(\d+)(?:,burst_size=(\d+))?)?$/.exec(arg ?? '');
+    const id = Number(meterArg?.[1]);
+    switch (verb) {
+      case 'dump-meters':
+        return ['OFPST_METER_CONFIG reply (OF1.5) (xid=0x2):', ...[...this.meterTable].map(([i, m]) => `meter=${i} ${m.flags} bands=\ntype=drop rate=${m.rate}${m.burst ? ` burst_size=${m.burst}` : ''}`)].join('\n') + '\n';
+      case 'meter-stats':
+        return ['OFPST_METER reply (OF1.5) (xid=0x2):', ...[...this.meterTable.keys()].map((i) => `meter:${i} flow_count:1 packet_in_count:0 byte_in_count:0 duration:1.0s bands:\n0: packet_count:0 byte_count:0`)].join('\n') + '\n';
+      case 'add-meter':
+      case 'mod-meter': {
+        if ((verb === 'add-meter') === this.meterTable.has(id)) throw new FlowsError(`${command} failed: ${verb === 'add-meter' ? 'OFPMMFC_METER_EXISTS' : 'OFPMMFC_UNKNOWN_METER'}`);
+        this.meterTable.set(id, { flags: (meterArg?.[2] ?? '').split(',').join(' '), rate: Number(meterArg?.[3]), burst: Number(meterArg?.[4] ?? 0) });
+        return '';
+      }
+      case 'del-meter':
+        // As in OVS: the rules that use the meter go with it, whoever's they are.
+        this.meterTable.delete(id);
+        this.flows = this.flows.filter((f) => !new RegExp(`\\bmeter:${id}\\b`).test(f.actions));
+        return '';
+      case 'add-flows': {
+        const lines = (input ?? '').split('\n').filter((l) => l !== '');
+        const added = lines.filter((l) => l.startsWith('add ')).map((l) => parseFlowLine(l.slice(4)));
+        const used = added.flatMap((f) => [...f.actions.matchAll(/meter:(\d+)/g)].map((m) => Number(m[1])));
+        if (used.some((m) => !this.meterTable.has(m))) throw new FlowsError(`${command} failed: OFPBFC_MSG_FAILED`);
+        const cookie = /^delete cookie=(0x[0-9a-f]+)\/-1$/.exec(lines[0] ?? '')?.[1];
+        this.flows = [...this.flows.filter((f) => f.cookie !== cookie), ...added];
+        return '';
+      }
+      case 'dump-flows': {
+        const only = /^cookie=(0x[0-9a-f]+)\/-1$/.exec(arg ?? '')?.[1];
+        const shown = this.flows.filter((f) => only === undefined || f.cookie === only);
+        const line = (f: Flow): string => ` cookie=${f.cookie}, duration=1.0s, table=${f.table}, n_packets=0, n_bytes=0, priority=${f.priority}${f.match ? `,${f.match}` : ''} actions=${f.actions}`;
+        return ['OFPST_FLOW reply (OF1.5) (xid=0x2):', ...shown.map(line)].join('\n') + '\n';
+      }
+      default:
+        throw new Error(`fake bridge: unexpected ${command}`);
+    }
+  }
+}
+
+function parseFlowLine(text: string): Flow {
+  const at = text.indexOf(',actions=');
+  const fields = text.slice(0, at).split(',');
+  const take = (key: string): string | undefined => {
+    const i = fields.findIndex((f) => f.startsWith(`${key}=`));
+    return i < 0 ? undefined : fields.splice(i, 1)[0]?.slice(key.length + 1);
+  };
+  const cookie = take('cookie') ?? '0x0';
+  const table = Number(take('table') ?? 0);
+  const priority = Number(take('priority') ?? 32768);
+  return { cookie, table, priority, match: fields.join(','), actions: text.slice(at + ',actions='.length) };
+}
+
+/** The lab's rule set with its meters from `meterBase`. */
+function labAt(meterBase: number): RuleSet {
+  return generateRules(labConfig, bindings, { ...DefaultFlowOptions, meterBase });
+}
+
+const changes = (log: readonly string[]): string[] => log.filter((c) => !/ (dump-meters|dump-flows|meter-stats|list|list-ifaces) /.test(c));
+
+test("another controller's meter in punt6's range survives install and reinstall, with the rule that uses it", async (t) => {
+  const ovs = new FakeBridge();
+  ovs.addForeign(60050);
+  await install(ovs, BRIDGE, lab);
+  await install(ovs, BRIDGE, lab);
+  t.deepEqual(ovs.meterIds, [60000, 60001, 60050]);
+  t.deepEqual(ovs.meterTable.get(60050), { flags: 'pktps', rate: 7, burst: 0 });
+  t.true(ovs.flows.some((f) => f.cookie === FOREIGN_COOKIE && f.actions === 'meter:60050,NORMAL'));
+  t.deepEqual(ovs.record, [60000, 60001]);
+  t.false(ovs.log.some((c) => / (del|mod)-meter br0 meter=60050\b/.test(c)));
+});
+
+test("punt6's own meters that no rule wants any more are deleted, then forgotten; foreign ones are not", async (t) => {
+  const ovs = new FakeBridge();
+  await install(ovs, BRIDGE, labAt(61000));
+  ovs.addForeign(60050);
+  ovs.addForeign(61005);
+  ovs.log.length = 0;
+  await install(ovs, BRIDGE, lab);
+  t.deepEqual(ovs.meterIds, [60000, 60001, 60050, 61005]);
+  t.deepEqual(ovs.record, [60000, 60001]);
+  t.deepEqual(changes(ovs.log), [
+    'ovs-vsctl --no-wait set Bridge br0 external_ids:punt6-meters="60000,60001,61000,61001"',
+    'ovs-ofctl add-meter br0 meter=60000,pktps,burst,stats,bands=type=drop,rate=100,burst_size=200',
+    'ovs-ofctl add-meter br0 meter=60001,pktps,burst,stats,bands=type=drop,rate=100,burst_size=200',
+    'ovs-ofctl --bundle add-flows br0 -',
+    'ovs-ofctl del-meter br0 meter=61000',
+    'ovs-ofctl del-meter br0 meter=61001',
+    'ovs-vsctl --no-wait set Bridge br0 external_ids:punt6-meters="60000,60001"',
+  ]);
+});
+
+test('a meter punt6 wants that another controller holds: refused before anything changes, said with id, port and --meter-base', async (t) => {
+  const ovs = new FakeBridge();
+  await install(ovs, BRIDGE, labAt(61000));
+  ovs.addForeign(60001);
+  ovs.addForeign(60002);
+  const before = { meters: new Map(ovs.meterTable), flows: [...ovs.flows], record: ovs.record };
+  ovs.log.length = 0;
+  const e = await t.throwsAsync(install(ovs, BRIDGE, lab), { instanceOf: FlowsError });
+  t.is(
+    e?.message,
+    "meter 60001 for port vm2 (rules of another cookie use it) on bridge br0 is another controller's; punt6 leaves it alone and installs nothing: " +
+      'give punt6 2 free meter ids with another --meter-base (now 60000), e.g. --meter-base 60003',
+  );
+  t.deepEqual(changes(ovs.log), []);
+  t.deepEqual(ovs.meterTable, before.meters);
+  t.deepEqual(ovs.flows, before.flows);
+  t.deepEqual(ovs.record, before.record);
+  // reconcile (what `punt6 run --bridge` calls) refuses the same way.
+  await t.throwsAsync(reconcile(BRIDGE, lab, ovs), { message: /^meter 60001 for port vm2 / });
+  t.deepEqual(ovs.meterTable.get(60001), { flags: 'pktps', rate: 7, burst: 0 });
+});
+
+test('several foreign meters in the way are listed in one line', async (t) => {
+  const ovs = new FakeBridge();
+  ovs.meterTable.set(60000, { flags: 'kbps', rate: 9, burst: 0 });
+  ovs.addForeign(60001);
+  const e = await t.throwsAsync(install(ovs, BRIDGE, lab));
+  t.regex(e?.message ?? '', /^meters 60000 for port vm1 \(punt6 did not create it\), 60001 for port vm2 \(rules of another cookie use it\) on bridge br0 are another controller's; punt6 leaves them alone .* e\.g\. --meter-base 60002$/);
+});
+
+test('recorded before added, deleted before forgotten: a crash at any step orphans no meter, and the next install cleans up', async (t) => {
+  // Each run starts from the same bridge: punt6's meters at 61000 (to be replaced), a foreign
+  // meter in the way of nothing, and a crash before the k-th command that changes something.
+  const steps = async (crashAt: number): Promise<{ ovs: FakeBridge; crashed: boolean }> => {
+    const ovs = new FakeBridge();
+    await install(ovs, BRIDGE, labAt(61000));
+    ovs.addForeign(60050);
+    let k = 0;
+    ovs.crashBefore = (c) => changes([c]).length === 1 && k++ === crashAt;
+    const crashed = await install(ovs, BRIDGE, lab).then(
+      () => false,
+      () => true,
+    );
+    return { ovs, crashed };
+  };
+  for (let crashAt = 0; ; crashAt++) {
+    const { ovs, crashed } = await steps(crashAt);
+    // Every meter on the bridge is recorded as punt6's or is the foreign one.
+    t.deepEqual(ovs.meterIds.filter((id) => id !== 60050 && !ovs.record.includes(id)), [], `crash before change ${crashAt}`);
+    ovs.crashBefore = null;
+    await install(ovs, BRIDGE, lab);
+    t.deepEqual(ovs.meterIds, [60000, 60001, 60050], `after a crash before change ${crashAt}`);
+    t.deepEqual(ovs.record, [60000, 60001]);
+    t.true(ovs.flows.some((f) => f.cookie === FOREIGN_COOKIE));
+    if (!crashed) {
+      t.is(crashAt, 7, 'seven changes: record, two adds, bundle, two deletes, record');
+      break;
+    }
+  }
+});
+
+test('recorded meters that are gone (ovs-vswitchd restarted) are forgotten, and added again when wanted', async (t) => {
+  const ovs = new FakeBridge();
+  await install(ovs, BRIDGE, labAt(61000));
+  ovs.meterTable.clear();
+  ovs.flows = [];
+  // Another controller now has 61001: punt6's stale record must not make it punt6's.
+  ovs.addForeign(61001);
+  const r = await reconcile(BRIDGE, lab, ovs);
+  t.true(r.reinstalled);
+  t.deepEqual(ovs.meterIds, [60000, 60001, 61001]);
+  t.deepEqual(ovs.record, [60000, 60001]);
+  t.true(ovs.flows.some((f) => f.actions === 'meter:61001,NORMAL'));
+});
+
+test("meters used by punt6's rules only are punt6's even without a record (installed before it kept one)", async (t) => {
+  const ovs = new FakeBridge();
+  await install(ovs, BRIDGE, labAt(61000));
+  ovs.externalIds.clear();
+  ovs.meterTable.set(61000, { flags: 'pktps burst stats', rate: 5, burst: 5 });
+  // A meter used by a punt6 rule and by another controller's rule is not punt6's alone.
+  ovs.flows.push({ cookie: FOREIGN_COOKIE, table: 77, priority: 1, match: '', actions: 'meter:61001,NORMAL' });
+  t.deepEqual(ovs.record, []);
+  const plan = planMeters(labAt(61000), await ovs.meters(BRIDGE), new Set(), await ovs.allFlows(BRIDGE));
+  t.deepEqual(plan.modify.map((m) => m.id), [61000]);
+  t.deepEqual(plan.conflicts.map((c) => c.spec.id), [61001]);
+  await install(ovs, BRIDGE, labAt(61000)).catch(() => undefined);
+  t.deepEqual(ovs.meterTable.get(61000), { flags: 'pktps burst stats', rate: 5, burst: 5 }, 'refused: nothing changed');
+  ovs.flows = ovs.flows.filter((f) => f.cookie === PUNT6_COOKIE);
+  await install(ovs, BRIDGE, lab);
+  t.deepEqual(ovs.meterIds, [60000, 60001]);
+  t.deepEqual(ovs.record, [60000, 60001]);
+});
+
+test('punt6 run --bridge: a foreign meter in the way is logged once with the message, left alone, and retried', async (t) => {
+  const ovs = new FakeBridge();
+  ovs.addForeign(60001);
+  const logs: Record<string, unknown>[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const line of chunk.toString().split('\n')) if (line) logs.push(JSON.parse(line) as Record<string, unknown>);
+      cb();
+    },
+  });
+  const keeper = new FlowKeeper({ bridge: BRIDGE, log: createLogger({ level: 'info', destination }), ovs });
+  await keeper.use(labConfig);
+  await keeper.round();
+  t.is(keeper.failures, 2);
+  t.is(keeper.installs, 0);
+  const errors = logs.filter((l) => l['msg'] === 'cannot install flows; retrying');
+  t.is(errors.length, 1);
+  t.regex(String(errors[0]?.['err']), /^meter 60001 for port vm2 \(rules of another cookie use it\) on bridge br0 is another controller's/);
+  t.deepEqual(ovs.meterTable.get(60001), { flags: 'pktps', rate: 7, burst: 0 });
+  t.false(ovs.flows.some((f) => f.cookie === PUNT6_COOKIE));
+  // The other controller moves its meter: the next round installs.
+  ovs.meterTable.delete(60001);
+  ovs.flows = [];
+  await keeper.round();
+  t.is(keeper.installs, 1);
+  t.deepEqual(ovs.record, [60000, 60001]);
+  t.true(logs.some((l) => l['msg'] === 'flows back in place'));
+});
