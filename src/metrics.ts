@@ -41,6 +41,7 @@ export class Punt6Metrics {
   private readonly baseDhcpDiscards = new Map<string, number>();
   private baseCommitFailures = 0;
   private baseStorageFailures = 0;
+  private readonly baseLimitRefusals = new Map<string, number>();
 
   constructor(source: MetricsSource) {
     const registers = [this.registry];
@@ -112,6 +113,19 @@ export class Punt6Metrics {
       collect() {
         this.reset();
         this.inc(self.baseStorageFailures + (source.responder()?.leases?.journalStats().storageFailures ?? 0));
+      },
+    });
+
+    new Counter({
+      name: 'punt6_dhcpv6_lease_limit_refusals_total',
+      help: 'DHCPv6 IAs refused a new binding by a lease limit (server.leaseLimits), by limit',
+      labelNames: ['limit'],
+      registers,
+      collect() {
+        this.reset();
+        const r = source.responder();
+        const now = { ...(r?.leases?.refusals ?? { client: 0, port: 0, table: 0 }), 'ias-per-message': r?.dhcpv6.iasRefused ?? 0 };
+        for (const [limit, v] of Object.entries(now)) this.inc({ limit }, v + (self.baseLimitRefusals.get(limit) ?? 0));
       },
     });
 
@@ -251,6 +265,8 @@ export class Punt6Metrics {
     for (const [reason, v] of responder.dhcpv6.discards) this.baseDhcpDiscards.set(reason, (this.baseDhcpDiscards.get(reason) ?? 0) + v);
     this.baseCommitFailures += responder.dispatcher.commitFailures;
     this.baseStorageFailures += responder.leases?.journalStats().storageFailures ?? 0;
+    const refused = { ...(responder.leases?.refusals ?? {}), 'ias-per-message': responder.dhcpv6.iasRefused };
+    for (const [limit, v] of Object.entries(refused)) this.baseLimitRefusals.set(limit, (this.baseLimitRefusals.get(limit) ?? 0) + v);
   }
 
   /** The metrics as Prometheus text. */

@@ -135,7 +135,7 @@ test('lab.yaml loads with the documented defaults', async (t) => {
 
   // `stateDirectory: state` is relative to the file's directory.
   const state = join(fixturesDirectory, 'config', 'state');
-  t.deepEqual(c.server, { duid: null, stateDirectory: state, leaseFile: join(state, 'leases.journal'), duidFile: join(state, 'server-duid'), rateLimit: { rate: 200, burst: 400 } });
+  t.deepEqual(c.server, { duid: null, stateDirectory: state, leaseFile: join(state, 'leases.journal'), duidFile: join(state, 'server-duid'), rateLimit: { rate: 200, burst: 400 }, leaseLimits: { addressesPerClient: 8, prefixesPerClient: 4, addressesPerPort: 64, prefixesPerPort: 16, iasPerMessage: 8, maxLeases: 1_000_000 } });
   t.is(c.metrics, null);
   t.is(c.log.level, 'info');
 });
@@ -221,15 +221,25 @@ test('router link-local is derived from routerMac by modified EUI-64 when not gi
 
 test('server paths: absolute, relative to the state directory, defaults', (t) => {
   const d = base();
-  t.deepEqual(parse(d).server, { duid: null, stateDirectory: '/var/lib/punt6', leaseFile: '/var/lib/punt6/leases.journal', duidFile: '/var/lib/punt6/server-duid', rateLimit: { rate: 200, burst: 400 } });
-  d.server = { stateDirectory: 'st', leaseFile: '/var/log/journal.jsonl', duidFile: 'id', duid: '00:04:11:22:33:44', rateLimit: { rate: 1000 } };
+  t.deepEqual(parse(d).server, { duid: null, stateDirectory: '/var/lib/punt6', leaseFile: '/var/lib/punt6/leases.journal', duidFile: '/var/lib/punt6/server-duid', rateLimit: { rate: 200, burst: 400 }, leaseLimits: { addressesPerClient: 8, prefixesPerClient: 4, addressesPerPort: 64, prefixesPerPort: 16, iasPerMessage: 8, maxLeases: 1_000_000 } });
+  d.server = { stateDirectory: 'st', leaseFile: '/var/log/journal.jsonl', duidFile: 'id', duid: '00:04:11:22:33:44', rateLimit: { rate: 1000 }, leaseLimits: { addressesPerClient: 2, iasPerMessage: 1 } };
   t.deepEqual(parse(d).server, {
     duid: new Uint8Array([0, 4, 0x11, 0x22, 0x33, 0x44]),
     stateDirectory: '/srv/punt6/st',
     leaseFile: '/var/log/journal.jsonl',
     duidFile: '/srv/punt6/st/id',
     rateLimit: { rate: 1000, burst: 1000 },
+    leaseLimits: { addressesPerClient: 2, prefixesPerClient: 4, addressesPerPort: 64, prefixesPerPort: 16, iasPerMessage: 1, maxLeases: 1_000_000 },
   });
+});
+
+test('dhcpv6.trustedRelays: addresses (as /128) and prefixes', (t) => {
+  const d = base();
+  d.networks[0].dhcpv6.trustedRelays = ['2001:db8:1::2', '2001:db8:9::/64'];
+  t.deepEqual(
+    parse(d).networks[0]!.dhcpv6.trustedRelays.map((p) => p.text),
+    ['2001:db8:1::2/128', '2001:db8:9::/64'],
+  );
 });
 
 test('an interface can carry an untagged network and tagged ones; `networks` uses each network\'s vlan', (t) => {
@@ -261,6 +271,19 @@ const refused: { title: string; change?: (d: Doc) => void; text?: string; proble
     title: 'address not in any prefix',
     change: (d) => d.ports[0].addresses.push('2001:db8:2::1'),
     problems: ['ports[0].addresses[1]: "2001:db8:2::1" is not inside any prefix of network "tenant" (2001:db8:1::/64)'],
+  },
+  {
+    title: 'lease limits and trusted relays out of range or malformed',
+    change: (d) => {
+      d.server = { leaseLimits: { iasPerMessage: 33, addressesPerClient: 0 } };
+      d.networks[0].dhcpv6.trustedRelays = ['2001:db8:1::2/129', 'relay1'];
+    },
+    problems: [
+      'networks[0].dhcpv6.trustedRelays[0]: "2001:db8:1::2/129" is not an IPv6 prefix',
+      'networks[0].dhcpv6.trustedRelays[1]: "relay1" is not an IPv6 address',
+      'server.leaseLimits.addressesPerClient: 0 is out of range 1..1000000',
+      'server.leaseLimits.iasPerMessage: 33 is out of range 1..32',
+    ],
   },
   {
     title: 't1 greater than t2',

@@ -203,6 +203,12 @@ export interface Dhcpv6Config {
   readonly infMaxRt: number | null;
   readonly addressPools: readonly Ipv6AddressRange[];
   readonly prefixDelegation: readonly PrefixDelegationPool[];
+  /**
+   * Relay agents whose Client Link-Layer Address option (RFC 6939) and relayed client DUIDs may
+   * name a port: a Relay-forw from one of these source addresses. Relayed requests from any
+   * other source are served from the pools only.
+   */
+  readonly trustedRelays: readonly Ipv6Prefix[];
 }
 
 export interface PrefixDelegationPool {
@@ -235,6 +241,21 @@ export interface ServerConfig {
   readonly stateDirectory: string;
   /** punt6's own token bucket per sender (source MAC) on the punt path: frames/s and burst. */
   readonly rateLimit: { readonly rate: number; readonly burst: number };
+  readonly leaseLimits: LeaseLimitsConfig;
+}
+
+/** How many pool leases one client, one port and the whole table may hold (docs/leases.md). */
+export interface LeaseLimitsConfig {
+  /** Per client DUID: IA_NA addresses and IA_PD prefixes. */
+  readonly addressesPerClient: number;
+  readonly prefixesPerClient: number;
+  /** Per port (the MAC the request came from): addresses and prefixes of all its clients. */
+  readonly addressesPerPort: number;
+  readonly prefixesPerPort: number;
+  /** IA_NA options, and IA_PD options, served per Solicit or Request; the rest are refused. */
+  readonly iasPerMessage: number;
+  /** Leases (addresses and prefixes) in the whole table. */
+  readonly maxLeases: number;
 }
 
 export interface MetricsConfig {

@@ -23,6 +23,7 @@ import {
   type InterfaceConfig,
   type Ipv6Address,
   type Ipv6Prefix,
+  type LeaseLimitsConfig,
   type LogLevel,
   type NetworkConfig,
   type PortConfig,
@@ -65,6 +66,14 @@ export const Defaults = {
   /** punt6's own per-sender token bucket (frames per second, and burst). */
   rateLimitRate: 200,
   rateLimitBurst: 400,
+  leaseLimits: {
+    addressesPerClient: 8,
+    prefixesPerClient: 4,
+    addressesPerPort: 64,
+    prefixesPerPort: 16,
+    iasPerMessage: 8,
+    maxLeases: 1_000_000,
+  },
   logLevel: 'info' as LogLevel,
 } as const;
 
@@ -180,6 +189,7 @@ export interface RawNetwork {
     infMaxRt?: number;
     addressPools?: string[];
     prefixDelegation?: { prefix: string; delegatedLength: number }[];
+    trustedRelays?: string[];
   };
 }
 
@@ -194,7 +204,14 @@ export interface RawConfig {
     delegatedPrefix?: string;
     clientDuid?: string;
   }[];
-  server?: { duid?: string; duidFile?: string; leaseFile?: string; stateDirectory?: string; rateLimit?: { rate?: number; burst?: number } };
+  server?: {
+    duid?: string;
+    duidFile?: string;
+    leaseFile?: string;
+    stateDirectory?: string;
+    rateLimit?: { rate?: number; burst?: number };
+    leaseLimits?: Partial<LeaseLimitsConfig>;
+  };
   metrics?: string;
   log?: { level?: LogLevel };
 }
@@ -281,6 +298,7 @@ function normalizeNetwork(raw: RawNetwork, ports: PortConfig[], attachment: Atta
     infMaxRt: d.infMaxRt ?? null,
     addressPools: (d.addressPools ?? []).map((t) => parseIpv6Pool(t)!.model),
     prefixDelegation: (d.prefixDelegation ?? []).map((pd) => ({ prefix: prefix(pd.prefix), delegatedLength: pd.delegatedLength })),
+    trustedRelays: (d.trustedRelays ?? []).map((t) => prefix(t.includes('/') ? t : `${t}/128`)),
   };
 
   return {
@@ -317,6 +335,7 @@ function normalizeServer(raw: RawConfig['server'], baseDirectory: string): Serve
       rate: raw?.rateLimit?.rate ?? Defaults.rateLimitRate,
       burst: raw?.rateLimit?.burst ?? Math.max(raw?.rateLimit?.rate ?? Defaults.rateLimitRate, Defaults.rateLimitBurst),
     },
+    leaseLimits: { ...Defaults.leaseLimits, ...raw?.leaseLimits },
   };
 }
 

@@ -26,6 +26,8 @@ const formats: Record<string, (text: string) => string | null> = {
   'ipv6-address': ipv6AddressProblem,
   'ipv6-prefix': ipv6PrefixProblem,
   'ipv6-pool': ipv6PoolProblem,
+  // An address alone stands for its /128.
+  'ipv6-address-or-prefix': (t) => (t.includes('/') ? ipv6PrefixProblem(t) : ipv6AddressProblem(t)),
   mac: macProblem,
   duid: duidProblem,
   'domain-name': domainNameProblem,
@@ -118,6 +120,7 @@ const dhcpv6 = obj({
   infMaxRt: int(60, 86400),
   addressPools: list(str('ipv6-pool')),
   prefixDelegation: list(obj({ prefix: str('ipv6-prefix'), delegatedLength: int(1, 128) }, ['prefix', 'delegatedLength'])),
+  trustedRelays: list(str('ipv6-address-or-prefix')),
 });
 
 const network = obj(
@@ -165,7 +168,21 @@ export const configSchema = {
       interfaces: { ...list(punt6Interface), minItems: 1 },
       networks: { ...list(network), minItems: 1 },
       ports: list(port),
-      server: obj({ duid: str('duid'), duidFile: name, leaseFile: name, stateDirectory: name, rateLimit: obj({ rate: int(1, 1_000_000), burst: int(1, 1_000_000) }) }),
+      server: obj({
+        duid: str('duid'),
+        duidFile: name,
+        leaseFile: name,
+        stateDirectory: name,
+        rateLimit: obj({ rate: int(1, 1_000_000), burst: int(1, 1_000_000) }),
+        leaseLimits: obj({
+          addressesPerClient: int(1, 1_000_000),
+          prefixesPerClient: int(1, 1_000_000),
+          addressesPerPort: int(1, 1_000_000),
+          prefixesPerPort: int(1, 1_000_000),
+          iasPerMessage: int(1, 32),
+          maxLeases: int(1, 100_000_000),
+        }),
+      }),
       metrics: str('host-port'),
       log: obj({ level: oneOfStrings(LogLevels) }),
     },

@@ -503,3 +503,55 @@ test('a grant journals the client it was made for, even when the request buffer 
     t.deepEqual(seen, given);
   });
 });
+
+test('limits: a new binding over the per-client, per-port or table limit is refused; held ones are re-granted; counts survive a reopen', async (t) => {
+  const limits = { addressesPerClient: 2, addressesPerPort: 3, maxLeases: 5, prefixesPerClient: 1, prefixesPerPort: 1 };
+  const options: LeaseTableOptions = {
+    pools: [
+      { networkId: NET, type: LeaseType.Address, first: 'fd00:1::100', last: 'fd00:1::1ff' },
+      { networkId: NET, type: LeaseType.Prefix, prefix: 'fd00:100::/48', delegatedLength: 56 },
+    ],
+    limits,
+  };
+  await withTable(options, async (table) => {
+    const port = mac(1);
+    // Client 1 on port 1: two addresses, the third IA refused.
+    granted(table.allocate(na(1, { iaid: 1, portMac: port }), T0));
+    granted(table.allocate(na(1, { iaid: 2, portMac: port }), T0));
+    t.is(table.allocate(na(1, { iaid: 3, portMac: port }), T0).status, LeaseStatus.NoAddrsAvail);
+    t.is(table.propose(na(1, { iaid: 3, portMac: port }), T0).status, LeaseStatus.NoAddrsAvail, 'an Advertise offers what a Request would get');
+    // An IA that holds its binding is renewed and re-granted whatever the counts.
+    granted(table.allocate(na(1, { iaid: 2, portMac: port }), T0 + 1000));
+    t.is(granted(table.renew({ type: LeaseType.Address, duid: duid(1), iaid: 1 }, T0 + 2000)).iaid, 1);
+    // Another client on the same port: one more address, then the port is full.
+    granted(table.allocate(na(2, { iaid: 1, portMac: port }), T0));
+    t.is(table.allocate(na(2, { iaid: 2, portMac: port }), T0).status, LeaseStatus.NoAddrsAvail);
+    t.deepEqual(table.refusals, { client: 2, port: 1, table: 0 });
+    // Prefixes count apart from addresses.
+    const pd = (n: number, iaid: number) => ({ networkId: NET, type: LeaseType.Prefix, duid: duid(n), iaid, portMac: port }) as const;
+    granted(table.allocate(pd(1, 1), T0));
+    t.is(table.allocate(pd(1, 2), T0).status, LeaseStatus.NoPrefixAvail);
+    // Releasing frees the count.
+    granted(table.release({ type: LeaseType.Address, duid: duid(2), iaid: 1 }));
+    granted(table.allocate(na(3, { iaid: 1, portMac: port }), T0));
+    // The whole table: 5 leases (4 addresses and 1 prefix), then nothing new for anyone.
+    granted(table.allocate(na(4, { iaid: 1, portMac: mac(2) }), T0));
+    t.is(table.counts().addresses + table.counts().prefixes, 5);
+    t.is(table.allocate(na(5, { iaid: 1, portMac: mac(3) }), T0).status, LeaseStatus.NoAddrsAvail);
+    t.is(table.refusals.table, 1);
+  });
+  // The port MACs are journaled: after a reopen the counts, and so the limits, are the same.
+  const dir = mkdtempSync(join(tmpdir(), 'punt6-limits-'));
+  try {
+    const path = join(dir, 'leases.journal');
+    const first = await LeaseTable.open(path, options);
+    for (let i = 1; i <= 3; i++) granted(first.allocate(na(10 + i, { iaid: 1, portMac: mac(9) }), T0));
+    await first.close();
+    const second = await LeaseTable.open(path, options);
+    t.is(second.allocate(na(20, { iaid: 1, portMac: mac(9) }), T0).status, LeaseStatus.NoAddrsAvail, 'the port still holds three');
+    t.is(second.lookup(duid(11), 1, LeaseType.Address)?.portMac?.[5], 9);
+    await second.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

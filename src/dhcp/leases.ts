@@ -73,6 +73,8 @@ export interface Lease {
   readonly expiresAt: number;
   /** True when the address came from a static binding. */
   readonly isStatic: boolean;
+  /** The MAC of the port the request came from (6 bytes), which the per-port limits count by; null when unknown. */
+  readonly portMac: Uint8Array | null;
 }
 
 /** An address or prefix that a client declined, held back until `until`. */
@@ -132,8 +134,29 @@ export interface StaticBinding {
   preferredLifetime?: number;
 }
 
+/**
+ * How many pool leases (bindings not from a static reservation) one client, one port and the
+ * whole table may hold. A new binding over a limit is refused with NoAddrsAvail or NoPrefixAvail
+ * (RFC 9915 §21.13); a binding an IA already holds is renewed and re-granted whatever the counts.
+ */
+export interface LeaseLimits {
+  /** Per client DUID. */
+  addressesPerClient: number;
+  prefixesPerClient: number;
+  /** Per port: the MAC given as `portMac` in the requests. */
+  addressesPerPort: number;
+  prefixesPerPort: number;
+  /** Leases (addresses and prefixes) in the whole table. */
+  maxLeases: number;
+}
+
+/** Which limit refused a binding: counted in `LeaseTable.refusals`. */
+export type LeaseLimitKind = 'client' | 'port' | 'table';
+
 export interface LeaseTableOptions {
   pools: PoolConfig[];
+  /** Unlimited where not given. */
+  limits?: Partial<LeaseLimits>;
   staticBindings?: StaticBinding[];
   /** Defaults for pools and static bindings that give none (seconds; 7200 and 3600). */
   validLifetime?: number;
@@ -166,6 +189,8 @@ export interface LeaseRequest extends ClientLinkLayer {
   iaid: number;
   /** An address (or prefix start) the client asked for; honoured when free and in a pool. */
   hint?: Uint8Array;
+  /** The MAC of the port the request came from (6 bytes; copied when recorded): the per-port limits count by it. */
+  portMac?: Uint8Array | null;
 }
 
 export interface BindingRequest extends ClientLinkLayer {
@@ -255,6 +280,23 @@ interface Choice {
   validLifetime: number;
   preferredLifetime: number;
   isStatic: boolean;
+}
+
+const UNLIMITED: LeaseLimits = { addressesPerClient: Infinity, prefixesPerClient: Infinity, addressesPerPort: Infinity, prefixesPerPort: Infinity, maxLeases: Infinity };
+
+/** A count kept in a BytesMap: an object, so a change needs no second lookup. */
+interface Counter {
+  n: number;
+}
+
+function bump(map: BytesMap<Counter>, key: Uint8Array, type: LeaseType, delta: number): void {
+  const c = map.get(key, 0, key.length, type, 0);
+  if (c === undefined) {
+    if (delta > 0) map.set(key, type, 0, { n: delta });
+    return;
+  }
+  c.n += delta;
+  if (c.n <= 0) map.delete(key, 0, key.length, type, 0);
 }
 
 /** A copy of the first n bytes of b in an array of its own (not a view of b's buffer). */
@@ -389,12 +431,22 @@ export class LeaseTable {
   /** Static bindings by MAC and by DUID, with the lease type and network; in configuration order. */
   private readonly staticByMac = new BytesMap<StaticEntry[]>();
   private readonly staticByDuid = new BytesMap<StaticEntry[]>();
+  /** Pool leases per client DUID and per port MAC, by lease type (see LeaseLimits). */
+  private readonly perClient = new BytesMap<Counter>();
+  private readonly perPort = new BytesMap<Counter>();
+  private readonly limits: LeaseLimits;
+  /** New bindings refused by a limit, by limit. */
+  readonly refusals: Record<LeaseLimitKind, number> = { client: 0, port: 0, table: 0 };
   private journalRef: Journal | null = null;
 
   private constructor(options: LeaseTableOptions) {
     this.declineQuarantineMs = options.declineQuarantineMs ?? 24 * 3600 * 1000;
     if (!Number.isSafeInteger(this.declineQuarantineMs) || this.declineQuarantineMs < 0) {
       throw new RangeError('declineQuarantineMs must be a non-negative integer');
+    }
+    this.limits = { ...UNLIMITED, ...options.limits };
+    for (const [k, v] of Object.entries(this.limits)) {
+      if (!(Number.isInteger(v) && v >= 0) && v !== Infinity) throw new RangeError(`lease limits: ${k} must be a non-negative integer`);
     }
     const valid = options.validLifetime ?? 7200;
     const preferred = options.preferredLifetime ?? 3600;
@@ -519,6 +571,7 @@ export class LeaseTable {
     const choice = this.choose(req, now);
     if (choice === null) return exhausted(req.type);
     const held = this.leaseOf(req.duid, req.iaid, req.type) ?? null;
+    if (held === null && !choice.isStatic && this.overLimit(req)) return exhausted(req.type);
     let replaced: Lease | null = null;
     if (held !== null && (held.networkId !== req.networkId || !sameBytes(held.address, choice.address))) {
       this.record(RecordKind.Release, held, held.expiresAt, held.validLifetime, held.preferredLifetime);
@@ -531,6 +584,7 @@ export class LeaseTable {
       duid: req.duid,
       iaid: req.iaid,
       networkId: req.networkId,
+      portMac: req.portMac ?? null,
     }, now + choice.validLifetime * 1000, choice.validLifetime, choice.preferredLifetime);
     return { status: LeaseStatus.Success, lease: lease as Lease, replaced };
   }
@@ -545,6 +599,7 @@ export class LeaseTable {
     if (!validDuid(req.duid) || !validIaid(req.iaid) || !validNow(now)) return failure(LeaseStatus.UnspecFail);
     const choice = this.choose(req, now);
     if (choice === null) return exhausted(req.type);
+    if (!choice.isStatic && this.leaseOf(req.duid, req.iaid, req.type) === undefined && this.overLimit(req)) return exhausted(req.type);
     const lease: Lease = {
       type: req.type,
       address: choice.address,
@@ -556,6 +611,7 @@ export class LeaseTable {
       preferredLifetime: choice.preferredLifetime,
       expiresAt: now + choice.validLifetime * 1000,
       isStatic: choice.isStatic,
+      portMac: req.portMac ?? null,
     };
     return { status: LeaseStatus.Success, lease, replaced: null };
   }
@@ -790,7 +846,7 @@ export class LeaseTable {
   /** Journals one change, then applies it exactly as a replay would; returns the resulting lease, if any. */
   private record(
     kind: RecordKind,
-    b: { type: LeaseType; address: Uint8Array; prefixLength: number; duid: Uint8Array; iaid: number; networkId: number },
+    b: { type: LeaseType; address: Uint8Array; prefixLength: number; duid: Uint8Array; iaid: number; networkId: number; portMac?: Uint8Array | null },
     expiresAt: number,
     validLifetime: number,
     preferredLifetime: number,
@@ -806,6 +862,7 @@ export class LeaseTable {
       preferredLifetime,
       expiresAt,
       networkId: b.networkId,
+      portMac: b.portMac ?? null,
     };
     this.journal.append(r);
     return this.apply(r);
@@ -837,9 +894,11 @@ export class LeaseTable {
           expiresAt: r.expiresAt,
           // Only the static step of choose() grants a reserved address on its own network.
           isStatic: bound !== undefined && bound.networkId === r.networkId && bound.type === r.leaseType,
+          portMac: r.portMac == null ? null : ownBytes(r.portMac, 6),
         };
         this.byClient.set(lease.duid, lease.iaid, lease.type, lease);
         this.byAddress.set(lease.address, 0, 0, lease);
+        this.count(lease, 1);
         return lease;
       }
       case RecordKind.Release:
@@ -871,6 +930,7 @@ export class LeaseTable {
     if (old === undefined) return;
     this.byClient.delete(old.duid, 0, old.duid.length, old.iaid, old.type);
     this.byAddress.delete(old.address, 0, 16, 0, 0);
+    this.count(old, -1);
   }
 
   private dropAddress(a: Uint8Array): boolean {
@@ -878,6 +938,27 @@ export class LeaseTable {
     if (old === undefined) return false;
     this.byAddress.delete(old.address, 0, 16, 0, 0);
     this.byClient.delete(old.duid, 0, old.duid.length, old.iaid, old.type);
+    this.count(old, -1);
+    return true;
+  }
+
+  /** Keeps the per-client and per-port counts of pool leases (static ones are not limited). */
+  private count(l: Lease, delta: number): void {
+    if (l.isStatic) return;
+    bump(this.perClient, l.duid, l.type, delta);
+    if (l.portMac !== null) bump(this.perPort, l.portMac, l.type, delta);
+  }
+
+  /** Whether a new pool binding for this request is over a limit; counts the refusal. */
+  private overLimit(req: LeaseRequest): boolean {
+    const lim = this.limits;
+    const address = req.type === LeaseType.Address;
+    let kind: LeaseLimitKind | null = null;
+    if (this.byAddress.size >= lim.maxLeases) kind = 'table';
+    else if ((this.perClient.get(req.duid, 0, req.duid.length, req.type, 0)?.n ?? 0) >= (address ? lim.addressesPerClient : lim.prefixesPerClient)) kind = 'client';
+    else if (req.portMac != null && (this.perPort.get(req.portMac, 0, req.portMac.length, req.type, 0)?.n ?? 0) >= (address ? lim.addressesPerPort : lim.prefixesPerPort)) kind = 'port';
+    if (kind === null) return false;
+    this.refusals[kind]++;
     return true;
   }
 
@@ -895,6 +976,7 @@ export class LeaseTable {
         preferredLifetime: l.preferredLifetime,
         expiresAt: l.expiresAt,
         networkId: l.networkId,
+        portMac: l.portMac,
       };
     }
     for (const q of this.quarantine.values()) {

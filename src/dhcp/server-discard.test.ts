@@ -262,7 +262,7 @@ test('relayed 32 times: answered with 32 nested Relay-repl', (t) => {
 
 test('the server itself refuses more than 32 relays (for callers that skip the codec)', (t) => {
   const bytes = messageBytes(nest(message(Msg.Solicit, 1, [clientId(), iaNa(1)]), 33));
-  const ctx: Dhcpv6RequestContext = { network: 0, mac: new Uint8Array(6), macOff: 0, unicast: true };
+  const ctx: Dhcpv6RequestContext = { network: 0, mac: new Uint8Array(6), macOff: 0, unicast: true, source: new Uint8Array(16), sourceOff: 0 };
   const before = stateful.server.discards.get(DiscardReason.RelayTooDeep) ?? 0;
   const out = new Uint8Array(65536);
   t.is(stateful.server.handle(bytes, 0, bytes.length, ctx, out, 0), 0);

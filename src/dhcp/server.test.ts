@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { fromHex, parseIpv6, toHex } from '../../codecs/bytes.js';
 import { Dhcpv6OptionCode, Dhcpv6StatusCode, type Dhcpv6OptionRepr } from '../../codecs/dhcpv6-options.js';
+import type { Dhcpv6MessageRepr } from '../../codecs/dhcpv6.js';
 import { fixturesDirectory } from '../../fixtures/paths.js';
 import { loadCaptureFile } from '../capture-file.js';
 import type { Punt6Config } from '../config/index.js';
@@ -411,8 +412,8 @@ test('dhcp6-relay: Relay-repl with hop count, link and peer copied, to the relay
   allReplies.push(...(await relayed(t)).map((r) => r.bytes));
 });
 
-test('relayed twice with Interface-IDs: both echoed, nesting kept, the client found by option 79', async (t) => {
-  const r = await openTestResponder(peers);
+test('relayed twice with Interface-IDs: both echoed, nesting kept, the client found by a trusted relay\'s option 79', async (t) => {
+  const r = await openTestResponder(peersVariant((d) => (d.networks[0].dhcpv6.trustedRelays = ['fd00:2::/112'])));
   try {
     const solicit = message(Msg.Solicit, 0x123456, [clientId('02:00:00:00:00:77'), oro(23), iaNa(7)]);
     const inner = relayForw(solicit, {
@@ -421,7 +422,7 @@ test('relayed twice with Interface-IDs: both echoed, nesting kept, the client fo
       peerAddress: 'fe80::77',
       options: [
         { kind: 'interface-id', interfaceId: Uint8Array.from([0x65, 0x74, 0x68, 0x31]) },
-        // Option 79: the client's MAC is the static port's, so it gets the port's addresses.
+        // Option 79 from a trusted relay: the client's MAC is the static port's, so it gets the port's addresses.
         { kind: 'client-link-layer-address', hardwareType: 1, address: fromHex('020000000011') },
       ],
     });
@@ -735,8 +736,11 @@ test('NTP servers (RFC 5908): one server-address sub-option each, when asked for
   }
 });
 
-test("a port (frame MAC, DUID-LL, configured DUID) gets its static addresses and delegated prefix, not journaled", async (t) => {
-  const config = peersVariant((d) => (d.ports[0].clientDuid = '00:02:00:00:ab:cd:01:02'));
+test("a port (frame MAC; trusted relay's option 79 or configured DUID) gets its static addresses and delegated prefix, not journaled", async (t) => {
+  const config = peersVariant((d) => {
+    d.ports[0].clientDuid = '00:02:00:00:ab:cd:01:02';
+    d.networks[0].dhcpv6.trustedRelays = ['fd00::99'];
+  });
   const r = await openTestResponder(config);
   try {
     const expectStatic = (m: ReturnType<typeof innerMessage>): void => {
@@ -748,19 +752,27 @@ test("a port (frame MAC, DUID-LL, configured DUID) gets its static addresses and
       const p = optionOf(pd.options, 'ia-prefix');
       t.is(`${ipv6(p.prefix)}/${p.prefixLength} ${p.preferredLifetime}/${p.validLifetime}`, '2001:db8:200:1100::/56 20/30');
     };
-    const cases: { name: string; srcMac: string; duid: Dhcpv6OptionRepr }[] = [
-      { name: 'frame source MAC', srcMac: PORT_MAC, duid: { kind: 'client-id', duid: { kind: 'en', enterpriseNumber: 32473, identifier: Uint8Array.from([1]) } } },
-      { name: 'DUID-LL', srcMac: '02:00:00:00:00:61', duid: clientId(PORT_MAC) },
-      { name: 'DUID-LLT', srcMac: '02:00:00:00:00:62', duid: { kind: 'client-id', duid: { kind: 'llt', hardwareType: 1, time: 12345, linkLayerAddress: fromHex('020000000011') } } },
-      { name: 'configured DUID', srcMac: '02:00:00:00:00:63', duid: { kind: 'client-id', duid: { kind: 'en', enterpriseNumber: 0xabcd, identifier: Uint8Array.from([1, 2]) } } },
+    const configuredDuid: Dhcpv6OptionRepr = { kind: 'client-id', duid: { kind: 'en', enterpriseNumber: 0xabcd, identifier: Uint8Array.from([1, 2]) } };
+    const relay = (inner: Dhcpv6MessageRepr, option79: string | null): Uint8Array =>
+      dhcpv6Frame({
+        srcMac: '02:00:00:00:00:99',
+        src: 'fd00::99',
+        dst: 'fd00::2',
+        srcPort: 547,
+        hopLimit: 64,
+        message: relayForw(inner, { linkAddress: '::', peerAddress: 'fe80::63', options: option79 === null ? [] : [{ kind: 'client-link-layer-address', hardwareType: 1, address: fromHex(option79) }] }),
+      });
+    const cases: { name: string; frame: (type: number, options: Dhcpv6OptionRepr[]) => Uint8Array }[] = [
+      { name: 'frame source MAC', frame: (type, o) => clientFrame(type, 0x55, [{ kind: 'client-id', duid: { kind: 'en', enterpriseNumber: 32473, identifier: Uint8Array.from([1]) } }, ...o], PORT_MAC) },
+      { name: "trusted relay's option 79", frame: (type, o) => relay(message(type, 0x55, [clientId('02:00:00:00:00:63'), ...o]), '020000000011') },
+      { name: 'configured DUID through a trusted relay', frame: (type, o) => relay(message(type, 0x55, [configuredDuid, ...o]), null) },
     ];
     for (const c of cases) {
       for (const type of [Msg.Solicit, Msg.Request]) {
-        const options = [c.duid, ...(type === Msg.Request ? [serverId] : []), ORO_DNS, iaNa(1), iaPd(1)];
-        const res = await reply(t, r, clientFrame(type, 0x55, options, c.srcMac));
+        const options = [...(type === Msg.Request ? [serverId] : []), ORO_DNS, iaNa(1), iaPd(1)];
+        const res = await reply(t, r, c.frame(type, options));
         t.true(res.immediate, `${c.name}: static bindings are the controller's, nothing to commit`);
         t.is(res.m.msgType, type === Msg.Solicit ? Msg.Advertise : Msg.Reply);
-        t.is(res.reply.ethDst, c.srcMac);
         expectStatic(res.m);
       }
     }
@@ -769,6 +781,45 @@ test("a port (frame MAC, DUID-LL, configured DUID) gets its static addresses and
     const ren = await reply(t, r, clientFrame(Msg.Renew, 0x56, [clientId(PORT_MAC), serverId, iaNa(1, 'fd00::11', '2001:db8:1::11'), iaPd(1, '2001:db8:200:1100::/56')], PORT_MAC));
     t.true(ren.immediate);
     expectStatic(ren.m);
+  } finally {
+    await r.close();
+  }
+});
+
+test("a VM cannot claim another port's bindings by what it writes: DUID-LL(T), a configured DUID, option 79 of a relay it sends itself", async (t) => {
+  const config = peersVariant((d) => {
+    d.ports[0].clientDuid = '00:02:00:00:ab:cd:01:02';
+    d.networks[0].dhcpv6.trustedRelays = ['fd00::99'];
+  });
+  const r = await openTestResponder(config);
+  const VM = '02:00:00:00:00:66';
+  try {
+    const claims: { name: string; frame: (options: Dhcpv6OptionRepr[]) => Uint8Array }[] = [
+      { name: "DUID-LL with the port's MAC", frame: (o) => clientFrame(Msg.Solicit, 0x70, [clientId(PORT_MAC), ...o], VM) },
+      { name: "DUID-LLT with the port's MAC", frame: (o) => clientFrame(Msg.Solicit, 0x71, [{ kind: 'client-id', duid: { kind: 'llt', hardwareType: 1, time: 1, linkLayerAddress: fromHex('020000000011') } }, ...o], VM) },
+      { name: "the port's configured DUID", frame: (o) => clientFrame(Msg.Solicit, 0x72, [{ kind: 'client-id', duid: { kind: 'en', enterpriseNumber: 0xabcd, identifier: Uint8Array.from([1, 2]) } }, ...o], VM) },
+      {
+        name: 'option 79 in a Relay-forw from an untrusted source',
+        frame: (o) =>
+          dhcpv6Frame({
+            srcMac: VM,
+            src: 'fd00::66',
+            dst: 'fd00::2',
+            srcPort: 547,
+            hopLimit: 64,
+            message: relayForw(message(Msg.Solicit, 0x73, [clientId(VM), ...o]), { linkAddress: '::', peerAddress: 'fe80::66', options: [{ kind: 'client-link-layer-address', hardwareType: 1, address: fromHex('020000000011') }] }),
+          }),
+      },
+    ];
+    for (const c of claims) {
+      const res = await reply(t, r, c.frame([ORO_DNS, iaNa(1), iaPd(1)]));
+      const m = innerMessage(res.reply.message);
+      const na = addressesOf(optionOf(m.options, 'ia-na'));
+      t.false(na.some((a) => a.startsWith('fd00::11') || a.startsWith('2001:db8:1::11')), `${c.name}: ${na.join(', ')}`);
+      t.true(na.every((a) => a.startsWith('2001:db8:1::1')), `${c.name}: a pool address instead`);
+      const prefixes = optionsOf(optionOf(m.options, 'ia-pd').options, 'ia-prefix').map((p) => ipv6(p.prefix));
+      t.false(prefixes.includes('2001:db8:200:1100::'), `${c.name}: not the port's delegated prefix`);
+    }
   } finally {
     await r.close();
   }
@@ -990,6 +1041,44 @@ test('while lease storage fails, replies that change leases are withheld and no 
     const again = await r.exchange(request(3));
     t.truthy(again.reply);
     t.false(again.immediate);
+  } finally {
+    await r.close();
+  }
+});
+
+test('one client cannot take the pool: IAs per message, addresses per client and per port are limited, each refused IA says NoAddrsAvail', async (t) => {
+  // The 256-address pool of peers.yaml, the default limits (8 IAs per message, 8 addresses per client, 64 per port).
+  const r = await openTestResponder(peers);
+  try {
+    const mac = '02:00:00:00:06:01';
+    let held = 0;
+    for (let round = 0; round < 8; round++) {
+      const ias = Array.from({ length: 32 }, (_, i) => iaNa(round * 32 + i + 1));
+      const res = await reply(t, r, clientFrame(Msg.Solicit, 0x600 + round, [clientId(mac), { kind: 'rapid-commit' }, ...ias], mac));
+      const nas = optionsOf(res.m.options, 'ia-na');
+      t.is(nas.length, 32, 'every IA is answered');
+      for (const na of nas) {
+        const addresses = optionsOf(na.options, 'ia-address');
+        if (addresses.length > 0) held++;
+        else t.is(optionOf(na.options, 'status-code').statusCode, Dhcpv6StatusCode.NoAddrsAvail);
+      }
+    }
+    t.is(held, 8, 'eight rapid-commit Solicits of 32 IAs each bind eight addresses');
+    t.is(r.leases.counts().addresses, 8);
+    t.is(r.server.iasRefused, 8 * 24);
+    t.is(r.leases.refusals.client, 8 * 8 - 8);
+    // Many DUIDs behind one MAC: the port's limit.
+    let portHeld = 0;
+    for (let n = 0; n < 80; n++) {
+      const duidMac = `02:00:00:07:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}`;
+      const res = await reply(t, r, clientFrame(Msg.Solicit, 0x700 + n, [clientId(duidMac), { kind: 'rapid-commit' }, iaNa(1)], mac));
+      if (optionsOf(optionOf(res.m.options, 'ia-na').options, 'ia-address').length > 0) portHeld++;
+    }
+    t.is(portHeld, 64 - 8, 'the port holds 64 in all');
+    t.is(r.leases.refusals.port, 80 - portHeld);
+    // Another port is not affected.
+    const other = await reply(t, r, clientFrame(Msg.Solicit, 0x800, [clientId('02:00:00:00:06:02'), { kind: 'rapid-commit' }, iaNa(1)], '02:00:00:00:06:02'));
+    t.is(optionsOf(optionOf(other.m.options, 'ia-na').options, 'ia-address').length, 1);
   } finally {
     await r.close();
   }

@@ -21,10 +21,10 @@
  * the UseMulticast status.
  *
  * Assignment: the cloud controller decides. A client that is a configured port (found by the
- * frame's source MAC, by the Client Link-Layer Address option 79 of a relay, or by the link-layer
- * address in a DUID-LL/DUID-LLT, or by the port's configured DUID) gets that port's addresses in
- * its first IA_NA and the port's delegated prefix in its first IA_PD; these static bindings are
- * the controller's and are not journaled. Other clients get addresses and prefixes from the
+ * frame's source MAC; behind a trusted relay, by its Client Link-Layer Address option 79 or the
+ * port's configured DUID: see `ClientIdentity`) gets that port's addresses in its first IA_NA and
+ * the port's delegated prefix in its first IA_PD; these static bindings are the controller's and
+ * are not journaled. Pool leases are bounded per client, per port and in all (docs/leases.md). Other clients get addresses and prefixes from the
  * network's pools through the lease table, which journals every change; replies that change a
  * lease are sent only after the journal's fsync (see `Dispatcher`).
  */
@@ -51,7 +51,7 @@ import {
   optionRequested,
   type Dhcpv6OptionRepr,
 } from '../../codecs/dhcpv6-options.js';
-import { DuidType, parseDuid } from '../../codecs/duid.js';
+import { parseDuid } from '../../codecs/duid.js';
 import type { NetworkConfig, PortConfig } from '../config/model.js';
 import { copyWords, wordView } from '../../codecs/word-view.js';
 import { MacTable } from '../responder/mac-table.js';
@@ -86,8 +86,60 @@ export interface Dhcpv6RequestContext {
   macOff: number;
   /** The IPv6 destination was a unicast address (not ff02::1:2 / ff05::1:3). */
   unicast: boolean;
+  /** The frame's IPv6 source address (16 bytes at sourceOff): a relay's, for a Relay-forw. */
+  source: Uint8Array;
+  sourceOff: number;
 }
 
+/**
+ * Who a client message is from, as far as punt6 trusts it (docs/leases.md, "Identities"). A VM
+ * chooses its DUID, a DUID-LL's MAC and what a Relay-forw it sends itself says; it cannot choose
+ * the source MAC of its frames, which the OVS guards pin to its port. So:
+ * - a direct request's port is the one with the frame's source MAC, and nothing else;
+ * - a request relayed by a trusted relay (the network's `dhcpv6.trustedRelays`) names its port
+ *   by the relay's Client Link-Layer Address option (RFC 6939), else by a configured client DUID;
+ * - a request relayed by any other source names no port: pool leases only.
+ * The per-port lease limits count by the frame's source MAC, or by the trusted relay's option 79.
+ */
+class ClientIdentity {
+  /** The MAC that selects a port: 6 bytes at portMacOff of portMac; portMacOff -1: none. */
+  portMac: Uint8Array = EMPTY_MAC;
+  portMacOff = -1;
+  /** A configured client DUID may select the port (trusted relays only). */
+  duidSelectsPort = false;
+  /** The MAC the per-port limits count by (a copy), or null. */
+  limitMac: Uint8Array | null = null;
+  private readonly limitMacBytes = new Uint8Array(6);
+
+  direct(mac: Uint8Array, macOff: number): void {
+    this.portMac = mac;
+    this.portMacOff = macOff;
+    this.duidSelectsPort = false;
+    this.limitBy(mac, macOff);
+  }
+
+  relayed(trusted: boolean, frameMac: Uint8Array, frameMacOff: number, option79: Uint8Array, option79Off: number): void {
+    if (trusted) {
+      this.portMac = option79;
+      this.portMacOff = option79Off;
+      this.duidSelectsPort = true;
+      if (option79Off >= 0) this.limitBy(option79, option79Off);
+      else this.limitMac = null;
+    } else {
+      this.portMac = EMPTY_MAC;
+      this.portMacOff = -1;
+      this.duidSelectsPort = false;
+      this.limitBy(frameMac, frameMacOff);
+    }
+  }
+
+  private limitBy(mac: Uint8Array, off: number): void {
+    copyBytes(mac, off, this.limitMacBytes, 0, 6);
+    this.limitMac = this.limitMacBytes;
+  }
+}
+
+const EMPTY_MAC = new Uint8Array(0);
 const MAX_IAS = 32;
 const INFINITY = 0xffffffff;
 
@@ -204,6 +256,8 @@ export interface Dhcpv6ServerOptions {
   /** SOL_MAX_RT and INF_MAX_RT (RFC 9915 §21.24, §21.25) for networks whose configuration sets none; 0: not sent. */
   solMaxRt?: number;
   infMaxRt?: number;
+  /** IA_NA options, and IA_PD options, served per Solicit or Request (default 8); the rest get NoAddrsAvail / NoPrefixAvail. */
+  iasPerMessage?: number;
 }
 
 /**
@@ -239,8 +293,12 @@ export class Dhcpv6Server {
   private readonly networks: ServerNetwork[];
   private readonly now: () => number;
   private readonly msg = new ClientMessage();
+  private readonly identity = new ClientIdentity();
   private readonly solMaxRt: number;
   private readonly infMaxRt: number;
+  private readonly iasPerMessage: number;
+  /** IAs refused because a message carried more than `iasPerMessage` of their kind. */
+  iasRefused = 0;
   /** Set by handle(): the reply changed the lease store and must wait for its commit. */
   needsCommit = false;
   /** Set by handle() when it returns 0. */
@@ -260,6 +318,7 @@ export class Dhcpv6Server {
     this.now = () => Math.floor(clock());
     this.solMaxRt = options.solMaxRt ?? 0;
     this.infMaxRt = options.infMaxRt ?? 0;
+    this.iasPerMessage = options.iasPerMessage ?? 8;
     const encoded: Uint8Array[] = [];
     let size = 0;
     const place = (option: Uint8Array | null): EncodedOption => {
@@ -314,7 +373,8 @@ export class Dhcpv6Server {
     const type = b[off] as number;
     if (type === Dhcpv6MessageType.RelayForw) return this.relay(b, off, len, ctx, out, o, 0);
     if (isRelayMessageType(type) || !isClientMessageType(type)) return this.discard(DiscardReason.NotClientMessage);
-    return this.client(b, off, len, ctx.network, ctx.mac, ctx.macOff, !ctx.unicast, out, o);
+    this.identity.direct(ctx.mac, ctx.macOff);
+    return this.client(b, off, len, ctx.network, !ctx.unicast, out, o);
   }
 
   // ---- Relays (RFC 9915 §19) ----
@@ -365,12 +425,21 @@ export class Dhcpv6Server {
         network = this.networkOfLinkAddress(b, off + 2);
         if (network < 0) return this.discard(DiscardReason.NoNetwork);
       }
-      const mac = clientLinkLayer >= 0 && clientLinkLayerLength === 6 ? b : null;
-      written = this.client(b, inner, innerLength, network, mac ?? EMPTY_MAC, mac ? clientLinkLayer : 0, true, out, p);
+      const option79 = clientLinkLayer >= 0 && clientLinkLayerLength === 6 ? clientLinkLayer : -1;
+      this.identity.relayed(this.relayTrusted(ctx), ctx.mac, ctx.macOff, b, option79);
+      written = this.client(b, inner, innerLength, network, true, out, p);
     }
     if (written === 0) return 0;
     emitDhcpv6OptionHeader(out, relayMessage, Dhcpv6OptionCode.RelayMessage, written);
     return p + written - o;
+  }
+
+  /** Whether the Relay-forw came from a relay the frame's network trusts (by its source address). */
+  private relayTrusted(ctx: Dhcpv6RequestContext): boolean {
+    const st = this.networks[ctx.network];
+    if (st === undefined) return false;
+    for (const r of st.config.dhcpv6.trustedRelays) if (inPrefix(ctx.source, ctx.sourceOff, r.address, r.length)) return true;
+    return false;
   }
 
   private networkOfLinkAddress(b: Uint8Array, a: number): number {
@@ -384,7 +453,7 @@ export class Dhcpv6Server {
 
   // ---- Client messages (RFC 9915 §16, §18.3) ----
 
-  private client(b: Uint8Array, off: number, len: number, network: number, mac: Uint8Array, macOff: number, multicast: boolean, out: Uint8Array, o: number): number {
+  private client(b: Uint8Array, off: number, len: number, network: number, multicast: boolean, out: Uint8Array, o: number): number {
     const st = this.networks[network];
     if (st === undefined || st.config.dhcpv6.mode === 'off') return this.discard(DiscardReason.ServiceOff);
     const m = this.msg;
@@ -431,7 +500,7 @@ export class Dhcpv6Server {
       copyWords(wordView(b), m.clientId - 4, wordView(out), p, 4 + m.clientIdLength);
       p += 4 + m.clientIdLength;
     }
-    const port = this.portOf(st, b, m, mac, macOff);
+    const port = this.portOf(st, b, m);
     const cfg = st.config.dhcpv6;
     switch (type) {
       case Dhcpv6MessageType.Solicit:
@@ -483,28 +552,14 @@ export class Dhcpv6Server {
     return n === this.serverDuid.length && bytesEqual(b, d, this.serverDuid, 0, n);
   }
 
-  /** The configured port this client is: by frame/relay MAC, DUID-LL(T) MAC, or configured DUID. */
-  private portOf(st: ServerNetwork, b: Uint8Array, m: ClientMessage, mac: Uint8Array, macOff: number): PortConfig | null {
-    if (mac.length >= macOff + 6) {
-      const p = portAt(st, st.portsByMac.lookup(mac, macOff));
+  /** The configured port this client is, by the identities trusted for it (see ClientIdentity). */
+  private portOf(st: ServerNetwork, b: Uint8Array, m: ClientMessage): PortConfig | null {
+    const id = this.identity;
+    if (id.portMacOff >= 0) {
+      const p = portAt(st, st.portsByMac.lookup(id.portMac, id.portMacOff));
       if (p) return p;
     }
-    if (m.clientId >= 0) {
-      const d = m.clientId;
-      const n = m.clientIdLength;
-      const duidType = u16(b, d);
-      if (duidType === DuidType.LinkLayer && n === 10 && u16(b, d + 2) === 1) {
-        const p = portAt(st, st.portsByMac.lookup(b, d + 4));
-        if (p) return p;
-      } else if (duidType === DuidType.LinkLayerPlusTime && n === 14 && u16(b, d + 2) === 1) {
-        const p = portAt(st, st.portsByMac.lookup(b, d + 8));
-        if (p) return p;
-      }
-      if (st.portsByDuid.size > 0) {
-        const p = st.portsByDuid.get(b, d, n, 0, 0);
-        if (p) return p;
-      }
-    }
+    if (id.duidSelectsPort && m.clientId >= 0 && st.portsByDuid.size > 0) return st.portsByDuid.get(b, m.clientId, m.clientIdLength, 0, 0) ?? null;
     return null;
   }
 
@@ -530,6 +585,11 @@ export class Dhcpv6Server {
     for (let i = 0; i < m.iaNaCount; i++) {
       const d = m.iaNa[i] as number;
       const iaid = u32(b, d);
+      if (i >= this.iasPerMessage) {
+        this.iasRefused++;
+        p = this.iaStatus(out, p, Dhcpv6OptionCode.IaNa, iaid, Dhcpv6StatusCode.NoAddrsAvail, 'Too many IAs in one message');
+        continue;
+      }
       if (port !== null) {
         const addrs = i === 0 ? port.addresses.filter((a) => this.addressOnLink(st, a.bytes, 0)) : [];
         if (addrs.length > 0) {
@@ -548,6 +608,11 @@ export class Dhcpv6Server {
     for (let i = 0; i < m.iaPdCount; i++) {
       const d = m.iaPd[i] as number;
       const iaid = u32(b, d);
+      if (i >= this.iasPerMessage) {
+        this.iasRefused++;
+        p = this.iaStatus(out, p, Dhcpv6OptionCode.IaPd, iaid, Dhcpv6StatusCode.NoPrefixAvail, 'Too many IAs in one message');
+        continue;
+      }
       if (port !== null && port.delegatedPrefix !== null && i === 0) {
         const dp = port.delegatedPrefix;
         const t = this.times(st, cfg.preferredLifetime);
@@ -584,7 +649,7 @@ export class Dhcpv6Server {
     const leases = this.leases;
     if (leases === null) return this.iaStatus(out, p, code, iaid, noneStatus, type === LeaseType.Address ? 'No addresses available' : 'No prefixes available');
     const hint = this.hintOf(b, d, type);
-    const req = { networkId: st.index, type, duid, iaid, hint: hint < 0 ? undefined : b.subarray(hint, hint + 16) };
+    const req = { networkId: st.index, type, duid, iaid, hint: hint < 0 ? undefined : b.subarray(hint, hint + 16), portMac: this.identity.limitMac };
     const existing = leases.lookup(duid, iaid, type);
     let lease: Lease | null;
     if (commit) {
@@ -786,7 +851,7 @@ export class Dhcpv6Server {
     if (own !== undefined && own.networkId === st.index) return null;
     // Only a free position of this link's pools can be granted again.
     if (leases.quarantined(address) !== undefined || !this.poolPosition(st, type, address, prefixLength)) return null;
-    const a = leases.allocate({ networkId: st.index, type, duid, iaid, hint: address }, this.now());
+    const a = leases.allocate({ networkId: st.index, type, duid, iaid, hint: address, portMac: this.identity.limitMac }, this.now());
     if (a.lease && bytesEqual(a.lease.address, 0, address, 0, 16)) {
       this.needsCommit = true;
       return a.lease;
@@ -901,8 +966,6 @@ export class Dhcpv6Server {
     return p;
   }
 }
-
-const EMPTY_MAC = new Uint8Array(0);
 
 /** How far past an address already offered in the same Advertise the server looks for another. */
 const MAX_OFFER_TRIES = 64;

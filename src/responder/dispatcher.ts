@@ -26,7 +26,7 @@ import { NeighborAdvertisementFlag } from '../../codecs/ndp.js';
 import { emitLinkLayerAddressOption, NdpOptionType } from '../../codecs/ndp-options.js';
 import { Layer, Status } from '../../codecs/status.js';
 import { fillUdpChecksum, UdpPort } from '../../codecs/udp.js';
-import type { Dhcpv6Server } from '../dhcp/server.js';
+import type { Dhcpv6RequestContext, Dhcpv6Server } from '../dhcp/server.js';
 import { MacTable } from './mac-table.js';
 import { DEFAULT_RATE_LIMIT, SenderRateLimiter, type RateLimit } from './rate-limiter.js';
 import { AddressTable } from './address-table.js';
@@ -103,6 +103,8 @@ interface NetworkState {
   links: { ifIndex: number; vlan: number }[];
 }
 
+const NO_BYTES = new Uint8Array(0);
+
 export class Dispatcher {
   readonly runtime: Runtime;
   readonly decoder = new FrameDecoder();
@@ -128,6 +130,8 @@ export class Dispatcher {
   private readonly onCommitError: (error: unknown, replies: number) => void;
   /** punt6's own per-sender token bucket, or null. */
   readonly limiter: SenderRateLimiter | null;
+  /** Where the DHCPv6 message being handled came from; one record, refilled per message. */
+  private readonly dhcpv6Context: Dhcpv6RequestContext = { network: 0, mac: NO_BYTES, macOff: 0, unicast: false, source: NO_BYTES, sourceOff: 0 };
   /** Replies waiting for the next journal commit, and the commits in flight. */
   private held: HeldReply[] = [];
   private readonly commits = new Set<Promise<void>>();
@@ -558,7 +562,14 @@ export class Dispatcher {
     const ipOff = this.replyEthernet(rx, off, st.routerMac);
     const udp = ipOff + 40;
     const msg = udp + 8;
-    const n = server.handle(rx, d.dhcpv6Offset, d.dhcpv6Length, { network, mac: rx, macOff: off + 6, unicast }, t, msg);
+    const ctx = this.dhcpv6Context;
+    ctx.network = network;
+    ctx.mac = rx;
+    ctx.macOff = off + 6;
+    ctx.unicast = unicast;
+    ctx.source = rx;
+    ctx.sourceOff = ip.sourceOffset;
+    const n = server.handle(rx, d.dhcpv6Offset, d.dhcpv6Length, ctx, t, msg);
     if (n === 0) return Outcome.Discarded;
     const udpLength = 8 + n;
     emitIpv6Fixed(t, ipOff, udpLength, IpProtocol.Udp, st.net.hopLimit);

@@ -89,11 +89,17 @@ export async function openResponder(config: Punt6Config, options: ResponderOptio
     if (config.server.duid === null) await mkdir(dirname(duidFile), { recursive: true, mode: 0o750 });
   }
   const leases = stateful
-    ? await LeaseTable.open(leaseFile, { pools: poolsOf(config), staticBindings: staticBindingsOf(config), onWarning: options.onWarning, onStorageChange: options.onStorageChange })
+    ? await LeaseTable.open(leaseFile, {
+        pools: poolsOf(config),
+        staticBindings: staticBindingsOf(config),
+        limits: config.server.leaseLimits,
+        onWarning: options.onWarning,
+        onStorageChange: options.onStorageChange,
+      })
     : null;
   const firstMac = config.networks[0]?.routerMac.bytes ?? new Uint8Array(6);
   const serverDuid = config.server.duid ?? (await loadOrCreateServerDuid(duidFile, firstMac, { now: now() }));
-  const dhcpv6 = new Dhcpv6Server({ networks: config.networks, serverDuid, leases, now });
+  const dhcpv6 = new Dhcpv6Server({ networks: config.networks, serverDuid, leases, now, iasPerMessage: config.server.leaseLimits.iasPerMessage });
   const dispatcher = new Dispatcher(runtime, {
     sink: options.sink,
     now,
