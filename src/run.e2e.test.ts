@@ -6,88 +6,28 @@
  */
 
 import test from 'ava';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repositoryRoot } from '../fixtures/paths.js';
 import { ip6, mac, neighborSolicitation, solicitedNode } from './dataplane/test-frames.js';
+import { e2eGate, freePort, must, Punt6Process, sh, until, VethVm } from './e2e-test-support.js';
 
-const CLI = join(repositoryRoot, 'dist', 'src', 'cli.js');
-const TOOLS = ['ip', 'ethtool', 'sysctl', 'rdisc6', 'ndisc6', 'ping', 'dhclient'];
-
-function missing(): string | null {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'not root';
-  for (const tool of TOOLS) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed`;
-    }
-  }
-  try {
-    execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
-  } catch {
-    return '`ip netns` does not work here';
-  }
-  if (!existsSync(CLI)) return `${CLI} is missing (build first: npx tsc -p .)`;
-  return null;
-}
-
-const reason = missing();
-const inCi = process.env.CI === 'true';
-const e2e = reason === null || inCi ? test.serial : test.serial.skip;
-if (reason !== null && !inCi) {
-  process.stderr.write(`\n*** punt6 run end-to-end tests SKIPPED: ${reason} ***\n\n`);
-}
+const gate = e2eGate('punt6 run end-to-end tests', ['ip', 'ethtool', 'sysctl', 'rdisc6', 'ndisc6', 'ping', 'dhclient']);
+const e2e = gate.enabled ? test.serial : test.serial.skip;
 
 const id = String(process.pid % 100000);
-const NS = `p6e-${id}`;
-const PUNT = `p6e${id}`; // at most 15 characters
-const VM_IF = 'eth0';
 const VM_MAC = '02:00:00:00:00:01';
+const vm = new VethVm(`p6e-${id}`, `p6e${id}`, VM_MAC);
+const NS = vm.ns;
+const PUNT = vm.hostIf;
+const VM_IF = vm.vmIf;
 const ROUTER_MAC = '02:00:00:00:00:fe';
 const ROUTER_LL = 'fe80::ff:fe00:fe';
 
-function sh(cmd: string, args: string[], timeoutMs = 20_000): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, encoding: 'utf8' }, (e, stdout, stderr) => {
-      const code = e === null ? 0 : typeof (e as { code?: unknown }).code === 'number' ? ((e as { code: number }).code) : 1;
-      resolve({ code, out: stdout + stderr });
-    });
-  });
-}
-
-async function must(cmd: string, args: string[]): Promise<string> {
-  const r = await sh(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}): ${r.out}`);
-  return r.out;
-}
-
-const inVm = (args: string[], timeoutMs?: number) => sh('ip', ['netns', 'exec', NS, ...args], timeoutMs);
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** The veth pair: punt6's end in the root namespace (IPv6 off), the VM's end in the namespace. */
-async function createLink(): Promise<void> {
-  await must('ip', ['link', 'add', PUNT, 'type', 'veth', 'peer', 'name', VM_IF, 'netns', NS]);
-  await must('sysctl', ['-qw', `net.ipv6.conf.${PUNT}.disable_ipv6=1`]);
-  await must('ip', ['link', 'set', PUNT, 'up']);
-  await must('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', VM_IF, 'address', VM_MAC]);
-  // Real checksums on the frames punt6 reads (no offload on the sending side).
-  await must('ip', ['netns', 'exec', NS, 'ethtool', '-K', VM_IF, 'tx', 'off']);
-}
+const inVm = (args: string[], timeoutMs?: number) => vm.exec(args, timeoutMs);
 
 function configText(net: 1 | 2, stateDirectory: string, metricsPort: number): string {
   return `
@@ -123,47 +63,13 @@ metrics: "127.0.0.1:${metricsPort}"
 `;
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
-
-interface Punt6 {
-  child: ChildProcess;
-  logs: Record<string, unknown>[];
-  exit: Promise<number | null>;
-}
-
 let dir = '';
 let configPath = '';
 let metricsPort = 0;
-let punt6: Punt6 | undefined;
+let punt6: Punt6Process | undefined;
 const dhclients: ChildProcess[] = [];
 
-function startPunt6(): Punt6 {
-  const child = spawn(process.execPath, [CLI, 'run', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: Record<string, unknown>[] = [];
-  let rest = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    rest += chunk.toString();
-    const lines = rest.split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[punt6 stderr] ${chunk.toString()}`));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, logs, exit };
-}
-
-function logged(msg: string, after = 0): Promise<Record<string, unknown>> {
-  return until(`the log line "${msg}"`, async () => punt6!.logs.slice(after).find((l) => l.msg === msg));
-}
+const logged = (msg: string, after = 0) => punt6!.logged(msg, after);
 
 async function metrics(): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
@@ -219,34 +125,23 @@ function dhclient(name: string, script: string, extra: string[]): ChildProcess {
 }
 
 test.before(async () => {
-  if (reason !== null) {
-    if (inCi) throw new Error(`end-to-end tests cannot run under CI: ${reason}`);
-    return;
-  }
+  if (!gate.check()) return;
   dir = await mkdtemp(join(tmpdir(), 'punt6-e2e-'));
   configPath = join(dir, 'punt6.yaml');
   metricsPort = await freePort();
-  await sh('ip', ['netns', 'del', NS]);
-  await must('ip', ['netns', 'add', NS]);
-  await must('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
-  await createLink();
+  await vm.create();
+  await vm.createLink();
   await writeFile(configPath, configText(1, join(dir, 'state'), metricsPort));
-  punt6 = startPunt6();
+  punt6 = new Punt6Process(configPath);
   await logged('punt6 running');
   // The VM comes up now: its kernel sends DAD and RS on link up.
-  await must('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', VM_IF, 'up']);
+  await vm.up();
 });
 
 test.after.always(async () => {
   for (const c of dhclients) if (c.exitCode === null) c.kill('SIGKILL');
-  if (punt6 && punt6.child.exitCode === null) {
-    punt6.child.kill('SIGKILL');
-    await punt6.exit;
-  }
-  if (reason === null) {
-    await sh('ip', ['netns', 'del', NS]);
-    await sh('ip', ['link', 'del', PUNT]);
-  }
+  await punt6?.kill();
+  if (gate.reason === null) await vm.destroy();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
@@ -284,7 +179,7 @@ e2e('ndisc6 resolves the gateway to the router MAC, and ping -6 reaches it', asy
 
 e2e('DAD of the VM\'s own address (assigned to its port) is not disturbed', async (t) => {
   t.timeout(30_000);
-  await must('ip', ['netns', 'exec', NS, 'ip', '-6', 'addr', 'add', '2001:db8:1::101/64', 'dev', VM_IF]);
+  await vm.must(['ip', '-6', 'addr', 'add', '2001:db8:1::101/64', 'dev', VM_IF]);
   const a = await until('DAD to finish', async () => (await vmAddresses()).find((x) => x.local === '2001:db8:1::101' && (x.dadfailed || !x.tentative)));
   t.falsy(a.dadfailed, 'the address is not dadfailed');
   t.true((await vmAddresses()).every((x) => !x.dadfailed));
@@ -410,10 +305,10 @@ e2e('a vanished interface is logged, retried and re-attached when it returns', a
   await must('ip', ['link', 'del', PUNT]);
   const lost = await logged('interface lost; retrying every second', mark);
   t.is(lost.interface, PUNT);
-  await createLink();
+  await vm.createLink();
   const attached = await logged('interface attached', mark);
   t.is(attached.interface, PUNT);
-  await must('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', VM_IF, 'up']);
+  await vm.up();
   const nd = await until('ndisc6 to answer again', async () => {
     const r = await inVm(['ndisc6', '-1', '-w', '1000', '2001:db8:2::1', VM_IF]);
     return r.code === 0 ? r : undefined;
