@@ -289,14 +289,16 @@ interface Counter {
   n: number;
 }
 
-function bump(map: BytesMap<Counter>, key: Uint8Array, type: LeaseType, delta: number): void {
+/** Adds delta to the count of (key, type) and returns the new count. */
+function bump(map: BytesMap<Counter>, key: Uint8Array, type: LeaseType, delta: number): number {
   const c = map.get(key, 0, key.length, type, 0);
   if (c === undefined) {
     if (delta > 0) map.set(key, type, 0, { n: delta });
-    return;
+    return Math.max(0, delta);
   }
   c.n += delta;
   if (c.n <= 0) map.delete(key, 0, key.length, type, 0);
+  return c.n;
 }
 
 /** A copy of the first n bytes of b in an array of its own (not a view of b's buffer). */
@@ -435,6 +437,9 @@ export class LeaseTable {
   private readonly perClient = new BytesMap<Counter>();
   private readonly perPort = new BytesMap<Counter>();
   private readonly limits: LeaseLimits;
+  /** The most pool leases of one type one client, and one port, has held since the table opened. */
+  private mostPerClient = 0;
+  private mostPerPort = 0;
   /** New bindings refused by a limit, by limit. */
   readonly refusals: Record<LeaseLimitKind, number> = { client: 0, port: 0, table: 0 };
   private journalRef: Journal | null = null;
@@ -571,7 +576,7 @@ export class LeaseTable {
     const choice = this.choose(req, now);
     if (choice === null) return exhausted(req.type);
     const held = this.leaseOf(req.duid, req.iaid, req.type) ?? null;
-    if (held === null && !choice.isStatic && this.overLimit(req)) return exhausted(req.type);
+    if (held === null && !choice.isStatic && this.mayBeOverLimit(req) && this.overLimit(req)) return exhausted(req.type);
     let replaced: Lease | null = null;
     if (held !== null && (held.networkId !== req.networkId || !sameBytes(held.address, choice.address))) {
       this.record(RecordKind.Release, held, held.expiresAt, held.validLifetime, held.preferredLifetime);
@@ -599,7 +604,7 @@ export class LeaseTable {
     if (!validDuid(req.duid) || !validIaid(req.iaid) || !validNow(now)) return failure(LeaseStatus.UnspecFail);
     const choice = this.choose(req, now);
     if (choice === null) return exhausted(req.type);
-    if (!choice.isStatic && this.leaseOf(req.duid, req.iaid, req.type) === undefined && this.overLimit(req)) return exhausted(req.type);
+    if (!choice.isStatic && this.mayBeOverLimit(req) && this.leaseOf(req.duid, req.iaid, req.type) === undefined && this.overLimit(req)) return exhausted(req.type);
     const lease: Lease = {
       type: req.type,
       address: choice.address,
@@ -945,8 +950,24 @@ export class LeaseTable {
   /** Keeps the per-client and per-port counts of pool leases (static ones are not limited). */
   private count(l: Lease, delta: number): void {
     if (l.isStatic) return;
-    bump(this.perClient, l.duid, l.type, delta);
-    if (l.portMac !== null) bump(this.perPort, l.portMac, l.type, delta);
+    const c = bump(this.perClient, l.duid, l.type, delta);
+    if (c > this.mostPerClient) this.mostPerClient = c;
+    if (l.portMac === null) return;
+    const p = bump(this.perPort, l.portMac, l.type, delta);
+    if (p > this.mostPerPort) this.mostPerPort = p;
+  }
+
+  /**
+   * Whether a limit can be reached at all: no when the table is below its size limit and no
+   * client or port has ever held as many leases as its limit, which spares the count lookups of
+   * nearly every request. The bounds only grow, so a `false` is always right.
+   */
+  private mayBeOverLimit(req: LeaseRequest): boolean {
+    const lim = this.limits;
+    if (this.byAddress.size >= lim.maxLeases) return true;
+    const address = req.type === LeaseType.Address;
+    if (this.mostPerClient >= (address ? lim.addressesPerClient : lim.prefixesPerClient)) return true;
+    return req.portMac != null && this.mostPerPort >= (address ? lim.addressesPerPort : lim.prefixesPerPort);
   }
 
   /** Whether a new pool binding for this request is over a limit; counts the refusal. */
