@@ -6,138 +6,46 @@
  */
 
 import test from 'ava';
-import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile, chmod } from 'node:fs/promises';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { repositoryRoot } from '../fixtures/paths.js';
 import { ip6, mac, neighborSolicitation, solicitedNode } from './dataplane/test-frames.js';
+import {
+  frameCount,
+  gauge,
+  killPunt6,
+  labConfig,
+  logged as loggedBy,
+  must,
+  requirements,
+  ROUTER_LL,
+  scrape,
+  sh,
+  startPunt6,
+  until,
+  VM_IF,
+  VM_MAC,
+  VmLab,
+  freePort,
+  type Punt6,
+} from './run-e2e-support.js';
 
-const CLI = join(repositoryRoot, 'dist', 'src', 'cli.js');
-const TOOLS = ['ip', 'ethtool', 'sysctl', 'rdisc6', 'ndisc6', 'ping', 'dhclient'];
-
-function missing(): string | null {
-  if (process.platform !== 'linux') return 'not Linux';
-  if (process.getuid?.() !== 0) return 'not root';
-  for (const tool of TOOLS) {
-    try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
-    } catch {
-      return `${tool} is not installed`;
-    }
-  }
-  try {
-    execFileSync('ip', ['netns', 'list'], { stdio: 'ignore' });
-  } catch {
-    return '`ip netns` does not work here';
-  }
-  if (!existsSync(CLI)) return `${CLI} is missing (build first: npx tsc -p .)`;
-  return null;
-}
-
-const reason = missing();
+const reason = requirements(['ip', 'ethtool', 'sysctl', 'rdisc6', 'ndisc6', 'ping', 'dhclient']);
 const inCi = process.env.CI === 'true';
 const e2e = reason === null || inCi ? test.serial : test.serial.skip;
 if (reason !== null && !inCi) {
   process.stderr.write(`\n*** punt6 run end-to-end tests SKIPPED: ${reason} ***\n\n`);
 }
 
-const id = String(process.pid % 100000);
-const NS = `p6e-${id}`;
-const PUNT = `p6e${id}`; // at most 15 characters
-const VM_IF = 'eth0';
-const VM_MAC = '02:00:00:00:00:01';
-const ROUTER_MAC = '02:00:00:00:00:fe';
-const ROUTER_LL = 'fe80::ff:fe00:fe';
-
-function sh(cmd: string, args: string[], timeoutMs = 20_000): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: timeoutMs, encoding: 'utf8' }, (e, stdout, stderr) => {
-      const code = e === null ? 0 : typeof (e as { code?: unknown }).code === 'number' ? ((e as { code: number }).code) : 1;
-      resolve({ code, out: stdout + stderr });
-    });
-  });
-}
-
-async function must(cmd: string, args: string[]): Promise<string> {
-  const r = await sh(cmd, args);
-  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.code}): ${r.out}`);
-  return r.out;
-}
-
-const inVm = (args: string[], timeoutMs?: number) => sh('ip', ['netns', 'exec', NS, ...args], timeoutMs);
-
-async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== null && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-/** The veth pair: punt6's end in the root namespace (IPv6 off), the VM's end in the namespace. */
-async function createLink(): Promise<void> {
-  await must('ip', ['link', 'add', PUNT, 'type', 'veth', 'peer', 'name', VM_IF, 'netns', NS]);
-  await must('sysctl', ['-qw', `net.ipv6.conf.${PUNT}.disable_ipv6=1`]);
-  await must('ip', ['link', 'set', PUNT, 'up']);
-  await must('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', VM_IF, 'address', VM_MAC]);
-  // Real checksums on the frames punt6 reads (no offload on the sending side).
-  await must('ip', ['netns', 'exec', NS, 'ethtool', '-K', VM_IF, 'tx', 'off']);
-}
+const lab = new VmLab('p6e');
+const NS = lab.ns;
+const PUNT = lab.punt;
+const inVm = (args: string[], timeoutMs?: number) => lab.inVm(args, timeoutMs);
 
 function configText(net: 1 | 2, stateDirectory: string, metricsPort: number): string {
-  return `
-interfaces:
-  - name: ${PUNT}
-    network: tenant
-networks:
-  - name: tenant
-    routerMac: ${ROUTER_MAC}
-    routerAddresses: [2001:db8:${net}::1]
-    mtu: 1400
-    prefixes:
-      - prefix: 2001:db8:${net}::/64
-        slaac: true
-    dns:
-      servers: [2001:db8:${net}::53]
-      search: [lab.example.]
-    dhcpv6:
-      mode: stateful
-      t1: 3
-      t2: 5
-      preferredLifetime: 30
-      validLifetime: 60
-      addressPools: [2001:db8:${net}::1000-2001:db8:${net}::1fff]
-ports:
-  - name: vm1
-    mac: ${VM_MAC}
-    network: tenant
-    addresses: [2001:db8:${net}::101]
-server:
-  stateDirectory: ${JSON.stringify(stateDirectory)}
-metrics: "127.0.0.1:${metricsPort}"
-`;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === 'object' && a !== null ? a.port : 0));
-    });
-  });
-}
-
-interface Punt6 {
-  child: ChildProcess;
-  logs: Record<string, unknown>[];
-  exit: Promise<number | null>;
+  return labConfig({ punt: PUNT, net, stateDirectory, metricsPort });
 }
 
 let dir = '';
@@ -146,43 +54,12 @@ let metricsPort = 0;
 let punt6: Punt6 | undefined;
 const dhclients: ChildProcess[] = [];
 
-function startPunt6(): Punt6 {
-  const child = spawn(process.execPath, [CLI, 'run', '--config', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const logs: Record<string, unknown>[] = [];
-  let rest = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
-    rest += chunk.toString();
-    const lines = rest.split('\n');
-    rest = lines.pop() ?? '';
-    for (const line of lines) if (line.trim()) logs.push(JSON.parse(line) as Record<string, unknown>);
-  });
-  child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[punt6 stderr] ${chunk.toString()}`));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, logs, exit };
-}
-
 function logged(msg: string, after = 0): Promise<Record<string, unknown>> {
-  return until(`the log line "${msg}"`, async () => punt6!.logs.slice(after).find((l) => l.msg === msg));
+  return loggedBy(punt6!, msg, after);
 }
 
-async function metrics(): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
-  return res.text();
-}
-
-/** Sum of punt6_frames_total over the lines matching every given label. */
-function frameCount(text: string, labels: Record<string, string>): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('punt6_frames_total{')) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(' ').at(-1));
-  }
-  return sum;
-}
-
-function gauge(text: string, prefix: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(prefix + ' '));
-  return line === undefined ? NaN : Number(line.split(' ').at(-1));
+function metrics(): Promise<string> {
+  return scrape(metricsPort);
 }
 
 interface AddrInfo { local: string; prefixlen: number; scope: string; tentative?: boolean; dadfailed?: boolean }
@@ -223,31 +100,21 @@ test.before(async () => {
     if (inCi) throw new Error(`end-to-end tests cannot run under CI: ${reason}`);
     return;
   }
-  dir = await mkdtemp(join(tmpdir(), 'punt6-e2e-'));
+  await lab.setUp();
+  dir = lab.dir;
   configPath = join(dir, 'punt6.yaml');
   metricsPort = await freePort();
-  await sh('ip', ['netns', 'del', NS]);
-  await must('ip', ['netns', 'add', NS]);
-  await must('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', 'lo', 'up']);
-  await createLink();
   await writeFile(configPath, configText(1, join(dir, 'state'), metricsPort));
-  punt6 = startPunt6();
+  punt6 = startPunt6(configPath);
   await logged('punt6 running');
   // The VM comes up now: its kernel sends DAD and RS on link up.
-  await must('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', VM_IF, 'up']);
+  await lab.vmUp();
 });
 
 test.after.always(async () => {
   for (const c of dhclients) if (c.exitCode === null) c.kill('SIGKILL');
-  if (punt6 && punt6.child.exitCode === null) {
-    punt6.child.kill('SIGKILL');
-    await punt6.exit;
-  }
-  if (reason === null) {
-    await sh('ip', ['netns', 'del', NS]);
-    await sh('ip', ['link', 'del', PUNT]);
-  }
-  if (dir) await rm(dir, { recursive: true, force: true });
+  await killPunt6(punt6);
+  if (reason === null) await lab.tearDown();
 });
 
 e2e('the kernel takes a SLAAC address and a default route via the router link-local from punt6\'s RA', async (t) => {
@@ -410,10 +277,10 @@ e2e('a vanished interface is logged, retried and re-attached when it returns', a
   await must('ip', ['link', 'del', PUNT]);
   const lost = await logged('interface lost; retrying every second', mark);
   t.is(lost.interface, PUNT);
-  await createLink();
+  await lab.createLink();
   const attached = await logged('interface attached', mark);
   t.is(attached.interface, PUNT);
-  await must('ip', ['netns', 'exec', NS, 'ip', 'link', 'set', VM_IF, 'up']);
+  await lab.vmUp();
   const nd = await until('ndisc6 to answer again', async () => {
     const r = await inVm(['ndisc6', '-1', '-w', '1000', '2001:db8:2::1', VM_IF]);
     return r.code === 0 ? r : undefined;
