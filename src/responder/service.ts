@@ -2,11 +2,16 @@
  * Builds the whole responder from a configuration: the runtime model, the lease table (opened
  * from its journal), the server DUID, the DHCPv6 server and the dispatcher. Shared by
  * `punt6 replay`, the live dataplane and the tests, so all of them answer the same way.
+ *
+ * The state files are looked at before anything opens them (`stateFileProblem`): a lease journal
+ * or DUID file that is a FIFO, a device, or on /proc or /sys is refused, since opening it may
+ * never return.
  */
 
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { LeaseType, LeaseTable, type PoolConfig, type StaticBinding } from '../dhcp/leases.js';
+import { stateFileProblem } from '../file-problems.js';
 import { loadOrCreateServerDuid } from '../dhcp/server-duid.js';
 import { Dhcpv6Server } from '../dhcp/server.js';
 import type { Punt6Config } from '../config/model.js';
@@ -77,12 +82,19 @@ export function staticBindingsOf(config: Punt6Config): StaticBinding[] {
   return out;
 }
 
+async function refuseStateFile(what: string, path: string): Promise<void> {
+  const problem = await stateFileProblem(path);
+  if (problem !== null) throw new Error(`${what} ${path}: ${problem}`);
+}
+
 export async function openResponder(config: Punt6Config, options: ResponderOptions = {}): Promise<Responder> {
   const now = options.now ?? Date.now;
   const runtime = buildRuntime(config);
   const stateful = config.networks.some((n) => n.dhcpv6.mode === 'stateful');
   const leaseFile = options.leaseFile ?? config.server.leaseFile;
   const duidFile = options.duidFile ?? config.server.duidFile;
+  if (stateful) await refuseStateFile('lease journal', leaseFile);
+  if (config.server.duid === null) await refuseStateFile('server DUID file', duidFile);
   // The state (lease journal, server DUID) is created on first start.
   if (options.createDirectories !== false) {
     if (stateful) await mkdir(dirname(leaseFile), { recursive: true, mode: 0o750 });
@@ -92,7 +104,14 @@ export async function openResponder(config: Punt6Config, options: ResponderOptio
     ? await LeaseTable.open(leaseFile, { pools: poolsOf(config), staticBindings: staticBindingsOf(config), onWarning: options.onWarning, onStorageChange: options.onStorageChange })
     : null;
   const firstMac = config.networks[0]?.routerMac.bytes ?? new Uint8Array(6);
-  const serverDuid = config.server.duid ?? (await loadOrCreateServerDuid(duidFile, firstMac, { now: now() }));
+  let serverDuid: Uint8Array;
+  try {
+    serverDuid = config.server.duid ?? (await loadOrCreateServerDuid(duidFile, firstMac, { now: now() }));
+  } catch (e) {
+    // Nothing opened here stays open.
+    await leases?.close().catch(() => undefined);
+    throw e;
+  }
   const dhcpv6 = new Dhcpv6Server({ networks: config.networks, serverDuid, leases, now });
   const dispatcher = new Dispatcher(runtime, {
     sink: options.sink,
