@@ -114,6 +114,15 @@ export class VmLab {
     return must('ip', ['netns', 'exec', this.ns, 'ip', 'link', 'set', VM_IF, 'up']);
   }
 
+  /** Waits until the VM's link-local address has passed DAD (clients can send from it). */
+  async linkLocalReady(): Promise<void> {
+    await until('the VM\'s link-local address', async () => {
+      const r = await this.inVm(['ip', '-6', '-j', 'addr', 'show', 'dev', VM_IF, 'scope', 'link']);
+      const info = r.code === 0 ? ((JSON.parse(r.out) as { addr_info?: { tentative?: boolean }[] }[])[0]?.addr_info ?? []) : [];
+      return info.some((a) => a.tentative !== true);
+    });
+  }
+
   inVm(args: string[], timeoutMs?: number): Promise<{ code: number; out: string }> {
     return sh('ip', ['netns', 'exec', this.ns, ...args], timeoutMs);
   }
