@@ -408,7 +408,18 @@ export class Punt6Service {
   }
 }
 
-/** The `punt6 run` command; resolves with the exit status once stopped. */
+/**
+ * Ends the process with `code` shortly, once everything is closed and the log written. The pcap
+ * package frees a closed live capture only when one more frame arrives on it (pcap_breakloop
+ * has no effect in non-blocking mode), so its poll handle would keep the process alive. The
+ * timer does not: a process with nothing else left exits at once, with the exit code the
+ * command line sets.
+ */
+function endProcessSoon(code: number): void {
+  setTimeout(() => process.exit(code), 200).unref();
+}
+
+/** The `punt6 run` command; resolves with the exit status once stopped (or failed to start). */
 export async function runMain(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -461,6 +472,8 @@ export async function runMain(args: string[]): Promise<number> {
       logger.fatal({ err: e }, 'cannot start');
       process.stderr.write(`punt6 run: ${(e as Error).message}\n`);
     }
+    // Whatever the start captured before it failed is closed, but may still hold the process.
+    endProcessSoon(1);
     return 1;
   }
 
@@ -493,10 +506,7 @@ export async function runMain(args: string[]): Promise<number> {
       process.off('SIGTERM', onStop);
       process.off('SIGINT', onStop);
       process.off('SIGHUP', onHup);
-      // Everything is closed and the log written. The pcap package frees a closed live capture
-      // only when one more frame arrives on it (pcap_breakloop has no effect in non-blocking
-      // mode), so its poll handle would keep the process alive: end it.
-      setTimeout(() => process.exit(code), 200).unref();
+      endProcessSoon(code);
       resolve(code);
     };
     process.on('SIGTERM', onStop);

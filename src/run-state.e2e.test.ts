@@ -9,8 +9,11 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { parseIpv6 } from '../codecs/bytes.js';
+import { encodeRecord, LeaseType, RECORD_LENGTH, RecordKind, type LeaseRecord } from './dhcp/journal.js';
 import { freePort, killPunt6, labConfig, logged, requirements, startPunt6, VM_IF, VmLab, type LabConfig, type Punt6 } from './run-e2e-support.js';
 
 const reason = requirements(['ip', 'ethtool', 'sysctl', 'rdisc6', 'ndisc6', 'ping', 'mkfifo']);
@@ -87,4 +90,73 @@ e2e('SIGHUP with a FIFO as lease file: the reload is abandoned while punt6 answe
       // nobody reads it
     }
   }
+});
+
+/** A Grant of 2001:db8:1::1000 to a client, as the journal stores it. */
+function grant(n: number): LeaseRecord {
+  return {
+    kind: RecordKind.Grant,
+    leaseType: LeaseType.Address,
+    prefixLength: 128,
+    address: parseIpv6(`2001:db8:1::${(0x1000 + n).toString(16)}`),
+    iaid: 1,
+    duid: Uint8Array.from([0, 3, 0, 1, 2, 0, 0, 0, 0xa0, n]),
+    validLifetime: 60,
+    preferredLifetime: 30,
+    expiresAt: Date.now() + 60_000,
+    networkId: 0,
+  };
+}
+
+/**
+ * Runs `body` with the VM's link down, so that no frame reaches punt6's interface: a capture
+ * that the pcap package has closed but not freed keeps the process alive until the next frame.
+ */
+async function quietLink(body: () => Promise<void>): Promise<void> {
+  await lab.inVm(['ip', 'link', 'set', VM_IF, 'down']);
+  try {
+    await body();
+  } finally {
+    await lab.vmUp();
+    await lab.linkLocalReady();
+  }
+}
+
+e2e('a corrupt lease journal: run exits 1 at once, naming the journal and the offset', async (t) => {
+  t.timeout(30_000);
+  const state = join(lab.dir, 'corrupt-state');
+  await mkdir(state);
+  // A good record, a bad one, then a good record of a later commit batch: corruption in the
+  // middle (the bad record cannot be a torn last batch), which must never be cut off.
+  const journal = Buffer.alloc(3 * RECORD_LENGTH);
+  encodeRecord(grant(1), 1, 0, 1, journal, 0);
+  journal.fill(0x5a, RECORD_LENGTH, 2 * RECORD_LENGTH);
+  encodeRecord(grant(3), 3, 0, 1, journal, 2 * RECORD_LENGTH);
+  const journalPath = join(state, 'leases.journal');
+  await writeFile(journalPath, journal);
+  const configPath = await writeConfig('corrupt', { stateDirectory: state });
+  await quietLink(async () => {
+    punt6 = startPunt6(configPath);
+    t.is(await exitWithin(punt6, 5000), 1, 'exit status 1 within 5 s');
+  });
+  t.true(punt6!.stderr().includes(`lease journal ${journalPath} is corrupt at offset ${RECORD_LENGTH}`), punt6!.stderr());
+  t.is(punt6!.logs.find((l) => l.level === 60)?.msg, 'cannot start');
+});
+
+e2e('a start that fails after the interfaces are captured (metrics port taken) exits 1 at once', async (t) => {
+  t.timeout(30_000);
+  const taken = createServer();
+  const port = await new Promise<number>((resolve) => taken.listen(0, '127.0.0.1', () => resolve((taken.address() as { port: number }).port)));
+  try {
+    const configPath = await writeConfig('port-taken', { stateDirectory: join(lab.dir, 'port-taken-state'), metricsPort: port });
+    await quietLink(async () => {
+      punt6 = startPunt6(configPath);
+      t.is(await exitWithin(punt6, 5000), 1, 'exit status 1 within 5 s');
+    });
+  } finally {
+    taken.close();
+  }
+  t.true(punt6!.logs.some((l) => l.msg === 'interface attached'), 'the interface was captured first');
+  t.is(punt6!.logs.find((l) => l.level === 60)?.msg, 'cannot start');
+  t.regex(punt6!.stderr(), /EADDRINUSE/);
 });
