@@ -140,6 +140,8 @@ export interface LabConfig {
   net: number;
   stateDirectory: string;
   metricsPort: number;
+  /** Of the pool's leases, s (default 60; the preferred lifetime is half). */
+  validLifetime?: number;
   /** Extra lines under `server:` (two spaces in), e.g. `  leaseFile: /x`. */
   server?: string;
 }
@@ -147,6 +149,7 @@ export interface LabConfig {
 /** One tenant network on the punt interface: SLAAC, DNS, stateful DHCPv6 with a pool, the VM's port. */
 export function labConfig(c: LabConfig): string {
   const net = c.net;
+  const valid = c.validLifetime ?? 60;
   return `
 interfaces:
   - name: ${c.punt}
@@ -166,8 +169,8 @@ networks:
       mode: stateful
       t1: 3
       t2: 5
-      preferredLifetime: 30
-      validLifetime: 60
+      preferredLifetime: ${valid / 2}
+      validLifetime: ${valid}
       addressPools: [2001:db8:${net}::1000-2001:db8:${net}::1fff]
 ports:
   - name: vm1
