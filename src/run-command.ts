@@ -117,7 +117,10 @@ export class Punt6Service {
   private stopped = false;
   /** The preparation of the reload under way, to give up when the stop comes. */
   private preparing: AbortController | null = null;
-  /** Lease tables of replaced configurations, closing after their last held replies went out. */
+  /**
+   * What replaced configurations still do: send their held replies, then close their lease
+   * table unless it was carried over.
+   */
   private readonly closing = new Set<Promise<void>>();
   private readonly now: () => number;
   /** Where responders send the frames they produce outside `handle()`: the loop's sink. */

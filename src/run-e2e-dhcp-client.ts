@@ -58,8 +58,8 @@ const waitMs = Number(waitText ?? 1000);
 const clients = Array.from({ length: count }, (_, i) => clientOf(first + i));
 const byTransaction = new Map(clients.map((c) => [c.transactionId, c]));
 
-const session = loadPcap().createSession(iface, { filter: 'ip6 and udp dst port 546', buffer_timeout: 0 });
-session.on('packet', (raw: { buf: Buffer; header: Buffer }) => {
+const capture = loadPcap().createSession(iface, { filter: 'ip6 and udp dst port 546', buffer_timeout: 0 });
+capture.on('packet', (raw: { buf: Buffer; header: Buffer }) => {
   const caplen = raw.header.readUInt32LE(8);
   let reply;
   try {
@@ -81,7 +81,7 @@ session.on('packet', (raw: { buf: Buffer; header: Buffer }) => {
 
 function send(c: Client, msgType: number, options: Dhcpv6OptionRepr[]): void {
   const frame = dhcpv6Frame({ srcMac: c.mac, src: c.linkLocal, message: message(msgType, c.transactionId, [clientId(c.mac), { kind: 'elapsed-time', elapsedTime: 0 }, ...options]) });
-  session.inject(Buffer.from(frame));
+  capture.inject(Buffer.from(frame));
 }
 
 const pause = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -111,5 +111,5 @@ for (const c of clients) {
     JSON.stringify({ client: c.n, duid: duidHex(duidLl(c.mac)), advertised: c.advertised && formatIpv6(c.advertised, 0), replied: c.replied && formatIpv6(c.replied, 0) }) + '\n',
   );
 }
-session.close();
+capture.close();
 process.exit(0);

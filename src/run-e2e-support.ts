@@ -2,7 +2,7 @@
  * What the end-to-end tests of `punt6 run` share: a "VM" network namespace joined to punt6 by a
  * veth pair (punt6 on the end in the root namespace, IPv6 off there), the built CLI started as a
  * child process with its JSON log collected, its metrics scraped, and small helpers to run
- * commands and wait. Needs root, `ip netns` and the tools each test names; `requirements()` says
+ * commands and wait. Needs root, `ip netns` and the programs each test names; `requirements()` says
  * what is missing.
  *
  * Test code only: nothing in src/ imports it.
@@ -23,14 +23,14 @@ export const ROUTER_MAC = '02:00:00:00:00:fe';
 export const ROUTER_LL = 'fe80::ff:fe00:fe';
 
 /** Why these tests cannot run here, or null when they can. */
-export function requirements(tools: readonly string[]): string | null {
+export function requirements(programs: readonly string[]): string | null {
   if (process.platform !== 'linux') return 'not Linux';
   if (process.getuid?.() !== 0) return 'not root';
-  for (const tool of tools) {
+  for (const program of programs) {
     try {
-      execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+      execFileSync('sh', ['-c', `command -v ${program}`], { stdio: 'ignore' });
     } catch {
-      return `${tool} is not installed`;
+      return `${program} is not installed`;
     }
   }
   try {

@@ -2,7 +2,7 @@
  * End to end: `punt6 run` (the built CLI) and its state when things go wrong: a reload whose
  * state cannot open, a start that fails, a state directory that fills up. Each test starts its
  * own punt6 on one end of a veth pair, with a "VM" network namespace on the other end and real
- * clients there (ndisc6, rdisc6, ping). Needs root, `ip netns`, those tools and `dist/`. Outside
+ * clients there (ndisc6, rdisc6, ping). Needs root, `ip netns`, those programs and `dist/`. Outside
  * CI it skips, loudly, when any of that is missing; under CI=true it fails.
  */
 

@@ -366,7 +366,7 @@ test('reload with the same lease file: the running table is carried over with ev
     await writeFile(h.configPath, (await peersText()).replace('addressPools: [2001:db8:1::100-2001:db8:1::1ff]', 'addressPools: [2001:db8:1::100-2001:db8:1::1ff, 2001:db8:1::300-2001:db8:1::3ff]'));
     const r = await askWhile(h, ns!, h.service.reload());
     t.true(r.value);
-    t.true(r.asked > 0);
+    t.true(r.asked >= 2, 'NS arrive while the new configuration is prepared');
     t.is(r.answered, r.asked, 'no frame is dropped');
     t.is(h.service.loop.droppedWhilePaused, 0);
     const after = h.service.loop.current!.leases!;
