@@ -4,7 +4,8 @@
  *
  * Every value is read when Prometheus scrapes, from the running responder and dataplane; nothing
  * is done per packet. Counters survive a configuration reload: the old dispatcher's counters are
- * folded into a base by `retire()` before the new dispatcher (starting at zero) takes over.
+ * folded into a base by `retire()` when the new dispatcher (starting at zero) takes over; a lease
+ * table carried over by the reload goes on counting its own.
  * docs/operations.md lists the names.
  */
 
@@ -254,8 +255,11 @@ export class Punt6Metrics {
     this.reloads.inc({ result: 'error' }, 0);
   }
 
-  /** Folds a dispatcher's counters into the totals before it is replaced. */
-  retire(responder: Responder): void {
+  /**
+   * Folds a responder's counters into the totals when `successor` replaces it. A lease table
+   * carried over to the successor keeps counting there: its counters are not folded.
+   */
+  retire(responder: Responder, successor: Responder | null = null): void {
     const names = responder.config.interfaces.map((i) => i.name);
     const counters: Counters = responder.dispatcher.counters;
     for (const row of counters.rows()) {
@@ -264,9 +268,12 @@ export class Punt6Metrics {
     }
     for (const [reason, v] of responder.dhcpv6.discards) this.baseDhcpDiscards.set(reason, (this.baseDhcpDiscards.get(reason) ?? 0) + v);
     this.baseCommitFailures += responder.dispatcher.commitFailures;
-    this.baseStorageFailures += responder.leases?.journalStats().storageFailures ?? 0;
-    const refused = { ...(responder.leases?.refusals ?? {}), 'ias-per-message': responder.dhcpv6.iasRefused };
-    for (const [limit, v] of Object.entries(refused)) this.baseLimitRefusals.set(limit, (this.baseLimitRefusals.get(limit) ?? 0) + v);
+    if (responder.leases !== successor?.leases) this.baseStorageFailures += responder.leases?.journalStats().storageFailures ?? 0;
+    if (responder.leases !== successor?.leases) {
+      const refused: Record<string, number> = responder.leases?.refusals ?? {};
+      for (const [limit, v] of Object.entries(refused)) this.baseLimitRefusals.set(limit, (this.baseLimitRefusals.get(limit) ?? 0) + v);
+    }
+    this.baseLimitRefusals.set('ias-per-message', (this.baseLimitRefusals.get('ias-per-message') ?? 0) + responder.dhcpv6.iasRefused);
   }
 
   /** The metrics as Prometheus text. */

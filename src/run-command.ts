@@ -5,15 +5,25 @@
  * arrives through the responder (src/responder/service.ts), sends periodic RAs, and serves
  * Prometheus metrics. Signals:
  *
- * - SIGHUP: reload the configuration. A valid file replaces the running one atomically (the old
- *   responder is flushed and its lease journal closed, a new one is opened from the same journal,
- *   then it takes over); an invalid one is refused, its problems logged, the old one keeps running.
- * - SIGTERM, SIGINT: final RAs (router lifetime 0, RFC 4861 §6.2.5) three times, the held DHCPv6
- *   replies and the lease journal flushed, then exit 0.
+ * - SIGHUP: reload the configuration, in two steps. The preparation, while the running
+ *   configuration answers on: read and check the file, build the new responder (runtime, DHCPv6
+ *   server, dispatcher) and its state. A lease file (or DUID file) that stays the same is not
+ *   opened again: the running lease table is carried over and gets the new pools at the swap. A
+ *   new one is opened now, after a look at the path that refuses what could block an open for
+ *   good (a FIFO, a device, /proc, /sys). The whole preparation has a time limit; when it fails
+ *   or runs out, the reload is abandoned, logged and counted, the old configuration answers on,
+ *   and what the preparation opens later is closed. Then the swap, synchronous: the loop pauses,
+ *   the new responder starts, the interfaces are reconciled, all in one turn of the event loop.
+ *   The old dispatcher's held DHCPv6 replies go out after their commit; a lease table not carried
+ *   over is closed after them.
+ * - SIGTERM, SIGINT: a reload still preparing is given up at once; final RAs (router lifetime 0,
+ *   RFC 4861 §6.2.5) three times, the held DHCPv6 replies and the lease journal flushed (each wait
+ *   on storage within a time limit), then exit 0.
  *
  * docs/operations.md describes running it beside an OVS bridge.
  */
 
+import { stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, LogLevels, type LogLevel, type Punt6Config } from './config/index.js';
@@ -24,10 +34,13 @@ import { PcapDataplane } from './dataplane/pcap.js';
 import { flowOptionsOf, UsageProblem } from './flows/command.js';
 import { FlowKeeper } from './flows/keeper.js';
 import type { FlowOptions } from './flows/rules.js';
-import { JournalStorageError } from './dhcp/journal.js';
+import { JournalStorageError, type JournalFs } from './dhcp/journal.js';
+import type { LeaseTable } from './dhcp/leases.js';
 import { createLogger, type Logger } from './logging.js';
 import { closeServer, Punt6Metrics } from './metrics.js';
-import { openResponder, type Responder } from './responder/service.js';
+import type { FrameSink } from './responder/dispatcher.js';
+import { duidFileOf, leaseFileOf, leaseTableConfigOf, openResponder, type Responder } from './responder/service.js';
+import { withinTimeLimit } from './time-limit.js';
 
 export const runUsage = `usage: punt6 run --config FILE [--metrics HOST:PORT] [--log-level LEVEL] [--bridge BR [--meter-rate PPS] [--meter-burst N] [--meter-base N]]`;
 
@@ -53,7 +66,35 @@ export interface ServiceOptions {
   flowsEveryMs?: number;
   /** Meter rate and the other rule options (default DefaultFlowOptions). */
   flowOptions?: FlowOptions;
+  /**
+   * Longest the start may take to read the configuration and open its state, and a reload to
+   * prepare the new configuration, ms (default 10 s).
+   */
+  prepareTimeoutMs?: number;
+  /** Longest the stop waits for a lease journal to close, ms (default 5 s). */
+  closeTimeoutMs?: number;
+  /** The lease journal's file operations (default: the real file system). */
+  journalFs?: JournalFs;
   now?: () => number;
+}
+
+/** A configuration made ready to answer, while the running one (if any) still answers. */
+interface Prepared {
+  config: Punt6Config;
+  responder: Responder;
+  /** The running lease table goes on under the new responder (the lease file is the same). */
+  carried: boolean;
+}
+
+/** Whether two paths name the same file (the same name, or the same inode through a link). */
+async function sameFile(a: string, b: string): Promise<boolean> {
+  if (a === b) return true;
+  try {
+    const [x, y] = await Promise.all([stat(a), stat(b)]);
+    return x.dev === y.dev && x.ino === y.ino;
+  } catch {
+    return false;
+  }
 }
 
 /** The running punt path: dataplane, loop, responder, metrics; `reload()` and `stop()`. */
@@ -71,8 +112,19 @@ export class Punt6Service {
   flows: FlowKeeper | null = null;
   /** Reloads and the stop run one at a time, in order. */
   private chain: Promise<unknown> = Promise.resolve();
-  private stopping = false;
+  /** stop() was called: reloads not begun yet do nothing, one preparing is given up. */
+  private stopRequested = false;
+  private stopped = false;
+  /** The preparation of the reload under way, to give up when the stop comes. */
+  private preparing: AbortController | null = null;
+  /**
+   * What replaced configurations still do: send their held replies, then close their lease
+   * table unless it was carried over.
+   */
+  private readonly closing = new Set<Promise<void>>();
   private readonly now: () => number;
+  /** Where responders send the frames they produce outside `handle()`: the loop's sink. */
+  private readonly sink: FrameSink = (port, frame, off, len) => this.loop.sink(port, frame, off, len);
 
   constructor(options: ServiceOptions) {
     this.options = options;
@@ -89,9 +141,13 @@ export class Punt6Service {
     });
   }
 
-  /** Loads the configuration and starts everything; throws ConfigError or a listener error. */
+  /**
+   * Loads the configuration, opens its state, then attaches the interfaces and starts answering;
+   * throws ConfigError, the state's error (a corrupt journal...) or a listener error. The state
+   * opens before any interface is captured, so a start that fails there has opened nothing else.
+   */
   async start(): Promise<void> {
-    const config = await loadConfig(this.options.configPath);
+    const { config, responder } = await this.prepareWithinLimit(null);
     this.applyLogLevel(config);
     this.config = config;
     const names = config.interfaces.map((i) => i.name);
@@ -99,13 +155,12 @@ export class Punt6Service {
     this.dataplane = this.options.dataplane ? this.options.dataplane(names, onEvent) : new PcapDataplane(names, { onEvent });
     this.loop = new PuntLoop(this.dataplane, { now: this.now });
     try {
-      const responder = await this.open(config);
       this.loop.start(responder);
       await this.listenMetrics(config);
     } catch (e) {
       await this.dataplane.close();
-      const r = this.loop.stop();
-      if (r) await r.close();
+      this.loop.stop();
+      await this.closeWithinLimit(responder);
       throw e;
     }
     this.expireTimer = setInterval(() => this.expireLeases(), this.options.expireEveryMs ?? 60_000);
@@ -125,10 +180,42 @@ export class Punt6Service {
     this.log.level = this.options.logLevel ?? config.log.level;
   }
 
-  private async open(config: Punt6Config): Promise<Responder> {
+  /**
+   * Reads the configuration file and builds a responder for it, beside the running one
+   * (`current`, null at start). A lease file or DUID file that the running responder uses already
+   * is not opened again: its table and DUID are carried over.
+   */
+  private async prepare(current: Responder | null): Promise<Prepared> {
+    const config = await loadConfig(this.options.configPath);
+    const leaseFile = leaseFileOf(config);
+    const duidFile = duidFileOf(config);
+    const carry = current?.leases != null && current.leaseFile !== null && leaseFile !== null && (await sameFile(current.leaseFile, leaseFile)) ? current.leases : undefined;
+    const keepDuid = current !== null && current.duidFile !== null && duidFile !== null && (await sameFile(current.duidFile, duidFile)) ? current.dhcpv6.serverDuid : undefined;
+    const responder = await this.open(config, carry, keepDuid);
+    return { config, responder, carried: carry !== undefined };
+  }
+
+  /** {@link prepare} within the time limit; what it opens after being given up is closed then. */
+  private prepareWithinLimit(current: Responder | null, signal?: AbortSignal): Promise<Prepared> {
+    return withinTimeLimit(this.prepare(current), {
+      what: current === null ? 'opening the configuration and its state' : 'preparing the new configuration',
+      ms: this.options.prepareTimeoutMs ?? 10_000,
+      signal,
+      late: (p) => {
+        if (p.carried) return;
+        this.log.info({ leases: p.responder.leaseFile }, 'state of an abandoned reload opened late; closing it');
+        void this.closeWithinLimit(p.responder);
+      },
+    });
+  }
+
+  private async open(config: Punt6Config, leases: LeaseTable | undefined, serverDuid: Uint8Array | undefined): Promise<Responder> {
     return openResponder(config, {
-      sink: this.loop.sink,
+      sink: this.sink,
       now: this.now,
+      leases,
+      serverDuid,
+      journalFs: this.options.journalFs,
       onCommitError: (error, replies) => {
         // A storage failure is logged once, when it begins (onStorageChange); its replies are counted.
         if (error instanceof JournalStorageError) this.log.debug({ replies }, 'DHCPv6 replies withheld: lease storage failing');
@@ -146,6 +233,23 @@ export class Punt6Service {
         }
       },
     });
+  }
+
+  /** Sends a responder's held replies and closes its lease table, within the close time limit. */
+  private closeWithinLimit(responder: Responder): Promise<void> {
+    return this.settleWithinLimit(responder.close(), 'closing the lease journal', responder.leaseFile);
+  }
+
+  /**
+   * Waits for work on the lease journal no longer than the close time limit (storage that hangs
+   * must not hold the stop); a failure or the time limit is logged as "WHAT failed".
+   */
+  private async settleWithinLimit(work: Promise<void>, what: string, leases: string | null): Promise<void> {
+    try {
+      await withinTimeLimit(work, { what, ms: this.options.closeTimeoutMs ?? 5000 });
+    } catch (e) {
+      this.log.error({ leases, err: e }, `${what} failed`);
+    }
   }
 
   private async listenMetrics(config: Punt6Config): Promise<void> {
@@ -195,7 +299,7 @@ export class Punt6Service {
     leases.commit().catch((e: unknown) => this.log.error({ err: e }, 'lease journal commit failed'));
   }
 
-  /** Reloads the configuration file; resolves true when the new one runs. */
+  /** Reloads the configuration file; resolves true when the new one runs, false when the old one stays. */
   reload(): Promise<boolean> {
     const p = this.chain.then(() => this.doReload());
     this.chain = p.catch(() => {});
@@ -203,44 +307,36 @@ export class Punt6Service {
   }
 
   private async doReload(): Promise<boolean> {
-    if (this.stopping) return false;
+    if (this.stopRequested) return false;
     const path = this.options.configPath;
-    let config: Punt6Config;
+    const preparing = new AbortController();
+    this.preparing = preparing;
+    let next: Prepared;
     try {
-      config = await loadConfig(path);
+      next = await this.prepareWithinLimit(this.loop.current, preparing.signal);
     } catch (e) {
       this.metrics.reloads.inc({ result: 'error' });
       if (e instanceof ConfigError) {
         this.log.error({ config: path, problems: e.problems.map((p) => `${p.path}: ${p.reason}`) }, 'configuration refused; the running one stays');
       } else {
-        this.log.error({ config: path, err: e }, 'configuration refused; the running one stays');
+        this.abandoned(e);
       }
       return false;
+    } finally {
+      this.preparing = null;
     }
-    const started = this.now();
-    const old = this.loop.pause();
-    if (old) {
-      this.metrics.retire(old);
-      await old.close();
+    const config = next.config;
+    if (next.carried) {
+      try {
+        // Checked and built aside first: a refusal changes nothing, the old configuration answers on.
+        next.responder.leases?.reconfigure(leaseTableConfigOf(config));
+      } catch (e) {
+        this.metrics.reloads.inc({ result: 'error' });
+        this.abandoned(e);
+        return false;
+      }
     }
-    let responder: Responder;
-    let ok = true;
-    try {
-      responder = await this.open(config);
-    } catch (e) {
-      // The new configuration passed validation but its state could not be opened (journal,
-      // DUID file): go back to the old one, from the same journal.
-      this.log.error({ config: path, err: e }, 'cannot start the new configuration; going back to the running one');
-      this.metrics.reloads.inc({ result: 'error' });
-      ok = false;
-      config = this.config;
-      responder = await this.open(config);
-    }
-    this.config = config;
-    this.applyLogLevel(config);
-    this.dataplane.setPorts(config.interfaces.map((i) => i.name));
-    this.loop.start(responder);
-    if (!ok) return false;
+    const pausedMs = this.swap(next);
     this.metrics.reloads.inc({ result: 'ok' });
     if (this.flows) await this.flows.use(config);
     try {
@@ -249,35 +345,65 @@ export class Punt6Service {
       this.log.error({ err: e }, 'cannot open the new metrics listener');
     }
     this.log.info(
-      { config: path, interfaces: config.interfaces.map((i) => i.name), networks: config.networks.map((n) => n.name), ports: config.ports.length, pausedMs: this.now() - started },
+      { config: path, interfaces: config.interfaces.map((i) => i.name), networks: config.networks.map((n) => n.name), ports: config.ports.length, pausedMs },
       'configuration reloaded',
     );
     return true;
   }
 
-  /** Final RAs, flush, close; resolves once everything is released. */
+  private abandoned(e: unknown): void {
+    this.log.error({ config: this.options.configPath, reason: e instanceof Error ? e.message : String(e) }, 'reload abandoned; the running configuration stays');
+  }
+
+  /**
+   * Hands the punt path to the prepared configuration (a carried lease table has its new pools
+   * already). Synchronous: between the pause and the start nothing else runs, so no frame waits
+   * or is lost. Returns how long answering paused, ms. The old dispatcher's held DHCPv6 replies
+   * still go out after their commit (through the loop's sink); a lease table not carried over is
+   * closed once they have.
+   */
+  private swap(next: Prepared): number {
+    const { config, responder } = next;
+    const started = this.now();
+    const old = this.loop.pause();
+    this.config = config;
+    this.applyLogLevel(config);
+    this.dataplane.setPorts(config.interfaces.map((i) => i.name));
+    this.loop.start(responder);
+    const pausedMs = this.now() - started;
+    if (old !== null) {
+      this.metrics.retire(old, responder);
+      const done = next.carried ? this.settleWithinLimit(old.dispatcher.flush(), 'sending the held DHCPv6 replies', old.leaseFile) : this.closeWithinLimit(old);
+      this.closing.add(done);
+      void done.finally(() => this.closing.delete(done));
+    }
+    return pausedMs;
+  }
+
+  /**
+   * Final RAs, flush, close; resolves once everything is released. A reload still preparing is
+   * given up, and no wait on storage lasts longer than the close time limit.
+   */
   stop(reason: string): Promise<void> {
+    this.stopRequested = true;
+    this.preparing?.abort(new Error(`stopping (${reason})`));
     const p = this.chain.then(() => this.doStop(reason));
     this.chain = p.catch(() => {});
     return p;
   }
 
   private async doStop(reason: string): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
+    if (this.stopped) return;
+    this.stopped = true;
     this.log.info({ reason }, 'stopping');
     if (this.expireTimer) clearInterval(this.expireTimer);
     if (this.flows) await this.flows.stop();
     const frames = await this.loop.sendFinalAdvertisements(FINAL_RAS, this.options.finalRaPauseMs ?? 500);
     this.log.info({ frames, rounds: FINAL_RAS }, 'final router advertisements sent');
     const responder = this.loop.stop();
-    if (responder) {
-      try {
-        await responder.close();
-      } catch (e) {
-        this.log.error({ err: e }, 'closing the lease journal failed');
-      }
-    }
+    if (responder) await this.closeWithinLimit(responder);
+    // What earlier configurations still send or close (each within the close time limit).
+    await Promise.all(this.closing);
     await this.dataplane.close();
     if (this.server) await closeServer(this.server);
     this.server = null;
@@ -285,7 +411,18 @@ export class Punt6Service {
   }
 }
 
-/** The `punt6 run` command; resolves with the exit status once stopped. */
+/**
+ * Ends the process with `code` shortly, once everything is closed and the log written. The pcap
+ * package frees a closed live capture only when one more frame arrives on it (pcap_breakloop
+ * has no effect in non-blocking mode), so its poll handle would keep the process alive. The
+ * timer does not: a process with nothing else left exits at once, with the exit code the
+ * command line sets.
+ */
+function endProcessSoon(code: number): void {
+  setTimeout(() => process.exit(code), 200).unref();
+}
+
+/** The `punt6 run` command; resolves with the exit status once stopped (or failed to start). */
 export async function runMain(args: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
@@ -338,6 +475,8 @@ export async function runMain(args: string[]): Promise<number> {
       logger.fatal({ err: e }, 'cannot start');
       process.stderr.write(`punt6 run: ${(e as Error).message}\n`);
     }
+    // Whatever the start captured before it failed is closed, but may still hold the process.
+    endProcessSoon(1);
     return 1;
   }
 
@@ -360,8 +499,9 @@ export async function runMain(args: string[]): Promise<number> {
     const onHup = (): void => {
       logger.info({ config: values.config }, 'SIGHUP: reloading the configuration');
       service.reload().catch((e: unknown) => {
-        // Neither the new nor the old configuration could be opened again: nothing can answer.
-        logger.fatal({ err: e }, 'reload failed and the running configuration could not be restored');
+        // Every failure of the preparation leaves the old configuration answering; a throw from
+        // the swap itself leaves the punt path in an unknown state: stop.
+        logger.fatal({ err: e }, 'reload failed while switching configurations; stopping');
         onStop('SIGTERM');
       });
     };
@@ -369,10 +509,7 @@ export async function runMain(args: string[]): Promise<number> {
       process.off('SIGTERM', onStop);
       process.off('SIGINT', onStop);
       process.off('SIGHUP', onHup);
-      // Everything is closed and the log written. The pcap package frees a closed live capture
-      // only when one more frame arrives on it (pcap_breakloop has no effect in non-blocking
-      // mode), so its poll handle would keep the process alive: end it.
-      setTimeout(() => process.exit(code), 200).unref();
+      endProcessSoon(code);
       resolve(code);
     };
     process.on('SIGTERM', onStop);

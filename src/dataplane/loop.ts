@@ -2,11 +2,11 @@
  * The punt loop: frames from a Dataplane go through the responder's dispatcher, replies go back
  * on the port the request came from, and the RA timer is driven by `dispatcher.poll()`.
  *
- * The responder can be swapped (a configuration reload): `pause()` drops frames until `resume()`
- * (counted in `droppedWhilePaused`), while the old responder is flushed and closed and the new
- * one opened. Frames held by the old dispatcher (DHCPv6 replies waiting for their journal
- * commit) still go out through the sink, which sends on the dataplane whichever responder owns
- * it.
+ * The responder can be swapped (a configuration reload): `pause()` then `start()` with the new
+ * one, in the same turn of the event loop, so that no frame arrives in between; one that did
+ * would be dropped and counted in `droppedWhilePaused`. Frames held by the old dispatcher
+ * (DHCPv6 replies waiting for their journal commit) still go out through the sink, which sends
+ * on the dataplane whichever responder owns it.
  */
 
 import type { Responder } from '../responder/service.js';
@@ -30,7 +30,7 @@ export class PuntLoop {
   private readonly maxWaitMs: number;
   /** When the next RA (or other timed frame) is due, ms since the epoch; Infinity: none. */
   nextDue = Infinity;
-  /** Frames received while no responder was running (during a reload). */
+  /** Frames received while no responder was running (between a pause and a start). */
   droppedWhilePaused = 0;
   /** Replies the dataplane could not send. */
   sendFailures = 0;

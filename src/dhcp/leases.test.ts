@@ -641,3 +641,35 @@ test('property: grants, renews, releases, reloads and crashes in any order, the 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('reconfigure: new pools and reservations are checked aside, then swapped in; leases and quarantines stay', async (t) => {
+  await withTable(smallPool, async (table) => {
+    const kept = granted(table.allocate(na(1, { hint: ip('fd00:1::10') }), T0));
+    granted(table.allocate(na(2, { hint: ip('fd00:1::11') }), T0));
+    t.is(table.decline(na(2), T0).status, LeaseStatus.Success);
+    // Refused: overlapping pools. Nothing changes, the old pool still serves.
+    t.throws(() => table.reconfigure({ pools: [{ networkId: NET, type: LeaseType.Address, first: 'fd00:2::1', last: 'fd00:2::9' }, { networkId: NET, type: LeaseType.Address, first: 'fd00:2::9', last: 'fd00:2::f' }] }), { message: /overlap/ });
+    t.throws(() => table.reconfigure({ pools: [], staticBindings: [{ type: LeaseType.Address, networkId: NET, address: 'fd00::1' }] }), { message: /MAC or a DUID/ });
+    t.deepEqual(table.poolUsage().map((u) => u.name), ['fd00:1::10-fd00:1::13']);
+    t.regex(text(granted(table.propose(na(3), T0))), /^fd00:1::1[0-3]$/);
+
+    table.reconfigure({
+      pools: [{ networkId: NET, type: LeaseType.Address, first: 'fd00:2::10', last: 'fd00:2::1f', validLifetime: 600, preferredLifetime: 300 }],
+      staticBindings: [{ mac: mac(9), type: LeaseType.Address, networkId: NET, address: 'fd00:2::99' }],
+    });
+    t.deepEqual(table.poolUsage().map((u) => u.name), ['fd00:2::10-fd00:2::1f']);
+    t.deepEqual(table.counts(), { addresses: 1, prefixes: 0, quarantined: 1, staticBindings: 1 });
+    // The lease from the old pool is kept, and renewed with its own lifetimes.
+    t.deepEqual(table.lookup(duid(1), 1, LeaseType.Address), kept);
+    t.is(granted(table.renew(na(1), T0 + 1000)).validLifetime, 7200);
+    // New clients get the new pool and the new reservation.
+    const fresh = granted(table.allocate(na(4), T0));
+    t.regex(text(fresh), /^fd00:2::1[0-9a-f]$/);
+    t.is(fresh.validLifetime, 600);
+    t.is(text(granted(table.allocate(na(5, { sourceMac: mac(9) }), T0))), 'fd00:2::99');
+    // The old pool's lease moves into a new pool when its client requests again.
+    const moved = table.allocate(na(1), T0 + 2000);
+    t.regex(text(granted(moved)), /^fd00:2::1[0-9a-f]$/);
+    t.is(text(moved.replaced), 'fd00:1::10');
+  });
+});

@@ -153,7 +153,8 @@ export interface LeaseLimits {
 /** Which limit refused a binding: counted in `LeaseTable.refusals`. */
 export type LeaseLimitKind = 'client' | 'port' | 'table';
 
-export interface LeaseTableOptions {
+/** What a configuration decides about the table; {@link LeaseTable.reconfigure} replaces it whole. */
+export interface LeaseTableConfig {
   pools: PoolConfig[];
   /** Unlimited where not given. */
   limits?: Partial<LeaseLimits>;
@@ -163,6 +164,9 @@ export interface LeaseTableOptions {
   preferredLifetime?: number;
   /** How long a declined address stays out of use (ms; default 24 h). */
   declineQuarantineMs?: number;
+}
+
+export interface LeaseTableOptions extends LeaseTableConfig {
   /** Passed to the journal. */
   fs?: JournalFs;
   compactionFactor?: number;
@@ -421,22 +425,25 @@ function staticMatchesClient(s: StaticEntry, duid: Uint8Array, iaid: number, ll:
  * for it) before announcing any change to a client.
  */
 export class LeaseTable {
-  private readonly pools: Pool[];
-  private readonly declineQuarantineMs: number;
+  // What the configuration decides (pools, reservations, quarantine time): set together by
+  // reconfigure(), which the constructor calls. Plain fields rather than one object, so the
+  // allocation path reads them directly.
+  private pools!: Pool[];
+  private declineQuarantineMs!: number;
+  /** Statically bound addresses (never handed out from a pool). */
+  private staticAddresses!: BytesMap<StaticEntry>;
+  /** Static bindings by MAC and by DUID, with the lease type and network; in configuration order. */
+  private staticByMac!: BytesMap<StaticEntry[]>;
+  private staticByDuid!: BytesMap<StaticEntry[]>;
   /** Leases by client IA: the DUID, with the IAID and the lease type. */
   private readonly byClient = new BytesMap<Lease>();
   /** Leases, quarantines and static bindings by address (16 bytes; no integers: 0, 0). */
   private readonly byAddress = new BytesMap<Lease>();
   private readonly quarantine = new BytesMap<Quarantine>();
-  /** Statically bound addresses (never handed out from a pool). */
-  private readonly staticAddresses = new BytesMap<StaticEntry>();
-  /** Static bindings by MAC and by DUID, with the lease type and network; in configuration order. */
-  private readonly staticByMac = new BytesMap<StaticEntry[]>();
-  private readonly staticByDuid = new BytesMap<StaticEntry[]>();
   /** Pool leases per client DUID and per port MAC, by lease type (see LeaseLimits). */
   private readonly perClient = new BytesMap<Counter>();
   private readonly perPort = new BytesMap<Counter>();
-  private readonly limits: LeaseLimits;
+  private limits!: LeaseLimits;
   /** The most pool leases of one type one client, and one port, has held since the table opened. */
   private mostPerClient = 0;
   private mostPerPort = 0;
@@ -445,77 +452,27 @@ export class LeaseTable {
   private journalRef: Journal | null = null;
 
   private constructor(options: LeaseTableOptions) {
-    this.declineQuarantineMs = options.declineQuarantineMs ?? 24 * 3600 * 1000;
-    if (!Number.isSafeInteger(this.declineQuarantineMs) || this.declineQuarantineMs < 0) {
-      throw new RangeError('declineQuarantineMs must be a non-negative integer');
-    }
-    this.limits = { ...UNLIMITED, ...options.limits };
-    for (const [k, v] of Object.entries(this.limits)) {
-      if (!(Number.isInteger(v) && v >= 0) && v !== Infinity) throw new RangeError(`lease limits: ${k} must be a non-negative integer`);
-    }
-    const valid = options.validLifetime ?? 7200;
-    const preferred = options.preferredLifetime ?? 3600;
-    checkLifetimes(valid, preferred, 'lease table defaults');
-    this.pools = options.pools.map((p) => buildPool(p, valid, preferred));
-    for (let i = 0; i < this.pools.length; i++) {
-      for (let j = i + 1; j < this.pools.length; j++) {
-        const a = this.pools[i] as Pool;
-        const b = this.pools[j] as Pool;
-        const aEnd = a.first + a.size * a.step;
-        const bEnd = b.first + b.size * b.step;
-        if (a.first < bEnd && b.first < aEnd) throw new RangeError(`pools ${a.name} and ${b.name} overlap`);
-      }
-    }
-    (options.staticBindings ?? []).forEach((s, order) => this.addStatic(s, order, valid, preferred));
+    this.reconfigure(options);
   }
 
-  private addStatic(s: StaticBinding, order: number, valid: number, preferred: number): void {
-    const who = [s.mac !== undefined ? `MAC ${toHex(s.mac)}` : '', s.duid !== undefined ? `DUID ${toHex(s.duid)}` : ''].filter((x) => x !== '').join(', ');
-    const what = `static binding ${order} (${who === '' ? 'no client' : who})`;
-    if (s.mac === undefined && s.duid === undefined) throw new RangeError(`${what}: needs a MAC or a DUID to match the client`);
-    if (s.mac !== undefined && (s.mac.length < 1 || s.mac.length > 20)) throw new RangeError(`${what}: a link-layer address is 1-20 bytes`);
-    if (s.duid !== undefined && !validDuid(s.duid)) throw new RangeError(`${what}: DUID must be 1-${DUID_MAX_LENGTH} bytes`);
-    if (s.iaid !== undefined && !validIaid(s.iaid)) throw new RangeError(`${what}: bad IAID`);
-    if (!Number.isInteger(s.networkId) || s.networkId < 0 || s.networkId > 0xffffffff) throw new RangeError(`${what}: networkId must be a 32-bit unsigned integer`);
-    const prefixLength = s.type === LeaseType.Address ? 128 : (s.prefixLength ?? -1);
-    if (!Number.isInteger(prefixLength) || prefixLength < 1 || prefixLength > 128) throw new RangeError(`${what}: a prefix needs a prefixLength of 1-128`);
-    const entry: StaticEntry = {
-      mac: s.mac === undefined ? null : ownBytes(s.mac),
-      duid: s.duid === undefined ? null : ownBytes(s.duid),
-      iaid: s.iaid ?? null,
-      type: s.type,
-      networkId: s.networkId,
-      address: parseAddress(s.address, what),
-      prefixLength,
-      validLifetime: s.validLifetime ?? valid,
-      preferredLifetime: s.preferredLifetime ?? preferred,
-      order,
-    };
-    checkLifetimes(entry.validLifetime, entry.preferredLifetime, what);
-    const value = toBigInt(entry.address);
-    if (prefixLength < 128 && (value & ((1n << BigInt(128 - prefixLength)) - 1n)) !== 0n) {
-      throw new RangeError(`${what}: host bits set in ${formatIpv6(entry.address)}/${prefixLength}`);
-    }
-    if (s.type === LeaseType.Prefix) {
-      // A reserved prefix inside a delegation pool must be exactly one of the pool's prefixes,
-      // or the pool could hand out a prefix that overlaps it.
-      const end = value + (1n << BigInt(128 - prefixLength));
-      for (const p of this.pools) {
-        if (p.type !== LeaseType.Prefix || end <= p.first || value >= p.first + p.size * p.step) continue;
-        if (prefixLength !== p.prefixLength) throw new RangeError(`${what}: overlaps pool ${p.name} with another length`);
-      }
-    }
-    if (this.staticAddresses.has(entry.address, 0, 16, 0, 0)) throw new RangeError(`${what}: ${formatIpv6(entry.address)} is bound twice`);
-    this.staticAddresses.set(entry.address, 0, 0, entry);
-    const index = (map: BytesMap<StaticEntry[]>, key: Uint8Array): void => {
-      const list = map.get(key, 0, key.length, entry.type, entry.networkId);
-      if (list === undefined) map.set(key, entry.type, entry.networkId, [entry]);
-      else list.push(entry);
-    };
-    if (entry.mac !== null) index(this.staticByMac, entry.mac);
-    if (entry.duid !== null) index(this.staticByDuid, entry.duid);
+  /**
+   * Replaces the pools, the static bindings, the limits, the default lifetimes and the quarantine time (a
+   * configuration reload that keeps the journal). Everything is checked and built aside first,
+   * with the checks of {@link LeaseTable.open}: on a throw the table is unchanged. Then it is
+   * swapped in at once. The leases and quarantines stay as they are, whatever pool they came
+   * from: a lease outside the new pools can still be renewed (with its own lifetimes) and moves
+   * into a pool when its client requests again; a lease on a newly reserved address ends when
+   * its holder renews it (NoBinding). Nothing is journaled: pools are configuration, not state.
+   */
+  reconfigure(options: LeaseTableConfig): void {
+    const plan = buildPlan(options);
+    this.pools = plan.pools;
+    this.declineQuarantineMs = plan.declineQuarantineMs;
+    this.staticAddresses = plan.staticAddresses;
+    this.staticByMac = plan.staticByMac;
+    this.staticByDuid = plan.staticByDuid;
+    this.limits = plan.limits;
   }
-
   /** Opens the journal at `path` (created when missing), replays it and returns the table. */
   static async open(path: string, options: LeaseTableOptions): Promise<LeaseTable> {
     const table = new LeaseTable(options);
@@ -1015,6 +972,91 @@ export class LeaseTable {
       };
     }
   }
+}
+
+/** Pools, reservations and quarantine time, checked and indexed: what {@link LeaseTable.reconfigure} swaps in. */
+interface Plan {
+  pools: Pool[];
+  declineQuarantineMs: number;
+  staticAddresses: BytesMap<StaticEntry>;
+  staticByMac: BytesMap<StaticEntry[]>;
+  staticByDuid: BytesMap<StaticEntry[]>;
+  limits: LeaseLimits;
+}
+
+/** Checks and builds a plan; throws a RangeError naming what cannot work. */
+function buildPlan(options: LeaseTableConfig): Plan {
+  const declineQuarantineMs = options.declineQuarantineMs ?? 24 * 3600 * 1000;
+  if (!Number.isSafeInteger(declineQuarantineMs) || declineQuarantineMs < 0) {
+    throw new RangeError('declineQuarantineMs must be a non-negative integer');
+  }
+  const limits = { ...UNLIMITED, ...options.limits };
+  for (const [k, v] of Object.entries(limits)) {
+    if (!(Number.isInteger(v) && v >= 0) && v !== Infinity) throw new RangeError(`lease limits: ${k} must be a non-negative integer`);
+  }
+  const valid = options.validLifetime ?? 7200;
+  const preferred = options.preferredLifetime ?? 3600;
+  checkLifetimes(valid, preferred, 'lease table defaults');
+  const pools = options.pools.map((p) => buildPool(p, valid, preferred));
+  for (let i = 0; i < pools.length; i++) {
+    for (let j = i + 1; j < pools.length; j++) {
+      const a = pools[i] as Pool;
+      const b = pools[j] as Pool;
+      const aEnd = a.first + a.size * a.step;
+      const bEnd = b.first + b.size * b.step;
+      if (a.first < bEnd && b.first < aEnd) throw new RangeError(`pools ${a.name} and ${b.name} overlap`);
+    }
+  }
+  const plan: Plan = { pools, declineQuarantineMs, staticAddresses: new BytesMap(), staticByMac: new BytesMap(), staticByDuid: new BytesMap(), limits };
+  (options.staticBindings ?? []).forEach((s, order) => addStatic(plan, s, order, valid, preferred));
+  return plan;
+}
+
+function addStatic(plan: Plan, s: StaticBinding, order: number, valid: number, preferred: number): void {
+  const who = [s.mac !== undefined ? `MAC ${toHex(s.mac)}` : '', s.duid !== undefined ? `DUID ${toHex(s.duid)}` : ''].filter((x) => x !== '').join(', ');
+  const what = `static binding ${order} (${who === '' ? 'no client' : who})`;
+  if (s.mac === undefined && s.duid === undefined) throw new RangeError(`${what}: needs a MAC or a DUID to match the client`);
+  if (s.mac !== undefined && (s.mac.length < 1 || s.mac.length > 20)) throw new RangeError(`${what}: a link-layer address is 1-20 bytes`);
+  if (s.duid !== undefined && !validDuid(s.duid)) throw new RangeError(`${what}: DUID must be 1-${DUID_MAX_LENGTH} bytes`);
+  if (s.iaid !== undefined && !validIaid(s.iaid)) throw new RangeError(`${what}: bad IAID`);
+  if (!Number.isInteger(s.networkId) || s.networkId < 0 || s.networkId > 0xffffffff) throw new RangeError(`${what}: networkId must be a 32-bit unsigned integer`);
+  const prefixLength = s.type === LeaseType.Address ? 128 : (s.prefixLength ?? -1);
+  if (!Number.isInteger(prefixLength) || prefixLength < 1 || prefixLength > 128) throw new RangeError(`${what}: a prefix needs a prefixLength of 1-128`);
+  const entry: StaticEntry = {
+    mac: s.mac === undefined ? null : ownBytes(s.mac),
+    duid: s.duid === undefined ? null : ownBytes(s.duid),
+    iaid: s.iaid ?? null,
+    type: s.type,
+    networkId: s.networkId,
+    address: parseAddress(s.address, what),
+    prefixLength,
+    validLifetime: s.validLifetime ?? valid,
+    preferredLifetime: s.preferredLifetime ?? preferred,
+    order,
+  };
+  checkLifetimes(entry.validLifetime, entry.preferredLifetime, what);
+  const value = toBigInt(entry.address);
+  if (prefixLength < 128 && (value & ((1n << BigInt(128 - prefixLength)) - 1n)) !== 0n) {
+    throw new RangeError(`${what}: host bits set in ${formatIpv6(entry.address)}/${prefixLength}`);
+  }
+  if (s.type === LeaseType.Prefix) {
+    // A reserved prefix inside a delegation pool must be exactly one of the pool's prefixes,
+    // or the pool could hand out a prefix that overlaps it.
+    const end = value + (1n << BigInt(128 - prefixLength));
+    for (const p of plan.pools) {
+      if (p.type !== LeaseType.Prefix || end <= p.first || value >= p.first + p.size * p.step) continue;
+      if (prefixLength !== p.prefixLength) throw new RangeError(`${what}: overlaps pool ${p.name} with another length`);
+    }
+  }
+  if (plan.staticAddresses.has(entry.address, 0, 16, 0, 0)) throw new RangeError(`${what}: ${formatIpv6(entry.address)} is bound twice`);
+  plan.staticAddresses.set(entry.address, 0, 0, entry);
+  const index = (map: BytesMap<StaticEntry[]>, key: Uint8Array): void => {
+    const list = map.get(key, 0, key.length, entry.type, entry.networkId);
+    if (list === undefined) map.set(key, entry.type, entry.networkId, [entry]);
+    else list.push(entry);
+  };
+  if (entry.mac !== null) index(plan.staticByMac, entry.mac);
+  if (entry.duid !== null) index(plan.staticByDuid, entry.duid);
 }
 
 function poolBound(v: string | Uint8Array, what: string): bigint {

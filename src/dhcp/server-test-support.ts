@@ -330,6 +330,8 @@ export async function openServerWith(
     dispatcher,
     dhcpv6: server,
     leases,
+    leaseFile,
+    duidFile: null,
     async close() {
       await dispatcher.flush();
       await leases.close().catch(() => undefined);
