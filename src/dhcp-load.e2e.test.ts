@@ -47,7 +47,8 @@ const WAVE2_SECONDS = 2;
 const baseSeed = Number(process.env['PUNT6_LOAD_SEED'] ?? Date.now() % 1_000_000_000);
 
 function configText(hostIf: string, stateDirectory: string): string {
-  // All load comes from one MAC: punt6's per-sender token bucket is lifted. Lifetimes of a day,
+  // All load comes from one MAC: punt6's per-sender token bucket and its per-port lease limit
+  // are lifted. Lifetimes of a day,
   // so nothing expires during the test; no RAs, so SIGTERM stops at once.
   return `
 interfaces:
@@ -69,6 +70,8 @@ server:
   rateLimit:
     rate: 1000000
     burst: 1000000
+  leaseLimits:
+    addressesPerPort: 1000000
 `;
 }
 

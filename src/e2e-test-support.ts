@@ -2,7 +2,8 @@
  * Shared by the end-to-end tests of `punt6 run` (src/*.e2e.test.ts): whether they can run here,
  * commands and polling, a "VM" network namespace on one end of a veth pair with punt6's punt
  * interface on the other, the built CLI as a child process with its JSON log, long-running
- * commands inside the namespace (tcpdump, perfdhcp) and a free TCP port.
+ * commands inside the namespace (tcpdump, perfdhcp), a free TCP port, punt6's metrics, and the
+ * configuration of one tenant network on the punt interface.
  *
  * Test code only: nothing in src/ or codecs/ imports it.
  */
@@ -122,6 +123,15 @@ export class VethVm {
     await this.must(['ip', 'link', 'set', this.vmIf, 'up']);
   }
 
+  /** Waits until the VM's link-local address has passed DAD (clients can send from it). */
+  async linkLocalReady(): Promise<void> {
+    await until("the VM's link-local address", async () => {
+      const r = await this.exec(['ip', '-6', '-j', 'addr', 'show', 'dev', this.vmIf, 'scope', 'link']);
+      const info = r.code === 0 ? ((JSON.parse(r.out) as { addr_info?: { tentative?: boolean }[] }[])[0]?.addr_info ?? []) : [];
+      return info.some((a) => a.tentative !== true);
+    });
+  }
+
   /** Runs a command inside the namespace. */
   exec(args: string[], timeoutMs?: number): Promise<{ code: number; out: string }> {
     return sh('ip', ['netns', 'exec', this.ns, ...args], timeoutMs);
@@ -174,6 +184,9 @@ export class Background {
 export class Punt6Process {
   readonly child: ChildProcess;
   readonly logs: Record<string, unknown>[] = [];
+  /** Its standard error so far (also copied to the test's). */
+  stderr = '';
+  /** The exit status (null when a signal ended it). */
   readonly exit: Promise<number | null>;
 
   constructor(configPath: string, extraArgs: string[] = []) {
@@ -185,7 +198,10 @@ export class Punt6Process {
       rest = lines.pop() ?? '';
       for (const line of lines) if (line.trim()) this.logs.push(JSON.parse(line) as Record<string, unknown>);
     });
-    this.child.stderr!.on('data', (chunk: Buffer) => process.stderr.write(`[punt6 stderr] ${chunk.toString()}`));
+    this.child.stderr!.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString();
+      process.stderr.write(`[punt6 stderr] ${chunk.toString()}`);
+    });
     this.exit = new Promise((resolve) => this.child.on('exit', (code) => resolve(code)));
   }
 
@@ -208,4 +224,80 @@ export class Punt6Process {
     if (this.running) this.child.kill('SIGKILL');
     await this.exit;
   }
+}
+
+/** The text of punt6's metrics on 127.0.0.1:port. */
+export async function scrape(port: number): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+  return res.text();
+}
+
+/** Sum of punt6_frames_total over the lines matching every given label. */
+export function frameCount(text: string, labels: Record<string, string>): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('punt6_frames_total{')) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(' ').at(-1));
+  }
+  return sum;
+}
+
+/** The value of the metric line that starts with `prefix` (a name, with its labels when it has any). */
+export function gauge(text: string, prefix: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(prefix + ' '));
+  return line === undefined ? NaN : Number(line.split(' ').at(-1));
+}
+
+export const ROUTER_MAC = '02:00:00:00:00:fe';
+export const ROUTER_LL = 'fe80::ff:fe00:fe';
+
+export interface TenantConfig {
+  punt: string;
+  vmMac: string;
+  /** The third group of the network's prefix: 2001:db8:NET::/64. */
+  net: number;
+  stateDirectory: string;
+  metricsPort: number;
+  /** Of the pool's leases, s (default 60; the preferred lifetime is half). */
+  validLifetime?: number;
+  /** Extra lines under `server:` (two spaces in), e.g. `  leaseFile: /x`. */
+  server?: string;
+}
+
+/** One tenant network on the punt interface: SLAAC, DNS, stateful DHCPv6 with a pool, the VM's port. */
+export function tenantConfig(c: TenantConfig): string {
+  const net = c.net;
+  const valid = c.validLifetime ?? 60;
+  return `
+interfaces:
+  - name: ${c.punt}
+    network: tenant
+networks:
+  - name: tenant
+    routerMac: ${ROUTER_MAC}
+    routerAddresses: [2001:db8:${net}::1]
+    mtu: 1400
+    prefixes:
+      - prefix: 2001:db8:${net}::/64
+        slaac: true
+    dns:
+      servers: [2001:db8:${net}::53]
+      search: [lab.example.]
+    dhcpv6:
+      mode: stateful
+      t1: 3
+      t2: 5
+      preferredLifetime: ${valid / 2}
+      validLifetime: ${valid}
+      addressPools: [2001:db8:${net}::1000-2001:db8:${net}::1fff]
+ports:
+  - name: vm1
+    mac: ${c.vmMac}
+    network: tenant
+    addresses: [2001:db8:${net}::101]
+server:
+  stateDirectory: ${JSON.stringify(c.stateDirectory)}
+${c.server ?? ''}
+metrics: "127.0.0.1:${c.metricsPort}"
+`;
 }

@@ -9,53 +9,55 @@
 import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { closeSync, constants, openSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatIpv6, parseIpv6, toHex } from '../codecs/bytes.js';
 import { decodeRecord, encodeRecord, LeaseType, RECORD_LENGTH, RecordKind, scanJournal, type LeaseRecord } from './dhcp/journal.js';
-import { freePort, gauge, killPunt6, labConfig, logged, must, requirements, scrape, sh, startPunt6, VM_IF, VmLab, type LabConfig, type Punt6 } from './run-e2e-support.js';
+import { e2eGate, freePort, gauge, must, Punt6Process, scrape, sh, tenantConfig, VethVm, type TenantConfig } from './e2e-test-support.js';
 
-const reason = requirements(['ip', 'ethtool', 'sysctl', 'rdisc6', 'ndisc6', 'ping', 'mkfifo', 'mount', 'umount', 'dd']);
-const inCi = process.env.CI === 'true';
-const e2e = reason === null || inCi ? test.serial : test.serial.skip;
-if (reason !== null && !inCi) {
-  process.stderr.write(`\n*** punt6 run state end-to-end tests SKIPPED: ${reason} ***\n\n`);
-}
+const gate = e2eGate('punt6 run state end-to-end tests', ['ip', 'ethtool', 'sysctl', 'rdisc6', 'ndisc6', 'ping', 'mkfifo', 'mount', 'umount', 'dd']);
+const e2e = gate.enabled ? test.serial : test.serial.skip;
 
-const lab = new VmLab('p6s');
+const id = String(process.pid % 100000);
+const VM_MAC = '02:00:00:00:00:01';
+const vm = new VethVm(`p6s-${id}`, `p6s${id}`, VM_MAC);
+const VM_IF = vm.vmIf;
+/** The test files' temporary directory. */
+let dir = '';
 /** The punt6 of the test under way, killed at the end if a test left it running. */
-let punt6: Punt6 | undefined;
+let punt6: Punt6Process | undefined;
 
 test.before(async () => {
-  if (reason !== null) {
-    if (inCi) throw new Error(`end-to-end tests cannot run under CI: ${reason}`);
-    return;
-  }
-  await lab.setUp();
-  await lab.vmUp();
-  await lab.linkLocalReady();
+  if (!gate.check()) return;
+  dir = await mkdtemp(join(tmpdir(), 'punt6-e2e-'));
+  await vm.create();
+  await vm.createLink();
+  await vm.up();
+  await vm.linkLocalReady();
 });
 
 /** A tmpfs mounted by a test, unmounted at the end whatever happens. */
 let mounted = '';
 
 test.after.always(async () => {
-  await killPunt6(punt6);
+  await punt6?.kill();
   if (mounted) await sh('umount', ['-l', mounted]);
-  if (reason === null) await lab.tearDown();
+  if (gate.reason === null) await vm.destroy();
+  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** Writes a configuration for the lab's link into the test's directory; returns its path. */
-async function writeConfig(name: string, c: Partial<LabConfig> & { stateDirectory: string }): Promise<string> {
-  const path = join(lab.dir, `${name}.yaml`);
-  await writeFile(path, labConfig({ punt: lab.punt, net: 1, metricsPort: c.metricsPort ?? (await freePort()), ...c }));
+async function writeConfig(name: string, c: Partial<TenantConfig> & { stateDirectory: string }): Promise<string> {
+  const path = join(dir, `${name}.yaml`);
+  await writeFile(path, tenantConfig({ punt: vm.hostIf, vmMac: VM_MAC, net: 1, metricsPort: c.metricsPort ?? (await freePort()), ...c }));
   return path;
 }
 
 /** The exit status, or 'running' when punt6 has not exited within `ms`. */
-async function exitWithin(p: Punt6, ms: number): Promise<number | null | 'running'> {
+async function exitWithin(p: Punt6Process, ms: number): Promise<number | null | 'running'> {
   let timer: NodeJS.Timeout | undefined;
   const running = new Promise<'running'>((resolve) => (timer = setTimeout(() => resolve('running'), ms)));
   const r = await Promise.race([p.exit, running]);
@@ -63,23 +65,23 @@ async function exitWithin(p: Punt6, ms: number): Promise<number | null | 'runnin
   return r;
 }
 
-const ndisc = (): Promise<{ code: number; out: string }> => lab.inVm(['ndisc6', '-1', '-w', '1000', '-r', '3', '2001:db8:1::1', VM_IF]);
+const ndisc = (): Promise<{ code: number; out: string }> => vm.exec(['ndisc6', '-1', '-w', '1000', '-r', '3', '2001:db8:1::1', VM_IF]);
 
 e2e('SIGHUP with a FIFO as lease file: the reload is abandoned while punt6 answers on; SIGTERM then exits 0 at once', async (t) => {
   t.timeout(60_000);
-  const configPath = await writeConfig('fifo', { stateDirectory: join(lab.dir, 'fifo-state') });
-  punt6 = startPunt6(configPath);
-  await logged(punt6, 'punt6 running');
-  const fifo = join(lab.dir, 'leases.fifo');
+  const configPath = await writeConfig('fifo', { stateDirectory: join(dir, 'fifo-state') });
+  punt6 = new Punt6Process(configPath);
+  await punt6.logged('punt6 running');
+  const fifo = join(dir, 'leases.fifo');
   execFileSync('mkfifo', [fifo]);
   try {
-    await writeConfig('fifo', { stateDirectory: join(lab.dir, 'fifo-state'), server: `  leaseFile: ${JSON.stringify(fifo)}` });
+    await writeConfig('fifo', { stateDirectory: join(dir, 'fifo-state'), server: `  leaseFile: ${JSON.stringify(fifo)}` });
     const mark = punt6.logs.length;
     punt6.child.kill('SIGHUP');
     // NS from the VM are answered during and after the attempt.
     const nd = await ndisc();
     t.is(nd.code, 0, nd.out);
-    const abandoned = await logged(punt6, 'reload abandoned; the running configuration stays', mark, 5000).catch(() => undefined);
+    const abandoned = await punt6.logged('reload abandoned; the running configuration stays', mark, 5000).catch(() => undefined);
     t.regex(String(abandoned?.reason), /leases\.fifo: is a FIFO, not a regular file/);
     t.is((await ndisc()).code, 0);
     const started = Date.now();
@@ -118,18 +120,18 @@ function grant(n: number): LeaseRecord {
  * that the pcap package has closed but not freed keeps the process alive until the next frame.
  */
 async function quietLink(body: () => Promise<void>): Promise<void> {
-  await lab.inVm(['ip', 'link', 'set', VM_IF, 'down']);
+  await vm.exec(['ip', 'link', 'set', VM_IF, 'down']);
   try {
     await body();
   } finally {
-    await lab.vmUp();
-    await lab.linkLocalReady();
+    await vm.up();
+    await vm.linkLocalReady();
   }
 }
 
 e2e('a corrupt lease journal: run exits 1 at once, naming the journal and the offset', async (t) => {
   t.timeout(30_000);
-  const state = join(lab.dir, 'corrupt-state');
+  const state = join(dir, 'corrupt-state');
   await mkdir(state);
   // A good record, a bad one, then a good record of a later commit batch: corruption in the
   // middle (the bad record cannot be a torn last batch), which must never be cut off.
@@ -141,10 +143,10 @@ e2e('a corrupt lease journal: run exits 1 at once, naming the journal and the of
   await writeFile(journalPath, journal);
   const configPath = await writeConfig('corrupt', { stateDirectory: state });
   await quietLink(async () => {
-    punt6 = startPunt6(configPath);
+    punt6 = new Punt6Process(configPath);
     t.is(await exitWithin(punt6, 5000), 1, 'exit status 1 within 5 s');
   });
-  t.true(punt6!.stderr().includes(`lease journal ${journalPath} is corrupt at offset ${RECORD_LENGTH}`), punt6!.stderr());
+  t.true(punt6!.stderr.includes(`lease journal ${journalPath} is corrupt at offset ${RECORD_LENGTH}`), punt6!.stderr);
   t.is(punt6!.logs.find((l) => l.level === 60)?.msg, 'cannot start');
 });
 
@@ -153,9 +155,9 @@ e2e('a start that fails after the interfaces are captured (metrics port taken) e
   const taken = createServer();
   const port = await new Promise<number>((resolve) => taken.listen(0, '127.0.0.1', () => resolve((taken.address() as { port: number }).port)));
   try {
-    const configPath = await writeConfig('port-taken', { stateDirectory: join(lab.dir, 'port-taken-state'), metricsPort: port });
+    const configPath = await writeConfig('port-taken', { stateDirectory: join(dir, 'port-taken-state'), metricsPort: port });
     await quietLink(async () => {
-      punt6 = startPunt6(configPath);
+      punt6 = new Punt6Process(configPath);
       t.is(await exitWithin(punt6, 5000), 1, 'exit status 1 within 5 s');
     });
   } finally {
@@ -163,7 +165,7 @@ e2e('a start that fails after the interfaces are captured (metrics port taken) e
   }
   t.true(punt6!.logs.some((l) => l.msg === 'interface attached'), 'the interface was captured first');
   t.is(punt6!.logs.find((l) => l.level === 60)?.msg, 'cannot start');
-  t.regex(punt6!.stderr(), /EADDRINUSE/);
+  t.regex(punt6!.stderr, /EADDRINUSE/);
 });
 
 // ------------------------------------------------------------------ a full disk
@@ -179,7 +181,7 @@ interface PoolClient {
 
 /** Pool clients FIRST.. (src/run-e2e-dhcp-client.ts) in the VM: Solicit, then Request. */
 async function poolClients(first: number, count: number): Promise<PoolClient[]> {
-  const r = await lab.inVm([process.execPath, '--import=tsx', clientScript, VM_IF, String(first), String(count), '800'], 60_000);
+  const r = await vm.exec([process.execPath, '--import=tsx', clientScript, VM_IF, String(first), String(count), '800'], 60_000);
   if (r.code !== 0) throw new Error(`the DHCPv6 clients failed (${r.code}): ${r.out}`);
   return r.out.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as PoolClient);
 }
@@ -203,7 +205,7 @@ const storageRecovered = 'lease storage recovered: DHCPv6 replies that change le
 
 e2e('a full disk: lease changes are withheld while NS, RS and echo are answered; the storage recovers by itself; no acknowledged lease is lost', async (t) => {
   t.timeout(240_000);
-  const state = join(lab.dir, 'tmpfs-state');
+  const state = join(dir, 'tmpfs-state');
   await mkdir(state);
   await must('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', state]);
   mounted = state;
@@ -212,8 +214,8 @@ e2e('a full disk: lease changes are withheld while NS, RS and echo are answered;
   try {
     const metricsPort = await freePort();
     const configPath = await writeConfig('full', { stateDirectory: state, metricsPort, validLifetime: 3600, server: '  rateLimit: { rate: 100000, burst: 100000 }' });
-    punt6 = startPunt6(configPath);
-    await logged(punt6, 'punt6 running');
+    punt6 = new Punt6Process(configPath);
+    await punt6.logged('punt6 running');
     /** Every lease a Reply granted on the wire: DUID -> address. */
     const acknowledged = new Map<string, string>();
     const record = (clients: PoolClient[]): PoolClient[] => {
@@ -246,9 +248,9 @@ e2e('a full disk: lease changes are withheld while NS, RS and echo are answered;
     t.is(failing.filter((c) => c.advertised !== null).length, 60, 'Advertises (no lease change) are sent');
     t.is(failing.filter((c) => c.replied !== null).length, 0, 'no Reply grants a lease that cannot be stored');
     const [nd, rd, ping] = await Promise.all([
-      lab.inVm(['ndisc6', '-1', '-w', '1000', '-r', '3', '2001:db8:1::1', VM_IF]),
-      lab.inVm(['rdisc6', '-1', '-w', '1000', '-r', '3', VM_IF]),
-      lab.inVm(['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', `fe80::ff:fe00:fe%${VM_IF}`]),
+      vm.exec(['ndisc6', '-1', '-w', '1000', '-r', '3', '2001:db8:1::1', VM_IF]),
+      vm.exec(['rdisc6', '-1', '-w', '1000', '-r', '3', VM_IF]),
+      vm.exec(['ping', '-6', '-c', '3', '-i', '0.2', '-W', '2', `fe80::ff:fe00:fe%${VM_IF}`]),
     ]);
     t.is(nd.code, 0, nd.out);
     t.is(rd.code, 0, rd.out);
@@ -263,7 +265,7 @@ e2e('a full disk: lease changes are withheld while NS, RS and echo are answered;
 
     // Room again: the journal's retry succeeds by itself.
     await rm(filler);
-    await logged(punt6, storageRecovered, 0, 10_000);
+    await punt6.logged(storageRecovered, 0, 10_000);
     t.is(gauge(await scrape(metricsPort), 'punt6_lease_storage_ok'), 1);
     const fresh = await batch(3);
     t.is(fresh.filter((c) => c.replied !== null).length, 3, 'a new client gets its lease');
@@ -276,13 +278,13 @@ e2e('a full disk: lease changes are withheld while NS, RS and echo are answered;
     const stored = await journalLeases(journalPath);
     for (const [duid, address] of acknowledged) t.is(stored.get(duid), address, `client ${duid}: ${address}`);
     t.true(acknowledged.size >= 8, `${acknowledged.size} leases acknowledged`);
-    punt6 = startPunt6(configPath);
-    await logged(punt6, 'punt6 running');
+    punt6 = new Punt6Process(configPath);
+    await punt6.logged('punt6 running');
     t.is(gauge(await scrape(metricsPort), 'punt6_leases{kind="address"}'), stored.size);
     punt6.child.kill('SIGTERM');
     t.is(await punt6.exit, 0);
   } finally {
-    await killPunt6(punt6);
+    await punt6?.kill();
     await sh('umount', [state]);
     mounted = '';
   }

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repositoryRoot } from '../fixtures/paths.js';
 import { ip6, mac, neighborSolicitation, solicitedNode } from './dataplane/test-frames.js';
-import { e2eGate, freePort, must, Punt6Process, sh, until, VethVm } from './e2e-test-support.js';
+import { e2eGate, frameCount, freePort, gauge, must, Punt6Process, ROUTER_LL, scrape, sh, tenantConfig, until, VethVm } from './e2e-test-support.js';
 
 const gate = e2eGate('punt6 run end-to-end tests', ['ip', 'ethtool', 'sysctl', 'rdisc6', 'ndisc6', 'ping', 'dhclient']);
 const e2e = gate.enabled ? test.serial : test.serial.skip;
@@ -24,43 +24,11 @@ const vm = new VethVm(`p6e-${id}`, `p6e${id}`, VM_MAC);
 const NS = vm.ns;
 const PUNT = vm.hostIf;
 const VM_IF = vm.vmIf;
-const ROUTER_MAC = '02:00:00:00:00:fe';
-const ROUTER_LL = 'fe80::ff:fe00:fe';
 
 const inVm = (args: string[], timeoutMs?: number) => vm.exec(args, timeoutMs);
 
 function configText(net: 1 | 2, stateDirectory: string, metricsPort: number): string {
-  return `
-interfaces:
-  - name: ${PUNT}
-    network: tenant
-networks:
-  - name: tenant
-    routerMac: ${ROUTER_MAC}
-    routerAddresses: [2001:db8:${net}::1]
-    mtu: 1400
-    prefixes:
-      - prefix: 2001:db8:${net}::/64
-        slaac: true
-    dns:
-      servers: [2001:db8:${net}::53]
-      search: [lab.example.]
-    dhcpv6:
-      mode: stateful
-      t1: 3
-      t2: 5
-      preferredLifetime: 30
-      validLifetime: 60
-      addressPools: [2001:db8:${net}::1000-2001:db8:${net}::1fff]
-ports:
-  - name: vm1
-    mac: ${VM_MAC}
-    network: tenant
-    addresses: [2001:db8:${net}::101]
-server:
-  stateDirectory: ${JSON.stringify(stateDirectory)}
-metrics: "127.0.0.1:${metricsPort}"
-`;
+  return tenantConfig({ punt: PUNT, vmMac: VM_MAC, net, stateDirectory, metricsPort });
 }
 
 let dir = '';
@@ -71,25 +39,7 @@ const dhclients: ChildProcess[] = [];
 
 const logged = (msg: string, after = 0) => punt6!.logged(msg, after);
 
-async function metrics(): Promise<string> {
-  const res = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
-  return res.text();
-}
-
-/** Sum of punt6_frames_total over the lines matching every given label. */
-function frameCount(text: string, labels: Record<string, string>): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('punt6_frames_total{')) continue;
-    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) sum += Number(line.split(' ').at(-1));
-  }
-  return sum;
-}
-
-function gauge(text: string, prefix: string): number {
-  const line = text.split('\n').find((l) => l.startsWith(prefix + ' '));
-  return line === undefined ? NaN : Number(line.split(' ').at(-1));
-}
+const metrics = (): Promise<string> => scrape(metricsPort);
 
 interface AddrInfo { local: string; prefixlen: number; scope: string; tentative?: boolean; dadfailed?: boolean }
 async function vmAddresses(): Promise<AddrInfo[]> {
