@@ -49,13 +49,20 @@ const RING_SLOT = 2048;
 
 const decoder = new FrameDecoder();
 const byKind = new Map<string, Sample[]>();
-const files = readdirSync(values.fixtures).filter((f) => f.endsWith('.pcap')).sort();
+const files = readdirSync(values.fixtures)
+  .filter((f) => f.endsWith('.pcap'))
+  .sort();
 for (const f of files) {
   const cap = await loadCaptureFile(join(values.fixtures, f));
   for (const fr of cap.frames) {
     const s = decoder.decode(fr.data, 0, fr.data.length, cap.linkType);
     if (s !== Status.Ok) continue;
-    const kind = decoder.icmpv6Type >= 0 ? `icmpv6 ${icmpv6TypeName(decoder.icmpv6Type)}` : decoder.dhcpv6Type >= 0 ? `dhcpv6 ${dhcpv6MessageTypeName(decoder.dhcpv6Type)}` : 'other';
+    const kind =
+      decoder.icmpv6Type >= 0
+        ? `icmpv6 ${icmpv6TypeName(decoder.icmpv6Type)}`
+        : decoder.dhcpv6Type >= 0
+          ? `dhcpv6 ${dhcpv6MessageTypeName(decoder.dhcpv6Type)}`
+          : 'other';
     const header = Buffer.alloc(16);
     header.writeUInt32LE(fr.seconds, 0);
     header.writeUInt32LE(fr.microseconds, 4);
@@ -116,7 +123,9 @@ function baselineBatch(samples: Sample[], n: number): number {
   let ok = 0;
   for (let i = 0, k = 0; i < n; i++) {
     const s = samples[k] as Sample;
-    const p = pcap.decode.packet({ buf: s.buffer, header: s.header, link_type: 'LINKTYPE_ETHERNET' }) as { pcap_header?: unknown };
+    const p = pcap.decode.packet({ buf: s.buffer, header: s.header, link_type: 'LINKTYPE_ETHERNET' }) as {
+      pcap_header?: unknown;
+    };
     if (p.pcap_header !== undefined) ok++;
     if (++k === samples.length) k = 0;
   }
@@ -127,15 +136,32 @@ const pcap = loadPcap();
 
 console.log(`V8 inlining budgets: ${v8Flags.length > 0 ? v8Flags.join(' ') : 'V8 defaults (PUNT6_V8_DEFAULTS=1)'}`);
 console.log(`node ${process.version}, V8 ${process.versions.v8}, ${files.length} fixture files`);
-console.log('kind'.padEnd(36) + 'frames'.padStart(7) + 'punt6 ns'.padStart(10) + 'punt6 pkt/s'.padStart(14) + 'pcap ns'.padStart(10) + 'pcap pkt/s'.padStart(13) + 'ratio'.padStart(8));
+console.log(
+  'kind'.padEnd(36) +
+    'frames'.padStart(7) +
+    'punt6 ns'.padStart(10) +
+    'punt6 pkt/s'.padStart(14) +
+    'pcap ns'.padStart(10) +
+    'pcap pkt/s'.padStart(13) +
+    'ratio'.padStart(8),
+);
 const kinds = [...byKind.keys()].sort();
 for (const kind of kinds) {
   const samples = byKind.get(kind) as Sample[];
   const nsOurs = measure(samples, seconds, oursBatch);
   const nsBase = measure(samples, seconds, baselineBatch);
   console.log(
-    kind.padEnd(36) + String(samples.length).padStart(7) + nsOurs.toFixed(1).padStart(10) + Math.round(1e9 / nsOurs).toLocaleString('en').padStart(14) +
-      nsBase.toFixed(0).padStart(10) + Math.round(1e9 / nsBase).toLocaleString('en').padStart(13) + `${(nsBase / nsOurs).toFixed(1)}x`.padStart(8),
+    kind.padEnd(36) +
+      String(samples.length).padStart(7) +
+      nsOurs.toFixed(1).padStart(10) +
+      Math.round(1e9 / nsOurs)
+        .toLocaleString('en')
+        .padStart(14) +
+      nsBase.toFixed(0).padStart(10) +
+      Math.round(1e9 / nsBase)
+        .toLocaleString('en')
+        .padStart(13) +
+      `${(nsBase / nsOurs).toFixed(1)}x`.padStart(8),
   );
 }
 

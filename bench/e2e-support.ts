@@ -70,7 +70,14 @@ export function sourceAddress(i: number): Uint8Array {
 /** The first frame of a fixture capture whose ICMPv6 type is `type` (no extension headers). */
 async function fixtureFrame(file: string, type: number): Promise<Uint8Array> {
   const { frames } = await loadCaptureFile(join(fixturesDirectory, file));
-  const f = frames.find((x) => x.data.length > ICMP && x.data[12] === 0x86 && x.data[13] === 0xdd && x.data[IP + 6] === ICMPV6 && x.data[ICMP] === type);
+  const f = frames.find(
+    (x) =>
+      x.data.length > ICMP &&
+      x.data[12] === 0x86 &&
+      x.data[13] === 0xdd &&
+      x.data[IP + 6] === ICMPV6 &&
+      x.data[ICMP] === type,
+  );
   if (f === undefined) throw new Error(`fixtures/${file} has no ICMPv6 type ${type} frame`);
   return f.data;
 }
@@ -115,7 +122,8 @@ export async function requestTemplates(): Promise<RequestTemplates> {
       f.set(snm, DST);
       f.set(router, ICMP + 8);
       // The fixture's only option is the source link-layer address (type 1, length 1).
-      if (f[ICMP + 24] !== 1 || f[ICMP + 25] !== 1) throw new Error('the ndisc6 fixture NS has no source link-layer address option first');
+      if (f[ICMP + 24] !== 1 || f[ICMP + 25] !== 1)
+        throw new Error('the ndisc6 fixture NS has no source link-layer address option first');
       f.set(vmMac, ICMP + 26);
       return finish(f);
     },
@@ -179,7 +187,8 @@ export class Pairer {
   }
 
   private key(f: Uint8Array, request: boolean): number {
-    if (this.test === 'echo') return ((f[ICMP + 4]! << 24) | (f[ICMP + 5]! << 16) | (f[ICMP + 6]! << 8) | f[ICMP + 7]!) >>> 0;
+    if (this.test === 'echo')
+      return ((f[ICMP + 4]! << 24) | (f[ICMP + 5]! << 16) | (f[ICMP + 6]! << 8) | f[ICMP + 7]!) >>> 0;
     const a = request ? SRC : DST;
     return (f[a + 14]! << 8) | f[a + 15]!;
   }
@@ -204,7 +213,12 @@ export class Pairer {
   }
 
   result(): Pairing {
-    return { requests: this.requests, replies: this.replies, delaysUs: [...this.delays].sort((a, b) => a - b), unmatched: this.unmatched };
+    return {
+      requests: this.requests,
+      replies: this.replies,
+      delaysUs: [...this.delays].sort((a, b) => a - b),
+      unmatched: this.unmatched,
+    };
   }
 }
 
@@ -226,7 +240,9 @@ export interface LinkCounters {
 
 /** `ip -s -j link show dev IF`. */
 export function parseLinkCounters(json: string): LinkCounters {
-  const j = JSON.parse(json) as { stats64?: { rx: { packets: number; dropped: number }; tx: { packets: number; dropped: number } } }[];
+  const j = JSON.parse(json) as {
+    stats64?: { rx: { packets: number; dropped: number }; tx: { packets: number; dropped: number } };
+  }[];
   const s = j[0]?.stats64;
   if (s === undefined) throw new Error(`no stats64 in ip -s -j link output: ${json.slice(0, 200)}`);
   return { rxPackets: s.rx.packets, rxDropped: s.rx.dropped, txPackets: s.tx.packets, txDropped: s.tx.dropped };
@@ -244,7 +260,12 @@ export function parseTcpreplay(out: string): TcpreplayResult {
   const rated = /Rated: [\d.]+ Bps, [\d.]+ Mbps, ([\d.]+) pps/.exec(out);
   const failed = /Failed packets:\s+(\d+)/.exec(out);
   if (actual === null || rated === null) throw new Error(`unexpected tcpreplay output: ${out}`);
-  return { sent: Number(actual[1]), seconds: Number(actual[2]), pps: Number(rated[1]), failed: failed === null ? 0 : Number(failed[1]) };
+  return {
+    sent: Number(actual[1]),
+    seconds: Number(actual[2]),
+    pps: Number(rated[1]),
+    failed: failed === null ? 0 : Number(failed[1]),
+  };
 }
 
 /** tcpdump's closing lines: frames captured and dropped by the kernel. */
@@ -305,8 +326,13 @@ export function parsePerfdhcp(out: string): PerfdhcpResult {
 export function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
-  const line = (r: string[]): string => `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
-  return [line(header), `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`, ...cells.slice(1).map(line)].join('\n');
+  const line = (r: string[]): string =>
+    `| ${r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ')} |`;
+  return [
+    line(header),
+    `|${widths.map((w, i) => (i === 0 ? `:${'-'.repeat(w + 1)}` : `${'-'.repeat(w + 1)}:`)).join('|')}|`,
+    ...cells.slice(1).map(line),
+  ].join('\n');
 }
 
 export function fmtInt(n: number): string {
@@ -329,7 +355,8 @@ export interface CommandResult {
 export function run(cmd: string, args: string[], timeoutMs = 120_000): Promise<CommandResult> {
   return new Promise((resolve) => {
     execFile(cmd, args, { timeout: timeoutMs, encoding: 'utf8', maxBuffer: 64 << 20 }, (e, stdout, stderr) => {
-      const code = e === null ? 0 : typeof (e as { code?: unknown }).code === 'number' ? (e as { code: number }).code : 1;
+      const code =
+        e === null ? 0 : typeof (e as { code?: unknown }).code === 'number' ? (e as { code: number }).code : 1;
       resolve({ code, out: stdout, err: stderr });
     });
   });
@@ -353,14 +380,20 @@ export async function machineLines(): Promise<string[]> {
   const cpuModel = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'utf8'))?.[1] ?? cpus()[0]?.model ?? '?';
   return [
     `date: ${new Date().toISOString()}`,
-    `machine: ${cpus().length} CPUs (${cpuModel}), kernel ${(await run('uname', ['-r'])).out.trim()}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`,
+    `machine: ${cpus().length} CPUs (${cpuModel}), kernel ${(await run('uname', ['-r'])).out.trim()}, load average ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' ')}`,
   ];
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /** Polls `fn` every 100 ms until it gives a value; throws after `timeoutMs`. */
-export async function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
+export async function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

@@ -88,12 +88,20 @@ if (opts.help) {
 }
 
 const quick = opts.quick === true;
-const list = (s: string): number[] => s.split(',').map(Number).filter((n) => n > 0);
+const list = (s: string): number[] =>
+  s
+    .split(',')
+    .map(Number)
+    .filter((n) => n > 0);
 const STEP_SECONDS = Number(opts.seconds ?? (quick ? 1 : 2));
-const RATES = list(opts.rates ?? (quick ? '20000,50000,100000,200000' : '10000,20000,50000,75000,100000,150000,200000'));
+const RATES = list(
+  opts.rates ?? (quick ? '20000,50000,100000,200000' : '10000,20000,50000,75000,100000,150000,200000'),
+);
 const LATENCY_RATE = Number(opts['latency-rate']);
 const LATENCY_SECONDS = Number(opts['latency-seconds'] ?? (quick ? 1 : 2));
-const DHCP_RATES = list(opts['dhcp-rates'] ?? (quick ? '250,1000,2000,4000' : '100,250,500,1000,2000,3000,4000,6000,8000,12000,16000'));
+const DHCP_RATES = list(
+  opts['dhcp-rates'] ?? (quick ? '250,1000,2000,4000' : '100,250,500,1000,2000,3000,4000,6000,8000,12000,16000'),
+);
 const DHCP_SECONDS = Number(opts['dhcp-seconds'] ?? (quick ? 2 : 3));
 const ONLY = new Set(opts.only!.split(','));
 const PEERS = opts['no-peers'] !== true;
@@ -104,7 +112,19 @@ const VM_IF = 'vm0';
 const RT_IF = 'rt0';
 const METRICS = '127.0.0.1:9464';
 const CLI = join(repositoryRoot, 'dist', 'src', 'cli.js');
-const TOOLS = ['ip', 'ethtool', 'sysctl', 'ss', 'tcpreplay', 'tcpdump', 'perfdhcp', 'kea-dhcp6', 'radvd', 'dnsmasq', 'curl'];
+const TOOLS = [
+  'ip',
+  'ethtool',
+  'sysctl',
+  'ss',
+  'tcpreplay',
+  'tcpdump',
+  'perfdhcp',
+  'kea-dhcp6',
+  'radvd',
+  'dnsmasq',
+  'curl',
+];
 
 // ---- processes and cleanup ---------------------------------------------------------------------
 
@@ -122,7 +142,10 @@ interface Daemon {
 
 /** Starts a command inside a namespace (`ip netns exec` execs it: the pid is the command's). */
 function startIn(ns: string, args: string[], env: Record<string, string> = {}): Daemon {
-  const child = spawn('ip', ['netns', 'exec', ns, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn('ip', ['netns', 'exec', ns, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   children.add(child);
   const out: string[] = [];
   const keep = (chunk: Buffer): void => {
@@ -131,10 +154,12 @@ function startIn(ns: string, args: string[], env: Record<string, string> = {}): 
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => {
-    children.delete(child);
-    resolve(code);
-  }));
+  const exit = new Promise<number | null>((resolve) =>
+    child.on('exit', (code) => {
+      children.delete(child);
+      resolve(code);
+    }),
+  );
   return { child, out, exit };
 }
 
@@ -186,7 +211,24 @@ async function topology(vmIpv6: boolean, router: 'punt6' | 'kernel'): Promise<vo
     await must('ip', ['netns', 'add', ns]);
     await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   }
-  await must('ip', ['-n', NS_VM, 'link', 'add', VM_IF, 'address', VM_MAC, 'type', 'veth', 'peer', 'name', RT_IF, 'address', ROUTER_MAC, 'netns', NS_RT]);
+  await must('ip', [
+    '-n',
+    NS_VM,
+    'link',
+    'add',
+    VM_IF,
+    'address',
+    VM_MAC,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    RT_IF,
+    'address',
+    ROUTER_MAC,
+    'netns',
+    NS_RT,
+  ]);
   // Real checksums on what each side sends (no offload to a NIC that is not there).
   await inNs(NS_VM, ['ethtool', '-K', VM_IF, 'tx', 'off']);
   await inNs(NS_RT, ['ethtool', '-K', RT_IF, 'tx', 'off']);
@@ -211,7 +253,8 @@ async function topology(vmIpv6: boolean, router: 'punt6' | 'kernel'): Promise<vo
     // The kernel answers to the requester's address; punt6 answers to its MAC without a
     // neighbour lookup. Permanent entries keep neighbour resolution (and its probes) out.
     const neigh = [VM_ADDRESS, ...Array.from({ length: SOURCES }, (_, i) => ipText(sourceAddress(i)))];
-    for (const a of neigh) await must('ip', ['-n', NS_RT, '-6', 'neigh', 'replace', a, 'lladdr', VM_MAC, 'dev', RT_IF, 'nud', 'permanent']);
+    for (const a of neigh)
+      await must('ip', ['-n', NS_RT, '-6', 'neigh', 'replace', a, 'lladdr', VM_MAC, 'dev', RT_IF, 'nud', 'permanent']);
   }
   await settle();
 }
@@ -291,7 +334,17 @@ const firstFrame: string[] = [];
 async function startPunt6(): Promise<Daemon> {
   const config = join(dir, 'punt6.yaml');
   await writeFile(config, punt6Config(join(dir, `punt6-state-${Date.now()}`)));
-  const d = startIn(NS_RT, [process.execPath, CLI, 'run', '--config', config, '--metrics', METRICS, '--log-level', 'info']);
+  const d = startIn(NS_RT, [
+    process.execPath,
+    CLI,
+    'run',
+    '--config',
+    config,
+    '--metrics',
+    METRICS,
+    '--log-level',
+    'info',
+  ]);
   await until('punt6 running', async () => {
     if (d.child.exitCode !== null) throw new Error(`punt6 exited: ${d.out.join('')}`);
     return d.out.join('').includes('"punt6 running"');
@@ -356,7 +409,14 @@ async function startKea(): Promise<Daemon> {
           'preferred-lifetime': 3000,
           'valid-lifetime': 4000,
           'option-data': [{ name: 'dns-servers', data: '2001:db8:1::53' }],
-          subnet6: [{ id: 1, subnet: '2001:db8:1::/64', interface: RT_IF, pools: [{ pool: '2001:db8:1::1:0 - 2001:db8:1::ff:ffff' }] }],
+          subnet6: [
+            {
+              id: 1,
+              subnet: '2001:db8:1::/64',
+              interface: RT_IF,
+              pools: [{ pool: '2001:db8:1::1:0 - 2001:db8:1::ff:ffff' }],
+            },
+          ],
           loggers: [{ name: 'kea-dhcp6', output_options: [{ output: join(kdir, 'kea-dhcp6.log') }], severity: 'WARN' }],
         },
       },
@@ -364,7 +424,11 @@ async function startKea(): Promise<Daemon> {
       2,
     ),
   );
-  const d = startIn(NS_RT, ['kea-dhcp6', '-c', conf], { KEA_PIDFILE_DIR: kdir, KEA_LOCKFILE_DIR: kdir, KEA_LOGGER_DESTINATION: join(kdir, 'kea-dhcp6.log') });
+  const d = startIn(NS_RT, ['kea-dhcp6', '-c', conf], {
+    KEA_PIDFILE_DIR: kdir,
+    KEA_LOCKFILE_DIR: kdir,
+    KEA_LOGGER_DESTINATION: join(kdir, 'kea-dhcp6.log'),
+  });
   await waitUdp547(d, 'kea-dhcp6');
   return d;
 }
@@ -373,10 +437,20 @@ async function startDnsmasq(): Promise<Daemon> {
   const ddir = join(dir, 'dnsmasq');
   await must('mkdir', ['-p', ddir]);
   const d = startIn(NS_RT, [
-    'dnsmasq', '--no-daemon', '--conf-file=/dev/null', '--port=0', `--interface=${RT_IF}`, '--bind-interfaces',
-    '--dhcp-range=2001:db8:1::1:0,2001:db8:1::ff:ffff,64,1h', '--dhcp-option=option6:dns-server,[2001:db8:1::53]',
-    `--dhcp-leasefile=${join(ddir, 'dnsmasq.leases')}`, '--dhcp-lease-max=10000000', `--pid-file=${join(ddir, 'dnsmasq.pid')}`,
-    '--user=root', '--quiet-dhcp6', '--log-facility=-',
+    'dnsmasq',
+    '--no-daemon',
+    '--conf-file=/dev/null',
+    '--port=0',
+    `--interface=${RT_IF}`,
+    '--bind-interfaces',
+    '--dhcp-range=2001:db8:1::1:0,2001:db8:1::ff:ffff,64,1h',
+    '--dhcp-option=option6:dns-server,[2001:db8:1::53]',
+    `--dhcp-leasefile=${join(ddir, 'dnsmasq.leases')}`,
+    '--dhcp-lease-max=10000000',
+    `--pid-file=${join(ddir, 'dnsmasq.pid')}`,
+    '--user=root',
+    '--quiet-dhcp6',
+    '--log-facility=-',
   ]);
   await waitUdp547(d, 'dnsmasq');
   return d;
@@ -436,7 +510,10 @@ async function writePcaps(): Promise<void> {
   const t = await requestTemplates();
   const latencyFrames = Math.round(LATENCY_RATE * LATENCY_SECONDS);
   for (const test of ['ns', 'rs', 'echo'] as const) {
-    for (const [name, n] of [['loop', 16 * SOURCES], ['latency', latencyFrames]] as const) {
+    for (const [name, n] of [
+      ['loop', 16 * SOURCES],
+      ['latency', latencyFrames],
+    ] as const) {
       const path = join(dir, `${test}-${name}.pcap`);
       const w = new CaptureWriter(path);
       for (let i = 0; i < n; i++) {
@@ -451,7 +528,11 @@ async function writePcaps(): Promise<void> {
 
 async function tcpreplay(file: string, rate: number, total: number, loopFrames: number) {
   const loops = Math.max(1, Math.ceil(total / loopFrames));
-  const out = await inNs(NS_VM, ['tcpreplay', '-i', VM_IF, `--pps=${rate}`, `--loop=${loops}`, `--limit=${total}`, file], 120_000);
+  const out = await inNs(
+    NS_VM,
+    ['tcpreplay', '-i', VM_IF, `--pps=${rate}`, `--loop=${loops}`, `--limit=${total}`, file],
+    120_000,
+  );
   return parseTcpreplay(out);
 }
 
@@ -472,18 +553,42 @@ async function icmpStep(test: IcmpTest, responder: Responder, rate: number): Pro
   if (responder === 'punt6') {
     const m1 = await punt6Metrics();
     const pcapDrop = metricSum(m1, 'punt6_pcap_dropped_total') - metricSum(m0, 'punt6_pcap_dropped_total');
-    const seen = metricSum(m1, 'punt6_interface_received_frames_total') - metricSum(m0, 'punt6_interface_received_frames_total');
+    const seen =
+      metricSum(m1, 'punt6_interface_received_frames_total') - metricSum(m0, 'punt6_interface_received_frames_total');
     if (pcapDrop > 0) notes.push(`capture buffer dropped ${pcapDrop}`);
     if (seen < delivered - pcapDrop) notes.push(`punt6 read ${seen}`);
   }
   const lost = Math.max(0, sent - answered);
-  return { offered: rate, achieved: r.pps, sent, delivered, answered, loss: sent > 0 ? (100 * lost) / sent : NaN, note: notes.join('; ') };
+  return {
+    offered: rate,
+    achieved: r.pps,
+    sent,
+    delivered,
+    answered,
+    loss: sent > 0 ? (100 * lost) / sent : NaN,
+    note: notes.join('; '),
+  };
 }
 
 async function latencyRun(test: IcmpTest): Promise<Latency> {
   const file = join(dir, `${test}-latency-capture.pcap`);
   const filter = `icmp6 and (icmp6[0] == ${REQUEST_TYPE[test]} or icmp6[0] == ${REPLY_TYPE[test]})`;
-  const dump = startIn(NS_VM, ['tcpdump', '-i', VM_IF, '-n', '-s', '128', '-B', '32768', '-U', '-Z', 'root', '-w', file, filter]);
+  const dump = startIn(NS_VM, [
+    'tcpdump',
+    '-i',
+    VM_IF,
+    '-n',
+    '-s',
+    '128',
+    '-B',
+    '32768',
+    '-U',
+    '-Z',
+    'root',
+    '-w',
+    file,
+    filter,
+  ]);
   await until('tcpdump to listen', async () => {
     if (dump.child.exitCode !== null) throw new Error(`tcpdump exited: ${dump.out.join('')}`);
     return dump.out.join('').includes('listening on');
@@ -548,7 +653,27 @@ interface DhcpResult {
 }
 
 async function perfdhcp(rate: number): Promise<PerfdhcpResult> {
-  const r = await run('ip', ['netns', 'exec', NS_VM, 'perfdhcp', '-6', '-l', VM_IF, '-r', String(rate), '-R', '10000000', '-p', String(DHCP_SECONDS), '-W', '1000000'], 120_000);
+  const r = await run(
+    'ip',
+    [
+      'netns',
+      'exec',
+      NS_VM,
+      'perfdhcp',
+      '-6',
+      '-l',
+      VM_IF,
+      '-r',
+      String(rate),
+      '-R',
+      '10000000',
+      '-p',
+      String(DHCP_SECONDS),
+      '-W',
+      '1000000',
+    ],
+    120_000,
+  );
   return parsePerfdhcp(r.out + r.err);
 }
 
@@ -582,17 +707,49 @@ function icmpReport(results: IcmpResult[]): string {
     out.push(
       table(
         ['responder', 'offered pps', 'tcpreplay pps', 'sent', 'delivered', 'answered', 'loss', 'note'],
-        rs.flatMap((r) => r.steps.map((s) => [r.responder, fmtInt(s.offered), fmtInt(s.achieved), fmtInt(s.sent), fmtInt(s.delivered), fmtInt(s.answered), fmtPct(s.loss), s.note])),
+        rs.flatMap((r) =>
+          r.steps.map((s) => [
+            r.responder,
+            fmtInt(s.offered),
+            fmtInt(s.achieved),
+            fmtInt(s.sent),
+            fmtInt(s.delivered),
+            fmtInt(s.answered),
+            fmtPct(s.loss),
+            s.note,
+          ]),
+        ),
       ),
       '',
     );
     out.push(
       table(
-        ['responder', 'highest rate, no loss (pps)', `latency at ${fmtInt(LATENCY_RATE)} pps: paired/sent`, 'p50 µs', 'p90 µs', 'p99 µs', 'max µs'],
+        [
+          'responder',
+          'highest rate, no loss (pps)',
+          `latency at ${fmtInt(LATENCY_RATE)} pps: paired/sent`,
+          'p50 µs',
+          'p90 µs',
+          'p99 µs',
+          'max µs',
+        ],
         rs.map((r) => {
           const l = r.latency;
-          const best = r.best === undefined ? 'none' : `${fmtInt(r.best.achieved)}${r.best === r.steps.at(-1) && r.best.offered === RATES.at(-1) ? ' (the highest tried)' : ''}`;
-          return [r.responder, best, l === undefined ? '-' : `${fmtInt(l.paired)}/${fmtInt(l.requests)}${l.tcpdumpDrops > 0 ? ` (tcpdump dropped ${l.tcpdumpDrops})` : ''}`, fmtInt(l?.p50 ?? NaN), fmtInt(l?.p90 ?? NaN), fmtInt(l?.p99 ?? NaN), fmtInt(l?.max ?? NaN)];
+          const best =
+            r.best === undefined
+              ? 'none'
+              : `${fmtInt(r.best.achieved)}${r.best === r.steps.at(-1) && r.best.offered === RATES.at(-1) ? ' (the highest tried)' : ''}`;
+          return [
+            r.responder,
+            best,
+            l === undefined
+              ? '-'
+              : `${fmtInt(l.paired)}/${fmtInt(l.requests)}${l.tcpdumpDrops > 0 ? ` (tcpdump dropped ${l.tcpdumpDrops})` : ''}`,
+            fmtInt(l?.p50 ?? NaN),
+            fmtInt(l?.p90 ?? NaN),
+            fmtInt(l?.p99 ?? NaN),
+            fmtInt(l?.max ?? NaN),
+          ];
         }),
       ),
       '',
@@ -606,11 +763,33 @@ function dhcpReport(results: DhcpResult[]): string {
   const out: string[] = ['### DHCPv6 Solicit/Advertise/Request/Reply (perfdhcp -6)', ''];
   out.push(
     table(
-      ['server', 'rate asked /s', 'exchanges /s', 'Solicit sent', 'Advertise', 'Request sent', 'Reply', 'drops', 'Solicit→Advertise avg/max ms', 'Request→Reply avg/max ms'],
+      [
+        'server',
+        'rate asked /s',
+        'exchanges /s',
+        'Solicit sent',
+        'Advertise',
+        'Request sent',
+        'Reply',
+        'drops',
+        'Solicit→Advertise avg/max ms',
+        'Request→Reply avg/max ms',
+      ],
       results.flatMap((r) =>
         r.steps.map((s) => {
           const { solicit: sa, request: rr } = s.result;
-          return [r.responder, fmtInt(s.rate), fmtInt(s.exchanges), fmtInt(sa.sent), fmtInt(sa.received), fmtInt(rr.sent), fmtInt(rr.received), fmtInt(s.drops), `${sa.avgDelay.toFixed(2)}/${sa.maxDelay.toFixed(1)}`, `${rr.avgDelay.toFixed(2)}/${rr.maxDelay.toFixed(1)}`];
+          return [
+            r.responder,
+            fmtInt(s.rate),
+            fmtInt(s.exchanges),
+            fmtInt(sa.sent),
+            fmtInt(sa.received),
+            fmtInt(rr.sent),
+            fmtInt(rr.received),
+            fmtInt(s.drops),
+            `${sa.avgDelay.toFixed(2)}/${sa.maxDelay.toFixed(1)}`,
+            `${rr.avgDelay.toFixed(2)}/${rr.maxDelay.toFixed(1)}`,
+          ];
         }),
       ),
     ),
@@ -619,7 +798,14 @@ function dhcpReport(results: DhcpResult[]): string {
   out.push(
     table(
       ['server', 'highest rate asked with no drops /s', 'exchanges /s there'],
-      results.map((r) => [r.responder, r.best === undefined ? 'none' : fmtInt(r.best.rate) + (r.best === r.steps.at(-1) && r.best.rate === DHCP_RATES.at(-1) ? ' (the highest tried)' : ''), r.best === undefined ? '-' : fmtInt(r.best.exchanges)]),
+      results.map((r) => [
+        r.responder,
+        r.best === undefined
+          ? 'none'
+          : fmtInt(r.best.rate) +
+            (r.best === r.steps.at(-1) && r.best.rate === DHCP_RATES.at(-1) ? ' (the highest tried)' : ''),
+        r.best === undefined ? '-' : fmtInt(r.best.exchanges),
+      ]),
     ),
     '',
   );
@@ -646,7 +832,9 @@ async function check(): Promise<void> {
   const missing: string[] = [];
   for (const tool of TOOLS) if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) missing.push(tool);
   if (missing.length > 0) {
-    throw new Error(`missing: ${missing.join(' ')} (Debian packages: iproute2 procps ethtool tcpreplay tcpdump kea-admin kea-dhcp6-server radvd dnsmasq-base curl)`);
+    throw new Error(
+      `missing: ${missing.join(' ')} (Debian packages: iproute2 procps ethtool tcpreplay tcpdump kea-admin kea-dhcp6-server radvd dnsmasq-base curl)`,
+    );
   }
 }
 

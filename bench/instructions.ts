@@ -34,7 +34,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { tuneV8, V8_INLINING_FLAGS } from '../src/v8-tuning.js';
-import { dhcpFrame, FIXTURE_KINDS, frameOf, handleRepeatedly, handleRing, inOneBuffer, openBenchResponder, warmUpEveryKind } from './replay-support.js';
+import {
+  dhcpFrame,
+  FIXTURE_KINDS,
+  frameOf,
+  handleRepeatedly,
+  handleRing,
+  inOneBuffer,
+  openBenchResponder,
+  warmUpEveryKind,
+} from './replay-support.js';
 
 const KINDS: Record<string, { name: string; fixture?: string }> = {
   ...Object.fromEntries(FIXTURE_KINDS.map((k) => [k.key, { name: k.name, fixture: k.file }])),
@@ -59,22 +68,34 @@ const { values } = parseArgs({
   },
 });
 const packets = Number(values.packets);
-if (!Number.isInteger(packets) || packets < 1) throw new RangeError(`--packets: "${values.packets}" is not a positive whole number`);
+if (!Number.isInteger(packets) || packets < 1)
+  throw new RangeError(`--packets: "${values.packets}" is not a positive whole number`);
 
 if (values.child !== undefined) await child(values.child, values.mixed);
 else await parent(values.kinds.split(','));
 
 async function parent(kinds: string[]): Promise<void> {
-  for (const k of kinds) if (KINDS[k] === undefined) throw new RangeError(`--kinds: unknown kind "${k}" (known: ${Object.keys(KINDS).join(', ')})`);
+  for (const k of kinds)
+    if (KINDS[k] === undefined)
+      throw new RangeError(`--kinds: unknown kind "${k}" (known: ${Object.keys(KINDS).join(', ')})`);
   const probe = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
   if (probe.status !== 0) throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
-  console.log(`${probe.stdout.trim()}, node ${process.version}, ${V8_INLINING_FLAGS.join(' ')}; each kind counted over ${packets.toLocaleString('en')} and ${(3 * packets).toLocaleString('en')} packets in one process`);
-  console.log('instructions/packet'.padStart(58) + '\n' + 'kind'.padEnd(38) + 'alone'.padStart(10) + 'after all'.padStart(10));
+  console.log(
+    `${probe.stdout.trim()}, node ${process.version}, ${V8_INLINING_FLAGS.join(' ')}; each kind counted over ${packets.toLocaleString('en')} and ${(3 * packets).toLocaleString('en')} packets in one process`,
+  );
+  console.log(
+    'instructions/packet'.padStart(58) + '\n' + 'kind'.padEnd(38) + 'alone'.padStart(10) + 'after all'.padStart(10),
+  );
   const dir = await mkdtemp(join(tmpdir(), 'punt6-instructions-'));
   try {
     for (const k of kinds) {
       const figures = [];
-      for (const mixed of [false, true]) figures.push(Math.round(await count(dir, k, packets, mixed)).toLocaleString('en').padStart(10));
+      for (const mixed of [false, true])
+        figures.push(
+          Math.round(await count(dir, k, packets, mixed))
+            .toLocaleString('en')
+            .padStart(10),
+        );
       console.log((KINDS[k] as { name: string }).name.padEnd(38) + figures.join(''));
     }
   } finally {
@@ -109,7 +130,10 @@ async function count(dir: string, k: string, n: number, mixed: boolean): Promise
     { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 },
   );
   if (r.status !== 0) throw new Error(`${k}: the counted run failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
-  const a = spawnSync('callgrind_annotate', ['--inclusive=yes', out], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  const a = spawnSync('callgrind_annotate', ['--inclusive=yes', out], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
   if (a.status !== 0) throw new Error(`callgrind_annotate failed (exit ${a.status}): ${a.stderr.slice(-500)}`);
   return (inclusive(a.stdout, THRICE) - inclusive(a.stdout, ONCE)) / (2 * n);
 }
@@ -139,8 +163,9 @@ async function child(kind: string, mixed: boolean): Promise<void> {
   const d = responder.dispatcher;
   const frames = await Promise.all(FIXTURE_KINDS.map((k) => frameOf(k.file, 0)));
   // Fresh clients' Solicits: the mixed warm-up's, then the measured kind's (other clients).
-  const solicits = inOneBuffer((mixed ? 10 * MIXED_SOLICITS : 0) + (kind === 'solicit' ? WARM_UP + COMPILE_CALLS + 5 * packets : 0), (i) =>
-    dhcpFrame(1, i, i & 0xffffff, null),
+  const solicits = inOneBuffer(
+    (mixed ? 10 * MIXED_SOLICITS : 0) + (kind === 'solicit' ? WARM_UP + COMPILE_CALLS + 5 * packets : 0),
+    (i) => dhcpFrame(1, i, i & 0xffffff, null),
   );
   let next = mixed ? warmUpEveryKind(d, frames, solicits, 10, MIXED_FRAMES, MIXED_SOLICITS) : 0;
   const frame = frames[FIXTURE_KINDS.findIndex((k) => k.key === kind)];
@@ -163,8 +188,8 @@ async function child(kind: string, mixed: boolean): Promise<void> {
   measured(packets);
   answered = 0;
   // What callgrind counts (see ONCE, THRICE): a returned undefined keeps both going to the end.
-  (([packets] as unknown) as FindLast).findLastIndex(measured);
-  (([3 * packets] as unknown) as FindLast).findLast(measured);
+  ([packets] as unknown as FindLast).findLastIndex(measured);
+  ([3 * packets] as unknown as FindLast).findLast(measured);
   await responder.close();
   await rm(dir, { recursive: true, force: true });
   if (answered !== 4 * packets) throw new Error(`${kind}: ${answered} of ${4 * packets} packets answered`);

@@ -29,7 +29,24 @@ import { loadConfig } from '../src/config/index.js';
 import { desiredRuleSet, OvsClient } from '../src/flows/ovs.js';
 import { DefaultFlowOptions, type Category, type FlowOptions } from '../src/flows/rules.js';
 import { flowStats } from '../src/flows/stats.js';
-import { cleanUpOnSignals, fmtInt, fmtPct, ip6Bytes, machineLines, must, run, sleep, toolVersion, until, parseLinkCounters, parseTcpreplay, requestTemplates, table, VM_ADDRESS, type LinkCounters } from './e2e-support.js';
+import {
+  cleanUpOnSignals,
+  fmtInt,
+  fmtPct,
+  ip6Bytes,
+  machineLines,
+  must,
+  run,
+  sleep,
+  toolVersion,
+  until,
+  parseLinkCounters,
+  parseTcpreplay,
+  requestTemplates,
+  table,
+  VM_ADDRESS,
+  type LinkCounters,
+} from './e2e-support.js';
 
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const QUICK = args.quick === true;
@@ -42,7 +59,9 @@ const VM_IF = 'eth0';
 const METRICS_PORT = 9671;
 const HIGH = 1_000_000;
 const STEP_SECONDS = QUICK ? 1 : 3;
-const RATES = QUICK ? [1_000, 10_000, 50_000] : [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 50_000, 75_000, 100_000, 150_000];
+const RATES = QUICK
+  ? [1_000, 10_000, 50_000]
+  : [1_000, 2_000, 5_000, 10_000, 20_000, 30_000, 50_000, 75_000, 100_000, 150_000];
 /** Frames in each replay file (looped). */
 const LOOP_FRAMES = 1024;
 
@@ -53,7 +72,11 @@ const KIND_TEXT: Record<Kind, string> = {
   'echo-offload': 'echo request to 2001:db8:1::1, reply built in OVS (answer-echo)',
   'ns-punt': 'NS for 2001:db8:1::1 without SLL option, punted, NA built by punt6 (punt-ns-no-sll)',
 };
-const KIND_CATEGORY: Record<Kind, Category> = { 'ns-offload': 'answer-na-router', 'echo-offload': 'answer-echo', 'ns-punt': 'punt-ns-no-sll' };
+const KIND_CATEGORY: Record<Kind, Category> = {
+  'ns-offload': 'answer-na-router',
+  'echo-offload': 'answer-echo',
+  'ns-punt': 'punt-ns-no-sll',
+};
 
 // ---- processes ---------------------------------------------------------------------------------
 
@@ -103,15 +126,25 @@ cleanUpOnSignals(cleanup);
 /** fixtures/config/lab.yaml with punt6's per-sender token bucket lifted. */
 function benchConfig(): string {
   const text = readFileSync(LAB_CONFIG, 'utf8');
-  if (!/^server:\n/m.test(text) || /rateLimit/.test(text)) throw new Error('fixtures/config/lab.yaml changed shape: expected a server: section without rateLimit');
+  if (!/^server:\n/m.test(text) || /rateLimit/.test(text))
+    throw new Error('fixtures/config/lab.yaml changed shape: expected a server: section without rateLimit');
   return text.replace(/^server:\n/m, `server:\n  rateLimit: { rate: ${HIGH}, burst: ${HIGH} }\n`);
 }
 
-const ovsEnv = (): NodeJS.ProcessEnv => ({ ...process.env, OVS_RUNDIR: join(state, 'ovs'), OVS_DBDIR: join(state, 'ovs'), OVS_LOGDIR: join(state, 'ovs') });
+const ovsEnv = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  OVS_RUNDIR: join(state, 'ovs'),
+  OVS_DBDIR: join(state, 'ovs'),
+  OVS_LOGDIR: join(state, 'ovs'),
+});
 
 async function labUp(configFile: string): Promise<void> {
   labStarted = true;
-  const r = await run('node', [CLI, 'lab', 'up', '--state', state, '--config', configFile, '--metrics-port', String(METRICS_PORT)], 180_000);
+  const r = await run(
+    'node',
+    [CLI, 'lab', 'up', '--state', state, '--config', configFile, '--metrics-port', String(METRICS_PORT)],
+    180_000,
+  );
   if (r.code !== 0) throw new Error(`punt6 lab up failed (${r.code}):\n${r.out}${r.err}`);
 }
 
@@ -127,16 +160,33 @@ async function restartPunt6WithHighMeters(): Promise<void> {
   const log = openSync(join(dir, 'punt6.log'), 'a');
   punt6 = spawn(
     'node',
-    [CLI, 'run', '--config', join(state, 'punt6.yaml'), '--metrics', `[::1]:${METRICS_PORT}`, '--bridge', BRIDGE, '--meter-rate', String(HIGH), '--meter-burst', String(HIGH)],
+    [
+      CLI,
+      'run',
+      '--config',
+      join(state, 'punt6.yaml'),
+      '--metrics',
+      `[::1]:${METRICS_PORT}`,
+      '--bridge',
+      BRIDGE,
+      '--meter-rate',
+      String(HIGH),
+      '--meter-burst',
+      String(HIGH),
+    ],
     { stdio: ['ignore', log, log], env: ovsEnv() },
   );
   closeSync(log);
   await until('punt6 to answer on its metrics endpoint', async () => (await metrics()) !== '', 30_000);
   const ovs = new OvsClient(ovsEnv());
-  await until('the meters raised to the benchmark rate', async () => {
-    const meters = await ovs.meters(BRIDGE);
-    return meters.length > 0 && meters.every((m) => m.rate === HIGH);
-  }, 15_000);
+  await until(
+    'the meters raised to the benchmark rate',
+    async () => {
+      const meters = await ovs.meters(BRIDGE);
+      return meters.length > 0 && meters.every((m) => m.rate === HIGH);
+    },
+    15_000,
+  );
 }
 
 const flowOptions: FlowOptions = { ...DefaultFlowOptions, meterRate: HIGH, meterBurst: HIGH };
@@ -176,7 +226,13 @@ async function settledCounts(category: Category): Promise<OvsCounts> {
 /** The bridge side of vm1's veth: its kernel counters and what OVS reports for the port. */
 async function bridgeSide(): Promise<{ vethRxDropped: number; ovsRxDropped: number }> {
   const veth = parseLinkCounters(await must('ip', ['-s', '-j', 'link', 'show', 'dev', NS_VM]));
-  const r = await run('ovs-vsctl', [`--db=unix:${join(state, 'ovs', 'db.sock')}`, 'get', 'Interface', NS_VM, 'statistics:rx_dropped']);
+  const r = await run('ovs-vsctl', [
+    `--db=unix:${join(state, 'ovs', 'db.sock')}`,
+    'get',
+    'Interface',
+    NS_VM,
+    'statistics:rx_dropped',
+  ]);
   return { vethRxDropped: veth.rxDropped, ovsRxDropped: r.code === 0 ? Number(r.out.trim().replace(/"/g, '')) : NaN };
 }
 
@@ -191,7 +247,8 @@ async function metrics(): Promise<string> {
 
 function metricSum(text: string, name: string): number {
   let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(name + '{') || line.startsWith(name + ' ')) sum += Number(line.split(' ').at(-1));
+  for (const line of text.split('\n'))
+    if (line.startsWith(name + '{') || line.startsWith(name + ' ')) sum += Number(line.split(' ').at(-1));
   return sum;
 }
 
@@ -280,7 +337,23 @@ async function step(kind: Kind, rate: number): Promise<Step> {
   const m0 = await metrics();
   const cpu0 = [cpuSeconds(vswitchd), cpuSeconds(punt6?.pid ?? 0)] as const;
   const t0 = Date.now();
-  const out = await must('ip', ['netns', 'exec', NS_VM, 'tcpreplay', '-q', '-i', VM_IF, `--pps=${rate}`, `--loop=${loops}`, `--limit=${total}`, pcaps.get(kind)!], 300_000);
+  const out = await must(
+    'ip',
+    [
+      'netns',
+      'exec',
+      NS_VM,
+      'tcpreplay',
+      '-q',
+      '-i',
+      VM_IF,
+      `--pps=${rate}`,
+      `--loop=${loops}`,
+      `--limit=${total}`,
+      pcaps.get(kind)!,
+    ],
+    300_000,
+  );
   const r = parseTcpreplay(out);
   const c1 = await drain();
   const wall = (Date.now() - t0) / 1000;
@@ -305,7 +378,8 @@ async function step(kind: Kind, rate: number): Promise<Step> {
     if (seen < ruleHits) notes.push(`punt6 read ${fmtInt(seen)}`);
     if (replied < seen) notes.push(`punt6 sent ${fmtInt(replied)}`);
   }
-  if (b1.vethRxDropped > b0.vethRxDropped) notes.push(`bridge-side veth rx dropped ${fmtInt(b1.vethRxDropped - b0.vethRxDropped)}`);
+  if (b1.vethRxDropped > b0.vethRxDropped)
+    notes.push(`bridge-side veth rx dropped ${fmtInt(b1.vethRxDropped - b0.vethRxDropped)}`);
   if (b1.ovsRxDropped > b0.ovsRxDropped) notes.push(`OVS port rx_dropped ${fmtInt(b1.ovsRxDropped - b0.ovsRxDropped)}`);
   if (c1.rxDropped > c0.rxDropped) notes.push(`vm1 rx dropped ${fmtInt(c1.rxDropped - c0.rxDropped)}`);
   const lost = Math.max(0, r.sent - answered);
@@ -333,7 +407,9 @@ async function measure(kind: Kind): Promise<KindResult> {
   for (const rate of RATES) {
     const s = await step(kind, rate);
     steps.push(s);
-    process.stderr.write(`${kind} ${fmtInt(rate)} pps: sent ${s.sent}, answered ${s.answered}, loss ${fmtPct(s.loss)}${s.note ? ` (${s.note})` : ''}\n`);
+    process.stderr.write(
+      `${kind} ${fmtInt(rate)} pps: sent ${s.sent}, answered ${s.answered}, loss ${fmtPct(s.loss)}${s.note ? ` (${s.note})` : ''}\n`,
+    );
     if (s.loss > 0) lossy++;
     // Three lossy steps, or one losing more than a quarter, show where it saturates.
     if (lossy >= 3 || s.loss > 25) break;
@@ -349,7 +425,17 @@ function report(results: KindResult[]): string {
     out.push(`### ${r.kind}: ${KIND_TEXT[r.kind]}`, '');
     out.push(
       table(
-        ['offered pps', 'tcpreplay pps', 'sent', 'rule hits', 'answered', 'loss', 'vswitchd CPU', ...(r.kind === 'ns-punt' ? ['punt6 CPU'] : []), 'note'],
+        [
+          'offered pps',
+          'tcpreplay pps',
+          'sent',
+          'rule hits',
+          'answered',
+          'loss',
+          'vswitchd CPU',
+          ...(r.kind === 'ns-punt' ? ['punt6 CPU'] : []),
+          'note',
+        ],
         r.steps.map((s) => [
           fmtInt(s.offered),
           fmtInt(s.achieved),
@@ -368,16 +454,26 @@ function report(results: KindResult[]): string {
   out.push('### Summary', '');
   out.push(
     table(
-      ['kind', 'highest rate without loss (below the first lossy step)', 'replies/s there', 'first step with loss', 'most replies/s seen'],
+      [
+        'kind',
+        'highest rate without loss (below the first lossy step)',
+        'replies/s there',
+        'first step with loss',
+        'most replies/s seen',
+      ],
       results.map((r) => {
         const firstIndex = r.steps.findIndex((s) => s.loss > 0);
         const first = firstIndex < 0 ? undefined : r.steps[firstIndex];
         const best = firstIndex < 0 ? r.steps.at(-1) : firstIndex > 0 ? r.steps[firstIndex - 1] : undefined;
         return [
           r.kind,
-          best === undefined ? 'none' : `${fmtInt(best.offered)} pps${best === r.steps.at(-1) ? ' (highest tried)' : ''}`,
+          best === undefined
+            ? 'none'
+            : `${fmtInt(best.offered)} pps${best === r.steps.at(-1) ? ' (highest tried)' : ''}`,
           best === undefined ? '-' : fmtInt(best.achieved),
-          first === undefined ? 'none' : `${fmtInt(first.offered)} pps: ${fmtPct(first.loss)} lost, ${fmtInt(first.answered / STEP_SECONDS)} replies/s`,
+          first === undefined
+            ? 'none'
+            : `${fmtInt(first.offered)} pps: ${fmtPct(first.loss)} lost, ${fmtInt(first.answered / STEP_SECONDS)} replies/s`,
           fmtInt(Math.max(...r.steps.map((s) => s.answered / STEP_SECONDS))),
         ];
       }),
@@ -399,7 +495,8 @@ async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (namespaces, Open vSwitch)');
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p .)`);
   for (const tool of ['ip', 'tcpreplay', 'ovs-vswitchd', 'ovs-vsctl', 'ovs-ofctl']) {
-    if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) throw new Error(`missing: ${tool} (Debian packages: iproute2 tcpreplay openvswitch-switch)`);
+    if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0)
+      throw new Error(`missing: ${tool} (Debian packages: iproute2 tcpreplay openvswitch-switch)`);
   }
   const started = Date.now();
   dir = await mkdtemp(join(tmpdir(), 'punt6-bench-ovs-'));

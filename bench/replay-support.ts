@@ -59,14 +59,28 @@ export async function frameOf(file: string, index: number): Promise<Uint8Array> 
  */
 const frameScratch = new Uint8Array(14 + 40 + 8 + 256);
 export function dhcpFrame(type: number, client: number, xid: number, serverDuid: Uint8Array | null): Uint8Array {
-  const mac = Uint8Array.of(0x02, 0x10, (client >>> 24) & 0xff, (client >>> 16) & 0xff, (client >>> 8) & 0xff, client & 0xff);
+  const mac = Uint8Array.of(
+    0x02,
+    0x10,
+    (client >>> 24) & 0xff,
+    (client >>> 16) & 0xff,
+    (client >>> 8) & 0xff,
+    client & 0xff,
+  );
   const msg: Dhcpv6MessageRepr = {
     kind: 'message',
     msgType: type,
     transactionId: xid,
     options: [
       { kind: 'client-id', duid: { kind: 'll', hardwareType: 1, linkLayerAddress: mac } },
-      ...(serverDuid ? [{ kind: 'server-id' as const, duid: { kind: 'll' as const, hardwareType: 1, linkLayerAddress: serverDuid.subarray(4) } }] : []),
+      ...(serverDuid
+        ? [
+            {
+              kind: 'server-id' as const,
+              duid: { kind: 'll' as const, hardwareType: 1, linkLayerAddress: serverDuid.subarray(4) },
+            },
+          ]
+        : []),
       { kind: 'elapsed-time', elapsedTime: 0 },
       { kind: 'option-request', codes: [23, 24] },
       { kind: 'ia-na', iaid: 1, t1: 0, t2: 0, options: [] },
@@ -135,7 +149,8 @@ export function handleRepeatedly(d: Dispatcher, frame: Uint8Array, len: number, 
 
 export function handleRing(d: Dispatcher, frames: FrameRing, first: number, n: number): number {
   let answered = 0;
-  for (let i = first; i < first + n; i++) if (d.handle(frames.ring, i * RING_SLOT, frames.lengths[i] as number, 0) > 0) answered++;
+  for (let i = first; i < first + n; i++)
+    if (d.handle(frames.ring, i * RING_SLOT, frames.lengths[i] as number, 0) > 0) answered++;
   return answered;
 }
 
@@ -146,7 +161,14 @@ export function handleRing(d: Dispatcher, frames: FrameRing, first: number, n: n
  * `frames`, then the next `perSolicit` Solicits of `solicits`, from its first, all through the
  * measuring loops above. Returns how many Solicits it used.
  */
-export function warmUpEveryKind(d: Dispatcher, frames: readonly Uint8Array[], solicits: FrameRing, rounds: number, perFrame: number, perSolicit: number): number {
+export function warmUpEveryKind(
+  d: Dispatcher,
+  frames: readonly Uint8Array[],
+  solicits: FrameRing,
+  rounds: number,
+  perFrame: number,
+  perSolicit: number,
+): number {
   let next = 0;
   for (let r = 0; r < rounds; r++) {
     for (const f of frames) handleRepeatedly(d, f, f.length, perFrame);
@@ -171,7 +193,8 @@ export function machineGauge(frame: Uint8Array): (seconds: number) => number {
   const packet = { buf, header, link_type: 'LINKTYPE_ETHERNET' };
   const batch = (n: number): number => {
     let ok = 0;
-    for (let i = 0; i < n; i++) if ((pcap.decode.packet(packet) as { pcap_header?: unknown }).pcap_header !== undefined) ok++;
+    for (let i = 0; i < n; i++)
+      if ((pcap.decode.packet(packet) as { pcap_header?: unknown }).pcap_header !== undefined) ok++;
     return ok;
   };
   batch(20_000);

@@ -12,7 +12,19 @@ import { repositoryRoot } from '../fixtures/paths.js';
 test('bench/replay.ts: every kind handled and answered, the gauge timed, the journal committed in batches', (t) => {
   const r = spawnSync(
     process.execPath,
-    ['--import=tsx', '--expose-gc', join(repositoryRoot, 'bench', 'replay.ts'), '--seconds', '0.2', '--rounds', '2', '--clients', '2000', '--batch', '500'],
+    [
+      '--import=tsx',
+      '--expose-gc',
+      join(repositoryRoot, 'bench', 'replay.ts'),
+      '--seconds',
+      '0.2',
+      '--rounds',
+      '2',
+      '--clients',
+      '2000',
+      '--batch',
+      '500',
+    ],
     { cwd: repositoryRoot, encoding: 'utf8', timeout: 180_000 },
   );
   t.is(r.status, 0, r.stderr);
@@ -30,7 +42,13 @@ test('bench/replay.ts: every kind handled and answered, the gauge timed, the jou
     }
     rows.set(cells[0] as string, cells.slice(1));
   }
-  const kinds = ['NS -> NA', 'echo request -> reply', 'RS -> RA (unicast)', 'DHCPv6 Solicit -> Advertise (fresh)', 'DHCPv6 Request -> Reply (batch 500)'];
+  const kinds = [
+    'NS -> NA',
+    'echo request -> reply',
+    'RS -> RA (unicast)',
+    'DHCPv6 Solicit -> Advertise (fresh)',
+    'DHCPv6 Request -> Reply (batch 500)',
+  ];
   t.deepEqual([...rows.keys()], kinds, r.stdout);
   const n = (s: string | undefined): number => Number((s ?? '').replaceAll(',', ''));
   for (const k of kinds) {
@@ -45,7 +63,12 @@ test('bench/replay.ts: every kind handled and answered, the gauge timed, the jou
   t.is(n(rows.get('DHCPv6 Request -> Reply (batch 500)')?.[0]), 2000);
   const journal = /^journal: (.*)$/m.exec(r.stdout);
   t.truthy(journal, r.stdout);
-  const stats = JSON.parse((journal as RegExpExecArray)[1] as string) as { recordsInFile: number; pendingRecords: number; commits: number; fsyncs: number };
+  const stats = JSON.parse((journal as RegExpExecArray)[1] as string) as {
+    recordsInFile: number;
+    pendingRecords: number;
+    commits: number;
+    fsyncs: number;
+  };
   t.is(stats.recordsInFile, 2000);
   t.is(stats.pendingRecords, 0);
   t.is(stats.commits, 4);

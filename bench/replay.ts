@@ -24,7 +24,18 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { benchConfig as config, dhcpFrame, FIXTURE_KINDS, frameOf, handleRepeatedly, handleRing, inOneBuffer, machineGauge, openBenchResponder, warmUpEveryKind } from './replay-support.js';
+import {
+  benchConfig as config,
+  dhcpFrame,
+  FIXTURE_KINDS,
+  frameOf,
+  handleRepeatedly,
+  handleRing,
+  inOneBuffer,
+  machineGauge,
+  openBenchResponder,
+  warmUpEveryKind,
+} from './replay-support.js';
 import { tuneV8 } from '../src/v8-tuning.js';
 
 // The budgets punt6 itself runs with (src/v8-tuning.ts), before any hot code is optimized.
@@ -40,7 +51,8 @@ const { values } = parseArgs({
 });
 const seconds = Number(values.seconds);
 const rounds = Number(values.rounds);
-if (!Number.isInteger(rounds) || rounds < 1) throw new RangeError(`--rounds: "${values.rounds}" is not a positive whole number`);
+if (!Number.isInteger(rounds) || rounds < 1)
+  throw new RangeError(`--rounds: "${values.rounds}" is not a positive whole number`);
 const clients = Number(values.clients);
 const batch = Number(values.batch);
 
@@ -100,23 +112,49 @@ function median(xs: number[]): number {
  * One row: the median round's ns/packet and packets/s, the best round's packets/s, and the median
  * of the gauge timed between the rounds (blank for a kind timed in one go).
  */
-function report(name: string, n: number, answered: number, roundNs: number[], gaugeNs: number[], growthKiB: number): void {
+function report(
+  name: string,
+  n: number,
+  answered: number,
+  roundNs: number[],
+  gaugeNs: number[],
+  growthKiB: number,
+): void {
   const ns = median(roundNs);
   const best = Math.min(...roundNs);
   console.log(
-    name.padEnd(38) + n.toLocaleString('en').padStart(12) + answered.toLocaleString('en').padStart(12) + ns.toFixed(1).padStart(10) +
-      Math.round(1e9 / ns).toLocaleString('en').padStart(13) + Math.round(1e9 / best).toLocaleString('en').padStart(13) +
-      (gaugeNs.length > 0 ? median(gaugeNs).toFixed(0) : '').padStart(10) + `${growthKiB.toFixed(0)} KiB`.padStart(12),
+    name.padEnd(38) +
+      n.toLocaleString('en').padStart(12) +
+      answered.toLocaleString('en').padStart(12) +
+      ns.toFixed(1).padStart(10) +
+      Math.round(1e9 / ns)
+        .toLocaleString('en')
+        .padStart(13) +
+      Math.round(1e9 / best)
+        .toLocaleString('en')
+        .padStart(13) +
+      (gaugeNs.length > 0 ? median(gaugeNs).toFixed(0) : '').padStart(10) +
+      `${growthKiB.toFixed(0)} KiB`.padStart(12),
   );
 }
 
 console.log(`V8 inlining budgets: ${v8Flags.length > 0 ? v8Flags.join(' ') : 'V8 defaults (PUNT6_V8_DEFAULTS=1)'}`);
-console.log(`node ${process.version}, one core, in process (no capture, no injection)${gc ? '' : '; run with --expose-gc for heap figures'}`);
-console.log(`${rounds} rounds per kind; ns/pkt and pkt/s: the median round; best: the fastest round`);
-console.log(`gauge: the pcap package's decode of the NS frame between rounds, median ns (lower when the machine is quieter; quiet figures in docs/bench.md)`);
 console.log(
-  'kind'.padEnd(38) + 'handled'.padStart(12) + 'answered'.padStart(12) + 'ns/pkt'.padStart(10) + 'pkt/s'.padStart(13) + 'best pkt/s'.padStart(13) +
-    'gauge ns'.padStart(10) + 'heap growth'.padStart(12),
+  `node ${process.version}, one core, in process (no capture, no injection)${gc ? '' : '; run with --expose-gc for heap figures'}`,
+);
+console.log(`${rounds} rounds per kind; ns/pkt and pkt/s: the median round; best: the fastest round`);
+console.log(
+  `gauge: the pcap package's decode of the NS frame between rounds, median ns (lower when the machine is quieter; quiet figures in docs/bench.md)`,
+);
+console.log(
+  'kind'.padEnd(38) +
+    'handled'.padStart(12) +
+    'answered'.padStart(12) +
+    'ns/pkt'.padStart(10) +
+    'pkt/s'.padStart(13) +
+    'best pkt/s'.padStart(13) +
+    'gauge ns'.padStart(10) +
+    'heap growth'.padStart(12),
 );
 
 const frames = await Promise.all(FIXTURE_KINDS.map((k) => frameOf(k.file, 0)));
@@ -125,7 +163,14 @@ const gauge = machineGauge(frames[0] as Uint8Array);
 const solicitCount = Math.min(clients, 200_000);
 const solicits = inOneBuffer(solicitCount, (i) => dhcpFrame(1, i, i & 0xffffff, null));
 // The warm-up's Solicits come from other clients than the measured ones.
-warmUpEveryKind(d, frames, inOneBuffer(20_000, (i) => dhcpFrame(1, 5_000_000 + i, i & 0xffffff, null)), 10, 20_000, 2_000);
+warmUpEveryKind(
+  d,
+  frames,
+  inOneBuffer(20_000, (i) => dhcpFrame(1, 5_000_000 + i, i & 0xffffff, null)),
+  10,
+  20_000,
+  2_000,
+);
 
 for (const [i, k] of FIXTURE_KINDS.entries()) run(k.name, frames[i] as Uint8Array);
 
@@ -143,7 +188,14 @@ for (const [i, k] of FIXTURE_KINDS.entries()) run(k.name, frames[i] as Uint8Arra
     roundNs.push(Number(process.hrtime.bigint() - start) / per);
     gaugeNs.push(gauge(GAUGE_SECONDS));
   }
-  report('DHCPv6 Solicit -> Advertise (fresh)', per * roundNs.length, answered, roundNs, gaugeNs, (heap() - before) / 1024);
+  report(
+    'DHCPv6 Solicit -> Advertise (fresh)',
+    per * roundNs.length,
+    answered,
+    roundNs,
+    gaugeNs,
+    (heap() - before) / 1024,
+  );
 }
 
 // Request -> Reply with the journal on a real file, group commit per batch.

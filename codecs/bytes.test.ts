@@ -1,6 +1,19 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { copyAddr, copyBytes, formatIpv6, parseIpv6, formatMac, parseMac, u32, setU32, isSolicitedNode, writeSolicitedNode, fromHex, toHex } from './bytes.js';
+import {
+  copyAddr,
+  copyBytes,
+  formatIpv6,
+  parseIpv6,
+  formatMac,
+  parseMac,
+  u32,
+  setU32,
+  isSolicitedNode,
+  writeSolicitedNode,
+  fromHex,
+  toHex,
+} from './bytes.js';
 
 const rfc5952 = [
   ['2001:db8:0:0:1:0:0:1', '2001:db8::1:0:0:1'],
@@ -52,16 +65,22 @@ test('solicited-node address', (t) => {
 
 test('copyBytes and copyAddr copy exactly the range, whatever its length and offsets', (t) => {
   fc.assert(
-    fc.property(fc.uint8Array({ minLength: 0, maxLength: 80 }), fc.nat(80), fc.nat(80), fc.nat(40), (src, so0, dO0, n0) => {
-      const so = Math.min(so0, src.length);
-      const n = Math.min(n0, src.length - so);
-      const dst = new Uint8Array(128).fill(0xa5);
-      const dO = Math.min(dO0, dst.length - n);
-      const expected = Uint8Array.from(dst);
-      expected.set(src.subarray(so, so + n), dO);
-      copyBytes(src, so, dst, dO, n);
-      return dst.every((v, i) => v === expected[i]);
-    }),
+    fc.property(
+      fc.uint8Array({ minLength: 0, maxLength: 80 }),
+      fc.nat(80),
+      fc.nat(80),
+      fc.nat(40),
+      (src, so0, dO0, n0) => {
+        const so = Math.min(so0, src.length);
+        const n = Math.min(n0, src.length - so);
+        const dst = new Uint8Array(128).fill(0xa5);
+        const dO = Math.min(dO0, dst.length - n);
+        const expected = Uint8Array.from(dst);
+        expected.set(src.subarray(so, so + n), dO);
+        copyBytes(src, so, dst, dO, n);
+        return dst.every((v, i) => v === expected[i]);
+      },
+    ),
     { numRuns: 3000 },
   );
   const src = Uint8Array.from({ length: 20 }, (_, i) => i + 1);

@@ -13,7 +13,9 @@ export function u16(b: Uint8Array, o: number): number {
 
 /** Unsigned 32-bit read (multiplication keeps the result positive). */
 export function u32(b: Uint8Array, o: number): number {
-  return (b[o] as number) * 0x1000000 + (((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number));
+  return (
+    (b[o] as number) * 0x1000000 + (((b[o + 1] as number) << 16) | ((b[o + 2] as number) << 8) | (b[o + 3] as number))
+  );
 }
 
 export function u24(b: Uint8Array, o: number): number {
@@ -214,9 +216,7 @@ export function parseIpv6(text: string, out: Uint8Array = new Uint8Array(16), o 
   const halves = t.split('::');
   if (halves.length > 2) fail();
   const parse = (s: string): number[] =>
-    s === ''
-      ? []
-      : s.split(':').map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16) : fail()));
+    s === '' ? [] : s.split(':').map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16) : fail()));
   const head = parse(halves[0] as string);
   const rest = halves.length === 2 ? parse(halves[1] as string) : [];
   const explicit = head.length + rest.length;

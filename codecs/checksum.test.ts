@@ -35,7 +35,8 @@ test('sumWords folds to the plain 16-bit word sum, for any bytes, offset and len
       const o = bytes.length === 0 ? 0 : a % bytes.length;
       const n = bytes.length - o === 0 ? 0 : b % (bytes.length - o + 1);
       let plain = 0;
-      for (let i = 0; i < n; i += 2) plain += ((bytes[o + i] as number) << 8) | (i + 1 < n ? (bytes[o + i + 1] as number) : 0);
+      for (let i = 0; i < n; i += 2)
+        plain += ((bytes[o + i] as number) << 8) | (i + 1 < n ? (bytes[o + i + 1] as number) : 0);
       return fold(sumWords(bytes, o, n)) === fold(plain);
     }),
     { numRuns: 2000 },
@@ -58,14 +59,25 @@ test('sums through the word view agree with byte-wise sums for source and destin
     fc.property(fc.uint8Array({ minLength: 96, maxLength: 96 }), fc.nat(40), fc.nat(40), (bytes, s, d) => {
       const plain = (o: number, n: number): number => {
         let x = 0;
-        for (let i = 0; i < n; i += 2) x += ((bytes[o + i] as number) << 8) | (i + 1 < n ? (bytes[o + i + 1] as number) : 0);
+        for (let i = 0; i < n; i += 2)
+          x += ((bytes[o + i] as number) << 8) | (i + 1 < n ? (bytes[o + i + 1] as number) : 0);
         return x;
       };
       const len = 96 - 80;
       const c = Uint8Array.from(bytes);
       fillUpperLayer(c, s, d, 17, 80, len, 80);
-      const expected = 0xffff - fold(plain(s, 16) + plain(d, 16) + len + 17 + plain(80, len) - ((bytes[80] as number) << 8) - (bytes[81] as number));
-      return ((c[80] as number) << 8 | (c[81] as number)) === expected && verifyUpperLayer(c, s, d, 17, 80, len);
+      const expected =
+        0xffff -
+        fold(
+          plain(s, 16) +
+            plain(d, 16) +
+            len +
+            17 +
+            plain(80, len) -
+            ((bytes[80] as number) << 8) -
+            (bytes[81] as number),
+        );
+      return (((c[80] as number) << 8) | (c[81] as number)) === expected && verifyUpperLayer(c, s, d, 17, 80, len);
     }),
     { numRuns: 1000 },
   );

@@ -61,13 +61,26 @@ export function fold(sum: number): number {
 }
 
 /** Pseudo-header sum; src and dst are 16-byte addresses inside `b`. */
-export function pseudoHeaderSum(b: Uint8Array, srcOff: number, dstOff: number, upperLength: number, nextHeader: number): number {
+export function pseudoHeaderSum(
+  b: Uint8Array,
+  srcOff: number,
+  dstOff: number,
+  upperLength: number,
+  nextHeader: number,
+): number {
   return pseudoHeaderSumOf(wordView(b), srcOff, dstOff, upperLength, nextHeader);
 }
 
-function pseudoHeaderSumOf(v: DataView, srcOff: number, dstOff: number, upperLength: number, nextHeader: number): number {
+function pseudoHeaderSumOf(
+  v: DataView,
+  srcOff: number,
+  dstOff: number,
+  upperLength: number,
+  nextHeader: number,
+): number {
   // The usual case, destination right after source, is one 32-byte run.
-  const addresses = dstOff === srcOff + 16 ? sumWordsOf(v, srcOff, 32) : sumWordsOf(v, srcOff, 16) + sumWordsOf(v, dstOff, 16);
+  const addresses =
+    dstOff === srcOff + 16 ? sumWordsOf(v, srcOff, 32) : sumWordsOf(v, srcOff, 16) + sumWordsOf(v, dstOff, 16);
   return addresses + (upperLength >>> 16) + (upperLength & 0xffff) + nextHeader;
 }
 
@@ -76,9 +89,17 @@ function pseudoHeaderSumOf(v: DataView, srcOff: number, dstOff: number, upperLen
  * the addresses at srcOff/dstOff. False, without reading, when a range lies outside `b` (a
  * message cannot verify with bytes it does not have).
  */
-export function verifyUpperLayer(b: Uint8Array, srcOff: number, dstOff: number, nextHeader: number, msgOff: number, msgLen: number): boolean {
+export function verifyUpperLayer(
+  b: Uint8Array,
+  srcOff: number,
+  dstOff: number,
+  nextHeader: number,
+  msgOff: number,
+  msgLen: number,
+): boolean {
   const n = b.length;
-  if (msgOff < 0 || msgLen < 0 || msgOff + msgLen > n || srcOff < 0 || srcOff + 16 > n || dstOff < 0 || dstOff + 16 > n) return false;
+  if (msgOff < 0 || msgLen < 0 || msgOff + msgLen > n || srcOff < 0 || srcOff + 16 > n || dstOff < 0 || dstOff + 16 > n)
+    return false;
   const v = wordView(b);
   return fold(pseudoHeaderSumOf(v, srcOff, dstOff, msgLen, nextHeader) + sumWordsOf(v, msgOff, msgLen)) === 0xffff;
 }
@@ -88,7 +109,16 @@ export function verifyUpperLayer(b: Uint8Array, srcOff: number, dstOff: number, 
  * Returns the value written. A range outside `b` is the builder's bug: a RangeError, nothing
  * read or written past the array. `zeroAs` is what a computed 0 is sent as (0xffff for UDP, RFC 768).
  */
-export function fillUpperLayer(b: Uint8Array, srcOff: number, dstOff: number, nextHeader: number, msgOff: number, msgLen: number, csumOff: number, zeroAs = 0): number {
+export function fillUpperLayer(
+  b: Uint8Array,
+  srcOff: number,
+  dstOff: number,
+  nextHeader: number,
+  msgOff: number,
+  msgLen: number,
+  csumOff: number,
+  zeroAs = 0,
+): number {
   const v = wordView(b);
   v.setUint16(csumOff, 0);
   let c = 0xffff - fold(pseudoHeaderSumOf(v, srcOff, dstOff, msgLen, nextHeader) + sumWordsOf(v, msgOff, msgLen));

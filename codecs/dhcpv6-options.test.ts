@@ -30,10 +30,25 @@ const addrHex = (text: string): string => toHex(a(text));
 
 // [repr, the whole option in hex (worked out by hand from the RFC layouts)]
 const table: [Dhcpv6OptionRepr, string][] = [
-  [{ kind: 'client-id', duid: { kind: 'llt', hardwareType: 1, time: 0x2a2b2c2d, linkLayerAddress: parseMac('00:0c:29:38:f3:68') } }, '0001000e' + '0001' + '0001' + '2a2b2c2d' + '000c2938f368'],
-  [{ kind: 'server-id', duid: { kind: 'en', enterpriseNumber: 9, identifier: fromHex('0a0b0c0d') } }, '0002000a' + '0002' + '00000009' + '0a0b0c0d'],
-  [{ kind: 'client-id', duid: { kind: 'll', hardwareType: 1, linkLayerAddress: parseMac('02:00:00:00:00:01') } }, '0001000a' + '0003' + '0001' + '020000000001'],
-  [{ kind: 'server-id', duid: { kind: 'uuid', uuid: fromHex('6ba7b8109dad11d180b400c04fd430c8') } }, '00020012' + '0004' + '6ba7b8109dad11d180b400c04fd430c8'],
+  [
+    {
+      kind: 'client-id',
+      duid: { kind: 'llt', hardwareType: 1, time: 0x2a2b2c2d, linkLayerAddress: parseMac('00:0c:29:38:f3:68') },
+    },
+    '0001000e' + '0001' + '0001' + '2a2b2c2d' + '000c2938f368',
+  ],
+  [
+    { kind: 'server-id', duid: { kind: 'en', enterpriseNumber: 9, identifier: fromHex('0a0b0c0d') } },
+    '0002000a' + '0002' + '00000009' + '0a0b0c0d',
+  ],
+  [
+    { kind: 'client-id', duid: { kind: 'll', hardwareType: 1, linkLayerAddress: parseMac('02:00:00:00:00:01') } },
+    '0001000a' + '0003' + '0001' + '020000000001',
+  ],
+  [
+    { kind: 'server-id', duid: { kind: 'uuid', uuid: fromHex('6ba7b8109dad11d180b400c04fd430c8') } },
+    '00020012' + '0004' + '6ba7b8109dad11d180b400c04fd430c8',
+  ],
   [{ kind: 'client-id', duid: { kind: 'unknown', type: 0xff, data: fromHex('abcd') } }, '00010004' + '00ff' + 'abcd'],
   [
     {
@@ -41,45 +56,135 @@ const table: [Dhcpv6OptionRepr, string][] = [
       iaid: 0x01020304,
       t1: 3600,
       t2: 5400,
-      options: [{ kind: 'ia-address', address: a('2001:db8::1'), preferredLifetime: 300, validLifetime: 600, options: [{ kind: 'status-code', statusCode: 0, message: 'ok' }] }],
+      options: [
+        {
+          kind: 'ia-address',
+          address: a('2001:db8::1'),
+          preferredLifetime: 300,
+          validLifetime: 600,
+          options: [{ kind: 'status-code', statusCode: 0, message: 'ok' }],
+        },
+      ],
     },
-    '00030030' + '01020304' + '00000e10' + '00001518' + '00050020' + addrHex('2001:db8::1') + '0000012c' + '00000258' + '000d0004' + '0000' + '6f6b',
+    '00030030' +
+      '01020304' +
+      '00000e10' +
+      '00001518' +
+      '00050020' +
+      addrHex('2001:db8::1') +
+      '0000012c' +
+      '00000258' +
+      '000d0004' +
+      '0000' +
+      '6f6b',
   ],
   [
-    { kind: 'ia-ta', iaid: 7, options: [{ kind: 'ia-address', address: a('2001:db8::7'), preferredLifetime: 0, validLifetime: 0xffffffff, options: [] }] },
+    {
+      kind: 'ia-ta',
+      iaid: 7,
+      options: [
+        { kind: 'ia-address', address: a('2001:db8::7'), preferredLifetime: 0, validLifetime: 0xffffffff, options: [] },
+      ],
+    },
     '00040020' + '00000007' + '00050018' + addrHex('2001:db8::7') + '00000000' + 'ffffffff',
   ],
-  [{ kind: 'ia-address', address: a('2001:db8::9'), preferredLifetime: 1, validLifetime: 2, options: [] }, '00050018' + addrHex('2001:db8::9') + '00000001' + '00000002'],
+  [
+    { kind: 'ia-address', address: a('2001:db8::9'), preferredLifetime: 1, validLifetime: 2, options: [] },
+    '00050018' + addrHex('2001:db8::9') + '00000001' + '00000002',
+  ],
   [{ kind: 'option-request', codes: [23, 24, 82] }, '00060006' + '0017' + '0018' + '0052'],
   [{ kind: 'preference', preference: 255 }, '00070001' + 'ff'],
   [{ kind: 'elapsed-time', elapsedTime: 0xffff }, '00080002' + 'ffff'],
-  [{ kind: 'relay-message', message: { kind: 'message', msgType: 1, transactionId: 0xabcdef, options: [{ kind: 'elapsed-time', elapsedTime: 0 }] } }, '0009000a' + '01abcdef' + '00080002' + '0000'],
+  [
+    {
+      kind: 'relay-message',
+      message: {
+        kind: 'message',
+        msgType: 1,
+        transactionId: 0xabcdef,
+        options: [{ kind: 'elapsed-time', elapsedTime: 0 }],
+      },
+    },
+    '0009000a' + '01abcdef' + '00080002' + '0000',
+  ],
   [{ kind: 'status-code', statusCode: 2, message: 'né' }, '000d0005' + '0002' + '6ec3a9'],
   [{ kind: 'rapid-commit' }, '000e0000'],
   [{ kind: 'user-class', items: [fromHex('0102'), new Uint8Array(0)] }, '000f0006' + '0002' + '0102' + '0000'],
-  [{ kind: 'vendor-class', enterpriseNumber: 311, items: [fromHex('6d73')] }, '00100008' + '00000137' + '0002' + '6d73'],
   [
-    { kind: 'vendor-options', enterpriseNumber: 4491, options: [{ code: 1, data: fromHex('0102') }, { code: 0x8000, data: new Uint8Array(0) }] },
+    { kind: 'vendor-class', enterpriseNumber: 311, items: [fromHex('6d73')] },
+    '00100008' + '00000137' + '0002' + '6d73',
+  ],
+  [
+    {
+      kind: 'vendor-options',
+      enterpriseNumber: 4491,
+      options: [
+        { code: 1, data: fromHex('0102') },
+        { code: 0x8000, data: new Uint8Array(0) },
+      ],
+    },
     '0011000e' + '0000118b' + '0001' + '0002' + '0102' + '8000' + '0000',
   ],
   [{ kind: 'interface-id', interfaceId: new TextEncoder().encode('eth0') }, '00120004' + hexOf('eth0')],
   [{ kind: 'reconfigure-message', msgType: 5 }, '00130001' + '05'],
   [{ kind: 'reconfigure-accept' }, '00140000'],
-  [{ kind: 'sip-server-domains', names: ['sip.example.'] }, '0015000d' + '03' + hexOf('sip') + '07' + hexOf('example') + '00'],
-  [{ kind: 'sip-server-addresses', addresses: [a('2001:db8::5060')] }, '00160010' + addrHex('2001:db8::5060')],
-  [{ kind: 'dns-servers', addresses: [a('2001:db8::53'), a('2001:db8::54')] }, '00170020' + addrHex('2001:db8::53') + addrHex('2001:db8::54')],
-  [{ kind: 'domain-search-list', names: ['example.com.', '.'] }, '0018000e' + '07' + hexOf('example') + '03' + hexOf('com') + '00' + '00'],
   [
-    { kind: 'ia-pd', iaid: 1, t1: 0, t2: 0, options: [{ kind: 'ia-prefix', preferredLifetime: 0xffffffff, validLifetime: 0xffffffff, prefixLength: 48, prefix: a('2001:db8:100::'), options: [] }] },
-    '00190029' + '00000001' + '00000000' + '00000000' + '001a0019' + 'ffffffff' + 'ffffffff' + '30' + addrHex('2001:db8:100::'),
+    { kind: 'sip-server-domains', names: ['sip.example.'] },
+    '0015000d' + '03' + hexOf('sip') + '07' + hexOf('example') + '00',
+  ],
+  [{ kind: 'sip-server-addresses', addresses: [a('2001:db8::5060')] }, '00160010' + addrHex('2001:db8::5060')],
+  [
+    { kind: 'dns-servers', addresses: [a('2001:db8::53'), a('2001:db8::54')] },
+    '00170020' + addrHex('2001:db8::53') + addrHex('2001:db8::54'),
   ],
   [
-    { kind: 'ia-prefix', preferredLifetime: 10, validLifetime: 20, prefixLength: 128, prefix: a('2001:db8::1'), options: [{ kind: 'status-code', statusCode: 6, message: '' }] },
+    { kind: 'domain-search-list', names: ['example.com.', '.'] },
+    '0018000e' + '07' + hexOf('example') + '03' + hexOf('com') + '00' + '00',
+  ],
+  [
+    {
+      kind: 'ia-pd',
+      iaid: 1,
+      t1: 0,
+      t2: 0,
+      options: [
+        {
+          kind: 'ia-prefix',
+          preferredLifetime: 0xffffffff,
+          validLifetime: 0xffffffff,
+          prefixLength: 48,
+          prefix: a('2001:db8:100::'),
+          options: [],
+        },
+      ],
+    },
+    '00190029' +
+      '00000001' +
+      '00000000' +
+      '00000000' +
+      '001a0019' +
+      'ffffffff' +
+      'ffffffff' +
+      '30' +
+      addrHex('2001:db8:100::'),
+  ],
+  [
+    {
+      kind: 'ia-prefix',
+      preferredLifetime: 10,
+      validLifetime: 20,
+      prefixLength: 128,
+      prefix: a('2001:db8::1'),
+      options: [{ kind: 'status-code', statusCode: 6, message: '' }],
+    },
     '001a001f' + '0000000a' + '00000014' + '80' + addrHex('2001:db8::1') + '000d0002' + '0006',
   ],
   [{ kind: 'sntp-servers', addresses: [a('2001:db8::123')] }, '001f0010' + addrHex('2001:db8::123')],
   [{ kind: 'information-refresh-time', seconds: 86400 }, '00200004' + '00015180'],
-  [{ kind: 'client-fqdn', flags: 0x01, name: 'host.example.', partial: false }, '0027000f' + '01' + '04' + hexOf('host') + '07' + hexOf('example') + '00'],
+  [
+    { kind: 'client-fqdn', flags: 0x01, name: 'host.example.', partial: false },
+    '0027000f' + '01' + '04' + hexOf('host') + '07' + hexOf('example') + '00',
+  ],
   [{ kind: 'client-fqdn', flags: 0x04, name: 'host', partial: true }, '00270006' + '04' + '04' + hexOf('host')],
   [{ kind: 'client-fqdn', flags: 0x00, name: '', partial: true }, '00270001' + '00'],
   [
@@ -92,9 +197,24 @@ const table: [Dhcpv6OptionRepr, string][] = [
         { kind: 'unknown', code: 9, data: fromHex('aa') },
       ],
     },
-    '0038003e' + '00010010' + addrHex('2001:db8::123') + '00020010' + addrHex('ff05::101') + '0003000d' + '03' + hexOf('ntp') + '07' + hexOf('example') + '00' + '00090001' + 'aa',
+    '0038003e' +
+      '00010010' +
+      addrHex('2001:db8::123') +
+      '00020010' +
+      addrHex('ff05::101') +
+      '0003000d' +
+      '03' +
+      hexOf('ntp') +
+      '07' +
+      hexOf('example') +
+      '00' +
+      '00090001' +
+      'aa',
   ],
-  [{ kind: 'client-link-layer-address', hardwareType: 1, address: parseMac('02:00:00:00:00:01') }, '004f0008' + '0001' + '020000000001'],
+  [
+    { kind: 'client-link-layer-address', hardwareType: 1, address: parseMac('02:00:00:00:00:01') },
+    '004f0008' + '0001' + '020000000001',
+  ],
   [{ kind: 'sol-max-rt', seconds: 3600 }, '00520004' + '00000e10'],
   [{ kind: 'inf-max-rt', seconds: 86400 }, '00530004' + '00015180'],
   [{ kind: 'unknown', code: 0x1234, data: fromHex('00ff') }, '12340002' + '00ff'],
@@ -103,15 +223,21 @@ const table: [Dhcpv6OptionRepr, string][] = [
 
 test('the table covers every option code the module names, and an unknown code', (t) => {
   const codes = new Set(table.map(([r]) => dhcpv6OptionCodeOf(r)));
-  for (const code of Object.values(Dhcpv6OptionCode)) t.true(codes.has(code), `option ${code} (${dhcpv6OptionName(code)})`);
+  for (const code of Object.values(Dhcpv6OptionCode))
+    t.true(codes.has(code), `option ${code} (${dhcpv6OptionName(code)})`);
   t.true(table.some(([r]) => r.kind === 'unknown'));
-  const duids = new Set(table.flatMap(([r]) => (r.kind === 'client-id' || r.kind === 'server-id' ? [r.duid.kind] : [])));
+  const duids = new Set(
+    table.flatMap(([r]) => (r.kind === 'client-id' || r.kind === 'server-id' ? [r.duid.kind] : [])),
+  );
   t.deepEqual([...duids].sort(), ['en', 'll', 'llt', 'unknown', 'uuid']);
 });
 
 for (const [repr, hex] of table) {
   const code = dhcpv6OptionCodeOf(repr);
-  const label = repr.kind === 'client-id' || repr.kind === 'server-id' ? `${repr.kind} (DUID-${repr.duid.kind})` : `${repr.kind} (${code}) ${hex.slice(4, 8)}`;
+  const label =
+    repr.kind === 'client-id' || repr.kind === 'server-id'
+      ? `${repr.kind} (DUID-${repr.duid.kind})`
+      : `${repr.kind} (${code}) ${hex.slice(4, 8)}`;
   test(`option ${label}: emit gives the RFC bytes; emit at offset 11, check, parse, emit again`, (t) => {
     const n = dhcpv6OptionLength(repr);
     t.is(n * 2, hex.length);
@@ -121,7 +247,10 @@ for (const [repr, hex] of table) {
     const b = new Uint8Array(11 + n + 9).fill(0x5a);
     t.is(emitDhcpv6Option(repr, b, 11), n);
     t.is(toHex(b, 11, n), hex);
-    t.true(b.subarray(0, 11).every((x) => x === 0x5a) && b.subarray(11 + n).every((x) => x === 0x5a), 'nothing written outside the option');
+    t.true(
+      b.subarray(0, 11).every((x) => x === 0x5a) && b.subarray(11 + n).every((x) => x === 0x5a),
+      'nothing written outside the option',
+    );
     const d = 11 + 4;
     const sink: Checked = { errorOffset: 0, errorReason: '' };
     t.is(checkDhcpv6OptionData(b, code, d, n - 4, sink), Status.Ok, sink.errorReason);
@@ -238,10 +367,29 @@ test('hot-path writers give the same bytes as the Reprs', (t) => {
     iaid: 1,
     t1: 5,
     t2: 8,
-    options: [{ kind: 'ia-address', address, preferredLifetime: 20, validLifetime: 30, options: [{ kind: 'status-code', statusCode: 0, message: 'ok' }] }],
+    options: [
+      {
+        kind: 'ia-address',
+        address,
+        preferredLifetime: 20,
+        validLifetime: 30,
+        options: [{ kind: 'status-code', statusCode: 0, message: 'ok' }],
+      },
+    ],
   };
-  const pd: Dhcpv6OptionRepr = { kind: 'ia-pd', iaid: 2, t1: 5, t2: 8, options: [{ kind: 'ia-prefix', preferredLifetime: 20, validLifetime: 30, prefixLength: 56, prefix, options: [] }] };
-  const list: Dhcpv6OptionRepr[] = [ia, pd, { kind: 'information-refresh-time', seconds: 900 }, { kind: 'status-code', statusCode: 2, message: 'NoAddrsAvail' }];
+  const pd: Dhcpv6OptionRepr = {
+    kind: 'ia-pd',
+    iaid: 2,
+    t1: 5,
+    t2: 8,
+    options: [{ kind: 'ia-prefix', preferredLifetime: 20, validLifetime: 30, prefixLength: 56, prefix, options: [] }],
+  };
+  const list: Dhcpv6OptionRepr[] = [
+    ia,
+    pd,
+    { kind: 'information-refresh-time', seconds: 900 },
+    { kind: 'status-code', statusCode: 2, message: 'NoAddrsAvail' },
+  ];
   const n = emitDhcpv6Options(list, fromReprs, 0);
   const hot = new Uint8Array(200);
   let p = 0;

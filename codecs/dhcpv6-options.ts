@@ -171,7 +171,15 @@ export const Dhcpv6StatusCode = {
 } as const;
 export type Dhcpv6StatusCode = (typeof Dhcpv6StatusCode)[keyof typeof Dhcpv6StatusCode];
 
-const statusCodeNames = ['Success', 'UnspecFail', 'NoAddrsAvail', 'NoBinding', 'NotOnLink', 'UseMulticast', 'NoPrefixAvail'] as const;
+const statusCodeNames = [
+  'Success',
+  'UnspecFail',
+  'NoAddrsAvail',
+  'NoBinding',
+  'NotOnLink',
+  'UseMulticast',
+  'NoPrefixAvail',
+] as const;
 
 /** The RFC's name of a status code ("NoAddrsAvail"), or "unknown". */
 export function dhcpv6StatusName(code: number): string {
@@ -194,7 +202,11 @@ export const NtpSuboptionCode = {
   MulticastAddress: 2,
   ServerFqdn: 3,
 } as const;
-const ntpSuboptionNames: Readonly<Record<number, string>> = { 1: 'server-address', 2: 'multicast-address', 3: 'server-fqdn' };
+const ntpSuboptionNames: Readonly<Record<number, string>> = {
+  1: 'server-address',
+  2: 'multicast-address',
+  3: 'server-fqdn',
+};
 
 export const DHCPV6_OPTION_HEADER_LENGTH = 4;
 
@@ -202,7 +214,13 @@ export const DHCPV6_OPTION_HEADER_LENGTH = 4;
 export const IaField = { Iaid: 0, T1: 4, T2: 8, Options: 12 } as const;
 export const IaTaField = { Iaid: 0, Options: 4 } as const;
 export const IaAddressField = { Address: 0, PreferredLifetime: 16, ValidLifetime: 20, Options: 24 } as const;
-export const IaPrefixField = { PreferredLifetime: 0, ValidLifetime: 4, PrefixLength: 8, Prefix: 9, Options: 25 } as const;
+export const IaPrefixField = {
+  PreferredLifetime: 0,
+  ValidLifetime: 4,
+  PrefixLength: 8,
+  Prefix: 9,
+  Options: 25,
+} as const;
 export const StatusCodeField = { Code: 0, Message: 2 } as const;
 /** Vendor Class and Vendor-specific Information. */
 export const VendorField = { EnterpriseNumber: 0, Data: 4 } as const;
@@ -259,7 +277,9 @@ export function checkDhcpv6OptionData(b: Uint8Array, code: number, d: number, n:
     case Dhcpv6OptionCode.IaPrefix:
       if (n < 25) return fail(sink, lengthAt, 'IA Prefix option shorter than 25 octets');
       // In bounds: n >= 25.
-      return (b[d + IaPrefixField.PrefixLength] as number) <= 128 ? Status.Ok : fail(sink, d + IaPrefixField.PrefixLength, 'prefix length above 128');
+      return (b[d + IaPrefixField.PrefixLength] as number) <= 128
+        ? Status.Ok
+        : fail(sink, d + IaPrefixField.PrefixLength, 'prefix length above 128');
     case Dhcpv6OptionCode.OptionRequest:
       return (n & 1) === 0 ? Status.Ok : fail(sink, lengthAt, 'Option Request option of odd length');
     case Dhcpv6OptionCode.Preference:
@@ -284,11 +304,15 @@ export function checkDhcpv6OptionData(b: Uint8Array, code: number, d: number, n:
       return checkSuboptions(b, d + 4, d + n, false, sink);
     case Dhcpv6OptionCode.SipServerDomains:
     case Dhcpv6OptionCode.DomainSearchList:
-      return checkDnsNameList(b, d, d + n) === Status.Ok ? Status.Ok : fail(sink, dnsNameError.offset, dnsNameError.reason);
+      return checkDnsNameList(b, d, d + n) === Status.Ok
+        ? Status.Ok
+        : fail(sink, dnsNameError.offset, dnsNameError.reason);
     case Dhcpv6OptionCode.SipServerAddresses:
     case Dhcpv6OptionCode.DnsServers:
     case Dhcpv6OptionCode.SntpServers:
-      return n > 0 && (n & 15) === 0 ? Status.Ok : fail(sink, lengthAt, 'address list option length is not a non-zero multiple of 16');
+      return n > 0 && (n & 15) === 0
+        ? Status.Ok
+        : fail(sink, lengthAt, 'address list option length is not a non-zero multiple of 16');
     case Dhcpv6OptionCode.InformationRefreshTime:
       return n === 4 ? Status.Ok : fail(sink, lengthAt, 'Information Refresh Time option length is not 4');
     case Dhcpv6OptionCode.SolMaxRt:
@@ -408,7 +432,15 @@ export function copyDhcpv6Option(src: Uint8Array, d: number, b: Uint8Array, o: n
  * IA_NA or IA_PD header (code, length = 12 + nestedLength, IAID, T1, T2); the caller writes
  * `nestedLength` octets of options after it. Returns 16.
  */
-export function emitIaHeader(b: Uint8Array, o: number, code: number, iaid: number, t1: number, t2: number, nestedLength: number): number {
+export function emitIaHeader(
+  b: Uint8Array,
+  o: number,
+  code: number,
+  iaid: number,
+  t1: number,
+  t2: number,
+  nestedLength: number,
+): number {
   emitDhcpv6OptionHeader(b, o, code, 12 + nestedLength);
   setU32(b, o + 4, iaid);
   setU32(b, o + 8, t1);
@@ -417,7 +449,15 @@ export function emitIaHeader(b: Uint8Array, o: number, code: number, iaid: numbe
 }
 
 /** IA Address option with the address at a[ao]; the caller writes `nestedLength` octets after it. Returns 28. */
-export function emitIaAddressHeader(b: Uint8Array, o: number, a: Uint8Array, ao: number, preferred: number, valid: number, nestedLength: number): number {
+export function emitIaAddressHeader(
+  b: Uint8Array,
+  o: number,
+  a: Uint8Array,
+  ao: number,
+  preferred: number,
+  valid: number,
+  nestedLength: number,
+): number {
   emitDhcpv6OptionHeader(b, o, Dhcpv6OptionCode.IaAddress, 24 + nestedLength);
   copyAddr(a, ao, b, o + 4);
   setU32(b, o + 20, preferred);
@@ -426,7 +466,16 @@ export function emitIaAddressHeader(b: Uint8Array, o: number, a: Uint8Array, ao:
 }
 
 /** IA Prefix option with the prefix at a[ao]; the caller writes `nestedLength` octets after it. Returns 29. */
-export function emitIaPrefixHeader(b: Uint8Array, o: number, preferred: number, valid: number, prefixLength: number, a: Uint8Array, ao: number, nestedLength: number): number {
+export function emitIaPrefixHeader(
+  b: Uint8Array,
+  o: number,
+  preferred: number,
+  valid: number,
+  prefixLength: number,
+  a: Uint8Array,
+  ao: number,
+  nestedLength: number,
+): number {
   emitDhcpv6OptionHeader(b, o, Dhcpv6OptionCode.IaPrefix, 25 + nestedLength);
   setU32(b, o + 4, preferred);
   setU32(b, o + 8, valid);
@@ -478,7 +527,13 @@ export type Dhcpv6OptionRepr =
   | { kind: 'server-id'; duid: DuidRepr }
   | { kind: 'ia-na'; iaid: number; t1: number; t2: number; options: Dhcpv6OptionRepr[] }
   | { kind: 'ia-ta'; iaid: number; options: Dhcpv6OptionRepr[] }
-  | { kind: 'ia-address'; address: Uint8Array; preferredLifetime: number; validLifetime: number; options: Dhcpv6OptionRepr[] }
+  | {
+      kind: 'ia-address';
+      address: Uint8Array;
+      preferredLifetime: number;
+      validLifetime: number;
+      options: Dhcpv6OptionRepr[];
+    }
   | { kind: 'option-request'; codes: number[] }
   | { kind: 'preference'; preference: number }
   /** Hundredths of a second. */
@@ -497,7 +552,14 @@ export type Dhcpv6OptionRepr =
   | { kind: 'dns-servers'; addresses: Uint8Array[] }
   | { kind: 'domain-search-list'; names: string[] }
   | { kind: 'ia-pd'; iaid: number; t1: number; t2: number; options: Dhcpv6OptionRepr[] }
-  | { kind: 'ia-prefix'; preferredLifetime: number; validLifetime: number; prefixLength: number; prefix: Uint8Array; options: Dhcpv6OptionRepr[] }
+  | {
+      kind: 'ia-prefix';
+      preferredLifetime: number;
+      validLifetime: number;
+      prefixLength: number;
+      prefix: Uint8Array;
+      options: Dhcpv6OptionRepr[];
+    }
   | { kind: 'sntp-servers'; addresses: Uint8Array[] }
   | { kind: 'information-refresh-time'; seconds: number }
   /** `name` "" with partial true is an empty name field; a partial name has no final dot. */
@@ -508,7 +570,9 @@ export type Dhcpv6OptionRepr =
   | { kind: 'inf-max-rt'; seconds: number }
   | { kind: 'unknown'; code: number; data: Uint8Array };
 
-const codeOfKind: Readonly<Record<string, number>> = Object.fromEntries(Object.entries(dhcpv6OptionNames).map(([c, name]) => [name, Number(c)]));
+const codeOfKind: Readonly<Record<string, number>> = Object.fromEntries(
+  Object.entries(dhcpv6OptionNames).map(([c, name]) => [name, Number(c)]),
+);
 
 export function dhcpv6OptionCodeOf(r: Dhcpv6OptionRepr): number {
   return r.kind === 'unknown' ? r.code : (codeOfKind[r.kind] as number);
@@ -746,7 +810,12 @@ export function emitDhcpv6Option(r: Dhcpv6OptionRepr, b: Uint8Array, o: number):
         switch (s.kind) {
           case 'server-address':
           case 'multicast-address':
-            emitDhcpv6OptionHeader(b, p, s.kind === 'server-address' ? NtpSuboptionCode.ServerAddress : NtpSuboptionCode.MulticastAddress, 16);
+            emitDhcpv6OptionHeader(
+              b,
+              p,
+              s.kind === 'server-address' ? NtpSuboptionCode.ServerAddress : NtpSuboptionCode.MulticastAddress,
+              16,
+            );
             copyBytes(s.address, 0, b, p + 4, 16);
             break;
           case 'server-fqdn':
@@ -839,13 +908,31 @@ export function parseDhcpv6Option(b: Uint8Array, code: number, d: number, n: num
     case Dhcpv6OptionCode.ServerId:
       return { kind: 'server-id', duid: parseDuid(b, d, n) };
     case Dhcpv6OptionCode.IaNa:
-      return { kind: 'ia-na', iaid: u32(b, d), t1: u32(b, d + 4), t2: u32(b, d + 8), options: parseDhcpv6Options(b, d + 12, end) };
+      return {
+        kind: 'ia-na',
+        iaid: u32(b, d),
+        t1: u32(b, d + 4),
+        t2: u32(b, d + 8),
+        options: parseDhcpv6Options(b, d + 12, end),
+      };
     case Dhcpv6OptionCode.IaPd:
-      return { kind: 'ia-pd', iaid: u32(b, d), t1: u32(b, d + 4), t2: u32(b, d + 8), options: parseDhcpv6Options(b, d + 12, end) };
+      return {
+        kind: 'ia-pd',
+        iaid: u32(b, d),
+        t1: u32(b, d + 4),
+        t2: u32(b, d + 8),
+        options: parseDhcpv6Options(b, d + 12, end),
+      };
     case Dhcpv6OptionCode.IaTa:
       return { kind: 'ia-ta', iaid: u32(b, d), options: parseDhcpv6Options(b, d + 4, end) };
     case Dhcpv6OptionCode.IaAddress:
-      return { kind: 'ia-address', address: b.slice(d, d + 16), preferredLifetime: u32(b, d + 16), validLifetime: u32(b, d + 20), options: parseDhcpv6Options(b, d + 24, end) };
+      return {
+        kind: 'ia-address',
+        address: b.slice(d, d + 16),
+        preferredLifetime: u32(b, d + 16),
+        validLifetime: u32(b, d + 20),
+        options: parseDhcpv6Options(b, d + 24, end),
+      };
     case Dhcpv6OptionCode.IaPrefix:
       return {
         kind: 'ia-prefix',
@@ -904,8 +991,10 @@ export function parseDhcpv6Option(b: Uint8Array, code: number, d: number, n: num
       const suboptions: NtpSuboptionRepr[] = [];
       for (const s of readRawOptions(b, d, end)) {
         if (s.code === NtpSuboptionCode.ServerAddress) suboptions.push({ kind: 'server-address', address: s.data });
-        else if (s.code === NtpSuboptionCode.MulticastAddress) suboptions.push({ kind: 'multicast-address', address: s.data });
-        else if (s.code === NtpSuboptionCode.ServerFqdn) suboptions.push({ kind: 'server-fqdn', name: formatDnsName(s.data, 0, s.data.length) });
+        else if (s.code === NtpSuboptionCode.MulticastAddress)
+          suboptions.push({ kind: 'multicast-address', address: s.data });
+        else if (s.code === NtpSuboptionCode.ServerFqdn)
+          suboptions.push({ kind: 'server-fqdn', name: formatDnsName(s.data, 0, s.data.length) });
         else suboptions.push({ kind: 'unknown', code: s.code, data: s.data });
       }
       return { kind: 'ntp-server', suboptions };
@@ -944,7 +1033,13 @@ function colonHex(b: Uint8Array, o: number, n: number): string {
  * its rules is given as `{ code, name, data, error }`; unknown codes as `{ code, name: "unknown",
  * data }` (hex).
  */
-export function describeDhcpv6Option(b: Uint8Array, code: number, d: number, n: number, depth = 0): Record<string, unknown> {
+export function describeDhcpv6Option(
+  b: Uint8Array,
+  code: number,
+  d: number,
+  n: number,
+  depth = 0,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { code, name: dhcpv6OptionName(code) };
   const end = d + n;
   if (checkDhcpv6OptionData(b, code, d, n, describeSink) !== Status.Ok) {
@@ -1053,7 +1148,8 @@ export function describeDhcpv6Option(b: Uint8Array, code: number, d: number, n: 
     case Dhcpv6OptionCode.NtpServer:
       out['suboptions'] = readRawOptions(b, d, end).map((s) => {
         const j: Record<string, unknown> = { code: s.code, name: ntpSuboptionNames[s.code] ?? 'unknown' };
-        if (s.code === NtpSuboptionCode.ServerAddress || s.code === NtpSuboptionCode.MulticastAddress) j['address'] = formatIpv6(s.data);
+        if (s.code === NtpSuboptionCode.ServerAddress || s.code === NtpSuboptionCode.MulticastAddress)
+          j['address'] = formatIpv6(s.data);
         else if (s.code === NtpSuboptionCode.ServerFqdn) j['fqdn'] = formatDnsName(s.data, 0, s.data.length);
         else j['data'] = toHex(s.data);
         return j;
@@ -1078,7 +1174,13 @@ export function describeDhcpv6Option(b: Uint8Array, code: number, d: number, n: 
  * JSON for the options in b[off, end), in wire order. Framing that breaks stops the list with a
  * last entry `{ error, offset }`. `nested` says whether [off, end) is inside an option.
  */
-export function describeDhcpv6Options(b: Uint8Array, off: number, end: number, nested = false, depth = 0): Record<string, unknown>[] {
+export function describeDhcpv6Options(
+  b: Uint8Array,
+  off: number,
+  end: number,
+  nested = false,
+  depth = 0,
+): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
   const c = new Dhcpv6OptionCursor().reset(b, off, end, nested);
   for (;;) {

@@ -14,7 +14,15 @@ import {
   type Dhcpv6MessageRepr,
   type Dhcpv6RelayRepr,
 } from './dhcpv6.js';
-import { Dhcpv6OptionCode, readElapsedTime, readIaid, readStatusCode, readT1, readT2, readU32Option } from './dhcpv6-options.js';
+import {
+  Dhcpv6OptionCode,
+  readElapsedTime,
+  readIaid,
+  readStatusCode,
+  readT1,
+  readT2,
+  readU32Option,
+} from './dhcpv6-options.js';
 import { DuidType, DuidView } from './duid.js';
 import { DecodeError, Failure, Layer, Status } from './status.js';
 import { dhcpv6Bytes, embed, fixturePacket, loadFixturePackets, type FixturePacket } from './test-support.js';
@@ -48,7 +56,8 @@ function summarize(b: Uint8Array, off: number, len: number): Summary {
   return out;
 }
 
-const m = (msgType: number, id: number, codes: number[], relayed?: Summary): Summary => (relayed === undefined ? { msgType, id, codes } : { msgType, id, codes, relayed });
+const m = (msgType: number, id: number, codes: number[], relayed?: Summary): Summary =>
+  relayed === undefined ? { msgType, id, codes } : { msgType, id, codes, relayed };
 
 // [file, frame, summary] for every DHCPv6 frame of the fixtures (from `punt6 decode`, checked by hand).
 const expected: [string, number, Summary][] = [
@@ -138,7 +147,8 @@ for (const p of dhcp) {
     const ero = v.findOption(Dhcpv6OptionCode.ElapsedTime);
     if (ero > 0) t.is(readElapsedTime(b, ero), 0);
     const oro = v.findOption(Dhcpv6OptionCode.OptionRequest);
-    if (oro > 0) t.is(toHex(b, oro - 2, 6), '000400170018', 'asks for DNS servers (23) and the domain search list (24)');
+    if (oro > 0)
+      t.is(toHex(b, oro - 2, 6), '000400170018', 'asks for DNS servers (23) and the domain search list (24)');
   });
 }
 
@@ -183,7 +193,10 @@ test('server replies carry the DNS servers, the search list and status messages'
   t.is(u16(b, dns - 2), 32);
   t.deepEqual([formatIpv6(b, dns), formatIpv6(b, dns + 16)], ['2001:db8:1::53', '2001:db8:1::54']);
   const dsl = v.findOption(Dhcpv6OptionCode.DomainSearchList);
-  t.is(toHex(b, dsl, u16(b, dsl - 2)), toHex(new TextEncoder().encode('\x07example\x03com\x00\x03lab\x07example\x03net\x00')));
+  t.is(
+    toHex(b, dsl, u16(b, dsl - 2)),
+    toHex(new TextEncoder().encode('\x07example\x03com\x00\x03lab\x07example\x03net\x00')),
+  );
   const [rb, ro, rl] = innermost(fixturePacket(packets, 'dhclient-stateful.pcap', 7));
   const reply = new Dhcpv6View().wrap(rb, ro, rl);
   const st = reply.findOption(Dhcpv6OptionCode.StatusCode);
@@ -191,7 +204,10 @@ test('server replies carry the DNS servers, the search list and status messages'
   t.is(new TextDecoder().decode(rb.subarray(st + 2, st + u16(rb, st - 2))), 'Summary status for all processed IA_NAs');
   const ia = reply.findOption(Dhcpv6OptionCode.IaNa);
   const inner = find(rb, ia + 12, ia + u16(rb, ia - 2), Dhcpv6OptionCode.StatusCode);
-  t.is(new TextDecoder().decode(rb.subarray(inner + 2, inner + u16(rb, inner - 2))), 'Lease released. Thank you, please come again.');
+  t.is(
+    new TextDecoder().decode(rb.subarray(inner + 2, inner + u16(rb, inner - 2))),
+    'Lease released. Thank you, please come again.',
+  );
 });
 
 test('relay messages: hop count, link and peer addresses, the relayed message as it was sent', (t) => {
@@ -214,14 +230,24 @@ test('relay messages: hop count, link and peer addresses, the relayed message as
     [10, 11],
   ] as const) {
     const [b, off, len] = innermost(fixturePacket(packets, 'dhcp6-relay.pcap', outer));
-    t.is(toHex(b, off, len), toHex(dhcpv6Bytes(fixturePacket(packets, 'dhcp6-relay.pcap', inner))), `frame ${outer} relays frame ${inner}`);
+    t.is(
+      toHex(b, off, len),
+      toHex(dhcpv6Bytes(fixturePacket(packets, 'dhcp6-relay.pcap', inner))),
+      `frame ${outer} relays frame ${inner}`,
+    );
   }
 });
 
 // ---- Build from a Repr and compare with the captured bytes ----
 
-const clientId = { kind: 'client-id', duid: { kind: 'll', hardwareType: 1, linkLayerAddress: parseMac('02:00:00:00:00:01') } } as const;
-const serverId = { kind: 'server-id', duid: { kind: 'll', hardwareType: 1, linkLayerAddress: parseMac('02:00:00:00:00:02') } } as const;
+const clientId = {
+  kind: 'client-id',
+  duid: { kind: 'll', hardwareType: 1, linkLayerAddress: parseMac('02:00:00:00:00:01') },
+} as const;
+const serverId = {
+  kind: 'server-id',
+  duid: { kind: 'll', hardwareType: 1, linkLayerAddress: parseMac('02:00:00:00:00:02') },
+} as const;
 
 const advertise: Dhcpv6MessageRepr = {
   kind: 'message',
@@ -230,7 +256,15 @@ const advertise: Dhcpv6MessageRepr = {
   options: [
     clientId,
     serverId,
-    { kind: 'ia-na', iaid: 1, t1: 5, t2: 8, options: [{ kind: 'ia-address', address: a('2001:db8:1::100'), preferredLifetime: 20, validLifetime: 30, options: [] }] },
+    {
+      kind: 'ia-na',
+      iaid: 1,
+      t1: 5,
+      t2: 8,
+      options: [
+        { kind: 'ia-address', address: a('2001:db8:1::100'), preferredLifetime: 20, validLifetime: 30, options: [] },
+      ],
+    },
     { kind: 'dns-servers', addresses: [a('2001:db8:1::53'), a('2001:db8:1::54')] },
     { kind: 'domain-search-list', names: ['example.com.', 'lab.example.net.'] },
   ],
@@ -247,7 +281,12 @@ const solicitPd: Dhcpv6MessageRepr = {
   kind: 'message',
   msgType: T.Solicit,
   transactionId: 11529086,
-  options: [clientId, { kind: 'option-request', codes: [23, 24] }, { kind: 'elapsed-time', elapsedTime: 0 }, { kind: 'ia-pd', iaid: 1, t1: 3600, t2: 5400, options: [] }],
+  options: [
+    clientId,
+    { kind: 'option-request', codes: [23, 24] },
+    { kind: 'elapsed-time', elapsedTime: 0 },
+    { kind: 'ia-pd', iaid: 1, t1: 3600, t2: 5400, options: [] },
+  ],
 };
 
 const built: [string, number, Dhcpv6MessageRepr][] = [
@@ -350,44 +389,195 @@ const badMessages: [string, string, Status, Layer, number, RegExp][] = [
   // IA_NA (at 4) of length 12 + 28 = 40 whose IA Address (at 20) says 24 + 16: past the IA_NA, not past the message.
   [
     'an IA Address longer than its IA_NA',
-    msg(T.Request, opt(3, '00000001', '00000005', '00000008', opt(5, toHex(a('2001:db8:1::100')), '00000014', '0000001e').replace(/^00050018/, '00050028')), elapsed, elapsed, elapsed, elapsed),
+    msg(
+      T.Request,
+      opt(
+        3,
+        '00000001',
+        '00000005',
+        '00000008',
+        opt(5, toHex(a('2001:db8:1::100')), '00000014', '0000001e').replace(/^00050018/, '00050028'),
+      ),
+      elapsed,
+      elapsed,
+      elapsed,
+      elapsed,
+    ),
     Status.Malformed,
     Layer.Dhcpv6Option,
     22,
     /runs past its container/,
   ],
-  ['an IA Address shorter than 24 octets', msg(T.Request, opt(3, '00000001', '00000005', '00000008', opt(5, '00'.repeat(20)))), Status.Malformed, Layer.Dhcpv6Option, 22, /shorter than 24/],
-  ['an option header cut by its IA_NA', msg(T.Request, opt(3, '00000001', '00000005', '00000008', '000d00'), elapsed), Status.Malformed, Layer.Dhcpv6Option, 20, /header runs past its container/],
-  ['a status code past its IA Address', msg(T.Reply, opt(3, '00000001', '00000005', '00000008', iaAddr(24 + 6).slice(0, -12) + '000d0009' + '0000'), elapsed, elapsed), Status.Malformed, Layer.Dhcpv6Option, 50, /runs past its container/],
+  [
+    'an IA Address shorter than 24 octets',
+    msg(T.Request, opt(3, '00000001', '00000005', '00000008', opt(5, '00'.repeat(20)))),
+    Status.Malformed,
+    Layer.Dhcpv6Option,
+    22,
+    /shorter than 24/,
+  ],
+  [
+    'an option header cut by its IA_NA',
+    msg(T.Request, opt(3, '00000001', '00000005', '00000008', '000d00'), elapsed),
+    Status.Malformed,
+    Layer.Dhcpv6Option,
+    20,
+    /header runs past its container/,
+  ],
+  [
+    'a status code past its IA Address',
+    msg(
+      T.Reply,
+      opt(3, '00000001', '00000005', '00000008', iaAddr(24 + 6).slice(0, -12) + '000d0009' + '0000'),
+      elapsed,
+      elapsed,
+    ),
+    Status.Malformed,
+    Layer.Dhcpv6Option,
+    50,
+    /runs past its container/,
+  ],
   // Domain Search List at 4, data at 8: 3 "foo", then a label of 7 with 3 bytes left in the option.
-  ['a DNS label past its Domain Search List option', msg(T.Reply, opt(24, '03666f6f', '07657861'), elapsed, elapsed), Status.Malformed, Layer.Dhcpv6Option, 12, /label runs past its option/],
-  ['a DNS name without its final zero', msg(T.Reply, opt(24, '03666f6f'), elapsed), Status.Malformed, Layer.Dhcpv6Option, 12, /runs past its option/],
-  ['a compression pointer in a search list', msg(T.Reply, opt(24, 'c00c'), elapsed), Status.Malformed, Layer.Dhcpv6Option, 8, /compression/],
+  [
+    'a DNS label past its Domain Search List option',
+    msg(T.Reply, opt(24, '03666f6f', '07657861'), elapsed, elapsed),
+    Status.Malformed,
+    Layer.Dhcpv6Option,
+    12,
+    /label runs past its option/,
+  ],
+  [
+    'a DNS name without its final zero',
+    msg(T.Reply, opt(24, '03666f6f'), elapsed),
+    Status.Malformed,
+    Layer.Dhcpv6Option,
+    12,
+    /runs past its option/,
+  ],
+  [
+    'a compression pointer in a search list',
+    msg(T.Reply, opt(24, 'c00c'), elapsed),
+    Status.Malformed,
+    Layer.Dhcpv6Option,
+    8,
+    /compression/,
+  ],
   ['a zero-length IA_NA', msg(T.Solicit, opt(3), elapsed), Status.Malformed, Layer.Dhcpv6Option, 6, /IA_NA/],
   ['a zero-length IA_PD', msg(T.Solicit, opt(25), elapsed), Status.Malformed, Layer.Dhcpv6Option, 6, /IA_PD/],
   ['a zero-length IA_TA', msg(T.Solicit, opt(4), elapsed), Status.Malformed, Layer.Dhcpv6Option, 6, /IA_TA/],
-  ['a zero-length Client Identifier', msg(T.Solicit, opt(1), elapsed), Status.Malformed, Layer.Dhcpv6Option, 8, /DUID shorter/],
-  ['a zero-length Preference', msg(T.Advertise, opt(7), elapsed), Status.Malformed, Layer.Dhcpv6Option, 6, /Preference/],
+  [
+    'a zero-length Client Identifier',
+    msg(T.Solicit, opt(1), elapsed),
+    Status.Malformed,
+    Layer.Dhcpv6Option,
+    8,
+    /DUID shorter/,
+  ],
+  [
+    'a zero-length Preference',
+    msg(T.Advertise, opt(7), elapsed),
+    Status.Malformed,
+    Layer.Dhcpv6Option,
+    6,
+    /Preference/,
+  ],
   ['a zero-length Elapsed Time', msg(T.Solicit, opt(8)), Status.Malformed, Layer.Dhcpv6Option, 6, /Elapsed Time/],
   ['a zero-length Status Code', msg(T.Reply, opt(13)), Status.Malformed, Layer.Dhcpv6Option, 6, /Status Code/],
   ['a zero-length DNS server list', msg(T.Reply, opt(23)), Status.Malformed, Layer.Dhcpv6Option, 6, /multiple of 16/],
-  ['a zero-length Information Refresh Time', msg(T.Reply, opt(32)), Status.Malformed, Layer.Dhcpv6Option, 6, /Information Refresh Time/],
-  ['a zero-length Client Link-Layer Address', msg(T.Reply, opt(79)), Status.Malformed, Layer.Dhcpv6Option, 6, /Link-Layer/],
-  ['a zero-length IA Address inside an IA_NA', msg(T.Request, opt(3, '00000001', '00000005', '00000008', opt(5))), Status.Malformed, Layer.Dhcpv6Option, 22, /IA Address/],
-  ['a zero-length IA Prefix inside an IA_PD', msg(T.Request, opt(25, '00000001', '00000005', '00000008', opt(26))), Status.Malformed, Layer.Dhcpv6Option, 22, /IA Prefix/],
+  [
+    'a zero-length Information Refresh Time',
+    msg(T.Reply, opt(32)),
+    Status.Malformed,
+    Layer.Dhcpv6Option,
+    6,
+    /Information Refresh Time/,
+  ],
+  [
+    'a zero-length Client Link-Layer Address',
+    msg(T.Reply, opt(79)),
+    Status.Malformed,
+    Layer.Dhcpv6Option,
+    6,
+    /Link-Layer/,
+  ],
+  [
+    'a zero-length IA Address inside an IA_NA',
+    msg(T.Request, opt(3, '00000001', '00000005', '00000008', opt(5))),
+    Status.Malformed,
+    Layer.Dhcpv6Option,
+    22,
+    /IA Address/,
+  ],
+  [
+    'a zero-length IA Prefix inside an IA_PD',
+    msg(T.Request, opt(25, '00000001', '00000005', '00000008', opt(26))),
+    Status.Malformed,
+    Layer.Dhcpv6Option,
+    22,
+    /IA Prefix/,
+  ],
   ['a zero-length NTP Server option', msg(T.Reply, opt(56)), Status.Malformed, Layer.Dhcpv6Option, 6, /NTP/],
-  ['an IA Prefix of length 129', msg(T.Reply, opt(25, '00000001', '00000005', '00000008', opt(26, '00000014', '0000001e', '81', '00'.repeat(16)))), Status.Malformed, Layer.Dhcpv6Option, 32, /above 128/],
+  [
+    'an IA Prefix of length 129',
+    msg(T.Reply, opt(25, '00000001', '00000005', '00000008', opt(26, '00000014', '0000001e', '81', '00'.repeat(16)))),
+    Status.Malformed,
+    Layer.Dhcpv6Option,
+    32,
+    /above 128/,
+  ],
   ['an Option Request of odd length', msg(T.Solicit, opt(6, '001700')), Status.Malformed, Layer.Dhcpv6Option, 6, /odd/],
   // Top level: running past the message end is the message being cut.
-  ['a top-level option past the message end', msg(T.Solicit, elapsed, '00080004' + '0000'), Status.Truncated, Layer.Dhcpv6Option, 12, /past the end of the message/],
-  ['a top-level option header cut', msg(T.Solicit, elapsed, '000800'), Status.Truncated, Layer.Dhcpv6Option, 10, /cut short/],
+  [
+    'a top-level option past the message end',
+    msg(T.Solicit, elapsed, '00080004' + '0000'),
+    Status.Truncated,
+    Layer.Dhcpv6Option,
+    12,
+    /past the end of the message/,
+  ],
+  [
+    'a top-level option header cut',
+    msg(T.Solicit, elapsed, '000800'),
+    Status.Truncated,
+    Layer.Dhcpv6Option,
+    10,
+    /cut short/,
+  ],
   ['a message of 3 bytes', '010203', Status.Truncated, Layer.Dhcpv6, 3, /shorter than its header/],
   ['a relay header of 33 bytes', '0c' + '00'.repeat(32), Status.Truncated, Layer.Dhcpv6, 33, /shorter than its header/],
   // Inside a Relay Message the message is a container: running short is Malformed.
-  ['a zero-length Relay Message', '0c00' + '00'.repeat(32) + opt(9), Status.Malformed, Layer.Dhcpv6Option, 36, /empty Relay Message/],
-  ['a relayed message shorter than its header', '0c00' + '00'.repeat(32) + opt(9, '0100'), Status.Malformed, Layer.Dhcpv6, 38, /shorter than its header/],
-  ['a relayed option past the Relay Message', '0c00' + '00'.repeat(32) + opt(9, msg(T.Solicit, '00080004')) + elapsed + elapsed, Status.Malformed, Layer.Dhcpv6Option, 44, /runs past its container/],
-  ['a client identifier with a bad DUID inside a relay', '0d00' + '00'.repeat(32) + opt(9, msg(T.Reply, opt(1, '0003'))), Status.Malformed, Layer.Dhcpv6Option, 46, /DUID-LL shorter/],
+  [
+    'a zero-length Relay Message',
+    '0c00' + '00'.repeat(32) + opt(9),
+    Status.Malformed,
+    Layer.Dhcpv6Option,
+    36,
+    /empty Relay Message/,
+  ],
+  [
+    'a relayed message shorter than its header',
+    '0c00' + '00'.repeat(32) + opt(9, '0100'),
+    Status.Malformed,
+    Layer.Dhcpv6,
+    38,
+    /shorter than its header/,
+  ],
+  [
+    'a relayed option past the Relay Message',
+    '0c00' + '00'.repeat(32) + opt(9, msg(T.Solicit, '00080004')) + elapsed + elapsed,
+    Status.Malformed,
+    Layer.Dhcpv6Option,
+    44,
+    /runs past its container/,
+  ],
+  [
+    'a client identifier with a bad DUID inside a relay',
+    '0d00' + '00'.repeat(32) + opt(9, msg(T.Reply, opt(1, '0003'))),
+    Status.Malformed,
+    Layer.Dhcpv6Option,
+    46,
+    /DUID-LL shorter/,
+  ],
 ];
 
 for (const [what, hex, status, layer, at, reason] of badMessages) {
@@ -432,7 +622,13 @@ function nestedRelays(levels: number, inner: Dhcpv6MessageRepr | undefined): Dhc
       hopCount: i,
       linkAddress: a('2001:db8::1'),
       peerAddress: a('fe80::1'),
-      options: r === undefined ? [{ kind: 'interface-id', interfaceId: Uint8Array.of(i) }] : [{ kind: 'interface-id', interfaceId: Uint8Array.of(i) }, { kind: 'relay-message', message: r }],
+      options:
+        r === undefined
+          ? [{ kind: 'interface-id', interfaceId: Uint8Array.of(i) }]
+          : [
+              { kind: 'interface-id', interfaceId: Uint8Array.of(i) },
+              { kind: 'relay-message', message: r },
+            ],
     };
   }
   if (r === undefined) throw new Error('no message');

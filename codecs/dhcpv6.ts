@@ -69,8 +69,20 @@ export const Dhcpv6MessageType = {
 export type Dhcpv6MessageType = (typeof Dhcpv6MessageType)[keyof typeof Dhcpv6MessageType];
 
 const messageTypeNames = [
-  'unknown', 'solicit', 'advertise', 'request', 'confirm', 'renew', 'rebind', 'reply', 'release',
-  'decline', 'reconfigure', 'information-request', 'relay-forw', 'relay-repl',
+  'unknown',
+  'solicit',
+  'advertise',
+  'request',
+  'confirm',
+  'renew',
+  'rebind',
+  'reply',
+  'release',
+  'decline',
+  'reconfigure',
+  'information-request',
+  'relay-forw',
+  'relay-repl',
 ] as const;
 
 export function dhcpv6MessageTypeName(t: number): string {
@@ -144,7 +156,6 @@ export class Dhcpv6OptionCursor implements Checked {
 
 /** A view of one DHCPv6 message (client/server or relay). */
 export class Dhcpv6View extends ByteView {
-
   /** The header only: present and in the buffer. Options: {@link validateDhcpv6}. */
   check(): Status {
     if (this.off < 0 || this.len < 0 || this.off + this.len > this.buf.length) {
@@ -249,7 +260,15 @@ function validateMessage(b: Uint8Array, off: number, len: number, relayDepth: nu
 
 const optionSink: Checked = { errorOffset: 0, errorReason: '' };
 
-function validateOptions(b: Uint8Array, off: number, end: number, nested: boolean, relayDepth: number, level: number, failure: Failure): Status {
+function validateOptions(
+  b: Uint8Array,
+  off: number,
+  end: number,
+  nested: boolean,
+  relayDepth: number,
+  level: number,
+  failure: Failure,
+): Status {
   const c = cursors[level];
   if (c === undefined) return failure.fail(Status.Malformed, Layer.Dhcpv6Option, off, 'options nested too deep');
   c.reset(b, off, end, nested);
@@ -325,7 +344,8 @@ export function emitDhcpv6Message(r: Dhcpv6MessageRepr, b: Uint8Array, off: numb
   b[off] = r.msgType;
   let p: number;
   if (r.kind === 'relay') {
-    if (r.linkAddress.length !== 16 || r.peerAddress.length !== 16) throw new TypeError('relay link and peer addresses must be 16 octets');
+    if (r.linkAddress.length !== 16 || r.peerAddress.length !== 16)
+      throw new TypeError('relay link and peer addresses must be 16 octets');
     b[off + 1] = r.hopCount;
     copyBytes(r.linkAddress, 0, b, off + Dhcpv6Field.LinkAddress, 16);
     copyBytes(r.peerAddress, 0, b, off + Dhcpv6Field.PeerAddress, 16);
@@ -353,7 +373,12 @@ export function parseDhcpv6MessageUnchecked(b: Uint8Array, off: number, len: num
       options: parseDhcpv6Options(b, off + DHCPV6_RELAY_HEADER_LENGTH, end),
     };
   }
-  return { kind: 'message', msgType: t, transactionId: u24(b, off + 1), options: parseDhcpv6Options(b, off + DHCPV6_HEADER_LENGTH, end) };
+  return {
+    kind: 'message',
+    msgType: t,
+    transactionId: u24(b, off + 1),
+    options: parseDhcpv6Options(b, off + DHCPV6_HEADER_LENGTH, end),
+  };
 }
 
 /** Repr of the message b[off, off+len); throws {@link DecodeError} when it does not validate. */

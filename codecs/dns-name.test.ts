@@ -1,6 +1,14 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { checkDnsNameList, dnsNameError, dnsNameListLength, emitDnsNameList, formatDnsNameList, walkDnsName, formatDnsName } from './dns-name.js';
+import {
+  checkDnsNameList,
+  dnsNameError,
+  dnsNameListLength,
+  emitDnsNameList,
+  formatDnsNameList,
+  walkDnsName,
+  formatDnsName,
+} from './dns-name.js';
 import { Status } from './status.js';
 
 test('encode and decode a name list at an offset', (t) => {

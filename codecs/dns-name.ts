@@ -38,7 +38,8 @@ export function walkDnsName(b: Uint8Array, off: number, end: number, allowPartia
     }
     const l = b[p] as number; // p < end <= buffer end, checked by the caller's container check.
     if (l === 0) return p + 1;
-    if (l > MAX_LABEL_LENGTH) return nameFail(p, (l & 0xc0) === 0xc0 ? 'compression pointer in a domain name' : 'label longer than 63 bytes');
+    if (l > MAX_LABEL_LENGTH)
+      return nameFail(p, (l & 0xc0) === 0xc0 ? 'compression pointer in a domain name' : 'label longer than 63 bytes');
     if (p + 1 + l > end) return nameFail(p, 'label runs past its option');
     total += l + 1;
     if (total + 1 > MAX_NAME_LENGTH) return nameFail(p, 'domain name longer than 255 bytes');
@@ -86,7 +87,12 @@ export function formatDnsName(b: Uint8Array, off: number, end: number): string {
     if (l > MAX_LABEL_LENGTH || p + 1 + l > end) break;
     for (let i = 1; i <= l; i++) {
       const c = b[p + i] as number;
-      s += c === 0x2e || c === 0x5c ? '\\' + String.fromCharCode(c) : c > 0x20 && c < 0x7f ? String.fromCharCode(c) : '\\' + c.toString().padStart(3, '0');
+      s +=
+        c === 0x2e || c === 0x5c
+          ? '\\' + String.fromCharCode(c)
+          : c > 0x20 && c < 0x7f
+            ? String.fromCharCode(c)
+            : '\\' + c.toString().padStart(3, '0');
     }
     s += '.';
     p += 1 + l;
@@ -113,7 +119,8 @@ function labelsOf(name: string): string[] {
   if (trimmed === '') return [];
   const labels = trimmed.split('.');
   for (const l of labels) {
-    if (l.length === 0 || l.length > MAX_LABEL_LENGTH) throw new TypeError(`bad label in domain name ${JSON.stringify(name)}`);
+    if (l.length === 0 || l.length > MAX_LABEL_LENGTH)
+      throw new TypeError(`bad label in domain name ${JSON.stringify(name)}`);
     if (!/^[\x21-\x7e]+$/.test(l)) throw new TypeError(`domain name ${JSON.stringify(name)} is not printable ASCII`);
   }
   return labels;

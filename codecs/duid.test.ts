@@ -29,9 +29,26 @@ test('every fixture client uses DUID-LL 02:00:00:00:00:01, read in place from th
     const n = u16(p.frame, d - 2);
     t.is(n, 10, p.name);
     t.is(v.wrap(p.frame, d, n).check(), Status.Ok);
-    t.like(v, { type: DuidType.LinkLayer, hardwareType: 1, time: -1, enterpriseNumber: -1, valueOffset: d + 4, valueLength: 6 });
-    t.deepEqual(parseDuid(p.frame, d, n), { kind: 'll', hardwareType: 1, linkLayerAddress: parseMac('02:00:00:00:00:01') });
-    t.like(describeDuid(p.frame, d, n), { type: 3, typeName: 'll', hardwareType: 1, linkLayerAddress: '02:00:00:00:00:01', hex: '00030001020000000001' });
+    t.like(v, {
+      type: DuidType.LinkLayer,
+      hardwareType: 1,
+      time: -1,
+      enterpriseNumber: -1,
+      valueOffset: d + 4,
+      valueLength: 6,
+    });
+    t.deepEqual(parseDuid(p.frame, d, n), {
+      kind: 'll',
+      hardwareType: 1,
+      linkLayerAddress: parseMac('02:00:00:00:00:01'),
+    });
+    t.like(describeDuid(p.frame, d, n), {
+      type: 3,
+      typeName: 'll',
+      hardwareType: 1,
+      linkLayerAddress: '02:00:00:00:00:01',
+      hex: '00030001020000000001',
+    });
     seen++;
   }
   t.is(seen, 22);
@@ -115,7 +132,8 @@ for (const [repr, hex, json, fields] of table) {
       if (want !== Status.Ok) t.is(sink.errorOffset, 0);
       // A DUID that does not check is kept as bytes.
       const r = parseDuid(cut, 0, len);
-      if (want !== Status.Ok) t.deepEqual(r, { kind: 'unknown', type: len >= 2 ? type : 0, data: cut.slice(Math.min(2, len)) });
+      if (want !== Status.Ok)
+        t.deepEqual(r, { kind: 'unknown', type: len >= 2 ? type : 0, data: cut.slice(Math.min(2, len)) });
       t.notThrows(() => describeDuid(cut, 0, len));
     }
   });
@@ -139,7 +157,12 @@ test('a DuidView over a range past its buffer is Truncated and the JSON says why
   t.is(v.errorOffset, 4);
   t.is(v.wrap(b, -1, 4).check(), Status.Truncated);
   t.is(v.wrap(b, 0, 10).check(), Status.Ok);
-  t.like(describeDuid(fromHex('000300'), 0, 3), { type: 3, typeName: 'll', error: 'DUID-LL shorter than 4 octets', hex: '000300' });
+  t.like(describeDuid(fromHex('000300'), 0, 3), {
+    type: 3,
+    typeName: 'll',
+    error: 'DUID-LL shorter than 4 octets',
+    hex: '000300',
+  });
   t.is(formatUuid(fromHex('00112233445566778899aabbccddeeff'), 0), '00112233-4455-6677-8899-aabbccddeeff');
 });
 
@@ -147,7 +170,9 @@ test('property: every DUID that checks is emitted back byte for byte; none reads
   const duidBytes = fc.oneof(
     fc.uint8Array({ maxLength: 140 }),
     // Mostly known types, so the type-specific paths are exercised.
-    fc.tuple(fc.constantFrom(1, 2, 3, 4, 5), fc.uint8Array({ maxLength: 40 })).map(([type, rest]) => Uint8Array.of(0, type, ...rest)),
+    fc
+      .tuple(fc.constantFrom(1, 2, 3, 4, 5), fc.uint8Array({ maxLength: 40 }))
+      .map(([type, rest]) => Uint8Array.of(0, type, ...rest)),
   );
   fc.assert(
     fc.property(duidBytes, (bytes) => {
@@ -158,7 +183,8 @@ test('property: every DUID that checks is emitted back byte for byte; none reads
       for (const canary of canaries) {
         const b = embed(bytes, 3, 6, canary);
         if (checkDuid(b, 3, bytes.length, sink) !== s) return false;
-        if (JSON.stringify(describeDuid(b, 3, bytes.length)) !== JSON.stringify(describeDuid(bytes, 0, bytes.length))) return false;
+        if (JSON.stringify(describeDuid(b, 3, bytes.length)) !== JSON.stringify(describeDuid(bytes, 0, bytes.length)))
+          return false;
       }
       const r = parseDuid(bytes, 0, bytes.length);
       if (s !== Status.Ok) return r.kind === 'unknown';

@@ -131,7 +131,6 @@ function fail(sink: Checked, at: number, reason: string): Status {
  * type does not have return -1 (numbers) or a length of 0.
  */
 export class DuidView extends ByteView {
-
   check(): Status {
     if (this.off < 0 || this.len < 0 || this.off + this.len > this.buf.length) {
       this.errorOffset = Math.max(0, Math.min(this.off, this.buf.length));
@@ -147,7 +146,9 @@ export class DuidView extends ByteView {
   /** LLT and LL; -1 otherwise. */
   get hardwareType(): number {
     const t = this.type;
-    return t === DuidType.LinkLayerPlusTime || t === DuidType.LinkLayer ? u16(this.buf, this.off + DuidField.HardwareType) : -1;
+    return t === DuidType.LinkLayerPlusTime || t === DuidType.LinkLayer
+      ? u16(this.buf, this.off + DuidField.HardwareType)
+      : -1;
   }
   /** LLT: seconds since 2000-01-01T00:00:00Z modulo 2^32; -1 otherwise. */
   get time(): number {

@@ -19,7 +19,12 @@ test('decodes an 802.1Q-tagged IPv6 frame', (t) => {
 
 test('emits tagged and untagged headers at an offset, and they decode back', (t) => {
   for (const vlanId of [undefined, 0, 100, 4095]) {
-    const r = { destination: parseMac('33:33:00:00:00:01'), source: parseMac('02:00:00:00:00:fe'), etherType: EtherType.Ipv6, ...(vlanId === undefined ? {} : { vlanId, vlanPcp: 5 }) };
+    const r = {
+      destination: parseMac('33:33:00:00:00:01'),
+      source: parseMac('02:00:00:00:00:fe'),
+      etherType: EtherType.Ipv6,
+      ...(vlanId === undefined ? {} : { vlanId, vlanPcp: 5 }),
+    };
     const b = new Uint8Array(64).fill(0xee);
     const n = emitEthernet(r, b, 10);
     t.is(n, ethernetHeaderLength(r));

@@ -63,7 +63,11 @@ export class EthernetView extends ByteView {
     const b = this.buf;
     const o = this.off;
     if (this.off < 0 || this.len < ETHERNET_HEADER_LENGTH || o + this.len > b.length) {
-      return this.fail(Status.Truncated, o + Math.max(0, Math.min(this.len, b.length - o)), 'frame shorter than the 14-byte Ethernet header');
+      return this.fail(
+        Status.Truncated,
+        o + Math.max(0, Math.min(this.len, b.length - o)),
+        'frame shorter than the 14-byte Ethernet header',
+      );
     }
     const t = u16(b, o + 12);
     if (t === EtherType.QinQ) return this.fail(Status.Unsupported, o + 12, 'QinQ (802.1ad) outer tag');
@@ -73,7 +77,8 @@ export class EthernetView extends ByteView {
       }
       // In bounds: len >= 18 was checked just above.
       const inner = u16(b, o + 16);
-      if (inner === EtherType.Vlan || inner === EtherType.QinQ) return this.fail(Status.Unsupported, o + 16, 'QinQ (stacked 802.1Q tags)');
+      if (inner === EtherType.Vlan || inner === EtherType.QinQ)
+        return this.fail(Status.Unsupported, o + 16, 'QinQ (stacked 802.1Q tags)');
       this.headerLength = ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
     } else {
       this.headerLength = ETHERNET_HEADER_LENGTH;
@@ -133,7 +138,9 @@ export interface EthernetRepr {
 }
 
 export function ethernetHeaderLength(r: { vlanId?: number }): number {
-  return r.vlanId === undefined || r.vlanId === NO_VLAN ? ETHERNET_HEADER_LENGTH : ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
+  return r.vlanId === undefined || r.vlanId === NO_VLAN
+    ? ETHERNET_HEADER_LENGTH
+    : ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
 }
 
 /**

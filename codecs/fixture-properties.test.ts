@@ -11,9 +11,23 @@ import fc from 'fast-check';
 import { describeDhcpv6, parseDhcpv6Message, validateDhcpv6 } from './dhcpv6.js';
 import { FrameDecoder } from './frame.js';
 import { EchoView, Icmpv6Type, describeIcmpv6, validateIcmpv6 } from './icmpv6.js';
-import { parseNeighborAdvertisement, parseNeighborSolicitation, parseRedirect, parseRouterAdvertisement, parseRouterSolicitation } from './ndp.js';
+import {
+  parseNeighborAdvertisement,
+  parseNeighborSolicitation,
+  parseRedirect,
+  parseRouterAdvertisement,
+  parseRouterSolicitation,
+} from './ndp.js';
 import { Failure, Status } from './status.js';
-import { allStatuses, badNumbers, canaries, dhcpv6Bytes, embed, icmpv6Bytes, loadFixturePackets } from './test-support.js';
+import {
+  allStatuses,
+  badNumbers,
+  canaries,
+  dhcpv6Bytes,
+  embed,
+  icmpv6Bytes,
+  loadFixturePackets,
+} from './test-support.js';
 
 const packets = await loadFixturePackets();
 const dhcpMessages = packets.filter((p) => p.kind === 'dhcpv6').map(dhcpv6Bytes);
@@ -57,25 +71,48 @@ function tlv(code: number, data: Uint8Array): Uint8Array {
 }
 const concat = (parts: Uint8Array[]): Uint8Array => Uint8Array.from(parts.flatMap((p) => [...p]));
 
-const dhcpCodes = [1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 31, 32, 39, 56, 79, 82, 83];
+const dhcpCodes = [
+  1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 31, 32, 39, 56, 79, 82, 83,
+];
 
 /** Options that are mostly framed right, with nesting (IAs, IA Address/Prefix, Relay Message). */
 const dhcpArbitraries = fc.letrec<{ option: Uint8Array; message: Uint8Array }>((tie) => ({
   option: fc.oneof(
     { depthSize: 'small', withCrossShrink: true },
-    fc.tuple(fc.oneof(fc.constantFrom(...dhcpCodes), fc.integer({ min: 0, max: 0xffff })), fc.uint8Array({ maxLength: 40 })).map(([c, d]) => tlv(c, d)),
-    fc.tuple(fc.constantFrom(3, 25, 4, 5, 26), fc.uint8Array({ minLength: 12, maxLength: 25 }), fc.array(tie('option'), { maxLength: 3 })).map(([c, head, inner]) => tlv(c, concat([head, ...inner]))),
+    fc
+      .tuple(
+        fc.oneof(fc.constantFrom(...dhcpCodes), fc.integer({ min: 0, max: 0xffff })),
+        fc.uint8Array({ maxLength: 40 }),
+      )
+      .map(([c, d]) => tlv(c, d)),
+    fc
+      .tuple(
+        fc.constantFrom(3, 25, 4, 5, 26),
+        fc.uint8Array({ minLength: 12, maxLength: 25 }),
+        fc.array(tie('option'), { maxLength: 3 }),
+      )
+      .map(([c, head, inner]) => tlv(c, concat([head, ...inner]))),
     tie('message').map((m) => tlv(9, m)),
   ),
-  message: fc.tuple(fc.integer({ min: 0, max: 15 }), fc.uint8Array({ minLength: 33, maxLength: 33 }), fc.array(tie('option'), { maxLength: 5 })).map(([type, head, options]) =>
-    concat([Uint8Array.of(type), type === 12 || type === 13 ? head : head.subarray(0, 3), ...options]),
-  ),
+  message: fc
+    .tuple(
+      fc.integer({ min: 0, max: 15 }),
+      fc.uint8Array({ minLength: 33, maxLength: 33 }),
+      fc.array(tie('option'), { maxLength: 5 }),
+    )
+    .map(([type, head, options]) =>
+      concat([Uint8Array.of(type), type === 12 || type === 13 ? head : head.subarray(0, 3), ...options]),
+    ),
 })).message;
 
 /** A message with a few bytes changed, cut or extended. */
 function mutated(base: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
   return fc
-    .tuple(base, fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), fc.integer({ min: -3, max: 3 }))
+    .tuple(
+      base,
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }),
+      fc.integer({ min: -3, max: 3 }),
+    )
     .map(([bytes, flips, resize]) => {
       const b = Uint8Array.from(bytes);
       if (b.length === 0) return b;
@@ -87,13 +124,17 @@ function mutated(base: fc.Arbitrary<Uint8Array>): fc.Arbitrary<Uint8Array> {
 
 function dhcpProperty(bytes: Uint8Array): void {
   const s = checkEverywhere(validateDhcpv6, bytes);
-  if (s === Status.BadChecksum || s === Status.Unsupported) throw new Error('DHCPv6 validation has no checksum and nothing unsupported');
+  if (s === Status.BadChecksum || s === Status.Unsupported)
+    throw new Error('DHCPv6 validation has no checksum and nothing unsupported');
   const exact = Uint8Array.from(bytes);
   const json = describeDhcpv6(exact, 0, exact.length);
   noBadNumbers('describeDhcpv6', json);
   if (s === Status.Ok) noBadNumbers('parseDhcpv6Message', parseDhcpv6Message(exact, 0, exact.length));
   // The JSON has absolute offsets: compare at the same offset, with opposite canaries.
-  if (JSON.stringify(describeDhcpv6(embed(bytes, 2, 7, 0xff), 2, bytes.length)) !== JSON.stringify(describeDhcpv6(embed(bytes, 2, 7, 0x00), 2, bytes.length))) {
+  if (
+    JSON.stringify(describeDhcpv6(embed(bytes, 2, 7, 0xff), 2, bytes.length)) !==
+    JSON.stringify(describeDhcpv6(embed(bytes, 2, 7, 0x00), 2, bytes.length))
+  ) {
     throw new Error('describeDhcpv6 read past the message');
   }
 }
@@ -140,13 +181,17 @@ const ndpOption = fc
   });
 const icmpStructured = fc
   .tuple(
-    fc.oneof({ arbitrary: fc.constantFrom(...ndTypes, 128, 129, 1, 2, 130, 131, 143, 151, 152), weight: 4 }, fc.nat(255)),
+    fc.oneof(
+      { arbitrary: fc.constantFrom(...ndTypes, 128, 129, 1, 2, 130, 131, 143, 151, 152), weight: 4 },
+      fc.nat(255),
+    ),
     fc.oneof({ arbitrary: fc.constant(0), weight: 4 }, fc.nat(255)),
     fc.uint8Array({ minLength: 4, maxLength: 40 }),
     fc.array(ndpOption, { maxLength: 4 }),
   )
   .map(([type, code, fixed, options]) => {
-    const fixedLength = type === 134 ? 16 : type === 135 || type === 136 ? 24 : type === 137 ? 40 : Math.min(fixed.length + 4, 8);
+    const fixedLength =
+      type === 134 ? 16 : type === 135 || type === 136 ? 24 : type === 137 ? 40 : Math.min(fixed.length + 4, 8);
     const head = new Uint8Array(fixedLength);
     head[0] = type;
     head[1] = code;
@@ -156,10 +201,14 @@ const icmpStructured = fc
 
 function icmpProperty(bytes: Uint8Array): void {
   const s = checkEverywhere(validateIcmpv6, bytes);
-  if (s === Status.BadChecksum || s === Status.Unsupported) throw new Error('ICMPv6 validation does not look at checksums');
+  if (s === Status.BadChecksum || s === Status.Unsupported)
+    throw new Error('ICMPv6 validation does not look at checksums');
   const exact = Uint8Array.from(bytes);
   noBadNumbers('describeIcmpv6', describeIcmpv6(exact, 0, exact.length));
-  if (JSON.stringify(describeIcmpv6(embed(bytes, 3, 9, 0xff), 3, bytes.length)) !== JSON.stringify(describeIcmpv6(embed(bytes, 3, 9, 0x00), 3, bytes.length))) {
+  if (
+    JSON.stringify(describeIcmpv6(embed(bytes, 3, 9, 0xff), 3, bytes.length)) !==
+    JSON.stringify(describeIcmpv6(embed(bytes, 3, 9, 0x00), 3, bytes.length))
+  ) {
     throw new Error('describeIcmpv6 read past the message');
   }
   if (s !== Status.Ok) return;
@@ -202,7 +251,12 @@ test('ICMPv6: structured messages (every type, NDP options of every kind), as bu
   fc.assert(
     fc.property(fc.oneof(icmpStructured, mutated(icmpStructured)), (b) => {
       icmpProperty(b);
-      if (ndTypes.includes(b[0] as number) && b.length > 24 && validateIcmpv6(b, 0, b.length, new Failure()) === Status.Ok) ndOk++;
+      if (
+        ndTypes.includes(b[0] as number) &&
+        b.length > 24 &&
+        validateIcmpv6(b, 0, b.length, new Failure()) === Status.Ok
+      )
+        ndOk++;
     }),
     { numRuns: 4000 },
   );
@@ -234,7 +288,9 @@ test('frames: random bytes, and random bytes behind a real Ethernet + IPv6 heade
   const headers = packets.map((p) => p.frame.subarray(0, 62));
   fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), frameProperty), { numRuns: 1500 });
   fc.assert(
-    fc.property(fc.constantFrom(...headers), fc.uint8Array({ maxLength: 150 }), (h, rest) => frameProperty(Uint8Array.of(...h, ...rest))),
+    fc.property(fc.constantFrom(...headers), fc.uint8Array({ maxLength: 150 }), (h, rest) =>
+      frameProperty(Uint8Array.of(...h, ...rest)),
+    ),
     { numRuns: 1500 },
   );
   t.pass();

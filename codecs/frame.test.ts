@@ -3,7 +3,14 @@ import { toHex } from './bytes.js';
 import { FrameDecoder, LinkType } from './frame.js';
 import { IpProtocol } from './ipv6.js';
 import { Failure, Layer, Status } from './status.js';
-import { embed, fixtureFiles, fixturePcapFiles, flipped, loadFixturePackets, type FixturePacket } from './test-support.js';
+import {
+  embed,
+  fixtureFiles,
+  fixturePcapFiles,
+  flipped,
+  loadFixturePackets,
+  type FixturePacket,
+} from './test-support.js';
 
 const packets = await loadFixturePackets();
 
@@ -37,7 +44,13 @@ for (const p of packets) {
     const want = results(d, 0);
     // Untagged Ethernet, no extension headers: IPv6 at 14, the upper layer at 54.
     t.like(want, { hasEthernet: true, vlanId: -1, ipv6Offset: 14, upperOffset: 54, upperLength: p.frame.length - 54 });
-    if (p.kind === 'dhcpv6') t.like(want, { upperProtocol: IpProtocol.Udp, icmpv6Type: -1, dhcpv6Offset: 62, dhcpv6Length: p.frame.length - 62 });
+    if (p.kind === 'dhcpv6')
+      t.like(want, {
+        upperProtocol: IpProtocol.Udp,
+        icmpv6Type: -1,
+        dhcpv6Offset: 62,
+        dhcpv6Length: p.frame.length - 62,
+      });
     else t.like(want, { upperProtocol: IpProtocol.Icmpv6, dhcpv6Type: -1, icmpv6Type: p.frame[54] });
     for (const canary of [0x00, 0xff]) {
       const b = embed(p.frame, 37, 23, canary);
@@ -58,7 +71,14 @@ for (const p of packets) {
       // (Past the 40-byte header the layer is not asserted: frame.ts names any IPv6 failure
       // whose offset lies past the fixed header "ipv6-extension", even without extension headers.)
       if (len <= 54) t.is(layer, len < 14 ? Layer.Ethernet : Layer.Ipv6, `length ${len}`);
-      t.is(d.failure.reason, len < 14 ? 'frame shorter than the 14-byte Ethernet header' : len < 54 ? 'packet shorter than the 40-byte IPv6 header' : 'packet ends before its payload length');
+      t.is(
+        d.failure.reason,
+        len < 14
+          ? 'frame shorter than the 14-byte Ethernet header'
+          : len < 54
+            ? 'packet shorter than the 40-byte IPv6 header'
+            : 'packet ends before its payload length',
+      );
       t.is(d.failure.offset, len, `length ${len}: the failure is where the bytes end`);
       // Same answer when the bytes after the cut are there but not part of the frame.
       t.is(d.decode(p.frame, 0, len), Status.Truncated);
@@ -103,7 +123,7 @@ test('a zero UDP checksum is BadChecksum (RFC 8200 §8.1), and decodes with veri
   t.is(d.decode(b, 0, b.length), Status.Ok);
 });
 
-test('deferEchoRequestChecksum leaves an echo request\'s checksum to the caller, and only an echo request\'s', (t) => {
+test("deferEchoRequestChecksum leaves an echo request's checksum to the caller, and only an echo request's", (t) => {
   const d = new FrameDecoder();
   d.deferEchoRequestChecksum = true;
   let requests = 0;
@@ -159,10 +179,43 @@ test('the same IPv6 packets over the other link types', (t) => {
   t.is(d.decode(Uint8Array.of(2, 0, 0, 0, ...ip), 0, ip.length + 4, LinkType.Null), Status.Unsupported, 'AF_INET');
   t.is(d.decode(ip, 0, ip.length, 147), Status.Unsupported, 'a link type not read');
   // IPv4 on a raw link: not IPv6 (rather than a short IPv6 header).
-  const v4 = Uint8Array.of(0x45, 0, 0, 28, 0, 0, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2, 0, 53, 0, 53, 0, 8, 0, 0);
+  const v4 = Uint8Array.of(
+    0x45,
+    0,
+    0,
+    28,
+    0,
+    0,
+    0,
+    0,
+    64,
+    17,
+    0,
+    0,
+    10,
+    0,
+    0,
+    1,
+    10,
+    0,
+    0,
+    2,
+    0,
+    53,
+    0,
+    53,
+    0,
+    8,
+    0,
+    0,
+  );
   t.is(d.decode(v4, 0, v4.length, LinkType.Raw), Status.Unsupported);
   t.is(d.failure.reason, 'not IPv6');
-  t.is(d.decode(Uint8Array.of(0x08, 0x00, ...new Uint8Array(18), ...v4), 0, 48, LinkType.LinuxSll2), Status.Unsupported, 'SLL2 carrying IPv4');
+  t.is(
+    d.decode(Uint8Array.of(0x08, 0x00, ...new Uint8Array(18), ...v4), 0, 48, LinkType.LinuxSll2),
+    Status.Unsupported,
+    'SLL2 carrying IPv4',
+  );
 });
 
 test('an 802.1Q tag: the VLAN id is reported and the layers move by 4', (t) => {

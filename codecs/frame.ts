@@ -75,7 +75,7 @@ export class FrameDecoder {
       return this.failure.fail(Status.Truncated, Layer.Ethernet, off, 'frame extends past the buffer');
     }
     let p: number;
-    let end = off + len;
+    const end = off + len;
     switch (linkType) {
       case LinkType.Ethernet: {
         const eth = this.ethernet.wrap(buf, off, len);
@@ -89,32 +89,45 @@ export class FrameDecoder {
         // Read where check() found them: the EtherType (inner, behind a tag) ends the header.
         p = off + eth.headerLength;
         if (p !== off + ETHERNET_HEADER_LENGTH) this.vlanId = u16(buf, off + 14) & 0x0fff;
-        if (u16(buf, p - 2) !== EtherType.Ipv6) return this.failure.fail(Status.Unsupported, Layer.Ethernet, p - 2, 'not IPv6');
+        if (u16(buf, p - 2) !== EtherType.Ipv6)
+          return this.failure.fail(Status.Unsupported, Layer.Ethernet, p - 2, 'not IPv6');
         break;
       }
       case LinkType.LinuxSll:
-        if (len < SLL_HEADER_LENGTH) return this.failure.fail(Status.Truncated, Layer.Ethernet, end, 'frame shorter than the Linux cooked header');
-        if (u16(buf, off + 14) !== EtherType.Ipv6) return this.failure.fail(Status.Unsupported, Layer.Ethernet, off + 14, 'not IPv6');
+        if (len < SLL_HEADER_LENGTH)
+          return this.failure.fail(Status.Truncated, Layer.Ethernet, end, 'frame shorter than the Linux cooked header');
+        if (u16(buf, off + 14) !== EtherType.Ipv6)
+          return this.failure.fail(Status.Unsupported, Layer.Ethernet, off + 14, 'not IPv6');
         p = off + SLL_HEADER_LENGTH;
         break;
       case LinkType.LinuxSll2:
-        if (len < SLL2_HEADER_LENGTH) return this.failure.fail(Status.Truncated, Layer.Ethernet, end, 'frame shorter than the Linux cooked v2 header');
-        if (u16(buf, off) !== EtherType.Ipv6) return this.failure.fail(Status.Unsupported, Layer.Ethernet, off, 'not IPv6');
+        if (len < SLL2_HEADER_LENGTH)
+          return this.failure.fail(
+            Status.Truncated,
+            Layer.Ethernet,
+            end,
+            'frame shorter than the Linux cooked v2 header',
+          );
+        if (u16(buf, off) !== EtherType.Ipv6)
+          return this.failure.fail(Status.Unsupported, Layer.Ethernet, off, 'not IPv6');
         p = off + SLL2_HEADER_LENGTH;
         break;
       case LinkType.Loop:
       case LinkType.Null: {
-        if (len < NULL_HEADER_LENGTH) return this.failure.fail(Status.Truncated, Layer.Ethernet, end, 'frame shorter than the loopback header');
+        if (len < NULL_HEADER_LENGTH)
+          return this.failure.fail(Status.Truncated, Layer.Ethernet, end, 'frame shorter than the loopback header');
         // Address family in the capturing host's byte order; IPv6 is 10, 24, 28 or 30 by OS.
         const fam = (buf[off] as number) | (buf[off + 3] as number);
-        if (fam !== 10 && fam !== 24 && fam !== 28 && fam !== 30) return this.failure.fail(Status.Unsupported, Layer.Ethernet, off, 'not IPv6');
+        if (fam !== 10 && fam !== 24 && fam !== 28 && fam !== 30)
+          return this.failure.fail(Status.Unsupported, Layer.Ethernet, off, 'not IPv6');
         p = off + NULL_HEADER_LENGTH;
         break;
       }
       case LinkType.Raw:
       case LinkType.Ipv6:
         // Raw IP may carry IPv4 too: say so rather than blame a short IPv6 header.
-        if (len >= 1 && (buf[off] as number) >>> 4 === 4) return this.failure.fail(Status.Unsupported, Layer.Ipv6, off, 'not IPv6');
+        if (len >= 1 && (buf[off] as number) >>> 4 === 4)
+          return this.failure.fail(Status.Unsupported, Layer.Ipv6, off, 'not IPv6');
         p = off;
         break;
       default:
@@ -133,7 +146,12 @@ export class FrameDecoder {
     this.upperLength = ip.upperLength;
     if (ip.isFragment && ip.moreFragments) {
       // First fragment of several: the upper layer is incomplete and its checksum unverifiable.
-      return this.failure.fail(Status.Unsupported, Layer.Ipv6Extension, ip.fragmentHeaderOffset, 'first fragment (not reassembled)');
+      return this.failure.fail(
+        Status.Unsupported,
+        Layer.Ipv6Extension,
+        ip.fragmentHeaderOffset,
+        'first fragment (not reassembled)',
+      );
     }
     switch (ip.upperProtocol) {
       case IpProtocol.Icmpv6:
@@ -148,7 +166,13 @@ export class FrameDecoder {
   }
 
   private decodeIcmpv6(buf: Uint8Array, p: number, len: number): Status {
-    if (len < 4) return this.failure.fail(Status.Truncated, Layer.Icmpv6, p + len, 'message shorter than the 4-byte ICMPv6 header');
+    if (len < 4)
+      return this.failure.fail(
+        Status.Truncated,
+        Layer.Icmpv6,
+        p + len,
+        'message shorter than the 4-byte ICMPv6 header',
+      );
     this.icmpv6Type = buf[p] as number;
     const s = validateIcmpv6(buf, p, len, this.failure);
     if (s !== Status.Ok) return s;
@@ -173,12 +197,18 @@ export class FrameDecoder {
     }
     const sp = udp.sourcePort;
     const dp = udp.destinationPort;
-    if (dp !== UdpPort.Dhcpv6Server && dp !== UdpPort.Dhcpv6Client && sp !== UdpPort.Dhcpv6Server && sp !== UdpPort.Dhcpv6Client) {
+    if (
+      dp !== UdpPort.Dhcpv6Server &&
+      dp !== UdpPort.Dhcpv6Client &&
+      sp !== UdpPort.Dhcpv6Server &&
+      sp !== UdpPort.Dhcpv6Client
+    ) {
       return Status.Ok;
     }
     this.dhcpv6Offset = udp.payloadOffset;
     this.dhcpv6Length = udp.payloadLength;
-    if (udp.payloadLength < 1) return this.failure.fail(Status.Truncated, Layer.Dhcpv6, udp.payloadOffset, 'empty DHCPv6 message');
+    if (udp.payloadLength < 1)
+      return this.failure.fail(Status.Truncated, Layer.Dhcpv6, udp.payloadOffset, 'empty DHCPv6 message');
     this.dhcpv6Type = buf[udp.payloadOffset] as number;
     return validateDhcpv6(buf, udp.payloadOffset, udp.payloadLength, this.failure);
   }

@@ -116,7 +116,6 @@ export const ICMPV6_FIXED_LENGTH = 8;
 
 /** A view over any ICMPv6 message: type, code, checksum and the body. */
 export class Icmpv6View extends ByteView {
-
   check(): Status {
     if (this.off >= 0 && this.len >= ICMPV6_HEADER_LENGTH && this.len <= this.buf.length - this.off) return Status.Ok;
     return checkLength(this, ICMPV6_HEADER_LENGTH, 'message shorter than the 4-byte ICMPv6 header');
@@ -152,7 +151,11 @@ export class Icmpv6View extends ByteView {
  * Shared length check for ICMPv6-family views: the view's range must lie inside its buffer and
  * hold at least `min` bytes. Leaves offset (where the bytes end) and reason on the view.
  */
-export function checkLength(v: { buf: Uint8Array; off: number; len: number } & Checked, min: number, reason: string): Status {
+export function checkLength(
+  v: { buf: Uint8Array; off: number; len: number } & Checked,
+  min: number,
+  reason: string,
+): Status {
   const avail = v.buf.length - v.off;
   if (v.off < 0 || v.len < 0 || v.len > avail) {
     v.errorOffset = v.off + Math.max(0, Math.min(v.len, avail));
@@ -172,11 +175,23 @@ export function checkLength(v: { buf: Uint8Array; off: number; len: number } & C
  * addresses being 16 bytes at srcOff and dstOff (normally inside the IPv6 header in front).
  * Returns the checksum written.
  */
-export function fillIcmpv6Checksum(b: Uint8Array, srcOff: number, dstOff: number, msgOff: number, msgLen: number): number {
+export function fillIcmpv6Checksum(
+  b: Uint8Array,
+  srcOff: number,
+  dstOff: number,
+  msgOff: number,
+  msgLen: number,
+): number {
   return fillUpperLayer(b, srcOff, dstOff, ICMPV6_NEXT_HEADER, msgOff, msgLen, msgOff + Icmpv6Field.Checksum);
 }
 
 /** True when the message's checksum is right. */
-export function verifyIcmpv6Checksum(b: Uint8Array, srcOff: number, dstOff: number, msgOff: number, msgLen: number): boolean {
+export function verifyIcmpv6Checksum(
+  b: Uint8Array,
+  srcOff: number,
+  dstOff: number,
+  msgOff: number,
+  msgLen: number,
+): boolean {
   return verifyUpperLayer(b, srcOff, dstOff, ICMPV6_NEXT_HEADER, msgOff, msgLen);
 }

@@ -33,7 +33,15 @@ import {
   routerSolicitationLength,
   type RouterAdvertisementRepr,
 } from './ndp.js';
-import { NdpOptionCursor, NdpOptionType, RouterPreference, ndpOptionType, pref64LengthCode, readNdpOptions, type NdpOptionRepr } from './ndp-options.js';
+import {
+  NdpOptionCursor,
+  NdpOptionType,
+  RouterPreference,
+  ndpOptionType,
+  pref64LengthCode,
+  readNdpOptions,
+  type NdpOptionRepr,
+} from './ndp-options.js';
 import { Failure, Layer, Status } from './status.js';
 import { fixturePacket, icmpv6Bytes, loadFixturePackets, type FixturePacket } from './test-support.js';
 
@@ -48,7 +56,11 @@ function fields(p: FixturePacket): Record<string, unknown> {
   const b = p.frame;
   const off = p.upperOffset;
   const len = p.upperLength;
-  const out: Record<string, unknown> = { type: b[off], code: b[off + 1], checksum: new Icmpv6View().wrap(b, off, len).checksum };
+  const out: Record<string, unknown> = {
+    type: b[off],
+    code: b[off + 1],
+    checksum: new Icmpv6View().wrap(b, off, len).checksum,
+  };
   const options = (from: number): string[] => {
     const c = new NdpOptionCursor().reset(b, from, off + len);
     const list: string[] = [];
@@ -60,17 +72,37 @@ function fields(p: FixturePacket): Record<string, unknown> {
     case Icmpv6Type.EchoReply: {
       const v = new EchoView().wrap(b, off, len);
       if (v.check() !== Status.Ok) throw new Error(v.errorReason);
-      return { ...out, identifier: v.identifier, sequenceNumber: v.sequenceNumber, dataLength: v.dataLength, dataTail: toHex(b, v.dataOffset + 16, 8) };
+      return {
+        ...out,
+        identifier: v.identifier,
+        sequenceNumber: v.sequenceNumber,
+        dataLength: v.dataLength,
+        dataTail: toHex(b, v.dataOffset + 16, 8),
+      };
     }
     case Icmpv6Type.NeighborSolicitation: {
       const v = new NeighborSolicitationView().wrap(b, off, len);
       if (v.check() !== Status.Ok) throw new Error(v.errorReason);
-      return { ...out, target: formatIpv6(b, v.targetOffset), source: formatIpv6(b, p.ipv6Offset + 8), options: options(v.optionsOffset), optionData: toHex(b, v.optionsOffset + 2, 6) };
+      return {
+        ...out,
+        target: formatIpv6(b, v.targetOffset),
+        source: formatIpv6(b, p.ipv6Offset + 8),
+        options: options(v.optionsOffset),
+        optionData: toHex(b, v.optionsOffset + 2, 6),
+      };
     }
     case Icmpv6Type.NeighborAdvertisement: {
       const v = new NeighborAdvertisementView().wrap(b, off, len);
       if (v.check() !== Status.Ok) throw new Error(v.errorReason);
-      return { ...out, router: v.router, solicited: v.solicited, override: v.override, target: formatIpv6(b, v.targetOffset), options: options(v.optionsOffset), optionData: formatMac(b, v.optionsOffset + 2) };
+      return {
+        ...out,
+        router: v.router,
+        solicited: v.solicited,
+        override: v.override,
+        target: formatIpv6(b, v.targetOffset),
+        options: options(v.optionsOffset),
+        optionData: formatMac(b, v.optionsOffset + 2),
+      };
     }
     case Icmpv6Type.RouterSolicitation:
       return { ...out, options: options(off + 8), optionData: len > 8 ? formatMac(b, off + 10) : '' };
@@ -94,15 +126,81 @@ function fields(p: FixturePacket): Record<string, unknown> {
   }
 }
 
-const ping = (type: number, checksum: number, seq: number): Record<string, unknown> => ({ type, code: 0, checksum, identifier: 19260, sequenceNumber: seq, dataLength: 56, dataTail: '1011121314151617' });
+const ping = (type: number, checksum: number, seq: number): Record<string, unknown> => ({
+  type,
+  code: 0,
+  checksum,
+  identifier: 19260,
+  sequenceNumber: seq,
+  dataLength: 56,
+  dataTail: '1011121314151617',
+});
 
 const expected: [string, number, Record<string, unknown>][] = [
-  ['kernel-link-up.pcap', 0, { type: 135, code: 0, checksum: 55271, target: 'fd00::1', source: '::', options: ['14/8'], optionData: 'bd230646d44a' }],
-  ['kernel-link-up.pcap', 1, { type: 135, code: 0, checksum: 64607, target: 'fe80::ff:fe00:1', source: '::', options: ['14/8'], optionData: '24b3e0a46d64' }],
-  ['kernel-link-up.pcap', 2, { type: 133, code: 0, checksum: 31532, options: ['1/8'], optionData: '02:00:00:00:00:01' }],
-  ['kernel-link-up.pcap', 3, { type: 133, code: 0, checksum: 31532, options: ['1/8'], optionData: '02:00:00:00:00:01' }],
-  ['ndisc6-ns-na.pcap', 0, { type: 135, code: 0, checksum: 32023, target: 'fd00::2', source: 'fe80::ff:fe00:1', options: ['1/8'], optionData: '020000000001' }],
-  ['ndisc6-ns-na.pcap', 1, { type: 136, code: 0, checksum: 7194, router: false, solicited: true, override: true, target: 'fd00::2', options: ['2/8'], optionData: '02:00:00:00:00:02' }],
+  [
+    'kernel-link-up.pcap',
+    0,
+    {
+      type: 135,
+      code: 0,
+      checksum: 55271,
+      target: 'fd00::1',
+      source: '::',
+      options: ['14/8'],
+      optionData: 'bd230646d44a',
+    },
+  ],
+  [
+    'kernel-link-up.pcap',
+    1,
+    {
+      type: 135,
+      code: 0,
+      checksum: 64607,
+      target: 'fe80::ff:fe00:1',
+      source: '::',
+      options: ['14/8'],
+      optionData: '24b3e0a46d64',
+    },
+  ],
+  [
+    'kernel-link-up.pcap',
+    2,
+    { type: 133, code: 0, checksum: 31532, options: ['1/8'], optionData: '02:00:00:00:00:01' },
+  ],
+  [
+    'kernel-link-up.pcap',
+    3,
+    { type: 133, code: 0, checksum: 31532, options: ['1/8'], optionData: '02:00:00:00:00:01' },
+  ],
+  [
+    'ndisc6-ns-na.pcap',
+    0,
+    {
+      type: 135,
+      code: 0,
+      checksum: 32023,
+      target: 'fd00::2',
+      source: 'fe80::ff:fe00:1',
+      options: ['1/8'],
+      optionData: '020000000001',
+    },
+  ],
+  [
+    'ndisc6-ns-na.pcap',
+    1,
+    {
+      type: 136,
+      code: 0,
+      checksum: 7194,
+      router: false,
+      solicited: true,
+      override: true,
+      target: 'fd00::2',
+      options: ['2/8'],
+      optionData: '02:00:00:00:00:02',
+    },
+  ],
   ['ping6-echo.pcap', 0, ping(128, 22111, 1)],
   ['ping6-echo.pcap', 1, ping(129, 21855, 1)],
   ['ping6-echo.pcap', 2, ping(128, 58247, 2)],
@@ -149,10 +247,37 @@ test('the router advertisement options, field by field (Reprs read from the fram
   const p = fixturePacket(packets, 'rdisc6-rs-ra.pcap', 1);
   const r = parseRouterAdvertisement(p.frame, p.upperOffset, p.upperLength);
   t.deepEqual(r.options, [
-    { kind: 'prefix-information', prefixLength: 64, onLink: true, autonomous: true, routerAddress: false, pdPreferred: false, validLifetime: 86400, preferredLifetime: 14400, prefix: a('2001:db8:1::') },
-    { kind: 'prefix-information', prefixLength: 64, onLink: true, autonomous: false, routerAddress: false, pdPreferred: false, validLifetime: 7200, preferredLifetime: 3600, prefix: a('2001:db8:2::') },
+    {
+      kind: 'prefix-information',
+      prefixLength: 64,
+      onLink: true,
+      autonomous: true,
+      routerAddress: false,
+      pdPreferred: false,
+      validLifetime: 86400,
+      preferredLifetime: 14400,
+      prefix: a('2001:db8:1::'),
+    },
+    {
+      kind: 'prefix-information',
+      prefixLength: 64,
+      onLink: true,
+      autonomous: false,
+      routerAddress: false,
+      pdPreferred: false,
+      validLifetime: 7200,
+      preferredLifetime: 3600,
+      prefix: a('2001:db8:2::'),
+    },
     // radvd sends a /48 in a 24-byte option (RFC 4191 §2.3 allows length 2 or 3).
-    { kind: 'route-information', prefixLength: 48, preference: RouterPreference.Low, routeLifetime: 1800, prefix: a('2001:db8:ff00::'), prefixBytes: 16 },
+    {
+      kind: 'route-information',
+      prefixLength: 48,
+      preference: RouterPreference.Low,
+      routeLifetime: 1800,
+      prefix: a('2001:db8:ff00::'),
+      prefixBytes: 16,
+    },
     { kind: 'rdnss', lifetime: 1200, addresses: [a('2001:db8:1::53'), a('2001:db8:1::54')] },
     { kind: 'dnssl', lifetime: 1200, domains: ['example.com.', 'lab.example.net.'] },
     { kind: 'mtu', mtu: 1452 },
@@ -169,7 +294,12 @@ function reemit(b: Uint8Array, off: number, len: number, o: Uint8Array, oo: numb
     case Icmpv6Type.EchoReply: {
       const v = new EchoView().wrap(b, off, len);
       if (v.check() !== Status.Ok) throw new Error(v.errorReason);
-      const r: EchoRepr = { type: v.type, identifier: v.identifier, sequenceNumber: v.sequenceNumber, data: b.slice(v.dataOffset, v.dataOffset + v.dataLength) };
+      const r: EchoRepr = {
+        type: v.type,
+        identifier: v.identifier,
+        sequenceNumber: v.sequenceNumber,
+        data: b.slice(v.dataOffset, v.dataOffset + v.dataLength),
+      };
       return emitEcho(r, o, oo);
     }
     case Icmpv6Type.RouterSolicitation:
@@ -205,7 +335,13 @@ for (const p of icmp) {
 
 test('builds the neighbor advertisement of ndisc6-ns-na.pcap#1 and the router advertisement of rdisc6-rs-ra.pcap#1', (t) => {
   const na = fixturePacket(packets, 'ndisc6-ns-na.pcap', 1);
-  const naRepr = { router: false, solicited: true, override: true, target: a('fd00::2'), options: [{ kind: 'target-link-layer-address', address: parseMac('02:00:00:00:00:02') }] as NdpOptionRepr[] };
+  const naRepr = {
+    router: false,
+    solicited: true,
+    override: true,
+    target: a('fd00::2'),
+    options: [{ kind: 'target-link-layer-address', address: parseMac('02:00:00:00:00:02') }] as NdpOptionRepr[],
+  };
   const ra = fixturePacket(packets, 'rdisc6-rs-ra.pcap', 1);
   const raRepr: RouterAdvertisementRepr = {
     curHopLimit: 64,
@@ -216,9 +352,32 @@ test('builds the neighbor advertisement of ndisc6-ns-na.pcap#1 and the router ad
     reachableTime: 30000,
     retransTimer: 1000,
     options: [
-      { kind: 'prefix-information', prefixLength: 64, onLink: true, autonomous: true, validLifetime: 86400, preferredLifetime: 14400, prefix: a('2001:db8:1::') },
-      { kind: 'prefix-information', prefixLength: 64, onLink: true, autonomous: false, validLifetime: 7200, preferredLifetime: 3600, prefix: a('2001:db8:2::') },
-      { kind: 'route-information', prefixLength: 48, preference: RouterPreference.Low, routeLifetime: 1800, prefix: a('2001:db8:ff00::'), prefixBytes: 16 },
+      {
+        kind: 'prefix-information',
+        prefixLength: 64,
+        onLink: true,
+        autonomous: true,
+        validLifetime: 86400,
+        preferredLifetime: 14400,
+        prefix: a('2001:db8:1::'),
+      },
+      {
+        kind: 'prefix-information',
+        prefixLength: 64,
+        onLink: true,
+        autonomous: false,
+        validLifetime: 7200,
+        preferredLifetime: 3600,
+        prefix: a('2001:db8:2::'),
+      },
+      {
+        kind: 'route-information',
+        prefixLength: 48,
+        preference: RouterPreference.Low,
+        routeLifetime: 1800,
+        prefix: a('2001:db8:ff00::'),
+        prefixBytes: 16,
+      },
       { kind: 'rdnss', lifetime: 1200, addresses: [a('2001:db8:1::53'), a('2001:db8:1::54')] },
       { kind: 'dnssl', lifetime: 1200, domains: ['example.com', 'lab.example.net'] },
       { kind: 'mtu', mtu: 1452 },
@@ -242,7 +401,12 @@ test('an echo reply built from the request it answers: same id, sequence and dat
   const rep = fixturePacket(packets, 'ping6-echo.pcap', 3);
   const v = new EchoView().wrap(req.frame, req.upperOffset, req.upperLength);
   t.is(v.check(), Status.Ok);
-  const r: EchoRepr = { type: Icmpv6Type.EchoReply, identifier: v.identifier, sequenceNumber: v.sequenceNumber, data: req.frame.slice(v.dataOffset, v.dataOffset + v.dataLength) };
+  const r: EchoRepr = {
+    type: Icmpv6Type.EchoReply,
+    identifier: v.identifier,
+    sequenceNumber: v.sequenceNumber,
+    data: req.frame.slice(v.dataOffset, v.dataOffset + v.dataLength),
+  };
   t.is(echoLength(r), 64);
   const out = Uint8Array.from(rep.frame).fill(0, rep.upperOffset);
   emitEcho(r, out, rep.upperOffset);
@@ -291,7 +455,8 @@ for (const p of icmp) {
 /** Lengths at which a shorter message is still a whole, valid one: after the fixed part, at option ends. */
 function validLengths(b: Uint8Array): Set<number> {
   const type = b[0] as number;
-  if (type === Icmpv6Type.EchoRequest || type === Icmpv6Type.EchoReply) return new Set(Array.from({ length: b.length - 7 }, (_, i) => 8 + i));
+  if (type === Icmpv6Type.EchoRequest || type === Icmpv6Type.EchoReply)
+    return new Set(Array.from({ length: b.length - 7 }, (_, i) => 8 + i));
   const fixed = type === Icmpv6Type.RouterSolicitation ? 8 : type === Icmpv6Type.RouterAdvertisement ? 16 : 24;
   const out = new Set([fixed]);
   const c = new NdpOptionCursor().reset(b, fixed, b.length);
@@ -306,13 +471,20 @@ for (const p of icmp) {
     const f = new Failure();
     for (let len = 0; len < whole.length; len++) {
       const s = validateIcmpv6(whole.slice(0, len), 0, len, f);
-      t.is(validateIcmpv6(p.frame, p.upperOffset, len, new Failure()), s, `length ${len}: the bytes after the cut changed the answer`);
+      t.is(
+        validateIcmpv6(p.frame, p.upperOffset, len, new Failure()),
+        s,
+        `length ${len}: the bytes after the cut changed the answer`,
+      );
       if (ok.has(len)) {
         t.is(s, Status.Ok, `length ${len}`);
         continue;
       }
       t.is(s, Status.Truncated, `length ${len}: ${f.reason}`);
-      t.true(f.layer === Layer.Icmpv6 || f.layer === Layer.Ndp || f.layer === Layer.NdpOption, `length ${len}: layer ${f.layer}`);
+      t.true(
+        f.layer === Layer.Icmpv6 || f.layer === Layer.Ndp || f.layer === Layer.NdpOption,
+        `length ${len}: layer ${f.layer}`,
+      );
       t.true(f.offset <= len);
       t.notThrows(() => describeIcmpv6(whole, 0, len));
     }
@@ -324,7 +496,17 @@ for (const p of icmp) {
 const everyOption: NdpOptionRepr[] = [
   { kind: 'source-link-layer-address', address: parseMac('02:00:00:00:00:02') },
   { kind: 'target-link-layer-address', address: parseMac('02:00:00:00:00:03') },
-  { kind: 'prefix-information', prefixLength: 64, onLink: true, autonomous: true, routerAddress: false, pdPreferred: true, validLifetime: 86400, preferredLifetime: 14400, prefix: a('2001:db8:1::') },
+  {
+    kind: 'prefix-information',
+    prefixLength: 64,
+    onLink: true,
+    autonomous: true,
+    routerAddress: false,
+    pdPreferred: true,
+    validLifetime: 86400,
+    preferredLifetime: 14400,
+    prefix: a('2001:db8:1::'),
+  },
   { kind: 'redirected-header', data: fromHex('6000000000203a40' + '00'.repeat(8)) },
   { kind: 'mtu', mtu: 1280 },
   { kind: 'advertisement-interval', interval: 3000 },
@@ -332,20 +514,68 @@ const everyOption: NdpOptionRepr[] = [
   { kind: 'source-address-list', addresses: [a('fe80::2')] },
   { kind: 'target-address-list', addresses: [a('fe80::3'), a('2001:db8::3')] },
   { kind: 'nonce', nonce: fromHex('0102030405060708090a0b0c0d0e') },
-  { kind: 'route-information', prefixLength: 0, preference: RouterPreference.High, routeLifetime: 600, prefix: new Uint8Array(16) },
-  { kind: 'route-information', prefixLength: 56, preference: RouterPreference.Low, routeLifetime: 600, prefix: a('2001:db8:ff00::') },
-  { kind: 'route-information', prefixLength: 128, preference: RouterPreference.Medium, routeLifetime: 600, prefix: a('2001:db8::1') },
-  { kind: 'route-information', prefixLength: 0, preference: RouterPreference.Medium, routeLifetime: 0, prefix: new Uint8Array(16), prefixBytes: 8 },
-  { kind: 'route-information', prefixLength: 32, preference: RouterPreference.Medium, routeLifetime: 0, prefix: a('2001:db8::'), prefixBytes: 16 },
+  {
+    kind: 'route-information',
+    prefixLength: 0,
+    preference: RouterPreference.High,
+    routeLifetime: 600,
+    prefix: new Uint8Array(16),
+  },
+  {
+    kind: 'route-information',
+    prefixLength: 56,
+    preference: RouterPreference.Low,
+    routeLifetime: 600,
+    prefix: a('2001:db8:ff00::'),
+  },
+  {
+    kind: 'route-information',
+    prefixLength: 128,
+    preference: RouterPreference.Medium,
+    routeLifetime: 600,
+    prefix: a('2001:db8::1'),
+  },
+  {
+    kind: 'route-information',
+    prefixLength: 0,
+    preference: RouterPreference.Medium,
+    routeLifetime: 0,
+    prefix: new Uint8Array(16),
+    prefixBytes: 8,
+  },
+  {
+    kind: 'route-information',
+    prefixLength: 32,
+    preference: RouterPreference.Medium,
+    routeLifetime: 0,
+    prefix: a('2001:db8::'),
+    prefixBytes: 16,
+  },
   { kind: 'rdnss', lifetime: 1200, addresses: [a('2001:db8::53')] },
   { kind: 'dnssl', lifetime: 1200, domains: ['example.com.', 'a.b.c.d.'] },
   { kind: 'captive-portal', uri: 'https://captive.example/api/v1' },
-  { kind: 'pref64', scaledLifetime: 8191, prefixLengthCode: pref64LengthCode(96), prefix: fromHex('0064ff9b0000000000000000') },
+  {
+    kind: 'pref64',
+    scaledLifetime: 8191,
+    prefixLengthCode: pref64LengthCode(96),
+    prefix: fromHex('0064ff9b0000000000000000'),
+  },
   { kind: 'unknown', type: 253, data: fromHex('00112233445566778899aabbccdd') },
 ];
 
 test('a router advertisement with every NDP option kind: validate, parse and emit at an offset, checksum', (t) => {
-  const repr: RouterAdvertisementRepr = { curHopLimit: 255, managed: true, other: false, homeAgent: true, proxy: true, preference: RouterPreference.Low, routerLifetime: 0, reachableTime: 1, retransTimer: 0xffffffff, options: everyOption };
+  const repr: RouterAdvertisementRepr = {
+    curHopLimit: 255,
+    managed: true,
+    other: false,
+    homeAgent: true,
+    proxy: true,
+    preference: RouterPreference.Low,
+    routerLifetime: 0,
+    reachableTime: 1,
+    retransTimer: 0xffffffff,
+    options: everyOption,
+  };
   const n = routerAdvertisementLength(repr);
   // An IPv6 header's addresses in front, then the message at offset 40 + 7.
   const b = new Uint8Array(7 + 40 + n + 5).fill(0x99);
@@ -370,7 +600,11 @@ test('a router advertisement with every NDP option kind: validate, parse and emi
 test('neighbor solicitation, redirect and router solicitation with options: parse gives the Repr back', (t) => {
   const kind = (k: NdpOptionRepr['kind']): NdpOptionRepr => everyOption.find((r) => r.kind === k) as NdpOptionRepr;
   const ns = { target: a('2001:db8::5'), options: [kind('source-link-layer-address'), kind('nonce')] };
-  const rd = { target: a('fe80::1'), destination: a('2001:db8::99'), options: [kind('target-link-layer-address'), kind('redirected-header')] };
+  const rd = {
+    target: a('fe80::1'),
+    destination: a('2001:db8::99'),
+    options: [kind('target-link-layer-address'), kind('redirected-header')],
+  };
   const rs = { options: [kind('source-link-layer-address'), kind('unknown'), kind('captive-portal')] };
   const f = new Failure();
   const b = new Uint8Array(300);
@@ -394,7 +628,16 @@ const knownTypes = [...new Set(everyOption.map((r) => ndpOptionType(r)))];
 
 for (const type of knownTypes) {
   test(`NDP option type ${type} with length 0 inside a router advertisement is Malformed at its length byte`, (t) => {
-    const repr: RouterAdvertisementRepr = { curHopLimit: 64, managed: false, other: false, preference: 0, routerLifetime: 1800, reachableTime: 0, retransTimer: 0, options: [{ kind: 'mtu', mtu: 1500 }] };
+    const repr: RouterAdvertisementRepr = {
+      curHopLimit: 64,
+      managed: false,
+      other: false,
+      preference: 0,
+      routerLifetime: 1800,
+      reachableTime: 0,
+      retransTimer: 0,
+      options: [{ kind: 'mtu', mtu: 1500 }],
+    };
     const n = routerAdvertisementLength(repr);
     const b = new Uint8Array(5 + n + 16);
     emitRouterAdvertisement(repr, b, 5);
@@ -404,7 +647,12 @@ for (const type of knownTypes) {
     const f = new Failure();
     t.is(validateIcmpv6(b, 5, n + 16, f), Status.Malformed);
     t.like(f, { layer: Layer.NdpOption, offset: 5 + n + 1, reason: 'option with length 0' });
-    t.like(describeIcmpv6(b, 5, n + 16), { type: 134, routerLifetime: 1800, options: [{ type: NdpOptionType.Mtu, mtu: 1500 }], error: { status: 'malformed', layer: 'ndp-option', offset: 5 + n + 1 } });
+    t.like(describeIcmpv6(b, 5, n + 16), {
+      type: 134,
+      routerLifetime: 1800,
+      options: [{ type: NdpOptionType.Mtu, mtu: 1500 }],
+      error: { status: 'malformed', layer: 'ndp-option', offset: 5 + n + 1 },
+    });
   });
 }
 
@@ -416,10 +664,34 @@ const others: [string, string, Status, Layer, number][] = [
   ['packet too big of 7 bytes', '02000000' + '000005', Status.Truncated, Layer.Icmpv6, 7],
   ['MLD report of 24 bytes', '83000000' + '00000000' + toHex(a('ff02::fb')), Status.Ok, Layer.Icmpv6, 0],
   ['MLD done of 23 bytes', '84000000' + '00000000' + toHex(a('ff02::fb')).slice(2), Status.Truncated, Layer.Icmpv6, 23],
-  ['MLDv2 query of 26 bytes', '82000000' + '00000000' + toHex(a('ff02::fb')) + '0000', Status.Truncated, Layer.Icmpv6, 26],
-  ['MLDv2 query with a source past the end', '82000000' + '00000000' + toHex(a('ff02::fb')) + '027d' + '0001', Status.Truncated, Layer.Icmpv6, 28],
-  ['MLDv2 report with a record past the end', '8f000000' + '00000001' + '04000000' + toHex(a('ff02::fb')).slice(0, 24), Status.Truncated, Layer.Icmpv6, 8],
-  ['MLDv2 report with one record', '8f000000' + '00000001' + '04000000' + toHex(a('ff02::fb')), Status.Ok, Layer.Icmpv6, 0],
+  [
+    'MLDv2 query of 26 bytes',
+    '82000000' + '00000000' + toHex(a('ff02::fb')) + '0000',
+    Status.Truncated,
+    Layer.Icmpv6,
+    26,
+  ],
+  [
+    'MLDv2 query with a source past the end',
+    '82000000' + '00000000' + toHex(a('ff02::fb')) + '027d' + '0001',
+    Status.Truncated,
+    Layer.Icmpv6,
+    28,
+  ],
+  [
+    'MLDv2 report with a record past the end',
+    '8f000000' + '00000001' + '04000000' + toHex(a('ff02::fb')).slice(0, 24),
+    Status.Truncated,
+    Layer.Icmpv6,
+    8,
+  ],
+  [
+    'MLDv2 report with one record',
+    '8f000000' + '00000001' + '04000000' + toHex(a('ff02::fb')),
+    Status.Ok,
+    Layer.Icmpv6,
+    0,
+  ],
   ['node information query of 15 bytes', '8b000000' + '00'.repeat(11), Status.Truncated, Layer.Icmpv6, 15],
   ['neighbor solicitation with code 1', '87010000' + '00000000' + toHex(a('fe80::1')), Status.Malformed, Layer.Ndp, 1],
   ['router advertisement of 15 bytes', '86000000' + '00'.repeat(11), Status.Truncated, Layer.Ndp, 15],
@@ -441,5 +713,7 @@ for (const [what, hex, status, layer, at] of others) {
 
 test('the options of a captured message are exactly what readNdpOptions gives back', (t) => {
   const p = fixturePacket(packets, 'kernel-link-up.pcap', 0);
-  t.deepEqual(readNdpOptions(p.frame, p.upperOffset + 24, p.upperOffset + p.upperLength), [{ kind: 'nonce', nonce: fromHex('bd230646d44a') }]);
+  t.deepEqual(readNdpOptions(p.frame, p.upperOffset + 24, p.upperOffset + p.upperLength), [
+    { kind: 'nonce', nonce: fromHex('bd230646d44a') },
+  ]);
 });

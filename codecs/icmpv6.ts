@@ -35,7 +35,11 @@
 
 import { copyBytes, formatIpv6, setU16, toHex, u16, u32 } from './bytes.js';
 import { ICMPV6_HEADER_LENGTH, Icmpv6Type, Icmpv6View, checkLength, icmpv6TypeName } from './icmpv6-header.js';
-import { InverseNeighborAdvertisementView, InverseNeighborSolicitationView, checkInverseNdOptions } from './inverse-nd.js';
+import {
+  InverseNeighborAdvertisementView,
+  InverseNeighborSolicitationView,
+  checkInverseNdOptions,
+} from './inverse-nd.js';
 import { MrdView } from './mrd.js';
 import {
   NdMessageView,
@@ -117,7 +121,6 @@ export function emitEcho(r: EchoRepr, b: Uint8Array, o: number): number {
   return ECHO_HEADER_LENGTH + r.data.length;
 }
 
-
 // ---- Whole-message validation ----
 
 /**
@@ -130,8 +133,14 @@ export class Icmpv6Validator {
   // Plain NdMessageViews, one shape for every ND type (see NdMessageView's constructor).
   private readonly routerSolicitation = new NdMessageView(Icmpv6Type.RouterSolicitation, ROUTER_SOLICITATION_LENGTH);
   private readonly routerAdvertisement = new NdMessageView(Icmpv6Type.RouterAdvertisement, ROUTER_ADVERTISEMENT_LENGTH);
-  private readonly neighborSolicitation = new NdMessageView(Icmpv6Type.NeighborSolicitation, NEIGHBOR_SOLICITATION_LENGTH);
-  private readonly neighborAdvertisement = new NdMessageView(Icmpv6Type.NeighborAdvertisement, NEIGHBOR_ADVERTISEMENT_LENGTH);
+  private readonly neighborSolicitation = new NdMessageView(
+    Icmpv6Type.NeighborSolicitation,
+    NEIGHBOR_SOLICITATION_LENGTH,
+  );
+  private readonly neighborAdvertisement = new NdMessageView(
+    Icmpv6Type.NeighborAdvertisement,
+    NEIGHBOR_ADVERTISEMENT_LENGTH,
+  );
   private readonly redirect = new NdMessageView(Icmpv6Type.Redirect, REDIRECT_LENGTH);
   private readonly inverseSolicitation = new InverseNeighborSolicitationView();
   private readonly inverseAdvertisement = new InverseNeighborAdvertisementView();
@@ -179,7 +188,12 @@ export class Icmpv6Validator {
       case Icmpv6Type.PacketTooBig:
       case Icmpv6Type.TimeExceeded:
       case Icmpv6Type.ParameterProblem:
-        return this.minimum(h.wrap(b, off, len), ICMPV6_ERROR_HEADER_LENGTH, 'ICMPv6 error message shorter than 8 bytes', failure);
+        return this.minimum(
+          h.wrap(b, off, len),
+          ICMPV6_ERROR_HEADER_LENGTH,
+          'ICMPv6 error message shorter than 8 bytes',
+          failure,
+        );
       case Icmpv6Type.MulticastListenerQuery:
         return this.listenerQuery(h.wrap(b, off, len), failure);
       case Icmpv6Type.MulticastListenerReport:
@@ -188,17 +202,28 @@ export class Icmpv6Validator {
       case Icmpv6Type.MulticastListenerReportV2:
         return this.listenerReportV2(h.wrap(b, off, len), failure);
       case Icmpv6Type.RouterRenumbering:
-        return this.minimum(h.wrap(b, off, len), ROUTER_RENUMBERING_LENGTH, 'router renumbering message shorter than 16 bytes', failure);
+        return this.minimum(
+          h.wrap(b, off, len),
+          ROUTER_RENUMBERING_LENGTH,
+          'router renumbering message shorter than 16 bytes',
+          failure,
+        );
       case Icmpv6Type.NodeInformationQuery:
       case Icmpv6Type.NodeInformationResponse:
-        return this.minimum(h.wrap(b, off, len), NODE_INFORMATION_LENGTH, 'node information message shorter than 16 bytes', failure);
+        return this.minimum(
+          h.wrap(b, off, len),
+          NODE_INFORMATION_LENGTH,
+          'node information message shorter than 16 bytes',
+          failure,
+        );
       case Icmpv6Type.RouterAdvertisement:
         return this.nd(this.routerAdvertisement, b, off, len, failure);
       case Icmpv6Type.Redirect:
         return this.nd(this.redirect, b, off, len, failure);
       case Icmpv6Type.InverseNeighborSolicitation:
       case Icmpv6Type.InverseNeighborAdvertisement: {
-        const v = type === Icmpv6Type.InverseNeighborSolicitation ? this.inverseSolicitation : this.inverseAdvertisement;
+        const v =
+          type === Icmpv6Type.InverseNeighborSolicitation ? this.inverseSolicitation : this.inverseAdvertisement;
         v.wrap(b, off, len);
         s = v.check();
         if (s !== Status.Ok) return failure.from(s, Layer.InverseNd, v);
@@ -243,10 +268,17 @@ export class Icmpv6Validator {
     const len = h.len;
     if (len < MLD_LENGTH) return this.minimum(h, MLD_LENGTH, 'MLD message shorter than 24 bytes', failure);
     if (len === MLD_LENGTH) return Status.Ok;
-    if (len < MLDV2_QUERY_LENGTH) return failure.fail(Status.Truncated, Layer.Icmpv6, h.off + len, 'MLDv2 query shorter than 28 bytes');
+    if (len < MLDV2_QUERY_LENGTH)
+      return failure.fail(Status.Truncated, Layer.Icmpv6, h.off + len, 'MLDv2 query shorter than 28 bytes');
     // In bounds: len >= 28.
     const sources = u16(h.buf, h.off + 26);
-    if (MLDV2_QUERY_LENGTH + 16 * sources > len) return failure.fail(Status.Truncated, Layer.Icmpv6, h.off + len, 'MLDv2 query sources run past the end of the message');
+    if (MLDV2_QUERY_LENGTH + 16 * sources > len)
+      return failure.fail(
+        Status.Truncated,
+        Layer.Icmpv6,
+        h.off + len,
+        'MLDv2 query sources run past the end of the message',
+      );
     return Status.Ok;
   }
 
@@ -259,10 +291,12 @@ export class Icmpv6Validator {
     const records = u16(b, h.off + 6);
     let p = h.off + MLDV2_REPORT_HEADER_LENGTH;
     for (let i = 0; i < records; i++) {
-      if (end - p < MLDV2_RECORD_HEADER_LENGTH) return failure.fail(Status.Truncated, Layer.Icmpv6, p, 'MLDv2 record header runs past the end of the message');
+      if (end - p < MLDV2_RECORD_HEADER_LENGTH)
+        return failure.fail(Status.Truncated, Layer.Icmpv6, p, 'MLDv2 record header runs past the end of the message');
       // In bounds: p + 20 <= end.
       const n = MLDV2_RECORD_HEADER_LENGTH + 16 * u16(b, p + 2) + 4 * (b[p + 1] as number);
-      if (n > end - p) return failure.fail(Status.Truncated, Layer.Icmpv6, p, 'MLDv2 record runs past the end of the message');
+      if (n > end - p)
+        return failure.fail(Status.Truncated, Layer.Icmpv6, p, 'MLDv2 record runs past the end of the message');
       p += n;
     }
     return Status.Ok;
@@ -306,7 +340,15 @@ const parameterProblemCodes = [
   'too-many-options-in-extension-header',
   'option-too-big',
 ];
-const mldv2RecordTypes = ['', 'mode-is-include', 'mode-is-exclude', 'change-to-include', 'change-to-exclude', 'allow-new-sources', 'block-old-sources'];
+const mldv2RecordTypes = [
+  '',
+  'mode-is-include',
+  'mode-is-exclude',
+  'change-to-include',
+  'change-to-exclude',
+  'allow-new-sources',
+  'block-old-sources',
+];
 
 function codeName(names: readonly string[], code: number): string {
   return names[code] ?? 'unknown';
@@ -343,7 +385,9 @@ export function describeIcmpv6(b: Uint8Array, off: number, len: number): Record<
   const validator = new Icmpv6Validator();
   const status = validator.validate(b, off, len, failure);
   const valid = status === Status.Ok;
-  const error = valid ? undefined : { status: statusName(status), layer: layerName(failure.layer), offset: failure.offset, reason: failure.reason };
+  const error = valid
+    ? undefined
+    : { status: statusName(status), layer: layerName(failure.layer), offset: failure.offset, reason: failure.reason };
   const avail = off < 0 || off > b.length ? 0 : Math.max(0, Math.min(len, b.length - off));
   if (avail < ICMPV6_HEADER_LENGTH) {
     if (avail > 0) out['type'] = b[off] as number;

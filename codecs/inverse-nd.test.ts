@@ -1,7 +1,14 @@
 import test from 'ava';
 import { parseIpv6, parseMac, toHex } from './bytes.js';
 import { Icmpv6Type, describeIcmpv6, validateIcmpv6 } from './icmpv6.js';
-import { InverseNeighborAdvertisementView, InverseNeighborSolicitationView, checkInverseNdOptions, emitInverseNd, inverseNdLength, type InverseNdRepr } from './inverse-nd.js';
+import {
+  InverseNeighborAdvertisementView,
+  InverseNeighborSolicitationView,
+  checkInverseNdOptions,
+  emitInverseNd,
+  inverseNdLength,
+  type InverseNdRepr,
+} from './inverse-nd.js';
 import { NdpOptionCursor, readNdpOptions } from './ndp-options.js';
 import { Failure, Layer, Status } from './status.js';
 
@@ -31,7 +38,12 @@ test('builds an inverse neighbor solicitation byte for byte', (t) => {
   t.is(emitInverseNd(solicitation, b, 0), 56);
   t.is(
     toHex(b),
-    '8d00000000000000' + '0101020000000001' + '0201020000000002' + '0903000000000000fe800000000000000000000000000001' + '050100000000' + '05dc',
+    '8d00000000000000' +
+      '0101020000000001' +
+      '0201020000000002' +
+      '0903000000000000fe800000000000000000000000000001' +
+      '050100000000' +
+      '05dc',
   );
 });
 
@@ -63,7 +75,7 @@ test('a required option missing is Malformed in the inverse-nd layer', (t) => {
   const cases: [InverseNdRepr, RegExp][] = [
     [{ type: 141, options: [{ kind: 'target-link-layer-address', address: targetMac }] }, /Source Link-Layer/],
     [{ type: 141, options: [{ kind: 'source-link-layer-address', address: sourceMac }] }, /Target Link-Layer/],
-    [{ type: 142, options: (advertisement.options).slice(0, 2) }, /Target Address List/],
+    [{ type: 142, options: advertisement.options.slice(0, 2) }, /Target Address List/],
   ];
   for (const [repr, reason] of cases) {
     const n = inverseNdLength(repr);

@@ -27,7 +27,14 @@
 import { fillZero } from './bytes.js';
 import { Icmpv6Type } from './icmpv6-header.js';
 import { NdMessageView } from './ndp.js';
-import { Done, NdpOptionType, emitNdpOptions, ndpOptionsLength, type NdpOptionCursor, type NdpOptionRepr } from './ndp-options.js';
+import {
+  Done,
+  NdpOptionType,
+  emitNdpOptions,
+  ndpOptionsLength,
+  type NdpOptionCursor,
+  type NdpOptionRepr,
+} from './ndp-options.js';
 import { Status, type Checked } from './status.js';
 
 export const INVERSE_ND_LENGTH = 8;
@@ -49,7 +56,14 @@ export class InverseNeighborAdvertisementView extends NdMessageView {
  * options RFC 3122 requires are there. On failure the offset and reason are on `sink` (which
  * may be the cursor itself).
  */
-export function checkInverseNdOptions(type: number, cursor: NdpOptionCursor, b: Uint8Array, off: number, end: number, sink: Checked): Status {
+export function checkInverseNdOptions(
+  type: number,
+  cursor: NdpOptionCursor,
+  b: Uint8Array,
+  off: number,
+  end: number,
+  sink: Checked,
+): Status {
   let source = false;
   let target = false;
   let targetList = false;
@@ -69,7 +83,8 @@ export function checkInverseNdOptions(type: number, cursor: NdpOptionCursor, b: 
   let reason = '';
   if (!source) reason = 'inverse ND message without a Source Link-Layer Address option';
   else if (!target) reason = 'inverse ND message without a Target Link-Layer Address option';
-  else if (type === Icmpv6Type.InverseNeighborAdvertisement && !targetList) reason = 'inverse neighbor advertisement without a Target Address List option';
+  else if (type === Icmpv6Type.InverseNeighborAdvertisement && !targetList)
+    reason = 'inverse neighbor advertisement without a Target Address List option';
   if (reason === '') return Status.Ok;
   sink.errorOffset = off;
   sink.errorReason = reason;

@@ -10,7 +10,19 @@ const dst = parseIpv6('fd00::2');
 /** An IPv6 packet with the given extension headers (raw bytes) and an 8-byte upper layer. */
 function packet(first: number, ext: number[], upper = [0x80, 0, 0, 0, 0, 1, 0, 1]): Uint8Array {
   const b = new Uint8Array(IPV6_HEADER_LENGTH + ext.length + upper.length);
-  emitIpv6({ source: src, destination: dst, nextHeader: first, hopLimit: 255, payloadLength: ext.length + upper.length, trafficClass: 0xb8, flowLabel: 0x12345 }, b, 0);
+  emitIpv6(
+    {
+      source: src,
+      destination: dst,
+      nextHeader: first,
+      hopLimit: 255,
+      payloadLength: ext.length + upper.length,
+      trafficClass: 0xb8,
+      flowLabel: 0x12345,
+    },
+    b,
+    0,
+  );
   b.set(ext, IPV6_HEADER_LENGTH);
   b.set(upper, IPV6_HEADER_LENGTH + ext.length);
   return b;
@@ -60,7 +72,24 @@ test('a non-first fragment is reported, not decoded', (t) => {
 });
 
 test('Hop-by-Hop anywhere but first is Malformed', (t) => {
-  const b = packet(IpProtocol.DestinationOptions, [IpProtocol.HopByHop, 0, 1, 4, 0, 0, 0, 0, IpProtocol.Icmpv6, 0, 1, 4, 0, 0, 0, 0]);
+  const b = packet(IpProtocol.DestinationOptions, [
+    IpProtocol.HopByHop,
+    0,
+    1,
+    4,
+    0,
+    0,
+    0,
+    0,
+    IpProtocol.Icmpv6,
+    0,
+    1,
+    4,
+    0,
+    0,
+    0,
+    0,
+  ]);
   t.is(new Ipv6View().wrap(b, 0, b.length).check(), Status.Malformed);
 });
 

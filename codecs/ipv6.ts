@@ -70,7 +70,14 @@ export const MAX_EXTENSION_HEADERS = 16;
 
 /** 1 at the next-header values the walk steps over (one load instead of five compares). */
 const EXTENSION_HEADERS = new Uint8Array(256);
-for (const nh of [IpProtocol.HopByHop, IpProtocol.Routing, IpProtocol.Fragment, IpProtocol.DestinationOptions, IpProtocol.Ah]) EXTENSION_HEADERS[nh] = 1;
+for (const nh of [
+  IpProtocol.HopByHop,
+  IpProtocol.Routing,
+  IpProtocol.Fragment,
+  IpProtocol.DestinationOptions,
+  IpProtocol.Ah,
+])
+  EXTENSION_HEADERS[nh] = 1;
 
 /** True for the next-header values the walk steps over. */
 export function isExtensionHeader(nh: number): boolean {
@@ -78,7 +85,6 @@ export function isExtensionHeader(nh: number): boolean {
 }
 
 export class Ipv6View extends ByteView {
-
   // Results of the extension-header walk (valid after check() returned Ok or Unsupported).
   /** Protocol number of the upper layer (58 ICMPv6, 17 UDP…), 59 for No Next Header. */
   upperProtocol = 0;
@@ -143,7 +149,8 @@ export class Ipv6View extends ByteView {
         if (nh === IpProtocol.Esp) return this.failExtension(Status.Unsupported, p, 'encrypted payload (ESP)');
         return Status.Ok;
       }
-      if (++this.extensionCount > MAX_EXTENSION_HEADERS) return this.failExtension(Status.Malformed, p, 'more than 16 extension headers');
+      if (++this.extensionCount > MAX_EXTENSION_HEADERS)
+        return this.failExtension(Status.Malformed, p, 'more than 16 extension headers');
       if (p + 2 > end) return this.failExtension(Status.Truncated, end, 'payload ends inside an extension header');
       // p + 2 <= end <= off + len: both bytes in bounds.
       const next = b[p] as number;
@@ -154,7 +161,8 @@ export class Ipv6View extends ByteView {
       if (p + hlen > end) return this.failExtension(Status.Truncated, end, 'extension header runs past the payload');
       switch (nh) {
         case IpProtocol.HopByHop: {
-          if (p !== this.off + IPV6_HEADER_LENGTH) return this.failExtension(Status.Malformed, p, 'Hop-by-Hop header not directly after the IPv6 header');
+          if (p !== this.off + IPV6_HEADER_LENGTH)
+            return this.failExtension(Status.Malformed, p, 'Hop-by-Hop header not directly after the IPv6 header');
           this.hopByHopOffset = p;
           const s = this.checkTlvOptions(p + 2, p + hlen);
           if (s !== Status.Ok) return s;
@@ -184,7 +192,8 @@ export class Ipv6View extends ByteView {
           break;
         }
         case IpProtocol.Fragment: {
-          if (this.fragmentHeaderOffset >= 0) return this.failExtension(Status.Malformed, p, 'more than one Fragment header');
+          if (this.fragmentHeaderOffset >= 0)
+            return this.failExtension(Status.Malformed, p, 'more than one Fragment header');
           this.fragmentHeaderOffset = p;
           if (this.fragmentOffset !== 0) {
             // A later fragment: what follows is the middle of the upper layer, not its header.
@@ -315,7 +324,13 @@ export function emitIpv6(r: Ipv6Repr, b: Uint8Array, o: number): number {
  * Hot-path form: addresses are written by the caller (often copied from the request); writes
  * version, zero traffic class and flow label, payload length, next header and hop limit.
  */
-export function emitIpv6Fixed(b: Uint8Array, o: number, payloadLength: number, nextHeader: number, hopLimit: number): void {
+export function emitIpv6Fixed(
+  b: Uint8Array,
+  o: number,
+  payloadLength: number,
+  nextHeader: number,
+  hopLimit: number,
+): void {
   // Two 32-bit words through b's word view (codecs/word-view.ts).
   const v = wordView(b);
   v.setUint32(o, 0x60000000);
@@ -325,17 +340,29 @@ export function emitIpv6Fixed(b: Uint8Array, o: number, payloadLength: number, n
 /** Names of the protocols the describer prints. */
 export function ipProtocolName(p: number): string {
   switch (p) {
-    case 0: return 'hop-by-hop';
-    case 6: return 'tcp';
-    case 17: return 'udp';
-    case 43: return 'routing';
-    case 44: return 'fragment';
-    case 50: return 'esp';
-    case 51: return 'ah';
-    case 58: return 'icmpv6';
-    case 59: return 'no-next-header';
-    case 60: return 'destination-options';
-    case 135: return 'mobility';
-    default: return 'unknown';
+    case 0:
+      return 'hop-by-hop';
+    case 6:
+      return 'tcp';
+    case 17:
+      return 'udp';
+    case 43:
+      return 'routing';
+    case 44:
+      return 'fragment';
+    case 50:
+      return 'esp';
+    case 51:
+      return 'ah';
+    case 58:
+      return 'icmpv6';
+    case 59:
+      return 'no-next-header';
+    case 60:
+      return 'destination-options';
+    case 135:
+      return 'mobility';
+    default:
+      return 'unknown';
   }
 }

@@ -20,12 +20,18 @@ export type LinkType = (typeof LinkType)[keyof typeof LinkType];
 /** Maps the `pcap` package's link-type string to a LinkType number (-1 when not known). */
 export function linkTypeFromPcapName(name: string): number {
   switch (name) {
-    case 'LINKTYPE_ETHERNET': return LinkType.Ethernet;
-    case 'LINKTYPE_NULL': return LinkType.Null;
-    case 'LINKTYPE_RAW': return LinkType.Raw;
-    case 'LINKTYPE_LINUX_SLL': return LinkType.LinuxSll;
-    case 'LINKTYPE_LINUX_SLL2': return LinkType.LinuxSll2;
-    case 'LINKTYPE_LOOP': return LinkType.Loop;
+    case 'LINKTYPE_ETHERNET':
+      return LinkType.Ethernet;
+    case 'LINKTYPE_NULL':
+      return LinkType.Null;
+    case 'LINKTYPE_RAW':
+      return LinkType.Raw;
+    case 'LINKTYPE_LINUX_SLL':
+      return LinkType.LinuxSll;
+    case 'LINKTYPE_LINUX_SLL2':
+      return LinkType.LinuxSll2;
+    case 'LINKTYPE_LOOP':
+      return LinkType.Loop;
     default: {
       const m = /^Unknown linktype (\d+)$/.exec(name);
       return m ? Number(m[1]) : -1;

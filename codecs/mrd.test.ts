@@ -9,7 +9,14 @@ const table: [MrdRepr, string, Record<string, unknown>][] = [
   [
     { kind: 'advertisement', advertisementInterval: 20, queryInterval: 125, robustnessVariable: 2 },
     '97140000007d0002',
-    { type: 151, typeName: 'multicast-router-advertisement', code: 20, advertisementInterval: 20, queryInterval: 125, robustnessVariable: 2 },
+    {
+      type: 151,
+      typeName: 'multicast-router-advertisement',
+      code: 20,
+      advertisementInterval: 20,
+      queryInterval: 125,
+      robustnessVariable: 2,
+    },
   ],
   [{ kind: 'solicitation' }, '98000000', { type: 152, typeName: 'multicast-router-solicitation', code: 0 }],
   [{ kind: 'termination' }, '99000000', { type: 153, typeName: 'multicast-router-termination', code: 0 }],
@@ -26,7 +33,11 @@ for (const [repr, hex, json] of table) {
     t.is(v.check(), Status.Ok);
     t.is(v.isAdvertisement, repr.kind === 'advertisement');
     if (repr.kind === 'advertisement') {
-      t.like(v, { advertisementInterval: repr.advertisementInterval, queryInterval: repr.queryInterval, robustnessVariable: repr.robustnessVariable });
+      t.like(v, {
+        advertisementInterval: repr.advertisementInterval,
+        queryInterval: repr.queryInterval,
+        robustnessVariable: repr.robustnessVariable,
+      });
     }
     t.like(describeIcmpv6(b, 10, n), json);
     const f = new Failure();

@@ -70,7 +70,14 @@ test('walks the options of a captured RA and reads every field', (t) => {
   t.is(mtu.mtu, 1500);
   const pio = new PrefixInformationOptionView().wrap(b, 16, b.length - 16);
   t.is(pio.check(), Status.Ok);
-  t.like(pio, { prefixLength: 64, onLink: true, autonomous: true, routerAddress: false, validLifetime: 7200, preferredLifetime: 1800 });
+  t.like(pio, {
+    prefixLength: 64,
+    onLink: true,
+    autonomous: true,
+    routerAddress: false,
+    validLifetime: 7200,
+    preferredLifetime: 1800,
+  });
   t.is(toHex(b, pio.prefixOffset, 16), toHex(a('fd8d:4fb3:5b2e::')));
   const rio = new RouteInformationOptionView().wrap(b, 48, 16);
   t.is(rio.check(), Status.Ok);
@@ -111,7 +118,12 @@ test('PREF64 from a capture: scaled lifetime and an ignorable prefix length code
   const v = new Pref64OptionView().wrap(b, 0, b.length);
   t.is(v.check(), Status.Ok);
   t.like(v, { scaledLifetime: 225, lifetime: 1800, prefixLengthCode: 6, prefixLength: -1 });
-  t.like(describeNdpOption(b, 0, 16), { prefix: null, prefixLength: null, prefixAddress: '2001:db8:0:64:ff9b::', lifetime: 1800 });
+  t.like(describeNdpOption(b, 0, 16), {
+    prefix: null,
+    prefixLength: null,
+    prefixAddress: '2001:db8:0:64:ff9b::',
+    lifetime: 1800,
+  });
   // Packet 1: 2001:db8:1:64:ff9b::/96 (plc 0), lifetime 0s.
   const b1 = fromHex('2602000020010db800010064ff9b0000');
   t.like(describeNdpOption(b1, 0, 16), { prefix: '2001:db8:1:64:ff9b::/96', prefixLength: 96, lifetime: 0 });
@@ -120,7 +132,17 @@ test('PREF64 from a capture: scaled lifetime and an ignorable prefix length code
 const reprs: NdpOptionRepr[] = [
   { kind: 'source-link-layer-address', address: parseMac('02:00:00:00:00:01') },
   { kind: 'target-link-layer-address', address: parseMac('02:00:00:00:00:02') },
-  { kind: 'prefix-information', prefixLength: 64, onLink: true, autonomous: false, routerAddress: true, pdPreferred: false, validLifetime: 0xffffffff, preferredLifetime: 600, prefix: a('2001:db8:1::') },
+  {
+    kind: 'prefix-information',
+    prefixLength: 64,
+    onLink: true,
+    autonomous: false,
+    routerAddress: true,
+    pdPreferred: false,
+    validLifetime: 0xffffffff,
+    preferredLifetime: 600,
+    prefix: a('2001:db8:1::'),
+  },
   { kind: 'redirected-header', data: fromHex('6000000000083a40') },
   { kind: 'mtu', mtu: 9000 },
   { kind: 'advertisement-interval', interval: 5000 },
@@ -134,7 +156,12 @@ const reprs: NdpOptionRepr[] = [
   { kind: 'rdnss', lifetime: 300, addresses: [a('2001:db8::53'), a('2001:db8::54')] },
   { kind: 'dnssl', lifetime: 300, domains: ['example.com.', 'lab.punt6.test.'] },
   { kind: 'captive-portal', uri: 'https://portal.example/api' },
-  { kind: 'pref64', scaledLifetime: 225, prefixLengthCode: pref64LengthCode(64), prefix: a('64:ff9b::').subarray(0, 12) },
+  {
+    kind: 'pref64',
+    scaledLifetime: 225,
+    prefixLengthCode: pref64LengthCode(64),
+    prefix: a('64:ff9b::').subarray(0, 12),
+  },
   { kind: 'unknown', type: 200, data: fromHex('000102030405') },
 ];
 
@@ -162,7 +189,15 @@ test('emit writes the exact captured bytes', (t) => {
   // tests/icmpv6.pcap packet 1: prefix info option (3): 2222:3333:4444:5555:6600::/72,
   // Flags [onlink, auto], valid time 2592000s, pref. time 604800s
   let n = emitNdpOption(
-    { kind: 'prefix-information', prefixLength: 72, onLink: true, autonomous: true, validLifetime: 2592000, preferredLifetime: 604800, prefix: a('2222:3333:4444:5555:6600::') },
+    {
+      kind: 'prefix-information',
+      prefixLength: 72,
+      onLink: true,
+      autonomous: true,
+      validLifetime: 2592000,
+      preferredLifetime: 604800,
+      prefix: a('2222:3333:4444:5555:6600::'),
+    },
     b,
     0,
   );
@@ -172,7 +207,15 @@ test('emit writes the exact captured bytes', (t) => {
   const list: NdpOptionRepr[] = [
     { kind: 'source-link-layer-address', address: parseMac('14:cf:92:87:23:d6') },
     { kind: 'mtu', mtu: 1500 },
-    { kind: 'prefix-information', prefixLength: 64, onLink: true, autonomous: true, validLifetime: 7200, preferredLifetime: 1800, prefix: a('fd8d:4fb3:5b2e::') },
+    {
+      kind: 'prefix-information',
+      prefixLength: 64,
+      onLink: true,
+      autonomous: true,
+      validLifetime: 7200,
+      preferredLifetime: 1800,
+      prefix: a('fd8d:4fb3:5b2e::'),
+    },
     { kind: 'route-information', prefixLength: 48, preference: 0, routeLifetime: 7200, prefix: a('fd8d:4fb3:5b2e::') },
     { kind: 'rdnss', lifetime: 1800, addresses: [a('fd8d:4fb3:5b2e::1')] },
     { kind: 'dnssl', lifetime: 1800, domains: ['lan'] },

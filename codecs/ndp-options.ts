@@ -144,27 +144,38 @@ export function checkNdpOption(b: Uint8Array, o: number, n: number, sink: Checke
     case NdpOptionType.Mtu:
       return units === 1 ? Status.Ok : fail(sink, Status.Malformed, o + 1, 'MTU option length is not 1');
     case NdpOptionType.AdvertisementInterval:
-      return units === 1 ? Status.Ok : fail(sink, Status.Malformed, o + 1, 'advertisement interval option length is not 1');
+      return units === 1
+        ? Status.Ok
+        : fail(sink, Status.Malformed, o + 1, 'advertisement interval option length is not 1');
     case NdpOptionType.HomeAgentInformation:
-      return units === 1 ? Status.Ok : fail(sink, Status.Malformed, o + 1, 'home agent information option length is not 1');
+      return units === 1
+        ? Status.Ok
+        : fail(sink, Status.Malformed, o + 1, 'home agent information option length is not 1');
     case NdpOptionType.SourceAddressList:
     case NdpOptionType.TargetAddressList:
-      return units >= 3 && (units & 1) === 1 ? Status.Ok : fail(sink, Status.Malformed, o + 1, 'address list option length is not odd and at least 3');
+      return units >= 3 && (units & 1) === 1
+        ? Status.Ok
+        : fail(sink, Status.Malformed, o + 1, 'address list option length is not odd and at least 3');
     case NdpOptionType.RouteInformation: {
       if (units > 3) return fail(sink, Status.Malformed, o + 1, 'route information option length above 3');
       const plen = b[o + 2] as number;
       if (plen > 128) return fail(sink, Status.Malformed, o + 2, 'prefix length above 128');
-      if (plen > 64 && units < 3) return fail(sink, Status.Malformed, o + 1, 'route information prefix longer than 64 needs length 3');
-      if (plen > 0 && units < 2) return fail(sink, Status.Malformed, o + 1, 'route information prefix longer than 0 needs length 2 or 3');
+      if (plen > 64 && units < 3)
+        return fail(sink, Status.Malformed, o + 1, 'route information prefix longer than 64 needs length 3');
+      if (plen > 0 && units < 2)
+        return fail(sink, Status.Malformed, o + 1, 'route information prefix longer than 0 needs length 2 or 3');
       return Status.Ok;
     }
     case NdpOptionType.Rdnss:
-      return units >= 3 && (units & 1) === 1 ? Status.Ok : fail(sink, Status.Malformed, o + 1, 'RDNSS option length is not odd and at least 3');
+      return units >= 3 && (units & 1) === 1
+        ? Status.Ok
+        : fail(sink, Status.Malformed, o + 1, 'RDNSS option length is not odd and at least 3');
     case NdpOptionType.Dnssl: {
       if (units < 2) return fail(sink, Status.Malformed, o + 1, 'DNSSL option length below 2');
       // In bounds: units >= 2, so o + 8 < o + n.
       if (b[o + 8] === 0) return fail(sink, Status.Malformed, o + 8, 'DNSSL option without a domain name');
-      if (checkDnsNameList(b, o + 8, o + n, true) !== Status.Ok) return fail(sink, Status.Malformed, dnsNameError.offset, dnsNameError.reason);
+      if (checkDnsNameList(b, o + 8, o + n, true) !== Status.Ok)
+        return fail(sink, Status.Malformed, dnsNameError.offset, dnsNameError.reason);
       return Status.Ok;
     }
     case NdpOptionType.Pref64:
@@ -295,7 +306,6 @@ export function findNdpOption(cursor: NdpOptionCursor, b: Uint8Array, off: numbe
  * the per-type rules; then every getter is in bounds.
  */
 export class NdpOptionView extends ByteView {
-
   /** Which option types this view reads (every type for the base view). */
   protected accepts(_type: number): boolean {
     return true;
@@ -308,7 +318,8 @@ export class NdpOptionView extends ByteView {
     if (o < 0 || avail < 2) return fail(this, Status.Truncated, o + Math.max(0, avail), 'option header cut short');
     const units = b[o + 1] as number;
     if (units === 0) return fail(this, Status.Malformed, o + 1, 'option with length 0');
-    if (units * NDP_OPTION_UNIT > avail) return fail(this, Status.Truncated, o, 'option runs past the end of the message');
+    if (units * NDP_OPTION_UNIT > avail)
+      return fail(this, Status.Truncated, o, 'option runs past the end of the message');
     if (!this.accepts(b[o] as number)) return fail(this, Status.Malformed, o, 'option of another type');
     return checkNdpOption(b, o, units * NDP_OPTION_UNIT, this);
   }
@@ -820,7 +831,13 @@ export function emitNdpOptions(list: readonly NdpOptionRepr[], b: Uint8Array, o:
  * Hot-path form of a link-layer address option for Ethernet: type 1 or 2, length 1, the MAC at
  * mac[macOff]. Returns 8.
  */
-export function emitLinkLayerAddressOption(type: number, mac: Uint8Array, macOff: number, b: Uint8Array, o: number): number {
+export function emitLinkLayerAddressOption(
+  type: number,
+  mac: Uint8Array,
+  macOff: number,
+  b: Uint8Array,
+  o: number,
+): number {
   b[o] = type;
   b[o + 1] = 1;
   copyBytes(mac, macOff, b, o + 2, 6);

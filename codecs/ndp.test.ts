@@ -21,7 +21,14 @@ import {
   routerAdvertisementLength,
   routerSolicitationLength,
 } from './ndp.js';
-import { NdpOptionCursor, NdpOptionType, RouterPreference, checkNdpOptions, emitLinkLayerAddressOption, readNdpOptions } from './ndp-options.js';
+import {
+  NdpOptionCursor,
+  NdpOptionType,
+  RouterPreference,
+  checkNdpOptions,
+  emitLinkLayerAddressOption,
+  readNdpOptions,
+} from './ndp-options.js';
 import { Status } from './status.js';
 
 const a = (text: string): Uint8Array => parseIpv6(text);
@@ -38,7 +45,8 @@ const raPacket = fromHex(
 //   11:07:31.663323 IP6 :: > ff02::1:ffe1:f: ICMP6, neighbor solicitation, who has fe80::546f:f7ff:fee1:f, length 32
 //   unknown option (14), length 8 (1): 0x0000:  6069 604c 0aaa
 const nsPacket = fromHex(
-  '6000000000203aff00000000000000000000000000000000ff0200000000000000000001ffe1000f' + '8700566e00000000fe80000000000000546ff7fffee1000f0e016069604c0aaa',
+  '6000000000203aff00000000000000000000000000000000ff0200000000000000000001ffe1000f' +
+    '8700566e00000000fe80000000000000546ff7fffee1000f0e016069604c0aaa',
 );
 
 test('decodes a captured router advertisement', (t) => {
@@ -96,7 +104,11 @@ test('decodes a captured neighbor solicitation with a nonce', (t) => {
   t.is(toHex(nsPacket, c.offset + 2, 6), '6069604c0aaa');
   const b = new Uint8Array(nsPacket.length);
   b.set(nsPacket.subarray(0, 40));
-  emitNeighborSolicitation({ target: a('fe80::546f:f7ff:fee1:f'), options: [{ kind: 'nonce', nonce: fromHex('6069604c0aaa') }] }, b, 40);
+  emitNeighborSolicitation(
+    { target: a('fe80::546f:f7ff:fee1:f'), options: [{ kind: 'nonce', nonce: fromHex('6069604c0aaa') }] },
+    b,
+    40,
+  );
   fillIcmpv6Checksum(b, 8, 24, 40, 32);
   t.is(toHex(b), toHex(nsPacket));
 });
@@ -129,10 +141,26 @@ test('every ND message round trips at offset 10 of a larger buffer', (t) => {
   n = emitRouterAdvertisement(ra, b, 10);
   const rav = new RouterAdvertisementView().wrap(b, 10, n);
   t.is(rav.check(), Status.Ok);
-  t.like(rav, { curHopLimit: 64, managed: false, other: true, homeAgent: true, proxy: true, preference: 3, routerLifetime: 1800, reachableTime: 30000, retransTimer: 1000 });
+  t.like(rav, {
+    curHopLimit: 64,
+    managed: false,
+    other: true,
+    homeAgent: true,
+    proxy: true,
+    preference: 3,
+    routerLifetime: 1800,
+    reachableTime: 30000,
+    retransTimer: 1000,
+  });
   t.deepEqual(readNdpOptions(b, rav.optionsOffset, rav.optionsEnd), ra.options);
 
-  const na = { router: true, solicited: true, override: false, target: a('2001:db8::1'), options: [{ kind: 'target-link-layer-address' as const, address: mac }] };
+  const na = {
+    router: true,
+    solicited: true,
+    override: false,
+    target: a('2001:db8::1'),
+    options: [{ kind: 'target-link-layer-address' as const, address: mac }],
+  };
   b.fill(0xaa);
   n = emitNeighborAdvertisement(na, b, 10);
   t.is(n, neighborAdvertisementLength(na));
@@ -160,7 +188,9 @@ test('every ND message round trips at offset 10 of a larger buffer', (t) => {
   t.is(rdv.check(), Status.Ok);
   t.is(toHex(b, rdv.targetOffset, 16), toHex(rd.target));
   t.is(toHex(b, rdv.destinationOffset, 16), toHex(rd.destination));
-  t.deepEqual(readNdpOptions(b, rdv.optionsOffset, rdv.optionsEnd), [{ kind: 'redirected-header', data: fromHex('6000000000000000') }]);
+  t.deepEqual(readNdpOptions(b, rdv.optionsOffset, rdv.optionsEnd), [
+    { kind: 'redirected-header', data: fromHex('6000000000000000') },
+  ]);
 });
 
 test('the hot-path neighbor advertisement equals the Repr-built one', (t) => {
@@ -168,7 +198,17 @@ test('the hot-path neighbor advertisement equals the Repr-built one', (t) => {
   const target = a('2001:db8::1');
   const x = new Uint8Array(32);
   const y = new Uint8Array(32).fill(0x55);
-  emitNeighborAdvertisement({ router: false, solicited: true, override: true, target, options: [{ kind: 'target-link-layer-address', address: mac }] }, x, 0);
+  emitNeighborAdvertisement(
+    {
+      router: false,
+      solicited: true,
+      override: true,
+      target,
+      options: [{ kind: 'target-link-layer-address', address: mac }],
+    },
+    x,
+    0,
+  );
   let n = emitNeighborAdvertisementHeader(neighborAdvertisementFlags(false, true, true), target, 0, y, 0);
   n += emitLinkLayerAddressOption(NdpOptionType.TargetLinkLayerAddress, mac, 0, y, n);
   t.is(n, 32);

@@ -332,7 +332,11 @@ export function emitNeighborAdvertisement(r: NeighborAdvertisementRepr, b: Uint8
 }
 
 export function neighborAdvertisementFlags(router: boolean, solicited: boolean, override: boolean): number {
-  return (router ? NeighborAdvertisementFlag.Router : 0) | (solicited ? NeighborAdvertisementFlag.Solicited : 0) | (override ? NeighborAdvertisementFlag.Override : 0);
+  return (
+    (router ? NeighborAdvertisementFlag.Router : 0) |
+    (solicited ? NeighborAdvertisementFlag.Solicited : 0) |
+    (override ? NeighborAdvertisementFlag.Override : 0)
+  );
 }
 
 /**
@@ -340,7 +344,13 @@ export function neighborAdvertisementFlags(router: boolean, solicited: boolean, 
  * options (append a Target Link-Layer Address option with `emitLinkLayerAddressOption`). Returns
  * 24; the checksum is left 0.
  */
-export function emitNeighborAdvertisementHeader(flags: number, t: Uint8Array, tOff: number, b: Uint8Array, o: number): number {
+export function emitNeighborAdvertisementHeader(
+  flags: number,
+  t: Uint8Array,
+  tOff: number,
+  b: Uint8Array,
+  o: number,
+): number {
   b[o] = Icmpv6Type.NeighborAdvertisement;
   b[o + 1] = 0;
   b[o + 2] = 0;
@@ -399,7 +409,10 @@ export function parseRouterAdvertisement(b: Uint8Array, off: number, len: number
 
 export function parseNeighborSolicitation(b: Uint8Array, off: number, len: number): NeighborSolicitationRepr {
   // In bounds: len >= 24.
-  return { target: copyOf(b, off + 8, off + 24), options: readNdpOptions(b, off + NEIGHBOR_SOLICITATION_LENGTH, off + len) };
+  return {
+    target: copyOf(b, off + 8, off + 24),
+    options: readNdpOptions(b, off + NEIGHBOR_SOLICITATION_LENGTH, off + len),
+  };
 }
 
 export function parseNeighborAdvertisement(b: Uint8Array, off: number, len: number): NeighborAdvertisementRepr {

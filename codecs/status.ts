@@ -45,8 +45,18 @@ export const Layer = {
 export type Layer = (typeof Layer)[keyof typeof Layer];
 
 const layerNames = [
-  'ethernet', 'vlan', 'ipv6', 'ipv6-extension', 'udp', 'icmpv6', 'ndp', 'ndp-option',
-  'inverse-nd', 'mrd', 'dhcpv6', 'dhcpv6-option',
+  'ethernet',
+  'vlan',
+  'ipv6',
+  'ipv6-extension',
+  'udp',
+  'icmpv6',
+  'ndp',
+  'ndp-option',
+  'inverse-nd',
+  'mrd',
+  'dhcpv6',
+  'dhcpv6-option',
 ] as const;
 export type LayerName = (typeof layerNames)[number];
 

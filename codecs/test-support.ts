@@ -125,7 +125,13 @@ export function embed(bytes: Uint8Array, before: number, after: number, canary: 
 /** The canaries used by the out-of-bounds checks: opposite bit patterns, so any read shows. */
 export const canaries = [0x00, 0xff, 0x55] as const;
 
-export const allStatuses: readonly number[] = [Status.Ok, Status.Truncated, Status.Malformed, Status.BadChecksum, Status.Unsupported];
+export const allStatuses: readonly number[] = [
+  Status.Ok,
+  Status.Truncated,
+  Status.Malformed,
+  Status.BadChecksum,
+  Status.Unsupported,
+];
 
 /**
  * Paths inside `value` (a Repr or JSON) holding a number that is NaN or not finite, or holding

@@ -7,7 +7,17 @@ import { emitUdpHeader, fillUdpChecksum, UdpView, UDP_PROTOCOL } from './udp.js'
 
 function datagram(off: number, payload: number[]): Uint8Array {
   const b = new Uint8Array(off + 48 + payload.length + 4);
-  emitIpv6({ source: parseIpv6('fe80::2'), destination: parseIpv6('ff02::1:2'), nextHeader: UDP_PROTOCOL, hopLimit: 1, payloadLength: 8 + payload.length }, b, off);
+  emitIpv6(
+    {
+      source: parseIpv6('fe80::2'),
+      destination: parseIpv6('ff02::1:2'),
+      nextHeader: UDP_PROTOCOL,
+      hopLimit: 1,
+      payloadLength: 8 + payload.length,
+    },
+    b,
+    off,
+  );
   emitUdpHeader({ sourcePort: 546, destinationPort: 547, payloadLength: payload.length }, b, off + 40);
   b.set(payload, off + 48);
   fillUdpChecksum(b, off + 8, off + 24, off + 40);

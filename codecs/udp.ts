@@ -32,7 +32,6 @@ export const UdpPort = {
 export const UdpField = { SourcePort: 0, DestinationPort: 2, Length: 4, Checksum: 6 } as const;
 
 export class UdpView extends ByteView {
-
   /** `len` is the upper-layer length from IPv6; the UDP length field must agree with it. */
   check(): Status {
     const o = this.off;

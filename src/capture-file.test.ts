@@ -8,7 +8,14 @@ import { truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { fixtureNames, fixturePath } from '../fixtures/test-support.js';
-import { CaptureFileError, CaptureReadError, loadCaptureFile, loadCaptureUntilFault, readCaptureFile, type LoadedFrame } from './capture-file.js';
+import {
+  CaptureFileError,
+  CaptureReadError,
+  loadCaptureFile,
+  loadCaptureUntilFault,
+  readCaptureFile,
+  type LoadedFrame,
+} from './capture-file.js';
 import { fixtureCaptures, pcapFixture, ScratchFiles } from './capture-test-support.js';
 import { CaptureWriter } from './capture-writer.js';
 
@@ -19,13 +26,22 @@ test.after.always(() => scratch.remove());
 const file = (name: string, bytes: Uint8Array): string => scratch.write(name, bytes);
 
 /** Every frame readCaptureFile delivers, copied, and how it ended. */
-async function readAll(path: string, filter = '', each?: (index: number) => void): Promise<{ frames: LoadedFrame[]; error: unknown }> {
+async function readAll(
+  path: string,
+  filter = '',
+  each?: (index: number) => void,
+): Promise<{ frames: LoadedFrame[]; error: unknown }> {
   const frames: LoadedFrame[] = [];
   try {
     await readCaptureFile(
       path,
       (f) => {
-        frames.push({ data: Uint8Array.from(f.data.subarray(0, f.captureLength)), seconds: f.seconds, microseconds: f.microseconds, originalLength: f.originalLength });
+        frames.push({
+          data: Uint8Array.from(f.data.subarray(0, f.captureLength)),
+          seconds: f.seconds,
+          microseconds: f.microseconds,
+          originalLength: f.originalLength,
+        });
         each?.(f.index);
       },
       filter,
@@ -38,8 +54,15 @@ async function readAll(path: string, filter = '', each?: (index: number) => void
 
 function sameFrames(t: ExecutionContext, got: LoadedFrame[], want: LoadedFrame[], timestamps = true): void {
   t.is(got.length, want.length, 'frames delivered');
-  t.deepEqual(got.map((f) => f.data), want.map((f) => f.data));
-  if (timestamps) t.deepEqual(got.map((f) => [f.seconds, f.microseconds, f.originalLength]), want.map((f) => [f.seconds, f.microseconds, f.originalLength]));
+  t.deepEqual(
+    got.map((f) => f.data),
+    want.map((f) => f.data),
+  );
+  if (timestamps)
+    t.deepEqual(
+      got.map((f) => [f.seconds, f.microseconds, f.originalLength]),
+      want.map((f) => [f.seconds, f.microseconds, f.originalLength]),
+    );
 }
 
 for (const c of sound) {
@@ -66,7 +89,14 @@ for (const c of faulty) {
       const e = r.error as CaptureReadError;
       t.true(e.message.startsWith(`${path}: ${where}: `), e.message);
       t.regex(e.reason, c.fault.reason);
-      t.like(e, { path, status: c.fault.status, unit: c.fault.unit, number: c.fault.number, offset: c.fault.offset, frames: c.frames.length });
+      t.like(e, {
+        path,
+        status: c.fault.status,
+        unit: c.fault.unit,
+        number: c.fault.number,
+        offset: c.fault.offset,
+        frames: c.frames.length,
+      });
     }
     await t.throwsAsync(loadCaptureFile(path), { instanceOf: CaptureReadError });
     const partial = await loadCaptureUntilFault(path);
@@ -92,7 +122,10 @@ test('libpcap stopping before the walk did (here: the file cut while it is read)
   const e = r.error as CaptureReadError;
   t.is(e.frames, 500);
   t.is(r.frames.length, 500);
-  t.is(e.message, `${path}: record 501 at byte offset ${24 + 500 * record}: libpcap stops reading after frame 500, and the pcap package does not pass on why`);
+  t.is(
+    e.message,
+    `${path}: record 501 at byte offset ${24 + 500 * record}: libpcap stops reading after frame 500, and the pcap package does not pass on why`,
+  );
 });
 
 for (const name of fixtureNames) {
@@ -105,7 +138,14 @@ for (const name of fixtureNames) {
 }
 
 test('a CaptureReadError is a CaptureFileError (callers that report one report both)', (t) => {
-  const e = new CaptureReadError('x.pcap', { status: 1, unit: 'record', number: 2, offset: 40, frames: 1, reason: 'why' });
+  const e = new CaptureReadError('x.pcap', {
+    status: 1,
+    unit: 'record',
+    number: 2,
+    offset: 40,
+    frames: 1,
+    reason: 'why',
+  });
   t.true(e instanceof CaptureFileError);
   t.is(e.message, 'x.pcap: record 2 at byte offset 40: why');
   t.is(e.name, 'CaptureReadError');

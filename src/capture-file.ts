@@ -99,7 +99,11 @@ const NO_LIMIT = Number.POSITIVE_INFINITY;
  * missing, unreadable or not a capture, and with a CaptureReadError after delivering the frames
  * before a structural fault.
  */
-export async function readCaptureFile(path: string, onFrame: (frame: CapturedFrame, linkType: number) => void, filter = ''): Promise<CaptureSummary> {
+export async function readCaptureFile(
+  path: string,
+  onFrame: (frame: CapturedFrame, linkType: number) => void,
+  filter = '',
+): Promise<CaptureSummary> {
   const { summary, error } = await readUntilFault(path, onFrame, filter);
   if (error !== null) throw error;
   return summary;
@@ -148,8 +152,20 @@ function openReader(path: string, filter: string): OfflineReader {
 }
 
 /** Delivers the reader's frames to `onFrame`, at most `limit` of them; resolves with how many. */
-function deliverFrames(reader: OfflineReader, onFrame: (frame: CapturedFrame, linkType: number) => void, linkType: number, limit: number): Promise<number> {
-  const frame: CapturedFrame = { index: 0, data: new Uint8Array(0), captureLength: 0, originalLength: 0, seconds: 0, microseconds: 0 };
+function deliverFrames(
+  reader: OfflineReader,
+  onFrame: (frame: CapturedFrame, linkType: number) => void,
+  linkType: number,
+  limit: number,
+): Promise<number> {
+  const frame: CapturedFrame = {
+    index: 0,
+    data: new Uint8Array(0),
+    captureLength: 0,
+    originalLength: 0,
+    seconds: 0,
+    microseconds: 0,
+  };
   return new Promise<number>((resolve, reject) => {
     let done = false;
     const finish = (e?: Error): void => {
@@ -191,7 +207,14 @@ function readerStopped(path: string, frames: number): CaptureReadError {
   const s = checkCaptureStructure(path, frames);
   const unit = s.format === 'pcapng' ? 'block' : 'record';
   const reason = `libpcap stops reading after frame ${frames}, and the pcap package does not pass on why`;
-  return new CaptureReadError(path, { status: Status.Unsupported, unit, number: s.stopNumber, offset: s.stopOffset, frames, reason });
+  return new CaptureReadError(path, {
+    status: Status.Unsupported,
+    unit,
+    number: s.stopNumber,
+    offset: s.stopOffset,
+    frames,
+    reason,
+  });
 }
 
 export interface LoadedFrame {
@@ -222,7 +245,12 @@ export async function loadCaptureUntilFault(path: string): Promise<LoadedCapture
   const { summary, error } = await readUntilFault(
     path,
     (f) => {
-      frames.push({ data: Uint8Array.from(f.data.subarray(0, f.captureLength)), seconds: f.seconds, microseconds: f.microseconds, originalLength: f.originalLength });
+      frames.push({
+        data: Uint8Array.from(f.data.subarray(0, f.captureLength)),
+        seconds: f.seconds,
+        microseconds: f.microseconds,
+        originalLength: f.originalLength,
+      });
     },
     '',
   );

@@ -15,7 +15,13 @@ for (const name of fixtureNames) {
   test(`fixtures/${name}.pcap: sound, every record a frame`, async (t) => {
     const fx = await pcapFixture(fixturePath(name));
     const s = checkCaptureStructure(fixturePath(name));
-    t.like(s, { format: 'pcap', frames: fx.frames.length, stopNumber: fx.frames.length + 1, stopOffset: fx.bytes.length, fault: null });
+    t.like(s, {
+      format: 'pcap',
+      frames: fx.frames.length,
+      stopNumber: fx.frames.length + 1,
+      stopOffset: fx.bytes.length,
+      fault: null,
+    });
   });
 }
 
@@ -63,6 +69,9 @@ test('maxFrames stops the walk before the next packet and says where', (t) => {
 });
 
 test('a file that is neither pcap nor pcapng: unknown, no verdict', (t) => {
-  t.like(checkCaptureStructure(file('text', new TextEncoder().encode('this is not a capture, not at all\n'))), { format: 'unknown', fault: null });
+  t.like(checkCaptureStructure(file('text', new TextEncoder().encode('this is not a capture, not at all\n'))), {
+    format: 'unknown',
+    fault: null,
+  });
   t.like(checkCaptureStructure(file('empty', new Uint8Array(0))), { format: 'unknown', fault: null });
 });

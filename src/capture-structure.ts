@@ -70,10 +70,14 @@ export const MAXIMUM_SNAPLEN = 262144;
 /** libpcap's `max_snaplen_for_dlt`: three link types carry messages longer than MAXIMUM_SNAPLEN. */
 function maxSnaplen(linkType: number): number {
   switch (linkType) {
-    case 231: return 128 * 1024 * 1024; // D-Bus
-    case 279: return 8 * 1024 * 1024; // EBHSCR
-    case 249: return 1024 * 1024; // USBPcap
-    default: return MAXIMUM_SNAPLEN;
+    case 231:
+      return 128 * 1024 * 1024; // D-Bus
+    case 279:
+      return 8 * 1024 * 1024; // EBHSCR
+    case 249:
+      return 1024 * 1024; // USBPcap
+    default:
+      return MAXIMUM_SNAPLEN;
   }
 }
 
@@ -88,7 +92,13 @@ const PcapMagic = { Micro: 0xa1b2c3d4, Nano: 0xa1b23c4d, Kuznetzov: 0xa1b2cd34 }
 const PcapHeader = { Magic: 0, Major: 4, Minor: 6, SnapLength: 16, LinkType: 20, Length: 24 } as const;
 const PcapRecord = { CaptureLength: 8, OriginalLength: 12, Length: 16, KuznetzovLength: 24 } as const;
 
-const BlockType = { SectionHeader: 0x0a0d0d0a, InterfaceDescription: 1, Packet: 2, SimplePacket: 3, EnhancedPacket: 6 } as const;
+const BlockType = {
+  SectionHeader: 0x0a0d0d0a,
+  InterfaceDescription: 1,
+  Packet: 2,
+  SimplePacket: 3,
+  EnhancedPacket: 6,
+} as const;
 const BYTE_ORDER_MAGIC = 0x1a2b3c4d;
 /** Type and length before the body, the length again after it. */
 const Block = { Type: 0, Length: 4, HeaderLength: 8, Overhead: 12 } as const;
@@ -217,14 +227,18 @@ function walkPcap(f: FileBytes, le: boolean, maxFrames: number): CaptureStructur
   });
   while (offset < f.size && frames < maxFrames) {
     const left = f.size - offset;
-    if (left < headerLength) return fault(Status.Truncated, `the file ends ${left} bytes into the ${headerLength}-byte record header`);
+    if (left < headerLength)
+      return fault(Status.Truncated, `the file ends ${left} bytes into the ${headerLength}-byte record header`);
     let caplen = f.u32(offset + PcapRecord.CaptureLength, le);
     const len = f.u32(offset + PcapRecord.OriginalLength, le);
     if (swapped || (maybeSwapped && caplen > len)) caplen = len;
     if (caplen > max) return fault(Status.Malformed, `captured length ${caplen} exceeds the ${max}-byte maximum`);
     // Longer than the file's snap length is sound: libpcap delivers the first snap-length bytes.
     if (left - headerLength < caplen) {
-      return fault(Status.Truncated, `the file ends ${left - headerLength} bytes into the record's ${caplen}-byte packet`);
+      return fault(
+        Status.Truncated,
+        `the file ends ${left - headerLength} bytes into the record's ${caplen}-byte packet`,
+      );
     }
     offset += headerLength + caplen;
     record++;
@@ -235,12 +249,18 @@ function walkPcap(f: FileBytes, le: boolean, maxFrames: number): CaptureStructur
 
 function blockName(type: number): string {
   switch (type) {
-    case BlockType.SectionHeader: return 'section header block';
-    case BlockType.InterfaceDescription: return 'interface description block';
-    case BlockType.EnhancedPacket: return 'enhanced packet block';
-    case BlockType.SimplePacket: return 'simple packet block';
-    case BlockType.Packet: return 'packet block';
-    default: return `block of type 0x${type.toString(16).padStart(8, '0')}`;
+    case BlockType.SectionHeader:
+      return 'section header block';
+    case BlockType.InterfaceDescription:
+      return 'interface description block';
+    case BlockType.EnhancedPacket:
+      return 'enhanced packet block';
+    case BlockType.SimplePacket:
+      return 'simple packet block';
+    case BlockType.Packet:
+      return 'packet block';
+    default:
+      return `block of type 0x${type.toString(16).padStart(8, '0')}`;
   }
 }
 
@@ -265,22 +285,30 @@ function walkPcapng(f: FileBytes, le: boolean, maxFrames: number): CaptureStruct
   /** The checks every packet block goes through, in libpcap's order; null when sound. */
   const packetFault = (name: string, iface: number, caplen: number, room: number): CaptureStructure | null => {
     if (iface >= interfaces) {
-      const described = interfaces === 0 ? 'no interface' : interfaces === 1 ? 'interface 0 only' : `interfaces 0 to ${interfaces - 1}`;
+      const described =
+        interfaces === 0 ? 'no interface' : interfaces === 1 ? 'interface 0 only' : `interfaces 0 to ${interfaces - 1}`;
       return fault(Status.Malformed, `${name} on interface ${iface}, but the section describes ${described}`);
     }
-    if (caplen > snap) return fault(Status.Malformed, `${name}: captured length ${caplen} exceeds the interface's snap length ${snap}`);
-    if (caplen > room) return fault(Status.Malformed, `${name}: captured length ${caplen} runs past the block's end (room for ${room} bytes)`);
+    if (caplen > snap)
+      return fault(Status.Malformed, `${name}: captured length ${caplen} exceeds the interface's snap length ${snap}`);
+    if (caplen > room)
+      return fault(
+        Status.Malformed,
+        `${name}: captured length ${caplen} runs past the block's end (room for ${room} bytes)`,
+      );
     return null;
   };
 
   while (offset < f.size && frames < maxFrames) {
     const left = f.size - offset;
-    if (left < Block.HeaderLength) return fault(Status.Truncated, `the file ends ${left} bytes into the ${Block.HeaderLength}-byte block header`);
+    if (left < Block.HeaderLength)
+      return fault(Status.Truncated, `the file ends ${left} bytes into the ${Block.HeaderLength}-byte block header`);
     const type = f.u32(offset + Block.Type, le);
     const name = blockName(type);
     if (type === BlockType.SectionHeader) {
       // The type reads the same in both byte orders; the magic after the length says which one this section uses.
-      if (left < Shb.ByteOrderMagic + 4) return fault(Status.Truncated, `${name}: the file ends ${left} bytes into the block`);
+      if (left < Shb.ByteOrderMagic + 4)
+        return fault(Status.Truncated, `${name}: the file ends ${left} bytes into the block`);
       const bom = f.u32(offset + Shb.ByteOrderMagic, le);
       if (bom !== BYTE_ORDER_MAGIC) {
         if (f.u32(offset + Shb.ByteOrderMagic, !le) === BYTE_ORDER_MAGIC) {
@@ -290,21 +318,35 @@ function walkPcapng(f: FileBytes, le: boolean, maxFrames: number): CaptureStruct
       }
     }
     const length = f.u32(offset + Block.Length, le);
-    if (length < Block.Overhead) return fault(Status.Malformed, `${name}: block length ${length} is shorter than a block's ${Block.Overhead}-byte header and trailer`);
+    if (length < Block.Overhead)
+      return fault(
+        Status.Malformed,
+        `${name}: block length ${length} is shorter than a block's ${Block.Overhead}-byte header and trailer`,
+      );
     if (length % 4 !== 0) return fault(Status.Malformed, `${name}: block length ${length} is not a multiple of 4`);
-    if (length > maxBlock) return fault(Status.Malformed, `${name}: block length ${length} exceeds the ${maxBlock} bytes libpcap accepts`);
-    if (left < length) return fault(Status.Truncated, `${name}: the file ends ${left} bytes into the ${length}-byte block`);
+    if (length > maxBlock)
+      return fault(Status.Malformed, `${name}: block length ${length} exceeds the ${maxBlock} bytes libpcap accepts`);
+    if (left < length)
+      return fault(Status.Truncated, `${name}: the file ends ${left} bytes into the ${length}-byte block`);
     const trailer = f.u32(offset + length - 4, le);
     if (trailer !== length) {
-      return fault(Status.Malformed, `${name}: the block length at its end (${trailer}) differs from the one at its start (${length})`);
+      return fault(
+        Status.Malformed,
+        `${name}: the block length at its end (${trailer}) differs from the one at its start (${length})`,
+      );
     }
-    const tooShort = (min: number) => fault(Status.Malformed, `${name}: block length ${length} is shorter than the ${min} bytes of its fixed fields`);
+    const tooShort = (min: number) =>
+      fault(Status.Malformed, `${name}: block length ${length} is shorter than the ${min} bytes of its fixed fields`);
 
     switch (type) {
       case BlockType.SectionHeader: {
         if (length < Shb.MinLength) return tooShort(Shb.MinLength);
         const major = f.u16(offset + Shb.Major, le);
-        if (major !== 1) return fault(Status.Unsupported, `${name} of pcapng version ${major}.${f.u16(offset + Shb.Minor, le)}: libpcap reads version 1`);
+        if (major !== 1)
+          return fault(
+            Status.Unsupported,
+            `${name} of pcapng version ${major}.${f.u16(offset + Shb.Minor, le)}: libpcap reads version 1`,
+          );
         interfaces = 0;
         break;
       }
@@ -318,11 +360,17 @@ function walkPcapng(f: FileBytes, le: boolean, maxFrames: number): CaptureStruct
           maxBlock = maxBlockFor(lt);
         } else {
           if (lt !== linkType || libpcapDltOnLinux[lt] !== undefined) {
-            const why = lt === linkType ? 'like the first, but libpcap cannot read a second interface of this type' : `where the first interface's is ${linkType}: libpcap reads one link type per file`;
+            const why =
+              lt === linkType
+                ? 'like the first, but libpcap cannot read a second interface of this type'
+                : `where the first interface's is ${linkType}: libpcap reads one link type per file`;
             return fault(Status.Unsupported, `${name} with link type ${lt}, ${why}`);
           }
           if (adjustSnaplen(lt, rawSnap) !== snap) {
-            return fault(Status.Unsupported, `${name} with snap length ${rawSnap}, where the first interface's is ${snap}: libpcap reads one snap length per file`);
+            return fault(
+              Status.Unsupported,
+              `${name} with snap length ${rawSnap}, where the first interface's is ${snap}: libpcap reads one snap length per file`,
+            );
           }
         }
         const bad = idbOptionFault(f, offset + Idb.Options, offset + length - 4, le);
@@ -337,8 +385,16 @@ function walkPcapng(f: FileBytes, le: boolean, maxFrames: number): CaptureStruct
         const min = simple ? Spb.MinLength : Epb.MinLength;
         if (length < min) return tooShort(min);
         // §4.4: an SPB belongs to the section's first interface and holds min(len, snaplen) bytes.
-        const iface = simple ? 0 : type === BlockType.Packet ? f.u16(offset + Epb.Interface, le) : f.u32(offset + Epb.Interface, le);
-        const caplen = simple ? (interfaces > 0 ? Math.min(f.u32(offset + Spb.OriginalLength, le), snap) : 0) : f.u32(offset + Epb.CaptureLength, le);
+        const iface = simple
+          ? 0
+          : type === BlockType.Packet
+            ? f.u16(offset + Epb.Interface, le)
+            : f.u32(offset + Epb.Interface, le);
+        const caplen = simple
+          ? interfaces > 0
+            ? Math.min(f.u32(offset + Spb.OriginalLength, le), snap)
+            : 0
+          : f.u32(offset + Epb.CaptureLength, le);
         const bad = packetFault(name, iface, caplen, length - min);
         if (bad !== null) return bad;
         frames++;
@@ -361,7 +417,7 @@ function walkPcapng(f: FileBytes, le: boolean, maxFrames: number): CaptureStruct
  */
 function idbOptionFault(f: FileBytes, start: number, end: number, le: boolean): string | null {
   const seen = new Set<number>();
-  for (let o = start; o < end; ) {
+  for (let o = start; o < end;) {
     if (end - o < 4) return 'an option header runs past the block';
     const code = f.u16(o, le);
     const length = f.u16(o + 2, le);
@@ -377,7 +433,8 @@ function idbOptionFault(f: FileBytes, start: number, end: number, le: boolean): 
     if (code === IdbOption.TimestampResolution) {
       // Bit 7 set: 2^-n seconds, else 10^-n; libpcap counts in a 64-bit integer.
       const v = f.u8(o + 4);
-      if ((v & 0x80) !== 0 ? (v & 0x7f) > 63 : v > 19) return `if_tsresol 0x${v.toString(16)} is finer than a 64-bit timestamp can count`;
+      if ((v & 0x80) !== 0 ? (v & 0x7f) > 63 : v > 19)
+        return `if_tsresol 0x${v.toString(16)} is finer than a 64-bit timestamp can count`;
     }
     o += 4 + padded;
   }

@@ -49,7 +49,13 @@ export function pcapBigEndian(fx: PcapFixture): Uint8Array {
   return b;
 }
 
-export const PcapngBlock = { SectionHeader: 0x0a0d0d0a, InterfaceDescription: 1, Packet: 2, SimplePacket: 3, EnhancedPacket: 6 } as const;
+export const PcapngBlock = {
+  SectionHeader: 0x0a0d0d0a,
+  InterfaceDescription: 1,
+  Packet: 2,
+  SimplePacket: 3,
+  EnhancedPacket: 6,
+} as const;
 
 /** Builds a pcapng file block by block and remembers where each block starts. */
 export class PcapngBuilder {
@@ -204,7 +210,10 @@ function pcapngOf(frames: LoadedFrame[], order: 'le' | 'be' = 'le'): PcapngBuild
  * Sound and faulty captures made from `ping` (fixtures/ping6-echo.pcap: six 118-byte frames)
  * and `relay` (fixtures/dhcp6-relay.pcap: frames of 110, 148, 246… bytes).
  */
-export function builtCaptures(ping: PcapFixture, relay: PcapFixture): { sound: SoundCapture[]; faulty: FaultyCapture[] } {
+export function builtCaptures(
+  ping: PcapFixture,
+  relay: PcapFixture,
+): { sound: SoundCapture[]; faulty: FaultyCapture[] } {
   const pf = ping.frames;
   const f = (i: number): LoadedFrame => pf[i] as LoadedFrame;
   const at = (i: number): number => ping.recordOffsets[i] as number;
@@ -237,25 +246,62 @@ export function builtCaptures(ping: PcapFixture, relay: PcapFixture): { sound: S
   for (const x of pf.slice(3)) twoSections.epb(x);
   const twoInterfaces = new PcapngBuilder().shb().idb().idb();
   pf.forEach((x, i) => twoInterfaces.epb(x, i % 2));
-  const unknownBlocks = new PcapngBuilder().shb().block(0x40000bad, new Uint8Array([1, 2, 3])).idb();
+  const unknownBlocks = new PcapngBuilder()
+    .shb()
+    .block(0x40000bad, new Uint8Array([1, 2, 3]))
+    .idb();
   pf.forEach((x) => unknownBlocks.epb(x).block(4, new Uint8Array(4)));
   const withOptions = new PcapngBuilder().shb();
-  withOptions.idb(1, 262144, new Uint8Array([...withOptions.option(2, new TextEncoder().encode('eth0')), ...withOptions.option(9, new Uint8Array([6])), ...withOptions.option(14, new Uint8Array(8)), ...withOptions.option(0, new Uint8Array(0))]));
+  withOptions.idb(
+    1,
+    262144,
+    new Uint8Array([
+      ...withOptions.option(2, new TextEncoder().encode('eth0')),
+      ...withOptions.option(9, new Uint8Array([6])),
+      ...withOptions.option(14, new Uint8Array(8)),
+      ...withOptions.option(0, new Uint8Array(0)),
+    ]),
+  );
   pf.forEach((x) => withOptions.epb(x));
 
   const sound: SoundCapture[] = [
     { name: 'pcap, big-endian', bytes: pcapBigEndian(ping), frames: pf, timestamps: true },
     { name: 'pcap, nanoseconds', bytes: pcapNanoseconds(ping), frames: pf, timestamps: true },
     // As libpcap reads them (and tcpdump prints them): cut to the snap length, the rest skipped.
-    { name: "pcap, records longer than the file's snap length", bytes: relaySnap, frames: relay.frames.map((x) => ({ ...x, data: x.data.slice(0, 200) })), timestamps: true },
+    {
+      name: "pcap, records longer than the file's snap length",
+      bytes: relaySnap,
+      frames: relay.frames.map((x) => ({ ...x, data: x.data.slice(0, 200) })),
+      timestamps: true,
+    },
     { name: 'pcapng, enhanced packet blocks', bytes: pcapng.bytes(), frames: pf, timestamps: true },
     { name: 'pcapng, big-endian', bytes: pcapngOf(pf, 'be').bytes(), frames: pf, timestamps: true },
-    { name: 'pcapng, simple packet blocks', bytes: pf.reduce((b, x) => b.spb(x), new PcapngBuilder().shb().idb()).bytes(), frames: pf, timestamps: false },
-    { name: 'pcapng, obsolete packet blocks', bytes: pf.reduce((b, x) => b.pb(x), new PcapngBuilder().shb().idb()).bytes(), frames: pf, timestamps: true },
+    {
+      name: 'pcapng, simple packet blocks',
+      bytes: pf.reduce((b, x) => b.spb(x), new PcapngBuilder().shb().idb()).bytes(),
+      frames: pf,
+      timestamps: false,
+    },
+    {
+      name: 'pcapng, obsolete packet blocks',
+      bytes: pf.reduce((b, x) => b.pb(x), new PcapngBuilder().shb().idb()).bytes(),
+      frames: pf,
+      timestamps: true,
+    },
     { name: 'pcapng, two interfaces of one link type', bytes: twoInterfaces.bytes(), frames: pf, timestamps: true },
     { name: 'pcapng, two sections', bytes: twoSections.bytes(), frames: pf, timestamps: true },
-    { name: 'pcapng, blocks of other types between the packets', bytes: unknownBlocks.bytes(), frames: pf, timestamps: true },
-    { name: 'pcapng, interface options (name, if_tsresol, if_tsoffset, end)', bytes: withOptions.bytes(), frames: pf, timestamps: true },
+    {
+      name: 'pcapng, blocks of other types between the packets',
+      bytes: unknownBlocks.bytes(),
+      frames: pf,
+      timestamps: true,
+    },
+    {
+      name: 'pcapng, interface options (name, if_tsresol, if_tsoffset, end)',
+      bytes: withOptions.bytes(),
+      frames: pf,
+      timestamps: true,
+    },
   ];
 
   const faulty: FaultyCapture[] = [
@@ -263,109 +309,220 @@ export function builtCaptures(ping: PcapFixture, relay: PcapFixture): { sound: S
       name: 'pcap: the last record header cut short',
       bytes: ping.bytes.slice(0, at(last) + 7),
       frames: pf.slice(0, last),
-      fault: { status: Truncated, unit: 'record', number: last + 1, offset: at(last), reason: /^the file ends 7 bytes into the 16-byte record header$/ },
+      fault: {
+        status: Truncated,
+        unit: 'record',
+        number: last + 1,
+        offset: at(last),
+        reason: /^the file ends 7 bytes into the 16-byte record header$/,
+      },
     },
     {
       name: "pcap: the last record's packet cut short",
       bytes: ping.bytes.slice(0, at(last) + 16 + 10),
       frames: pf.slice(0, last),
-      fault: { status: Truncated, unit: 'record', number: last + 1, offset: at(last), reason: /^the file ends 10 bytes into the record's 118-byte packet$/ },
+      fault: {
+        status: Truncated,
+        unit: 'record',
+        number: last + 1,
+        offset: at(last),
+        reason: /^the file ends 10 bytes into the record's 118-byte packet$/,
+      },
     },
     {
       name: "pcap, big-endian: the last record's packet cut short",
       bytes: pcapBigEndian(ping).slice(0, at(last) + 16 + 100),
       frames: pf.slice(0, last),
-      fault: { status: Truncated, unit: 'record', number: last + 1, offset: at(last), reason: /^the file ends 100 bytes into the record's 118-byte packet$/ },
+      fault: {
+        status: Truncated,
+        unit: 'record',
+        number: last + 1,
+        offset: at(last),
+        reason: /^the file ends 100 bytes into the record's 118-byte packet$/,
+      },
     },
     {
       name: 'pcap, nanoseconds: the last record header cut short',
       bytes: pcapNanoseconds(ping).slice(0, at(last) + 15),
       frames: pf.slice(0, last),
-      fault: { status: Truncated, unit: 'record', number: last + 1, offset: at(last), reason: /^the file ends 15 bytes into the 16-byte record header$/ },
+      fault: {
+        status: Truncated,
+        unit: 'record',
+        number: last + 1,
+        offset: at(last),
+        reason: /^the file ends 15 bytes into the 16-byte record header$/,
+      },
     },
     {
       name: 'pcap: a captured length larger than the 262144-byte maximum',
       bytes: pingHuge,
       frames: pf.slice(0, 2),
-      fault: { status: Malformed, unit: 'record', number: 3, offset: at(2), reason: /^captured length 300000 exceeds the 262144-byte maximum$/ },
+      fault: {
+        status: Malformed,
+        unit: 'record',
+        number: 3,
+        offset: at(2),
+        reason: /^captured length 300000 exceeds the 262144-byte maximum$/,
+      },
     },
     {
       name: 'pcapng: a packet on interface 5 where only interface 0 is described',
       bytes: withFifth((b) => b.epb(f(2), 5)).bytes(),
       frames: pf.slice(0, 2),
-      fault: { status: Malformed, unit: 'block', number: 5, offset: block5, reason: /^enhanced packet block on interface 5, but the section describes interface 0 only$/ },
+      fault: {
+        status: Malformed,
+        unit: 'block',
+        number: 5,
+        offset: block5,
+        reason: /^enhanced packet block on interface 5, but the section describes interface 0 only$/,
+      },
     },
     {
       name: 'pcapng: two interfaces of different link types',
       bytes: withFifth((b) => b.idb(101)).bytes(),
       frames: pf.slice(0, 2),
-      fault: { status: Unsupported, unit: 'block', number: 5, offset: block5, reason: /^interface description block with link type 101, where the first interface's is 1: libpcap reads one link type per file$/ },
+      fault: {
+        status: Unsupported,
+        unit: 'block',
+        number: 5,
+        offset: block5,
+        reason:
+          /^interface description block with link type 101, where the first interface's is 1: libpcap reads one link type per file$/,
+      },
     },
     {
       name: 'pcapng: two interfaces of different snap lengths',
       bytes: withFifth((b) => b.idb(1, 65535)).bytes(),
       frames: pf.slice(0, 2),
-      fault: { status: Unsupported, unit: 'block', number: 5, offset: block5, reason: /^interface description block with snap length 65535, where the first interface's is 262144/ },
+      fault: {
+        status: Unsupported,
+        unit: 'block',
+        number: 5,
+        offset: block5,
+        reason: /^interface description block with snap length 65535, where the first interface's is 262144/,
+      },
     },
     {
       name: 'pcapng: two raw-IP interfaces (libpcap reads only one)',
       bytes: new PcapngBuilder().shb().idb(101).idb(101).epb(f(0)).bytes(),
       frames: [],
-      fault: { status: Unsupported, unit: 'block', number: 3, offset: 48, reason: /^interface description block with link type 101, like the first, but libpcap cannot read a second interface of this type$/ },
+      fault: {
+        status: Unsupported,
+        unit: 'block',
+        number: 3,
+        offset: 48,
+        reason:
+          /^interface description block with link type 101, like the first, but libpcap cannot read a second interface of this type$/,
+      },
     },
     {
       name: 'pcapng: an interface option libpcap refuses (if_tsresol of two bytes)',
       bytes: withFifth((b) => b.idb(1, 262144, b.option(9, new Uint8Array([6, 0])))).bytes(),
       frames: pf.slice(0, 2),
-      fault: { status: Malformed, unit: 'block', number: 5, offset: block5, reason: /^interface description block: if_tsresol has length 2, not 1$/ },
+      fault: {
+        status: Malformed,
+        unit: 'block',
+        number: 5,
+        offset: block5,
+        reason: /^interface description block: if_tsresol has length 2, not 1$/,
+      },
     },
     {
       name: 'pcapng: a trailing block length that disagrees with the leading one',
       bytes: withFifth((b) => b.epb(f(2), 0, f(2).data.length, 999)).bytes(),
       frames: pf.slice(0, 2),
-      fault: { status: Malformed, unit: 'block', number: 5, offset: block5, reason: /^enhanced packet block: the block length at its end \(999\) differs from the one at its start \(152\)$/ },
+      fault: {
+        status: Malformed,
+        unit: 'block',
+        number: 5,
+        offset: block5,
+        reason:
+          /^enhanced packet block: the block length at its end \(999\) differs from the one at its start \(152\)$/,
+      },
     },
     {
       name: "pcapng: a captured length past the block's end",
       bytes: withFifth((b) => b.epb(f(2), 0, 500)).bytes(),
       frames: pf.slice(0, 2),
-      fault: { status: Malformed, unit: 'block', number: 5, offset: block5, reason: /^enhanced packet block: captured length 500 runs past the block's end \(room for 120 bytes\)$/ },
+      fault: {
+        status: Malformed,
+        unit: 'block',
+        number: 5,
+        offset: block5,
+        reason: /^enhanced packet block: captured length 500 runs past the block's end \(room for 120 bytes\)$/,
+      },
     },
     {
       name: "pcapng: a captured length larger than the interface's snap length",
       bytes: pf.reduce((b, x) => b.epb(x), new PcapngBuilder().shb().idb(1, 100)).bytes(),
       frames: [],
-      fault: { status: Malformed, unit: 'block', number: 3, offset: 48, reason: /^enhanced packet block: captured length 118 exceeds the interface's snap length 100$/ },
+      fault: {
+        status: Malformed,
+        unit: 'block',
+        number: 3,
+        offset: 48,
+        reason: /^enhanced packet block: captured length 118 exceeds the interface's snap length 100$/,
+      },
     },
     {
       name: 'pcapng: the last block cut short',
       bytes: pcapng.bytes().slice(0, pcapngLast + 50),
       frames: pf.slice(0, last),
-      fault: { status: Truncated, unit: 'block', number: pcapng.blockOffsets.length, offset: pcapngLast, reason: /^enhanced packet block: the file ends 50 bytes into the 152-byte block$/ },
+      fault: {
+        status: Truncated,
+        unit: 'block',
+        number: pcapng.blockOffsets.length,
+        offset: pcapngLast,
+        reason: /^enhanced packet block: the file ends 50 bytes into the 152-byte block$/,
+      },
     },
     {
       name: 'pcapng: the last block header cut short',
       bytes: pcapng.bytes().slice(0, pcapngLast + 5),
       frames: pf.slice(0, last),
-      fault: { status: Truncated, unit: 'block', number: pcapng.blockOffsets.length, offset: pcapngLast, reason: /^the file ends 5 bytes into the 8-byte block header$/ },
+      fault: {
+        status: Truncated,
+        unit: 'block',
+        number: pcapng.blockOffsets.length,
+        offset: pcapngLast,
+        reason: /^the file ends 5 bytes into the 8-byte block header$/,
+      },
     },
     {
       name: 'pcapng: a block length that is not a multiple of 4',
       bytes: afterThree('le', (b) => b.raw(new Uint8Array([99, 0, 0, 0, 14, 0, 0, 0, 0, 0, 14, 0, 0, 0, 0, 0]))),
       frames: pf.slice(0, 3),
-      fault: { status: Malformed, unit: 'block', number: 6, offset: block6, reason: /^block of type 0x00000063: block length 14 is not a multiple of 4$/ },
+      fault: {
+        status: Malformed,
+        unit: 'block',
+        number: 6,
+        offset: block6,
+        reason: /^block of type 0x00000063: block length 14 is not a multiple of 4$/,
+      },
     },
     {
       name: 'pcapng, big-endian: a second section in little-endian',
       bytes: afterThree('be', (b) => b.raw(pcapngOf(pf.slice(3)).bytes())),
       frames: pf.slice(0, 3),
-      fault: { status: Unsupported, unit: 'block', number: 6, offset: block6, reason: /^section header block in the other byte order: libpcap reads one byte order per file$/ },
+      fault: {
+        status: Unsupported,
+        unit: 'block',
+        number: 6,
+        offset: block6,
+        reason: /^section header block in the other byte order: libpcap reads one byte order per file$/,
+      },
     },
     {
       name: 'pcapng: a second section with packets before any interface',
       bytes: afterThree('le', (b) => pf.slice(3).reduce((x, y) => x.spb(y), b.shb())),
       frames: pf.slice(0, 3),
-      fault: { status: Malformed, unit: 'block', number: 7, offset: block7, reason: /^simple packet block on interface 0, but the section describes no interface$/ },
+      fault: {
+        status: Malformed,
+        unit: 'block',
+        number: 7,
+        offset: block7,
+        reason: /^simple packet block on interface 0, but the section describes no interface$/,
+      },
     },
   ];
   return { sound, faulty };

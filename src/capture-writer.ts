@@ -48,7 +48,11 @@ export class CaptureWriter {
     this.fd = openSync(path, 'w');
     this.batch = Buffer.alloc(Math.max(batchBytes, 16 + snapLength));
     const header = Buffer.alloc(pcapFileHeaderLayout.span);
-    pcapFileHeaderLayout.encode({ magic: PCAP_MAGIC, versionMajor: 2, versionMinor: 4, thisZone: 0, sigFigs: 0, snapLength, linkType }, header, 0);
+    pcapFileHeaderLayout.encode(
+      { magic: PCAP_MAGIC, versionMajor: 2, versionMinor: 4, thisZone: 0, sigFigs: 0, snapLength, linkType },
+      header,
+      0,
+    );
     writeSync(this.fd, header);
   }
 

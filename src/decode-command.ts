@@ -37,7 +37,9 @@ export async function decodeCaptureFile(path: string, opts: DecodeOptions): Prom
         opts.write(`${f.index} ${time} ${summarizeFrame(decoder, f.data, status)}`);
       } else {
         const d = describeFrame(decoder, f.data, status);
-        opts.write(JSON.stringify({ frame: f.index, time, captureLength: f.captureLength, length: f.originalLength, ...d }));
+        opts.write(
+          JSON.stringify({ frame: f.index, time, captureLength: f.captureLength, length: f.originalLength, ...d }),
+        );
       }
     },
     opts.filter,

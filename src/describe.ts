@@ -22,10 +22,14 @@ export interface FrameDescription extends Json {
 
 function etherTypeName(t: number): string {
   switch (t) {
-    case EtherType.Ipv6: return 'ipv6';
-    case EtherType.Ipv4: return 'ipv4';
-    case EtherType.Arp: return 'arp';
-    default: return 'unknown';
+    case EtherType.Ipv6:
+      return 'ipv6';
+    case EtherType.Ipv4:
+      return 'ipv4';
+    case EtherType.Arp:
+      return 'arp';
+    default:
+      return 'unknown';
   }
 }
 
@@ -52,15 +56,29 @@ export function describeFrame(d: FrameDecoder, buf: Uint8Array, status: StatusT)
       source: formatIpv6(buf, ip.sourceOffset),
       destination: formatIpv6(buf, ip.destinationOffset),
     };
-    const ext = describeExtensions(buf, ip.off + IPV6_HEADER_LENGTH, ip.off + Math.min(ip.len, IPV6_HEADER_LENGTH + ip.payloadLength), ip.nextHeader);
+    const ext = describeExtensions(
+      buf,
+      ip.off + IPV6_HEADER_LENGTH,
+      ip.off + Math.min(ip.len, IPV6_HEADER_LENGTH + ip.payloadLength),
+      ip.nextHeader,
+    );
     if (ext.length > 0) ipj['extensions'] = ext;
     out['ipv6'] = ipj;
   }
-  if (d.upperProtocol === IpProtocol.Icmpv6 && d.upperLength >= 4 && !(d.ipv6.isFragment && d.ipv6.fragmentOffset !== 0)) {
+  if (
+    d.upperProtocol === IpProtocol.Icmpv6 &&
+    d.upperLength >= 4 &&
+    !(d.ipv6.isFragment && d.ipv6.fragmentOffset !== 0)
+  ) {
     out['icmpv6'] = describeIcmpv6(buf, d.upperOffset, d.upperLength);
   } else if (d.upperProtocol === IpProtocol.Udp && d.upperLength >= 8) {
     const u = d.udp;
-    out['udp'] = { sourcePort: u.sourcePort, destinationPort: u.destinationPort, length: u.length, checksum: u.checksum };
+    out['udp'] = {
+      sourcePort: u.sourcePort,
+      destinationPort: u.destinationPort,
+      length: u.length,
+      checksum: u.checksum,
+    };
     if (d.dhcpv6Type >= 0) out['dhcpv6'] = describeDhcpv6(buf, d.dhcpv6Offset, d.dhcpv6Length);
   }
   if (status !== Status.Ok) {
@@ -75,7 +93,12 @@ function describeExtensions(b: Uint8Array, p: number, end: number, nh: number): 
   const out: Json[] = [];
   while (isExtensionHeader(nh) && p + 2 <= end && out.length < 16) {
     const next = b[p] as number;
-    const hlen = nh === IpProtocol.Fragment ? 8 : nh === IpProtocol.Ah ? ((b[p + 1] as number) + 2) * 4 : ((b[p + 1] as number) + 1) * 8;
+    const hlen =
+      nh === IpProtocol.Fragment
+        ? 8
+        : nh === IpProtocol.Ah
+          ? ((b[p + 1] as number) + 2) * 4
+          : ((b[p + 1] as number) + 1) * 8;
     if (p + hlen > end) break;
     const h: Json = { type: ipProtocolName(nh), nextHeader: next, length: hlen };
     if (nh === IpProtocol.Fragment) {
@@ -130,10 +153,11 @@ export function summarizeFrame(d: FrameDecoder, buf: Uint8Array, status: StatusT
   } else if (d.dhcpv6Type >= 0) {
     s += ` dhcpv6 ${dhcpv6MessageTypeName(d.dhcpv6Type)}`;
     const j = describeDhcpv6(buf, d.dhcpv6Offset, d.dhcpv6Length);
-    if (typeof j['transactionId'] === 'number') s += ` xid 0x${(j['transactionId']).toString(16).padStart(6, '0')}`;
+    if (typeof j['transactionId'] === 'number') s += ` xid 0x${j['transactionId'].toString(16).padStart(6, '0')}`;
   } else if (d.upperProtocol >= 0) {
     s += ` ${ipProtocolName(d.upperProtocol)}`;
   }
-  if (status !== Status.Ok) s += ` [${statusName(d.failure.status)} ${layerName(d.failure.layer)} @${d.failure.offset}: ${d.failure.reason}]`;
+  if (status !== Status.Ok)
+    s += ` [${statusName(d.failure.status)} ${layerName(d.failure.layer)} @${d.failure.offset}: ${d.failure.reason}]`;
   return s.trim();
 }

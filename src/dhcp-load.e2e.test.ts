@@ -99,7 +99,10 @@ class WireLedger {
   readonly problems: string[] = [];
 
   /** Reads one capture into the ledger; returns what it counted there. */
-  async read(file: string, wave: string): Promise<{ replies: number; grants: number; requestReplies: number; clients: number; badFrames: number }> {
+  async read(
+    file: string,
+    wave: string,
+  ): Promise<{ replies: number; grants: number; requestReplies: number; clients: number; badFrames: number }> {
     const { frames } = await loadCaptureFile(file);
     const decoder = new FrameDecoder();
     const requests = new Set<number>();
@@ -125,7 +128,10 @@ class WireLedger {
         const addresses = optionsOf(ia.options, 'ia-address');
         for (const a of addresses.filter((x) => x.validLifetime === 0)) this.withdraw(client, toHex(a.address));
         for (const a of addresses.filter((x) => x.validLifetime > 0)) {
-          this.acknowledge({ duid: fromHex(duid), iaid: ia.iaid, address: a.address, where: `${wave} frame ${i + 1}` }, client);
+          this.acknowledge(
+            { duid: fromHex(duid), iaid: ia.iaid, address: a.address, where: `${wave} frame ${i + 1}` },
+            client,
+          );
           clients.add(client);
           granted = true;
         }
@@ -145,11 +151,15 @@ class WireLedger {
     const address = toHex(ack.address);
     const holder = this.holders.get(address);
     if (holder !== undefined && holder !== client) {
-      this.problems.push(`${formatIpv6(ack.address)} acknowledged to ${client} (${ack.where}) while ${holder} holds it (${this.held.get(holder)?.where})`);
+      this.problems.push(
+        `${formatIpv6(ack.address)} acknowledged to ${client} (${ack.where}) while ${holder} holds it (${this.held.get(holder)?.where})`,
+      );
     }
     const before = this.held.get(client);
     if (before !== undefined && toHex(before.address) !== address) {
-      this.problems.push(`${client} acknowledged ${formatIpv6(ack.address)} (${ack.where}) while holding ${formatIpv6(before.address)} (${before.where}), never withdrawn`);
+      this.problems.push(
+        `${client} acknowledged ${formatIpv6(ack.address)} (${ack.where}) while holding ${formatIpv6(before.address)} (${before.where}), never withdrawn`,
+      );
       this.holders.delete(toHex(before.address));
     }
     this.holders.set(address, client);
@@ -158,8 +168,14 @@ class WireLedger {
 }
 
 /** Every binding the ledger says is held, looked up in the lease journal; what differs. */
-async function journalDifferences(config: Punt6Config, ledger: WireLedger): Promise<{ differences: string[]; leases: number }> {
-  const table = await LeaseTable.open(config.server.leaseFile, { pools: poolsOf(config), staticBindings: staticBindingsOf(config) });
+async function journalDifferences(
+  config: Punt6Config,
+  ledger: WireLedger,
+): Promise<{ differences: string[]; leases: number }> {
+  const table = await LeaseTable.open(config.server.leaseFile, {
+    pools: poolsOf(config),
+    staticBindings: staticBindingsOf(config),
+  });
   try {
     const now = Date.now();
     const differences: string[] = [];
@@ -168,9 +184,13 @@ async function journalDifferences(config: Punt6Config, ledger: WireLedger): Prom
       const wanted = formatIpv6(ack.address);
       if (lease === undefined) {
         const other = table.lookupAddress(ack.address);
-        differences.push(`${client} acknowledged ${wanted} (${ack.where}): no lease; the address is ${other === undefined ? 'free' : `held by ${toHex(other.duid)}/${other.iaid}`}`);
+        differences.push(
+          `${client} acknowledged ${wanted} (${ack.where}): no lease; the address is ${other === undefined ? 'free' : `held by ${toHex(other.duid)}/${other.iaid}`}`,
+        );
       } else if (formatIpv6(lease.address) !== wanted) {
-        differences.push(`${client} acknowledged ${wanted} (${ack.where}): the journal gives it ${formatIpv6(lease.address)}`);
+        differences.push(
+          `${client} acknowledged ${wanted} (${ack.where}): the journal gives it ${formatIpv6(lease.address)}`,
+        );
       } else if (lease.expiresAt <= now) {
         differences.push(`${client} acknowledged ${wanted} (${ack.where}): expired in the journal`);
       }
@@ -190,7 +210,20 @@ interface Capture {
 
 async function startCapture(file: string): Promise<Capture> {
   // Both directions of port 546: the Requests too, to tell which Replies answer them.
-  const tcpdump = vm.spawn(['tcpdump', '-i', vm.vmIf, '-n', '-U', '-B', '16384', '-s', '1500', '-w', file, 'udp port 546']);
+  const tcpdump = vm.spawn([
+    'tcpdump',
+    '-i',
+    vm.vmIf,
+    '-n',
+    '-U',
+    '-B',
+    '16384',
+    '-s',
+    '1500',
+    '-w',
+    file,
+    'udp port 546',
+  ]);
   await until('tcpdump to listen', async () => tcpdump.out.includes('listening on') || !tcpdump.running);
   if (!tcpdump.running) throw new Error(`tcpdump did not start: ${tcpdump.out}`);
   return { tcpdump, file };
@@ -206,7 +239,22 @@ async function stopCapture(c: Capture): Promise<number> {
 
 /** perfdhcp -6: `rate` new exchanges a second from clients whose DUIDs start from `mac`. */
 function perfdhcp(rate: number, seconds: number, mac: string): Background {
-  return vm.spawn(['perfdhcp', '-6', '-l', vm.vmIf, '-r', String(rate), '-R', '1000000', '-p', String(seconds), '-W', '500000', '-b', `mac=${mac}`]);
+  return vm.spawn([
+    'perfdhcp',
+    '-6',
+    '-l',
+    vm.vmIf,
+    '-r',
+    String(rate),
+    '-R',
+    '1000000',
+    '-p',
+    String(seconds),
+    '-W',
+    '500000',
+    '-b',
+    `mac=${mac}`,
+  ]);
 }
 
 /** perfdhcp's exit code and REQUEST-REPLY figures, for the log. */
@@ -250,7 +298,16 @@ function plan(n: number, seed: number): Plan {
     ];
   } else {
     const [a, b] = [between(0.5, last), between(0.5, last)].sort((x, y) => x - y) as [number, number];
-    signals = n % 3 === 0 ? [{ at: a, signal: 'SIGHUP' }, { at: b, signal: 'SIGKILL' }] : [{ at: a, signal: 'SIGKILL' }, { at: b, signal: 'SIGHUP' }];
+    signals =
+      n % 3 === 0
+        ? [
+            { at: a, signal: 'SIGHUP' },
+            { at: b, signal: 'SIGKILL' },
+          ]
+        : [
+            { at: a, signal: 'SIGKILL' },
+            { at: b, signal: 'SIGHUP' },
+          ];
   }
   return { seed, rate, signals };
 }
@@ -301,8 +358,16 @@ class Punt6Runs {
 
   /** Log lines that must not appear in a healthy run. */
   trouble(): string[] {
-    const bad = new Set(['configuration refused; the running one stays', 'lease journal commit failed; DHCPv6 replies not sent', 'cannot start the new configuration; going back to the running one']);
-    return this.all.flatMap((p) => p.logs.filter((l) => bad.has(String(l.msg)) || (typeof l.level === 'number' && l.level >= 50)).map((l) => JSON.stringify(l)));
+    const bad = new Set([
+      'configuration refused; the running one stays',
+      'lease journal commit failed; DHCPv6 replies not sent',
+      'cannot start the new configuration; going back to the running one',
+    ]);
+    return this.all.flatMap((p) =>
+      p.logs
+        .filter((l) => bad.has(String(l.msg)) || (typeof l.level === 'number' && l.level >= 50))
+        .map((l) => JSON.stringify(l)),
+    );
   }
 
   async killAll(): Promise<void> {
@@ -341,7 +406,9 @@ test.after.always(async () => {
 async function scenario(t: ExecutionContext, n: number): Promise<void> {
   t.timeout(60_000);
   const p = plan(n, baseSeed + n);
-  t.log(`seed ${p.seed} (PUNT6_LOAD_SEED=${baseSeed} repeats these schedules): ${p.rate} exchanges/s for ${WAVE1_SECONDS} s, ${p.signals.map((s) => `${s.signal} at ${s.at.toFixed(3)} s`).join(', ')}`);
+  t.log(
+    `seed ${p.seed} (PUNT6_LOAD_SEED=${baseSeed} repeats these schedules): ${p.rate} exchanges/s for ${WAVE1_SECONDS} s, ${p.signals.map((s) => `${s.signal} at ${s.at.toFixed(3)} s`).join(', ')}`,
+  );
   const here = join(dir, `scenario-${n}`);
   const configPath = join(here, 'punt6.yaml');
   await mkdir(here);
@@ -352,25 +419,48 @@ async function scenario(t: ExecutionContext, n: number): Promise<void> {
 
   // Wave 1: load with the signals.
   const runs = new Punt6Runs(configPath);
-  const wave1 = await wave(t, runs, ledger, 'wave 1', join(here, 'wave1.pcap'), () => perfdhcp(p.rate, WAVE1_SECONDS, '02:10:00:00:00:00'), (start) => runSignals(runs, p.signals, start));
-  t.true(wave1.clients >= p.rate * WAVE1_SECONDS * 0.25, `wave 1 acknowledged only ${wave1.clients} clients at ${p.rate}/s`);
+  const wave1 = await wave(
+    t,
+    runs,
+    ledger,
+    'wave 1',
+    join(here, 'wave1.pcap'),
+    () => perfdhcp(p.rate, WAVE1_SECONDS, '02:10:00:00:00:00'),
+    (start) => runSignals(runs, p.signals, start),
+  );
+  t.true(
+    wave1.clients >= p.rate * WAVE1_SECONDS * 0.25,
+    `wave 1 acknowledged only ${wave1.clients} clients at ${p.rate}/s`,
+  );
   violations['wave 1: an address acknowledged to a second client'] = ledger.problems.slice();
   const journal1 = await journalDifferences(config, ledger);
   violations['wave 1: acknowledged, but not so in the journal after the restarts'] = journal1.differences;
-  t.log(`wave 1: journal after SIGTERM: ${journal1.leases} leases; ${ledger.held.size - journal1.differences.length} of the ${ledger.held.size} acknowledged bindings held as acknowledged`);
+  t.log(
+    `wave 1: journal after SIGTERM: ${journal1.leases} leases; ${ledger.held.size - journal1.differences.length} of the ${ledger.held.size} acknowledged bindings held as acknowledged`,
+  );
 
   // Wave 2: a restart, new clients; none may get an address acknowledged in wave 1.
   const runs2 = new Punt6Runs(configPath);
-  const wave2 = await wave(t, runs2, ledger, 'wave 2', join(here, 'wave2.pcap'), () => perfdhcp(p.rate, WAVE2_SECONDS, '02:20:00:00:00:00'));
-  t.true(wave2.clients >= p.rate * WAVE2_SECONDS * 0.25, `wave 2 acknowledged only ${wave2.clients} clients at ${p.rate}/s`);
-  violations['wave 2: a new client acknowledged an address a client of wave 1 holds'] = ledger.problems.slice(violations['wave 1: an address acknowledged to a second client']!.length);
+  const wave2 = await wave(t, runs2, ledger, 'wave 2', join(here, 'wave2.pcap'), () =>
+    perfdhcp(p.rate, WAVE2_SECONDS, '02:20:00:00:00:00'),
+  );
+  t.true(
+    wave2.clients >= p.rate * WAVE2_SECONDS * 0.25,
+    `wave 2 acknowledged only ${wave2.clients} clients at ${p.rate}/s`,
+  );
+  violations['wave 2: a new client acknowledged an address a client of wave 1 holds'] = ledger.problems.slice(
+    violations['wave 1: an address acknowledged to a second client']!.length,
+  );
   const journal2 = await journalDifferences(config, ledger);
   violations['both waves: acknowledged, but not so in the journal'] = journal2.differences;
-  t.log(`wave 2: journal after SIGTERM: ${journal2.leases} leases; ${ledger.held.size - journal2.differences.length} of the ${ledger.held.size} acknowledged bindings held as acknowledged`);
+  t.log(
+    `wave 2: journal after SIGTERM: ${journal2.leases} leases; ${ledger.held.size - journal2.differences.length} of the ${ledger.held.size} acknowledged bindings held as acknowledged`,
+  );
 
   const counts = Object.fromEntries(Object.entries(violations).map(([what, list]) => [what, list.length]));
   for (const [what, list] of Object.entries(violations)) {
-    if (list.length > 0) t.log(`${what}: ${list.length}\n  ${list.slice(0, 10).join('\n  ')}${list.length > 10 ? '\n  ...' : ''}`);
+    if (list.length > 0)
+      t.log(`${what}: ${list.length}\n  ${list.slice(0, 10).join('\n  ')}${list.length > 10 ? '\n  ...' : ''}`);
   }
   t.deepEqual(counts, Object.fromEntries(Object.keys(violations).map((what) => [what, 0])));
 }
@@ -399,7 +489,9 @@ async function wave(
   await sleep(200);
   t.is(await stopCapture(capture), 0, `tcpdump saw every frame of ${name}`);
   const r = await ledger.read(file, name);
-  t.log(`${name}: ${r.grants} Replies acknowledged ${r.clients} clients (${r.requestReplies} of ${r.replies} Replies answer a Request seen); ${punt6Starts(runs)}; ${await perfdhcpSummary(load)}`);
+  t.log(
+    `${name}: ${r.grants} Replies acknowledged ${r.clients} clients (${r.requestReplies} of ${r.replies} Replies answer a Request seen); ${punt6Starts(runs)}; ${await perfdhcpSummary(load)}`,
+  );
   t.is(r.badFrames, 0, `every frame captured in ${name} decodes, checksums good`);
   t.deepEqual(runs.trouble(), [], `punt6 logged no errors in ${name}`);
   return r;
@@ -411,5 +503,8 @@ function punt6Starts(runs: Punt6Runs): string {
 }
 
 for (let n = 0; n < 3; n++) {
-  e2e(`DHCPv6 under load, SIGHUP and SIGKILL: every acknowledged lease kept, none given twice (scenario ${n + 1})`, (t) => scenario(t, n));
+  e2e(
+    `DHCPv6 under load, SIGHUP and SIGKILL: every acknowledged lease kept, none given twice (scenario ${n + 1})`,
+    (t) => scenario(t, n),
+  );
 }

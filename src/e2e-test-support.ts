@@ -36,7 +36,10 @@ export function e2eUnavailable(tools: readonly string[]): string | null {
  * on standard error; under CI=true the tests run anyway and `check()` (called first thing in the
  * `before` hook) fails them with the reason. `check()` returns false when the tests are skipped.
  */
-export function e2eGate(title: string, tools: readonly string[]): { reason: string | null; enabled: boolean; check(): boolean } {
+export function e2eGate(
+  title: string,
+  tools: readonly string[],
+): { reason: string | null; enabled: boolean; check(): boolean } {
   const reason = e2eUnavailable(tools);
   if (reason !== null && !inCi) process.stderr.write(`\n*** ${title} SKIPPED: ${reason} ***\n\n`);
   return {
@@ -64,7 +67,11 @@ export async function must(cmd: string, args: string[], timeoutMs?: number): Pro
 }
 
 /** Polls `fn` every 200 ms until it returns something other than undefined, null or false. */
-export function until<T>(what: string, fn: () => Promise<T | undefined | null | false>, timeoutMs = 15_000): Promise<T> {
+export function until<T>(
+  what: string,
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 15_000,
+): Promise<T> {
   return waitFor(what, timeoutMs, async () => {
     const v = await fn();
     return v === null || v === false ? undefined : v;
@@ -127,7 +134,8 @@ export class VethVm {
   async linkLocalReady(): Promise<void> {
     await until("the VM's link-local address", async () => {
       const r = await this.exec(['ip', '-6', '-j', 'addr', 'show', 'dev', this.vmIf, 'scope', 'link']);
-      const info = r.code === 0 ? ((JSON.parse(r.out) as { addr_info?: { tentative?: boolean }[] }[])[0]?.addr_info ?? []) : [];
+      const info =
+        r.code === 0 ? ((JSON.parse(r.out) as { addr_info?: { tentative?: boolean }[] }[])[0]?.addr_info ?? []) : [];
       return info.some((a) => a.tentative !== true);
     });
   }
@@ -166,7 +174,9 @@ export class Background {
     this.child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
     this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.out += d));
-    this.exit = new Promise((resolve) => this.child.on('close', (code, signal) => resolve(code ?? (signal === null ? null : 128))));
+    this.exit = new Promise((resolve) =>
+      this.child.on('close', (code, signal) => resolve(code ?? (signal === null ? null : 128))),
+    );
   }
 
   get running(): boolean {
@@ -190,7 +200,9 @@ export class Punt6Process {
   readonly exit: Promise<number | null>;
 
   constructor(configPath: string, extraArgs: string[] = []) {
-    this.child = spawn(process.execPath, [CLI, 'run', '--config', configPath, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [CLI, 'run', '--config', configPath, ...extraArgs], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let rest = '';
     this.child.stdout!.on('data', (chunk: Buffer) => {
       rest += chunk.toString();

@@ -22,7 +22,8 @@ export function hashBytes(seed: number, b: Uint8Array, off: number, len: number,
   const end = off + len;
   let i = off;
   for (; i + 4 <= end; i += 4) {
-    const w = (b[i] as number) | ((b[i + 1] as number) << 8) | ((b[i + 2] as number) << 16) | ((b[i + 3] as number) << 24);
+    const w =
+      (b[i] as number) | ((b[i + 1] as number) << 8) | ((b[i + 2] as number) << 16) | ((b[i + 3] as number) << 24);
     h = Math.imul(h ^ w, 0x9e3779b1);
     h = (h << 13) | (h >>> 19);
   }

@@ -25,7 +25,10 @@ export function createLogger(o: LoggerOptions): Logger {
   const options = { level: o.level, base: { name: 'punt6' } };
   const human = o.pretty ?? process.stdout.isTTY === true;
   if (human && o.destination === undefined) {
-    return pino(options, pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }));
+    return pino(
+      options,
+      pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }),
+    );
   }
   return pino(options, o.destination ?? pino.destination({ fd: 1, sync: true }));
 }

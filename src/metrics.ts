@@ -125,7 +125,10 @@ export class Punt6Metrics {
       collect() {
         this.reset();
         const r = source.responder();
-        const now = { ...(r?.leases?.refusals ?? { client: 0, port: 0, table: 0 }), 'ias-per-message': r?.dhcpv6.iasRefused ?? 0 };
+        const now = {
+          ...(r?.leases?.refusals ?? { client: 0, port: 0, table: 0 }),
+          'ias-per-message': r?.dhcpv6.iasRefused ?? 0,
+        };
         for (const [limit, v] of Object.entries(now)) this.inc({ limit }, v + (self.baseLimitRefusals.get(limit) ?? 0));
       },
     });
@@ -148,7 +151,11 @@ export class Punt6Metrics {
     });
 
     const poolLabels = ['network', 'type', 'pool'] as const;
-    const poolGauge = (name: string, help: string, pick: (u: { size: bigint; leased: number; quarantined: number }) => number): void => {
+    const poolGauge = (
+      name: string,
+      help: string,
+      pick: (u: { size: bigint; leased: number; quarantined: number }) => number,
+    ): void => {
       new Gauge({
         name,
         help,
@@ -167,7 +174,11 @@ export class Punt6Metrics {
     };
     poolGauge('punt6_pool_size', 'Addresses or prefixes in a DHCPv6 pool', (u) => Number(u.size));
     poolGauge('punt6_pool_leased', 'Leases held from a DHCPv6 pool', (u) => u.leased);
-    poolGauge('punt6_pool_quarantined', 'Addresses or prefixes of a DHCPv6 pool in quarantine (declined or released recently)', (u) => u.quarantined);
+    poolGauge(
+      'punt6_pool_quarantined',
+      'Addresses or prefixes of a DHCPv6 pool in quarantine (declined or released recently)',
+      (u) => u.quarantined,
+    );
 
     new Gauge({
       name: 'punt6_ra_next_due_seconds',
@@ -188,7 +199,8 @@ export class Punt6Metrics {
         this.reset();
         const stats = (await source.flows?.()) ?? null;
         if (stats === null) return;
-        for (const c of stats.categories) for (const [port, n] of c.byPort) this.inc({ category: c.category, kind: c.kind, port }, n);
+        for (const c of stats.categories)
+          for (const [port, n] of c.byPort) this.inc({ category: c.category, kind: c.kind, port }, n);
       },
     });
     new Counter({
@@ -226,14 +238,38 @@ export class Punt6Metrics {
         },
       });
     };
-    portGauge('punt6_interface_attached', '1 while the punt interface is captured, 0 while it is missing (retried every second)', (p) => (p.attached ? 1 : 0));
-    portCounter('punt6_interface_attaches_total', 'Times the punt interface was attached (more than 1: it vanished and came back)', (p) => p.attaches);
+    portGauge(
+      'punt6_interface_attached',
+      '1 while the punt interface is captured, 0 while it is missing (retried every second)',
+      (p) => (p.attached ? 1 : 0),
+    );
+    portCounter(
+      'punt6_interface_attaches_total',
+      'Times the punt interface was attached (more than 1: it vanished and came back)',
+      (p) => p.attaches,
+    );
     portCounter('punt6_interface_received_frames_total', 'Frames read from the punt interface', (p) => p.received);
     portCounter('punt6_interface_sent_frames_total', 'Frames injected on the punt interface', (p) => p.sent);
-    portCounter('punt6_interface_send_errors_total', 'Frames that could not be injected on the punt interface', (p) => p.sendErrors);
-    portCounter('punt6_pcap_received_total', 'libpcap ps_recv: frames the capture received (pcap_stats)', (p) => p.captureReceived);
-    portCounter('punt6_pcap_dropped_total', 'libpcap ps_drop: frames dropped because the capture buffer was full', (p) => p.captureDropped);
-    portCounter('punt6_pcap_interface_dropped_total', 'libpcap ps_ifdrop: frames dropped by the interface or its driver', (p) => p.interfaceDropped);
+    portCounter(
+      'punt6_interface_send_errors_total',
+      'Frames that could not be injected on the punt interface',
+      (p) => p.sendErrors,
+    );
+    portCounter(
+      'punt6_pcap_received_total',
+      'libpcap ps_recv: frames the capture received (pcap_stats)',
+      (p) => p.captureReceived,
+    );
+    portCounter(
+      'punt6_pcap_dropped_total',
+      'libpcap ps_drop: frames dropped because the capture buffer was full',
+      (p) => p.captureDropped,
+    );
+    portCounter(
+      'punt6_pcap_interface_dropped_total',
+      'libpcap ps_ifdrop: frames dropped by the interface or its driver',
+      (p) => p.interfaceDropped,
+    );
 
     new Counter({
       name: 'punt6_reload_dropped_frames_total',
@@ -266,14 +302,20 @@ export class Punt6Metrics {
       const key = [names[row.port] ?? String(row.port), row.kind, row.outcome].join(SEP);
       this.base.set(key, (this.base.get(key) ?? 0) + row.count);
     }
-    for (const [reason, v] of responder.dhcpv6.discards) this.baseDhcpDiscards.set(reason, (this.baseDhcpDiscards.get(reason) ?? 0) + v);
+    for (const [reason, v] of responder.dhcpv6.discards)
+      this.baseDhcpDiscards.set(reason, (this.baseDhcpDiscards.get(reason) ?? 0) + v);
     this.baseCommitFailures += responder.dispatcher.commitFailures;
-    if (responder.leases !== successor?.leases) this.baseStorageFailures += responder.leases?.journalStats().storageFailures ?? 0;
+    if (responder.leases !== successor?.leases)
+      this.baseStorageFailures += responder.leases?.journalStats().storageFailures ?? 0;
     if (responder.leases !== successor?.leases) {
       const refused: Record<string, number> = responder.leases?.refusals ?? {};
-      for (const [limit, v] of Object.entries(refused)) this.baseLimitRefusals.set(limit, (this.baseLimitRefusals.get(limit) ?? 0) + v);
+      for (const [limit, v] of Object.entries(refused))
+        this.baseLimitRefusals.set(limit, (this.baseLimitRefusals.get(limit) ?? 0) + v);
     }
-    this.baseLimitRefusals.set('ias-per-message', (this.baseLimitRefusals.get('ias-per-message') ?? 0) + responder.dhcpv6.iasRefused);
+    this.baseLimitRefusals.set(
+      'ias-per-message',
+      (this.baseLimitRefusals.get('ias-per-message') ?? 0) + responder.dhcpv6.iasRefused,
+    );
   }
 
   /** The metrics as Prometheus text. */

@@ -117,7 +117,10 @@ export async function replayCapture(o: ReplayOptions): Promise<ReplayResult> {
         sink: (_if, frame, off, len) => emit(frame, off, len),
       });
     } catch (e) {
-      if (e instanceof JournalCorruptError) throw new ReplayError(`${e.path}: not a lease journal, or a damaged one (offset ${e.offset}: ${e.reason}); left untouched`);
+      if (e instanceof JournalCorruptError)
+        throw new ReplayError(
+          `${e.path}: not a lease journal, or a damaged one (offset ${e.offset}: ${e.reason}); left untouched`,
+        );
       throw e;
     }
     if (o.output !== undefined) {
@@ -169,12 +172,21 @@ export async function replayCapture(o: ReplayOptions): Promise<ReplayResult> {
 function printTable(r: ReplayResult, seen: (k: MessageKind) => number, write: (line: string) => void): void {
   const dropNames = outcomeNames.filter((n) => n !== 'answered' && n !== 'conflict');
   const used = dropNames.filter((n) => [...r.table.values()].some((m) => (m.get(n) ?? 0) > 0));
-  const header = ['kind'.padEnd(28), 'seen'.padStart(7), 'answered'.padStart(9), ...used.map((n) => n.padStart(Math.max(8, n.length + 1)))].join('');
+  const header = [
+    'kind'.padEnd(28),
+    'seen'.padStart(7),
+    'answered'.padStart(9),
+    ...used.map((n) => n.padStart(Math.max(8, n.length + 1))),
+  ].join('');
   write(header);
   messageKindNames.forEach((name, k) => {
     const m = r.table.get(name);
     if (!m) return;
-    const cells = [name.padEnd(28), String(seen(k as MessageKind)).padStart(7), String(m.get(outcomeNames[Outcome.Answered]) ?? 0).padStart(9)];
+    const cells = [
+      name.padEnd(28),
+      String(seen(k as MessageKind)).padStart(7),
+      String(m.get(outcomeNames[Outcome.Answered]) ?? 0).padStart(9),
+    ];
     for (const n of used) cells.push(String(m.get(n) ?? 0).padStart(Math.max(8, n.length + 1)));
     write(cells.join(''));
   });

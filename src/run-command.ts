@@ -152,7 +152,9 @@ export class Punt6Service {
     this.config = config;
     const names = config.interfaces.map((i) => i.name);
     const onEvent = (e: PortEvent): void => this.portEvent(e);
-    this.dataplane = this.options.dataplane ? this.options.dataplane(names, onEvent) : new PcapDataplane(names, { onEvent });
+    this.dataplane = this.options.dataplane
+      ? this.options.dataplane(names, onEvent)
+      : new PcapDataplane(names, { onEvent });
     this.loop = new PuntLoop(this.dataplane, { now: this.now });
     try {
       this.loop.start(responder);
@@ -166,12 +168,23 @@ export class Punt6Service {
     this.expireTimer = setInterval(() => this.expireLeases(), this.options.expireEveryMs ?? 60_000);
     if (this.options.bridge !== undefined) {
       // A failure to install (OVS down, no bridge) is logged and retried; the punt path runs anyway.
-      this.flows = new FlowKeeper({ bridge: this.options.bridge, log: this.log, everyMs: this.options.flowsEveryMs, flowOptions: this.options.flowOptions });
+      this.flows = new FlowKeeper({
+        bridge: this.options.bridge,
+        log: this.log,
+        everyMs: this.options.flowsEveryMs,
+        flowOptions: this.options.flowOptions,
+      });
       await this.flows.use(config);
       this.flows.start();
     }
     this.log.info(
-      { config: config.source, interfaces: names, networks: config.networks.map((n) => n.name), ports: config.ports.length, metrics: this.serverAddress || null },
+      {
+        config: config.source,
+        interfaces: names,
+        networks: config.networks.map((n) => n.name),
+        ports: config.ports.length,
+        metrics: this.serverAddress || null,
+      },
       'punt6 running',
     );
   }
@@ -189,8 +202,17 @@ export class Punt6Service {
     const config = await loadConfig(this.options.configPath);
     const leaseFile = leaseFileOf(config);
     const duidFile = duidFileOf(config);
-    const carry = current?.leases != null && current.leaseFile !== null && leaseFile !== null && (await sameFile(current.leaseFile, leaseFile)) ? current.leases : undefined;
-    const keepDuid = current !== null && current.duidFile !== null && duidFile !== null && (await sameFile(current.duidFile, duidFile)) ? current.dhcpv6.serverDuid : undefined;
+    const carry =
+      current?.leases != null &&
+      current.leaseFile !== null &&
+      leaseFile !== null &&
+      (await sameFile(current.leaseFile, leaseFile))
+        ? current.leases
+        : undefined;
+    const keepDuid =
+      current !== null && current.duidFile !== null && duidFile !== null && (await sameFile(current.duidFile, duidFile))
+        ? current.dhcpv6.serverDuid
+        : undefined;
     const responder = await this.open(config, carry, keepDuid);
     return { config, responder, carried: carry !== undefined };
   }
@@ -209,7 +231,11 @@ export class Punt6Service {
     });
   }
 
-  private async open(config: Punt6Config, leases: LeaseTable | undefined, serverDuid: Uint8Array | undefined): Promise<Responder> {
+  private async open(
+    config: Punt6Config,
+    leases: LeaseTable | undefined,
+    serverDuid: Uint8Array | undefined,
+  ): Promise<Responder> {
     return openResponder(config, {
       sink: this.sink,
       now: this.now,
@@ -218,7 +244,8 @@ export class Punt6Service {
       journalFs: this.options.journalFs,
       onCommitError: (error, replies) => {
         // A storage failure is logged once, when it begins (onStorageChange); its replies are counted.
-        if (error instanceof JournalStorageError) this.log.debug({ replies }, 'DHCPv6 replies withheld: lease storage failing');
+        if (error instanceof JournalStorageError)
+          this.log.debug({ replies }, 'DHCPv6 replies withheld: lease storage failing');
         else this.log.error({ err: error, replies }, 'lease journal commit failed; DHCPv6 replies not sent');
       },
       onWarning: (message) => this.log.warn({ leases: config.server.leaseFile }, message),
@@ -229,7 +256,10 @@ export class Punt6Service {
             'lease storage failing: DHCPv6 replies that change leases are withheld until a retry succeeds; everything else is answered',
           );
         } else {
-          this.log.info({ leases: config.server.leaseFile }, 'lease storage recovered: DHCPv6 replies that change leases are sent again');
+          this.log.info(
+            { leases: config.server.leaseFile },
+            'lease storage recovered: DHCPv6 replies that change leases are sent again',
+          );
         }
       },
     });
@@ -278,7 +308,10 @@ export class Punt6Service {
         this.log.warn({ interface: e.name, port: e.port, reason: e.reason }, 'interface lost; retrying every second');
         break;
       case 'attach-failed':
-        this.log.warn({ interface: e.name, port: e.port, reason: e.reason }, 'cannot attach to interface; retrying every second');
+        this.log.warn(
+          { interface: e.name, port: e.port, reason: e.reason },
+          'cannot attach to interface; retrying every second',
+        );
         break;
       case 'detached':
         this.log.info({ interface: e.name, port: e.port }, 'interface detached');
@@ -317,7 +350,10 @@ export class Punt6Service {
     } catch (e) {
       this.metrics.reloads.inc({ result: 'error' });
       if (e instanceof ConfigError) {
-        this.log.error({ config: path, problems: e.problems.map((p) => `${p.path}: ${p.reason}`) }, 'configuration refused; the running one stays');
+        this.log.error(
+          { config: path, problems: e.problems.map((p) => `${p.path}: ${p.reason}`) },
+          'configuration refused; the running one stays',
+        );
       } else {
         this.abandoned(e);
       }
@@ -345,14 +381,23 @@ export class Punt6Service {
       this.log.error({ err: e }, 'cannot open the new metrics listener');
     }
     this.log.info(
-      { config: path, interfaces: config.interfaces.map((i) => i.name), networks: config.networks.map((n) => n.name), ports: config.ports.length, pausedMs },
+      {
+        config: path,
+        interfaces: config.interfaces.map((i) => i.name),
+        networks: config.networks.map((n) => n.name),
+        ports: config.ports.length,
+        pausedMs,
+      },
       'configuration reloaded',
     );
     return true;
   }
 
   private abandoned(e: unknown): void {
-    this.log.error({ config: this.options.configPath, reason: e instanceof Error ? e.message : String(e) }, 'reload abandoned; the running configuration stays');
+    this.log.error(
+      { config: this.options.configPath, reason: e instanceof Error ? e.message : String(e) },
+      'reload abandoned; the running configuration stays',
+    );
   }
 
   /**
@@ -373,7 +418,9 @@ export class Punt6Service {
     const pausedMs = this.now() - started;
     if (old !== null) {
       this.metrics.retire(old, responder);
-      const done = next.carried ? this.settleWithinLimit(old.dispatcher.flush(), 'sending the held DHCPv6 replies', old.leaseFile) : this.closeWithinLimit(old);
+      const done = next.carried
+        ? this.settleWithinLimit(old.dispatcher.flush(), 'sending the held DHCPv6 replies', old.leaseFile)
+        : this.closeWithinLimit(old);
       this.closing.add(done);
       void done.finally(() => this.closing.delete(done));
     }
@@ -446,7 +493,8 @@ export async function runMain(args: string[]): Promise<number> {
   let metrics: { host: string; port: number } | undefined;
   if (values.metrics !== undefined) {
     const hp = parseHostPort(values.metrics);
-    if (hp === null) return usageError(`--metrics ${values.metrics}: not HOST:PORT (like [::1]:9464, 127.0.0.1:9464 or :9464)`);
+    if (hp === null)
+      return usageError(`--metrics ${values.metrics}: not HOST:PORT (like [::1]:9464, 127.0.0.1:9464 or :9464)`);
     metrics = { host: hp.host, port: hp.port };
   }
   const level = values['log-level'];
@@ -460,16 +508,29 @@ export async function runMain(args: string[]): Promise<number> {
     if (e instanceof UsageProblem) return usageError(e.message);
     throw e;
   }
-  if (values.bridge === undefined && (values['meter-rate'] !== undefined || values['meter-burst'] !== undefined || values['meter-base'] !== undefined)) {
+  if (
+    values.bridge === undefined &&
+    (values['meter-rate'] !== undefined || values['meter-burst'] !== undefined || values['meter-base'] !== undefined)
+  ) {
     return usageError('--meter-rate, --meter-burst and --meter-base go with --bridge');
   }
   const logger = createLogger({ level: (level as LogLevel | undefined) ?? 'info' });
-  const service = new Punt6Service({ configPath: values.config, logger, metrics, logLevel: level as LogLevel | undefined, bridge: values.bridge, flowOptions });
+  const service = new Punt6Service({
+    configPath: values.config,
+    logger,
+    metrics,
+    logLevel: level as LogLevel | undefined,
+    bridge: values.bridge,
+    flowOptions,
+  });
   try {
     await service.start();
   } catch (e) {
     if (e instanceof ConfigError) {
-      logger.fatal({ config: values.config, problems: e.problems.map((p) => `${p.path}: ${p.reason}`) }, 'invalid configuration');
+      logger.fatal(
+        { config: values.config, problems: e.problems.map((p) => `${p.path}: ${p.reason}`) },
+        'invalid configuration',
+      );
       process.stderr.write(`punt6 run: ${e.message}\n`);
     } else {
       logger.fatal({ err: e }, 'cannot start');

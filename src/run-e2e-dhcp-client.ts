@@ -18,7 +18,16 @@ import { formatIpv6, formatMac } from '../codecs/bytes.js';
 import type { Dhcpv6OptionRepr } from '../codecs/dhcpv6-options.js';
 import type { DuidRepr } from '../codecs/duid.js';
 import { loadPcap } from './capture-file.js';
-import { clientId, decodeDhcpv6Reply, dhcpv6Frame, duidHex, duidLl, innerMessage, message, optionsOf } from './dhcp/server-test-support.js';
+import {
+  clientId,
+  decodeDhcpv6Reply,
+  dhcpv6Frame,
+  duidHex,
+  duidLl,
+  innerMessage,
+  message,
+  optionsOf,
+} from './dhcp/server-test-support.js';
 
 const MessageType = { Solicit: 1, Advertise: 2, Request: 3, Reply: 7 } as const;
 
@@ -36,7 +45,15 @@ function clientOf(n: number): Client {
   const hi = (n >> 8) & 0xff;
   const lo = n & 0xff;
   const mac = formatMac(Uint8Array.from([2, 0, 0, 0xb0, hi, lo]), 0);
-  return { n, mac, linkLocal: `fe80::b0:${n.toString(16)}`, transactionId: (n * 7919) & 0xffffff, serverId: null, advertised: null, replied: null };
+  return {
+    n,
+    mac,
+    linkLocal: `fe80::b0:${n.toString(16)}`,
+    transactionId: (n * 7919) & 0xffffff,
+    serverId: null,
+    advertised: null,
+    replied: null,
+  };
 }
 
 /** The first address of the message's IA_NA with a valid lifetime above 0, or null. */
@@ -80,7 +97,11 @@ capture.on('packet', (raw: { buf: Buffer; header: Buffer }) => {
 });
 
 function send(c: Client, msgType: number, options: Dhcpv6OptionRepr[]): void {
-  const frame = dhcpv6Frame({ srcMac: c.mac, src: c.linkLocal, message: message(msgType, c.transactionId, [clientId(c.mac), { kind: 'elapsed-time', elapsedTime: 0 }, ...options]) });
+  const frame = dhcpv6Frame({
+    srcMac: c.mac,
+    src: c.linkLocal,
+    message: message(msgType, c.transactionId, [clientId(c.mac), { kind: 'elapsed-time', elapsedTime: 0 }, ...options]),
+  });
   capture.inject(Buffer.from(frame));
 }
 
@@ -97,18 +118,40 @@ async function rounds(pending: (c: Client) => boolean, sendOne: (c: Client) => v
   }
 }
 
-await rounds((c) => c.advertised === null, (c) => send(c, MessageType.Solicit, [{ kind: 'ia-na', iaid: 1, t1: 0, t2: 0, options: [] }]));
+await rounds(
+  (c) => c.advertised === null,
+  (c) => send(c, MessageType.Solicit, [{ kind: 'ia-na', iaid: 1, t1: 0, t2: 0, options: [] }]),
+);
 await rounds(
   (c) => c.advertised !== null && c.serverId !== null && c.replied === null,
   (c) =>
     send(c, MessageType.Request, [
       { kind: 'server-id', duid: c.serverId as DuidRepr },
-      { kind: 'ia-na', iaid: 1, t1: 0, t2: 0, options: [{ kind: 'ia-address', address: c.advertised as Uint8Array, preferredLifetime: 0, validLifetime: 0, options: [] }] },
+      {
+        kind: 'ia-na',
+        iaid: 1,
+        t1: 0,
+        t2: 0,
+        options: [
+          {
+            kind: 'ia-address',
+            address: c.advertised as Uint8Array,
+            preferredLifetime: 0,
+            validLifetime: 0,
+            options: [],
+          },
+        ],
+      },
     ]),
 );
 for (const c of clients) {
   process.stdout.write(
-    JSON.stringify({ client: c.n, duid: duidHex(duidLl(c.mac)), advertised: c.advertised && formatIpv6(c.advertised, 0), replied: c.replied && formatIpv6(c.replied, 0) }) + '\n',
+    JSON.stringify({
+      client: c.n,
+      duid: duidHex(duidLl(c.mac)),
+      advertised: c.advertised && formatIpv6(c.advertised, 0),
+      replied: c.replied && formatIpv6(c.replied, 0),
+    }) + '\n',
   );
 }
 capture.close();

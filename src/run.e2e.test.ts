@@ -13,7 +13,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repositoryRoot } from '../fixtures/paths.js';
 import { ip6, mac, neighborSolicitation, solicitedNode } from './dataplane/test-frames.js';
-import { e2eGate, frameCount, freePort, gauge, must, Punt6Process, ROUTER_LL, scrape, sh, tenantConfig, until, VethVm } from './e2e-test-support.js';
+import {
+  e2eGate,
+  frameCount,
+  freePort,
+  gauge,
+  must,
+  Punt6Process,
+  ROUTER_LL,
+  scrape,
+  sh,
+  tenantConfig,
+  until,
+  VethVm,
+} from './e2e-test-support.js';
 
 const gate = e2eGate('punt6 run end-to-end tests', ['ip', 'ethtool', 'sysctl', 'rdisc6', 'ndisc6', 'ping', 'dhclient']);
 const e2e = gate.enabled ? test.serial : test.serial.skip;
@@ -41,7 +54,13 @@ const logged = (msg: string, after = 0) => punt6!.logged(msg, after);
 
 const metrics = (): Promise<string> => scrape(metricsPort);
 
-interface AddrInfo { local: string; prefixlen: number; scope: string; tentative?: boolean; dadfailed?: boolean }
+interface AddrInfo {
+  local: string;
+  prefixlen: number;
+  scope: string;
+  tentative?: boolean;
+  dadfailed?: boolean;
+}
 async function vmAddresses(): Promise<AddrInfo[]> {
   const r = await inVm(['ip', '-6', '-j', 'addr', 'show', 'dev', VM_IF]);
   if (r.code !== 0) return [];
@@ -59,7 +78,10 @@ async function defaultRoute(): Promise<{ gateway?: string; dev?: string } | unde
 async function dhclientScript(name: string): Promise<{ script: string; out: string }> {
   const out = join(dir, `${name}.env`);
   const script = join(dir, `${name}.sh`);
-  await writeFile(script, `#!/bin/sh\n{ env | grep -E '^(reason|new_|old_)' | sort | tr '\\n' ' '; echo; } >> '${out}'\nexit 0\n`);
+  await writeFile(
+    script,
+    `#!/bin/sh\n{ env | grep -E '^(reason|new_|old_)' | sort | tr '\\n' ' '; echo; } >> '${out}'\nexit 0\n`,
+  );
   await chmod(script, 0o755);
   return { script, out };
 }
@@ -69,7 +91,26 @@ async function dhclientLines(out: string): Promise<string[]> {
 }
 
 function dhclient(name: string, script: string, extra: string[]): ChildProcess {
-  const c = spawn('ip', ['netns', 'exec', NS, 'dhclient', '-6', '-d', ...extra, '-lf', join(dir, `${name}.leases`), '-pf', join(dir, `${name}.pid`), '-sf', script, VM_IF], { stdio: 'ignore' });
+  const c = spawn(
+    'ip',
+    [
+      'netns',
+      'exec',
+      NS,
+      'dhclient',
+      '-6',
+      '-d',
+      ...extra,
+      '-lf',
+      join(dir, `${name}.leases`),
+      '-pf',
+      join(dir, `${name}.pid`),
+      '-sf',
+      script,
+      VM_IF,
+    ],
+    { stdio: 'ignore' },
+  );
   dhclients.push(c);
   return c;
 }
@@ -95,9 +136,11 @@ test.after.always(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
-e2e('the kernel takes a SLAAC address and a default route via the router link-local from punt6\'s RA', async (t) => {
+e2e("the kernel takes a SLAAC address and a default route via the router link-local from punt6's RA", async (t) => {
   t.timeout(40_000);
-  const global = await until('a SLAAC address', async () => (await vmAddresses()).find((a) => a.scope === 'global' && a.local.startsWith('2001:db8:1:') && !a.tentative));
+  const global = await until('a SLAAC address', async () =>
+    (await vmAddresses()).find((a) => a.scope === 'global' && a.local.startsWith('2001:db8:1:') && !a.tentative),
+  );
   t.is(global.prefixlen, 64);
   t.falsy(global.dadfailed);
   const route = await until('a default route', defaultRoute);
@@ -127,32 +170,62 @@ e2e('ndisc6 resolves the gateway to the router MAC, and ping -6 reaches it', asy
   t.is(pingLl.code, 0, pingLl.out);
 });
 
-e2e('DAD of the VM\'s own address (assigned to its port) is not disturbed', async (t) => {
+e2e("DAD of the VM's own address (assigned to its port) is not disturbed", async (t) => {
   t.timeout(30_000);
   await vm.must(['ip', '-6', 'addr', 'add', '2001:db8:1::101/64', 'dev', VM_IF]);
-  const a = await until('DAD to finish', async () => (await vmAddresses()).find((x) => x.local === '2001:db8:1::101' && (x.dadfailed || !x.tentative)));
+  const a = await until('DAD to finish', async () =>
+    (await vmAddresses()).find((x) => x.local === '2001:db8:1::101' && (x.dadfailed || !x.tentative)),
+  );
   t.falsy(a.dadfailed, 'the address is not dadfailed');
   t.true((await vmAddresses()).every((x) => !x.dadfailed));
-  t.true(frameCount(await metrics(), { kind: 'ns', outcome: 'own-address' }) >= 1, 'the DAD NS was seen and not answered');
+  t.true(
+    frameCount(await metrics(), { kind: 'ns', outcome: 'own-address' }) >= 1,
+    'the DAD NS was seen and not answered',
+  );
 });
 
 e2e('dhclient -6 gets the address of its port, renews it (T1 3 s) and releases it', async (t) => {
   t.timeout(60_000);
   const { script, out } = await dhclientScript('stateful');
   const c = dhclient('stateful', script, ['-N']);
-  const bound = await until('BOUND6', async () => (await dhclientLines(out)).find((l) => l.includes('reason=BOUND6')), 20_000);
+  const bound = await until(
+    'BOUND6',
+    async () => (await dhclientLines(out)).find((l) => l.includes('reason=BOUND6')),
+    20_000,
+  );
   t.regex(bound, /new_ip6_address=2001:db8:1::101 /);
   t.regex(bound, /new_renew=3 /);
   // A port's own address is a static binding, not a pool lease.
   t.is(gauge(await metrics(), 'punt6_leases{kind="static-binding"}'), 1);
-  const renewed = await until('RENEW6', async () => (await dhclientLines(out)).find((l) => l.includes('reason=RENEW6')), 20_000);
+  const renewed = await until(
+    'RENEW6',
+    async () => (await dhclientLines(out)).find((l) => l.includes('reason=RENEW6')),
+    20_000,
+  );
   t.regex(renewed, /new_ip6_address=2001:db8:1::101 /);
   t.true(frameCount(await metrics(), { kind: 'dhcpv6-renew', outcome: 'answered' }) >= 1);
   c.kill('SIGTERM');
   await new Promise((r) => c.once('exit', r));
-  const release = await inVm(['dhclient', '-6', '-r', '-lf', join(dir, 'stateful.leases'), '-pf', join(dir, 'stateful.pid'), '-sf', script, VM_IF], 20_000);
+  const release = await inVm(
+    [
+      'dhclient',
+      '-6',
+      '-r',
+      '-lf',
+      join(dir, 'stateful.leases'),
+      '-pf',
+      join(dir, 'stateful.pid'),
+      '-sf',
+      script,
+      VM_IF,
+    ],
+    20_000,
+  );
   t.is(release.code, 0, release.out);
-  await until('the Release to be answered', async () => frameCount(await metrics(), { kind: 'dhcpv6-release', outcome: 'answered' }) >= 1);
+  await until(
+    'the Release to be answered',
+    async () => frameCount(await metrics(), { kind: 'dhcpv6-release', outcome: 'answered' }) >= 1,
+  );
   const released = (await dhclientLines(out)).find((l) => l.includes('reason=RELEASE6'));
   t.regex(released ?? '', /old_ip6_address=2001:db8:1::101 /);
   t.is(gauge(await metrics(), 'punt6_leases{kind="address"}'), 0, 'no lease held');
@@ -162,7 +235,11 @@ e2e('dhclient -6 -S gets the DNS servers and the search list', async (t) => {
   t.timeout(40_000);
   const { script, out } = await dhclientScript('stateless');
   const c = dhclient('stateless', script, ['-S']);
-  const line = await until('an Information-request answer', async () => (await dhclientLines(out)).find((l) => /new_dhcp6_name_servers=/.test(l)), 20_000);
+  const line = await until(
+    'an Information-request answer',
+    async () => (await dhclientLines(out)).find((l) => /new_dhcp6_name_servers=/.test(l)),
+    20_000,
+  );
   c.kill('SIGTERM');
   t.regex(line, /new_dhcp6_name_servers=2001:db8:1::53 /);
   t.regex(line, /new_dhcp6_domain_search=lab\.example\. /);
@@ -184,7 +261,12 @@ e2e('a flood of malformed packets is counted and dropped while ndisc6 and ping a
   const before = await metrics();
   const framesFile = join(dir, 'flood.hex');
   const rounds = 2000;
-  await writeFile(framesFile, Object.values(bad).map((f) => Buffer.from(f).toString('hex')).join('\n'));
+  await writeFile(
+    framesFile,
+    Object.values(bad)
+      .map((f) => Buffer.from(f).toString('hex'))
+      .join('\n'),
+  );
   // The sender runs inside the VM namespace and injects with the pcap package.
   const sender = `
     const { createRequire } = require('node:module');
@@ -202,7 +284,11 @@ e2e('a flood of malformed packets is counted and dropped while ndisc6 and ping a
     };
     burst();
   `;
-  const flood = sh('ip', ['netns', 'exec', NS, process.execPath, '-e', sender, framesFile, VM_IF, String(rounds)], 50_000);
+  const flood = sh(
+    'ip',
+    ['netns', 'exec', NS, process.execPath, '-e', sender, framesFile, VM_IF, String(rounds)],
+    50_000,
+  );
   const [nd, ping, sent] = await Promise.all([
     inVm(['ndisc6', '-1', '-w', '2000', '2001:db8:1::1', VM_IF]),
     inVm(['ping', '-6', '-c', '5', '-i', '0.2', '-W', '2', '2001:db8:1::1']),
@@ -216,15 +302,21 @@ e2e('a flood of malformed packets is counted and dropped while ndisc6 and ping a
   // that arrives must be counted as what it is, and none of them answered.
   await until('the flood to be read', async () => {
     const n = await metrics();
-    return Object.keys(bad).every((outcome) => frameCount(n, { outcome }) - frameCount(before, { outcome }) >= rounds / 2);
+    return Object.keys(bad).every(
+      (outcome) => frameCount(n, { outcome }) - frameCount(before, { outcome }) >= rounds / 2,
+    );
   });
   const after = await metrics();
   for (const outcome of Object.keys(bad)) {
     const got = frameCount(after, { outcome }) - frameCount(before, { outcome });
     t.true(got >= rounds / 2 && got <= rounds, `${outcome}: ${got} of ${rounds}`);
   }
-  const answered = frameCount(after, { kind: 'ns', outcome: 'answered' }) - frameCount(before, { kind: 'ns', outcome: 'answered' });
-  t.true(answered >= 1 && answered < 10, `NS answered during the flood: ${answered} (ndisc6 and the kernel, not the flood)`);
+  const answered =
+    frameCount(after, { kind: 'ns', outcome: 'answered' }) - frameCount(before, { kind: 'ns', outcome: 'answered' });
+  t.true(
+    answered >= 1 && answered < 10,
+    `NS answered during the flood: ${answered} (ndisc6 and the kernel, not the flood)`,
+  );
   t.is(punt6!.child.exitCode, null, 'punt6 is still running');
 });
 

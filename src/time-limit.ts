@@ -42,7 +42,8 @@ export function withinTimeLimit<T>(work: Promise<T>, limit: TimeLimit<T>): Promi
     }, limit.ms);
     const onAbort = (): void => {
       const reason = limit.signal?.reason;
-      if (finish()) reject(new Error(`${limit.what} given up: ${reason instanceof Error ? reason.message : String(reason)}`));
+      if (finish())
+        reject(new Error(`${limit.what} given up: ${reason instanceof Error ? reason.message : String(reason)}`));
     };
     if (limit.signal?.aborted === true) onAbort();
     else limit.signal?.addEventListener('abort', onAbort);

@@ -2,7 +2,7 @@ import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { tuneV8, V8_INLINING_FLAGS } from './v8-tuning.js';
 
-test('every inlining flag is one this Node\'s V8 knows (a rename would be ignored silently)', (t) => {
+test("every inlining flag is one this Node's V8 knows (a rename would be ignored silently)", (t) => {
   const known = execFileSync(process.execPath, ['--v8-options'], { encoding: 'utf8', maxBuffer: 16 << 20 });
   for (const f of V8_INLINING_FLAGS) {
     const name = (f.split('=')[0] as string).replace(/^--/, '');

@@ -38,7 +38,10 @@ test('prefixes: lengths 0..128, no host bits, canonical text', (t) => {
   t.is(ipv6PrefixProblem('fd00::/129'), '"fd00::/129" is not an IPv6 prefix');
   t.is(ipv6PrefixProblem('fd00::'), '"fd00::" is not an IPv6 prefix');
   t.is(ipv6PrefixProblem('fd00::/-1'), '"fd00::/-1" is not an IPv6 prefix');
-  t.is(ipv6PrefixProblem('fd00::1/127'), '"fd00::1/127" is not an IPv6 prefix: bits are set after /127 (did you mean "fd00::/127"?)');
+  t.is(
+    ipv6PrefixProblem('fd00::1/127'),
+    '"fd00::1/127" is not an IPv6 prefix: bits are set after /127 (did you mean "fd00::/127"?)',
+  );
 });
 
 test('pools: prefix or FIRST-LAST, containment by ip-num', (t) => {
@@ -78,13 +81,33 @@ test('any value at any place gives a ConfigError or a configuration, nothing els
         routerMac: '02:00:00:00:00:fe',
         routerAddresses: ['2001:db8:1::1'],
         prefixes: ['2001:db8:1::/64', { prefix: '2001:db8:2::/64', slaac: true }],
-        ra: { maxInterval: 60, routes: [{ prefix: '2001:db8:f::/48' }], rdnss: { servers: ['2001:db8::53'] }, pref64: { prefix: '64:ff9b::/96' } },
-        dhcpv6: { mode: 'stateful', t1: 10, t2: 20, addressPools: ['2001:db8:1::1:0/112'], prefixDelegation: [{ prefix: '2001:db8:100::/40', delegatedLength: 48 }] },
+        ra: {
+          maxInterval: 60,
+          routes: [{ prefix: '2001:db8:f::/48' }],
+          rdnss: { servers: ['2001:db8::53'] },
+          pref64: { prefix: '64:ff9b::/96' },
+        },
+        dhcpv6: {
+          mode: 'stateful',
+          t1: 10,
+          t2: 20,
+          addressPools: ['2001:db8:1::1:0/112'],
+          prefixDelegation: [{ prefix: '2001:db8:100::/40', delegatedLength: 48 }],
+        },
         mrd: { enabled: true },
       },
       { name: 'm', routerMac: '02:00:00:00:01:fe', vlan: 5 },
     ],
-    ports: [{ name: 'p', mac: '02:00:00:00:00:01', network: 'n', addresses: ['2001:db8:1::5'], delegatedPrefix: '2001:db8:100::/48', clientDuid: '000300010200' }],
+    ports: [
+      {
+        name: 'p',
+        mac: '02:00:00:00:00:01',
+        network: 'n',
+        addresses: ['2001:db8:1::5'],
+        delegatedPrefix: '2001:db8:100::/48',
+        clientDuid: '000300010200',
+      },
+    ],
     server: { stateDirectory: 's' },
     metrics: ':9464',
     log: { level: 'info' },

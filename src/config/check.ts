@@ -36,7 +36,11 @@ const vlanAt = (o: Obj, k: string): number | undefined => {
 const boolAt = (o: Obj, k: string): boolean | undefined => (typeof o[k] === 'boolean' ? (o[k] as boolean) : undefined);
 /** A lifetime in seconds, `infinity` as 0xffffffff; undefined when absent or malformed. */
 const lifetimeAt = (o: Obj, k: string): number | undefined =>
-  o[k] === 'infinity' ? INFINITE_LIFETIME : Number.isInteger(o[k]) && (o[k] as number) >= 0 ? (o[k] as number) : undefined;
+  o[k] === 'infinity'
+    ? INFINITE_LIFETIME
+    : Number.isInteger(o[k]) && (o[k] as number) >= 0
+      ? (o[k] as number)
+      : undefined;
 
 const show = (v: string): string => JSON.stringify(v);
 const showSeconds = (v: number): string => (v === INFINITE_LIFETIME ? 'infinity' : String(v));
@@ -48,7 +52,11 @@ interface NetworkInfo {
   readonly prefixes: { readonly parsed: ParsedPrefix; readonly path: PathSegment[] }[];
   readonly pools: { readonly range: RangedSet<IPv6>; readonly text: string; readonly path: PathSegment[] }[];
   /** `delegatedLength` undefined when absent or not longer than the pool (reported already). */
-  readonly pdPools: { readonly parsed: ParsedPrefix; readonly delegatedLength: number | undefined; readonly path: PathSegment[] }[];
+  readonly pdPools: {
+    readonly parsed: ParsedPrefix;
+    readonly delegatedLength: number | undefined;
+    readonly path: PathSegment[];
+  }[];
   readonly routerMac: string | undefined;
   /** False when a prefix entry was malformed: containment checks would only repeat that problem. */
   readonly prefixesComplete: boolean;
@@ -70,13 +78,25 @@ function prefixList(prefixes: NetworkInfo['prefixes']): string {
   return prefixes.length === 0 ? 'it has no prefixes' : prefixes.map((p) => p.parsed.model.text).join(', ');
 }
 
-function checkAddressInNetwork(problems: ProblemList, path: PathSegment[], text: string, ip: IPv6, net: NetworkInfo): void {
+function checkAddressInNetwork(
+  problems: ProblemList,
+  path: PathSegment[],
+  text: string,
+  ip: IPv6,
+  net: NetworkInfo,
+): void {
   const inside = net.prefixes.find((p) => prefixContains(p.parsed.range, ip));
   if (inside === undefined && !net.prefixesComplete) return;
   if (inside === undefined) {
-    problems.add(path, `${show(text)} is not inside any prefix of network ${show(net.name)} (${prefixList(net.prefixes)})`);
+    problems.add(
+      path,
+      `${show(text)} is not inside any prefix of network ${show(net.name)} (${prefixList(net.prefixes)})`,
+    );
   } else if (inside.parsed.model.length < 127 && ip.getValue() === inside.parsed.range.getFirst().getValue()) {
-    problems.add(path, `${show(text)} is the Subnet-Router anycast address of ${inside.parsed.model.text} (RFC 4291 §2.6.1)`);
+    problems.add(
+      path,
+      `${show(text)} is the Subnet-Router anycast address of ${inside.parsed.model.text} (RFC 4291 §2.6.1)`,
+    );
   }
 }
 
@@ -106,7 +126,8 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
   let prefixesComplete = true;
   listOf(raw['prefixes']).forEach((entry, i) => {
     const obj: Obj = typeof entry === 'string' ? { prefix: entry } : isObj(entry) ? entry : {};
-    const path: PathSegment[] = typeof entry === 'string' ? [...base, 'prefixes', i] : [...base, 'prefixes', i, 'prefix'];
+    const path: PathSegment[] =
+      typeof entry === 'string' ? [...base, 'prefixes', i] : [...base, 'prefixes', i, 'prefix'];
     const text = strAt(obj, 'prefix');
     const parsed = text === undefined ? null : parseIpv6Prefix(text);
     if (parsed === null) {
@@ -119,12 +140,18 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
     }
     prefixes.push({ parsed, path });
     if (boolAt(obj, 'slaac') === true && parsed.model.length !== 64) {
-      problems.add([...base, 'prefixes', i, 'slaac'], `SLAAC needs a /64 prefix, ${parsed.model.text} is /${parsed.model.length} (RFC 4862 §5.5.3)`);
+      problems.add(
+        [...base, 'prefixes', i, 'slaac'],
+        `SLAAC needs a /64 prefix, ${parsed.model.text} is /${parsed.model.length} (RFC 4862 §5.5.3)`,
+      );
     }
     const valid = lifetimeAt(obj, 'validLifetime');
     const preferred = lifetimeAt(obj, 'preferredLifetime');
     if (valid !== undefined && preferred !== undefined && preferred > valid) {
-      problems.add([...base, 'prefixes', i, 'preferredLifetime'], `${showSeconds(preferred)} is greater than validLifetime (${showSeconds(valid)})`);
+      problems.add(
+        [...base, 'prefixes', i, 'preferredLifetime'],
+        `${showSeconds(preferred)} is greater than validLifetime (${showSeconds(valid)})`,
+      );
     }
   });
   const info: NetworkInfo = {
@@ -145,10 +172,14 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
 
   // Router Advertisements: RFC 4861 §6.2.1 relations.
   const maxInterval = intAt(ra, 'maxInterval') ?? Defaults.maxInterval;
-  const maxText = ra['maxInterval'] === undefined ? `the default maxInterval ${maxInterval}` : `maxInterval (${maxInterval})`;
+  const maxText =
+    ra['maxInterval'] === undefined ? `the default maxInterval ${maxInterval}` : `maxInterval (${maxInterval})`;
   const minInterval = intAt(ra, 'minInterval');
   if (minInterval !== undefined && minInterval > 0.75 * maxInterval) {
-    problems.add([...base, 'ra', 'minInterval'], `${minInterval} is greater than 0.75 × ${maxText} = ${0.75 * maxInterval}`);
+    problems.add(
+      [...base, 'ra', 'minInterval'],
+      `${minInterval} is greater than 0.75 × ${maxText} = ${0.75 * maxInterval}`,
+    );
   }
   // The default minInterval always satisfies the bound (see defaultMinInterval in normalize.ts).
   const routerLifetime = intAt(ra, 'routerLifetime');
@@ -162,7 +193,10 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
   for (const option of ['rdnss', 'dnssl'] as const) {
     const lifetime = lifetimeAt(objAt(ra, option), 'lifetime');
     if (lifetime !== undefined && lifetime !== 0 && lifetime < maxInterval) {
-      problems.add([...base, 'ra', option, 'lifetime'], `${lifetime} is less than ${maxText} (RFC 8106 §5.1); use 0 to withdraw`);
+      problems.add(
+        [...base, 'ra', option, 'lifetime'],
+        `${lifetime} is less than ${maxText} (RFC 8106 §5.1); use 0 to withdraw`,
+      );
     }
   }
   const pref64Text = strAt(objAt(ra, 'pref64'), 'prefix');
@@ -186,10 +220,16 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
   }
   if (lifetimeAt(dhcpv6, 'validLifetime') === 0) {
     // RFC 8415 §21.6: a valid lifetime of 0 says the address is no longer valid.
-    problems.add([...base, 'dhcpv6', 'validLifetime'], '0 makes every lease invalid at once: at least 1 (RFC 8415 §21.6)');
+    problems.add(
+      [...base, 'dhcpv6', 'validLifetime'],
+      '0 makes every lease invalid at once: at least 1 (RFC 8415 §21.6)',
+    );
   }
   if (t.preferredLifetime > t.validLifetime) {
-    problems.add([...base, 'dhcpv6', 'preferredLifetime'], `${showSeconds(t.preferredLifetime)} is greater than validLifetime (${showSeconds(t.validLifetime)})`);
+    problems.add(
+      [...base, 'dhcpv6', 'preferredLifetime'],
+      `${showSeconds(t.preferredLifetime)} is greater than validLifetime (${showSeconds(t.validLifetime)})`,
+    );
   }
   const poolList = listOf(dhcpv6['addressPools']);
   if (poolList.length > 0 && mode !== undefined && mode !== 'stateful') {
@@ -200,10 +240,14 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
     if (pool === null) return;
     const path: PathSegment[] = [...base, 'dhcpv6', 'addressPools', i];
     if (info.prefixesComplete && !prefixes.some((p) => pool.range.inside(p.parsed.range))) {
-      problems.add(path, `${show(v as string)} is not inside any prefix of network ${show(name)} (${prefixList(prefixes)})`);
+      problems.add(
+        path,
+        `${show(v as string)} is not inside any prefix of network ${show(name)} (${prefixList(prefixes)})`,
+      );
     }
     const clash = info.pools.find((p) => p.range.isOverlapping(pool.range));
-    if (clash !== undefined) problems.add(path, `${show(v as string)} overlaps ${clash.text} (${formatPath(clash.path)})`);
+    if (clash !== undefined)
+      problems.add(path, `${show(v as string)} overlaps ${clash.text} (${formatPath(clash.path)})`);
     info.pools.push({ range: pool.range, text: pool.model.text, path });
   });
   const pdList = listOf(dhcpv6['prefixDelegation']);
@@ -219,15 +263,24 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
     const delegatedLength = intAt(v, 'delegatedLength');
     const lengthOk = delegatedLength !== undefined && delegatedLength > parsed.model.length && delegatedLength <= 128;
     if (delegatedLength !== undefined && delegatedLength <= parsed.model.length) {
-      problems.add([...path, 'delegatedLength'], `${delegatedLength} must be longer than the pool's prefix length ${parsed.model.length}`);
+      problems.add(
+        [...path, 'delegatedLength'],
+        `${delegatedLength} must be longer than the pool's prefix length ${parsed.model.length}`,
+      );
     }
     const onLink = prefixes.find((p) => p.parsed.range.isOverlapping(parsed.range));
     if (onLink !== undefined) {
-      problems.add([...path, 'prefix'], `${show(text!)} overlaps the on-link prefix ${onLink.parsed.model.text} (${formatPath(onLink.path)})`);
+      problems.add(
+        [...path, 'prefix'],
+        `${show(text!)} overlaps the on-link prefix ${onLink.parsed.model.text} (${formatPath(onLink.path)})`,
+      );
     }
     const clash = info.pdPools.find((p) => p.parsed.range.isOverlapping(parsed.range));
     if (clash !== undefined) {
-      problems.add([...path, 'prefix'], `${show(text!)} overlaps ${clash.parsed.model.text} (${formatPath(clash.path)})`);
+      problems.add(
+        [...path, 'prefix'],
+        `${show(text!)} overlaps ${clash.parsed.model.text} (${formatPath(clash.path)})`,
+      );
     }
     info.pdPools.push({ parsed, delegatedLength: lengthOk ? delegatedLength : undefined, path: [...path, 'prefix'] });
   });
@@ -244,28 +297,40 @@ function checkAcrossNetworks(problems: ProblemList, infos: readonly NetworkInfo[
     const earlier = infos.slice(0, j);
     for (const pool of net.pools) {
       const clash = earlier.flatMap(leasePools).find((p) => p.range.isOverlapping(pool.range));
-      if (clash !== undefined) problems.add(pool.path, `${show(pool.text)} overlaps ${clash.text} (${formatPath(clash.path)})`);
+      if (clash !== undefined)
+        problems.add(pool.path, `${show(pool.text)} overlaps ${clash.text} (${formatPath(clash.path)})`);
     }
     for (const pool of net.pdPools) {
       const text = pool.parsed.model.text;
       const onLink = onLinkOverlap(infos, pool.parsed.range, net);
       if (onLink !== undefined) {
-        problems.add(pool.path, `${show(text)} overlaps the on-link prefix ${onLink.text} of network ${show(onLink.net.name)} (${formatPath(onLink.path)})`);
+        problems.add(
+          pool.path,
+          `${show(text)} overlaps the on-link prefix ${onLink.text} of network ${show(onLink.net.name)} (${formatPath(onLink.path)})`,
+        );
         continue;
       }
       const clash = earlier.flatMap(leasePools).find((p) => p.range.isOverlapping(pool.parsed.range));
-      if (clash !== undefined) problems.add(pool.path, `${show(text)} overlaps ${clash.text} (${formatPath(clash.path)})`);
+      if (clash !== undefined)
+        problems.add(pool.path, `${show(text)} overlaps ${clash.text} (${formatPath(clash.path)})`);
     }
   });
 }
 
 /** A network's address and prefix-delegation pools, alike. */
 function leasePools(net: NetworkInfo): { range: RangedSet<IPv6>; text: string; path: PathSegment[] }[] {
-  return [...net.pools, ...net.pdPools.map((p) => ({ range: p.parsed.range, text: p.parsed.model.text, path: p.path }))];
+  return [
+    ...net.pools,
+    ...net.pdPools.map((p) => ({ range: p.parsed.range, text: p.parsed.model.text, path: p.path })),
+  ];
 }
 
 /** An on-link prefix of a network other than `except` that overlaps `range`. */
-function onLinkOverlap(infos: readonly NetworkInfo[], range: RangedSet<IPv6>, except?: NetworkInfo): { net: NetworkInfo; text: string; path: PathSegment[] } | undefined {
+function onLinkOverlap(
+  infos: readonly NetworkInfo[],
+  range: RangedSet<IPv6>,
+  except?: NetworkInfo,
+): { net: NetworkInfo; text: string; path: PathSegment[] } | undefined {
   for (const net of infos) {
     if (net === except) continue;
     const p = net.prefixes.find((x) => x.parsed.range.isOverlapping(range));
@@ -280,7 +345,8 @@ function checkUniqueNames(problems: ProblemList, list: unknown[], section: strin
     const n = isObj(v) ? strAt(v, 'name') : undefined;
     if (n === undefined) return;
     const before = names.claim(n, [section, i], n);
-    if (before !== undefined) problems.add([section, i, 'name'], `duplicate ${what} name ${show(n)} (also ${formatPath(before.path)})`);
+    if (before !== undefined)
+      problems.add([section, i, 'name'], `duplicate ${what} name ${show(n)} (also ${formatPath(before.path)})`);
   });
 }
 
@@ -338,7 +404,10 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
       const clash = slots.get(vlan);
       if (clash !== undefined) {
         const where = vlan === null ? 'untagged frames' : `VLAN ${vlan}`;
-        problems.add(path, `network ${show(net)} and network ${show(clash.net)} (${formatPath(clash.path)}) are both on ${where} of interface ${show(ifName)}`);
+        problems.add(
+          path,
+          `network ${show(net)} and network ${show(clash.net)} (${formatPath(clash.path)}) are both on ${where} of interface ${show(ifName)}`,
+        );
       } else {
         slots.set(vlan, { net, path });
       }
@@ -358,14 +427,18 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
     }
     const empty = v['network'] === undefined && listOf(v['networks']).length === 0 && Object.keys(vlans).length === 0;
     if (empty && v['networks'] === undefined && v['vlans'] === undefined) {
-      problems.add(['interfaces', i], 'attaches no network: give "network" (untagged), "networks" or "vlans" (VID: network)');
+      problems.add(
+        ['interfaces', i],
+        'attaches no network: give "network" (untagged), "networks" or "vlans" (VID: network)',
+      );
     } else if (empty) {
       problems.add(['interfaces', i], 'attaches no network');
     }
   });
   if (rawInterfaces.length > 0) {
     for (const info of networks.values()) {
-      if (!attached.has(info.name) && !named.has(info.name)) problems.add(['networks', info.index], `network ${show(info.name)} is not attached to any interface`);
+      if (!attached.has(info.name) && !named.has(info.name))
+        problems.add(['networks', info.index], `network ${show(info.name)} is not attached to any interface`);
     }
   }
 
@@ -384,7 +457,8 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
       if (parsed === null) return;
       const path: PathSegment[] = ['networks', i, 'routerAddresses', j];
       const before = addresses.claim(parsed.model.text, path, `network ${show(strAt(n, 'name') ?? '')}`);
-      if (before !== undefined) problems.add(path, `${show(a as string)} is also an address of ${before.owner} (${formatPath(before.path)})`);
+      if (before !== undefined)
+        problems.add(path, `${show(a as string)} is also an address of ${before.owner} (${formatPath(before.path)})`);
     });
   });
   rawPorts.forEach((v, i) => {
@@ -394,16 +468,23 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
     const owner = `port ${show(portName)}`;
     const netName = strAt(v, 'network');
     const net = netName === undefined ? undefined : networks.get(netName);
-    if (netName !== undefined && netName !== '' && net === undefined) problems.add([...base, 'network'], `unknown network ${show(netName)}`);
+    if (netName !== undefined && netName !== '' && net === undefined)
+      problems.add([...base, 'network'], `unknown network ${show(netName)}`);
 
     const macText = strAt(v, 'mac');
     const mac = macText === undefined ? null : parseMacAddress(macText);
     if (mac !== null) {
-      if (((mac.bytes[0] as number) & 1) !== 0) problems.add([...base, 'mac'], `${show(macText!)} is a multicast MAC address`);
+      if (((mac.bytes[0] as number) & 1) !== 0)
+        problems.add([...base, 'mac'], `${show(macText!)} is a multicast MAC address`);
       const router = routerMacs.get(mac.text);
-      if (router !== undefined) problems.add([...base, 'mac'], `${show(macText!)} is the routerMac of network ${show(router)}`);
+      if (router !== undefined)
+        problems.add([...base, 'mac'], `${show(macText!)} is the routerMac of network ${show(router)}`);
       const before = macs.claim(mac.text, [...base, 'mac'], owner);
-      if (before !== undefined) problems.add([...base, 'mac'], `${show(macText!)} is also the MAC of ${before.owner} (${formatPath(before.path)})`);
+      if (before !== undefined)
+        problems.add(
+          [...base, 'mac'],
+          `${show(macText!)} is also the MAC of ${before.owner} (${formatPath(before.path)})`,
+        );
     }
 
     listOf(v['addresses']).forEach((a, j) => {
@@ -413,10 +494,12 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
       if (net !== undefined) {
         checkAddressInNetwork(problems, path, a as string, parsed.ip, net);
         const pool = net.pools.find((p) => prefixContains(p.range, parsed.ip));
-        if (pool !== undefined) problems.add(path, `${show(a as string)} lies inside address pool ${pool.text} (${formatPath(pool.path)})`);
+        if (pool !== undefined)
+          problems.add(path, `${show(a as string)} lies inside address pool ${pool.text} (${formatPath(pool.path)})`);
       }
       const before = addresses.claim(parsed.model.text, path, owner);
-      if (before !== undefined) problems.add(path, `${show(a as string)} is also an address of ${before.owner} (${formatPath(before.path)})`);
+      if (before !== undefined)
+        problems.add(path, `${show(a as string)} is also an address of ${before.owner} (${formatPath(before.path)})`);
     });
 
     const dpText = strAt(v, 'delegatedPrefix');
@@ -425,17 +508,30 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
       const path: PathSegment[] = [...base, 'delegatedPrefix'];
       const onLink = net?.prefixes.find((p) => p.parsed.range.isOverlapping(dp.range));
       const elsewhere = onLink === undefined ? onLinkOverlap(infos, dp.range, net) : undefined;
-      if (onLink !== undefined) problems.add(path, `${show(dpText!)} overlaps the on-link prefix ${onLink.parsed.model.text} (${formatPath(onLink.path)})`);
+      if (onLink !== undefined)
+        problems.add(
+          path,
+          `${show(dpText!)} overlaps the on-link prefix ${onLink.parsed.model.text} (${formatPath(onLink.path)})`,
+        );
       if (elsewhere !== undefined) {
-        problems.add(path, `${show(dpText!)} overlaps the on-link prefix ${elsewhere.text} of network ${show(elsewhere.net.name)} (${formatPath(elsewhere.path)})`);
+        problems.add(
+          path,
+          `${show(dpText!)} overlaps the on-link prefix ${elsewhere.text} of network ${show(elsewhere.net.name)} (${formatPath(elsewhere.path)})`,
+        );
       }
       const clash = delegated.find((d) => d.parsed.range.isOverlapping(dp.range));
-      if (clash !== undefined) problems.add(path, `${show(dpText!)} overlaps ${clash.parsed.model.text} (${formatPath(clash.path)})`);
+      if (clash !== undefined)
+        problems.add(path, `${show(dpText!)} overlaps ${clash.parsed.model.text} (${formatPath(clash.path)})`);
       delegated.push({ parsed: dp, path });
       // The lease table keeps a pool from handing out a reserved prefix only when the
       // reservation is one of the pool's prefixes (src/dhcp/leases.ts, addStatic).
       for (const pool of infos.flatMap((n) => n.pdPools)) {
-        if (pool.delegatedLength === undefined || pool.delegatedLength === dp.model.length || !pool.parsed.range.isOverlapping(dp.range)) continue;
+        if (
+          pool.delegatedLength === undefined ||
+          pool.delegatedLength === dp.model.length ||
+          !pool.parsed.range.isOverlapping(dp.range)
+        )
+          continue;
         problems.add(
           path,
           `${show(dpText!)} overlaps prefixDelegation pool ${pool.parsed.model.text} (${formatPath(pool.path)}), which delegates /${pool.delegatedLength}: ` +
@@ -449,7 +545,11 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
     if (duid !== null) {
       const key = Buffer.from(duid).toString('hex');
       const before = duids.claim(key, [...base, 'clientDuid'], owner);
-      if (before !== undefined) problems.add([...base, 'clientDuid'], `${show(duidText!)} is also the client DUID of ${before.owner} (${formatPath(before.path)})`);
+      if (before !== undefined)
+        problems.add(
+          [...base, 'clientDuid'],
+          `${show(duidText!)} is also the client DUID of ${before.owner} (${formatPath(before.path)})`,
+        );
     }
   });
 }

@@ -9,6 +9,7 @@ const hex = (b: Uint8Array | null): string | null => (b === null ? null : toHex(
 const net0 = (c: Punt6Config) => c.networks[0]!;
 
 // A small valid document, changed by each case of the tables below. `any`: the cases break its shape on purpose.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a document of any shape
 type Doc = any;
 const base = (): Doc => ({
   interfaces: [{ name: 'punt0', network: 'tenant' }],
@@ -33,7 +34,13 @@ const base = (): Doc => ({
 
 /** Adds a second stateful network to the base document, on VLAN 200 of its interface. */
 const addSecondNetwork = (d: Doc): void => {
-  d.networks.push({ name: 'other', vlan: 200, routerMac: '02:00:00:00:00:fd', prefixes: ['2001:db8:2::/64'], dhcpv6: { mode: 'stateful' } });
+  d.networks.push({
+    name: 'other',
+    vlan: 200,
+    routerMac: '02:00:00:00:00:fd',
+    prefixes: ['2001:db8:2::/64'],
+    dhcpv6: { mode: 'stateful' },
+  });
   d.interfaces[0].networks = ['other'];
 };
 
@@ -63,7 +70,10 @@ test('lab.yaml loads with the documented defaults', async (t) => {
   t.is(hex(n.routerMac.bytes), '0200000000fe');
   t.is(n.routerLinkLocal.text, 'fe80::ff:fe00:fe');
   t.is(hex(n.routerLinkLocal.bytes), 'fe80000000000000000000fffe0000fe');
-  t.deepEqual(n.routerAddresses.map((a) => hex(a.bytes)), ['20010db8000100000000000000000001']);
+  t.deepEqual(
+    n.routerAddresses.map((a) => hex(a.bytes)),
+    ['20010db8000100000000000000000001'],
+  );
 
   const [p] = n.prefixes;
   t.is(p!.prefix.text, '2001:db8:1::/64');
@@ -88,7 +98,10 @@ test('lab.yaml loads with the documented defaults', async (t) => {
   t.true(n.ra.managed);
   t.true(n.ra.otherConfig);
   // RDNSS and DNSSL from `dns`, lifetime 3 × MaxRtrAdvInterval (RFC 8106 §5.1).
-  t.deepEqual(n.ra.rdnss?.servers.map((a) => hex(a.bytes)), ['20010db8000100000000000000000053']);
+  t.deepEqual(
+    n.ra.rdnss?.servers.map((a) => hex(a.bytes)),
+    ['20010db8000100000000000000000053'],
+  );
   t.is(n.ra.rdnss?.lifetime, 1800);
   t.deepEqual(n.ra.dnssl, { domains: ['lab.example.'], lifetime: 1800 });
   t.is(n.ra.pref64, null);
@@ -96,7 +109,10 @@ test('lab.yaml loads with the documented defaults', async (t) => {
 
   const d = n.dhcpv6;
   t.is(d.mode, 'stateful');
-  t.deepEqual(d.dnsServers.map((a) => a.text), ['2001:db8:1::53']);
+  t.deepEqual(
+    d.dnsServers.map((a) => a.text),
+    ['2001:db8:1::53'],
+  );
   t.deepEqual(d.domainSearch, ['lab.example.']);
   t.deepEqual(d.ntpServers, []);
   t.is(d.preferredLifetime, 3600);
@@ -116,7 +132,14 @@ test('lab.yaml loads with the documented defaults', async (t) => {
   t.deepEqual(n.mrd, { enabled: false, advertisementInterval: 20, queryInterval: 125, robustness: 2 });
 
   t.deepEqual(
-    c.ports.map((x) => [x.name, hex(x.mac.bytes), x.network, x.addresses.map((a) => hex(a.bytes)), x.delegatedPrefix?.text ?? null, x.clientDuid]),
+    c.ports.map((x) => [
+      x.name,
+      hex(x.mac.bytes),
+      x.network,
+      x.addresses.map((a) => hex(a.bytes)),
+      x.delegatedPrefix?.text ?? null,
+      x.clientDuid,
+    ]),
     [
       ['vm1', '020000000001', 'tenant', ['20010db8000100000000000000000101'], '2001:db8:100:100::/56', null],
       ['vm2', '020000000002', 'tenant', ['20010db8000100000000000000000102'], null, null],
@@ -131,11 +154,28 @@ test('lab.yaml loads with the documented defaults', async (t) => {
   t.is(i.name, 'punt0');
   t.is(i.untagged, n);
   t.deepEqual(i.tagged, []);
-  t.deepEqual(i.attachments.map((a) => [a.vlan, a.network.name]), [[null, 'tenant']]);
+  t.deepEqual(
+    i.attachments.map((a) => [a.vlan, a.network.name]),
+    [[null, 'tenant']],
+  );
 
   // `stateDirectory: state` is relative to the file's directory.
   const state = join(fixturesDirectory, 'config', 'state');
-  t.deepEqual(c.server, { duid: null, stateDirectory: state, leaseFile: join(state, 'leases.journal'), duidFile: join(state, 'server-duid'), rateLimit: { rate: 200, burst: 400 }, leaseLimits: { addressesPerClient: 8, prefixesPerClient: 4, addressesPerPort: 64, prefixesPerPort: 16, iasPerMessage: 8, maxLeases: 1_000_000 } });
+  t.deepEqual(c.server, {
+    duid: null,
+    stateDirectory: state,
+    leaseFile: join(state, 'leases.journal'),
+    duidFile: join(state, 'server-duid'),
+    rateLimit: { rate: 200, burst: 400 },
+    leaseLimits: {
+      addressesPerClient: 8,
+      prefixesPerClient: 4,
+      addressesPerPort: 64,
+      prefixesPerPort: 16,
+      iasPerMessage: 8,
+      maxLeases: 1_000_000,
+    },
+  });
   t.is(c.metrics, null);
   t.is(c.log.level, 'info');
 });
@@ -145,9 +185,19 @@ test('trunk.yaml: two networks on VLANs 100 and 200 of one interface', async (t)
   const [blue, green] = c.networks;
   t.is(blue!.vlan, 100);
   t.is(green!.vlan, 200); // from the interface's `vlans` map
-  t.deepEqual(c.interfaces.map((i) => [i.name, i.untagged, i.tagged.map((a) => [a.vlan, a.network.name])]), [
-    ['punt0', null, [[100, 'blue'], [200, 'green']]],
-  ]);
+  t.deepEqual(
+    c.interfaces.map((i) => [i.name, i.untagged, i.tagged.map((a) => [a.vlan, a.network.name])]),
+    [
+      [
+        'punt0',
+        null,
+        [
+          [100, 'blue'],
+          [200, 'green'],
+        ],
+      ],
+    ],
+  );
   t.is(c.interfaces[0]!.tagged[1]!.network, green!);
   // Stateless: M=0 O=1, SLAAC on the /64.
   t.deepEqual([blue!.ra.managed, blue!.ra.otherConfig, blue!.prefixes[0]!.slaac], [false, true, true]);
@@ -155,11 +205,20 @@ test('trunk.yaml: two networks on VLANs 100 and 200 of one interface', async (t)
   t.deepEqual([green!.ra.managed, green!.ra.otherConfig, green!.prefixes[0]!.slaac], [true, true, false]);
   t.is(green!.mtu, 9000);
   t.deepEqual([green!.ra.maxInterval, green!.ra.minInterval, green!.ra.routerLifetime], [60, 19.8, 180]);
-  t.deepEqual(green!.ra.routes.map((r) => [r.prefix.text, r.preference, r.lifetime]), [['2001:db8:f000::/36', 'medium', 180]]);
+  t.deepEqual(
+    green!.ra.routes.map((r) => [r.prefix.text, r.preference, r.lifetime]),
+    [['2001:db8:f000::/36', 'medium', 180]],
+  );
   t.is(green!.ra.preference, 'high');
   t.deepEqual([green!.ra.pref64?.prefix.text, green!.ra.pref64?.lifetime], ['64:ff9b::/96', 180]);
-  t.deepEqual(green!.dhcpv6.addressPools.map((p) => [formatIpv6(p.first), formatIpv6(p.last)]), [['2001:db8:b::', '2001:db8:b::ffff']]);
-  t.deepEqual(green!.dhcpv6.ntpServers.map((a) => a.text), ['2001:db8:b::123']);
+  t.deepEqual(
+    green!.dhcpv6.addressPools.map((p) => [formatIpv6(p.first), formatIpv6(p.last)]),
+    [['2001:db8:b::', '2001:db8:b::ffff']],
+  );
+  t.deepEqual(
+    green!.dhcpv6.ntpServers.map((a) => a.text),
+    ['2001:db8:b::123'],
+  );
   t.true(green!.mrd.enabled);
   t.is(hex(c.ports[1]!.clientDuid), '00030001020000000201');
   t.deepEqual(c.metrics, { host: '::1', port: 9464 });
@@ -209,8 +268,16 @@ test('DHCPv6 times: T1 and T2 from the preferred lifetime, infinity stays infini
   t.deepEqual(times({}), [1800, 2880, 3600, 7200]);
   t.deepEqual(times({ preferredLifetime: 1000 }), [500, 800, 1000, 7200]);
   t.deepEqual(times({ validLifetime: 600 }), [300, 480, 600, 600]);
-  t.deepEqual(times({ t2: 1000 }), [1000, 1000, 3600, 7200].map((v, i) => (i === 0 ? 1000 : v)));
-  t.deepEqual(times({ preferredLifetime: 'infinity', validLifetime: 'infinity' }), [INFINITE_LIFETIME, INFINITE_LIFETIME, INFINITE_LIFETIME, INFINITE_LIFETIME]);
+  t.deepEqual(
+    times({ t2: 1000 }),
+    [1000, 1000, 3600, 7200].map((v, i) => (i === 0 ? 1000 : v)),
+  );
+  t.deepEqual(times({ preferredLifetime: 'infinity', validLifetime: 'infinity' }), [
+    INFINITE_LIFETIME,
+    INFINITE_LIFETIME,
+    INFINITE_LIFETIME,
+    INFINITE_LIFETIME,
+  ]);
 });
 
 test('router link-local is derived from routerMac by modified EUI-64 when not given', (t) => {
@@ -221,15 +288,43 @@ test('router link-local is derived from routerMac by modified EUI-64 when not gi
 
 test('server paths: absolute, relative to the state directory, defaults', (t) => {
   const d = base();
-  t.deepEqual(parse(d).server, { duid: null, stateDirectory: '/var/lib/punt6', leaseFile: '/var/lib/punt6/leases.journal', duidFile: '/var/lib/punt6/server-duid', rateLimit: { rate: 200, burst: 400 }, leaseLimits: { addressesPerClient: 8, prefixesPerClient: 4, addressesPerPort: 64, prefixesPerPort: 16, iasPerMessage: 8, maxLeases: 1_000_000 } });
-  d.server = { stateDirectory: 'st', leaseFile: '/var/log/journal.jsonl', duidFile: 'id', duid: '00:04:11:22:33:44', rateLimit: { rate: 1000 }, leaseLimits: { addressesPerClient: 2, iasPerMessage: 1 } };
+  t.deepEqual(parse(d).server, {
+    duid: null,
+    stateDirectory: '/var/lib/punt6',
+    leaseFile: '/var/lib/punt6/leases.journal',
+    duidFile: '/var/lib/punt6/server-duid',
+    rateLimit: { rate: 200, burst: 400 },
+    leaseLimits: {
+      addressesPerClient: 8,
+      prefixesPerClient: 4,
+      addressesPerPort: 64,
+      prefixesPerPort: 16,
+      iasPerMessage: 8,
+      maxLeases: 1_000_000,
+    },
+  });
+  d.server = {
+    stateDirectory: 'st',
+    leaseFile: '/var/log/journal.jsonl',
+    duidFile: 'id',
+    duid: '00:04:11:22:33:44',
+    rateLimit: { rate: 1000 },
+    leaseLimits: { addressesPerClient: 2, iasPerMessage: 1 },
+  };
   t.deepEqual(parse(d).server, {
     duid: new Uint8Array([0, 4, 0x11, 0x22, 0x33, 0x44]),
     stateDirectory: '/srv/punt6/st',
     leaseFile: '/var/log/journal.jsonl',
     duidFile: '/srv/punt6/st/id',
     rateLimit: { rate: 1000, burst: 1000 },
-    leaseLimits: { addressesPerClient: 2, prefixesPerClient: 4, addressesPerPort: 64, prefixesPerPort: 16, iasPerMessage: 1, maxLeases: 1_000_000 },
+    leaseLimits: {
+      addressesPerClient: 2,
+      prefixesPerClient: 4,
+      addressesPerPort: 64,
+      prefixesPerPort: 16,
+      iasPerMessage: 1,
+      maxLeases: 1_000_000,
+    },
   });
 });
 
@@ -242,16 +337,31 @@ test('dhcpv6.trustedRelays: addresses (as /128) and prefixes', (t) => {
   );
 });
 
-test('an interface can carry an untagged network and tagged ones; `networks` uses each network\'s vlan', (t) => {
+test("an interface can carry an untagged network and tagged ones; `networks` uses each network's vlan", (t) => {
   const d = base();
-  d.networks.push({ name: 'b', vlan: 7, routerMac: '02:00:00:00:01:fe' }, { name: 'c', routerMac: '02:00:00:00:02:fe' });
+  d.networks.push(
+    { name: 'b', vlan: 7, routerMac: '02:00:00:00:01:fe' },
+    { name: 'c', routerMac: '02:00:00:00:02:fe' },
+  );
   d.interfaces = [{ name: 'punt0', network: 'tenant', networks: ['b'], vlans: { 3: 'c' } }];
   const c = parse(d);
   const i = c.interfaces[0]!;
   t.is(i.untagged?.name, 'tenant');
-  t.deepEqual(i.tagged.map((a) => [a.vlan, a.network.name]), [[3, 'c'], [7, 'b']]);
-  t.deepEqual(i.attachments.map((a) => a.vlan), [null, 3, 7]);
-  t.deepEqual(c.networks.map((n) => n.vlan), [null, 7, 3]);
+  t.deepEqual(
+    i.tagged.map((a) => [a.vlan, a.network.name]),
+    [
+      [3, 'c'],
+      [7, 'b'],
+    ],
+  );
+  t.deepEqual(
+    i.attachments.map((a) => a.vlan),
+    [null, 3, 7],
+  );
+  t.deepEqual(
+    c.networks.map((n) => n.vlan),
+    [null, 7, 3],
+  );
 });
 
 // ---- refused files: every problem, by path and reason ----
@@ -265,7 +375,9 @@ const refused: { title: string; change?: (d: Doc) => void; text?: string; proble
   {
     title: 'prefix with host bits',
     change: (d) => (d.networks[0].prefixes = ['2001:db8:1::/64', '2001:db8:2::1/64']),
-    problems: ['networks[0].prefixes[1]: "2001:db8:2::1/64" is not an IPv6 prefix: bits are set after /64 (did you mean "2001:db8:2::/64"?)'],
+    problems: [
+      'networks[0].prefixes[1]: "2001:db8:2::1/64" is not an IPv6 prefix: bits are set after /64 (did you mean "2001:db8:2::/64"?)',
+    ],
   },
   {
     title: 'address not in any prefix',
@@ -334,12 +446,16 @@ const refused: { title: string; change?: (d: Doc) => void; text?: string; proble
   {
     title: 'pool outside the prefixes',
     change: (d) => (d.networks[0].dhcpv6.addressPools = ['2001:db8:2::/112']),
-    problems: ['networks[0].dhcpv6.addressPools[0]: "2001:db8:2::/112" is not inside any prefix of network "tenant" (2001:db8:1::/64)'],
+    problems: [
+      'networks[0].dhcpv6.addressPools[0]: "2001:db8:2::/112" is not inside any prefix of network "tenant" (2001:db8:1::/64)',
+    ],
   },
   {
     title: 'pool range that ends before it starts',
     change: (d) => (d.networks[0].dhcpv6.addressPools = ['2001:db8:1::2000-2001:db8:1::1000']),
-    problems: ['networks[0].dhcpv6.addressPools[0]: "2001:db8:1::2000-2001:db8:1::1000" is an empty range: it starts after it ends'],
+    problems: [
+      'networks[0].dhcpv6.addressPools[0]: "2001:db8:1::2000-2001:db8:1::1000" is an empty range: it starts after it ends',
+    ],
   },
   {
     title: 'address pool without stateful DHCPv6',
@@ -349,7 +465,9 @@ const refused: { title: string; change?: (d: Doc) => void; text?: string; proble
   {
     title: 'PD delegated length shorter than the pool prefix',
     change: (d) => (d.networks[0].dhcpv6.prefixDelegation[0].delegatedLength = 32),
-    problems: ['networks[0].dhcpv6.prefixDelegation[0].delegatedLength: 32 must be longer than the pool\'s prefix length 40'],
+    problems: [
+      "networks[0].dhcpv6.prefixDelegation[0].delegatedLength: 32 must be longer than the pool's prefix length 40",
+    ],
   },
   {
     title: 'two networks on the same interface and VLAN',
@@ -358,7 +476,9 @@ const refused: { title: string; change?: (d: Doc) => void; text?: string; proble
       d.networks.push({ name: 'other', vlan: 100, routerMac: '02:00:00:00:01:fe' });
       d.interfaces = [{ name: 'punt0', networks: ['tenant', 'other'] }];
     },
-    problems: ['interfaces[0].networks[1]: network "other" and network "tenant" (interfaces[0].networks[0]) are both on VLAN 100 of interface "punt0"'],
+    problems: [
+      'interfaces[0].networks[1]: network "other" and network "tenant" (interfaces[0].networks[0]) are both on VLAN 100 of interface "punt0"',
+    ],
   },
   {
     title: 'two untagged networks on one interface',
@@ -366,7 +486,9 @@ const refused: { title: string; change?: (d: Doc) => void; text?: string; proble
       d.networks.push({ name: 'other', routerMac: '02:00:00:00:01:fe' });
       d.interfaces = [{ name: 'punt0', network: 'tenant', networks: ['other'] }];
     },
-    problems: ['interfaces[0].networks[0]: network "other" and network "tenant" (interfaces[0].network) are both on untagged frames of interface "punt0"'],
+    problems: [
+      'interfaces[0].networks[0]: network "other" and network "tenant" (interfaces[0].network) are both on untagged frames of interface "punt0"',
+    ],
   },
   {
     title: 'network attached twice, and one attached nowhere',
@@ -415,7 +537,9 @@ const refused: { title: string; change?: (d: Doc) => void; text?: string; proble
       d.ports[0].delegatedPrefix = '2001:db8:200:100::/56';
       d.ports[1].delegatedPrefix = '2001:db8:200:100::/60';
     },
-    problems: ['ports[1].delegatedPrefix: "2001:db8:200:100::/60" overlaps 2001:db8:200:100::/56 (ports[0].delegatedPrefix)'],
+    problems: [
+      'ports[1].delegatedPrefix: "2001:db8:200:100::/60" overlaps 2001:db8:200:100::/56 (ports[0].delegatedPrefix)',
+    ],
   },
   {
     title: 'a delegated prefix inside a delegation pool, of another length than the pool delegates',
@@ -446,7 +570,9 @@ const refused: { title: string; change?: (d: Doc) => void; text?: string; proble
       d.ports[1].addresses = [];
       d.ports[1].delegatedPrefix = '2001:db8:1::100/126';
     },
-    problems: ['ports[1].delegatedPrefix: "2001:db8:1::100/126" overlaps the on-link prefix 2001:db8:1::/64 of network "tenant" (networks[0].prefixes[0])'],
+    problems: [
+      'ports[1].delegatedPrefix: "2001:db8:1::100/126" overlaps the on-link prefix 2001:db8:1::/64 of network "tenant" (networks[0].prefixes[0])',
+    ],
   },
   {
     title: 'address pools of two networks that overlap',
@@ -455,7 +581,9 @@ const refused: { title: string; change?: (d: Doc) => void; text?: string; proble
       d.networks[1].prefixes = ['2001:db8:1::/64'];
       d.networks[1].dhcpv6.addressPools = ['2001:db8:1::1800-2001:db8:1::2fff'];
     },
-    problems: ['networks[1].dhcpv6.addressPools[0]: "2001:db8:1::1800-2001:db8:1::2fff" overlaps 2001:db8:1::1000-2001:db8:1::1fff (networks[0].dhcpv6.addressPools[0])'],
+    problems: [
+      'networks[1].dhcpv6.addressPools[0]: "2001:db8:1::1800-2001:db8:1::2fff" overlaps 2001:db8:1::1000-2001:db8:1::1fff (networks[0].dhcpv6.addressPools[0])',
+    ],
   },
   {
     title: 'delegation pools of two networks that overlap',
@@ -463,7 +591,9 @@ const refused: { title: string; change?: (d: Doc) => void; text?: string; proble
       addSecondNetwork(d);
       d.networks[1].dhcpv6.prefixDelegation = [{ prefix: '2001:db8:180::/48', delegatedLength: 64 }];
     },
-    problems: ['networks[1].dhcpv6.prefixDelegation[0].prefix: "2001:db8:180::/48" overlaps 2001:db8:100::/40 (networks[0].dhcpv6.prefixDelegation[0].prefix)'],
+    problems: [
+      'networks[1].dhcpv6.prefixDelegation[0].prefix: "2001:db8:180::/48" overlaps 2001:db8:100::/40 (networks[0].dhcpv6.prefixDelegation[0].prefix)',
+    ],
   },
   {
     title: "a delegation pool over another network's on-link prefix",
@@ -503,7 +633,10 @@ const refused: { title: string; change?: (d: Doc) => void; text?: string; proble
   {
     title: 'MRD out of range',
     change: (d) => (d.networks[0].mrd = { enabled: true, advertisementInterval: 200, robustness: 0 }),
-    problems: ['networks[0].mrd.advertisementInterval: 200 is out of range 4..180', 'networks[0].mrd.robustness: 0 is out of range 1..65535'],
+    problems: [
+      'networks[0].mrd.advertisementInterval: 200 is out of range 4..180',
+      'networks[0].mrd.robustness: 0 is out of range 1..65535',
+    ],
   },
   {
     title: 'several problems in one file, all listed',

@@ -251,8 +251,11 @@ function normalizeNetwork(raw: RawNetwork, ports: PortConfig[], attachment: Atta
       prefix: p,
       onLink: e.onLink ?? true,
       slaac: e.slaac ?? defaultSlaac(p.length, mode),
-      validLifetime: seconds(e.validLifetime) ?? Math.max(Defaults.prefixValidLifetime, seconds(e.preferredLifetime) ?? 0),
-      preferredLifetime: seconds(e.preferredLifetime) ?? Math.min(Defaults.prefixPreferredLifetime, seconds(e.validLifetime) ?? INFINITE_LIFETIME),
+      validLifetime:
+        seconds(e.validLifetime) ?? Math.max(Defaults.prefixValidLifetime, seconds(e.preferredLifetime) ?? 0),
+      preferredLifetime:
+        seconds(e.preferredLifetime) ??
+        Math.min(Defaults.prefixPreferredLifetime, seconds(e.validLifetime) ?? INFINITE_LIFETIME),
     };
   });
 
@@ -275,9 +278,18 @@ function normalizeNetwork(raw: RawNetwork, ports: PortConfig[], attachment: Atta
       preference: route.preference ?? Defaults.preference,
       lifetime: seconds(route.lifetime) ?? optionLifetime,
     })),
-    rdnss: rdnssServers.length === 0 ? null : { servers: rdnssServers, lifetime: seconds(r.rdnss?.lifetime) ?? optionLifetime },
-    dnssl: dnsslDomains.length === 0 ? null : { domains: [...dnsslDomains], lifetime: seconds(r.dnssl?.lifetime) ?? optionLifetime },
-    pref64: r.pref64 === undefined ? null : { prefix: prefix(r.pref64.prefix), lifetime: r.pref64.lifetime ?? defaultPref64Lifetime(maxInterval) },
+    rdnss:
+      rdnssServers.length === 0
+        ? null
+        : { servers: rdnssServers, lifetime: seconds(r.rdnss?.lifetime) ?? optionLifetime },
+    dnssl:
+      dnsslDomains.length === 0
+        ? null
+        : { domains: [...dnsslDomains], lifetime: seconds(r.dnssl?.lifetime) ?? optionLifetime },
+    pref64:
+      r.pref64 === undefined
+        ? null
+        : { prefix: prefix(r.pref64.prefix), lifetime: r.pref64.lifetime ?? defaultPref64Lifetime(maxInterval) },
   };
 
   const times = defaultDhcpv6Times({
@@ -297,7 +309,10 @@ function normalizeNetwork(raw: RawNetwork, ports: PortConfig[], attachment: Atta
     solMaxRt: d.solMaxRt ?? null,
     infMaxRt: d.infMaxRt ?? null,
     addressPools: (d.addressPools ?? []).map((t) => parseIpv6Pool(t)!.model),
-    prefixDelegation: (d.prefixDelegation ?? []).map((pd) => ({ prefix: prefix(pd.prefix), delegatedLength: pd.delegatedLength })),
+    prefixDelegation: (d.prefixDelegation ?? []).map((pd) => ({
+      prefix: prefix(pd.prefix),
+      delegatedLength: pd.delegatedLength,
+    })),
     trustedRelays: (d.trustedRelays ?? []).map((t) => prefix(t.includes('/') ? t : `${t}/128`)),
   };
 
@@ -307,7 +322,8 @@ function normalizeNetwork(raw: RawNetwork, ports: PortConfig[], attachment: Atta
     interface: attachment.interfaceName,
     mtu: raw.mtu ?? Defaults.mtu,
     routerMac,
-    routerLinkLocal: raw.routerLinkLocal === undefined ? linkLocalFromMac(routerMac.bytes) : address(raw.routerLinkLocal),
+    routerLinkLocal:
+      raw.routerLinkLocal === undefined ? linkLocalFromMac(routerMac.bytes) : address(raw.routerLinkLocal),
     routerAddresses: (raw.routerAddresses ?? []).map(address),
     prefixes,
     ra,
@@ -366,11 +382,18 @@ export function normalize(raw: RawConfig, source: string, baseDirectory: string)
     for (const a of perInterface[k]!) attachmentOf.set(a.network, { interfaceName: i.name, vlan: a.vlan });
   });
   const networks = raw.networks.map((n) =>
-    normalizeNetwork(n, ports.filter((p) => p.network === n.name), attachmentOf.get(n.name)!),
+    normalizeNetwork(
+      n,
+      ports.filter((p) => p.network === n.name),
+      attachmentOf.get(n.name)!,
+    ),
   );
   const byName = new Map(networks.map((n) => [n.name, n]));
   const interfaces: InterfaceConfig[] = raw.interfaces.map((i, k) => {
-    const attachments: InterfaceAttachment[] = perInterface[k]!.map((a) => ({ vlan: a.vlan, network: byName.get(a.network)! }));
+    const attachments: InterfaceAttachment[] = perInterface[k]!.map((a) => ({
+      vlan: a.vlan,
+      network: byName.get(a.network)!,
+    }));
     return {
       name: i.name,
       untagged: attachments.find((a) => a.vlan === null)?.network ?? null,

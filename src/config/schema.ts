@@ -33,7 +33,8 @@ const formats: Record<string, (text: string) => string | null> = {
   'domain-name': domainNameProblem,
   'interface-name': interfaceNameProblem,
   'host-port': hostPortProblem,
-  'vlan-id': (t) => (/^\d{1,4}$/.test(t) && +t >= 1 && +t <= 4094 ? null : `${JSON.stringify(t)} is not a VLAN id (1..4094)`),
+  'vlan-id': (t) =>
+    /^\d{1,4}$/.test(t) && +t >= 1 && +t <= 4094 ? null : `${JSON.stringify(t)} is not a VLAN id (1..4094)`,
 };
 
 /** Annotation keyword: how to name the expected value in type and const errors. */
@@ -119,7 +120,9 @@ const dhcpv6 = obj({
   solMaxRt: int(60, 86400),
   infMaxRt: int(60, 86400),
   addressPools: list(str('ipv6-pool')),
-  prefixDelegation: list(obj({ prefix: str('ipv6-prefix'), delegatedLength: int(1, 128) }, ['prefix', 'delegatedLength'])),
+  prefixDelegation: list(
+    obj({ prefix: str('ipv6-prefix'), delegatedLength: int(1, 128) }, ['prefix', 'delegatedLength']),
+  ),
   trustedRelays: list(str('ipv6-address-or-prefix')),
 });
 
@@ -257,7 +260,9 @@ function describeRange(e: ErrorObject): string {
     return `${preview(e.data)} is out of range ${ps.minimum}..${ps.maximum}`;
   }
   const limit = (e.params as { limit: number }).limit;
-  return e.keyword === 'minimum' ? `${preview(e.data)} is less than ${limit}` : `${preview(e.data)} is more than ${limit}`;
+  return e.keyword === 'minimum'
+    ? `${preview(e.data)} is less than ${limit}`
+    : `${preview(e.data)} is more than ${limit}`;
 }
 
 /** One ajv error as a problem, or `null` for errors that only repeat another (if/then, propertyNames). */
@@ -280,9 +285,15 @@ function translate(doc: unknown, e: ErrorObject): { segments: PathSegment[]; rea
       return { segments, reason: `expected ${want}, got ${describeValue(e.data)}` };
     }
     case 'const':
-      return { segments, reason: `expected ${expectedOf(e) ?? JSON.stringify(params['allowedValue'])}, got ${preview(e.data)}` };
+      return {
+        segments,
+        reason: `expected ${expectedOf(e) ?? JSON.stringify(params['allowedValue'])}, got ${preview(e.data)}`,
+      };
     case 'enum':
-      return { segments, reason: `${preview(e.data)} is not one of: ${(params['allowedValues'] as unknown[]).join(', ')}` };
+      return {
+        segments,
+        reason: `${preview(e.data)} is not one of: ${(params['allowedValues'] as unknown[]).join(', ')}`,
+      };
     case 'format': {
       const text = String(e.data);
       const reason = formats[String(params['format'])]?.(text) ?? `${preview(e.data)} is not valid`;

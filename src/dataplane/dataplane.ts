@@ -58,5 +58,17 @@ export interface Dataplane {
 }
 
 export function emptyStatus(port: number, name: string): PortStatus {
-  return { port, name, attached: false, ifindex: 0, received: 0, sent: 0, sendErrors: 0, attaches: 0, captureReceived: 0, captureDropped: 0, interfaceDropped: 0 };
+  return {
+    port,
+    name,
+    attached: false,
+    ifindex: 0,
+    received: 0,
+    sent: 0,
+    sendErrors: 0,
+    attaches: 0,
+    captureReceived: 0,
+    captureDropped: 0,
+    interfaceDropped: 0,
+  };
 }

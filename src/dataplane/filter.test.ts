@@ -17,7 +17,13 @@ const snoopers = ip6('ff02::6a');
 const mldv2 = ip6('ff02::16');
 
 function cases(vlan?: number): { name: string; frame: Uint8Array; kept: boolean }[] {
-  const s = (dst: Uint8Array, extra: Partial<FrameSpec> = {}): FrameSpec => ({ srcMac: vm, src: ll, dst, vlan, ...extra });
+  const s = (dst: Uint8Array, extra: Partial<FrameSpec> = {}): FrameSpec => ({
+    srcMac: vm,
+    src: ll,
+    dst,
+    vlan,
+    ...extra,
+  });
   const tag = vlan === undefined ? '' : ` (VLAN ${vlan})`;
   return [
     { name: 'neighbor solicitation', frame: neighborSolicitation(s(solicitedNode(router)), router), kept: true },
@@ -26,11 +32,27 @@ function cases(vlan?: number): { name: string; frame: Uint8Array; kept: boolean 
     { name: 'router advertisement', frame: icmpv6Frame(s(allNodes), 134, 0, new Array(12).fill(0)), kept: false },
     { name: 'echo request', frame: icmpv6Frame(s(router, { hopLimit: 64 }), 128, 0, [0, 1, 0, 1]), kept: true },
     { name: 'echo reply', frame: icmpv6Frame(s(router, { hopLimit: 64 }), 129, 0, [0, 1, 0, 1]), kept: false },
-    { name: 'inverse ND solicitation', frame: icmpv6Frame(s(allNodes), 141, 0, [0, 0, 0, 0, 1, 1, ...vm, 2, 1, ...vm]), kept: true },
+    {
+      name: 'inverse ND solicitation',
+      frame: icmpv6Frame(s(allNodes), 141, 0, [0, 0, 0, 0, 1, 1, ...vm, 2, 1, ...vm]),
+      kept: true,
+    },
     { name: 'MRD solicitation', frame: icmpv6Frame(s(snoopers, { hopLimit: 1 }), 152, 0, []), kept: true },
-    { name: 'MRD solicitation behind a Hop-by-Hop header', frame: icmpv6Frame(s(snoopers, { hopLimit: 1, hopByHop: true }), 152, 0, []), kept: true },
-    { name: 'MLDv2 report behind a Hop-by-Hop header', frame: icmpv6Frame(s(mldv2, { hopLimit: 1, hopByHop: true }), 143, 0, [0, 0, 0, 0]), kept: false },
-    { name: 'DHCPv6 Solicit to port 547', frame: udpFrame(s(dhcpServers, { hopLimit: 1 }), 546, 547, [1, 0, 0, 1]), kept: true },
+    {
+      name: 'MRD solicitation behind a Hop-by-Hop header',
+      frame: icmpv6Frame(s(snoopers, { hopLimit: 1, hopByHop: true }), 152, 0, []),
+      kept: true,
+    },
+    {
+      name: 'MLDv2 report behind a Hop-by-Hop header',
+      frame: icmpv6Frame(s(mldv2, { hopLimit: 1, hopByHop: true }), 143, 0, [0, 0, 0, 0]),
+      kept: false,
+    },
+    {
+      name: 'DHCPv6 Solicit to port 547',
+      frame: udpFrame(s(dhcpServers, { hopLimit: 1 }), 546, 547, [1, 0, 0, 1]),
+      kept: true,
+    },
     { name: 'DHCPv6 Reply to port 546', frame: udpFrame(s(ll, { hopLimit: 1 }), 547, 546, [7, 0, 0, 1]), kept: false },
     { name: 'UDP to another port', frame: udpFrame(s(router, { hopLimit: 64 }), 5353, 53, [0]), kept: false },
   ].map((c) => ({ ...c, name: c.name + tag }));
@@ -49,7 +71,10 @@ test('the punt filter keeps exactly the frames punt6 answers, untagged and 802.1
     const kept = new Set<string>();
     await readCaptureFile(path, (f) => kept.add(hex(f.data.subarray(0, f.captureLength))), puntFilterBody());
     const got = all.map((c) => ({ name: c.name, kept: kept.has(hex(c.frame)) }));
-    t.deepEqual(got, all.map((c) => ({ name: c.name, kept: c.kept })));
+    t.deepEqual(
+      got,
+      all.map((c) => ({ name: c.name, kept: c.kept })),
+    );
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
@@ -59,7 +84,7 @@ test('the live filter is the body, without inbound (libpcap loses the first fram
   t.is(puntCaptureFilter(), puntFilterBody());
 });
 
-test('the fixtures: requests pass the filter, the peers\' answers do not', async (t) => {
+test("the fixtures: requests pass the filter, the peers' answers do not", async (t) => {
   const { fixturesDirectory } = await import('../../fixtures/paths.js');
   // [file, frames, frames that are requests punt6 answers]
   const expected: [string, number, number][] = [

@@ -18,12 +18,19 @@ async function firstFrame(file: string): Promise<Uint8Array> {
   return c.frames[0]?.data as Uint8Array;
 }
 
-async function withLoop(fn: (loop: PuntLoop, dp: MemoryDataplane, responder: Responder) => Promise<void>): Promise<void> {
+async function withLoop(
+  fn: (loop: PuntLoop, dp: MemoryDataplane, responder: Responder) => Promise<void>,
+): Promise<void> {
   const dir = await mkdtemp(join(tmpdir(), 'punt6-loop-'));
   const dp = new MemoryDataplane(['punt0']);
   const loop = new PuntLoop(dp);
   const config = await loadConfig(join(fixturesDirectory, 'config', 'peers.yaml'));
-  const responder = await openResponder(config, { sink: loop.sink, leaseFile: join(dir, 'leases'), duidFile: join(dir, 'duid'), seed: 7 });
+  const responder = await openResponder(config, {
+    sink: loop.sink,
+    leaseFile: join(dir, 'leases'),
+    duidFile: join(dir, 'duid'),
+    seed: 7,
+  });
   try {
     await fn(loop, dp, responder);
   } finally {
@@ -115,18 +122,35 @@ test('memory dataplane: ports keep their state when renumbered, vanish and come 
   dp.deliver(1, new Uint8Array(20));
   dp.setPorts(['b', 'c']);
   t.deepEqual(dp.ports, ['b', 'c']);
-  t.deepEqual(dp.status().map((s) => [s.port, s.name, s.received, s.attaches]), [[0, 'b', 1, 1], [1, 'c', 0, 1]]);
+  t.deepEqual(
+    dp.status().map((s) => [s.port, s.name, s.received, s.attaches]),
+    [
+      [0, 'b', 1, 1],
+      [1, 'c', 0, 1],
+    ],
+  );
   dp.unplug('c');
   t.false(dp.status()[1]!.attached);
   dp.plug('c');
-  t.deepEqual(dp.status().map((s) => [s.name, s.attached, s.attaches]), [['b', true, 1], ['c', true, 2]]);
-  t.deepEqual(events.map((e) => `${e.type} ${e.name}`), ['attached a', 'attached b', 'attached c', 'detached a', 'lost c', 'attached c']);
+  t.deepEqual(
+    dp.status().map((s) => [s.name, s.attached, s.attaches]),
+    [
+      ['b', true, 1],
+      ['c', true, 2],
+    ],
+  );
+  t.deepEqual(
+    events.map((e) => `${e.type} ${e.name}`),
+    ['attached a', 'attached b', 'attached c', 'detached a', 'lost c', 'attached c'],
+  );
 });
 
 test('the reused receive buffer: a receiver sees each frame at offset 0 with its length', (t) => {
   const dp = new MemoryDataplane(['a']);
   const seen: string[] = [];
-  dp.setReceiver((port, frame, length) => seen.push(`${port}:${Buffer.from(frame.subarray(0, length)).toString('hex')}`));
+  dp.setReceiver((port, frame, length) =>
+    seen.push(`${port}:${Buffer.from(frame.subarray(0, length)).toString('hex')}`),
+  );
   dp.deliver(0, Uint8Array.from([1, 2, 3]));
   dp.deliver(0, Uint8Array.from([4]));
   t.deepEqual(seen, ['0:010203', '0:04']);

@@ -33,7 +33,13 @@ function ip(...args: string[]): void {
 /** An echo request from 02:00:00:00:00:01 to the router, sequence `seq` (checksum not needed by the dataplane). */
 function echo(seq: number): Buffer {
   const f = Buffer.from(
-    '020000000002' + '020000000001' + '86dd' + '6000000000083a40' + 'fe800000000000000000000000000001' + 'fe800000000000000000000000000002' + '8000000000010000',
+    '020000000002' +
+      '020000000001' +
+      '86dd' +
+      '6000000000083a40' +
+      'fe800000000000000000000000000001' +
+      'fe800000000000000000000000000002' +
+      '8000000000010000',
     'hex',
   );
   f.writeUInt16BE(seq, 60);

@@ -126,7 +126,13 @@ export class PcapDataplane implements Dataplane {
         kept.status.port = port;
         return kept;
       }
-      const st: PortState = { status: emptyStatus(port, name), session: null, lastFailure: '', sendFailing: false, live: { recv: 0, drop: 0, ifdrop: 0 } };
+      const st: PortState = {
+        status: emptyStatus(port, name),
+        session: null,
+        lastFailure: '',
+        sendFailing: false,
+        live: { recv: 0, drop: 0, ifdrop: 0 },
+      };
       if (!this.closed) this.attach(st);
       return st;
     });
@@ -188,7 +194,11 @@ export class PcapDataplane implements Dataplane {
     const binding = internals.session;
     session.on('packet', () => {
       // caplen: little-endian u32 at offset 8 of the header (the package's layout).
-      const caplen = (header[8] as number) | ((header[9] as number) << 8) | ((header[10] as number) << 16) | ((header[11] as number) << 24);
+      const caplen =
+        (header[8] as number) |
+        ((header[9] as number) << 8) |
+        ((header[10] as number) << 16) |
+        ((header[11] as number) << 24);
       const len = caplen > buf.length || caplen < 0 ? buf.length : caplen;
       st.status.received++;
       this.receiver(st.status.port, buf, len);
@@ -210,7 +220,8 @@ export class PcapDataplane implements Dataplane {
   }
 
   private attachFailed(st: PortState, reason: string): void {
-    if (reason !== st.lastFailure) this.onEvent({ type: 'attach-failed', port: st.status.port, name: st.status.name, reason });
+    if (reason !== st.lastFailure)
+      this.onEvent({ type: 'attach-failed', port: st.status.port, name: st.status.name, reason });
     st.lastFailure = reason;
   }
 

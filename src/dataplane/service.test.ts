@@ -42,7 +42,10 @@ interface Harness {
 /** fixtures/config/peers.yaml without a per-sender limit (the tests below send bursts of NS). */
 async function peersText(): Promise<string> {
   const text = await readFile(join(fixturesDirectory, 'config', 'peers.yaml'), 'utf8');
-  return text.replace('  stateDirectory: state', '  stateDirectory: state\n  rateLimit: { rate: 1000000, burst: 1000000 }');
+  return text.replace(
+    '  stateDirectory: state',
+    '  stateDirectory: state\n  rateLimit: { rate: 1000000, burst: 1000000 }',
+  );
 }
 
 async function harness(options: Partial<ServiceOptions> = {}): Promise<Harness> {
@@ -82,21 +85,36 @@ test('reload: a valid file replaces the running one; an invalid one is refused a
     t.deepEqual(raPrefixes(dp.sent.at(-1)!.frame), [hex(ip6('fd00::')), hex(ip6('2001:db8:1::'))]);
 
     const text = await readFile(h.configPath, 'utf8');
-    await writeFile(h.configPath, text.replace('- prefix: 2001:db8:1::/64', '- prefix: 2001:db8:1::/64\n      - prefix: 2001:db8:9::/64'));
+    await writeFile(
+      h.configPath,
+      text.replace('- prefix: 2001:db8:1::/64', '- prefix: 2001:db8:1::/64\n      - prefix: 2001:db8:9::/64'),
+    );
     t.true(await h.service.reload());
     dp.deliver(0, rs!);
-    t.deepEqual(raPrefixes(dp.sent.at(-1)!.frame), [hex(ip6('fd00::')), hex(ip6('2001:db8:1::')), hex(ip6('2001:db8:9::'))]);
+    t.deepEqual(raPrefixes(dp.sent.at(-1)!.frame), [
+      hex(ip6('fd00::')),
+      hex(ip6('2001:db8:1::')),
+      hex(ip6('2001:db8:9::')),
+    ]);
 
     await writeFile(h.configPath, text.replace('routerMac: 02:00:00:00:00:02', 'routerMac: 02:00:00:00:00'));
     t.false(await h.service.reload());
     dp.deliver(0, rs!);
-    t.deepEqual(raPrefixes(dp.sent.at(-1)!.frame), [hex(ip6('fd00::')), hex(ip6('2001:db8:1::')), hex(ip6('2001:db8:9::'))]);
+    t.deepEqual(raPrefixes(dp.sent.at(-1)!.frame), [
+      hex(ip6('fd00::')),
+      hex(ip6('2001:db8:1::')),
+      hex(ip6('2001:db8:9::')),
+    ]);
     const refused = h.logs.find((l) => l.msg === 'configuration refused; the running one stays');
     t.truthy(refused);
     t.true((refused?.problems as string[]).some((p) => p.includes('routerMac')));
 
     const metrics = await h.service.metrics.text();
-    t.regex(metrics, /punt6_frames_total\{interface="punt0",kind="rs",outcome="answered"\} 3\n/, 'counters survive reloads');
+    t.regex(
+      metrics,
+      /punt6_frames_total\{interface="punt0",kind="rs",outcome="answered"\} 3\n/,
+      'counters survive reloads',
+    );
     t.regex(metrics, /punt6_config_reloads_total\{result="ok"\} 1\n/);
     t.regex(metrics, /punt6_config_reloads_total\{result="error"\} 1\n/);
   } finally {
@@ -156,14 +174,21 @@ async function within<T>(work: Promise<T>, ms: number): Promise<{ timedOut: bool
   const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
   const r = await Promise.race([work.then((value) => ({ value })), late]);
   clearTimeout(timer);
-  return r === 'late' ? { timedOut: true, ms: Date.now() - started } : { timedOut: false, value: r.value, ms: Date.now() - started };
+  return r === 'late'
+    ? { timedOut: true, ms: Date.now() - started }
+    : { timedOut: false, value: r.value, ms: Date.now() - started };
 }
 
 /**
  * Delivers the NS at every turn of the event loop until `work` settles (or `limitMs` passes),
  * and counts the ones answered with an NA at once.
  */
-async function askWhile<T>(h: Harness, ns: Uint8Array, work: Promise<T>, limitMs = 5000): Promise<{ asked: number; answered: number; settled: boolean; value?: T; ms: number }> {
+async function askWhile<T>(
+  h: Harness,
+  ns: Uint8Array,
+  work: Promise<T>,
+  limitMs = 5000,
+): Promise<{ asked: number; answered: number; settled: boolean; value?: T; ms: number }> {
   const dp = h.dp();
   let settled = false;
   let value: T | undefined;
@@ -194,11 +219,17 @@ function answers(h: Harness, ns: Uint8Array): boolean {
 
 /** The configuration with `stateDirectory: state` replaced by `server` lines. */
 async function writeServer(h: Harness, server: string): Promise<void> {
-  await writeFile(h.configPath, (await peersText()).replace('  stateDirectory: state\n', server.replace(/^/gm, '  ') + '\n'));
+  await writeFile(
+    h.configPath,
+    (await peersText()).replace('  stateDirectory: state\n', server.replace(/^/gm, '  ') + '\n'),
+  );
 }
 
 /** The real journal file system, with each opened file's operations passed through `wrap`. */
-function wrappedFs(wrap: (path: string, fh: JournalFileHandle) => Partial<JournalFileHandle>, readFile = nodeJournalFs.readFile): JournalFs {
+function wrappedFs(
+  wrap: (path: string, fh: JournalFileHandle) => Partial<JournalFileHandle>,
+  readFile = nodeJournalFs.readFile,
+): JournalFs {
   return {
     ...nodeJournalFs,
     readFile,
@@ -210,7 +241,12 @@ function wrappedFs(wrap: (path: string, fh: JournalFileHandle) => Partial<Journa
 }
 
 /** A journal file system whose reads of paths matching `hang` wait for `release()`; it records opens and closes. */
-function gatedFs(hang: (path: string) => boolean): { fs: JournalFs; release: () => void; opened: string[]; closed: string[] } {
+function gatedFs(hang: (path: string) => boolean): {
+  fs: JournalFs;
+  release: () => void;
+  opened: string[];
+  closed: string[];
+} {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const opened: string[] = [];
@@ -247,7 +283,13 @@ function abandoned(h: Harness): Record<string, unknown>[] {
 }
 
 /** Checks the old configuration answers during and after a reload that must be abandoned, then a valid reload. */
-async function refusedWhileAnswering(t: import('ava').ExecutionContext, h: Harness, ns: Uint8Array, reason: RegExp, limitMs = 2000): Promise<void> {
+async function refusedWhileAnswering(
+  t: import('ava').ExecutionContext,
+  h: Harness,
+  ns: Uint8Array,
+  reason: RegExp,
+  limitMs = 2000,
+): Promise<void> {
   const r = await askWhile(h, ns, h.service.reload(), limitMs + 3000);
   t.true(r.settled, 'the reload resolves');
   t.false(r.value, 'the reload is abandoned');
@@ -260,13 +302,23 @@ async function refusedWhileAnswering(t: import('ava').ExecutionContext, h: Harne
   t.regex(String(log?.reason), reason);
   t.regex(await h.service.metrics.text(), /punt6_config_reloads_total\{result="error"\} 1\n/);
   // A later valid reload works.
-  await writeFile(h.configPath, (await peersText()).replace('- prefix: 2001:db8:1::/64', '- prefix: 2001:db8:1::/64\n      - prefix: 2001:db8:9::/64'));
+  await writeFile(
+    h.configPath,
+    (await peersText()).replace(
+      '- prefix: 2001:db8:1::/64',
+      '- prefix: 2001:db8:1::/64\n      - prefix: 2001:db8:9::/64',
+    ),
+  );
   t.true(await h.service.reload());
   t.true(answers(h, ns));
 }
 
 /** Runs `body` on a started service, then stops it (waiting 3 s at most), runs `cleanup` and removes its directory. */
-async function withService(options: Partial<ServiceOptions>, body: (h: Harness) => Promise<void>, cleanup: () => void = () => {}): Promise<void> {
+async function withService(
+  options: Partial<ServiceOptions>,
+  body: (h: Harness) => Promise<void>,
+  cleanup: () => void = () => {},
+): Promise<void> {
   const h = await harness(options);
   try {
     await h.service.start();
@@ -280,22 +332,29 @@ async function withService(options: Partial<ServiceOptions>, body: (h: Harness) 
 
 /** Waits (3 s at most) until `done()`. */
 async function eventually(done: () => boolean): Promise<void> {
-  await within((async () => {
-    while (!done()) await new Promise((r) => setTimeout(r, 10));
-  })(), 3000);
+  await within(
+    (async () => {
+      while (!done()) await new Promise((r) => setTimeout(r, 10));
+    })(),
+    3000,
+  );
 }
 
 test('reload with a FIFO as lease file: refused before anything pauses; the old configuration answers throughout', async (t) => {
   const [ns] = await frames('ndisc6-ns-na.pcap');
   let fifo = '';
-  await withService({}, async (h) => {
-    fifo = join(h.dir, 'fifo');
-    execFileSync('mkfifo', [fifo]);
-    await writeServer(h, `stateDirectory: state\nleaseFile: ${JSON.stringify(fifo)}`);
-    await refusedWhileAnswering(t, h, ns!, /fifo: is a FIFO, not a regular file/);
-    t.is(abandoned(h).length, 1);
-    t.false((await within(h.service.stop('test'), 3000)).timedOut, 'stop finishes');
-  }, () => releaseFifo(fifo));
+  await withService(
+    {},
+    async (h) => {
+      fifo = join(h.dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      await writeServer(h, `stateDirectory: state\nleaseFile: ${JSON.stringify(fifo)}`);
+      await refusedWhileAnswering(t, h, ns!, /fifo: is a FIFO, not a regular file/);
+      t.is(abandoned(h).length, 1);
+      t.false((await within(h.service.stop('test'), 3000)).timedOut, 'stop finishes');
+    },
+    () => releaseFifo(fifo),
+  );
 });
 
 test('reload with a state directory under /proc: refused up front; the old configuration answers throughout', async (t) => {
@@ -311,45 +370,53 @@ test('reload whose state takes too long to open: abandoned at the time limit, wh
   const gated = gatedFs((path) => path.includes('state2'));
   const [ns] = await frames('ndisc6-ns-na.pcap');
   // Long enough for the start (every test of this file starts at once), short for a test.
-  await withService({ prepareTimeoutMs: 1500, journalFs: gated.fs }, async (h) => {
-    await writeServer(h, 'stateDirectory: state2');
-    const r = await askWhile(h, ns!, h.service.reload(), 5000);
-    t.true(r.settled);
-    t.false(r.value);
-    t.true(r.ms >= 1500 && r.ms < 4000, `the reload resolved after ${r.ms} ms`);
-    t.is(r.answered, r.asked);
-    t.regex(String(abandoned(h).at(-1)?.reason), /took longer than 1500 ms/);
-    // The open completes later: the journal it opened is closed at once.
-    gated.release();
-    const late = join(h.dir, 'state2', 'leases.journal');
-    await eventually(() => gated.closed.includes(late));
-    t.true(gated.opened.includes(late));
-    t.true(gated.closed.includes(late), 'the late journal is closed');
-    t.false(h.service.loop.current!.leases!.journal.path.includes('state2'), 'the running table is the old one');
-    t.true(answers(h, ns!));
-    await writeServer(h, 'stateDirectory: state3');
-    t.true(await h.service.reload(), 'a later valid reload works');
-    t.regex(h.service.loop.current!.leases!.journal.path, /state3/);
-  }, gated.release);
+  await withService(
+    { prepareTimeoutMs: 1500, journalFs: gated.fs },
+    async (h) => {
+      await writeServer(h, 'stateDirectory: state2');
+      const r = await askWhile(h, ns!, h.service.reload(), 5000);
+      t.true(r.settled);
+      t.false(r.value);
+      t.true(r.ms >= 1500 && r.ms < 4000, `the reload resolved after ${r.ms} ms`);
+      t.is(r.answered, r.asked);
+      t.regex(String(abandoned(h).at(-1)?.reason), /took longer than 1500 ms/);
+      // The open completes later: the journal it opened is closed at once.
+      gated.release();
+      const late = join(h.dir, 'state2', 'leases.journal');
+      await eventually(() => gated.closed.includes(late));
+      t.true(gated.opened.includes(late));
+      t.true(gated.closed.includes(late), 'the late journal is closed');
+      t.false(h.service.loop.current!.leases!.journal.path.includes('state2'), 'the running table is the old one');
+      t.true(answers(h, ns!));
+      await writeServer(h, 'stateDirectory: state3');
+      t.true(await h.service.reload(), 'a later valid reload works');
+      t.regex(h.service.loop.current!.leases!.journal.path, /state3/);
+    },
+    gated.release,
+  );
 });
 
 test('stop during a reload that hangs: the preparation is abandoned and the stop finishes at once', async (t) => {
   const gated = gatedFs((path) => path.includes('state2'));
   const [ns] = await frames('ndisc6-ns-na.pcap');
-  await withService({ prepareTimeoutMs: 60_000, journalFs: gated.fs }, async (h) => {
-    await writeServer(h, 'stateDirectory: state2');
-    const reload = h.service.reload();
-    const r = await askWhile(h, ns!, new Promise((resolve) => setTimeout(resolve, 200)));
-    t.is(r.answered, r.asked, 'answering goes on while the reload hangs');
-    const stop = await within(h.service.stop('SIGTERM'), 2000);
-    t.false(stop.timedOut, 'the stop does not wait for the hanging reload');
-    t.is((await within(reload, 100)).value, false);
-    t.deepEqual(
-      h.logs.map((l) => l.msg).filter((m) => m === 'stopping' || m === 'stopped'),
-      ['stopping', 'stopped'],
-    );
-    t.true(h.dp().closed);
-  }, gated.release);
+  await withService(
+    { prepareTimeoutMs: 60_000, journalFs: gated.fs },
+    async (h) => {
+      await writeServer(h, 'stateDirectory: state2');
+      const reload = h.service.reload();
+      const r = await askWhile(h, ns!, new Promise((resolve) => setTimeout(resolve, 200)));
+      t.is(r.answered, r.asked, 'answering goes on while the reload hangs');
+      const stop = await within(h.service.stop('SIGTERM'), 2000);
+      t.false(stop.timedOut, 'the stop does not wait for the hanging reload');
+      t.is((await within(reload, 100)).value, false);
+      t.deepEqual(
+        h.logs.map((l) => l.msg).filter((m) => m === 'stopping' || m === 'stopped'),
+        ['stopping', 'stopped'],
+      );
+      t.true(h.dp().closed);
+    },
+    gated.release,
+  );
 });
 
 test('reload with the same lease file: the running table is carried over with every lease, frames are answered throughout', async (t) => {
@@ -363,7 +430,13 @@ test('reload with the same lease file: the running table is carried over with ev
     const table = h.service.loop.current!.leases!;
     const before = [...table.leases()].map((l) => `${hex(l.address)}/${l.prefixLength}`);
     t.is(before.length, 2);
-    await writeFile(h.configPath, (await peersText()).replace('addressPools: [2001:db8:1::100-2001:db8:1::1ff]', 'addressPools: [2001:db8:1::100-2001:db8:1::1ff, 2001:db8:1::300-2001:db8:1::3ff]'));
+    await writeFile(
+      h.configPath,
+      (await peersText()).replace(
+        'addressPools: [2001:db8:1::100-2001:db8:1::1ff]',
+        'addressPools: [2001:db8:1::100-2001:db8:1::1ff, 2001:db8:1::300-2001:db8:1::3ff]',
+      ),
+    );
     const r = await askWhile(h, ns!, h.service.reload());
     t.true(r.value);
     t.true(r.asked >= 2, 'NS arrive while the new configuration is prepared');
@@ -372,8 +445,14 @@ test('reload with the same lease file: the running table is carried over with ev
     const after = h.service.loop.current!.leases!;
     t.is(after, table, 'the same table, the journal never closed');
     t.true(after.writable);
-    t.deepEqual([...after.leases()].map((l) => `${hex(l.address)}/${l.prefixLength}`), before);
-    t.true(after.poolUsage().some((u) => u.name === '2001:db8:1::300-2001:db8:1::3ff'), 'the new pool is in use');
+    t.deepEqual(
+      [...after.leases()].map((l) => `${hex(l.address)}/${l.prefixLength}`),
+      before,
+    );
+    t.true(
+      after.poolUsage().some((u) => u.name === '2001:db8:1::300-2001:db8:1::3ff'),
+      'the new pool is in use',
+    );
     const reloaded = h.logs.find((l) => l.msg === 'configuration reloaded');
     t.is(typeof reloaded?.pausedMs, 'number');
     const metrics = await h.service.metrics.text();
@@ -394,29 +473,39 @@ test('reload while a DHCPv6 reply waits for its commit: the reload does not wait
     },
   }));
   const na = await frames('dhclient-stateful.pcap');
-  await withService({ journalFs: fs }, async (h) => {
-    const dp = h.dp();
-    // DHCPv6 frames sent (RAs go out too, from the new dispatcher's start).
-    const dhcpv6Sent = (): number => dp.sent.filter((s) => s.frame[14 + 6] === 17).length;
-    gateSyncs = true;
-    dp.deliver(0, na[0]!); // Solicit: Advertise at once
-    const sent = dhcpv6Sent();
-    t.is(sent, 1);
-    dp.deliver(0, na[2]!); // Request: its Reply waits for the commit
-    t.is(dhcpv6Sent(), sent);
-    await writeFile(h.configPath, (await peersText()).replace('- prefix: 2001:db8:1::/64', '- prefix: 2001:db8:1::/64\n      - prefix: 2001:db8:9::/64'));
-    const reload = await within(h.service.reload(), 2000);
-    t.false(reload.timedOut, 'the reload does not wait for the commit');
-    t.true(reload.value);
-    t.is(dhcpv6Sent(), sent, 'the Reply is still held');
-    releaseSync();
-    await h.service.loop.current!.leases!.commit();
-    await new Promise((r) => setImmediate(r));
-    t.is(dhcpv6Sent(), sent + 1, 'the old dispatcher sent its Reply after the commit');
-  }, releaseSync);
+  await withService(
+    { journalFs: fs },
+    async (h) => {
+      const dp = h.dp();
+      // DHCPv6 frames sent (RAs go out too, from the new dispatcher's start).
+      const dhcpv6Sent = (): number => dp.sent.filter((s) => s.frame[14 + 6] === 17).length;
+      gateSyncs = true;
+      dp.deliver(0, na[0]!); // Solicit: Advertise at once
+      const sent = dhcpv6Sent();
+      t.is(sent, 1);
+      dp.deliver(0, na[2]!); // Request: its Reply waits for the commit
+      t.is(dhcpv6Sent(), sent);
+      await writeFile(
+        h.configPath,
+        (await peersText()).replace(
+          '- prefix: 2001:db8:1::/64',
+          '- prefix: 2001:db8:1::/64\n      - prefix: 2001:db8:9::/64',
+        ),
+      );
+      const reload = await within(h.service.reload(), 2000);
+      t.false(reload.timedOut, 'the reload does not wait for the commit');
+      t.true(reload.value);
+      t.is(dhcpv6Sent(), sent, 'the Reply is still held');
+      releaseSync();
+      await h.service.loop.current!.leases!.commit();
+      await new Promise((r) => setImmediate(r));
+      t.is(dhcpv6Sent(), sent + 1, 'the old dispatcher sent its Reply after the commit');
+    },
+    releaseSync,
+  );
 });
 
-test('reload with the same lease file counts the table\'s storage failures once', async (t) => {
+test("reload with the same lease file counts the table's storage failures once", async (t) => {
   let failures = 1;
   const fs = wrappedFs((_path, fh) => ({
     write: async (b, o, l, p) => {

@@ -86,7 +86,12 @@ export function icmpv6Frame(s: FrameSpec, type: number, code: number, rest: Uint
 }
 
 /** A UDP datagram. */
-export function udpFrame(s: FrameSpec, sourcePort: number, destinationPort: number, data: Uint8Array | number[]): Uint8Array {
+export function udpFrame(
+  s: FrameSpec,
+  sourcePort: number,
+  destinationPort: number,
+  data: Uint8Array | number[],
+): Uint8Array {
   const body = new Uint8Array(8 + data.length);
   body[0] = sourcePort >>> 8;
   body[1] = sourcePort & 0xff;
@@ -106,5 +111,22 @@ export function neighborSolicitation(s: FrameSpec, target: Uint8Array, options?:
 
 /** The solicited-node multicast address of `a` (RFC 4291 §2.7.1). */
 export function solicitedNode(a: Uint8Array): Uint8Array {
-  return Uint8Array.from([0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0xff, a[13] as number, a[14] as number, a[15] as number]);
+  return Uint8Array.from([
+    0xff,
+    2,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+    0xff,
+    a[13] as number,
+    a[14] as number,
+    a[15] as number,
+  ]);
 }

@@ -39,7 +39,10 @@ test('behaves as a Map keyed by the bytes and the two integers, in insertion ord
           model.set(mk, o.value);
         } else if (o.kind === 'delete') {
           if (map.delete(bytes, 0, bytes.length, x, y) !== model.delete(mk)) return false;
-        } else if (map.get(bytes, 0, bytes.length, x, y) !== model.get(mk) || map.has(bytes, 0, bytes.length, x, y) !== model.has(mk)) {
+        } else if (
+          map.get(bytes, 0, bytes.length, x, y) !== model.get(mk) ||
+          map.has(bytes, 0, bytes.length, x, y) !== model.has(mk)
+        ) {
           return false;
         }
         if (map.size !== model.size) return false;
@@ -76,7 +79,10 @@ test('grows past its first capacity and packs the holes deletes leave, keeping o
     for (let i = 1000; i < 1100; i++) map.delete(k(i), 0, 2, 0, 0);
   }
   t.is(map.size, 500);
-  t.deepEqual([...map.values()], Array.from({ length: 500 }, (_, i) => 2 * i + 1));
+  t.deepEqual(
+    [...map.values()],
+    Array.from({ length: 500 }, (_, i) => 2 * i + 1),
+  );
   for (let i = 0; i < 1000; i++) t.is(map.get(k(i), 0, 2, 0, 0), i % 2 === 1 ? i : undefined);
 });
 

@@ -88,7 +88,8 @@ export class BytesMap<V> {
       this.vals[e] = value;
       return;
     }
-    if (this.used === this.keys.length) this.repack(this.live + 1 > this.keys.length / 2 ? this.keys.length * 2 : this.keys.length);
+    if (this.used === this.keys.length)
+      this.repack(this.live + 1 > this.keys.length / 2 ? this.keys.length * 2 : this.keys.length);
     const n = this.used++;
     const bucket = h & this.mask;
     this.next[n] = this.buckets[bucket] as number;
@@ -131,7 +132,9 @@ export class BytesMap<V> {
   }
 
   private matches(e: number, b: Uint8Array, off: number, len: number, x: number, y: number, h: number): boolean {
-    return this.hashes[e] === h && this.xs[e] === x && this.ys[e] === y && sameKey(this.keys[e] as Uint8Array, b, off, len);
+    return (
+      this.hashes[e] === h && this.xs[e] === x && this.ys[e] === y && sameKey(this.keys[e] as Uint8Array, b, off, len)
+    );
   }
 
   /** Packs the live entries, in order, into arrays of `n` entries and rebuilds the chains. */

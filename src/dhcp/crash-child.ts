@@ -54,7 +54,10 @@ async function main(): Promise<void> {
     for (let round = 0; ; round++) {
       const acknowledged: string[] = [];
       for (let k = 0; k <= (round + w) % 3; k++) {
-        const result = table.allocate({ networkId: 1, type: LeaseType.Address, duid: crashClientDuid(run, next++), iaid: w }, CRASH_NOW);
+        const result = table.allocate(
+          { networkId: 1, type: LeaseType.Address, duid: crashClientDuid(run, next++), iaid: w },
+          CRASH_NOW,
+        );
         if (result.status !== LeaseStatus.Success) throw new Error(`allocation failed with status ${result.status}`);
         held.push(result.lease);
         acknowledged.push(line('G', result.lease));
@@ -63,7 +66,12 @@ async function main(): Promise<void> {
         const victim = held.splice((round * 7919) % held.length, 1)[0] as Lease;
         // Once the release is in the journal the lease may be gone after a crash, acknowledged or not.
         process.stdout.write(line('r', victim));
-        const released = table.release({ type: victim.type, duid: victim.duid, iaid: victim.iaid, address: victim.address });
+        const released = table.release({
+          type: victim.type,
+          duid: victim.duid,
+          iaid: victim.iaid,
+          address: victim.address,
+        });
         if (released.status !== LeaseStatus.Success) throw new Error(`release failed with status ${released.status}`);
         acknowledged.push(line('R', victim));
       }

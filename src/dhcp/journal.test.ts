@@ -51,8 +51,20 @@ function record(i: number, over: Partial<LeaseRecord> = {}): LeaseRecord {
 }
 
 function leaseFields(r: LeaseRecord): LeaseRecord {
-  const { kind, leaseType, prefixLength, address, iaid, duid, validLifetime, preferredLifetime, expiresAt, networkId } = r;
-  return { kind, leaseType, prefixLength, address: Uint8Array.from(address), iaid, duid: Uint8Array.from(duid), validLifetime, preferredLifetime, expiresAt, networkId };
+  const { kind, leaseType, prefixLength, address, iaid, duid, validLifetime, preferredLifetime, expiresAt, networkId } =
+    r;
+  return {
+    kind,
+    leaseType,
+    prefixLength,
+    address: Uint8Array.from(address),
+    iaid,
+    duid: Uint8Array.from(duid),
+    validLifetime,
+    preferredLifetime,
+    expiresAt,
+    networkId,
+  };
 }
 
 /** The real file system, with fsyncs counted and faults that a test can arm. */
@@ -78,7 +90,8 @@ class CountingFs implements JournalFs {
     const fh = await nodeJournalFs.open(path, flags);
     return {
       write: (buffer, offset, length, position) => {
-        if (this.failWrite) return Promise.reject(Object.assign(new Error('EIO: injected write error'), { code: 'EIO' }));
+        if (this.failWrite)
+          return Promise.reject(Object.assign(new Error('EIO: injected write error'), { code: 'EIO' }));
         return fh.write(buffer, offset, length, position);
       },
       sync: async () => {
@@ -116,7 +129,11 @@ class CountingFs implements JournalFs {
   }
 }
 
-async function replayAll(path: string, fs: JournalFs = nodeJournalFs, warnings: string[] = []): Promise<{ journal: Journal; records: JournalRecord[] }> {
+async function replayAll(
+  path: string,
+  fs: JournalFs = nodeJournalFs,
+  warnings: string[] = [],
+): Promise<{ journal: Journal; records: JournalRecord[] }> {
   const records: JournalRecord[] = [];
   const journal = await Journal.open(path, { fs, replay: (r) => records.push(r), onWarning: (m) => warnings.push(m) });
   return { journal, records };
@@ -180,7 +197,13 @@ test('a record is written as the diagram says, big-endian, with its CRC', (t) =>
 
 test('records round-trip through encode and decode, at an offset inside a larger buffer', (t) => {
   const arbRecord = fc.record({
-    kind: fc.constantFrom(RecordKind.Grant, RecordKind.Renew, RecordKind.Release, RecordKind.Decline, RecordKind.Expire),
+    kind: fc.constantFrom(
+      RecordKind.Grant,
+      RecordKind.Renew,
+      RecordKind.Release,
+      RecordKind.Decline,
+      RecordKind.Expire,
+    ),
     prefix: fc.option(fc.integer({ min: 1, max: 128 }), { nil: undefined }),
     address: fc.uint8Array({ minLength: 16, maxLength: 16 }),
     iaid: fc.integer({ min: 0, max: 0xffffffff }),
@@ -247,7 +270,8 @@ test('records that cannot be stored are refused before they reach the file', (t)
     [{ expiresAt: -5 }, /expiry/],
     [{ kind: 9 as RecordKind }, /record kind/],
   ];
-  for (const [over, message] of bad) t.throws(() => encodeRecord(record(1, over), 1, 0, 1, buf, 0), { message }, JSON.stringify(Object.keys(over)));
+  for (const [over, message] of bad)
+    t.throws(() => encodeRecord(record(1, over), 1, 0, 1, buf, 0), { message }, JSON.stringify(Object.keys(over)));
 });
 
 test('a new journal is created empty, and what was committed is replayed on reopen', async (t) => {
@@ -258,7 +282,11 @@ test('a new journal is created empty, and what was committed is replayed on reop
     const { journal, records } = await replayAll(path, fs);
     t.true(journal.recovery.created);
     t.is(records.length, 0);
-    const written = [record(1), record(2, { kind: RecordKind.Release }), record(3, { leaseType: LeaseType.Prefix, prefixLength: 56 })];
+    const written = [
+      record(1),
+      record(2, { kind: RecordKind.Release }),
+      record(3, { leaseType: LeaseType.Prefix, prefixLength: 56 }),
+    ];
     for (const r of written) journal.append(r);
     await journal.commit();
     t.is(statSync(path).size, 3 * RECORD_LENGTH);
@@ -266,7 +294,10 @@ test('a new journal is created empty, and what was committed is replayed on reop
     const again = await replayAll(path);
     t.false(again.journal.recovery.created);
     t.deepEqual(again.records.map(leaseFields), written.map(leaseFields));
-    t.deepEqual(again.records.map((r) => r.sequence), [1, 2, 3]);
+    t.deepEqual(
+      again.records.map((r) => r.sequence),
+      [1, 2, 3],
+    );
     // Sequence numbers go on from where the file ended.
     t.is(again.journal.append(record(4)), 4);
     await again.journal.close();
@@ -293,7 +324,14 @@ test('group commit: many commits made in the same turn share one write and one f
     t.is(journal.stats().recordsInFile, 100);
     // Every record of the batch says where its batch starts and ends.
     const data = readFileSync(join(dir, 'j'));
-    t.deepEqual([0, 50, 99].map((i) => decodeRecord(data, i * RECORD_LENGTH)).map((r) => [r.batchIndex, r.batchCount]), [[0, 100], [50, 100], [99, 100]]);
+    t.deepEqual(
+      [0, 50, 99].map((i) => decodeRecord(data, i * RECORD_LENGTH)).map((r) => [r.batchIndex, r.batchCount]),
+      [
+        [0, 100],
+        [50, 100],
+        [99, 100],
+      ],
+    );
     await journal.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -343,7 +381,11 @@ test('a write error withholds the commits, keeps the records, and a retry makes 
     const fs = new CountingFs();
     const changes: (string | null)[] = [];
     const path = join(dir, 'j');
-    const journal = await Journal.open(path, { fs, retryMs: 60_000, onStorageChange: (e) => changes.push(e === null ? null : e.message) });
+    const journal = await Journal.open(path, {
+      fs,
+      retryMs: 60_000,
+      onStorageChange: (e) => changes.push(e === null ? null : e.message),
+    });
     journal.append(record(1));
     await journal.commit();
     fs.failWrite = true;
@@ -369,7 +411,10 @@ test('a write error withholds the commits, keeps the records, and a retry makes 
     await journal.close();
     const { journal: again, records } = await replayAll(path);
     await again.close();
-    t.deepEqual(records.map((r) => r.iaid), [1, 2, 3, 4]);
+    t.deepEqual(
+      records.map((r) => r.iaid),
+      [1, 2, 3, 4],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -408,7 +453,10 @@ test('a retry cuts off what a failed write left behind before writing the record
     t.is(statSync(path).size, 2 * RECORD_LENGTH);
     const { journal: again, records } = await replayAll(path);
     await again.close();
-    t.deepEqual(records.map((r) => r.iaid), [1, 2]);
+    t.deepEqual(
+      records.map((r) => r.iaid),
+      [1, 2],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -427,7 +475,11 @@ test('a compaction that fails removes its snapshot and keeps the queued records 
       async open(p, flags) {
         if (failSnapshot && p.endsWith(COMPACT_SUFFIX)) {
           const fh = await nodeJournalFs.open(p, flags);
-          return { ...fh, write: () => Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })) };
+          return {
+            ...fh,
+            write: () =>
+              Promise.reject(Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' })),
+          };
         }
         return nodeJournalFs.open(p, flags);
       },
@@ -443,7 +495,15 @@ test('a compaction that fails removes its snapshot and keeps the queued records 
     await journal.close();
     const { journal: again, records } = await replayAll(path);
     await again.close();
-    t.deepEqual(records.map((r) => [r.kind, r.iaid]), [[RecordKind.Grant, 1], [RecordKind.Grant, 2], [RecordKind.Release, 1], [RecordKind.Grant, 3]]);
+    t.deepEqual(
+      records.map((r) => [r.kind, r.iaid]),
+      [
+        [RecordKind.Grant, 1],
+        [RecordKind.Grant, 2],
+        [RecordKind.Release, 1],
+        [RecordKind.Grant, 3],
+      ],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -458,7 +518,10 @@ test('recovery: a last record cut short is discarded with a warning, the rest is
     writeFileSync(path, full.subarray(0, full.length - 100));
     const warnings: string[] = [];
     const { journal, records } = await replayAll(path, nodeJournalFs, warnings);
-    t.deepEqual(records.map((r) => r.iaid), [1, 2]);
+    t.deepEqual(
+      records.map((r) => r.iaid),
+      [1, 2],
+    );
     t.is(journal.recovery.truncatedBytes, RECORD_LENGTH - 100);
     t.is(journal.recovery.tornOffset, 2 * RECORD_LENGTH);
     t.is(warnings.length, 1);
@@ -468,7 +531,10 @@ test('recovery: a last record cut short is discarded with a warning, the rest is
     journal.append(record(4));
     await journal.close();
     const again = await replayAll(path);
-    t.deepEqual(again.records.map((r) => r.iaid), [1, 2, 4]);
+    t.deepEqual(
+      again.records.map((r) => r.iaid),
+      [1, 2, 4],
+    );
     t.deepEqual(again.journal.recovery.tornOffset, -1);
     await again.journal.close();
   } finally {
@@ -488,7 +554,10 @@ test('recovery: a last record with a bad CRC is discarded with a warning', async
     const warnings: string[] = [];
     const { journal, records } = await replayAll(path, nodeJournalFs, warnings);
     // Record 2 is the first of the torn batch; it was written whole, so it is kept.
-    t.deepEqual(records.map((r) => r.iaid), [1, 2]);
+    t.deepEqual(
+      records.map((r) => r.iaid),
+      [1, 2],
+    );
     t.is(journal.recovery.tornReason, 'bad CRC');
     t.regex(warnings.join('\n'), /bad CRC/);
     await journal.close();
@@ -517,14 +586,21 @@ test('a bad record followed by a later commit batch is corruption: open refuses 
     const path = join(dir, 'j');
     await writeJournal(path, [[record(1)], [record(2)], [record(3)]]);
     const data = readFileSync(path);
-    data.writeUInt8(data.readUInt8(RECORD_LENGTH + RecordField.ExpiresAt + 7) ^ 0xff, RECORD_LENGTH + RecordField.ExpiresAt + 7);
+    data.writeUInt8(
+      data.readUInt8(RECORD_LENGTH + RecordField.ExpiresAt + 7) ^ 0xff,
+      RECORD_LENGTH + RecordField.ExpiresAt + 7,
+    );
     writeFileSync(path, data);
     const error = await t.throwsAsync(Journal.open(path), { instanceOf: JournalCorruptError });
     t.is(error?.offset, RECORD_LENGTH);
     t.regex(error?.message ?? '', /later commit batch/);
     t.deepEqual(readFileSync(path), data);
     // Junk after a complete batch is a torn tail (a new batch that never finished)...
-    const withJunk = Buffer.concat([data.subarray(0, RECORD_LENGTH), Buffer.alloc(RECORD_LENGTH), Buffer.alloc(RECORD_LENGTH, 1)]);
+    const withJunk = Buffer.concat([
+      data.subarray(0, RECORD_LENGTH),
+      Buffer.alloc(RECORD_LENGTH),
+      Buffer.alloc(RECORD_LENGTH, 1),
+    ]);
     t.is(scanJournal(withJunk).state, 'torn');
     // ...but junk past the end of the unfinished batch that the bad record belongs to is not.
     const head = Buffer.alloc(3 * RECORD_LENGTH);
@@ -577,7 +653,10 @@ test('compaction keeps the live entries only, atomically, and the file replays t
     await journal.commit();
     await journal.close();
     const again = await replayAll(path);
-    t.deepEqual(again.records.map((r) => r.iaid).sort((a, b) => a - b), [...live.live.keys()].sort((a, b) => a - b));
+    t.deepEqual(
+      again.records.map((r) => r.iaid).sort((a, b) => a - b),
+      [...live.live.keys()].sort((a, b) => a - b),
+    );
     const seqs = again.records.map((r) => r.sequence);
     t.true(seqs.every((s, i) => i === 0 || s > (seqs[i - 1] as number)));
     await again.journal.close();
@@ -601,7 +680,10 @@ test('compaction starts by itself once the file holds enough dead records', asyn
     await journal.close();
     const again = await replayAll(path);
     const last = new Map(again.records.map((r) => [r.iaid, r.expiresAt]));
-    t.deepEqual([...last.entries()].sort(), [0, 1, 2, 3, 4].map((i) => [i, 9]));
+    t.deepEqual(
+      [...last.entries()].sort(),
+      [0, 1, 2, 3, 4].map((i) => [i, 9]),
+    );
     await again.journal.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -631,7 +713,14 @@ test('a crash between the steps of compaction loses nothing', async (t) => {
     t.false(existsSync(path + COMPACT_SUFFIX));
     t.regex(warnings.join('\n'), /unfinished compaction snapshot/);
     t.deepEqual(readFileSync(path), original);
-    t.deepEqual(after.records.map((r) => [r.kind, r.iaid]), [[RecordKind.Grant, 1], [RecordKind.Grant, 2], [RecordKind.Release, 1]]);
+    t.deepEqual(
+      after.records.map((r) => [r.kind, r.iaid]),
+      [
+        [RecordKind.Grant, 1],
+        [RecordKind.Grant, 2],
+        [RecordKind.Release, 1],
+      ],
+    );
     await after.journal.close();
 
     // 2. A half-written snapshot (as if the crash came during its write) is removed the same way.
@@ -645,12 +734,19 @@ test('a crash between the steps of compaction loses nothing', async (t) => {
     const fs3 = new CountingFs();
     fs3.failSyncDirectoryAfterRename = true;
     const live3 = new FakeLive();
-    const j3 = await Journal.open(path, { fs: fs3, live: live3, replay: (r) => (r.kind === RecordKind.Grant ? live3.live.set(r.iaid, r) : live3.live.delete(r.iaid)) });
+    const j3 = await Journal.open(path, {
+      fs: fs3,
+      live: live3,
+      replay: (r) => (r.kind === RecordKind.Grant ? live3.live.set(r.iaid, r) : live3.live.delete(r.iaid)),
+    });
     await t.throwsAsync(j3.compact(), { message: /after rename/ });
     // Storage is still failing at close: the file is closed and the failure reported.
     await t.throwsAsync(j3.close(), { instanceOf: JournalStorageError });
     const final = await replayAll(path, nodeJournalFs, []);
-    t.deepEqual(final.records.map((r) => [r.kind, r.iaid]), [[RecordKind.Grant, 2]]);
+    t.deepEqual(
+      final.records.map((r) => [r.kind, r.iaid]),
+      [[RecordKind.Grant, 2]],
+    );
     await final.journal.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -690,7 +786,10 @@ test('a file that is not a journal is refused and left untouched, never cut off 
     const path = join(dir, 'README');
     writeFileSync(path, '# some notes that are not lease records\n');
     const before = readFileSync(path);
-    await t.throwsAsync(Journal.open(path, { onWarning: () => undefined }), { instanceOf: JournalCorruptError, message: /not a punt6 lease journal/ });
+    await t.throwsAsync(Journal.open(path, { onWarning: () => undefined }), {
+      instanceOf: JournalCorruptError,
+      message: /not a punt6 lease journal/,
+    });
     t.deepEqual(readFileSync(path), before);
     // Zeros, as a crash during the very first write can leave, are a torn tail.
     writeFileSync(path, Buffer.alloc(100));

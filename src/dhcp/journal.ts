@@ -208,9 +208,14 @@ export function invalidRecordReason(r: LeaseRecord): string | null {
   if (!isRecordKind(r.kind)) return `unknown record kind ${r.kind}`;
   if (!isLeaseType(r.leaseType)) return `unknown lease type ${r.leaseType}`;
   if (r.address.length !== 16) return 'address is not 16 bytes';
-  if (r.duid.length < 1 || r.duid.length > DUID_MAX_LENGTH) return `DUID length ${r.duid.length} is not 1-${DUID_MAX_LENGTH}`;
+  if (r.duid.length < 1 || r.duid.length > DUID_MAX_LENGTH)
+    return `DUID length ${r.duid.length} is not 1-${DUID_MAX_LENGTH}`;
   if (r.portMac != null && r.portMac.length !== 6) return 'port MAC is not 6 bytes';
-  if (r.leaseType === LeaseType.Address ? r.prefixLength !== 128 : !(Number.isInteger(r.prefixLength) && r.prefixLength >= 1 && r.prefixLength <= 128)) {
+  if (
+    r.leaseType === LeaseType.Address
+      ? r.prefixLength !== 128
+      : !(Number.isInteger(r.prefixLength) && r.prefixLength >= 1 && r.prefixLength <= 128)
+  ) {
     return `prefix length ${r.prefixLength} does not fit the lease type`;
   }
   if (!isU32(r.iaid) || !isU32(r.validLifetime) || !isU32(r.preferredLifetime) || !isU32(r.networkId)) {
@@ -229,7 +234,14 @@ function recordCrc(buf: Uint8Array, off: number): number {
  * Writes one record at `off` (RECORD_LENGTH bytes, reserved bytes zeroed) and returns the bytes
  * written. The record must be valid (see {@link invalidRecordReason}); this throws otherwise.
  */
-export function encodeRecord(r: LeaseRecord, sequence: number, batchIndex: number, batchCount: number, buf: Buffer, off: number): number {
+export function encodeRecord(
+  r: LeaseRecord,
+  sequence: number,
+  batchIndex: number,
+  batchCount: number,
+  buf: Buffer,
+  off: number,
+): number {
   const reason = invalidRecordReason(r);
   if (reason !== null) throw new RangeError(`lease record: ${reason}`);
   if (off < 0 || off + RECORD_LENGTH > buf.length) throw new RangeError('lease record: buffer too small');
@@ -238,26 +250,30 @@ export function encodeRecord(r: LeaseRecord, sequence: number, batchIndex: numbe
   duid.set(r.duid, 0);
   const portMac = Buffer.alloc(6);
   if (r.portMac != null) portMac.set(r.portMac, 0);
-  recordLayout.encode({
-    magic: JOURNAL_MAGIC,
-    version: JOURNAL_VERSION,
-    kind: r.kind,
-    leaseType: r.leaseType,
-    prefixLength: r.prefixLength,
-    crc: 0,
-    sequence,
-    batchIndex,
-    batchCount,
-    address: Buffer.from(r.address.buffer, r.address.byteOffset, 16),
-    iaid: r.iaid,
-    validLifetime: r.validLifetime,
-    preferredLifetime: r.preferredLifetime,
-    expiresAt: r.expiresAt,
-    networkId: r.networkId,
-    duidLength: r.duid.length,
-    duid,
-    portMac,
-  }, buf, off);
+  recordLayout.encode(
+    {
+      magic: JOURNAL_MAGIC,
+      version: JOURNAL_VERSION,
+      kind: r.kind,
+      leaseType: r.leaseType,
+      prefixLength: r.prefixLength,
+      crc: 0,
+      sequence,
+      batchIndex,
+      batchCount,
+      address: Buffer.from(r.address.buffer, r.address.byteOffset, 16),
+      iaid: r.iaid,
+      validLifetime: r.validLifetime,
+      preferredLifetime: r.preferredLifetime,
+      expiresAt: r.expiresAt,
+      networkId: r.networkId,
+      duidLength: r.duid.length,
+      duid,
+      portMac,
+    },
+    buf,
+    off,
+  );
   buf.writeUInt32BE(recordCrc(buf, off), off + RecordField.Crc);
   return RECORD_LENGTH;
 }
@@ -271,7 +287,8 @@ export function checkRecord(buf: Buffer, off: number): string | null {
   if (buf.readUInt32BE(off + RecordField.Magic) !== JOURNAL_MAGIC) return 'bad magic';
   if (buf.readUInt32BE(off + RecordField.Crc) !== recordCrc(buf, off)) return 'bad CRC';
   // CRC verified: the remaining checks catch records written by a different version or a bug.
-  if (buf[off + RecordField.Version] !== JOURNAL_VERSION) return `unsupported version ${buf[off + RecordField.Version]}`;
+  if (buf[off + RecordField.Version] !== JOURNAL_VERSION)
+    return `unsupported version ${buf[off + RecordField.Version]}`;
   if (!isRecordKind(buf[off + RecordField.Kind] as number)) return 'unknown record kind';
   const type = buf[off + RecordField.LeaseType] as number;
   if (!isLeaseType(type)) return 'unknown lease type';
@@ -279,7 +296,8 @@ export function checkRecord(buf: Buffer, off: number): string | null {
   if (type === LeaseType.Address ? plen !== 128 : plen < 1 || plen > 128) return 'bad prefix length';
   const dlen = buf[off + RecordField.DuidLength] as number;
   if (dlen < 1 || dlen > DUID_MAX_LENGTH) return 'bad DUID length';
-  if (buf.readUInt32BE(off + RecordField.BatchIndex) >= buf.readUInt32BE(off + RecordField.BatchCount)) return 'batch index past batch count';
+  if (buf.readUInt32BE(off + RecordField.BatchIndex) >= buf.readUInt32BE(off + RecordField.BatchCount))
+    return 'batch index past batch count';
   return null;
 }
 
@@ -355,7 +373,8 @@ export function scanJournal(data: Buffer): JournalScan {
       reason = why;
       break;
     }
-    const seq = data.readUInt32BE(off + RecordField.Sequence) * 0x100000000 + data.readUInt32BE(off + RecordField.Sequence + 4);
+    const seq =
+      data.readUInt32BE(off + RecordField.Sequence) * 0x100000000 + data.readUInt32BE(off + RecordField.Sequence + 4);
     if (seq <= prevSequence) {
       reason = `sequence number ${seq} does not follow ${prevSequence}`;
       break;
@@ -379,7 +398,13 @@ export function scanJournal(data: Buffer): JournalScan {
       batchEnd = batchStart + count;
     }
   }
-  const corrupt = (why: string): JournalScan => ({ state: 'corrupt', goodLength, records: i, badOffset: goodLength, reason: `${reason}; ${why}` });
+  const corrupt = (why: string): JournalScan => ({
+    state: 'corrupt',
+    goodLength,
+    records: i,
+    badOffset: goodLength,
+    reason: `${reason}; ${why}`,
+  });
   for (let j = i + 1; j < n; j++) {
     const off = j * RECORD_LENGTH;
     if (checkRecord(data, off) !== null) continue;
@@ -403,7 +428,9 @@ export class JournalCorruptError extends Error {
   readonly reason: string;
 
   constructor(path: string, offset: number, reason: string) {
-    super(`lease journal ${path} is corrupt at offset ${offset}: ${reason}; refusing to start (the file is left untouched)`);
+    super(
+      `lease journal ${path} is corrupt at offset ${offset}: ${reason}; refusing to start (the file is left untouched)`,
+    );
     this.name = 'JournalCorruptError';
     this.path = path;
     this.offset = offset;
@@ -635,7 +662,16 @@ export class Journal {
   /** A compaction's rename is not yet made durable by an fsync of the directory. */
   private directoryUnsynced = false;
 
-  private constructor(path: string, fs: JournalFs, fh: JournalFileHandle, options: JournalOptions, size: number, records: number, nextSequence: number, recovery: JournalRecovery) {
+  private constructor(
+    path: string,
+    fs: JournalFs,
+    fh: JournalFileHandle,
+    options: JournalOptions,
+    size: number,
+    records: number,
+    nextSequence: number,
+    recovery: JournalRecovery,
+  ) {
     this.path = path;
     this.fs = fs;
     this.fh = fh;
@@ -672,7 +708,14 @@ export class Journal {
       const fh = await fs.open(path, 'wx+');
       await fs.syncDirectory(dir);
       if (removedSnapshot) warn(snapshotWarning);
-      const recovery = { records: 0, truncatedBytes: 0, tornOffset: -1, tornReason: '', removedSnapshot, created: true };
+      const recovery = {
+        records: 0,
+        truncatedBytes: 0,
+        tornOffset: -1,
+        tornReason: '',
+        removedSnapshot,
+        created: true,
+      };
       return new Journal(path, fs, fh, options, 0, 0, 1, recovery);
     }
     const scan = scanJournal(data);
@@ -696,7 +739,9 @@ export class Journal {
     if (removedSnapshot) await fs.syncDirectory(dir);
     if (removedSnapshot) warn(snapshotWarning);
     if (scan.state === 'torn') {
-      warn(`lease journal ${path}: discarded ${data.length - scan.goodLength} bytes of torn tail at offset ${scan.goodLength} (${scan.reason}); ${scan.records} records kept`);
+      warn(
+        `lease journal ${path}: discarded ${data.length - scan.goodLength} bytes of torn tail at offset ${scan.goodLength} (${scan.reason}); ${scan.records} records kept`,
+      );
     }
     const recovery: JournalRecovery = {
       records: scan.records,
@@ -753,7 +798,10 @@ export class Journal {
 
   /** The same as {@link commit}, with a Node-style callback. */
   commitCallback(done: (err: Error | null) => void): void {
-    this.commit().then(() => done(null), (e: Error) => done(e));
+    this.commit().then(
+      () => done(null),
+      (e: Error) => done(e),
+    );
   }
 
   /** Compacts now (after any in-flight batch), whatever the size; needs a live source. */
@@ -768,7 +816,10 @@ export class Journal {
   /** Whether the file has grown enough to compact. */
   needsCompaction(): boolean {
     if (this.live === null) return false;
-    return this.recordsInFile >= this.compactionMinRecords && this.recordsInFile > this.compactionFactor * Math.max(1, this.live.count());
+    return (
+      this.recordsInFile >= this.compactionMinRecords &&
+      this.recordsInFile > this.compactionFactor * Math.max(1, this.live.count())
+    );
   }
 
   /** The storage error while storage is failing, else null. */

@@ -9,7 +9,15 @@ import { formatIpv6, parseIpv6, toHex } from '../../codecs/bytes.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
 import { crashTableOptions } from './crash-child.js';
 import { COMPACT_SUFFIX, Journal, RecordKind } from './journal.js';
-import { LeaseStatus, LeaseTable, poolCandidate, LeaseType, type Lease, type LeaseResult, type LeaseTableOptions } from './leases.js';
+import {
+  LeaseStatus,
+  LeaseTable,
+  poolCandidate,
+  LeaseType,
+  type Lease,
+  type LeaseResult,
+  type LeaseTableOptions,
+} from './leases.js';
 
 const T0 = 1_700_000_000_000;
 const NET = 1;
@@ -40,7 +48,10 @@ const smallPool: LeaseTableOptions = {
   pools: [{ networkId: NET, type: LeaseType.Address, first: 'fd00:1::10', last: 'fd00:1::13' }],
 };
 
-async function withTable(options: LeaseTableOptions, body: (table: LeaseTable, path: string, dir: string) => Promise<void>): Promise<void> {
+async function withTable(
+  options: LeaseTableOptions,
+  body: (table: LeaseTable, path: string, dir: string) => Promise<void>,
+): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'punt6-leases-'));
   try {
     const path = join(dir, 'leases.journal');
@@ -55,11 +66,14 @@ async function withTable(options: LeaseTableOptions, body: (table: LeaseTable, p
   }
 }
 
-function na(n: number, extra: Partial<Parameters<LeaseTable['allocate']>[0]> = {}): Parameters<LeaseTable['allocate']>[0] {
+function na(
+  n: number,
+  extra: Partial<Parameters<LeaseTable['allocate']>[0]> = {},
+): Parameters<LeaseTable['allocate']>[0] {
   return { networkId: NET, type: LeaseType.Address, duid: duid(n), iaid: 1, ...extra };
 }
 
-test('allocation order: hint when free, else linear probing from the client\'s own position, wrapping at the end', async (t) => {
+test("allocation order: hint when free, else linear probing from the client's own position, wrapping at the end", async (t) => {
   await withTable(smallPool, async (table) => {
     // Where client 1 lands in an empty pool is its own position.
     const home = granted(table.propose(na(1), T0)).address;
@@ -108,7 +122,7 @@ test('an exhausted pool answers NoAddrsAvail (and NoPrefixAvail for a delegation
   );
 });
 
-test('a port\'s static binding comes first, matched by source MAC, Client Link-Layer Address option or DUID', async (t) => {
+test("a port's static binding comes first, matched by source MAC, Client Link-Layer Address option or DUID", async (t) => {
   await withTable(
     {
       pools: [
@@ -117,7 +131,14 @@ test('a port\'s static binding comes first, matched by source MAC, Client Link-L
       ],
       staticBindings: [
         // A port with two addresses, matched by its MAC; one of them sits inside the pool.
-        { mac: mac(1), type: LeaseType.Address, networkId: NET, address: 'fd00:1::12', validLifetime: 600, preferredLifetime: 300 },
+        {
+          mac: mac(1),
+          type: LeaseType.Address,
+          networkId: NET,
+          address: 'fd00:1::12',
+          validLifetime: 600,
+          preferredLifetime: 300,
+        },
         { mac: mac(1), type: LeaseType.Address, networkId: NET, address: 'fd00:1::99' },
         // A port matched by DUID only, with a delegated prefix.
         { duid: duid(50), type: LeaseType.Address, networkId: NET, address: 'fd00:1::50' },
@@ -152,7 +173,11 @@ test('a port\'s static binding comes first, matched by source MAC, Client Link-L
         if (r.status === LeaseStatus.Success) t.false(['fd00:1::12', 'fd00:1::50'].includes(text(r.lease)));
       }
       const prefixes = [200, 201, 202].map((n) => table.allocate(na(n, { type: LeaseType.Prefix }), T0));
-      t.deepEqual(prefixes.map((r) => text(r.lease)).sort(), ['fd00:100:0:8::/62', 'fd00:100:0:c::/62', 'fd00:100::/62']);
+      t.deepEqual(prefixes.map((r) => text(r.lease)).sort(), [
+        'fd00:100:0:8::/62',
+        'fd00:100:0:c::/62',
+        'fd00:100::/62',
+      ]);
       t.is(table.allocate(na(203, { type: LeaseType.Prefix }), T0).status, LeaseStatus.NoPrefixAvail);
     },
   );
@@ -167,14 +192,20 @@ test('a client holding a pool lease moves to its static binding, and the old lea
     const pooled = granted(before.allocate(na(1), T0));
     await before.close();
     // The operator now reserves an address for the client's port.
-    const after = await LeaseTable.open(path, { pools, staticBindings: [{ mac: mac(1), type: LeaseType.Address, networkId: NET, address: 'fd00:1::80' }] });
+    const after = await LeaseTable.open(path, {
+      pools,
+      staticBindings: [{ mac: mac(1), type: LeaseType.Address, networkId: NET, address: 'fd00:1::80' }],
+    });
     const moved = after.allocate(na(1, { sourceMac: mac(1) }), T0 + 1);
     t.is(text(granted(moved)), 'fd00:1::80');
     t.is(moved.status === LeaseStatus.Success ? text(moved.replaced) : '', text(pooled));
     t.is(after.lookupAddress(pooled.address), undefined, 'the pool address is free again');
     t.is(after.lookup(duid(1), 1, LeaseType.Address)?.isStatic, true);
     // Renewing the static lease needs the same identity.
-    t.is(after.renew({ type: LeaseType.Address, duid: duid(1), iaid: 1, sourceMac: mac(1) }, T0 + 2).status, LeaseStatus.Success);
+    t.is(
+      after.renew({ type: LeaseType.Address, duid: duid(1), iaid: 1, sourceMac: mac(1) }, T0 + 2).status,
+      LeaseStatus.Success,
+    );
     await after.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -182,38 +213,66 @@ test('a client holding a pool lease moves to its static binding, and the old lea
 });
 
 test('release returns the address to the pool at once', async (t) => {
-  await withTable({ pools: [{ networkId: NET, type: LeaseType.Address, first: 'fd00:1::10', last: 'fd00:1::10' }] }, async (table) => {
-    const lease = granted(table.allocate(na(1), T0));
-    t.is(table.allocate(na(2), T0).status, LeaseStatus.NoAddrsAvail);
-    t.is(table.release({ type: LeaseType.Address, duid: duid(1), iaid: 1, address: ip('fd00:1::11') }).status, LeaseStatus.NoBinding, 'not the address it holds');
-    t.is(table.release({ type: LeaseType.Address, duid: duid(3), iaid: 1 }).status, LeaseStatus.NoBinding);
-    t.is(text(granted(table.release({ type: LeaseType.Address, duid: duid(1), iaid: 1, address: lease.address }))), 'fd00:1::10');
-    t.is(table.lookup(duid(1), 1, LeaseType.Address), undefined);
-    t.is(text(granted(table.allocate(na(2), T0))), 'fd00:1::10');
-  });
+  await withTable(
+    { pools: [{ networkId: NET, type: LeaseType.Address, first: 'fd00:1::10', last: 'fd00:1::10' }] },
+    async (table) => {
+      const lease = granted(table.allocate(na(1), T0));
+      t.is(table.allocate(na(2), T0).status, LeaseStatus.NoAddrsAvail);
+      t.is(
+        table.release({ type: LeaseType.Address, duid: duid(1), iaid: 1, address: ip('fd00:1::11') }).status,
+        LeaseStatus.NoBinding,
+        'not the address it holds',
+      );
+      t.is(table.release({ type: LeaseType.Address, duid: duid(3), iaid: 1 }).status, LeaseStatus.NoBinding);
+      t.is(
+        text(granted(table.release({ type: LeaseType.Address, duid: duid(1), iaid: 1, address: lease.address }))),
+        'fd00:1::10',
+      );
+      t.is(table.lookup(duid(1), 1, LeaseType.Address), undefined);
+      t.is(text(granted(table.allocate(na(2), T0))), 'fd00:1::10');
+    },
+  );
 });
 
 test('renew extends from now; a wrong address is NoBinding, another network NotOnLink', async (t) => {
   await withTable(smallPool, async (table) => {
     const lease = granted(table.allocate(na(1), T0));
-    const renewed = granted(table.renew({ type: LeaseType.Address, duid: duid(1), iaid: 1, address: lease.address, networkId: NET }, T0 + 60_000));
+    const renewed = granted(
+      table.renew(
+        { type: LeaseType.Address, duid: duid(1), iaid: 1, address: lease.address, networkId: NET },
+        T0 + 60_000,
+      ),
+    );
     t.deepEqual(renewed.address, lease.address);
     t.is(renewed.expiresAt, T0 + 60_000 + 7_200_000);
     t.is(table.lookup(duid(1), 1, LeaseType.Address)?.expiresAt, renewed.expiresAt);
-    t.is(table.renew({ type: LeaseType.Address, duid: duid(1), iaid: 1, address: ip('fd00:1::99') }, T0).status, LeaseStatus.NoBinding);
+    t.is(
+      table.renew({ type: LeaseType.Address, duid: duid(1), iaid: 1, address: ip('fd00:1::99') }, T0).status,
+      LeaseStatus.NoBinding,
+    );
     t.is(table.renew({ type: LeaseType.Address, duid: duid(1), iaid: 2 }, T0).status, LeaseStatus.NoBinding);
-    t.is(table.renew({ type: LeaseType.Address, duid: duid(1), iaid: 1, networkId: 2 }, T0).status, LeaseStatus.NotOnLink);
+    t.is(
+      table.renew({ type: LeaseType.Address, duid: duid(1), iaid: 1, networkId: 2 }, T0).status,
+      LeaseStatus.NotOnLink,
+    );
   });
 });
 
 test('a declined address is quarantined: handed to nobody until the quarantine ends, even across a restart', async (t) => {
-  const options: LeaseTableOptions = { pools: [{ networkId: NET, type: LeaseType.Address, first: 'fd00:1::10', last: 'fd00:1::11' }], declineQuarantineMs: 60_000 };
+  const options: LeaseTableOptions = {
+    pools: [{ networkId: NET, type: LeaseType.Address, first: 'fd00:1::10', last: 'fd00:1::11' }],
+    declineQuarantineMs: 60_000,
+  };
   const dir = mkdtempSync(join(tmpdir(), 'punt6-leases-'));
   try {
     const path = join(dir, 'j');
     const table = await LeaseTable.open(path, options);
     const first = granted(table.allocate(na(1), T0));
-    t.is(granted(table.decline({ type: LeaseType.Address, duid: duid(1), iaid: 1, address: first.address }, T0 + 1000)).iaid, 1);
+    t.is(
+      granted(table.decline({ type: LeaseType.Address, duid: duid(1), iaid: 1, address: first.address }, T0 + 1000))
+        .iaid,
+      1,
+    );
     t.is(table.lookup(duid(1), 1, LeaseType.Address), undefined);
     t.is(table.quarantined(first.address)?.until, T0 + 61_000);
     await table.close();
@@ -236,7 +295,18 @@ test('a declined address is quarantined: handed to nobody until the quarantine e
 });
 
 test('expired leases are reclaimed by expire(now), durably, and an expired lease may be given away before that', async (t) => {
-  const options: LeaseTableOptions = { pools: [{ networkId: NET, type: LeaseType.Address, first: 'fd00:1::10', last: 'fd00:1::11', validLifetime: 10, preferredLifetime: 5 }] };
+  const options: LeaseTableOptions = {
+    pools: [
+      {
+        networkId: NET,
+        type: LeaseType.Address,
+        first: 'fd00:1::10',
+        last: 'fd00:1::11',
+        validLifetime: 10,
+        preferredLifetime: 5,
+      },
+    ],
+  };
   const dir = mkdtempSync(join(tmpdir(), 'punt6-leases-'));
   try {
     const path = join(dir, 'j');
@@ -257,7 +327,10 @@ test('expired leases are reclaimed by expire(now), durably, and an expired lease
     const taken = [granted(reopened.allocate(na(3), T0 + 15_000)), granted(reopened.allocate(na(4), T0 + 15_000))];
     t.deepEqual(taken.map((l) => toHex(l.address)).sort(), [toHex(a.address), toHex(b.address)].sort());
     t.is(reopened.lookup(duid(2), 1, LeaseType.Address), undefined, 'the old holder lost it');
-    t.is(reopened.renew({ type: LeaseType.Address, duid: duid(2), iaid: 1 }, T0 + 15_001).status, LeaseStatus.NoBinding);
+    t.is(
+      reopened.renew({ type: LeaseType.Address, duid: duid(2), iaid: 1 }, T0 + 15_001).status,
+      LeaseStatus.NoBinding,
+    );
     await reopened.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -265,21 +338,27 @@ test('expired leases are reclaimed by expire(now), durably, and an expired lease
 });
 
 test('a delegation pool hands out distinct, aligned prefixes of the delegated length', async (t) => {
-  await withTable({ pools: [{ networkId: NET, type: LeaseType.Prefix, prefix: '2001:db8:100::/48', delegatedLength: 56 }] }, async (table) => {
-    const seen = new Set<string>();
-    for (let n = 0; n < 256; n++) {
-      const lease = granted(table.allocate(na(n, { type: LeaseType.Prefix }), T0));
-      t.is(lease.prefixLength, 56);
-      const a = lease.address;
-      // Inside 2001:db8:100::/48, and nothing set after the 56th bit.
-      t.deepEqual([...a.subarray(0, 6)], [0x20, 0x01, 0x0d, 0xb8, 0x01, 0x00]);
-      t.true(a.subarray(7).every((b) => b === 0));
-      seen.add(toHex(a));
-    }
-    t.is(seen.size, 256);
-    t.is(table.allocate(na(999, { type: LeaseType.Prefix }), T0).status, LeaseStatus.NoPrefixAvail);
-    t.deepEqual(table.poolUsage().map((u) => [u.name, u.size, u.leased]), [['2001:db8:100::/48 delegating /56', 256n, 256]]);
-  });
+  await withTable(
+    { pools: [{ networkId: NET, type: LeaseType.Prefix, prefix: '2001:db8:100::/48', delegatedLength: 56 }] },
+    async (table) => {
+      const seen = new Set<string>();
+      for (let n = 0; n < 256; n++) {
+        const lease = granted(table.allocate(na(n, { type: LeaseType.Prefix }), T0));
+        t.is(lease.prefixLength, 56);
+        const a = lease.address;
+        // Inside 2001:db8:100::/48, and nothing set after the 56th bit.
+        t.deepEqual([...a.subarray(0, 6)], [0x20, 0x01, 0x0d, 0xb8, 0x01, 0x00]);
+        t.true(a.subarray(7).every((b) => b === 0));
+        seen.add(toHex(a));
+      }
+      t.is(seen.size, 256);
+      t.is(table.allocate(na(999, { type: LeaseType.Prefix }), T0).status, LeaseStatus.NoPrefixAvail);
+      t.deepEqual(
+        table.poolUsage().map((u) => [u.name, u.size, u.leased]),
+        [['2001:db8:100::/48 delegating /56', 256n, 256]],
+      );
+    },
+  );
 });
 
 test('the same operations at the same times give the same leases (replays are reproducible), and a reopen rebuilds them', async (t) => {
@@ -291,7 +370,9 @@ test('the same operations at the same times give the same leases (replays are re
     await table.commit();
     return [...table.leases()].map((l) => `${toHex(l.duid)}/${l.iaid} ${text(l)} ${l.expiresAt}`).sort();
   };
-  const options: LeaseTableOptions = { pools: [{ networkId: NET, type: LeaseType.Address, first: 'fd00:1::', last: 'fd00:1::ff' }] };
+  const options: LeaseTableOptions = {
+    pools: [{ networkId: NET, type: LeaseType.Address, first: 'fd00:1::', last: 'fd00:1::ff' }],
+  };
   const dir = mkdtempSync(join(tmpdir(), 'punt6-leases-'));
   try {
     const one = await LeaseTable.open(join(dir, 'one'), options);
@@ -322,7 +403,8 @@ test('compaction through the table keeps exactly the live leases and quarantines
     const table = await LeaseTable.open(path, options);
     for (let round = 0; round < 20; round++) {
       for (let n = 0; n < 10; n++) table.renew({ type: LeaseType.Address, duid: duid(n), iaid: 1 }, T0 + round);
-      for (let n = 0; n < 10; n++) if (table.lookup(duid(n), 1, LeaseType.Address) === undefined) table.allocate(na(n), T0 + round);
+      for (let n = 0; n < 10; n++)
+        if (table.lookup(duid(n), 1, LeaseType.Address) === undefined) table.allocate(na(n), T0 + round);
       await table.commit();
     }
     table.decline({ type: LeaseType.Address, duid: duid(9), iaid: 1 }, T0 + 100);
@@ -347,15 +429,50 @@ test('compaction through the table keeps exactly the live leases and quarantines
 });
 
 test('configurations that cannot work are refused', async (t) => {
-  const open = (options: LeaseTableOptions): Promise<LeaseTable> => LeaseTable.open(join(tmpdir(), 'punt6-never-created'), options);
-  await t.throwsAsync(open({ pools: [smallPool.pools[0]!, { networkId: 2, type: LeaseType.Address, first: 'fd00:1::13', last: 'fd00:1::20' }] }), { message: /overlap/ });
-  await t.throwsAsync(open({ pools: [{ networkId: NET, type: LeaseType.Prefix, prefix: 'fd00::1/64', delegatedLength: 64 }] }), { message: /host bits/ });
-  await t.throwsAsync(open({ pools: [{ networkId: NET, type: LeaseType.Prefix, prefix: 'fd00::/64', delegatedLength: 60 }] }), { message: /delegated length/ });
-  await t.throwsAsync(open({ pools: [], staticBindings: [{ type: LeaseType.Address, networkId: NET, address: 'fd00::1' }] }), { message: /MAC or a DUID/ });
-  await t.throwsAsync(open({ pools: [], staticBindings: [{ mac: mac(1), type: LeaseType.Address, networkId: NET, address: 'fd00::1' }, { mac: mac(2), type: LeaseType.Address, networkId: NET, address: 'fd00::1' }] }), { message: /bound twice/ });
-  await t.throwsAsync(open({ pools: [], staticBindings: [{ mac: mac(1), type: LeaseType.Address, networkId: NET, address: 'not an address' }] }), { message: /not an IPv6 address/ });
+  const open = (options: LeaseTableOptions): Promise<LeaseTable> =>
+    LeaseTable.open(join(tmpdir(), 'punt6-never-created'), options);
   await t.throwsAsync(
-    open({ pools: [{ networkId: NET, type: LeaseType.Prefix, prefix: 'fd00:100::/48', delegatedLength: 56 }], staticBindings: [{ duid: duid(1), type: LeaseType.Prefix, networkId: NET, address: 'fd00:100::', prefixLength: 52 }] }),
+    open({
+      pools: [smallPool.pools[0]!, { networkId: 2, type: LeaseType.Address, first: 'fd00:1::13', last: 'fd00:1::20' }],
+    }),
+    { message: /overlap/ },
+  );
+  await t.throwsAsync(
+    open({ pools: [{ networkId: NET, type: LeaseType.Prefix, prefix: 'fd00::1/64', delegatedLength: 64 }] }),
+    { message: /host bits/ },
+  );
+  await t.throwsAsync(
+    open({ pools: [{ networkId: NET, type: LeaseType.Prefix, prefix: 'fd00::/64', delegatedLength: 60 }] }),
+    { message: /delegated length/ },
+  );
+  await t.throwsAsync(
+    open({ pools: [], staticBindings: [{ type: LeaseType.Address, networkId: NET, address: 'fd00::1' }] }),
+    { message: /MAC or a DUID/ },
+  );
+  await t.throwsAsync(
+    open({
+      pools: [],
+      staticBindings: [
+        { mac: mac(1), type: LeaseType.Address, networkId: NET, address: 'fd00::1' },
+        { mac: mac(2), type: LeaseType.Address, networkId: NET, address: 'fd00::1' },
+      ],
+    }),
+    { message: /bound twice/ },
+  );
+  await t.throwsAsync(
+    open({
+      pools: [],
+      staticBindings: [{ mac: mac(1), type: LeaseType.Address, networkId: NET, address: 'not an address' }],
+    }),
+    { message: /not an IPv6 address/ },
+  );
+  await t.throwsAsync(
+    open({
+      pools: [{ networkId: NET, type: LeaseType.Prefix, prefix: 'fd00:100::/48', delegatedLength: 56 }],
+      staticBindings: [
+        { duid: duid(1), type: LeaseType.Prefix, networkId: NET, address: 'fd00:100::', prefixLength: 52 },
+      ],
+    }),
     { message: /another length/ },
   );
 });
@@ -372,9 +489,17 @@ interface Acknowledged {
 }
 
 /** Runs the child until it has acknowledged something, lets it run `delayMs` more, then SIGKILLs it. */
-function runAndKill(path: string, run: number, delayMs: number, acked: Acknowledged): Promise<{ lines: number; stderr: string }> {
+function runAndKill(
+  path: string,
+  run: number,
+  delayMs: number,
+  acked: Acknowledged,
+): Promise<{ lines: number; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', childPath, path, String(run)], { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import=tsx', childPath, path, String(run)], {
+      cwd: repositoryRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let stderr = '';
     let lines = 0;
@@ -416,7 +541,9 @@ test('SIGKILL at any point loses no acknowledged lease and never gives an addres
     for (let run = 0; run < delays.length; run++) {
       const { lines, stderr } = await runAndKill(path, run, delays[run] as number, acked);
       t.true(lines > 0);
-      t.log(`run ${run}: killed ${delays[run]} ms after the first acknowledgement, ${lines} acknowledged${stderr === '' ? '' : `; child said: ${stderr.trim()}`}`);
+      t.log(
+        `run ${run}: killed ${delays[run]} ms after the first acknowledgement, ${lines} acknowledged${stderr === '' ? '' : `; child said: ${stderr.trim()}`}`,
+      );
 
       // Every acknowledged lease is back; every acknowledged release stays released.
       const table = await LeaseTable.open(path, { ...crashTableOptions, onWarning: (m) => t.log(m) });
@@ -470,14 +597,19 @@ test('pool candidates: first + index * 2^stepBits, as 128-bit arithmetic gives i
   const toBig = (b: Uint8Array): bigint => BigInt(`0x${toHex(b)}`);
   const out = new Uint8Array(16);
   fc.assert(
-    fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), fc.integer({ min: 0, max: 127 }), fc.double({ min: 0, max: 1, noNaN: true }), (first, stepBits, f) => {
-      // An index that keeps first + index * step below 2^128, as a pool's positions are.
-      const room = ((1n << 128n) - 1n - toBig(first)) >> BigInt(stepBits);
-      const limit = room < 2n ** 53n ? Number(room) : 2 ** 53 - 1;
-      const index = Math.floor(f * limit);
-      poolCandidate(first, index, stepBits, out);
-      return toBig(out) === toBig(first) + (BigInt(index) << BigInt(stepBits));
-    }),
+    fc.property(
+      fc.uint8Array({ minLength: 16, maxLength: 16 }),
+      fc.integer({ min: 0, max: 127 }),
+      fc.double({ min: 0, max: 1, noNaN: true }),
+      (first, stepBits, f) => {
+        // An index that keeps first + index * step below 2^128, as a pool's positions are.
+        const room = ((1n << 128n) - 1n - toBig(first)) >> BigInt(stepBits);
+        const limit = room < 2n ** 53n ? Number(room) : 2 ** 53 - 1;
+        const index = Math.floor(f * limit);
+        poolCandidate(first, index, stepBits, out);
+        return toBig(out) === toBig(first) + (BigInt(index) << BigInt(stepBits));
+      },
+    ),
     { numRuns: 5000 },
   );
   // A carry through every byte: ::ffff:...:ffff + 1.
@@ -492,13 +624,18 @@ test('a grant journals the client it was made for, even when the request buffer 
     const given = new Map<string, string>();
     for (let n = 1; n <= 3; n++) {
       rx.set(duid(n), 0);
-      const lease = granted(table.allocate({ networkId: NET, type: LeaseType.Address, duid: rx.subarray(0, 10), iaid: n }, T0));
+      const lease = granted(
+        table.allocate({ networkId: NET, type: LeaseType.Address, duid: rx.subarray(0, 10), iaid: n }, T0),
+      );
       given.set(`${toHex(duid(n))}/${n}`, text(lease));
     }
     rx.fill(0xee);
     await table.commit();
     const seen = new Map<string, string>();
-    const journal = await Journal.open(path, { onWarning: () => undefined, replay: (r) => seen.set(`${toHex(r.duid)}/${r.iaid}`, formatIpv6(r.address)) });
+    const journal = await Journal.open(path, {
+      onWarning: () => undefined,
+      replay: (r) => seen.set(`${toHex(r.duid)}/${r.iaid}`, formatIpv6(r.address)),
+    });
     await journal.close();
     t.deepEqual(seen, given);
   });
@@ -519,7 +656,11 @@ test('limits: a new binding over the per-client, per-port or table limit is refu
     granted(table.allocate(na(1, { iaid: 1, portMac: port }), T0));
     granted(table.allocate(na(1, { iaid: 2, portMac: port }), T0));
     t.is(table.allocate(na(1, { iaid: 3, portMac: port }), T0).status, LeaseStatus.NoAddrsAvail);
-    t.is(table.propose(na(1, { iaid: 3, portMac: port }), T0).status, LeaseStatus.NoAddrsAvail, 'an Advertise offers what a Request would get');
+    t.is(
+      table.propose(na(1, { iaid: 3, portMac: port }), T0).status,
+      LeaseStatus.NoAddrsAvail,
+      'an Advertise offers what a Request would get',
+    );
     // An IA that holds its binding is renewed and re-granted whatever the counts.
     granted(table.allocate(na(1, { iaid: 2, portMac: port }), T0 + 1000));
     t.is(granted(table.renew({ type: LeaseType.Address, duid: duid(1), iaid: 1 }, T0 + 2000)).iaid, 1);
@@ -528,7 +669,8 @@ test('limits: a new binding over the per-client, per-port or table limit is refu
     t.is(table.allocate(na(2, { iaid: 2, portMac: port }), T0).status, LeaseStatus.NoAddrsAvail);
     t.deepEqual(table.refusals, { client: 2, port: 1, table: 0 });
     // Prefixes count apart from addresses.
-    const pd = (n: number, iaid: number) => ({ networkId: NET, type: LeaseType.Prefix, duid: duid(n), iaid, portMac: port }) as const;
+    const pd = (n: number, iaid: number) =>
+      ({ networkId: NET, type: LeaseType.Prefix, duid: duid(n), iaid, portMac: port }) as const;
     granted(table.allocate(pd(1, 1), T0));
     t.is(table.allocate(pd(1, 2), T0).status, LeaseStatus.NoPrefixAvail);
     // Releasing frees the count.
@@ -548,7 +690,11 @@ test('limits: a new binding over the per-client, per-port or table limit is refu
     for (let i = 1; i <= 3; i++) granted(first.allocate(na(10 + i, { iaid: 1, portMac: mac(9) }), T0));
     await first.close();
     const second = await LeaseTable.open(path, options);
-    t.is(second.allocate(na(20, { iaid: 1, portMac: mac(9) }), T0).status, LeaseStatus.NoAddrsAvail, 'the port still holds three');
+    t.is(
+      second.allocate(na(20, { iaid: 1, portMac: mac(9) }), T0).status,
+      LeaseStatus.NoAddrsAvail,
+      'the port still holds three',
+    );
     t.is(second.lookup(duid(11), 1, LeaseType.Address)?.portMac?.[5], 9);
     await second.close();
   } finally {
@@ -557,84 +703,101 @@ test('limits: a new binding over the per-client, per-port or table limit is refu
 });
 
 test('property: grants, renews, releases, reloads and crashes in any order, the receive buffer overwritten after every step, lose no acknowledged lease and never give an address twice', async (t) => {
-  const pool: LeaseTableOptions = { pools: [{ networkId: NET, type: LeaseType.Address, first: 'fd00:7::1', last: 'fd00:7::20' }], validLifetime: 4_000_000_000 };
+  const pool: LeaseTableOptions = {
+    pools: [{ networkId: NET, type: LeaseType.Address, first: 'fd00:7::1', last: 'fd00:7::20' }],
+    validLifetime: 4_000_000_000,
+  };
   type Step = { op: 'grant' | 'renew' | 'release'; client: number } | { op: 'commit' | 'reload' | 'crash' };
   const step: fc.Arbitrary<Step> = fc.oneof(
-    fc.record({ op: fc.constantFrom('grant' as const, 'renew' as const, 'release' as const), client: fc.integer({ min: 0, max: 39 }) }),
+    fc.record({
+      op: fc.constantFrom('grant' as const, 'renew' as const, 'release' as const),
+      client: fc.integer({ min: 0, max: 39 }),
+    }),
     fc.record({ op: fc.constantFrom('commit' as const, 'reload' as const, 'crash' as const) }),
   );
   const dir = mkdtempSync(join(tmpdir(), 'punt6-leases-prop-'));
   let run = 0;
   try {
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 60 }), fc.integer({ min: 0, max: 255 }), async (steps, junk) => {
-        run++;
-        let path = join(dir, `j${run}`);
-        let table = await LeaseTable.open(path, pool);
-        // One receive buffer: every request's DUID is a view of it, as in a live capture.
-        const rx = new Uint8Array(32);
-        const view = (n: number): Uint8Array => {
-          rx.set(duid(n), 4);
-          return rx.subarray(4, 14);
-        };
-        /** What a client was told: its address, or null once its release was acknowledged. */
-        const acked = new Map<number, string | null>();
-        /** Changes made and not yet acknowledged, applied to `acked` when their commit resolves. */
-        let pending: [number, string | null][] = [];
-        const check = (where: string): void => {
-          const holders = new Map<string, string>();
-          for (const l of table.leases()) {
-            const a = formatIpv6(l.address);
-            t.false(holders.has(a), `${where}: ${a} held twice`);
-            holders.set(a, toHex(l.duid));
-          }
-          for (const [n, address] of acked) {
-            const lease = table.lookup(duid(n), 1, LeaseType.Address);
-            if (address === null) continue;
-            t.is(lease === undefined ? 'none' : formatIpv6(lease.address), address, `${where}: client ${n}`);
-          }
-        };
-        try {
-          for (const s of steps) {
-            if (s.op === 'grant') {
-              const r = table.allocate({ networkId: NET, type: LeaseType.Address, duid: view(s.client), iaid: 1 }, T0);
-              if (r.status === LeaseStatus.Success) pending.push([s.client, formatIpv6(r.lease.address)]);
-            } else if (s.op === 'renew') {
-              const r = table.renew({ type: LeaseType.Address, duid: view(s.client), iaid: 1 }, T0 + 1000);
-              if (r.status === LeaseStatus.Success) pending.push([s.client, formatIpv6(r.lease.address)]);
-            } else if (s.op === 'release') {
-              if (table.release({ type: LeaseType.Address, duid: view(s.client), iaid: 1 }).status === LeaseStatus.Success) pending.push([s.client, null]);
-            } else if (s.op === 'commit') {
-              await table.commit();
-              for (const [n, a] of pending) acked.set(n, a);
-              pending = [];
-            } else if (s.op === 'reload') {
-              // A clean close commits what is pending.
-              await table.close();
-              for (const [n, a] of pending) acked.set(n, a);
-              pending = [];
-              table = await LeaseTable.open(path, pool);
-              check('after a reload');
-            } else {
-              // A crash: the file as it is now is all a new process finds; nothing pending was acknowledged.
-              const next = join(dir, `j${run}-${Math.random().toString(36).slice(2)}`);
-              writeFileSync(next, readFileSync(path));
-              await table.close();
-              path = next;
-              pending = [];
-              table = await LeaseTable.open(path, { ...pool, onWarning: () => undefined });
-              // What was pending may or may not be on disk: unacknowledged clients are not checked.
-              check('after a crash');
+      fc.asyncProperty(
+        fc.array(step, { minLength: 1, maxLength: 60 }),
+        fc.integer({ min: 0, max: 255 }),
+        async (steps, junk) => {
+          run++;
+          let path = join(dir, `j${run}`);
+          let table = await LeaseTable.open(path, pool);
+          // One receive buffer: every request's DUID is a view of it, as in a live capture.
+          const rx = new Uint8Array(32);
+          const view = (n: number): Uint8Array => {
+            rx.set(duid(n), 4);
+            return rx.subarray(4, 14);
+          };
+          /** What a client was told: its address, or null once its release was acknowledged. */
+          const acked = new Map<number, string | null>();
+          /** Changes made and not yet acknowledged, applied to `acked` when their commit resolves. */
+          let pending: [number, string | null][] = [];
+          const check = (where: string): void => {
+            const holders = new Map<string, string>();
+            for (const l of table.leases()) {
+              const a = formatIpv6(l.address);
+              t.false(holders.has(a), `${where}: ${a} held twice`);
+              holders.set(a, toHex(l.duid));
             }
-            rx.fill(junk);
+            for (const [n, address] of acked) {
+              const lease = table.lookup(duid(n), 1, LeaseType.Address);
+              if (address === null) continue;
+              t.is(lease === undefined ? 'none' : formatIpv6(lease.address), address, `${where}: client ${n}`);
+            }
+          };
+          try {
+            for (const s of steps) {
+              if (s.op === 'grant') {
+                const r = table.allocate(
+                  { networkId: NET, type: LeaseType.Address, duid: view(s.client), iaid: 1 },
+                  T0,
+                );
+                if (r.status === LeaseStatus.Success) pending.push([s.client, formatIpv6(r.lease.address)]);
+              } else if (s.op === 'renew') {
+                const r = table.renew({ type: LeaseType.Address, duid: view(s.client), iaid: 1 }, T0 + 1000);
+                if (r.status === LeaseStatus.Success) pending.push([s.client, formatIpv6(r.lease.address)]);
+              } else if (s.op === 'release') {
+                if (
+                  table.release({ type: LeaseType.Address, duid: view(s.client), iaid: 1 }).status ===
+                  LeaseStatus.Success
+                )
+                  pending.push([s.client, null]);
+              } else if (s.op === 'commit') {
+                await table.commit();
+                for (const [n, a] of pending) acked.set(n, a);
+                pending = [];
+              } else if (s.op === 'reload') {
+                // A clean close commits what is pending.
+                await table.close();
+                for (const [n, a] of pending) acked.set(n, a);
+                pending = [];
+                table = await LeaseTable.open(path, pool);
+                check('after a reload');
+              } else {
+                // A crash: the file as it is now is all a new process finds; nothing pending was acknowledged.
+                const next = join(dir, `j${run}-${Math.random().toString(36).slice(2)}`);
+                writeFileSync(next, readFileSync(path));
+                await table.close();
+                path = next;
+                pending = [];
+                table = await LeaseTable.open(path, { ...pool, onWarning: () => undefined });
+                // What was pending may or may not be on disk: unacknowledged clients are not checked.
+                check('after a crash');
+              }
+              rx.fill(junk);
+            }
+            await table.commit();
+            for (const [n, a] of pending) acked.set(n, a);
+            check('at the end');
+          } finally {
+            await table.close();
           }
-          await table.commit();
-          for (const [n, a] of pending) acked.set(n, a);
-          check('at the end');
-        } finally {
-          await table.close();
-        }
-      }),
+        },
+      ),
       { numRuns: 40 },
     );
   } finally {
@@ -648,16 +811,47 @@ test('reconfigure: new pools and reservations are checked aside, then swapped in
     granted(table.allocate(na(2, { hint: ip('fd00:1::11') }), T0));
     t.is(table.decline(na(2), T0).status, LeaseStatus.Success);
     // Refused: overlapping pools. Nothing changes, the old pool still serves.
-    t.throws(() => table.reconfigure({ pools: [{ networkId: NET, type: LeaseType.Address, first: 'fd00:2::1', last: 'fd00:2::9' }, { networkId: NET, type: LeaseType.Address, first: 'fd00:2::9', last: 'fd00:2::f' }] }), { message: /overlap/ });
-    t.throws(() => table.reconfigure({ pools: [], staticBindings: [{ type: LeaseType.Address, networkId: NET, address: 'fd00::1' }] }), { message: /MAC or a DUID/ });
-    t.deepEqual(table.poolUsage().map((u) => u.name), ['fd00:1::10-fd00:1::13']);
+    t.throws(
+      () =>
+        table.reconfigure({
+          pools: [
+            { networkId: NET, type: LeaseType.Address, first: 'fd00:2::1', last: 'fd00:2::9' },
+            { networkId: NET, type: LeaseType.Address, first: 'fd00:2::9', last: 'fd00:2::f' },
+          ],
+        }),
+      { message: /overlap/ },
+    );
+    t.throws(
+      () =>
+        table.reconfigure({
+          pools: [],
+          staticBindings: [{ type: LeaseType.Address, networkId: NET, address: 'fd00::1' }],
+        }),
+      { message: /MAC or a DUID/ },
+    );
+    t.deepEqual(
+      table.poolUsage().map((u) => u.name),
+      ['fd00:1::10-fd00:1::13'],
+    );
     t.regex(text(granted(table.propose(na(3), T0))), /^fd00:1::1[0-3]$/);
 
     table.reconfigure({
-      pools: [{ networkId: NET, type: LeaseType.Address, first: 'fd00:2::10', last: 'fd00:2::1f', validLifetime: 600, preferredLifetime: 300 }],
+      pools: [
+        {
+          networkId: NET,
+          type: LeaseType.Address,
+          first: 'fd00:2::10',
+          last: 'fd00:2::1f',
+          validLifetime: 600,
+          preferredLifetime: 300,
+        },
+      ],
       staticBindings: [{ mac: mac(9), type: LeaseType.Address, networkId: NET, address: 'fd00:2::99' }],
     });
-    t.deepEqual(table.poolUsage().map((u) => u.name), ['fd00:2::10-fd00:2::1f']);
+    t.deepEqual(
+      table.poolUsage().map((u) => u.name),
+      ['fd00:2::10-fd00:2::1f'],
+    );
     t.deepEqual(table.counts(), { addresses: 1, prefixes: 0, quarantined: 1, staticBindings: 1 });
     // The lease from the old pool is kept, and renewed with its own lifetimes.
     t.deepEqual(table.lookup(duid(1), 1, LeaseType.Address), kept);

@@ -217,7 +217,11 @@ export type LeaseResult =
        */
       readonly replaced: Lease | null;
     }
-  | { readonly status: Exclude<LeaseStatus, typeof LeaseStatus.Success>; readonly lease: null; readonly replaced: null };
+  | {
+      readonly status: Exclude<LeaseStatus, typeof LeaseStatus.Success>;
+      readonly lease: null;
+      readonly replaced: null;
+    };
 
 export interface ExpireResult {
   leases: Lease[];
@@ -286,7 +290,13 @@ interface Choice {
   isStatic: boolean;
 }
 
-const UNLIMITED: LeaseLimits = { addressesPerClient: Infinity, prefixesPerClient: Infinity, addressesPerPort: Infinity, prefixesPerPort: Infinity, maxLeases: Infinity };
+const UNLIMITED: LeaseLimits = {
+  addressesPerClient: Infinity,
+  prefixesPerClient: Infinity,
+  addressesPerPort: Infinity,
+  prefixesPerPort: Infinity,
+  maxLeases: Infinity,
+};
 
 /** A count kept in a BytesMap: an object, so a change needs no second lookup. */
 interface Counter {
@@ -375,12 +385,21 @@ function parseAddress(text: string | Uint8Array, what: string): Uint8Array {
   try {
     return toBytes(IPv6.fromString(text).getValue());
   } catch (e) {
-    throw new RangeError(`${what}: "${text}" is not an IPv6 address (${e instanceof Error ? e.message : String(e)})`);
+    throw new RangeError(`${what}: "${text}" is not an IPv6 address (${e instanceof Error ? e.message : String(e)})`, {
+      cause: e,
+    });
   }
 }
 
 function checkLifetimes(valid: number, preferred: number, what: string): void {
-  if (!Number.isInteger(valid) || !Number.isInteger(preferred) || preferred < 0 || valid < 1 || valid > 0xffffffff || preferred > valid) {
+  if (
+    !Number.isInteger(valid) ||
+    !Number.isInteger(preferred) ||
+    preferred < 0 ||
+    valid < 1 ||
+    valid > 0xffffffff ||
+    preferred > valid
+  ) {
     throw new RangeError(`${what}: lifetimes must be integers with 0 <= preferred <= valid < 2^32 and valid >= 1`);
   }
 }
@@ -416,7 +435,10 @@ function staticMatchesClient(s: StaticEntry, duid: Uint8Array, iaid: number, ll:
   if (s.iaid !== null && s.iaid !== iaid) return false;
   if (s.duid !== null && sameBytes(s.duid, duid)) return true;
   if (s.mac === null) return false;
-  return (ll.sourceMac !== undefined && sameBytes(s.mac, ll.sourceMac)) || (ll.clientLinkLayerAddress !== undefined && sameBytes(s.mac, ll.clientLinkLayerAddress));
+  return (
+    (ll.sourceMac !== undefined && sameBytes(s.mac, ll.sourceMac)) ||
+    (ll.clientLinkLayerAddress !== undefined && sameBytes(s.mac, ll.clientLinkLayerAddress))
+  );
 }
 
 /**
@@ -533,21 +555,28 @@ export class LeaseTable {
     const choice = this.choose(req, now);
     if (choice === null) return exhausted(req.type);
     const held = this.leaseOf(req.duid, req.iaid, req.type) ?? null;
-    if (held === null && !choice.isStatic && this.mayBeOverLimit(req) && this.overLimit(req)) return exhausted(req.type);
+    if (held === null && !choice.isStatic && this.mayBeOverLimit(req) && this.overLimit(req))
+      return exhausted(req.type);
     let replaced: Lease | null = null;
     if (held !== null && (held.networkId !== req.networkId || !sameBytes(held.address, choice.address))) {
       this.record(RecordKind.Release, held, held.expiresAt, held.validLifetime, held.preferredLifetime);
       replaced = held;
     }
-    const lease = this.record(RecordKind.Grant, {
-      type: req.type,
-      address: choice.address,
-      prefixLength: choice.prefixLength,
-      duid: req.duid,
-      iaid: req.iaid,
-      networkId: req.networkId,
-      portMac: req.portMac ?? null,
-    }, now + choice.validLifetime * 1000, choice.validLifetime, choice.preferredLifetime);
+    const lease = this.record(
+      RecordKind.Grant,
+      {
+        type: req.type,
+        address: choice.address,
+        prefixLength: choice.prefixLength,
+        duid: req.duid,
+        iaid: req.iaid,
+        networkId: req.networkId,
+        portMac: req.portMac ?? null,
+      },
+      now + choice.validLifetime * 1000,
+      choice.validLifetime,
+      choice.preferredLifetime,
+    );
     return { status: LeaseStatus.Success, lease: lease as Lease, replaced };
   }
 
@@ -561,7 +590,13 @@ export class LeaseTable {
     if (!validDuid(req.duid) || !validIaid(req.iaid) || !validNow(now)) return failure(LeaseStatus.UnspecFail);
     const choice = this.choose(req, now);
     if (choice === null) return exhausted(req.type);
-    if (!choice.isStatic && this.mayBeOverLimit(req) && this.leaseOf(req.duid, req.iaid, req.type) === undefined && this.overLimit(req)) return exhausted(req.type);
+    if (
+      !choice.isStatic &&
+      this.mayBeOverLimit(req) &&
+      this.leaseOf(req.duid, req.iaid, req.type) === undefined &&
+      this.overLimit(req)
+    )
+      return exhausted(req.type);
     const lease: Lease = {
       type: req.type,
       address: choice.address,
@@ -591,7 +626,14 @@ export class LeaseTable {
     if (held === null) return failure(LeaseStatus.NoBinding);
     if (req.networkId !== undefined && held.networkId !== req.networkId) return failure(LeaseStatus.NotOnLink);
     const bound = this.staticAddresses.get(held.address, 0, 16, 0, 0);
-    if (bound !== undefined && !(bound.networkId === held.networkId && bound.type === held.type && staticMatchesClient(bound, req.duid, req.iaid, req))) {
+    if (
+      bound !== undefined &&
+      !(
+        bound.networkId === held.networkId &&
+        bound.type === held.type &&
+        staticMatchesClient(bound, req.duid, req.iaid, req)
+      )
+    ) {
       // Reserved for another client since it was granted: take it back now.
       this.record(RecordKind.Expire, held, held.expiresAt, held.validLifetime, held.preferredLifetime);
       return failure(LeaseStatus.NoBinding);
@@ -633,7 +675,8 @@ export class LeaseTable {
     for (const lease of this.byAddress.values()) if (lease.expiresAt <= now) leases.push(lease);
     const ended: Quarantine[] = [];
     for (const q of this.quarantine.values()) if (q.until <= now) ended.push(q);
-    for (const lease of leases) this.record(RecordKind.Expire, lease, lease.expiresAt, lease.validLifetime, lease.preferredLifetime);
+    for (const lease of leases)
+      this.record(RecordKind.Expire, lease, lease.expiresAt, lease.validLifetime, lease.preferredLifetime);
     for (const q of ended) this.record(RecordKind.Expire, q, q.until, 0, 0);
     return { leases, quarantinesEnded: ended.length };
   }
@@ -682,7 +725,14 @@ export class LeaseTable {
   }
 
   poolUsage(): PoolUsage[] {
-    const usage = this.pools.map((p): PoolUsage => ({ networkId: p.networkId, type: p.type, name: p.name, size: p.size, leased: 0, quarantined: 0 }));
+    const usage = this.pools.map((p): PoolUsage => ({
+      networkId: p.networkId,
+      type: p.type,
+      name: p.name,
+      size: p.size,
+      leased: 0,
+      quarantined: 0,
+    }));
     const find = (type: LeaseType, address: Uint8Array): PoolUsage | undefined => {
       const v = toBigInt(address);
       const i = this.pools.findIndex((p) => p.type === type && v >= p.first && v < p.first + p.size * p.step);
@@ -759,14 +809,26 @@ export class LeaseTable {
       let pick: StaticEntry | null = null;
       for (const e of statics) {
         const holder = this.byAddress.get(e.address, 0, 16, 0, 0);
-        if (holder !== undefined && holder.iaid === req.iaid && holder.type === req.type && sameBytes(holder.duid, req.duid) && holder.networkId === req.networkId) {
+        if (
+          holder !== undefined &&
+          holder.iaid === req.iaid &&
+          holder.type === req.type &&
+          sameBytes(holder.duid, req.duid) &&
+          holder.networkId === req.networkId
+        ) {
           pick = e;
           break;
         }
         if (pick === null && this.isFree(e.address, now, true)) pick = e;
       }
       if (pick !== null) {
-        return { address: pick.address, prefixLength: pick.prefixLength, validLifetime: pick.validLifetime, preferredLifetime: pick.preferredLifetime, isStatic: true };
+        return {
+          address: pick.address,
+          prefixLength: pick.prefixLength,
+          validLifetime: pick.validLifetime,
+          preferredLifetime: pick.preferredLifetime,
+          isStatic: true,
+        };
       }
     }
     // 2. The binding the IA already holds on this network, while it is still in a pool.
@@ -774,14 +836,26 @@ export class LeaseTable {
     if (held !== undefined && held.networkId === req.networkId) {
       const pool = this.poolFor(held.networkId, held.type, toBigInt(held.address));
       if (pool !== undefined && !this.staticAddresses.has(held.address, 0, 16, 0, 0)) {
-        return { address: held.address, prefixLength: held.prefixLength, validLifetime: pool.validLifetime, preferredLifetime: pool.preferredLifetime, isStatic: false };
+        return {
+          address: held.address,
+          prefixLength: held.prefixLength,
+          validLifetime: pool.validLifetime,
+          preferredLifetime: pool.preferredLifetime,
+          isStatic: false,
+        };
       }
     }
     // 3. The client's hint, when it is a free pool position.
     if (req.hint !== undefined && req.hint.length === 16) {
       const pool = this.poolFor(req.networkId, req.type, toBigInt(req.hint));
       if (pool !== undefined && this.isFree(req.hint, now)) {
-        return { address: ownBytes(req.hint), prefixLength: pool.prefixLength, validLifetime: pool.validLifetime, preferredLifetime: pool.preferredLifetime, isStatic: false };
+        return {
+          address: ownBytes(req.hint),
+          prefixLength: pool.prefixLength,
+          validLifetime: pool.validLifetime,
+          preferredLifetime: pool.preferredLifetime,
+          isStatic: false,
+        };
       }
     }
     // 4. Linear probing from the client's hashed position, pool by pool in configuration order.
@@ -798,7 +872,13 @@ export class LeaseTable {
         if (index >= pool.span) index -= pool.span;
         poolCandidate(pool.firstBytes, index, pool.stepBits, candidate);
         if (this.isFree(candidate, now)) {
-          return { address: ownBytes(candidate), prefixLength: pool.prefixLength, validLifetime: pool.validLifetime, preferredLifetime: pool.preferredLifetime, isStatic: false };
+          return {
+            address: ownBytes(candidate),
+            prefixLength: pool.prefixLength,
+            validLifetime: pool.validLifetime,
+            preferredLifetime: pool.preferredLifetime,
+            isStatic: false,
+          };
         }
       }
     }
@@ -808,7 +888,15 @@ export class LeaseTable {
   /** Journals one change, then applies it exactly as a replay would; returns the resulting lease, if any. */
   private record(
     kind: RecordKind,
-    b: { type: LeaseType; address: Uint8Array; prefixLength: number; duid: Uint8Array; iaid: number; networkId: number; portMac?: Uint8Array | null },
+    b: {
+      type: LeaseType;
+      address: Uint8Array;
+      prefixLength: number;
+      duid: Uint8Array;
+      iaid: number;
+      networkId: number;
+      portMac?: Uint8Array | null;
+    },
     expiresAt: number,
     validLifetime: number,
     preferredLifetime: number,
@@ -933,8 +1021,17 @@ export class LeaseTable {
     const address = req.type === LeaseType.Address;
     let kind: LeaseLimitKind | null = null;
     if (this.byAddress.size >= lim.maxLeases) kind = 'table';
-    else if ((this.perClient.get(req.duid, 0, req.duid.length, req.type, 0)?.n ?? 0) >= (address ? lim.addressesPerClient : lim.prefixesPerClient)) kind = 'client';
-    else if (req.portMac != null && (this.perPort.get(req.portMac, 0, req.portMac.length, req.type, 0)?.n ?? 0) >= (address ? lim.addressesPerPort : lim.prefixesPerPort)) kind = 'port';
+    else if (
+      (this.perClient.get(req.duid, 0, req.duid.length, req.type, 0)?.n ?? 0) >=
+      (address ? lim.addressesPerClient : lim.prefixesPerClient)
+    )
+      kind = 'client';
+    else if (
+      req.portMac != null &&
+      (this.perPort.get(req.portMac, 0, req.portMac.length, req.type, 0)?.n ?? 0) >=
+        (address ? lim.addressesPerPort : lim.prefixesPerPort)
+    )
+      kind = 'port';
     if (kind === null) return false;
     this.refusals[kind]++;
     return true;
@@ -992,7 +1089,8 @@ function buildPlan(options: LeaseTableConfig): Plan {
   }
   const limits = { ...UNLIMITED, ...options.limits };
   for (const [k, v] of Object.entries(limits)) {
-    if (!(Number.isInteger(v) && v >= 0) && v !== Infinity) throw new RangeError(`lease limits: ${k} must be a non-negative integer`);
+    if (!(Number.isInteger(v) && v >= 0) && v !== Infinity)
+      throw new RangeError(`lease limits: ${k} must be a non-negative integer`);
   }
   const valid = options.validLifetime ?? 7200;
   const preferred = options.preferredLifetime ?? 3600;
@@ -1007,21 +1105,35 @@ function buildPlan(options: LeaseTableConfig): Plan {
       if (a.first < bEnd && b.first < aEnd) throw new RangeError(`pools ${a.name} and ${b.name} overlap`);
     }
   }
-  const plan: Plan = { pools, declineQuarantineMs, staticAddresses: new BytesMap(), staticByMac: new BytesMap(), staticByDuid: new BytesMap(), limits };
+  const plan: Plan = {
+    pools,
+    declineQuarantineMs,
+    staticAddresses: new BytesMap(),
+    staticByMac: new BytesMap(),
+    staticByDuid: new BytesMap(),
+    limits,
+  };
   (options.staticBindings ?? []).forEach((s, order) => addStatic(plan, s, order, valid, preferred));
   return plan;
 }
 
 function addStatic(plan: Plan, s: StaticBinding, order: number, valid: number, preferred: number): void {
-  const who = [s.mac !== undefined ? `MAC ${toHex(s.mac)}` : '', s.duid !== undefined ? `DUID ${toHex(s.duid)}` : ''].filter((x) => x !== '').join(', ');
+  const who = [s.mac !== undefined ? `MAC ${toHex(s.mac)}` : '', s.duid !== undefined ? `DUID ${toHex(s.duid)}` : '']
+    .filter((x) => x !== '')
+    .join(', ');
   const what = `static binding ${order} (${who === '' ? 'no client' : who})`;
-  if (s.mac === undefined && s.duid === undefined) throw new RangeError(`${what}: needs a MAC or a DUID to match the client`);
-  if (s.mac !== undefined && (s.mac.length < 1 || s.mac.length > 20)) throw new RangeError(`${what}: a link-layer address is 1-20 bytes`);
-  if (s.duid !== undefined && !validDuid(s.duid)) throw new RangeError(`${what}: DUID must be 1-${DUID_MAX_LENGTH} bytes`);
+  if (s.mac === undefined && s.duid === undefined)
+    throw new RangeError(`${what}: needs a MAC or a DUID to match the client`);
+  if (s.mac !== undefined && (s.mac.length < 1 || s.mac.length > 20))
+    throw new RangeError(`${what}: a link-layer address is 1-20 bytes`);
+  if (s.duid !== undefined && !validDuid(s.duid))
+    throw new RangeError(`${what}: DUID must be 1-${DUID_MAX_LENGTH} bytes`);
   if (s.iaid !== undefined && !validIaid(s.iaid)) throw new RangeError(`${what}: bad IAID`);
-  if (!Number.isInteger(s.networkId) || s.networkId < 0 || s.networkId > 0xffffffff) throw new RangeError(`${what}: networkId must be a 32-bit unsigned integer`);
+  if (!Number.isInteger(s.networkId) || s.networkId < 0 || s.networkId > 0xffffffff)
+    throw new RangeError(`${what}: networkId must be a 32-bit unsigned integer`);
   const prefixLength = s.type === LeaseType.Address ? 128 : (s.prefixLength ?? -1);
-  if (!Number.isInteger(prefixLength) || prefixLength < 1 || prefixLength > 128) throw new RangeError(`${what}: a prefix needs a prefixLength of 1-128`);
+  if (!Number.isInteger(prefixLength) || prefixLength < 1 || prefixLength > 128)
+    throw new RangeError(`${what}: a prefix needs a prefixLength of 1-128`);
   const entry: StaticEntry = {
     mac: s.mac === undefined ? null : ownBytes(s.mac),
     duid: s.duid === undefined ? null : ownBytes(s.duid),
@@ -1048,7 +1160,8 @@ function addStatic(plan: Plan, s: StaticBinding, order: number, valid: number, p
       if (prefixLength !== p.prefixLength) throw new RangeError(`${what}: overlaps pool ${p.name} with another length`);
     }
   }
-  if (plan.staticAddresses.has(entry.address, 0, 16, 0, 0)) throw new RangeError(`${what}: ${formatIpv6(entry.address)} is bound twice`);
+  if (plan.staticAddresses.has(entry.address, 0, 16, 0, 0))
+    throw new RangeError(`${what}: ${formatIpv6(entry.address)} is bound twice`);
   plan.staticAddresses.set(entry.address, 0, 0, entry);
   const index = (map: BytesMap<StaticEntry[]>, key: Uint8Array): void => {
     const list = map.get(key, 0, key.length, entry.type, entry.networkId);
@@ -1072,16 +1185,31 @@ function probeFields(first: bigint, size: bigint, stepBits: number): Pick<Pool, 
 function buildPool(p: PoolConfig, valid: number, preferred: number): Pool {
   const validLifetime = p.validLifetime ?? valid;
   const preferredLifetime = p.preferredLifetime ?? preferred;
-  if (!Number.isInteger(p.networkId) || p.networkId < 0 || p.networkId > 0xffffffff) throw new RangeError('pool: networkId must be a 32-bit unsigned integer');
+  if (!Number.isInteger(p.networkId) || p.networkId < 0 || p.networkId > 0xffffffff)
+    throw new RangeError('pool: networkId must be a 32-bit unsigned integer');
   if (p.type === LeaseType.Address) {
     const first = poolBound(p.first, 'pool');
     const last = poolBound(p.last, 'pool');
-    if (last < first) throw new RangeError(`pool ${formatIpv6(toBytes(first))}-${formatIpv6(toBytes(last))}: last address before first`);
+    if (last < first)
+      throw new RangeError(
+        `pool ${formatIpv6(toBytes(first))}-${formatIpv6(toBytes(last))}: last address before first`,
+      );
     const range = new RangedSet(IPv6.fromBigInt(first), IPv6.fromBigInt(last));
     const name = `${formatIpv6(toBytes(first))}-${formatIpv6(toBytes(last))}`;
     checkLifetimes(validLifetime, preferredLifetime, `pool ${name}`);
     const size = range.getSize();
-    return { networkId: p.networkId, type: p.type, name, first, size, step: 1n, ...probeFields(first, size, 0), prefixLength: 128, validLifetime, preferredLifetime };
+    return {
+      networkId: p.networkId,
+      type: p.type,
+      name,
+      first,
+      size,
+      step: 1n,
+      ...probeFields(first, size, 0),
+      prefixLength: 128,
+      validLifetime,
+      preferredLifetime,
+    };
   }
   const name = `${p.prefix} delegating /${p.delegatedLength}`;
   checkLifetimes(validLifetime, preferredLifetime, `pool ${name}`);

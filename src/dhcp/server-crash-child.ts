@@ -21,7 +21,18 @@ import { fileURLToPath } from 'node:url';
 import { toHex } from '../../codecs/bytes.js';
 import { loadConfig } from '../config/index.js';
 import { openResponder } from '../responder/service.js';
-import { clientId, decodeDhcpv6Reply, dhcpv6Frame, iaNa, innerMessage, ipv6, message, optionOf, optionsOf, serverId } from './server-test-support.js';
+import {
+  clientId,
+  decodeDhcpv6Reply,
+  dhcpv6Frame,
+  iaNa,
+  innerMessage,
+  ipv6,
+  message,
+  optionOf,
+  optionsOf,
+  serverId,
+} from './server-test-support.js';
 
 /** The MAC of client `n` of run `run`: 02:5e:RR:nn:nn:nn (never the router's 02:00:…). */
 export function crashClientMac(run: number, n: number): string {
@@ -59,7 +70,8 @@ async function main(): Promise<void> {
     sink: (_if, frame, off, len) => {
       const m = innerMessage(decodeDhcpv6Reply(frame.slice(off, off + len)).message);
       const p = pending.get(m.transactionId);
-      if (p === undefined || m.msgType !== Msg.Reply) throw new Error(`unexpected frame sent: type ${m.msgType}, xid ${m.transactionId}`);
+      if (p === undefined || m.msgType !== Msg.Reply)
+        throw new Error(`unexpected frame sent: type ${m.msgType}, xid ${m.transactionId}`);
       pending.delete(m.transactionId);
       if (p.kind === 'R') {
         process.stdout.write(`R ${p.duid} ${released.get(m.transactionId) ?? ''}\n`);
@@ -67,7 +79,8 @@ async function main(): Promise<void> {
       }
       const ia = optionOf(m.options, 'ia-na');
       const addresses = optionsOf(ia.options, 'ia-address').filter((a) => a.validLifetime > 0);
-      if (addresses.length !== 1) throw new Error(`${p.kind} for ${p.duid}: ${addresses.length} addresses in the Reply`);
+      if (addresses.length !== 1)
+        throw new Error(`${p.kind} for ${p.duid}: ${addresses.length} addresses in the Reply`);
       const a = toHex((addresses[0] as { address: Uint8Array }).address);
       // Synchronous on pipes (Linux): once written, the line survives a SIGKILL.
       process.stdout.write(`${p.kind} ${p.duid} ${a}\n`);
@@ -83,14 +96,21 @@ async function main(): Promise<void> {
     for (let k = 0; k < batch; k++, n++) {
       const mac = crashClientMac(run, n);
       const solicitXid = nextXid();
-      const len = handle(dhcpv6Frame({ srcMac: mac, message: message(Msg.Solicit, solicitXid, [clientId(mac), iaNa(1)]) }));
+      const len = handle(
+        dhcpv6Frame({ srcMac: mac, message: message(Msg.Solicit, solicitXid, [clientId(mac), iaNa(1)]) }),
+      );
       if (len === 0) throw new Error(`no Advertise for ${mac}: ${responder.dhcpv6.discardReason}`);
       const adv = innerMessage(decodeDhcpv6Reply(d.tx.slice(0, len)).message);
       const offered = optionsOf(optionOf(adv.options, 'ia-na').options, 'ia-address')[0];
       if (adv.msgType !== Msg.Advertise || offered === undefined) throw new Error(`no address advertised to ${mac}`);
       const requestXid = nextXid();
       pending.set(requestXid, { kind: 'G', duid: duidLlHex(mac) });
-      const held = handle(dhcpv6Frame({ srcMac: mac, message: message(Msg.Request, requestXid, [clientId(mac), serverId, iaNa(1, ipv6(offered.address))]) }));
+      const held = handle(
+        dhcpv6Frame({
+          srcMac: mac,
+          message: message(Msg.Request, requestXid, [clientId(mac), serverId, iaNa(1, ipv6(offered.address))]),
+        }),
+      );
       if (held !== 0) throw new Error('a Request answered before its commit');
     }
     // Now and then an earlier client renews, or releases its address.
@@ -98,14 +118,32 @@ async function main(): Promise<void> {
     if (earlier !== undefined && turn % 3 === 1) {
       const renewXid = nextXid();
       pending.set(renewXid, { kind: 'N', duid: duidLlHex(earlier.mac) });
-      handle(dhcpv6Frame({ srcMac: earlier.mac, message: message(Msg.Renew, renewXid, [clientId(earlier.mac), serverId, iaNa(1, formatHexAddress(earlier.address))]) }));
+      handle(
+        dhcpv6Frame({
+          srcMac: earlier.mac,
+          message: message(Msg.Renew, renewXid, [
+            clientId(earlier.mac),
+            serverId,
+            iaNa(1, formatHexAddress(earlier.address)),
+          ]),
+        }),
+      );
     } else if (earlier !== undefined && turn % 5 === 4) {
       acknowledged.splice(acknowledged.indexOf(earlier), 1);
       const releaseXid = nextXid();
       pending.set(releaseXid, { kind: 'R', duid: duidLlHex(earlier.mac) });
       released.set(releaseXid, earlier.address);
       process.stdout.write(`r ${duidLlHex(earlier.mac)} ${earlier.address}\n`);
-      handle(dhcpv6Frame({ srcMac: earlier.mac, message: message(Msg.Release, releaseXid, [clientId(earlier.mac), serverId, iaNa(1, formatHexAddress(earlier.address))]) }));
+      handle(
+        dhcpv6Frame({
+          srcMac: earlier.mac,
+          message: message(Msg.Release, releaseXid, [
+            clientId(earlier.mac),
+            serverId,
+            iaNa(1, formatHexAddress(earlier.address)),
+          ]),
+        }),
+      );
     }
     // Let the group commit land and the held Replies go out before the next turn.
     await new Promise((resolve) => setImmediate(resolve));

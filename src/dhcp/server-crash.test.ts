@@ -52,9 +52,18 @@ interface Line {
 }
 
 /** Runs the child until `acks` Replies were printed, waits `delayMs` more, kills it with SIGKILL. */
-function runAndKill(config: string, leaseFile: string, run: number, acks: number, delayMs: number): Promise<{ lines: Line[]; signal: NodeJS.Signals | null; stderr: string }> {
+function runAndKill(
+  config: string,
+  leaseFile: string,
+  run: number,
+  acks: number,
+  delayMs: number,
+): Promise<{ lines: Line[]; signal: NodeJS.Signals | null; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import=tsx', childPath, config, leaseFile, String(run)], { cwd: repositoryRoot, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import=tsx', childPath, config, leaseFile, String(run)], {
+      cwd: repositoryRoot,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     let stderr = '';
     let seen = 0;
@@ -82,7 +91,12 @@ function runAndKill(config: string, leaseFile: string, run: number, acks: number
       // A line cut by the kill (no newline yet) was never completely acknowledged: dropped.
       for (const text of out.split('\n').slice(0, -1)) {
         const [kind, duid, address] = text.split(' ');
-        if ((kind === 'G' || kind === 'N' || kind === 'r' || kind === 'R') && duid !== undefined && address !== undefined) lines.push({ kind, duid, address });
+        if (
+          (kind === 'G' || kind === 'N' || kind === 'r' || kind === 'R') &&
+          duid !== undefined &&
+          address !== undefined
+        )
+          lines.push({ kind, duid, address });
         else reject(new Error(`unexpected line from the child: ${text}`));
       }
       resolve({ lines, signal, stderr });
@@ -123,7 +137,10 @@ test('SIGKILL mid-run: every acknowledged lease survives with its address, and n
         switch (l.kind) {
           case 'G': {
             const other = holder.get(l.address);
-            t.true(other === undefined || other === l.duid, `${l.address} acknowledged to ${l.duid} while ${other} holds it`);
+            t.true(
+              other === undefined || other === l.duid,
+              `${l.address} acknowledged to ${l.duid} while ${other} holds it`,
+            );
             t.false(held.has(l.duid), `${l.duid} acknowledged twice`);
             held.set(l.duid, l.address);
             holder.set(l.address, l.duid);
@@ -145,7 +162,11 @@ test('SIGKILL mid-run: every acknowledged lease survives with its address, and n
         }
       }
       // Restart: the lease table from the same journal.
-      const table = await LeaseTable.open(leaseFile, { pools: poolsOf(config), staticBindings: staticBindingsOf(config), onWarning: (m) => t.log(`journal: ${m}`) });
+      const table = await LeaseTable.open(leaseFile, {
+        pools: poolsOf(config),
+        staticBindings: staticBindingsOf(config),
+        onWarning: (m) => t.log(`journal: ${m}`),
+      });
       try {
         let missing = 0;
         for (const [duid, address] of held) {
@@ -166,7 +187,8 @@ test('SIGKILL mid-run: every acknowledged lease survives with its address, and n
           const h = holder.get(toHex(lease.address));
           // A lease the table holds is either acknowledged to this client, or granted to a client
           // that never got its Reply (the kill came between the commit and the send).
-          if (h !== undefined) t.is(toHex(lease.duid), h, `${toHex(lease.address)} held by the client it was acknowledged to`);
+          if (h !== undefined)
+            t.is(toHex(lease.duid), h, `${toHex(lease.address)} held by the client it was acknowledged to`);
         }
         t.is(twice, 0, 'no address held by two clients');
         for (const [duid] of held) {

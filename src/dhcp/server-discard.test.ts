@@ -34,7 +34,21 @@ import {
   type TestResponder,
 } from './server-test-support.js';
 
-const Msg = { Solicit: 1, Advertise: 2, Request: 3, Confirm: 4, Renew: 5, Rebind: 6, Reply: 7, Release: 8, Decline: 9, Reconfigure: 10, InformationRequest: 11, RelayForw: 12, RelayRepl: 13 } as const;
+const Msg = {
+  Solicit: 1,
+  Advertise: 2,
+  Request: 3,
+  Confirm: 4,
+  Renew: 5,
+  Rebind: 6,
+  Reply: 7,
+  Release: 8,
+  Decline: 9,
+  Reconfigure: 10,
+  InformationRequest: 11,
+  RelayForw: 12,
+  RelayRepl: 13,
+} as const;
 
 const kindOf: Record<number, MessageKind> = {
   [Msg.Solicit]: MessageKind.DhcpSolicit,
@@ -55,7 +69,12 @@ const withSecond = (mode: 'off' | 'stateless') =>
   peersVariant((d) => {
     d.networks[0].dhcpv6 = { mode };
     d.interfaces.push({ name: 'punt1', network: 'other' });
-    d.networks.push({ name: 'other', routerMac: '02:00:00:00:00:03', prefixes: [{ prefix: '2001:db8:9::/64' }], dhcpv6: { mode: 'stateful', addressPools: ['2001:db8:9::100-2001:db8:9::1ff'] } });
+    d.networks.push({
+      name: 'other',
+      routerMac: '02:00:00:00:00:03',
+      prefixes: [{ prefix: '2001:db8:9::/64' }],
+      dhcpv6: { mode: 'stateful', addressPools: ['2001:db8:9::100-2001:db8:9::1ff'] },
+    });
   });
 const off = await openTestResponder(withSecond('off'));
 const stateless = await openTestResponder(withSecond('stateless'));
@@ -76,22 +95,52 @@ interface Row {
   reason?: DiscardReason;
 }
 
-function frame(type: number, options: Parameters<typeof message>[2], spec: Omit<Dhcpv6FrameSpec, 'message'> = {}): Uint8Array {
+function frame(
+  type: number,
+  options: Parameters<typeof message>[2],
+  spec: Omit<Dhcpv6FrameSpec, 'message'> = {},
+): Uint8Array {
   return dhcpv6Frame({ ...spec, message: message(type, 0xabcdef, options) });
 }
 
-function discarded(name: string, type: number, options: Parameters<typeof message>[2], reason: DiscardReason, spec: Omit<Dhcpv6FrameSpec, 'message'> = {}, responder?: TestResponder): Row {
-  return { name, responder, frame: frame(type, options, spec), kind: kindOf[type] as MessageKind, outcome: Outcome.Discarded, reason };
+function discarded(
+  name: string,
+  type: number,
+  options: Parameters<typeof message>[2],
+  reason: DiscardReason,
+  spec: Omit<Dhcpv6FrameSpec, 'message'> = {},
+  responder?: TestResponder,
+): Row {
+  return {
+    name,
+    responder,
+    frame: frame(type, options, spec),
+    kind: kindOf[type] as MessageKind,
+    outcome: Outcome.Discarded,
+    reason,
+  };
 }
 
 /** `n` Relay-forw messages around `inner`, outermost first. */
 function nest(inner: Dhcpv6MessageRepr, n: number): Dhcpv6MessageRepr {
   let m = inner;
-  for (let i = n - 1; i >= 0; i--) m = relayForw(m, { hopCount: i, linkAddress: i === n - 1 ? '2001:db8:1::1' : '::', peerAddress: i === n - 1 ? 'fe80::1' : `fd00:2::${i + 1}` });
+  for (let i = n - 1; i >= 0; i--)
+    m = relayForw(m, {
+      hopCount: i,
+      linkAddress: i === n - 1 ? '2001:db8:1::1' : '::',
+      peerAddress: i === n - 1 ? 'fe80::1' : `fd00:2::${i + 1}`,
+    });
   return m;
 }
 
-const RELAY = { srcMac: '02:00:00:00:00:04', src: 'fd00:2::1', dst: 'fd00::2', dstMac: ROUTER_MAC, srcPort: 547, hopLimit: 64 };
+const RELAY = {
+  srcMac: '02:00:00:00:00:04',
+  src: 'fd00:2::1',
+  dst: 'fd00::2',
+  dstMac: ROUTER_MAC,
+  srcPort: 547,
+  hopLimit: 64,
+};
 const ia = iaNa(1, '2001:db8:1::150');
 
 const rows: Row[] = [
@@ -102,11 +151,29 @@ const rows: Row[] = [
   discarded('Solicit without Client ID', Msg.Solicit, [iaNa(1)], DiscardReason.MissingClientId),
   discarded('Confirm without Client ID', Msg.Confirm, [ia], DiscardReason.MissingClientId),
   discarded('Rebind without Client ID', Msg.Rebind, [ia], DiscardReason.MissingClientId),
-  discarded('Solicit to a unicast link-local address', Msg.Solicit, [clientId(), iaNa(1)], DiscardReason.Unicast, UNICAST),
-  discarded('Solicit to a unicast global address', Msg.Solicit, [clientId(), iaNa(1)], DiscardReason.Unicast, UNICAST_GLOBAL),
+  discarded(
+    'Solicit to a unicast link-local address',
+    Msg.Solicit,
+    [clientId(), iaNa(1)],
+    DiscardReason.Unicast,
+    UNICAST,
+  ),
+  discarded(
+    'Solicit to a unicast global address',
+    Msg.Solicit,
+    [clientId(), iaNa(1)],
+    DiscardReason.Unicast,
+    UNICAST_GLOBAL,
+  ),
   discarded('Confirm to a unicast address', Msg.Confirm, [clientId(), ia], DiscardReason.Unicast, UNICAST),
   discarded('Rebind to a unicast address', Msg.Rebind, [clientId(), ia], DiscardReason.Unicast, UNICAST),
-  discarded('Information-request to a unicast address', Msg.InformationRequest, [clientId(), oro(23)], DiscardReason.Unicast, UNICAST),
+  discarded(
+    'Information-request to a unicast address',
+    Msg.InformationRequest,
+    [clientId(), oro(23)],
+    DiscardReason.Unicast,
+    UNICAST,
+  ),
   // §16: Request, Renew, Release, Decline: Client ID and our Server ID.
   ...([Msg.Request, Msg.Renew, Msg.Release, Msg.Decline] as const).flatMap((type) => {
     const n = messageKindNames[kindOf[type] as number];
@@ -118,50 +185,183 @@ const rows: Row[] = [
     ];
   }),
   // §16: Information-request: no IA, Server ID absent or ours.
-  discarded('Information-request with an IA_NA', Msg.InformationRequest, [clientId(), oro(23), iaNa(1)], DiscardReason.IaInInformationRequest),
-  discarded('Information-request with an IA_PD', Msg.InformationRequest, [clientId(), oro(23), iaPd(1)], DiscardReason.IaInInformationRequest),
-  discarded('Information-request with an IA_TA', Msg.InformationRequest, [clientId(), { kind: 'ia-ta', iaid: 1, options: [] }], DiscardReason.IaInInformationRequest),
-  discarded("Information-request with another server's ID", Msg.InformationRequest, [clientId(), otherServerId], DiscardReason.OtherServer),
+  discarded(
+    'Information-request with an IA_NA',
+    Msg.InformationRequest,
+    [clientId(), oro(23), iaNa(1)],
+    DiscardReason.IaInInformationRequest,
+  ),
+  discarded(
+    'Information-request with an IA_PD',
+    Msg.InformationRequest,
+    [clientId(), oro(23), iaPd(1)],
+    DiscardReason.IaInInformationRequest,
+  ),
+  discarded(
+    'Information-request with an IA_TA',
+    Msg.InformationRequest,
+    [clientId(), { kind: 'ia-ta', iaid: 1, options: [] }],
+    DiscardReason.IaInInformationRequest,
+  ),
+  discarded(
+    "Information-request with another server's ID",
+    Msg.InformationRequest,
+    [clientId(), otherServerId],
+    DiscardReason.OtherServer,
+  ),
   // §18.3.3: a Confirm without addresses.
   discarded('Confirm without IA', Msg.Confirm, [clientId()], DiscardReason.NoAddressesToConfirm),
-  discarded('Confirm with an IA_NA without addresses', Msg.Confirm, [clientId(), iaNa(1)], DiscardReason.NoAddressesToConfirm),
-  discarded('Confirm with an IA_PD only', Msg.Confirm, [clientId(), iaPd(1, '2001:db8:100::/56')], DiscardReason.NoAddressesToConfirm),
+  discarded(
+    'Confirm with an IA_NA without addresses',
+    Msg.Confirm,
+    [clientId(), iaNa(1)],
+    DiscardReason.NoAddressesToConfirm,
+  ),
+  discarded(
+    'Confirm with an IA_PD only',
+    Msg.Confirm,
+    [clientId(), iaPd(1, '2001:db8:100::/56')],
+    DiscardReason.NoAddressesToConfirm,
+  ),
   // Server messages from a VM (a rogue server, or a reflection): not answered.
   ...([Msg.Advertise, Msg.Reply, Msg.Reconfigure] as const).flatMap((type): Row[] => [
-    { name: `message type ${type} to port 547`, frame: frame(type, [clientId(), serverId]), kind: MessageKind.DhcpOther, outcome: Outcome.Ignored },
-    { name: `message type ${type} to port 546`, frame: frame(type, [clientId(), serverId], { dst: 'fe80::ff:fe00:9', dstMac: '02:00:00:00:00:09', srcPort: 547, dstPort: 546 }), kind: MessageKind.DhcpOther, outcome: Outcome.Ignored },
+    {
+      name: `message type ${type} to port 547`,
+      frame: frame(type, [clientId(), serverId]),
+      kind: MessageKind.DhcpOther,
+      outcome: Outcome.Ignored,
+    },
+    {
+      name: `message type ${type} to port 546`,
+      frame: frame(type, [clientId(), serverId], {
+        dst: 'fe80::ff:fe00:9',
+        dstMac: '02:00:00:00:00:09',
+        srcPort: 547,
+        dstPort: 546,
+      }),
+      kind: MessageKind.DhcpOther,
+      outcome: Outcome.Ignored,
+    },
   ]),
   {
     name: 'a Relay-repl from a VM',
-    frame: dhcpv6Frame({ ...RELAY, message: { ...(relayForw(message(Msg.Advertise, 1, [clientId(), serverId])) as Extract<Dhcpv6MessageRepr, { kind: 'relay' }>), msgType: Msg.RelayRepl } }),
+    frame: dhcpv6Frame({
+      ...RELAY,
+      message: {
+        ...(relayForw(message(Msg.Advertise, 1, [clientId(), serverId])) as Extract<
+          Dhcpv6MessageRepr,
+          { kind: 'relay' }
+        >),
+        msgType: Msg.RelayRepl,
+      },
+    }),
     kind: MessageKind.DhcpOther,
     outcome: Outcome.Ignored,
   },
   {
     name: 'a Relay-forw carrying an Advertise',
-    frame: dhcpv6Frame({ ...RELAY, message: relayForw(message(Msg.Advertise, 1, [clientId(), serverId]), { linkAddress: '2001:db8:1::1' }) }),
+    frame: dhcpv6Frame({
+      ...RELAY,
+      message: relayForw(message(Msg.Advertise, 1, [clientId(), serverId]), { linkAddress: '2001:db8:1::1' }),
+    }),
     kind: MessageKind.DhcpRelayForward,
     outcome: Outcome.Discarded,
     reason: DiscardReason.NotClientMessage,
   },
-  { name: 'a Solicit from the unspecified address', frame: frame(Msg.Solicit, [clientId(), iaNa(1)], { src: '::' }), kind: MessageKind.DhcpSolicit, outcome: Outcome.Invalid },
-  { name: 'an Information-request from a multicast address', frame: frame(Msg.InformationRequest, [clientId()], { src: 'ff02::1' }), kind: MessageKind.DhcpInformationRequest, outcome: Outcome.Invalid },
-  { name: 'a Solicit to the client port 546', frame: frame(Msg.Solicit, [clientId(), iaNa(1)], { dstPort: 546 }), kind: MessageKind.DhcpSolicit, outcome: Outcome.Ignored },
+  {
+    name: 'a Solicit from the unspecified address',
+    frame: frame(Msg.Solicit, [clientId(), iaNa(1)], { src: '::' }),
+    kind: MessageKind.DhcpSolicit,
+    outcome: Outcome.Invalid,
+  },
+  {
+    name: 'an Information-request from a multicast address',
+    frame: frame(Msg.InformationRequest, [clientId()], { src: 'ff02::1' }),
+    kind: MessageKind.DhcpInformationRequest,
+    outcome: Outcome.Invalid,
+  },
+  {
+    name: 'a Solicit to the client port 546',
+    frame: frame(Msg.Solicit, [clientId(), iaNa(1)], { dstPort: 546 }),
+    kind: MessageKind.DhcpSolicit,
+    outcome: Outcome.Ignored,
+  },
   // DHCPv6 off on the network; stateless network and stateful requests.
-  ...([Msg.Solicit, Msg.InformationRequest] as const).map((type) => discarded(`${messageKindNames[kindOf[type] as number]} on a network with DHCPv6 off`, type, [clientId(), ...(type === Msg.Solicit ? [iaNa(1)] : [])], DiscardReason.ServiceOff, {}, off)),
-  discarded('Request on a network with DHCPv6 off', Msg.Request, [clientId(), serverId, ia], DiscardReason.ServiceOff, {}, off),
-  discarded('Solicit on a stateless network', Msg.Solicit, [clientId(), iaNa(1)], DiscardReason.NotStateful, {}, stateless),
-  discarded('Solicit for a prefix on a stateless network', Msg.Solicit, [clientId(), iaPd(1)], DiscardReason.NotStateful, {}, stateless),
-  discarded('Request on a stateless network', Msg.Request, [clientId(), serverId, ia], DiscardReason.NotStateful, {}, stateless),
+  ...([Msg.Solicit, Msg.InformationRequest] as const).map((type) =>
+    discarded(
+      `${messageKindNames[kindOf[type] as number]} on a network with DHCPv6 off`,
+      type,
+      [clientId(), ...(type === Msg.Solicit ? [iaNa(1)] : [])],
+      DiscardReason.ServiceOff,
+      {},
+      off,
+    ),
+  ),
+  discarded(
+    'Request on a network with DHCPv6 off',
+    Msg.Request,
+    [clientId(), serverId, ia],
+    DiscardReason.ServiceOff,
+    {},
+    off,
+  ),
+  discarded(
+    'Solicit on a stateless network',
+    Msg.Solicit,
+    [clientId(), iaNa(1)],
+    DiscardReason.NotStateful,
+    {},
+    stateless,
+  ),
+  discarded(
+    'Solicit for a prefix on a stateless network',
+    Msg.Solicit,
+    [clientId(), iaPd(1)],
+    DiscardReason.NotStateful,
+    {},
+    stateless,
+  ),
+  discarded(
+    'Request on a stateless network',
+    Msg.Request,
+    [clientId(), serverId, ia],
+    DiscardReason.NotStateful,
+    {},
+    stateless,
+  ),
   discarded('Confirm on a stateless network', Msg.Confirm, [clientId(), ia], DiscardReason.NotStateful, {}, stateless),
-  discarded('Renew on a stateless network', Msg.Renew, [clientId(), serverId, ia], DiscardReason.NotStateful, {}, stateless),
+  discarded(
+    'Renew on a stateless network',
+    Msg.Renew,
+    [clientId(), serverId, ia],
+    DiscardReason.NotStateful,
+    {},
+    stateless,
+  ),
   discarded('Rebind on a stateless network', Msg.Rebind, [clientId(), ia], DiscardReason.NotStateful, {}, stateless),
-  discarded('Release on a stateless network', Msg.Release, [clientId(), serverId, ia], DiscardReason.NotStateful, {}, stateless),
-  discarded('Decline on a stateless network', Msg.Decline, [clientId(), serverId, ia], DiscardReason.NotStateful, {}, stateless),
+  discarded(
+    'Release on a stateless network',
+    Msg.Release,
+    [clientId(), serverId, ia],
+    DiscardReason.NotStateful,
+    {},
+    stateless,
+  ),
+  discarded(
+    'Decline on a stateless network',
+    Msg.Decline,
+    [clientId(), serverId, ia],
+    DiscardReason.NotStateful,
+    {},
+    stateless,
+  ),
   {
     name: 'a relayed Solicit from a link on a network with DHCPv6 off',
     responder: off,
-    frame: dhcpv6Frame({ ...RELAY, message: relayForw(message(Msg.Solicit, 1, [clientId(), iaNa(1)]), { linkAddress: '2001:db8:1::1' }) }),
+    frame: dhcpv6Frame({
+      ...RELAY,
+      message: relayForw(message(Msg.Solicit, 1, [clientId(), iaNa(1)]), { linkAddress: '2001:db8:1::1' }),
+    }),
     kind: MessageKind.DhcpRelayForward,
     outcome: Outcome.Discarded,
     reason: DiscardReason.ServiceOff,
@@ -169,21 +369,37 @@ const rows: Row[] = [
   // §19: relays.
   {
     name: 'a Relay-forw without a Relay Message',
-    frame: dhcpv6Frame({ ...RELAY, message: { kind: 'relay', msgType: Msg.RelayForw, hopCount: 0, linkAddress: new Uint8Array(16), peerAddress: new Uint8Array(16), options: [{ kind: 'interface-id', interfaceId: Uint8Array.from([1]) }] } }),
+    frame: dhcpv6Frame({
+      ...RELAY,
+      message: {
+        kind: 'relay',
+        msgType: Msg.RelayForw,
+        hopCount: 0,
+        linkAddress: new Uint8Array(16),
+        peerAddress: new Uint8Array(16),
+        options: [{ kind: 'interface-id', interfaceId: Uint8Array.from([1]) }],
+      },
+    }),
     kind: MessageKind.DhcpRelayForward,
     outcome: Outcome.Discarded,
     reason: DiscardReason.RelayWithoutMessage,
   },
   {
     name: 'a Relay-forw from a link of no configured network',
-    frame: dhcpv6Frame({ ...RELAY, message: relayForw(message(Msg.Solicit, 1, [clientId(), iaNa(1)]), { linkAddress: '2001:db8:77::1' }) }),
+    frame: dhcpv6Frame({
+      ...RELAY,
+      message: relayForw(message(Msg.Solicit, 1, [clientId(), iaNa(1)]), { linkAddress: '2001:db8:77::1' }),
+    }),
     kind: MessageKind.DhcpRelayForward,
     outcome: Outcome.Discarded,
     reason: DiscardReason.NoNetwork,
   },
   {
     name: 'a relayed Solicit with a Server ID',
-    frame: dhcpv6Frame({ ...RELAY, message: relayForw(message(Msg.Solicit, 1, [clientId(), serverId, iaNa(1)]), { linkAddress: '2001:db8:1::1' }) }),
+    frame: dhcpv6Frame({
+      ...RELAY,
+      message: relayForw(message(Msg.Solicit, 1, [clientId(), serverId, iaNa(1)]), { linkAddress: '2001:db8:1::1' }),
+    }),
     kind: MessageKind.DhcpRelayForward,
     outcome: Outcome.Discarded,
     reason: DiscardReason.UnexpectedServerId,
@@ -210,9 +426,15 @@ for (const row of rows) {
     t.is(n, 0, 'no reply');
     t.is(d.heldReplies, held, 'nothing held for a commit');
     t.is(r.sent.length, sent, 'nothing sent');
-    t.is(d.counters.total(row.kind, row.outcome) - counted, 1, `counted as ${messageKindNames[row.kind]}/${outcomeNames[row.outcome]}`);
+    t.is(
+      d.counters.total(row.kind, row.outcome) - counted,
+      1,
+      `counted as ${messageKindNames[row.kind]}/${outcomeNames[row.outcome]}`,
+    );
     t.is(d.counters.seen(row.kind) - seen, 1, 'counted once');
-    const changed = [...r.server.discards].filter(([k, v]) => (reasons.get(k) ?? 0) !== v).map(([k, v]) => [k, v - (reasons.get(k) ?? 0)]);
+    const changed = [...r.server.discards]
+      .filter(([k, v]) => (reasons.get(k) ?? 0) !== v)
+      .map(([k, v]) => [k, v - (reasons.get(k) ?? 0)]);
     if (row.outcome === Outcome.Discarded) {
       t.deepEqual(changed, [[row.reason, 1]], 'the server counted the reason');
       t.is<string, string>(r.server.discardReason, row.reason ?? '');
@@ -234,14 +456,33 @@ test('the rows above are answered once the one broken rule is mended', (t) => {
   answered('Confirm', frame(Msg.Confirm, [clientId(), ia]));
   answered('Information-request to ff02::1:2', frame(Msg.InformationRequest, [clientId(), oro(23)]));
   answered('Information-request with our Server ID', frame(Msg.InformationRequest, [clientId(), serverId]));
-  answered('Request by unicast (RFC 9915: accepted)', frame(Msg.Request, [clientId('02:00:00:00:00:a1'), serverId, iaNa(1)], { ...UNICAST_GLOBAL, srcMac: '02:00:00:00:00:a1' }));
+  answered(
+    'Request by unicast (RFC 9915: accepted)',
+    frame(Msg.Request, [clientId('02:00:00:00:00:a1'), serverId, iaNa(1)], {
+      ...UNICAST_GLOBAL,
+      srcMac: '02:00:00:00:00:a1',
+    }),
+  );
   answered('Renew by unicast', frame(Msg.Renew, [clientId(), serverId, ia], UNICAST));
-  answered('Information-request on a stateless network', frame(Msg.InformationRequest, [clientId(), oro(23)]), stateless);
-  answered('relayed Solicit (relays send unicast)', dhcpv6Frame({ ...RELAY, message: relayForw(message(Msg.Solicit, 1, [clientId(), iaNa(1)]), { linkAddress: '2001:db8:1::1' }) }));
+  answered(
+    'Information-request on a stateless network',
+    frame(Msg.InformationRequest, [clientId(), oro(23)]),
+    stateless,
+  );
+  answered(
+    'relayed Solicit (relays send unicast)',
+    dhcpv6Frame({
+      ...RELAY,
+      message: relayForw(message(Msg.Solicit, 1, [clientId(), iaNa(1)]), { linkAddress: '2001:db8:1::1' }),
+    }),
+  );
 });
 
 test('relayed 32 times: answered with 32 nested Relay-repl', (t) => {
-  const f = dhcpv6Frame({ ...RELAY, message: nest(message(Msg.Solicit, 0x32, [clientId(), oro(Dhcpv6OptionCode.DnsServers), iaNa(1)]), 32) });
+  const f = dhcpv6Frame({
+    ...RELAY,
+    message: nest(message(Msg.Solicit, 0x32, [clientId(), oro(Dhcpv6OptionCode.DnsServers), iaNa(1)]), 32),
+  });
   const n = stateful.dispatcher.handle(f, 0, f.length, 0);
   t.true(n > 0);
   const rep = decodeDhcpv6Reply(stateful.dispatcher.tx.slice(0, n));
@@ -262,7 +503,14 @@ test('relayed 32 times: answered with 32 nested Relay-repl', (t) => {
 
 test('the server itself refuses more than 32 relays (for callers that skip the codec)', (t) => {
   const bytes = messageBytes(nest(message(Msg.Solicit, 1, [clientId(), iaNa(1)]), 33));
-  const ctx: Dhcpv6RequestContext = { network: 0, mac: new Uint8Array(6), macOff: 0, unicast: true, source: new Uint8Array(16), sourceOff: 0 };
+  const ctx: Dhcpv6RequestContext = {
+    network: 0,
+    mac: new Uint8Array(6),
+    macOff: 0,
+    unicast: true,
+    source: new Uint8Array(16),
+    sourceOff: 0,
+  };
   const before = stateful.server.discards.get(DiscardReason.RelayTooDeep) ?? 0;
   const out = new Uint8Array(65536);
   t.is(stateful.server.handle(bytes, 0, bytes.length, ctx, out, 0), 0);

@@ -29,15 +29,16 @@ export interface ServerDuidOptions {
 /** The DUID-LLT or DUID-LL for an Ethernet MAC; `now` in ms since the epoch. */
 export function makeServerDuid(mac: Uint8Array, type: 'llt' | 'll', now: number): Uint8Array {
   if (mac.length !== 6) throw new RangeError('server DUID: the MAC must be 6 bytes');
-  const repr: DuidRepr = type === 'llt'
-    ? {
-        kind: 'llt',
-        hardwareType: HARDWARE_TYPE_ETHERNET,
-        // Seconds since 2000-01-01T00:00:00Z, modulo 2^32 (RFC 9915 §11.2).
-        time: (Math.floor(now / 1000) - DUID_TIME_EPOCH) >>> 0,
-        linkLayerAddress: mac,
-      }
-    : { kind: 'll', hardwareType: HARDWARE_TYPE_ETHERNET, linkLayerAddress: mac };
+  const repr: DuidRepr =
+    type === 'llt'
+      ? {
+          kind: 'llt',
+          hardwareType: HARDWARE_TYPE_ETHERNET,
+          // Seconds since 2000-01-01T00:00:00Z, modulo 2^32 (RFC 9915 §11.2).
+          time: (Math.floor(now / 1000) - DUID_TIME_EPOCH) >>> 0,
+          linkLayerAddress: mac,
+        }
+      : { kind: 'll', hardwareType: HARDWARE_TYPE_ETHERNET, linkLayerAddress: mac };
   const out = new Uint8Array(duidLength(repr));
   emitDuid(repr, out, 0);
   return out;
@@ -63,7 +64,11 @@ function isNotFound(e: unknown): boolean {
  * directory fsynced, so a crash leaves either no file or the whole DUID. An existing file is read
  * and checked, and wins over `mac` (the DUID stays the same when the interface changes).
  */
-export async function loadOrCreateServerDuid(path: string, mac: Uint8Array, options: ServerDuidOptions = {}): Promise<Uint8Array> {
+export async function loadOrCreateServerDuid(
+  path: string,
+  mac: Uint8Array,
+  options: ServerDuidOptions = {},
+): Promise<Uint8Array> {
   try {
     return parseServerDuidFile(await readFile(path, 'utf8'), path);
   } catch (e) {

@@ -14,7 +14,12 @@ import { parse as parseYaml, stringify as stringifyYaml } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { formatIpv6, formatMac, fromHex, parseIpv6, parseMac, toHex, u16 } from '../../codecs/bytes.js';
 import { emitEthernet, NO_VLAN } from '../../codecs/ethernet.js';
-import { emitDhcpv6Message, dhcpv6MessageLength, parseDhcpv6Message, type Dhcpv6MessageRepr } from '../../codecs/dhcpv6.js';
+import {
+  emitDhcpv6Message,
+  dhcpv6MessageLength,
+  parseDhcpv6Message,
+  type Dhcpv6MessageRepr,
+} from '../../codecs/dhcpv6.js';
 import type { Dhcpv6OptionRepr } from '../../codecs/dhcpv6-options.js';
 import type { DuidRepr } from '../../codecs/duid.js';
 import { FrameDecoder } from '../../codecs/frame.js';
@@ -44,6 +49,7 @@ export const SERVER_DUID_HEX = '00030001020000000002';
 const peersText = readFileSync(join(fixturesDirectory, 'config', 'peers.yaml'), 'utf8');
 
 /** The parsed YAML document of fixtures/config/peers.yaml, to change and turn into a configuration. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests change it freely, breaking its shape on purpose
 export type YamlDocument = any;
 
 /**
@@ -64,12 +70,22 @@ export function duidLl(mac: string): DuidRepr {
 
 export function duidHex(r: DuidRepr): string {
   const b = new Uint8Array(200);
-  const n = emitDhcpv6Message({ kind: 'message', msgType: 1, transactionId: 0, options: [{ kind: 'client-id', duid: r }] }, b, 0);
+  const n = emitDhcpv6Message(
+    { kind: 'message', msgType: 1, transactionId: 0, options: [{ kind: 'client-id', duid: r }] },
+    b,
+    0,
+  );
   return toHex(b, 8, n - 8);
 }
 
-export const serverId: Dhcpv6OptionRepr = { kind: 'server-id', duid: { kind: 'll', hardwareType: 1, linkLayerAddress: parseMac(ROUTER_MAC) } };
-export const otherServerId: Dhcpv6OptionRepr = { kind: 'server-id', duid: { kind: 'll', hardwareType: 1, linkLayerAddress: parseMac('02:00:00:00:00:99') } };
+export const serverId: Dhcpv6OptionRepr = {
+  kind: 'server-id',
+  duid: { kind: 'll', hardwareType: 1, linkLayerAddress: parseMac(ROUTER_MAC) },
+};
+export const otherServerId: Dhcpv6OptionRepr = {
+  kind: 'server-id',
+  duid: { kind: 'll', hardwareType: 1, linkLayerAddress: parseMac('02:00:00:00:00:99') },
+};
 
 export function clientId(mac: string = CLIENT_MAC): Dhcpv6OptionRepr {
   return { kind: 'client-id', duid: duidLl(mac) };
@@ -85,7 +101,13 @@ export function iaNa(iaid: number, ...addresses: string[]): Dhcpv6OptionRepr {
     iaid,
     t1: 0,
     t2: 0,
-    options: addresses.map((a) => ({ kind: 'ia-address', address: parseIpv6(a), preferredLifetime: 0, validLifetime: 0, options: [] })),
+    options: addresses.map((a) => ({
+      kind: 'ia-address',
+      address: parseIpv6(a),
+      preferredLifetime: 0,
+      validLifetime: 0,
+      options: [],
+    })),
   };
 }
 
@@ -98,7 +120,14 @@ export function iaPd(iaid: number, ...prefixes: string[]): Dhcpv6OptionRepr {
     t2: 0,
     options: prefixes.map((p) => {
       const [a, l] = p.split('/');
-      return { kind: 'ia-prefix', preferredLifetime: 0, validLifetime: 0, prefixLength: Number(l), prefix: parseIpv6(a as string), options: [] };
+      return {
+        kind: 'ia-prefix',
+        preferredLifetime: 0,
+        validLifetime: 0,
+        prefixLength: Number(l),
+        prefix: parseIpv6(a as string),
+        options: [],
+      };
     }),
   };
 }
@@ -107,7 +136,10 @@ export function message(msgType: number, transactionId: number, options: Dhcpv6O
   return { kind: 'message', msgType, transactionId, options };
 }
 
-export function relayForw(inner: Dhcpv6MessageRepr, o: { hopCount?: number; linkAddress?: string; peerAddress?: string; options?: Dhcpv6OptionRepr[] } = {}): Dhcpv6MessageRepr {
+export function relayForw(
+  inner: Dhcpv6MessageRepr,
+  o: { hopCount?: number; linkAddress?: string; peerAddress?: string; options?: Dhcpv6OptionRepr[] } = {},
+): Dhcpv6MessageRepr {
   return {
     kind: 'relay',
     msgType: 12,
@@ -149,16 +181,36 @@ export function dhcpv6Frame(s: Dhcpv6FrameSpec): Uint8Array {
   const dst = s.dst ?? ALL_DHCP;
   const dstBytes = parseIpv6(dst);
   // A group's MAC is 33:33 and the group's low 32 bits (RFC 2464 §7).
-  const dstMac = s.dstMac ?? (dstBytes[0] === 0xff ? formatMac(Uint8Array.from([0x33, 0x33, ...dstBytes.subarray(12, 16)]), 0) : ROUTER_MAC);
+  const dstMac =
+    s.dstMac ??
+    (dstBytes[0] === 0xff ? formatMac(Uint8Array.from([0x33, 0x33, ...dstBytes.subarray(12, 16)]), 0) : ROUTER_MAC);
   const ethLen = s.vlan === undefined ? 14 : 18;
   const b = new Uint8Array(ethLen + 40 + 8 + payload.length);
-  emitEthernet({ destination: parseMac(dstMac), source: parseMac(s.srcMac ?? CLIENT_MAC), etherType: 0x86dd, vlanId: s.vlan ?? NO_VLAN, vlanPcp: 0 }, b, 0);
+  emitEthernet(
+    {
+      destination: parseMac(dstMac),
+      source: parseMac(s.srcMac ?? CLIENT_MAC),
+      etherType: 0x86dd,
+      vlanId: s.vlan ?? NO_VLAN,
+      vlanPcp: 0,
+    },
+    b,
+    0,
+  );
   const ip = ethLen;
   emitIpv6Fixed(b, ip, 8 + payload.length, IpProtocol.Udp, s.hopLimit ?? 1);
   parseIpv6(s.src ?? CLIENT_LL, b, ip + 8);
   b.set(dstBytes, ip + 24);
   const udp = ip + 40;
-  emitUdpHeader({ sourcePort: s.srcPort ?? UdpPort.Dhcpv6Client, destinationPort: s.dstPort ?? UdpPort.Dhcpv6Server, payloadLength: payload.length }, b, udp);
+  emitUdpHeader(
+    {
+      sourcePort: s.srcPort ?? UdpPort.Dhcpv6Client,
+      destinationPort: s.dstPort ?? UdpPort.Dhcpv6Server,
+      payloadLength: payload.length,
+    },
+    b,
+    udp,
+  );
   b.set(payload, udp + 8);
   fillUdpChecksum(b, ip + 8, ip + 24, udp);
   return b;
@@ -208,12 +260,18 @@ export const STATUS_OK = Status.Ok;
 type OptionOfKind<K extends Dhcpv6OptionRepr['kind']> = Extract<Dhcpv6OptionRepr, { kind: K }>;
 
 /** Every option of `kind` in a list. */
-export function optionsOf<K extends Dhcpv6OptionRepr['kind']>(options: readonly Dhcpv6OptionRepr[], kind: K): OptionOfKind<K>[] {
+export function optionsOf<K extends Dhcpv6OptionRepr['kind']>(
+  options: readonly Dhcpv6OptionRepr[],
+  kind: K,
+): OptionOfKind<K>[] {
   return options.filter((o): o is OptionOfKind<K> => o.kind === kind);
 }
 
 /** The one option of `kind` (throws when absent or repeated). */
-export function optionOf<K extends Dhcpv6OptionRepr['kind']>(options: readonly Dhcpv6OptionRepr[], kind: K): OptionOfKind<K> {
+export function optionOf<K extends Dhcpv6OptionRepr['kind']>(
+  options: readonly Dhcpv6OptionRepr[],
+  kind: K,
+): OptionOfKind<K> {
   const found = optionsOf(options, kind);
   if (found.length !== 1) throw new Error(`expected one ${kind} option, found ${found.length}`);
   return found[0] as OptionOfKind<K>;
@@ -236,7 +294,8 @@ export function ipv6(b: Uint8Array): string {
 }
 
 export function duidOf(option: Dhcpv6OptionRepr | undefined): string {
-  if (option === undefined || (option.kind !== 'client-id' && option.kind !== 'server-id')) throw new Error('not a DUID option');
+  if (option === undefined || (option.kind !== 'client-id' && option.kind !== 'server-id'))
+    throw new Error('not a DUID option');
   return duidHex(option.duid);
 }
 
@@ -260,7 +319,13 @@ export interface TestResponder {
   close(): Promise<void>;
 }
 
-function testResponder(responder: Responder, sent: Uint8Array[], clock: { now: number }, leaseFile: string, dir: string): TestResponder {
+function testResponder(
+  responder: Responder,
+  sent: Uint8Array[],
+  clock: { now: number },
+  leaseFile: string,
+  dir: string,
+): TestResponder {
   if (responder.leases === null) throw new Error('test responder: no stateful network');
   const dispatcher = responder.dispatcher;
   return {
@@ -316,8 +381,18 @@ export async function openServerWith(
   const clock = { now: start };
   const sent: Uint8Array[] = [];
   const leaseFile = join(dir, 'leases.journal');
-  const leases = await LeaseTable.open(leaseFile, { pools: poolsOf(config), staticBindings: staticBindingsOf(config), fs: extra.fs });
-  const server = new Dhcpv6Server({ networks: config.networks, serverDuid: config.server.duid ?? fromHex(SERVER_DUID_HEX), leases, now: () => clock.now, ...options });
+  const leases = await LeaseTable.open(leaseFile, {
+    pools: poolsOf(config),
+    staticBindings: staticBindingsOf(config),
+    fs: extra.fs,
+  });
+  const server = new Dhcpv6Server({
+    networks: config.networks,
+    serverDuid: config.server.duid ?? fromHex(SERVER_DUID_HEX),
+    leases,
+    now: () => clock.now,
+    ...options,
+  });
   const dispatcher = new Dispatcher(buildRuntime(config), {
     now: () => clock.now,
     seed: 1,

@@ -57,7 +57,20 @@ const POOL_FIRST = parseIpv6('2001:db8:1::100');
 const POOL_LAST = parseIpv6('2001:db8:1::1ff');
 const T = { t1: 5, t2: 8, preferred: 20, valid: 30 };
 
-const Msg = { Solicit: 1, Advertise: 2, Request: 3, Confirm: 4, Renew: 5, Rebind: 6, Reply: 7, Release: 8, Decline: 9, InformationRequest: 11, RelayForw: 12, RelayRepl: 13 } as const;
+const Msg = {
+  Solicit: 1,
+  Advertise: 2,
+  Request: 3,
+  Confirm: 4,
+  Renew: 5,
+  Rebind: 6,
+  Reply: 7,
+  Release: 8,
+  Decline: 9,
+  InformationRequest: 11,
+  RelayForw: 12,
+  RelayRepl: 13,
+} as const;
 
 interface CapturedExchange {
   /** Capture time (ms). */
@@ -67,7 +80,10 @@ interface CapturedExchange {
 
 async function capture(name: string): Promise<CapturedExchange[]> {
   const c = await loadCaptureFile(join(fixturesDirectory, `${name}.pcap`));
-  return c.frames.map((f) => ({ at: f.seconds * 1000 + Math.floor(f.microseconds / 1000), frame: Uint8Array.from(f.data) }));
+  return c.frames.map((f) => ({
+    at: f.seconds * 1000 + Math.floor(f.microseconds / 1000),
+    frame: Uint8Array.from(f.data),
+  }));
 }
 
 function frameAt(frames: CapturedExchange[], i: number): CapturedExchange {
@@ -176,7 +192,11 @@ async function stateful(t: ExecutionContext): Promise<Dhcpv6Reply[]> {
     t.is(advertised.preferredLifetime, T.preferred);
     t.is(advertised.validLifetime, T.valid);
     assertDnsAndDomains(t, a.options);
-    t.deepEqual(shape(a.options), shape(innerMessage(keaAnswer(frames, 1).message).options), 'same options, times and lifetimes as kea');
+    t.deepEqual(
+      shape(a.options),
+      shape(innerMessage(keaAnswer(frames, 1).message).options),
+      'same options, times and lifetimes as kea',
+    );
     t.is(r.leases.counts().addresses, 0, 'an Advertise binds nothing');
 
     // Request (hint 2001:db8:1::100, kea's offer) -> Reply with it, after the commit.
@@ -192,7 +212,13 @@ async function stateful(t: ExecutionContext): Promise<Dhcpv6Reply[]> {
     const bound = optionOf(optionOf(m.options, 'ia-na').options, 'ia-address');
     t.is(ipv6(bound.address), '2001:db8:1::100', "the client's hint");
     t.deepEqual(shape(m.options), shape(innerMessage(keaAnswer(frames, 3).message).options), 'same as kea');
-    t.deepEqual(m.options, innerMessage(keaAnswer(frames, 3).message).options.slice().sort((x, y) => order(x) - order(y)), 'byte for byte the options kea sent, ours in our order');
+    t.deepEqual(
+      m.options,
+      innerMessage(keaAnswer(frames, 3).message)
+        .options.slice()
+        .sort((x, y) => order(x) - order(y)),
+      'byte for byte the options kea sent, ours in our order',
+    );
     const lease = r.leases.lookup(fromHex(CLIENT_DUID_HEX), 1, LeaseType.Address);
     t.is(lease === undefined ? '' : ipv6(lease.address), '2001:db8:1::100');
     t.is(lease?.expiresAt, request.at + T.valid * 1000);
@@ -210,7 +236,11 @@ async function stateful(t: ExecutionContext): Promise<Dhcpv6Reply[]> {
     const renewed = optionOf(optionOf(rm.options, 'ia-na').options, 'ia-address');
     t.is(ipv6(renewed.address), '2001:db8:1::100');
     t.deepEqual(shape(rm.options), shape(innerMessage(keaAnswer(frames, 5).message).options), 'same as kea');
-    t.is(r.leases.lookup(fromHex(CLIENT_DUID_HEX), 1, LeaseType.Address)?.expiresAt, renew.at + T.valid * 1000, 'extended');
+    t.is(
+      r.leases.lookup(fromHex(CLIENT_DUID_HEX), 1, LeaseType.Address)?.expiresAt,
+      renew.at + T.valid * 1000,
+      'extended',
+    );
 
     // Release -> Success, the lease gone.
     const release = frameAt(frames, 6);
@@ -298,7 +328,10 @@ async function prefixDelegation(t: ExecutionContext): Promise<Dhcpv6Reply[]> {
     t.is(optionOf(lm.options, 'status-code').statusCode, Dhcpv6StatusCode.Success);
     t.deepEqual(optionsOf(lm.options, 'ia-pd'), []);
     // dhclient's Release names no IA here: nothing is released (kea released nothing either).
-    t.deepEqual(codesOf(decodeDhcpv6Reply(frameAt(frames, 4).frame).message.options).filter((k) => k === 'ia-pd'), []);
+    t.deepEqual(
+      codesOf(decodeDhcpv6Reply(frameAt(frames, 4).frame).message.options).filter((k) => k === 'ia-pd'),
+      [],
+    );
     t.deepEqual(shape(lm.options), shape(innerMessage(keaAnswer(frames, 5).message).options), 'same as kea');
     t.not(r.leases.lookup(fromHex(CLIENT_DUID_HEX), 1, LeaseType.Prefix), undefined);
     return replies;
@@ -343,7 +376,12 @@ test('dhclient-stateless on a stateless network (no lease store on that network 
     d.networks[0].dhcpv6 = { mode: 'stateless', informationRefreshTime: 86_400 };
     // A second, stateful network keeps a lease table, which the test responder expects.
     d.interfaces.push({ name: 'punt1', network: 'other' });
-    d.networks.push({ name: 'other', routerMac: '02:00:00:00:00:03', prefixes: [{ prefix: '2001:db8:9::/64' }], dhcpv6: { mode: 'stateful', addressPools: ['2001:db8:9::100-2001:db8:9::1ff'] } });
+    d.networks.push({
+      name: 'other',
+      routerMac: '02:00:00:00:00:03',
+      prefixes: [{ prefix: '2001:db8:9::/64' }],
+      dhcpv6: { mode: 'stateful', addressPools: ['2001:db8:9::100-2001:db8:9::1ff'] },
+    });
   });
   allReplies.push(...(await stateless(t, config)).map((r) => r.bytes));
 });
@@ -412,7 +450,7 @@ test('dhcp6-relay: Relay-repl with hop count, link and peer copied, to the relay
   allReplies.push(...(await relayed(t)).map((r) => r.bytes));
 });
 
-test('relayed twice with Interface-IDs: both echoed, nesting kept, the client found by a trusted relay\'s option 79', async (t) => {
+test("relayed twice with Interface-IDs: both echoed, nesting kept, the client found by a trusted relay's option 79", async (t) => {
   const r = await openTestResponder(peersVariant((d) => (d.networks[0].dhcpv6.trustedRelays = ['fd00:2::/112'])));
   try {
     const solicit = message(Msg.Solicit, 0x123456, [clientId('02:00:00:00:00:77'), oro(23), iaNa(7)]);
@@ -426,8 +464,20 @@ test('relayed twice with Interface-IDs: both echoed, nesting kept, the client fo
         { kind: 'client-link-layer-address', hardwareType: 1, address: fromHex('020000000011') },
       ],
     });
-    const outer = relayForw(inner, { hopCount: 1, linkAddress: '::', peerAddress: 'fd00:2::1', options: [{ kind: 'interface-id', interfaceId: Uint8Array.from([9, 8, 7]) }] });
-    const frame = dhcpv6Frame({ srcMac: '02:00:00:00:00:05', src: 'fd00:2::5', dst: 'fd00::2', srcPort: 547, hopLimit: 64, message: outer });
+    const outer = relayForw(inner, {
+      hopCount: 1,
+      linkAddress: '::',
+      peerAddress: 'fd00:2::1',
+      options: [{ kind: 'interface-id', interfaceId: Uint8Array.from([9, 8, 7]) }],
+    });
+    const frame = dhcpv6Frame({
+      srcMac: '02:00:00:00:00:05',
+      src: 'fd00:2::5',
+      dst: 'fd00::2',
+      srcPort: 547,
+      hopLimit: 64,
+      message: outer,
+    });
     const a = await mustAsk(t, r, frame);
     t.true(a.immediate);
     allReplies.push(a.reply.bytes);
@@ -456,7 +506,11 @@ test('relayed twice with Interface-IDs: both echoed, nesting kept, the client fo
     assertIds(t, m.options, toHex(fromHex('0003000102000000' + '0077')));
     const na = optionOf(m.options, 'ia-na');
     t.is(na.iaid, 7);
-    t.deepEqual(optionsOf(na.options, 'ia-address').map((x) => ipv6(x.address)), ['fd00::11', '2001:db8:1::11'], "the port's addresses");
+    t.deepEqual(
+      optionsOf(na.options, 'ia-address').map((x) => ipv6(x.address)),
+      ['fd00::11', '2001:db8:1::11'],
+      "the port's addresses",
+    );
     t.deepEqual(optionOf(m.options, 'dns-servers').addresses.map(ipv6), ['2001:db8:1::53', '2001:db8:1::54']);
     t.deepEqual(optionsOf(m.options, 'domain-search-list'), [], 'not asked for');
   } finally {
@@ -498,7 +552,11 @@ function statusOf(options: readonly Dhcpv6OptionRepr[]): number {
   return optionOf(options, 'status-code').statusCode;
 }
 
-async function reply(t: ExecutionContext, r: TestResponder, frame: Uint8Array): Promise<{ m: ReturnType<typeof innerMessage>; immediate: boolean; reply: Dhcpv6Reply }> {
+async function reply(
+  t: ExecutionContext,
+  r: TestResponder,
+  frame: Uint8Array,
+): Promise<{ m: ReturnType<typeof innerMessage>; immediate: boolean; reply: Dhcpv6Reply }> {
   const a = await mustAsk(t, r, frame);
   allReplies.push(a.reply.bytes);
   t.is(a.reply.status, STATUS_OK);
@@ -525,7 +583,11 @@ test('Confirm: Success when every address is on the link, NotOnLink otherwise; n
     assertIds(t, ok.m.options);
     t.is(statusOf(ok.m.options), Dhcpv6StatusCode.Success);
     t.deepEqual(optionsOf(ok.m.options, 'ia-na'), [], 'a Confirm Reply carries no IA');
-    const bad = await reply(t, r, clientFrame(Msg.Confirm, 0xc2, [clientId(), iaNa(1, '2001:db8:1::150'), iaNa(2, '2001:db8:99::1')]));
+    const bad = await reply(
+      t,
+      r,
+      clientFrame(Msg.Confirm, 0xc2, [clientId(), iaNa(1, '2001:db8:1::150'), iaNa(2, '2001:db8:99::1')]),
+    );
     t.is(bad.m.msgType, Msg.Reply);
     t.is(statusOf(bad.m.options), Dhcpv6StatusCode.NotOnLink);
     t.is(r.leases.counts().addresses, 0);
@@ -549,7 +611,11 @@ test('Rebind of a binding the server does not know: re-created when free and on 
     t.deepEqual(addressesOf(na), ['2001:db8:1::180 20/30']);
     t.is(r.leases.lookupAddress(parseIpv6('2001:db8:1::180'))?.expiresAt, start + T.valid * 1000);
 
-    const off = await reply(t, r, clientFrame(Msg.Rebind, 0xb2, [clientId('02:00:00:00:00:21'), iaNa(1, '2001:db8:99::5')], '02:00:00:00:00:21'));
+    const off = await reply(
+      t,
+      r,
+      clientFrame(Msg.Rebind, 0xb2, [clientId('02:00:00:00:00:21'), iaNa(1, '2001:db8:99::5')], '02:00:00:00:00:21'),
+    );
     const offNa = optionOf(off.m.options, 'ia-na');
     t.deepEqual(addressesOf(offNa), ['2001:db8:99::5 0/0'], 'not on this link: lifetimes 0 (§18.3.5)');
     t.is(offNa.t1, 0);
@@ -557,11 +623,15 @@ test('Rebind of a binding the server does not know: re-created when free and on 
     t.is(r.leases.lookupAddress(parseIpv6('2001:db8:99::5')), undefined);
 
     // Held by another client: not taken over.
-    const taken = await reply(t, r, clientFrame(Msg.Rebind, 0xb3, [clientId('02:00:00:00:00:22'), iaNa(1, '2001:db8:1::180')], '02:00:00:00:00:22'));
+    const taken = await reply(
+      t,
+      r,
+      clientFrame(Msg.Rebind, 0xb3, [clientId('02:00:00:00:00:22'), iaNa(1, '2001:db8:1::180')], '02:00:00:00:00:22'),
+    );
     const takenNa = optionOf(taken.m.options, 'ia-na');
     t.deepEqual(addressesOf(takenNa), []);
     t.is(statusOf(takenNa.options), Dhcpv6StatusCode.NoBinding);
-    t.is(r.leases.lookupAddress(parseIpv6('2001:db8:1::180'))?.iaid, 4, 'still the first client\'s');
+    t.is(r.leases.lookupAddress(parseIpv6('2001:db8:1::180'))?.iaid, 4, "still the first client's");
   } finally {
     await r.close();
   }
@@ -588,7 +658,11 @@ test('Renew: extended when held; NoBinding for an unknown IA; lifetimes 0 for ad
 
     // Another client's address, and an address off the link: lifetimes 0, nothing changed.
     const other = '02:00:00:00:00:31';
-    const theirs = await reply(t, r, clientFrame(Msg.Renew, 0xa3, [clientId(other), serverId, iaNa(1, mine), iaNa(2, '2001:db8:99::9')], other));
+    const theirs = await reply(
+      t,
+      r,
+      clientFrame(Msg.Renew, 0xa3, [clientId(other), serverId, iaNa(1, mine), iaNa(2, '2001:db8:99::9')], other),
+    );
     const [a, b] = optionsOf(theirs.m.options, 'ia-na');
     t.deepEqual(a === undefined ? [] : addressesOf(a), [`${mine} 0/0`]);
     t.deepEqual(b === undefined ? [] : addressesOf(b), ['2001:db8:99::9 0/0']);
@@ -600,7 +674,11 @@ test('Renew: extended when held; NoBinding for an unknown IA; lifetimes 0 for ad
     // binding is kept, the other address gets lifetimes 0.
     const wrong = await reply(t, r, clientFrame(Msg.Renew, 0xa4, [clientId(), serverId, iaNa(1, '2001:db8:1::1fe')]));
     t.deepEqual(addressesOf(optionOf(wrong.m.options, 'ia-na')), ['2001:db8:1::1fe 0/0']);
-    t.is(r.leases.lookup(fromHex(CLIENT_DUID_HEX), 1, LeaseType.Address)?.address.join(), parseIpv6(mine).join(), 'the binding it holds is kept');
+    t.is(
+      r.leases.lookup(fromHex(CLIENT_DUID_HEX), 1, LeaseType.Address)?.address.join(),
+      parseIpv6(mine).join(),
+      'the binding it holds is kept',
+    );
     t.is(r.leases.lookupAddress(parseIpv6('2001:db8:1::1fe')), undefined);
   } finally {
     await r.close();
@@ -629,7 +707,16 @@ test('Decline: Success, the address set aside and not handed out again', async (
     t.not(await bind(t, r, other, 1, x), x);
     t.not(await bind(t, r, CLIENT_MAC, 1, x), x, 'not even to the client that declined it');
     // Declining what one does not hold: NoBinding for that IA.
-    const nb = await reply(t, r, clientFrame(Msg.Decline, 0xd3, [clientId('02:00:00:00:00:42'), serverId, iaNa(3, '2001:db8:1::1a1')], '02:00:00:00:00:42'));
+    const nb = await reply(
+      t,
+      r,
+      clientFrame(
+        Msg.Decline,
+        0xd3,
+        [clientId('02:00:00:00:00:42'), serverId, iaNa(3, '2001:db8:1::1a1')],
+        '02:00:00:00:00:42',
+      ),
+    );
     const ia = optionOf(nb.m.options, 'ia-na');
     t.is(ia.iaid, 3);
     t.is(statusOf(ia.options), Dhcpv6StatusCode.NoBinding);
@@ -653,7 +740,11 @@ test('Rapid Commit: Reply with Rapid Commit after the commit when allowed, Adver
     t.true(inPool(a.address));
     t.is(allowed.leases.lookupAddress(a.address)?.iaid, 1, 'bound');
     // Without the option in the Solicit: an Advertise.
-    const plain = await reply(t, allowed, clientFrame(Msg.Solicit, 0x78, [clientId('02:00:00:00:00:51'), iaNa(1)], '02:00:00:00:00:51'));
+    const plain = await reply(
+      t,
+      allowed,
+      clientFrame(Msg.Solicit, 0x78, [clientId('02:00:00:00:00:51'), iaNa(1)], '02:00:00:00:00:51'),
+    );
     t.is(plain.m.msgType, Msg.Advertise);
     t.deepEqual(optionsOf(plain.m.options, 'rapid-commit'), []);
   } finally {
@@ -679,7 +770,10 @@ test('several IA_NA in one Solicit and one Request: one distinct address each, e
       const options = type === Msg.Request ? [clientId(), serverId, ...ias] : [clientId(), ...ias];
       const { m } = await reply(t, r, clientFrame(type, 0x44, options));
       const got = optionsOf(m.options, 'ia-na');
-      t.deepEqual(got.map((ia) => ia.iaid), [1, 2, 3, 4]);
+      t.deepEqual(
+        got.map((ia) => ia.iaid),
+        [1, 2, 3, 4],
+      );
       const addrs = got.map((ia) => optionOf(ia.options, 'ia-address').address);
       t.is(new Set(addrs.map(ipv6)).size, 4, `${addrs.map(ipv6).join(' ')}: distinct`);
       t.true(addrs.every(inPool));
@@ -691,8 +785,14 @@ test('several IA_NA in one Solicit and one Request: one distinct address each, e
     }
     t.is(r.leases.lookupClient(fromHex(CLIENT_DUID_HEX)).length, 4);
     // The same for IA_PD: two IAs hinting at one prefix get two prefixes.
-    const pd = await reply(t, r, clientFrame(Msg.Solicit, 0x45, [clientId(), iaPd(1, '2001:db8:100::/56'), iaPd(2, '2001:db8:100::/56')]));
-    const prefixes = optionsOf(pd.m.options, 'ia-pd').map((ia) => optionOf(ia.options, 'ia-prefix')).map((x) => `${ipv6(x.prefix)}/${x.prefixLength}`);
+    const pd = await reply(
+      t,
+      r,
+      clientFrame(Msg.Solicit, 0x45, [clientId(), iaPd(1, '2001:db8:100::/56'), iaPd(2, '2001:db8:100::/56')]),
+    );
+    const prefixes = optionsOf(pd.m.options, 'ia-pd')
+      .map((ia) => optionOf(ia.options, 'ia-prefix'))
+      .map((x) => `${ipv6(x.prefix)}/${x.prefixLength}`);
     t.deepEqual(prefixes, ['2001:db8:100::/56', '2001:db8:100:100::/56']);
   } finally {
     await r.close();
@@ -706,11 +806,20 @@ test('the ORO is honoured: configuration options only when asked for', async (t)
     t.deepEqual(codesOf(none.m.options), ['server-id', 'client-id', 'ia-na']);
     const dns = await reply(t, r, clientFrame(Msg.Solicit, 2, [clientId(), oro(Dhcpv6OptionCode.DnsServers), iaNa(1)]));
     t.deepEqual(codesOf(dns.m.options), ['server-id', 'client-id', 'ia-na', 'dns-servers']);
-    const info = await reply(t, r, clientFrame(Msg.InformationRequest, 3, [clientId(), oro(Dhcpv6OptionCode.DomainSearchList)]));
+    const info = await reply(
+      t,
+      r,
+      clientFrame(Msg.InformationRequest, 3, [clientId(), oro(Dhcpv6OptionCode.DomainSearchList)]),
+    );
     t.deepEqual(codesOf(info.m.options), ['server-id', 'client-id', 'domain-search-list', 'information-refresh-time']);
     // Information-request without Client ID is allowed (§16): answered without one.
     const anon = await reply(t, r, dhcpv6Frame({ message: message(Msg.InformationRequest, 4, [ORO_DNS]) }));
-    t.deepEqual(codesOf(anon.m.options), ['server-id', 'dns-servers', 'domain-search-list', 'information-refresh-time']);
+    t.deepEqual(codesOf(anon.m.options), [
+      'server-id',
+      'dns-servers',
+      'domain-search-list',
+      'information-refresh-time',
+    ]);
   } finally {
     await r.close();
   }
@@ -720,16 +829,28 @@ test('NTP servers (RFC 5908): one server-address sub-option each, when asked for
   const config = peersVariant((d) => (d.networks[0].dhcpv6.ntpServers = ['2001:db8:b::123', '2001:db8:b::124']));
   const r = await openTestResponder(config);
   try {
-    const asked = await reply(t, r, clientFrame(Msg.InformationRequest, 1, [clientId(), oro(Dhcpv6OptionCode.NtpServer)]));
+    const asked = await reply(
+      t,
+      r,
+      clientFrame(Msg.InformationRequest, 1, [clientId(), oro(Dhcpv6OptionCode.NtpServer)]),
+    );
     t.deepEqual(codesOf(asked.m.options), ['server-id', 'client-id', 'ntp-server', 'information-refresh-time']);
     const ntp = optionOf(asked.m.options, 'ntp-server');
     t.deepEqual(
       ntp.suboptions.map((o) => (o.kind === 'server-address' ? ipv6(o.address) : o.kind)),
       ['2001:db8:b::123', '2001:db8:b::124'],
     );
-    const solicit = await reply(t, r, clientFrame(Msg.Solicit, 2, [clientId(), oro(Dhcpv6OptionCode.NtpServer), iaNa(1)]));
+    const solicit = await reply(
+      t,
+      r,
+      clientFrame(Msg.Solicit, 2, [clientId(), oro(Dhcpv6OptionCode.NtpServer), iaNa(1)]),
+    );
     t.deepEqual(codesOf(solicit.m.options), ['server-id', 'client-id', 'ia-na', 'ntp-server']);
-    const none = await reply(t, r, clientFrame(Msg.InformationRequest, 3, [clientId(), oro(Dhcpv6OptionCode.DnsServers)]));
+    const none = await reply(
+      t,
+      r,
+      clientFrame(Msg.InformationRequest, 3, [clientId(), oro(Dhcpv6OptionCode.DnsServers)]),
+    );
     t.false(codesOf(none.m.options).includes('ntp-server'), 'not asked for');
   } finally {
     await r.close();
@@ -750,9 +871,15 @@ test("a port (frame MAC; trusted relay's option 79 or configured DUID) gets its 
       t.is(na.t2, T.t2);
       const pd = optionOf(m.options, 'ia-pd');
       const p = optionOf(pd.options, 'ia-prefix');
-      t.is(`${ipv6(p.prefix)}/${p.prefixLength} ${p.preferredLifetime}/${p.validLifetime}`, '2001:db8:200:1100::/56 20/30');
+      t.is(
+        `${ipv6(p.prefix)}/${p.prefixLength} ${p.preferredLifetime}/${p.validLifetime}`,
+        '2001:db8:200:1100::/56 20/30',
+      );
     };
-    const configuredDuid: Dhcpv6OptionRepr = { kind: 'client-id', duid: { kind: 'en', enterpriseNumber: 0xabcd, identifier: Uint8Array.from([1, 2]) } };
+    const configuredDuid: Dhcpv6OptionRepr = {
+      kind: 'client-id',
+      duid: { kind: 'en', enterpriseNumber: 0xabcd, identifier: Uint8Array.from([1, 2]) },
+    };
     const relay = (inner: Dhcpv6MessageRepr, option79: string | null): Uint8Array =>
       dhcpv6Frame({
         srcMac: '02:00:00:00:00:99',
@@ -760,12 +887,37 @@ test("a port (frame MAC; trusted relay's option 79 or configured DUID) gets its 
         dst: 'fd00::2',
         srcPort: 547,
         hopLimit: 64,
-        message: relayForw(inner, { linkAddress: '::', peerAddress: 'fe80::63', options: option79 === null ? [] : [{ kind: 'client-link-layer-address', hardwareType: 1, address: fromHex(option79) }] }),
+        message: relayForw(inner, {
+          linkAddress: '::',
+          peerAddress: 'fe80::63',
+          options:
+            option79 === null
+              ? []
+              : [{ kind: 'client-link-layer-address', hardwareType: 1, address: fromHex(option79) }],
+        }),
       });
     const cases: { name: string; frame: (type: number, options: Dhcpv6OptionRepr[]) => Uint8Array }[] = [
-      { name: 'frame source MAC', frame: (type, o) => clientFrame(type, 0x55, [{ kind: 'client-id', duid: { kind: 'en', enterpriseNumber: 32473, identifier: Uint8Array.from([1]) } }, ...o], PORT_MAC) },
-      { name: "trusted relay's option 79", frame: (type, o) => relay(message(type, 0x55, [clientId('02:00:00:00:00:63'), ...o]), '020000000011') },
-      { name: 'configured DUID through a trusted relay', frame: (type, o) => relay(message(type, 0x55, [configuredDuid, ...o]), null) },
+      {
+        name: 'frame source MAC',
+        frame: (type, o) =>
+          clientFrame(
+            type,
+            0x55,
+            [
+              { kind: 'client-id', duid: { kind: 'en', enterpriseNumber: 32473, identifier: Uint8Array.from([1]) } },
+              ...o,
+            ],
+            PORT_MAC,
+          ),
+      },
+      {
+        name: "trusted relay's option 79",
+        frame: (type, o) => relay(message(type, 0x55, [clientId('02:00:00:00:00:63'), ...o]), '020000000011'),
+      },
+      {
+        name: 'configured DUID through a trusted relay',
+        frame: (type, o) => relay(message(type, 0x55, [configuredDuid, ...o]), null),
+      },
     ];
     for (const c of cases) {
       for (const type of [Msg.Solicit, Msg.Request]) {
@@ -778,7 +930,16 @@ test("a port (frame MAC; trusted relay's option 79 or configured DUID) gets its 
     }
     t.deepEqual(r.leases.counts().addresses + r.leases.counts().prefixes, 0, 'nothing journaled');
     // Renew of the static addresses: extended, still not journaled.
-    const ren = await reply(t, r, clientFrame(Msg.Renew, 0x56, [clientId(PORT_MAC), serverId, iaNa(1, 'fd00::11', '2001:db8:1::11'), iaPd(1, '2001:db8:200:1100::/56')], PORT_MAC));
+    const ren = await reply(
+      t,
+      r,
+      clientFrame(
+        Msg.Renew,
+        0x56,
+        [clientId(PORT_MAC), serverId, iaNa(1, 'fd00::11', '2001:db8:1::11'), iaPd(1, '2001:db8:200:1100::/56')],
+        PORT_MAC,
+      ),
+    );
     t.true(ren.immediate);
     expectStatic(ren.m);
   } finally {
@@ -795,9 +956,42 @@ test("a VM cannot claim another port's bindings by what it writes: DUID-LL(T), a
   const VM = '02:00:00:00:00:66';
   try {
     const claims: { name: string; frame: (options: Dhcpv6OptionRepr[]) => Uint8Array }[] = [
-      { name: "DUID-LL with the port's MAC", frame: (o) => clientFrame(Msg.Solicit, 0x70, [clientId(PORT_MAC), ...o], VM) },
-      { name: "DUID-LLT with the port's MAC", frame: (o) => clientFrame(Msg.Solicit, 0x71, [{ kind: 'client-id', duid: { kind: 'llt', hardwareType: 1, time: 1, linkLayerAddress: fromHex('020000000011') } }, ...o], VM) },
-      { name: "the port's configured DUID", frame: (o) => clientFrame(Msg.Solicit, 0x72, [{ kind: 'client-id', duid: { kind: 'en', enterpriseNumber: 0xabcd, identifier: Uint8Array.from([1, 2]) } }, ...o], VM) },
+      {
+        name: "DUID-LL with the port's MAC",
+        frame: (o) => clientFrame(Msg.Solicit, 0x70, [clientId(PORT_MAC), ...o], VM),
+      },
+      {
+        name: "DUID-LLT with the port's MAC",
+        frame: (o) =>
+          clientFrame(
+            Msg.Solicit,
+            0x71,
+            [
+              {
+                kind: 'client-id',
+                duid: { kind: 'llt', hardwareType: 1, time: 1, linkLayerAddress: fromHex('020000000011') },
+              },
+              ...o,
+            ],
+            VM,
+          ),
+      },
+      {
+        name: "the port's configured DUID",
+        frame: (o) =>
+          clientFrame(
+            Msg.Solicit,
+            0x72,
+            [
+              {
+                kind: 'client-id',
+                duid: { kind: 'en', enterpriseNumber: 0xabcd, identifier: Uint8Array.from([1, 2]) },
+              },
+              ...o,
+            ],
+            VM,
+          ),
+      },
       {
         name: 'option 79 in a Relay-forw from an untrusted source',
         frame: (o) =>
@@ -807,7 +1001,11 @@ test("a VM cannot claim another port's bindings by what it writes: DUID-LL(T), a
             dst: 'fd00::2',
             srcPort: 547,
             hopLimit: 64,
-            message: relayForw(message(Msg.Solicit, 0x73, [clientId(VM), ...o]), { linkAddress: '::', peerAddress: 'fe80::66', options: [{ kind: 'client-link-layer-address', hardwareType: 1, address: fromHex('020000000011') }] }),
+            message: relayForw(message(Msg.Solicit, 0x73, [clientId(VM), ...o]), {
+              linkAddress: '::',
+              peerAddress: 'fe80::66',
+              options: [{ kind: 'client-link-layer-address', hardwareType: 1, address: fromHex('020000000011') }],
+            }),
           }),
       },
     ];
@@ -815,8 +1013,14 @@ test("a VM cannot claim another port's bindings by what it writes: DUID-LL(T), a
       const res = await reply(t, r, c.frame([ORO_DNS, iaNa(1), iaPd(1)]));
       const m = innerMessage(res.reply.message);
       const na = addressesOf(optionOf(m.options, 'ia-na'));
-      t.false(na.some((a) => a.startsWith('fd00::11') || a.startsWith('2001:db8:1::11')), `${c.name}: ${na.join(', ')}`);
-      t.true(na.every((a) => a.startsWith('2001:db8:1::1')), `${c.name}: a pool address instead`);
+      t.false(
+        na.some((a) => a.startsWith('fd00::11') || a.startsWith('2001:db8:1::11')),
+        `${c.name}: ${na.join(', ')}`,
+      );
+      t.true(
+        na.every((a) => a.startsWith('2001:db8:1::1')),
+        `${c.name}: a pool address instead`,
+      );
       const prefixes = optionsOf(optionOf(m.options, 'ia-pd').options, 'ia-prefix').map((p) => ipv6(p.prefix));
       t.false(prefixes.includes('2001:db8:200:1100::'), `${c.name}: not the port's delegated prefix`);
     }
@@ -838,8 +1042,15 @@ test("pools never hand out a port's static address or prefix", async (t) => {
   // address and prefix out of it: pools of three addresses and two prefixes, one of each the port's.
   const config = peersVariant();
   const dhcpv6 = config.networks[0]?.dhcpv6 as unknown as { addressPools: unknown[]; prefixDelegation: unknown[] };
-  dhcpv6.addressPools = [{ text: '2001:db8:1::10-2001:db8:1::12', first: parseIpv6('2001:db8:1::10'), last: parseIpv6('2001:db8:1::12') }];
-  dhcpv6.prefixDelegation = [{ prefix: { text: '2001:db8:200:1000::/55', address: parseIpv6('2001:db8:200:1000::'), length: 55 }, delegatedLength: 56 }];
+  dhcpv6.addressPools = [
+    { text: '2001:db8:1::10-2001:db8:1::12', first: parseIpv6('2001:db8:1::10'), last: parseIpv6('2001:db8:1::12') },
+  ];
+  dhcpv6.prefixDelegation = [
+    {
+      prefix: { text: '2001:db8:200:1000::/55', address: parseIpv6('2001:db8:200:1000::'), length: 55 },
+      delegatedLength: 56,
+    },
+  ];
   const r = await openTestResponder(config);
   try {
     const got: string[] = [];
@@ -847,7 +1058,12 @@ test("pools never hand out a port's static address or prefix", async (t) => {
     for (let i = 0; i < 4; i++) {
       const mac = `02:00:00:00:01:${(0x10 + i).toString(16)}`;
       for (const type of [Msg.Solicit, Msg.Request]) {
-        const options = [clientId(mac), ...(type === Msg.Request ? [serverId] : []), iaNa(1, '2001:db8:1::11'), iaPd(1, '2001:db8:200:1100::/56')];
+        const options = [
+          clientId(mac),
+          ...(type === Msg.Request ? [serverId] : []),
+          iaNa(1, '2001:db8:1::11'),
+          iaPd(1, '2001:db8:200:1100::/56'),
+        ];
         const { m } = await reply(t, r, clientFrame(type, 0x60 + i, options, mac));
         const na = optionOf(m.options, 'ia-na');
         const pd = optionOf(m.options, 'ia-pd');
@@ -863,7 +1079,16 @@ test("pools never hand out a port's static address or prefix", async (t) => {
         }
       }
       // Rebind naming the port's address or prefix: not re-created for another client.
-      const rb = await reply(t, r, clientFrame(Msg.Rebind, 0x70 + i, [clientId(mac), iaNa(5, '2001:db8:1::11'), iaPd(5, '2001:db8:200:1100::/56')], mac));
+      const rb = await reply(
+        t,
+        r,
+        clientFrame(
+          Msg.Rebind,
+          0x70 + i,
+          [clientId(mac), iaNa(5, '2001:db8:1::11'), iaPd(5, '2001:db8:200:1100::/56')],
+          mac,
+        ),
+      );
       t.deepEqual(addressesOf(optionOf(rb.m.options, 'ia-na')), []);
       t.deepEqual(optionsOf(optionOf(rb.m.options, 'ia-pd').options, 'ia-prefix'), []);
     }
@@ -872,7 +1097,11 @@ test("pools never hand out a port's static address or prefix", async (t) => {
     t.is(r.leases.lookupAddress(parseIpv6('2001:db8:1::11')), undefined);
     t.is(r.leases.lookupAddress(parseIpv6('2001:db8:200:1100::')), undefined);
     // The port itself still gets them.
-    const port = await reply(t, r, clientFrame(Msg.Request, 0x80, [clientId(PORT_MAC), serverId, iaNa(1), iaPd(1)], PORT_MAC));
+    const port = await reply(
+      t,
+      r,
+      clientFrame(Msg.Request, 0x80, [clientId(PORT_MAC), serverId, iaNa(1), iaPd(1)], PORT_MAC),
+    );
     t.deepEqual(addressesOf(optionOf(port.m.options, 'ia-na')), ['fd00::11 20/30', '2001:db8:1::11 20/30']);
   } finally {
     await r.close();
@@ -969,11 +1198,19 @@ test('replies that change leases leave through the sink only after the journal c
       const a = ipv6(optionOf(optionOf(m.options, 'ia-na').options, 'ia-address').address);
       t.false(seen.has(a));
       seen.add(a);
-      t.is(toHex(r.leases.lookupAddress(parseIpv6(a))?.duid ?? new Uint8Array()), '00030001' + f.mac.replaceAll(':', ''));
+      t.is(
+        toHex(r.leases.lookupAddress(parseIpv6(a))?.duid ?? new Uint8Array()),
+        '00030001' + f.mac.replaceAll(':', ''),
+      );
     });
     allReplies.push(...r.sent);
     // The next turn gets its own commit.
-    const more = clientFrame(Msg.Request, 0x2000, [clientId('02:00:00:00:03:01'), serverId, iaNa(1)], '02:00:00:00:03:01');
+    const more = clientFrame(
+      Msg.Request,
+      0x2000,
+      [clientId('02:00:00:00:03:01'), serverId, iaNa(1)],
+      '02:00:00:00:03:01',
+    );
     t.is(d.handle(more, 0, more.length, 0), 0);
     await d.flush();
     t.is(r.sent.length, n + 1);
@@ -1020,7 +1257,11 @@ test('while lease storage fails, replies that change leases are withheld and no 
     t.false(r.leases.writable, 'the failed fsync put the journal into its failing state');
     const before = r.leases.counts().addresses;
     // A pool client's Request, Renew, Release: no answer, no change, counted by reason.
-    for (const f of [request(2), clientFrame(Msg.Renew, 0x420, [clientId(), serverId, iaNa(1, '2001:db8:1::150')]), clientFrame(Msg.Release, 0x421, [clientId(), serverId, iaNa(1, '2001:db8:1::150')])]) {
+    for (const f of [
+      request(2),
+      clientFrame(Msg.Renew, 0x420, [clientId(), serverId, iaNa(1, '2001:db8:1::150')]),
+      clientFrame(Msg.Release, 0x421, [clientId(), serverId, iaNa(1, '2001:db8:1::150')]),
+    ]) {
       t.is(r.dispatcher.handle(f, 0, f.length, 0), 0);
       t.is(r.server.discardReason, 'the lease journal cannot make a change durable (storage failing)');
     }
@@ -1054,7 +1295,11 @@ test('one client cannot take the pool: IAs per message, addresses per client and
     let held = 0;
     for (let round = 0; round < 8; round++) {
       const ias = Array.from({ length: 32 }, (_, i) => iaNa(round * 32 + i + 1));
-      const res = await reply(t, r, clientFrame(Msg.Solicit, 0x600 + round, [clientId(mac), { kind: 'rapid-commit' }, ...ias], mac));
+      const res = await reply(
+        t,
+        r,
+        clientFrame(Msg.Solicit, 0x600 + round, [clientId(mac), { kind: 'rapid-commit' }, ...ias], mac),
+      );
       const nas = optionsOf(res.m.options, 'ia-na');
       t.is(nas.length, 32, 'every IA is answered');
       for (const na of nas) {
@@ -1071,13 +1316,26 @@ test('one client cannot take the pool: IAs per message, addresses per client and
     let portHeld = 0;
     for (let n = 0; n < 80; n++) {
       const duidMac = `02:00:00:07:${(n >> 8).toString(16).padStart(2, '0')}:${(n & 0xff).toString(16).padStart(2, '0')}`;
-      const res = await reply(t, r, clientFrame(Msg.Solicit, 0x700 + n, [clientId(duidMac), { kind: 'rapid-commit' }, iaNa(1)], mac));
+      const res = await reply(
+        t,
+        r,
+        clientFrame(Msg.Solicit, 0x700 + n, [clientId(duidMac), { kind: 'rapid-commit' }, iaNa(1)], mac),
+      );
       if (optionsOf(optionOf(res.m.options, 'ia-na').options, 'ia-address').length > 0) portHeld++;
     }
     t.is(portHeld, 64 - 8, 'the port holds 64 in all');
     t.is(r.leases.refusals.port, 80 - portHeld);
     // Another port is not affected.
-    const other = await reply(t, r, clientFrame(Msg.Solicit, 0x800, [clientId('02:00:00:00:06:02'), { kind: 'rapid-commit' }, iaNa(1)], '02:00:00:00:06:02'));
+    const other = await reply(
+      t,
+      r,
+      clientFrame(
+        Msg.Solicit,
+        0x800,
+        [clientId('02:00:00:00:06:02'), { kind: 'rapid-commit' }, iaNa(1)],
+        '02:00:00:00:06:02',
+      ),
+    );
     t.is(optionsOf(optionOf(other.m.options, 'ia-na').options, 'ia-address').length, 1);
   } finally {
     await r.close();

@@ -118,7 +118,13 @@ class ClientIdentity {
     this.limitBy(mac, macOff);
   }
 
-  relayed(trusted: boolean, frameMac: Uint8Array, frameMacOff: number, option79: Uint8Array, option79Off: number): void {
+  relayed(
+    trusted: boolean,
+    frameMac: Uint8Array,
+    frameMacOff: number,
+    option79: Uint8Array,
+    option79Off: number,
+  ): void {
     if (trusted) {
       this.portMac = option79;
       this.portMacOff = option79Off;
@@ -327,7 +333,9 @@ export class Dhcpv6Server {
       size += option.length;
       return { off: size - option.length, len: option.length };
     };
-    this.serverIdOption = place(encodeOption({ kind: 'server-id', duid: parseDuid(this.serverDuid, 0, this.serverDuid.length) }));
+    this.serverIdOption = place(
+      encodeOption({ kind: 'server-id', duid: parseDuid(this.serverDuid, 0, this.serverDuid.length) }),
+    );
     this.networks = options.networks.map((config, index) => {
       const portsByMac = new MacTable(config.ports.map((p, value) => ({ mac: p.mac.bytes, value })));
       const portsByDuid = new BytesMap<PortConfig>();
@@ -338,10 +346,23 @@ export class Dhcpv6Server {
         config,
         portsByMac,
         portsByDuid,
-        dnsServers: place(cfg.dnsServers.length > 0 ? encodeOption({ kind: 'dns-servers', addresses: cfg.dnsServers.map((a) => a.bytes) }) : null),
-        domainSearch: place(cfg.domainSearch.length > 0 ? encodeOption({ kind: 'domain-search-list', names: [...cfg.domainSearch] }) : null),
+        dnsServers: place(
+          cfg.dnsServers.length > 0
+            ? encodeOption({ kind: 'dns-servers', addresses: cfg.dnsServers.map((a) => a.bytes) })
+            : null,
+        ),
+        domainSearch: place(
+          cfg.domainSearch.length > 0
+            ? encodeOption({ kind: 'domain-search-list', names: [...cfg.domainSearch] })
+            : null,
+        ),
         ntpServers: place(
-          cfg.ntpServers.length > 0 ? encodeOption({ kind: 'ntp-server', suboptions: cfg.ntpServers.map((a) => ({ kind: 'server-address' as const, address: a.bytes })) }) : null,
+          cfg.ntpServers.length > 0
+            ? encodeOption({
+                kind: 'ntp-server',
+                suboptions: cfg.ntpServers.map((a) => ({ kind: 'server-address' as const, address: a.bytes })),
+              })
+            : null,
         ),
       };
     });
@@ -379,7 +400,15 @@ export class Dhcpv6Server {
 
   // ---- Relays (RFC 9915 §19) ----
 
-  private relay(b: Uint8Array, off: number, len: number, ctx: Dhcpv6RequestContext, out: Uint8Array, o: number, depth: number): number {
+  private relay(
+    b: Uint8Array,
+    off: number,
+    len: number,
+    ctx: Dhcpv6RequestContext,
+    out: Uint8Array,
+    o: number,
+    depth: number,
+  ): number {
     if (depth >= DHCPV6_HOP_COUNT_LIMIT) return this.discard(DiscardReason.RelayTooDeep);
     const end = off + len;
     let inner = -1;
@@ -387,7 +416,7 @@ export class Dhcpv6Server {
     let interfaceId = -1;
     let clientLinkLayer = -1;
     let clientLinkLayerLength = 0;
-    for (let p = off + DHCPV6_RELAY_HEADER_LENGTH; p + 4 <= end; ) {
+    for (let p = off + DHCPV6_RELAY_HEADER_LENGTH; p + 4 <= end;) {
       const code = u16(b, p);
       const n = u16(b, p + 2);
       if (code === Dhcpv6OptionCode.RelayMessage && inner < 0) {
@@ -438,7 +467,8 @@ export class Dhcpv6Server {
   private relayTrusted(ctx: Dhcpv6RequestContext): boolean {
     const st = this.networks[ctx.network];
     if (st === undefined) return false;
-    for (const r of st.config.dhcpv6.trustedRelays) if (inPrefix(ctx.source, ctx.sourceOff, r.address, r.length)) return true;
+    for (const r of st.config.dhcpv6.trustedRelays)
+      if (inPrefix(ctx.source, ctx.sourceOff, r.address, r.length)) return true;
     return false;
   }
 
@@ -453,7 +483,15 @@ export class Dhcpv6Server {
 
   // ---- Client messages (RFC 9915 §16, §18.3) ----
 
-  private client(b: Uint8Array, off: number, len: number, network: number, multicast: boolean, out: Uint8Array, o: number): number {
+  private client(
+    b: Uint8Array,
+    off: number,
+    len: number,
+    network: number,
+    multicast: boolean,
+    out: Uint8Array,
+    o: number,
+  ): number {
     const st = this.networks[network];
     if (st === undefined || st.config.dhcpv6.mode === 'off') return this.discard(DiscardReason.ServiceOff);
     const m = this.msg;
@@ -480,14 +518,17 @@ export class Dhcpv6Server {
         break;
       case Dhcpv6MessageType.InformationRequest:
         if (!multicast) return this.discard(DiscardReason.Unicast);
-        if (m.serverId >= 0 && !this.isOurServerId(b, m.serverId, m.serverIdLength)) return this.discard(DiscardReason.OtherServer);
+        if (m.serverId >= 0 && !this.isOurServerId(b, m.serverId, m.serverIdLength))
+          return this.discard(DiscardReason.OtherServer);
         if (m.iaNaCount + m.iaPdCount + m.iaTaCount > 0) return this.discard(DiscardReason.IaInInformationRequest);
         break;
     }
-    if (type === Dhcpv6MessageType.Confirm && !this.confirmHasAddresses(b, m)) return this.discard(DiscardReason.NoAddressesToConfirm);
+    if (type === Dhcpv6MessageType.Confirm && !this.confirmHasAddresses(b, m))
+      return this.discard(DiscardReason.NoAddressesToConfirm);
 
     const rapid = type === Dhcpv6MessageType.Solicit && m.rapidCommit && st.config.dhcpv6.rapidCommit;
-    const replyType = type === Dhcpv6MessageType.Solicit && !rapid ? Dhcpv6MessageType.Advertise : Dhcpv6MessageType.Reply;
+    const replyType =
+      type === Dhcpv6MessageType.Solicit && !rapid ? Dhcpv6MessageType.Advertise : Dhcpv6MessageType.Reply;
     // Header: type and transaction id.
     out[o] = replyType;
     out[o + 1] = b[off + 1] as number;
@@ -559,7 +600,8 @@ export class Dhcpv6Server {
       const p = portAt(st, st.portsByMac.lookup(id.portMac, id.portMacOff));
       if (p) return p;
     }
-    if (id.duidSelectsPort && m.clientId >= 0 && st.portsByDuid.size > 0) return st.portsByDuid.get(b, m.clientId, m.clientIdLength, 0, 0) ?? null;
+    if (id.duidSelectsPort && m.clientId >= 0 && st.portsByDuid.size > 0)
+      return st.portsByDuid.get(b, m.clientId, m.clientIdLength, 0, 0) ?? null;
     return null;
   }
 
@@ -578,7 +620,15 @@ export class Dhcpv6Server {
   }
 
   /** Solicit and Request: every IA_NA and IA_PD gets its bindings or a status. */
-  private assign(b: Uint8Array, m: ClientMessage, st: ServerNetwork, port: PortConfig | null, commit: boolean, out: Uint8Array, p: number): number {
+  private assign(
+    b: Uint8Array,
+    m: ClientMessage,
+    st: ServerNetwork,
+    port: PortConfig | null,
+    commit: boolean,
+    out: Uint8Array,
+    p: number,
+  ): number {
     const cfg = st.config.dhcpv6;
     const duid = b.subarray(m.clientId, m.clientId + m.clientIdLength);
     this.offeredCount = 0;
@@ -587,7 +637,14 @@ export class Dhcpv6Server {
       const iaid = u32(b, d);
       if (i >= this.iasPerMessage) {
         this.iasRefused++;
-        p = this.iaStatus(out, p, Dhcpv6OptionCode.IaNa, iaid, Dhcpv6StatusCode.NoAddrsAvail, 'Too many IAs in one message');
+        p = this.iaStatus(
+          out,
+          p,
+          Dhcpv6OptionCode.IaNa,
+          iaid,
+          Dhcpv6StatusCode.NoAddrsAvail,
+          'Too many IAs in one message',
+        );
         continue;
       }
       if (port !== null) {
@@ -596,11 +653,19 @@ export class Dhcpv6Server {
           const t = this.times(st, cfg.preferredLifetime);
           const start = p;
           p += emitIaHeader(out, p, Dhcpv6OptionCode.IaNa, iaid, t.t1, t.t2, 0);
-          for (const a of addrs) p += emitIaAddressHeader(out, p, a.bytes, 0, cfg.preferredLifetime, cfg.validLifetime, 0);
+          for (const a of addrs)
+            p += emitIaAddressHeader(out, p, a.bytes, 0, cfg.preferredLifetime, cfg.validLifetime, 0);
           setU16(out, start + 2, p - start - 4);
           continue;
         }
-        p = this.iaStatus(out, p, Dhcpv6OptionCode.IaNa, iaid, Dhcpv6StatusCode.NoAddrsAvail, 'No addresses for this IA');
+        p = this.iaStatus(
+          out,
+          p,
+          Dhcpv6OptionCode.IaNa,
+          iaid,
+          Dhcpv6StatusCode.NoAddrsAvail,
+          'No addresses for this IA',
+        );
         continue;
       }
       p = this.poolIa(b, d, LeaseType.Address, st, duid, iaid, commit, out, p);
@@ -610,7 +675,14 @@ export class Dhcpv6Server {
       const iaid = u32(b, d);
       if (i >= this.iasPerMessage) {
         this.iasRefused++;
-        p = this.iaStatus(out, p, Dhcpv6OptionCode.IaPd, iaid, Dhcpv6StatusCode.NoPrefixAvail, 'Too many IAs in one message');
+        p = this.iaStatus(
+          out,
+          p,
+          Dhcpv6OptionCode.IaPd,
+          iaid,
+          Dhcpv6StatusCode.NoPrefixAvail,
+          'Too many IAs in one message',
+        );
         continue;
       }
       if (port !== null && port.delegatedPrefix !== null && i === 0) {
@@ -621,7 +693,14 @@ export class Dhcpv6Server {
         continue;
       }
       if (port !== null && (port.delegatedPrefix !== null || st.config.dhcpv6.prefixDelegation.length === 0)) {
-        p = this.iaStatus(out, p, Dhcpv6OptionCode.IaPd, iaid, Dhcpv6StatusCode.NoPrefixAvail, 'No prefixes for this IA');
+        p = this.iaStatus(
+          out,
+          p,
+          Dhcpv6OptionCode.IaPd,
+          iaid,
+          Dhcpv6StatusCode.NoPrefixAvail,
+          'No prefixes for this IA',
+        );
         continue;
       }
       p = this.poolIa(b, d, LeaseType.Prefix, st, duid, iaid, commit, out, p);
@@ -643,13 +722,38 @@ export class Dhcpv6Server {
   }
 
   /** One IA from a pool: propose (Advertise) or allocate (journaled). */
-  private poolIa(b: Uint8Array, d: number, type: LeaseType, st: ServerNetwork, duid: Uint8Array, iaid: number, commit: boolean, out: Uint8Array, p: number): number {
+  private poolIa(
+    b: Uint8Array,
+    d: number,
+    type: LeaseType,
+    st: ServerNetwork,
+    duid: Uint8Array,
+    iaid: number,
+    commit: boolean,
+    out: Uint8Array,
+    p: number,
+  ): number {
     const code = type === LeaseType.Address ? Dhcpv6OptionCode.IaNa : Dhcpv6OptionCode.IaPd;
     const noneStatus = type === LeaseType.Address ? Dhcpv6StatusCode.NoAddrsAvail : Dhcpv6StatusCode.NoPrefixAvail;
     const leases = this.leases;
-    if (leases === null) return this.iaStatus(out, p, code, iaid, noneStatus, type === LeaseType.Address ? 'No addresses available' : 'No prefixes available');
+    if (leases === null)
+      return this.iaStatus(
+        out,
+        p,
+        code,
+        iaid,
+        noneStatus,
+        type === LeaseType.Address ? 'No addresses available' : 'No prefixes available',
+      );
     const hint = this.hintOf(b, d, type);
-    const req = { networkId: st.index, type, duid, iaid, hint: hint < 0 ? undefined : b.subarray(hint, hint + 16), portMac: this.identity.limitMac };
+    const req = {
+      networkId: st.index,
+      type,
+      duid,
+      iaid,
+      hint: hint < 0 ? undefined : b.subarray(hint, hint + 16),
+      portMac: this.identity.limitMac,
+    };
     const existing = leases.lookup(duid, iaid, type);
     let lease: Lease | null;
     if (commit) {
@@ -674,7 +778,15 @@ export class Dhcpv6Server {
       }
     }
     if (lease !== null && this.offeredCount < MAX_IAS * 2) this.offered[this.offeredCount++] = lease.address;
-    if (lease === null) return this.iaStatus(out, p, code, iaid, noneStatus, type === LeaseType.Address ? 'No addresses available' : 'No prefixes available');
+    if (lease === null)
+      return this.iaStatus(
+        out,
+        p,
+        code,
+        iaid,
+        noneStatus,
+        type === LeaseType.Address ? 'No addresses available' : 'No prefixes available',
+      );
     return this.leaseIa(out, p, code, iaid, st, lease);
   }
 
@@ -685,7 +797,16 @@ export class Dhcpv6Server {
       p += emitIaAddressHeader(out, p, lease.address, 0, lease.preferredLifetime, lease.validLifetime, 0);
     } else {
       p += emitIaHeader(out, p, code, iaid, t.t1, t.t2, 29);
-      p += emitIaPrefixHeader(out, p, lease.preferredLifetime, lease.validLifetime, lease.prefixLength, lease.address, 0, 0);
+      p += emitIaPrefixHeader(
+        out,
+        p,
+        lease.preferredLifetime,
+        lease.validLifetime,
+        lease.prefixLength,
+        lease.address,
+        0,
+        0,
+      );
     }
     return p;
   }
@@ -702,7 +823,7 @@ export class Dhcpv6Server {
   /** Offset of the first IA Address (or IA Prefix's prefix) inside the IA at d, or -1. */
   private hintOf(b: Uint8Array, d: number, type: LeaseType): number {
     const end = d + u16(b, d - 2);
-    for (let p = d + 12; p + 4 <= end; ) {
+    for (let p = d + 12; p + 4 <= end;) {
       const code = u16(b, p);
       const n = u16(b, p + 2);
       if (type === LeaseType.Address && code === Dhcpv6OptionCode.IaAddress && n >= 24) return p + 4;
@@ -736,7 +857,15 @@ export class Dhcpv6Server {
   }
 
   /** Renew and Rebind (§18.3.4, §18.3.5). */
-  private extend(b: Uint8Array, m: ClientMessage, st: ServerNetwork, port: PortConfig | null, rebind: boolean, out: Uint8Array, p: number): number {
+  private extend(
+    b: Uint8Array,
+    m: ClientMessage,
+    st: ServerNetwork,
+    port: PortConfig | null,
+    rebind: boolean,
+    out: Uint8Array,
+    p: number,
+  ): number {
     const cfg = st.config.dhcpv6;
     const duid = b.subarray(m.clientId, m.clientId + m.clientIdLength);
     for (let i = 0; i < m.iaNaCount + m.iaPdCount; i++) {
@@ -752,7 +881,7 @@ export class Dhcpv6Server {
       let minPreferred = INFINITY;
       const end = d + u16(b, d - 2);
       // The client's own view: every address/prefix it lists is confirmed, extended or zeroed.
-      for (let q = d + 12; q + 4 <= end; ) {
+      for (let q = d + 12; q + 4 <= end;) {
         const oc = u16(b, q);
         const n = u16(b, q + 2);
         const od = q + 4;
@@ -788,7 +917,16 @@ export class Dhcpv6Server {
           }
           const lease = this.extendPool(st, type, duid, iaid, b.subarray(od + 9, od + 25), plen);
           if (lease) {
-            p += emitIaPrefixHeader(out, p, lease.preferredLifetime, lease.validLifetime, lease.prefixLength, lease.address, 0, 0);
+            p += emitIaPrefixHeader(
+              out,
+              p,
+              lease.preferredLifetime,
+              lease.validLifetime,
+              lease.prefixLength,
+              lease.address,
+              0,
+              0,
+            );
             granted++;
             minPreferred = Math.min(minPreferred, lease.preferredLifetime);
           } else if (!rebind || !this.prefixFits(st, b, od + 9, plen)) {
@@ -801,11 +939,21 @@ export class Dhcpv6Server {
         const held = this.leases?.lookup(duid, iaid, type);
         const staticAddrs = !pd && port !== null ? port.addresses : [];
         if (staticAddrs.length > 0) {
-          for (const a of staticAddrs) p += emitIaAddressHeader(out, p, a.bytes, 0, cfg.preferredLifetime, cfg.validLifetime, 0);
+          for (const a of staticAddrs)
+            p += emitIaAddressHeader(out, p, a.bytes, 0, cfg.preferredLifetime, cfg.validLifetime, 0);
           granted = staticAddrs.length;
           minPreferred = cfg.preferredLifetime;
         } else if (pd && port?.delegatedPrefix) {
-          p += emitIaPrefixHeader(out, p, cfg.preferredLifetime, cfg.validLifetime, port.delegatedPrefix.length, port.delegatedPrefix.address, 0, 0);
+          p += emitIaPrefixHeader(
+            out,
+            p,
+            cfg.preferredLifetime,
+            cfg.validLifetime,
+            port.delegatedPrefix.length,
+            port.delegatedPrefix.address,
+            0,
+            0,
+          );
           granted = 1;
           minPreferred = cfg.preferredLifetime;
         } else if (held && held.networkId === st.index && this.leases && this.mayChangeLeases()) {
@@ -813,8 +961,19 @@ export class Dhcpv6Server {
           if (r.lease) {
             this.needsCommit = true;
             p = pd
-              ? p + emitIaPrefixHeader(out, p, r.lease.preferredLifetime, r.lease.validLifetime, r.lease.prefixLength, r.lease.address, 0, 0)
-              : p + emitIaAddressHeader(out, p, r.lease.address, 0, r.lease.preferredLifetime, r.lease.validLifetime, 0);
+              ? p +
+                emitIaPrefixHeader(
+                  out,
+                  p,
+                  r.lease.preferredLifetime,
+                  r.lease.validLifetime,
+                  r.lease.prefixLength,
+                  r.lease.address,
+                  0,
+                  0,
+                )
+              : p +
+                emitIaAddressHeader(out, p, r.lease.address, 0, r.lease.preferredLifetime, r.lease.validLifetime, 0);
             granted = 1;
             minPreferred = r.lease.preferredLifetime;
           }
@@ -832,7 +991,14 @@ export class Dhcpv6Server {
    * made) is re-created when the address is free and in a pool of this link, so the client keeps
    * its address (RFC 9915 §18.3.4, §18.3.5 allow it); else null.
    */
-  private extendPool(st: ServerNetwork, type: LeaseType, duid: Uint8Array, iaid: number, address: Uint8Array, prefixLength: number): Lease | null {
+  private extendPool(
+    st: ServerNetwork,
+    type: LeaseType,
+    duid: Uint8Array,
+    iaid: number,
+    address: Uint8Array,
+    prefixLength: number,
+  ): Lease | null {
     const leases = this.leases;
     if (leases === null || !this.mayChangeLeases()) return null;
     const r = leases.renew({ type, duid, iaid, address, networkId: st.index }, this.now());
@@ -851,7 +1017,10 @@ export class Dhcpv6Server {
     if (own !== undefined && own.networkId === st.index) return null;
     // Only a free position of this link's pools can be granted again.
     if (leases.quarantined(address) !== undefined || !this.poolPosition(st, type, address, prefixLength)) return null;
-    const a = leases.allocate({ networkId: st.index, type, duid, iaid, hint: address, portMac: this.identity.limitMac }, this.now());
+    const a = leases.allocate(
+      { networkId: st.index, type, duid, iaid, hint: address, portMac: this.identity.limitMac },
+      this.now(),
+    );
     if (a.lease && bytesEqual(a.lease.address, 0, address, 0, 16)) {
       this.needsCommit = true;
       return a.lease;
@@ -868,17 +1037,31 @@ export class Dhcpv6Server {
   private poolPosition(st: ServerNetwork, type: LeaseType, a: Uint8Array, prefixLength: number): boolean {
     const cfg = st.config.dhcpv6;
     if (type === LeaseType.Address) {
-      for (const pool of cfg.addressPools) if (compare16(a, 0, pool.first) >= 0 && compare16(a, 0, pool.last) <= 0) return true;
+      for (const pool of cfg.addressPools)
+        if (compare16(a, 0, pool.first) >= 0 && compare16(a, 0, pool.last) <= 0) return true;
       return false;
     }
     for (const pool of cfg.prefixDelegation) {
-      if (prefixLength === pool.delegatedLength && inPrefix(a, 0, pool.prefix.address, pool.prefix.length) && hostBitsZero(a, prefixLength)) return true;
+      if (
+        prefixLength === pool.delegatedLength &&
+        inPrefix(a, 0, pool.prefix.address, pool.prefix.length) &&
+        hostBitsZero(a, prefixLength)
+      )
+        return true;
     }
     return false;
   }
 
   /** Release and Decline (§18.3.7, §18.3.8). */
-  private giveBack(b: Uint8Array, m: ClientMessage, st: ServerNetwork, port: PortConfig | null, decline: boolean, out: Uint8Array, p: number): number {
+  private giveBack(
+    b: Uint8Array,
+    m: ClientMessage,
+    st: ServerNetwork,
+    port: PortConfig | null,
+    decline: boolean,
+    out: Uint8Array,
+    p: number,
+  ): number {
     const duid = b.subarray(m.clientId, m.clientId + m.clientIdLength);
     for (let i = 0; i < m.iaNaCount + m.iaPdCount; i++) {
       const pd = i >= m.iaNaCount;
@@ -888,7 +1071,7 @@ export class Dhcpv6Server {
       const end = d + u16(b, d - 2);
       let known = 0;
       let listed = 0;
-      for (let q = d + 12; q + 4 <= end; ) {
+      for (let q = d + 12; q + 4 <= end;) {
         const oc = u16(b, q);
         const n = u16(b, q + 2);
         const od = q + 4;
@@ -898,7 +1081,11 @@ export class Dhcpv6Server {
         else if (pd && oc === Dhcpv6OptionCode.IaPrefix && n >= 25) a = od + 9;
         if (a < 0) continue;
         listed++;
-        const isStatic = port !== null && (pd ? port.delegatedPrefix !== null && addrEqual(b, a, port.delegatedPrefix.address, 0) : port.addresses.some((x) => addrEqual(b, a, x.bytes, 0)));
+        const isStatic =
+          port !== null &&
+          (pd
+            ? port.delegatedPrefix !== null && addrEqual(b, a, port.delegatedPrefix.address, 0)
+            : port.addresses.some((x) => addrEqual(b, a, x.bytes, 0)));
         if (isStatic) {
           known++;
           continue;
@@ -928,7 +1115,8 @@ export class Dhcpv6Server {
     for (let i = 0; i < m.iaNaCount; i++) {
       const d = m.iaNa[i] as number;
       const end = d + u16(b, d - 2);
-      for (let q = d + 12; q + 4 <= end; q += 4 + u16(b, q + 2)) if (u16(b, q) === Dhcpv6OptionCode.IaAddress) return true;
+      for (let q = d + 12; q + 4 <= end; q += 4 + u16(b, q + 2))
+        if (u16(b, q) === Dhcpv6OptionCode.IaAddress) return true;
     }
     return false;
   }
@@ -938,7 +1126,8 @@ export class Dhcpv6Server {
       const d = m.iaNa[i] as number;
       const end = d + u16(b, d - 2);
       for (let q = d + 12; q + 4 <= end; q += 4 + u16(b, q + 2)) {
-        if (u16(b, q) === Dhcpv6OptionCode.IaAddress && u16(b, q + 2) >= 24 && !this.addressOnLink(st, b, q + 4)) return false;
+        if (u16(b, q) === Dhcpv6OptionCode.IaAddress && u16(b, q + 2) >= 24 && !this.addressOnLink(st, b, q + 4))
+          return false;
       }
     }
     return true;
@@ -952,10 +1141,19 @@ export class Dhcpv6Server {
     return p + e.len;
   }
 
-  private configurationOptions(b: Uint8Array, m: ClientMessage, st: ServerNetwork, out: Uint8Array, p: number, informationRequest: boolean): number {
+  private configurationOptions(
+    b: Uint8Array,
+    m: ClientMessage,
+    st: ServerNetwork,
+    out: Uint8Array,
+    p: number,
+    informationRequest: boolean,
+  ): number {
     const cfg = st.config.dhcpv6;
-    if (st.dnsServers.len > 0 && m.requested(b, Dhcpv6OptionCode.DnsServers)) p = this.copyOption(st.dnsServers, out, p);
-    if (st.domainSearch.len > 0 && m.requested(b, Dhcpv6OptionCode.DomainSearchList)) p = this.copyOption(st.domainSearch, out, p);
+    if (st.dnsServers.len > 0 && m.requested(b, Dhcpv6OptionCode.DnsServers))
+      p = this.copyOption(st.dnsServers, out, p);
+    if (st.domainSearch.len > 0 && m.requested(b, Dhcpv6OptionCode.DomainSearchList))
+      p = this.copyOption(st.domainSearch, out, p);
     if (st.ntpServers.len > 0 && m.requested(b, Dhcpv6OptionCode.NtpServer)) p = this.copyOption(st.ntpServers, out, p);
     if (!informationRequest && m.requested(b, Dhcpv6OptionCode.SolMaxRt) && (cfg.solMaxRt ?? this.solMaxRt) > 0) {
       p += emitU32Option(out, p, Dhcpv6OptionCode.SolMaxRt, cfg.solMaxRt ?? this.solMaxRt);

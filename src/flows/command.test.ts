@@ -13,7 +13,10 @@ import { flowsMain, type FlowsIo } from './command.js';
 const labConfig = join(repositoryRoot, 'fixtures', 'config', 'lab.yaml');
 const trunkConfig = join(repositoryRoot, 'fixtures', 'config', 'trunk.yaml');
 
-async function flows(args: string[], env: NodeJS.ProcessEnv = { ...process.env, PATH: '/nonexistent' }): Promise<{ code: number; out: string; err: string }> {
+async function flows(
+  args: string[],
+  env: NodeJS.ProcessEnv = { ...process.env, PATH: '/nonexistent' },
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
   const io: FlowsIo = { write: (t) => (out += t), error: (t) => (err += t), env };
@@ -22,14 +25,32 @@ async function flows(args: string[], env: NodeJS.ProcessEnv = { ...process.env, 
 }
 
 test('--dry-run prints the meters and the bundle without any OVS command (PATH has none)', async (t) => {
-  const r = await flows(['--config', labConfig, '--dry-run', '--port', 'vm1=1', '--port', 'vm2=p6-tap2', '--meter-rate', '50', '--meter-burst', '80']);
+  const r = await flows([
+    '--config',
+    labConfig,
+    '--dry-run',
+    '--port',
+    'vm1=1',
+    '--port',
+    'vm2=p6-tap2',
+    '--meter-rate',
+    '50',
+    '--meter-burst',
+    '80',
+  ]);
   t.is(r.code, 0, r.err);
   const lines = r.out.trimEnd().split('\n');
   t.is(lines[0], '# meters (ovs-ofctl -O OpenFlow15 add-meter BRIDGE ...)');
   t.is(lines[1], '# vm1: meter=60000,pktps,burst,stats,bands=type=drop,rate=50,burst_size=80');
   t.true(lines.includes('delete cookie=0x70756e7436000000/-1'));
-  t.true(lines.includes('add cookie=0x70756e7436000000,table=205,priority=100,in_port=1,actions=meter:60000,output:"punt0"'));
-  t.true(lines.includes('add cookie=0x70756e7436000000,table=205,priority=100,in_port="p6-tap2",actions=meter:60001,output:"punt0"'));
+  t.true(
+    lines.includes('add cookie=0x70756e7436000000,table=205,priority=100,in_port=1,actions=meter:60000,output:"punt0"'),
+  );
+  t.true(
+    lines.includes(
+      'add cookie=0x70756e7436000000,table=205,priority=100,in_port="p6-tap2",actions=meter:60001,output:"punt0"',
+    ),
+  );
 });
 
 test('--table-base and --meter-base move punt6 tables and meters', async (t) => {

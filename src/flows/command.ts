@@ -6,7 +6,15 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { FlowsError, OvsClient, desiredRuleSet, install } from './ovs.js';
-import { DefaultFlowOptions, MAX_METER_BASE, PUNT6_COOKIE, dryRunText, generateRules, type FlowOptions, type OfPortRef } from './rules.js';
+import {
+  DefaultFlowOptions,
+  MAX_METER_BASE,
+  PUNT6_COOKIE,
+  dryRunText,
+  generateRules,
+  type FlowOptions,
+  type OfPortRef,
+} from './rules.js';
 import { flowStats, formatStats } from './stats.js';
 
 export const flowsUsage = `usage: punt6 flows --config FILE [--bridge BR] [--dry-run | --stats] [options]
@@ -45,7 +53,12 @@ export class UsageProblem extends Error {}
  * The flow options given on a command line (`flows`, and `run --bridge`); throws UsageProblem
  * naming the bad option.
  */
-export function flowOptionsOf(values: { 'meter-rate'?: string; 'meter-burst'?: string; 'table-base'?: string; 'meter-base'?: string }): FlowOptions {
+export function flowOptionsOf(values: {
+  'meter-rate'?: string;
+  'meter-burst'?: string;
+  'table-base'?: string;
+  'meter-base'?: string;
+}): FlowOptions {
   return {
     ...DefaultFlowOptions,
     meterRate: integer(values['meter-rate'], '--meter-rate', 1, 1_000_000_000, DefaultFlowOptions.meterRate),
@@ -66,7 +79,8 @@ function parsePortMappings(values: readonly string[]): Map<string, OfPortRef> {
   const m = new Map<string, OfPortRef>();
   for (const v of values) {
     const eq = v.indexOf('=');
-    if (eq <= 0 || eq === v.length - 1) throw new UsageProblem(`--port takes NAME=IFACE or NAME=OFPORT, not ${JSON.stringify(v)}`);
+    if (eq <= 0 || eq === v.length - 1)
+      throw new UsageProblem(`--port takes NAME=IFACE or NAME=OFPORT, not ${JSON.stringify(v)}`);
     const target = v.slice(eq + 1);
     m.set(v.slice(0, eq), /^\d+$/.test(target) ? Number(target) : target);
   }
@@ -145,7 +159,9 @@ export async function flowsMain(args: string[], io: FlowsIo = defaultIo): Promis
       return 0;
     }
     await install(ovs, bridge, desired);
-    io.write(`punt6 flows: installed ${desired.rules.length} rules and ${desired.meters.length} meters on ${bridge} (cookie ${PUNT6_COOKIE})\n`);
+    io.write(
+      `punt6 flows: installed ${desired.rules.length} rules and ${desired.meters.length} meters on ${bridge} (cookie ${PUNT6_COOKIE})\n`,
+    );
     return 0;
   } catch (e) {
     if (e instanceof FlowsError || e instanceof ConfigError) {

@@ -7,7 +7,14 @@ import { join } from 'node:path';
 import test from 'ava';
 import { loadConfig } from '../config/index.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
-import { parseFlowDump, parseInterfaceList, parseMeterDump, parseMeterRecord, parseMeterStats, type DumpedFlow } from './dump.js';
+import {
+  parseFlowDump,
+  parseInterfaceList,
+  parseMeterDump,
+  parseMeterRecord,
+  parseMeterStats,
+  type DumpedFlow,
+} from './dump.js';
 import { compare, resolveBindings } from './ovs.js';
 import { flowLine, generateRules, ruleKey } from './rules.js';
 import { flowStats, formatStats } from './stats.js';
@@ -24,26 +31,59 @@ const flowDump = `OFPST_FLOW reply (OF1.5) (xid=0x2):
 test('parseFlowDump: table, priority, match without priority, actions, counters', (t) => {
   const flows = parseFlowDump(flowDump);
   t.deepEqual(flows, [
-    { cookie: '0x70756e7436000000', table: 0, priority: 60000, match: 'reg9=0/0x80000000,in_port=1', actions: 'goto_table:200', packets: 3, bytes: 258 },
-    { cookie: '0x70756e7436000000', table: 201, priority: 400, match: 'icmp6,in_port=1,icmp_type=134', actions: 'drop', packets: 7, bytes: 700 },
-    { cookie: '0x70756e7436000000', table: 200, priority: 0, match: '', actions: 'goto_table:201', packets: 0, bytes: 0 },
+    {
+      cookie: '0x70756e7436000000',
+      table: 0,
+      priority: 60000,
+      match: 'reg9=0/0x80000000,in_port=1',
+      actions: 'goto_table:200',
+      packets: 3,
+      bytes: 258,
+    },
+    {
+      cookie: '0x70756e7436000000',
+      table: 201,
+      priority: 400,
+      match: 'icmp6,in_port=1,icmp_type=134',
+      actions: 'drop',
+      packets: 7,
+      bytes: 700,
+    },
+    {
+      cookie: '0x70756e7436000000',
+      table: 200,
+      priority: 0,
+      match: '',
+      actions: 'goto_table:201',
+      packets: 0,
+      bytes: 0,
+    },
     { cookie: '0x1234', table: 0, priority: 32768, match: '', actions: 'NORMAL', packets: 0, bytes: 0 },
   ]);
 });
 
 test('parseFlowDump: --no-stats lines (table 0 not printed)', (t) => {
-  const [f] = parseFlowDump(' cookie=0x70756e7436000000, table=203, priority=200,icmp6,in_port=1,nw_ttl=255,icmp_type=135 actions=IN_PORT\n cookie=0x1, priority=5 actions=drop\n');
+  const [f] = parseFlowDump(
+    ' cookie=0x70756e7436000000, table=203, priority=200,icmp6,in_port=1,nw_ttl=255,icmp_type=135 actions=IN_PORT\n cookie=0x1, priority=5 actions=drop\n',
+  );
   t.like(f, { table: 203, priority: 200, match: 'icmp6,in_port=1,nw_ttl=255,icmp_type=135', actions: 'IN_PORT' });
   t.like(parseFlowDump(' cookie=0x1, priority=5 actions=drop\n')[0], { table: 0, priority: 5 });
 });
 
 test('parseMeterDump and parseMeterStats', (t) => {
-  t.deepEqual(parseMeterDump('OFPST_METER_CONFIG reply (OF1.5) (xid=0x2):\nmeter=60000 pktps burst stats bands=\ntype=drop rate=100 burst_size=200\nmeter=3 kbps bands=\ntype=drop rate=5\n'), [
-    { id: 60000, flags: 'pktps burst stats', rate: 100, burst: 200 },
-    { id: 3, flags: 'kbps', rate: 5, burst: 0 },
-  ]);
   t.deepEqual(
-    parseMeterStats('OFPST_METER reply (OF1.5) (xid=0x2):\nmeter:60000 flow_count:1 packet_in_count:10 byte_in_count:900 duration:0.026s bands:\n0: packet_count:4 byte_count:360\nmeter:60001 flow_count:1 packet_in_count:0 byte_in_count:0 duration:0.026s bands:\n0: packet_count:0 byte_count:0'),
+    parseMeterDump(
+      'OFPST_METER_CONFIG reply (OF1.5) (xid=0x2):\nmeter=60000 pktps burst stats bands=\ntype=drop rate=100 burst_size=200\nmeter=3 kbps bands=\ntype=drop rate=5\n',
+    ),
+    [
+      { id: 60000, flags: 'pktps burst stats', rate: 100, burst: 200 },
+      { id: 3, flags: 'kbps', rate: 5, burst: 0 },
+    ],
+  );
+  t.deepEqual(
+    parseMeterStats(
+      'OFPST_METER reply (OF1.5) (xid=0x2):\nmeter:60000 flow_count:1 packet_in_count:10 byte_in_count:900 duration:0.026s bands:\n0: packet_count:4 byte_count:360\nmeter:60001 flow_count:1 packet_in_count:0 byte_in_count:0 duration:0.026s bands:\n0: packet_count:0 byte_count:0',
+    ),
     [
       { id: 60000, packetsIn: 10, dropped: 4 },
       { id: 60001, packetsIn: 0, dropped: 0 },
@@ -51,11 +91,23 @@ test('parseMeterDump and parseMeterStats', (t) => {
   );
 });
 
-test('parseMeterRecord: the ids under the key in the bridge\'s external_ids', (t) => {
+test("parseMeterRecord: the ids under the key in the bridge's external_ids", (t) => {
   // ovs-vsctl --format=json --columns=external_ids list Bridge BR, with and without the key.
-  t.deepEqual(parseMeterRecord('{"data":[[["map",[["other","x"],["punt6-meters","60000,60001"]]]]],"headings":["external_ids"]}', 'punt6-meters'), new Set([60000, 60001]));
-  t.deepEqual(parseMeterRecord('{"data":[[["map",[["other","x"]]]]],"headings":["external_ids"]}', 'punt6-meters'), new Set());
-  t.deepEqual(parseMeterRecord('{"data":[[["map",[["punt6-meters","7, x,,8"]]]]],"headings":["external_ids"]}', 'punt6-meters'), new Set([7, 8]));
+  t.deepEqual(
+    parseMeterRecord(
+      '{"data":[[["map",[["other","x"],["punt6-meters","60000,60001"]]]]],"headings":["external_ids"]}',
+      'punt6-meters',
+    ),
+    new Set([60000, 60001]),
+  );
+  t.deepEqual(
+    parseMeterRecord('{"data":[[["map",[["other","x"]]]]],"headings":["external_ids"]}', 'punt6-meters'),
+    new Set(),
+  );
+  t.deepEqual(
+    parseMeterRecord('{"data":[[["map",[["punt6-meters","7, x,,8"]]]]],"headings":["external_ids"]}', 'punt6-meters'),
+    new Set([7, 8]),
+  );
 });
 
 test('resolveBindings: iface-id, then attached-mac, then the name; punt interfaces by name; --port wins', (t) => {
@@ -74,19 +126,53 @@ test('resolveBindings: iface-id, then attached-mac, then the name; punt interfac
   );
   t.deepEqual(list[5], { name: 'idle', ofport: null, externalIds: new Map() });
   const auto = resolveBindings(labConfig, list);
-  t.deepEqual([...auto.bindings.ports], [['vm1', 5], ['vm2', 6]]);
+  t.deepEqual(
+    [...auto.bindings.ports],
+    [
+      ['vm1', 5],
+      ['vm2', 6],
+    ],
+  );
   t.deepEqual([...auto.bindings.interfaces], [['punt0', 100]]);
-  const manual = resolveBindings(labConfig, list, new Map<string, string | number>([['vm1', 'vm2'], ['vm2', 42], ['punt0', 'idle']]));
-  t.deepEqual([...manual.bindings.ports], [['vm1', 9], ['vm2', 42]]);
+  const manual = resolveBindings(
+    labConfig,
+    list,
+    new Map<string, string | number>([
+      ['vm1', 'vm2'],
+      ['vm2', 42],
+      ['punt0', 'idle'],
+    ]),
+  );
+  t.deepEqual(
+    [...manual.bindings.ports],
+    [
+      ['vm1', 9],
+      ['vm2', 42],
+    ],
+  );
   t.deepEqual([...manual.bindings.interfaces], []);
   t.deepEqual(manual.notes, ['punt interface punt0: interface idle is not an OpenFlow port of the bridge']);
 });
 
-const set = generateRules(labConfig, { interfaces: new Map([['punt0', 100]]), ports: new Map([['vm1', 1], ['vm2', 2]]) });
+const set = generateRules(labConfig, {
+  interfaces: new Map([['punt0', 100]]),
+  ports: new Map([
+    ['vm1', 1],
+    ['vm2', 2],
+  ]),
+});
 
 /** The dump OVS would print for the set: fields in another order, counters set per rule. */
 function dumpOf(rules = set.rules, packets: (i: number) => number = () => 0): DumpedFlow[] {
-  return rules.map((r, i) => ({ cookie: '0x70756e7436000000', table: r.table, priority: r.priority, match: r.match.split(',').reverse().join(','), actions: r.actions, packets: packets(i), bytes: 0 }));
+  return rules.map((r, i) => ({
+    cookie: '0x70756e7436000000',
+    table: r.table,
+    priority: r.priority,
+    match: r.match.split(',').reverse().join(','),
+    actions: r.actions,
+    packets: packets(i),
+    bytes: 0,
+  }));
 }
 const meters = set.meters.map((m) => ({ id: m.id, flags: 'pktps burst stats', rate: m.rate, burst: m.burst }));
 
@@ -96,7 +182,11 @@ test('compare: the same rules in any field order are in sync; a missing, changed
   const changed = dumpOf();
   changed[4] = { ...changed[4]!, actions: 'drop' };
   t.deepEqual(compare(set, changed, meters), { missing: 1, extra: 1, meters: 0 });
-  t.deepEqual(compare(set, [...dumpOf(), { ...dumpOf()[0]!, priority: 1 }], meters), { missing: 0, extra: 1, meters: 0 });
+  t.deepEqual(compare(set, [...dumpOf(), { ...dumpOf()[0]!, priority: 1 }], meters), {
+    missing: 0,
+    extra: 1,
+    meters: 0,
+  });
   t.deepEqual(compare(set, dumpOf(), [{ ...meters[0]!, rate: 5 }]), { missing: 0, extra: 0, meters: 2 });
   t.deepEqual(compare(set, [], []), { missing: set.rules.length, extra: 0, meters: 2 });
 });
@@ -110,12 +200,30 @@ test('stats: counters summed per category and port; answered versus punted in th
     [idx('punt-rs', 'vm2'), 1],
     [idx('guard-ra', 'vm1'), 6],
   ]);
-  const foreign: DumpedFlow = { cookie: '0x70756e7436000000', table: 9, priority: 9, match: 'in_port=9', actions: 'drop', packets: 99, bytes: 0 };
-  const stats = flowStats(set, [...dumpOf(set.rules, (i) => counts.get(i) ?? 0), foreign], [{ id: 60000, packetsIn: 4, dropped: 1 }]);
+  const foreign: DumpedFlow = {
+    cookie: '0x70756e7436000000',
+    table: 9,
+    priority: 9,
+    match: 'in_port=9',
+    actions: 'drop',
+    packets: 99,
+    bytes: 0,
+  };
+  const stats = flowStats(
+    set,
+    [...dumpOf(set.rules, (i) => counts.get(i) ?? 0), foreign],
+    [{ id: 60000, packetsIn: 4, dropped: 1 }],
+  );
   const of = (c: string) => stats.categories.find((x) => x.category === c)!;
   t.is(of('answer-na-router').packets, 3);
   t.is(of('punt-rs').packets, 5);
-  t.deepEqual([...of('punt-rs').byPort], [['vm1', 4], ['vm2', 1]]);
+  t.deepEqual(
+    [...of('punt-rs').byPort],
+    [
+      ['vm1', 4],
+      ['vm2', 1],
+    ],
+  );
   t.is(of('guard-ra').packets, 6);
   t.is(stats.unknownRules, 1);
   t.deepEqual(stats.meters, [

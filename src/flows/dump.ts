@@ -15,8 +15,23 @@ export interface DumpedFlow {
 }
 
 const STAT_KEYS = new Set([
-  'cookie', 'duration', 'table', 'n_packets', 'n_bytes', 'idle_age', 'hard_age', 'idle_timeout', 'hard_timeout', 'importance',
-  'send_flow_rem', 'reset_counts', 'no_packet_counts', 'no_byte_counts', 'check_overlap', 'out_port', 'out_group',
+  'cookie',
+  'duration',
+  'table',
+  'n_packets',
+  'n_bytes',
+  'idle_age',
+  'hard_age',
+  'idle_timeout',
+  'hard_timeout',
+  'importance',
+  'send_flow_rem',
+  'reset_counts',
+  'no_packet_counts',
+  'no_byte_counts',
+  'check_overlap',
+  'out_port',
+  'out_group',
 ]);
 
 const DEFAULT_PRIORITY = 32768;
@@ -76,7 +91,12 @@ export function parseMeterDump(text: string): DumpedMeter[] {
     const band = lines[i + 1] ?? '';
     const rate = /\brate=(\d+)/.exec(band);
     const burst = /\bburst_size=(\d+)/.exec(band);
-    meters.push({ id: Number(m[1]), flags: m[2] as string, rate: rate ? Number(rate[1]) : 0, burst: burst ? Number(burst[1]) : 0 });
+    meters.push({
+      id: Number(m[1]),
+      flags: m[2] as string,
+      rate: rate ? Number(rate[1]) : 0,
+      burst: burst ? Number(burst[1]) : 0,
+    });
   }
   return meters;
 }
@@ -118,7 +138,8 @@ type OvsdbDatum = unknown;
 function ovsdbMap(d: OvsdbDatum): Map<string, string> {
   const m = new Map<string, string>();
   if (Array.isArray(d) && d[0] === 'map' && Array.isArray(d[1])) {
-    for (const pair of d[1] as unknown[]) if (Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string') m.set(pair[0], pair[1]);
+    for (const pair of d[1] as unknown[])
+      if (Array.isArray(pair) && typeof pair[0] === 'string' && typeof pair[1] === 'string') m.set(pair[0], pair[1]);
   }
   return m;
 }

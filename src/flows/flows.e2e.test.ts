@@ -36,7 +36,12 @@ import { flowStats } from './stats.js';
 const onCi = process.env['CI'] === 'true';
 const REQUIRED = ['ip', 'sysctl', 'ovsdb-tool', 'ovsdb-server', 'ovs-vswitchd', 'ovs-vsctl', 'ovs-ofctl', 'ping'];
 const missing = REQUIRED.filter((c) => !haveCommand(c));
-const reason = process.getuid?.() !== 0 ? 'not running as root' : missing.length > 0 ? `missing commands: ${missing.join(' ')}` : null;
+const reason =
+  process.getuid?.() !== 0
+    ? 'not running as root'
+    : missing.length > 0
+      ? `missing commands: ${missing.join(' ')}`
+      : null;
 
 const BRIDGE = 'p6fl-br0';
 const SWITCH_NS = 'p6fl-sw';
@@ -108,19 +113,38 @@ async function cleanupNamespaces(): Promise<void> {
 async function startVswitchd(): Promise<void> {
   await runOk(
     'ip',
-    ['netns', 'exec', SWITCH_NS, 'ovs-vswitchd', `unix:${ovs.dbSocket}`, `--pidfile=${ovs.vswitchdPidFile}`, '--detach', '--no-chdir', `--log-file=${join(ovs.directory, 'ovs-vswitchd.log')}`],
+    [
+      'netns',
+      'exec',
+      SWITCH_NS,
+      'ovs-vswitchd',
+      `unix:${ovs.dbSocket}`,
+      `--pidfile=${ovs.vswitchdPidFile}`,
+      '--detach',
+      '--no-chdir',
+      `--log-file=${join(ovs.directory, 'ovs-vswitchd.log')}`,
+    ],
     { env: ovs.env, timeout: 60_000 },
   );
   await waitFor('ovs-vswitchd', 10_000, () => (ovs.vswitchdPid() === null ? undefined : true));
 }
 
 async function startOvs(): Promise<void> {
-  const schema = ['/usr/share/openvswitch/vswitch.ovsschema', '/usr/local/share/openvswitch/vswitch.ovsschema'].find((f) => existsSync(f));
+  const schema = ['/usr/share/openvswitch/vswitch.ovsschema', '/usr/local/share/openvswitch/vswitch.ovsschema'].find(
+    (f) => existsSync(f),
+  );
   if (schema === undefined) throw new Error('the OVS schema vswitch.ovsschema is missing');
   await runOk('ovsdb-tool', ['create', join(ovs.directory, 'conf.db'), schema], { env: ovs.env });
   await runOk(
     'ovsdb-server',
-    [join(ovs.directory, 'conf.db'), `--remote=punix:${ovs.dbSocket}`, `--pidfile=${ovs.ovsdbPidFile}`, '--detach', '--no-chdir', `--log-file=${join(ovs.directory, 'ovsdb-server.log')}`],
+    [
+      join(ovs.directory, 'conf.db'),
+      `--remote=punix:${ovs.dbSocket}`,
+      `--pidfile=${ovs.ovsdbPidFile}`,
+      '--detach',
+      '--no-chdir',
+      `--log-file=${join(ovs.directory, 'ovsdb-server.log')}`,
+    ],
     { env: ovs.env },
   );
   await ovs.vsctl(['--no-wait', 'init']);
@@ -128,7 +152,9 @@ async function startOvs(): Promise<void> {
 }
 
 async function bridgeAnswers(): Promise<void> {
-  await waitFor('the bridge to answer OpenFlow', 20_000, async () => ((await run('ovs-ofctl', ['show', BRIDGE], { env: ovs.env })).code === 0 ? true : undefined));
+  await waitFor('the bridge to answer OpenFlow', 20_000, async () =>
+    (await run('ovs-ofctl', ['show', BRIDGE], { env: ovs.env })).code === 0 ? true : undefined,
+  );
 }
 
 /** Icmp6In* counters of a namespace's kernel (/proc/net/snmp6 is per namespace). */
@@ -171,9 +197,42 @@ function icmpv6Frame(dstMac: string, srcMac: string, src: string, dst: string, i
 
 const vm1Ll = 'fe80::ff:fe00:1';
 /** A Router Advertisement from vm1: router lifetime 1800 s, SLL option. */
-const rogueRa = icmpv6Frame('33:33:00:00:00:01', VMS[0].mac, vm1Ll, 'ff02::1', [134, 0, 0, 0, 64, 0, 0x07, 0x08, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, ...macBytes(VMS[0].mac)]);
+const rogueRa = icmpv6Frame('33:33:00:00:00:01', VMS[0].mac, vm1Ll, 'ff02::1', [
+  134,
+  0,
+  0,
+  0,
+  64,
+  0,
+  0x07,
+  0x08,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  0,
+  1,
+  1,
+  ...macBytes(VMS[0].mac),
+]);
 /** An NA from vm1 claiming vm2's address with vm1's MAC (override set). */
-const spoofedNa = icmpv6Frame('33:33:00:00:00:01', VMS[0].mac, vm1Ll, 'ff02::1', [136, 0, 0, 0, 0x20, 0, 0, 0, ...ipBytes(VMS[1].address), 2, 1, ...macBytes(VMS[0].mac)]);
+const spoofedNa = icmpv6Frame('33:33:00:00:00:01', VMS[0].mac, vm1Ll, 'ff02::1', [
+  136,
+  0,
+  0,
+  0,
+  0x20,
+  0,
+  0,
+  0,
+  ...ipBytes(VMS[1].address),
+  2,
+  1,
+  ...macBytes(VMS[0].mac),
+]);
 
 /** Sends frames out of eth0 of a namespace through the pcap package. */
 async function inject(ns: string, frames: Buffer[]): Promise<void> {
@@ -184,7 +243,16 @@ const s = pcap.createSession('eth0', { filter: '', buffer_timeout: 0 });
 for (const hex of process.argv.slice(2)) s.inject(Buffer.from(hex, 'hex'));
 s.close();
 `;
-  const args = ['netns', 'exec', ns, process.execPath, '-e', script, join(repositoryRoot, 'node_modules', 'pcap'), ...frames.map((f) => f.toString('hex'))];
+  const args = [
+    'netns',
+    'exec',
+    ns,
+    process.execPath,
+    '-e',
+    script,
+    join(repositoryRoot, 'node_modules', 'pcap'),
+    ...frames.map((f) => f.toString('hex')),
+  ];
   await new Promise<void>((resolve, reject) => {
     const child = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
@@ -202,44 +270,71 @@ async function grows(read: () => Promise<number>, than: number, what: string): P
   });
 }
 
-if (enabled) test.before(async () => {
-  await cleanupNamespaces();
-  await runOk('mkdir', ['-p', ovs.directory]);
-  await runOk('ip', ['netns', 'add', SWITCH_NS]);
-  await startOvs();
-  await ovs.vsctl(['add-br', BRIDGE, '--', 'set', 'bridge', BRIDGE, 'datapath_type=netdev', 'fail_mode=secure']);
-  await ovs.vsctl(['add-port', BRIDGE, PUNT, '--', 'set', 'interface', PUNT, 'type=internal', 'ofport_request=100']);
-  // ovs-vswitchd creates the internal port's TAP device once it has reconfigured.
-  await waitFor(`the TAP device ${PUNT}`, 10_000, async () => ((await run('ip', ['-n', SWITCH_NS, 'link', 'show', PUNT])).code === 0 ? true : undefined));
-  await runOk('ip', ['netns', 'exec', SWITCH_NS, 'sysctl', '-qw', `net.ipv6.conf.${PUNT}.disable_ipv6=1`]);
-  await runOk('ip', ['-n', SWITCH_NS, 'link', 'set', PUNT, 'up']);
-  for (const v of VMS) {
-    await runOk('ip', ['netns', 'add', v.ns]);
-    await runOk('ip', ['-n', SWITCH_NS, 'link', 'add', v.host, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', v.ns]);
-    await runOk('ip', ['netns', 'exec', SWITCH_NS, 'sysctl', '-qw', `net.ipv6.conf.${v.host}.disable_ipv6=1`]);
-    await runOk('ip', ['-n', SWITCH_NS, 'link', 'set', v.host, 'up']);
-    // vm1 is found by external_ids:iface-id, vm2 by external_ids:attached-mac (docs/flows.md).
-    const ids = v.name === 'vm1' ? `external_ids:iface-id=${v.name}` : `external_ids:attached-mac=${v.mac}`;
-    await ovs.vsctl(['add-port', BRIDGE, v.host, '--', 'set', 'interface', v.host, `ofport_request=${v.ofport}`, ids]);
-    await runOk('ip', ['-n', v.ns, 'link', 'set', 'eth0', 'address', v.mac]);
-    if (haveCommand('ethtool')) {
-      // Checksums computed by the sender, not left to an offload a veth never performs.
-      await run('ip', ['netns', 'exec', SWITCH_NS, 'ethtool', '-K', v.host, 'tx', 'off']);
-      await run('ip', ['netns', 'exec', v.ns, 'ethtool', '-K', 'eth0', 'tx', 'off']);
+if (enabled)
+  test.before(async () => {
+    await cleanupNamespaces();
+    await runOk('mkdir', ['-p', ovs.directory]);
+    await runOk('ip', ['netns', 'add', SWITCH_NS]);
+    await startOvs();
+    await ovs.vsctl(['add-br', BRIDGE, '--', 'set', 'bridge', BRIDGE, 'datapath_type=netdev', 'fail_mode=secure']);
+    await ovs.vsctl(['add-port', BRIDGE, PUNT, '--', 'set', 'interface', PUNT, 'type=internal', 'ofport_request=100']);
+    // ovs-vswitchd creates the internal port's TAP device once it has reconfigured.
+    await waitFor(`the TAP device ${PUNT}`, 10_000, async () =>
+      (await run('ip', ['-n', SWITCH_NS, 'link', 'show', PUNT])).code === 0 ? true : undefined,
+    );
+    await runOk('ip', ['netns', 'exec', SWITCH_NS, 'sysctl', '-qw', `net.ipv6.conf.${PUNT}.disable_ipv6=1`]);
+    await runOk('ip', ['-n', SWITCH_NS, 'link', 'set', PUNT, 'up']);
+    for (const v of VMS) {
+      await runOk('ip', ['netns', 'add', v.ns]);
+      await runOk('ip', [
+        '-n',
+        SWITCH_NS,
+        'link',
+        'add',
+        v.host,
+        'type',
+        'veth',
+        'peer',
+        'name',
+        'eth0',
+        'netns',
+        v.ns,
+      ]);
+      await runOk('ip', ['netns', 'exec', SWITCH_NS, 'sysctl', '-qw', `net.ipv6.conf.${v.host}.disable_ipv6=1`]);
+      await runOk('ip', ['-n', SWITCH_NS, 'link', 'set', v.host, 'up']);
+      // vm1 is found by external_ids:iface-id, vm2 by external_ids:attached-mac (docs/flows.md).
+      const ids = v.name === 'vm1' ? `external_ids:iface-id=${v.name}` : `external_ids:attached-mac=${v.mac}`;
+      await ovs.vsctl([
+        'add-port',
+        BRIDGE,
+        v.host,
+        '--',
+        'set',
+        'interface',
+        v.host,
+        `ofport_request=${v.ofport}`,
+        ids,
+      ]);
+      await runOk('ip', ['-n', v.ns, 'link', 'set', 'eth0', 'address', v.mac]);
+      if (haveCommand('ethtool')) {
+        // Checksums computed by the sender, not left to an offload a veth never performs.
+        await run('ip', ['netns', 'exec', SWITCH_NS, 'ethtool', '-K', v.host, 'tx', 'off']);
+        await run('ip', ['netns', 'exec', v.ns, 'ethtool', '-K', 'eth0', 'tx', 'off']);
+      }
+      await runOk('ip', ['-n', v.ns, 'link', 'set', 'eth0', 'up']);
+      await runOk('ip', ['-n', v.ns, '-6', 'addr', 'add', `${v.address}/64`, 'dev', 'eth0', 'nodad']);
     }
-    await runOk('ip', ['-n', v.ns, 'link', 'set', 'eth0', 'up']);
-    await runOk('ip', ['-n', v.ns, '-6', 'addr', 'add', `${v.address}/64`, 'dev', 'eth0', 'nodad']);
-  }
-  await bridgeAnswers();
-  await ovs.ofctl(['-O', 'OpenFlow15', 'add-flow', BRIDGE, FOREIGN]);
-  config = await loadConfig(configPath);
-});
+    await bridgeAnswers();
+    await ovs.ofctl(['-O', 'OpenFlow15', 'add-flow', BRIDGE, FOREIGN]);
+    config = await loadConfig(configPath);
+  });
 
-if (enabled) test.after.always(async () => {
-  await ovs.stop();
-  await cleanupNamespaces();
-  rmSync(directory, { recursive: true, force: true });
-});
+if (enabled)
+  test.after.always(async () => {
+    await ovs.stop();
+    await cleanupNamespaces();
+    rmSync(directory, { recursive: true, force: true });
+  });
 
 serial('install twice: exit 0, the rule set is on the bridge, the foreign flow survives', async (t) => {
   for (let i = 0; i < 2; i++) {
@@ -249,7 +344,11 @@ serial('install twice: exit 0, the rule set is on the bridge, the foreign flow s
     t.is(r.err, '');
   }
   const want = await desired();
-  t.deepEqual(compare(want, await client.ownFlows(BRIDGE), await client.meters(BRIDGE)), { missing: 0, extra: 0, meters: 0 });
+  t.deepEqual(compare(want, await client.ownFlows(BRIDGE), await client.meters(BRIDGE)), {
+    missing: 0,
+    extra: 0,
+    meters: 0,
+  });
   t.deepEqual([...(await desired()).meters.map((m) => m.port)], ['vm1', 'vm2']);
   const foreign = await ovs.ofctl(['-O', 'OpenFlow15', 'dump-flows', BRIDGE, 'cookie=0x1234/-1']);
   t.regex(foreign, /cookie=0x1234, .*priority=0 actions=NORMAL/);
@@ -260,51 +359,81 @@ serial('install twice: exit 0, the rule set is on the bridge, the foreign flow s
 /** Another controller's meter in punt6's default range (60000 up), and its rule using it. */
 async function addForeignMeter(id: number, table: number): Promise<void> {
   await ovs.ofctl(['-O', 'OpenFlow15', 'add-meter', BRIDGE, `meter=${id},pktps,bands=type=drop,rate=7`]);
-  await ovs.ofctl(['-O', 'OpenFlow15', 'add-flow', BRIDGE, `cookie=0x5678,table=${table},priority=1,actions=meter:${id},NORMAL`]);
+  await ovs.ofctl([
+    '-O',
+    'OpenFlow15',
+    'add-flow',
+    BRIDGE,
+    `cookie=0x5678,table=${table},priority=1,actions=meter:${id},NORMAL`,
+  ]);
 }
 
 async function meterIds(): Promise<number[]> {
   return (await client.meters(BRIDGE)).map((m) => m.id).sort((a, b) => a - b);
 }
 
-serial("another controller's meter in punt6's range and its rule survive install and reinstall; punt6's stale meters go", async (t) => {
-  await addForeignMeter(60050, 77);
-  // punt6's meters moved to 61000 and back: each time the previous ones are punt6's and unused.
-  const moved = await flows(['--meter-base', '61000']);
-  t.is(moved.code, 0, moved.err);
-  t.deepEqual(await meterIds(), [60050, 61000, 61001]);
-  t.deepEqual(await client.recordedMeters(BRIDGE), new Set([61000, 61001]));
-  for (let i = 0; i < 2; i++) {
-    const r = await flows([]);
-    t.is(r.code, 0, r.err);
-  }
-  t.deepEqual(await meterIds(), [60000, 60001, 60050]);
-  t.deepEqual(await client.recordedMeters(BRIDGE), new Set([60000, 60001]));
-  t.like((await client.meters(BRIDGE)).find((m) => m.id === 60050), { rate: 7, burst: 0 });
-  t.regex(await ovs.ofctl(['-O', 'OpenFlow15', 'dump-flows', BRIDGE, 'cookie=0x5678/-1']), /table=77, .*actions=meter:60050,NORMAL/);
-  t.deepEqual(compare(await desired(), await client.ownFlows(BRIDGE), await client.meters(BRIDGE)), { missing: 0, extra: 0, meters: 0 });
-});
+serial(
+  "another controller's meter in punt6's range and its rule survive install and reinstall; punt6's stale meters go",
+  async (t) => {
+    await addForeignMeter(60050, 77);
+    // punt6's meters moved to 61000 and back: each time the previous ones are punt6's and unused.
+    const moved = await flows(['--meter-base', '61000']);
+    t.is(moved.code, 0, moved.err);
+    t.deepEqual(await meterIds(), [60050, 61000, 61001]);
+    t.deepEqual(await client.recordedMeters(BRIDGE), new Set([61000, 61001]));
+    for (let i = 0; i < 2; i++) {
+      const r = await flows([]);
+      t.is(r.code, 0, r.err);
+    }
+    t.deepEqual(await meterIds(), [60000, 60001, 60050]);
+    t.deepEqual(await client.recordedMeters(BRIDGE), new Set([60000, 60001]));
+    t.like(
+      (await client.meters(BRIDGE)).find((m) => m.id === 60050),
+      { rate: 7, burst: 0 },
+    );
+    t.regex(
+      await ovs.ofctl(['-O', 'OpenFlow15', 'dump-flows', BRIDGE, 'cookie=0x5678/-1']),
+      /table=77, .*actions=meter:60050,NORMAL/,
+    );
+    t.deepEqual(compare(await desired(), await client.ownFlows(BRIDGE), await client.meters(BRIDGE)), {
+      missing: 0,
+      extra: 0,
+      meters: 0,
+    });
+  },
+);
 
-serial("a meter punt6 wants that another controller holds: exit 1 naming it, the port and --meter-base; nothing changes", async (t) => {
-  await addForeignMeter(62001, 78);
-  const before = { flows: await client.allFlows(BRIDGE), meters: await client.meters(BRIDGE), record: await client.recordedMeters(BRIDGE) };
-  const r = await flows(['--meter-base', '62000']);
-  t.is(r.code, 1);
-  t.is(
-    r.err,
-    `punt6 flows: meter 62001 for port vm2 (rules of another cookie use it) on bridge ${BRIDGE} is another controller's; punt6 leaves it alone and installs nothing: ` +
-      'give punt6 2 free meter ids with another --meter-base (now 62000), e.g. --meter-base 62002\n',
-  );
-  const ignoreAge = (f: { packets: number }[]) => f.map((x) => ({ ...x, packets: 0, bytes: 0 }));
-  t.deepEqual(ignoreAge(await client.allFlows(BRIDGE)), ignoreAge(before.flows));
-  t.deepEqual(await client.meters(BRIDGE), before.meters);
-  t.deepEqual(await client.recordedMeters(BRIDGE), before.record);
-});
+serial(
+  'a meter punt6 wants that another controller holds: exit 1 naming it, the port and --meter-base; nothing changes',
+  async (t) => {
+    await addForeignMeter(62001, 78);
+    const before = {
+      flows: await client.allFlows(BRIDGE),
+      meters: await client.meters(BRIDGE),
+      record: await client.recordedMeters(BRIDGE),
+    };
+    const r = await flows(['--meter-base', '62000']);
+    t.is(r.code, 1);
+    t.is(
+      r.err,
+      `punt6 flows: meter 62001 for port vm2 (rules of another cookie use it) on bridge ${BRIDGE} is another controller's; punt6 leaves it alone and installs nothing: ` +
+        'give punt6 2 free meter ids with another --meter-base (now 62000), e.g. --meter-base 62002\n',
+    );
+    const ignoreAge = (f: { packets: number }[]) => f.map((x) => ({ ...x, packets: 0, bytes: 0 }));
+    t.deepEqual(ignoreAge(await client.allFlows(BRIDGE)), ignoreAge(before.flows));
+    t.deepEqual(await client.meters(BRIDGE), before.meters);
+    t.deepEqual(await client.recordedMeters(BRIDGE), before.record);
+  },
+);
 
 serial('a bundle that fails changes nothing: old rules stay, foreign flow stays', async (t) => {
   const before = (await client.ownFlows(BRIDGE)).length;
-  const broken = bundleText(await desired()) + `add cookie=${PUNT6_COOKIE},table=250,priority=1,actions=meter:99999,output:1\n`;
-  const r = await run('ovs-ofctl', ['-O', 'OpenFlow15', '--bundle', 'add-flows', BRIDGE, '-'], { env: ovs.env, input: broken });
+  const broken =
+    bundleText(await desired()) + `add cookie=${PUNT6_COOKIE},table=250,priority=1,actions=meter:99999,output:1\n`;
+  const r = await run('ovs-ofctl', ['-O', 'OpenFlow15', '--bundle', 'add-flows', BRIDGE, '-'], {
+    env: ovs.env,
+    input: broken,
+  });
   t.not(r.code, 0);
   t.is((await client.ownFlows(BRIDGE)).length, before);
   t.regex(await ovs.ofctl(['dump-flows', BRIDGE, 'cookie=0x1234/-1']), /actions=NORMAL/);
@@ -321,8 +450,16 @@ serial("vm1's kernel takes the router MAC from the NA built in OVS; ping to the 
   t.log(neigh.stdout.trim());
   t.regex(neigh.stdout, new RegExp(`${ROUTER} lladdr ${ROUTER_MAC} router (REACHABLE|DELAY|PROBE)`));
   // Datapath counters reach the OpenFlow rules when the revalidators next run: poll.
-  await grows(async () => (await counters()).get('answer-na-router') ?? 0, before.get('answer-na-router') ?? 0, 'the NA flow counter');
-  await grows(async () => (await counters()).get('answer-echo') ?? 0, (before.get('answer-echo') ?? 0) + 1, 'the echo flow counter (2 requests)');
+  await grows(
+    async () => (await counters()).get('answer-na-router') ?? 0,
+    before.get('answer-na-router') ?? 0,
+    'the NA flow counter',
+  );
+  await grows(
+    async () => (await counters()).get('answer-echo') ?? 0,
+    (before.get('answer-echo') ?? 0) + 1,
+    'the echo flow counter (2 requests)',
+  );
   const stats = await flows(['--stats']);
   t.is(stats.code, 0, stats.err);
   t.regex(stats.out, /answered\s+answer-echo\s+[1-9]\d*\s+vm1 [1-9]/);
@@ -345,7 +482,11 @@ serial('a rogue RA and a spoofed NA from vm1 never reach vm2; their guard counte
   const c0 = await counters();
   await inject(VMS[0].ns, [rogueRa, spoofedNa]);
   await grows(async () => (await counters()).get('guard-ra') ?? 0, c0.get('guard-ra') ?? 0, 'the RA guard counter');
-  await grows(async () => (await counters()).get('guard-na-target') ?? 0, c0.get('guard-na-target') ?? 0, 'the NA target guard counter');
+  await grows(
+    async () => (await counters()).get('guard-na-target') ?? 0,
+    c0.get('guard-na-target') ?? 0,
+    'the NA target guard counter',
+  );
   await sleep(300);
   t.is(await snmp6(vm2, 'Icmp6InRouterAdvertisements'), ra0);
   t.is(await snmp6(vm2, 'Icmp6InNeighborAdvertisements'), na0);
@@ -365,7 +506,11 @@ serial("with punt6's rules deleted by hand the same frames reach vm2; reconcile 
   const r = await reconcile(BRIDGE, want, client);
   t.true(r.reinstalled);
   t.is(r.missing, want.rules.length);
-  t.deepEqual(compare(want, await client.ownFlows(BRIDGE), await client.meters(BRIDGE)), { missing: 0, extra: 0, meters: 0 });
+  t.deepEqual(compare(want, await client.ownFlows(BRIDGE), await client.meters(BRIDGE)), {
+    missing: 0,
+    extra: 0,
+    meters: 0,
+  });
   t.regex(await ovs.ofctl(['dump-flows', BRIDGE, 'cookie=0x1234/-1']), /actions=NORMAL/);
   const ra1 = await snmp6(vm2, 'Icmp6InRouterAdvertisements');
   await inject(VMS[0].ns, [rogueRa]);
@@ -382,7 +527,11 @@ serial('after ovs-vswitchd is killed and started again, reconcile re-installs ru
   const r = await reconcile(BRIDGE, want, client);
   t.true(r.reinstalled);
   t.is(r.meters, 2);
-  t.deepEqual(compare(want, await client.ownFlows(BRIDGE), await client.meters(BRIDGE)), { missing: 0, extra: 0, meters: 0 });
+  t.deepEqual(compare(want, await client.ownFlows(BRIDGE), await client.meters(BRIDGE)), {
+    missing: 0,
+    extra: 0,
+    meters: 0,
+  });
   t.false((await reconcile(BRIDGE, want, client)).reinstalled);
   // The foreign flow was lost with the restart (OVS keeps no flows); its owner puts it back.
   await ovs.ofctl(['-O', 'OpenFlow15', 'add-flow', BRIDGE, FOREIGN]);
@@ -392,8 +541,21 @@ serial('after ovs-vswitchd is killed and started again, reconcile re-installs ru
 });
 
 serial("a flood of RS from vm1 is cut by vm1's meter; vm2's meter is untouched", async (t) => {
-  const rs = icmpv6Frame('33:33:00:00:00:02', VMS[0].mac, vm1Ll, 'ff02::2', [133, 0, 0, 0, 0, 0, 0, 0, 1, 1, ...macBytes(VMS[0].mac)]);
-  const read = async (id: number) => (await client.meterStats(BRIDGE)).find((m) => m.id === id) ?? { id, packetsIn: 0, dropped: 0 };
+  const rs = icmpv6Frame('33:33:00:00:00:02', VMS[0].mac, vm1Ll, 'ff02::2', [
+    133,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+    1,
+    ...macBytes(VMS[0].mac),
+  ]);
+  const read = async (id: number) =>
+    (await client.meterStats(BRIDGE)).find((m) => m.id === id) ?? { id, packetsIn: 0, dropped: 0 };
   const [a0, b0] = [await read(60000), await read(60001)];
   const started = Date.now();
   await inject(VMS[0].ns, Array<Buffer>(600).fill(rs));
@@ -410,7 +572,10 @@ serial("a flood of RS from vm1 is cut by vm1's meter; vm2's meter is untouched",
   const dropped = a1.dropped - a0.dropped;
   t.log(`vm1 meter: ${inCount} in, ${dropped} dropped, injection took ${seconds} s or less`);
   t.true(a.packetsIn >= a0.packetsIn);
-  t.true(inCount - dropped <= 200 + 100 * (seconds + 1), 'at most the burst plus the rate over the injection got through');
+  t.true(
+    inCount - dropped <= 200 + 100 * (seconds + 1),
+    'at most the burst plus the rate over the injection got through',
+  );
   t.true(dropped > 0);
   t.is((await read(60001)).dropped - b0.dropped, 0);
   const r = await flows(['--stats']);
@@ -422,4 +587,3 @@ serial('a missing bridge: exit 1, said plainly', async (t) => {
   t.is(r.code, 1);
   t.is(r.err, 'punt6 flows: bridge p6fl-nope does not exist\n');
 });
-

@@ -97,7 +97,17 @@ export class FlowKeeper {
       this.desired = desired;
       if (r.reinstalled) {
         this.installs++;
-        this.log.info({ bridge: this.bridge, rules: desired.rules.length, meters: desired.meters.length, missing: r.missing, extra: r.extra, meterChanges: r.meters }, 'flows installed');
+        this.log.info(
+          {
+            bridge: this.bridge,
+            rules: desired.rules.length,
+            meters: desired.meters.length,
+            missing: r.missing,
+            extra: r.extra,
+            meterChanges: r.meters,
+          },
+          'flows installed',
+        );
       }
       if (this.lastError !== '') {
         this.log.info({ bridge: this.bridge }, 'flows back in place');
@@ -107,7 +117,8 @@ export class FlowKeeper {
     } catch (e) {
       this.failures++;
       const message = e instanceof Error ? e.message : String(e);
-      if (message !== this.lastError) this.log.error({ bridge: this.bridge, err: message }, 'cannot install flows; retrying');
+      if (message !== this.lastError)
+        this.log.error({ bridge: this.bridge, err: message }, 'cannot install flows; retrying');
       this.lastError = message;
     }
   }

@@ -18,7 +18,13 @@ import { DefaultFlowOptions, generateRules, PUNT6_COOKIE, type RuleSet } from '.
 
 const labConfig = await loadConfig(join(repositoryRoot, 'fixtures', 'config', 'lab.yaml'));
 const BRIDGE = 'br0';
-const bindings = { interfaces: new Map([['punt0', 100]]), ports: new Map([['vm1', 1], ['vm2', 2]]) };
+const bindings = {
+  interfaces: new Map([['punt0', 100]]),
+  ports: new Map([
+    ['vm1', 1],
+    ['vm2', 2],
+  ]),
+};
 /** Meters 60000 (vm1) and 60001 (vm2). */
 const lab = generateRules(labConfig, bindings);
 const FOREIGN_COOKIE = '0x5678';
@@ -58,7 +64,11 @@ class FakeBridge extends OvsClient {
   }
 
   get record(): number[] {
-    return (this.externalIds.get(METER_RECORD_KEY) ?? '').split(',').filter((x) => x !== '').map(Number).sort((a, b) => a - b);
+    return (this.externalIds.get(METER_RECORD_KEY) ?? '')
+      .split(',')
+      .filter((x) => x !== '')
+      .map(Number)
+      .sort((a, b) => a - b);
   }
 
   get meterIds(): number[] {
@@ -77,7 +87,16 @@ class FakeBridge extends OvsClient {
     const a = args.join(' ');
     if (a === `list-ifaces ${BRIDGE}`) return ok('punt0\nvm1\nvm2\n');
     if (a === '--format=json --columns=name,ofport,external_ids list Interface') {
-      return ok(JSON.stringify({ headings: ['name', 'ofport', 'external_ids'], data: [['punt0', 100, ['map', []]], ['vm1', 1, ['map', []]], ['vm2', 2, ['map', []]]] }));
+      return ok(
+        JSON.stringify({
+          headings: ['name', 'ofport', 'external_ids'],
+          data: [
+            ['punt0', 100, ['map', []]],
+            ['vm1', 1, ['map', []]],
+            ['vm2', 2, ['map', []]],
+          ],
+        }),
+      );
     }
     if (a === `--format=json --columns=external_ids list Bridge ${BRIDGE}`) {
       return ok(JSON.stringify({ headings: ['external_ids'], data: [[['map', [...this.externalIds]]]] }));
@@ -104,13 +123,36 @@ class FakeBridge extends OvsClient {
     const id = Number(meterArg?.[1]);
     switch (verb) {
       case 'dump-meters':
-        return ['OFPST_METER_CONFIG reply (OF1.5) (xid=0x2):', ...[...this.meterTable].map(([i, m]) => `meter=${i} ${m.flags} bands=\ntype=drop rate=${m.rate}${m.burst ? ` burst_size=${m.burst}` : ''}`)].join('\n') + '\n';
+        return (
+          [
+            'OFPST_METER_CONFIG reply (OF1.5) (xid=0x2):',
+            ...[...this.meterTable].map(
+              ([i, m]) =>
+                `meter=${i} ${m.flags} bands=\ntype=drop rate=${m.rate}${m.burst ? ` burst_size=${m.burst}` : ''}`,
+            ),
+          ].join('\n') + '\n'
+        );
       case 'meter-stats':
-        return ['OFPST_METER reply (OF1.5) (xid=0x2):', ...[...this.meterTable.keys()].map((i) => `meter:${i} flow_count:1 packet_in_count:0 byte_in_count:0 duration:1.0s bands:\n0: packet_count:0 byte_count:0`)].join('\n') + '\n';
+        return (
+          [
+            'OFPST_METER reply (OF1.5) (xid=0x2):',
+            ...[...this.meterTable.keys()].map(
+              (i) =>
+                `meter:${i} flow_count:1 packet_in_count:0 byte_in_count:0 duration:1.0s bands:\n0: packet_count:0 byte_count:0`,
+            ),
+          ].join('\n') + '\n'
+        );
       case 'add-meter':
       case 'mod-meter': {
-        if ((verb === 'add-meter') === this.meterTable.has(id)) throw new FlowsError(`${command} failed: ${verb === 'add-meter' ? 'OFPMMFC_METER_EXISTS' : 'OFPMMFC_UNKNOWN_METER'}`);
-        this.meterTable.set(id, { flags: (meterArg?.[2] ?? '').split(',').join(' '), rate: Number(meterArg?.[3]), burst: Number(meterArg?.[4] ?? 0) });
+        if ((verb === 'add-meter') === this.meterTable.has(id))
+          throw new FlowsError(
+            `${command} failed: ${verb === 'add-meter' ? 'OFPMMFC_METER_EXISTS' : 'OFPMMFC_UNKNOWN_METER'}`,
+          );
+        this.meterTable.set(id, {
+          flags: (meterArg?.[2] ?? '').split(',').join(' '),
+          rate: Number(meterArg?.[3]),
+          burst: Number(meterArg?.[4] ?? 0),
+        });
         return '';
       }
       case 'del-meter':
@@ -130,7 +172,8 @@ class FakeBridge extends OvsClient {
       case 'dump-flows': {
         const only = /^cookie=(0x[0-9a-f]+)\/-1$/.exec(arg ?? '')?.[1];
         const shown = this.flows.filter((f) => only === undefined || f.cookie === only);
-        const line = (f: Flow): string => ` cookie=${f.cookie}, duration=1.0s, table=${f.table}, n_packets=0, n_bytes=0, priority=${f.priority}${f.match ? `,${f.match}` : ''} actions=${f.actions}`;
+        const line = (f: Flow): string =>
+          ` cookie=${f.cookie}, duration=1.0s, table=${f.table}, n_packets=0, n_bytes=0, priority=${f.priority}${f.match ? `,${f.match}` : ''} actions=${f.actions}`;
         return ['OFPST_FLOW reply (OF1.5) (xid=0x2):', ...shown.map(line)].join('\n') + '\n';
       }
       default:
@@ -157,7 +200,8 @@ function labAt(meterBase: number): RuleSet {
   return generateRules(labConfig, bindings, { ...DefaultFlowOptions, meterBase });
 }
 
-const changes = (log: readonly string[]): string[] => log.filter((c) => !/ (dump-meters|dump-flows|meter-stats|list|list-ifaces) /.test(c));
+const changes = (log: readonly string[]): string[] =>
+  log.filter((c) => !/ (dump-meters|dump-flows|meter-stats|list|list-ifaces) /.test(c));
 
 test("another controller's meter in punt6's range survives install and reinstall, with the rule that uses it", async (t) => {
   const ovs = new FakeBridge();
@@ -218,7 +262,10 @@ test('several foreign meters in the way are listed in one line', async (t) => {
   ovs.meterTable.set(60000, { flags: 'kbps', rate: 9, burst: 0 });
   ovs.addForeign(60001);
   const e = await t.throwsAsync(install(ovs, BRIDGE, lab));
-  t.regex(e?.message ?? '', /^meters 60000 for port vm1 \(punt6 did not create it\), 60001 for port vm2 \(rules of another cookie use it\) on bridge br0 are another controller's; punt6 leaves them alone .* e\.g\. --meter-base 60002$/);
+  t.regex(
+    e?.message ?? '',
+    /^meters 60000 for port vm1 \(punt6 did not create it\), 60001 for port vm2 \(rules of another cookie use it\) on bridge br0 are another controller's; punt6 leaves them alone .* e\.g\. --meter-base 60002$/,
+  );
 });
 
 test('recorded before added, deleted before forgotten: a crash at any step orphans no meter, and the next install cleans up', async (t) => {
@@ -239,7 +286,11 @@ test('recorded before added, deleted before forgotten: a crash at any step orpha
   for (let crashAt = 0; ; crashAt++) {
     const { ovs, crashed } = await steps(crashAt);
     // Every meter on the bridge is recorded as punt6's or is the foreign one.
-    t.deepEqual(ovs.meterIds.filter((id) => id !== 60050 && !ovs.record.includes(id)), [], `crash before change ${crashAt}`);
+    t.deepEqual(
+      ovs.meterIds.filter((id) => id !== 60050 && !ovs.record.includes(id)),
+      [],
+      `crash before change ${crashAt}`,
+    );
     ovs.crashBefore = null;
     await install(ovs, BRIDGE, lab);
     t.deepEqual(ovs.meterIds, [60000, 60001, 60050], `after a crash before change ${crashAt}`);
@@ -275,8 +326,14 @@ test("meters used by punt6's rules only are punt6's even without a record (insta
   ovs.flows.push({ cookie: FOREIGN_COOKIE, table: 77, priority: 1, match: '', actions: 'meter:61001,NORMAL' });
   t.deepEqual(ovs.record, []);
   const plan = planMeters(labAt(61000), await ovs.meters(BRIDGE), new Set(), await ovs.allFlows(BRIDGE));
-  t.deepEqual(plan.modify.map((m) => m.id), [61000]);
-  t.deepEqual(plan.conflicts.map((c) => c.spec.id), [61001]);
+  t.deepEqual(
+    plan.modify.map((m) => m.id),
+    [61000],
+  );
+  t.deepEqual(
+    plan.conflicts.map((c) => c.spec.id),
+    [61001],
+  );
   await install(ovs, BRIDGE, labAt(61000)).catch(() => undefined);
   t.deepEqual(ovs.meterTable.get(61000), { flags: 'pktps burst stats', rate: 5, burst: 5 }, 'refused: nothing changed');
   ovs.flows = ovs.flows.filter((f) => f.cookie === PUNT6_COOKIE);
@@ -302,7 +359,10 @@ test('punt6 run --bridge: a foreign meter in the way is logged once with the mes
   t.is(keeper.installs, 0);
   const errors = logs.filter((l) => l['msg'] === 'cannot install flows; retrying');
   t.is(errors.length, 1);
-  t.regex(String(errors[0]?.['err']), /^meter 60001 for port vm2 \(rules of another cookie use it\) on bridge br0 is another controller's/);
+  t.regex(
+    String(errors[0]?.['err']),
+    /^meter 60001 for port vm2 \(rules of another cookie use it\) on bridge br0 is another controller's/,
+  );
   t.deepEqual(ovs.meterTable.get(60001), { flags: 'pktps', rate: 7, burst: 0 });
   t.false(ovs.flows.some((f) => f.cookie === PUNT6_COOKIE));
   // The other controller moves its meter: the next round installs.

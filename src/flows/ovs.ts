@@ -11,10 +11,28 @@
 import type { Punt6Config } from '../config/index.js';
 import { run, type RunResult } from '../lab/exec.js';
 import {
-  parseFlowDump, parseInterfaceList, parseMeterDump, parseMeterRecord, parseMeterStats, type DumpedFlow, type DumpedMeter, type MeterStats, type OvsInterface,
+  parseFlowDump,
+  parseInterfaceList,
+  parseMeterDump,
+  parseMeterRecord,
+  parseMeterStats,
+  type DumpedFlow,
+  type DumpedMeter,
+  type MeterStats,
+  type OvsInterface,
 } from './dump.js';
 import {
-  bundleText, generateRules, MAX_METER_BASE, meterArgument, PUNT6_COOKIE, ruleKey, type FlowOptions, type MeterSpec, type OfPortRef, type PortBindings, type RuleSet,
+  bundleText,
+  generateRules,
+  MAX_METER_BASE,
+  meterArgument,
+  PUNT6_COOKIE,
+  ruleKey,
+  type FlowOptions,
+  type MeterSpec,
+  type OfPortRef,
+  type PortBindings,
+  type RuleSet,
 } from './rules.js';
 
 /**
@@ -27,7 +45,9 @@ export const METER_RECORD_KEY = 'punt6-meters';
 export class FlowsError extends Error {}
 
 function notRunning(r: RunResult): FlowsError {
-  return new FlowsError(`Open vSwitch is not running or not reachable (ovs-vsctl: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`})`);
+  return new FlowsError(
+    `Open vSwitch is not running or not reachable (ovs-vsctl: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`})`,
+  );
 }
 
 export class OvsClient {
@@ -62,7 +82,10 @@ export class OvsClient {
     if (exists.code === 2) throw new FlowsError(`bridge ${bridge} does not exist`);
     if (exists.code !== 0) throw notRunning(exists);
     const r = await run('ovs-ofctl', ['-O', 'OpenFlow15', 'show', bridge], { env: this.env });
-    if (r.code !== 0) throw new FlowsError(`ovs-vswitchd does not answer for bridge ${bridge} (is it running?): ${(r.stderr || r.stdout).trim()}`);
+    if (r.code !== 0)
+      throw new FlowsError(
+        `ovs-vswitchd does not answer for bridge ${bridge} (is it running?): ${(r.stderr || r.stdout).trim()}`,
+      );
   }
 
   /** Throws a clear `FlowsError` when the OVS database server does not answer. */
@@ -78,8 +101,15 @@ export class OvsClient {
   }
 
   async interfaces(bridge: string): Promise<OvsInterface[]> {
-    const names = new Set((await this.vsctl(['list-ifaces', bridge])).split('\n').map((s) => s.trim()).filter((s) => s !== ''));
-    const all = parseInterfaceList(await this.vsctl(['--format=json', '--columns=name,ofport,external_ids', 'list', 'Interface']));
+    const names = new Set(
+      (await this.vsctl(['list-ifaces', bridge]))
+        .split('\n')
+        .map((s) => s.trim())
+        .filter((s) => s !== ''),
+    );
+    const all = parseInterfaceList(
+      await this.vsctl(['--format=json', '--columns=name,ofport,external_ids', 'list', 'Interface']),
+    );
     return all.filter((i) => names.has(i.name));
   }
 
@@ -99,7 +129,10 @@ export class OvsClient {
 
   /** The meter ids recorded as punt6's on the bridge (`external_ids:punt6-meters`). */
   async recordedMeters(bridge: string): Promise<Set<number>> {
-    return parseMeterRecord(await this.vsctl(['--format=json', '--columns=external_ids', 'list', 'Bridge', bridge]), METER_RECORD_KEY);
+    return parseMeterRecord(
+      await this.vsctl(['--format=json', '--columns=external_ids', 'list', 'Bridge', bridge]),
+      METER_RECORD_KEY,
+    );
   }
 
   /**
@@ -108,7 +141,14 @@ export class OvsClient {
    */
   async recordMeters(bridge: string, ids: ReadonlySet<number>): Promise<void> {
     if (ids.size === 0) await this.vsctl(['--no-wait', 'remove', 'Bridge', bridge, 'external_ids', METER_RECORD_KEY]);
-    else await this.vsctl(['--no-wait', 'set', 'Bridge', bridge, `external_ids:${METER_RECORD_KEY}="${[...ids].sort((a, b) => a - b).join(',')}"`]);
+    else
+      await this.vsctl([
+        '--no-wait',
+        'set',
+        'Bridge',
+        bridge,
+        `external_ids:${METER_RECORD_KEY}="${[...ids].sort((a, b) => a - b).join(',')}"`,
+      ]);
   }
 
   async meterStats(bridge: string): Promise<MeterStats[]> {
@@ -124,7 +164,11 @@ export class OvsClient {
  * 4. an interface named like the port.
  * Punt interfaces are found by name (or `--port`).
  */
-export function resolveBindings(config: Punt6Config, interfaces: readonly OvsInterface[], manual: ReadonlyMap<string, OfPortRef> = new Map()): {
+export function resolveBindings(
+  config: Punt6Config,
+  interfaces: readonly OvsInterface[],
+  manual: ReadonlyMap<string, OfPortRef> = new Map(),
+): {
   bindings: PortBindings;
   notes: string[];
 } {
@@ -147,13 +191,12 @@ export function resolveBindings(config: Punt6Config, interfaces: readonly OvsInt
   const ports = new Map<string, OfPortRef>();
   for (const port of config.ports) {
     const given = manual.get(port.name);
-    let found: OvsInterface | undefined;
     if (given !== undefined) {
       const n = numberOf(given, `port ${port.name}`);
       if (n !== undefined) ports.set(port.name, n);
       continue;
     }
-    found =
+    const found: OvsInterface | undefined =
       interfaces.find((i) => i.externalIds.get('iface-id') === port.name) ??
       interfaces.find((i) => i.externalIds.get('attached-mac')?.toLowerCase() === port.mac.text) ??
       byName.get(port.name);
@@ -172,7 +215,10 @@ export async function desiredRuleSet(
 ): Promise<RuleSet & { notes: string[] }> {
   const { bindings, notes } = resolveBindings(config, await ovs.interfaces(bridge), manual);
   const missing = config.interfaces.filter((i) => !bindings.interfaces.has(i.name)).map((i) => i.name);
-  if (missing.length > 0) throw new FlowsError(`punt interface${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not on bridge ${bridge}`);
+  if (missing.length > 0)
+    throw new FlowsError(
+      `punt interface${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not on bridge ${bridge}`,
+    );
   return { ...generateRules(config, bindings, options), notes };
 }
 
@@ -206,11 +252,17 @@ export interface MeterPlan {
  * (ovs-vswitchd restarted, someone deleted them), and those another controller's rules use (an id
  * it took while punt6's meter was gone, or one it shares).
  */
-export function planMeters(set: RuleSet, existing: readonly DumpedMeter[], recorded: ReadonlySet<number>, flows: readonly DumpedFlow[]): MeterPlan {
+export function planMeters(
+  set: RuleSet,
+  existing: readonly DumpedMeter[],
+  recorded: ReadonlySet<number>,
+  flows: readonly DumpedFlow[],
+): MeterPlan {
   const onBridge = new Map(existing.map((m) => [m.id, m]));
   const usedByPunt6 = new Set<number>();
   const usedByOthers = new Set<number>();
-  for (const f of flows) for (const id of metersOf(f.actions)) (f.cookie === PUNT6_COOKIE ? usedByPunt6 : usedByOthers).add(id);
+  for (const f of flows)
+    for (const id of metersOf(f.actions)) (f.cookie === PUNT6_COOKIE ? usedByPunt6 : usedByOthers).add(id);
   const owned = new Set<number>();
   for (const id of onBridge.keys()) {
     if (!usedByOthers.has(id) && (recorded.has(id) || usedByPunt6.has(id))) owned.add(id);
@@ -221,7 +273,11 @@ export function planMeters(set: RuleSet, existing: readonly DumpedMeter[], recor
   for (const spec of set.meters) {
     const have = onBridge.get(spec.id);
     if (have === undefined) add.push(spec);
-    else if (!owned.has(spec.id)) conflicts.push({ spec, why: usedByOthers.has(spec.id) ? 'rules of another cookie use it' : 'punt6 did not create it' });
+    else if (!owned.has(spec.id))
+      conflicts.push({
+        spec,
+        why: usedByOthers.has(spec.id) ? 'rules of another cookie use it' : 'punt6 did not create it',
+      });
     else if (have.rate !== spec.rate || have.burst !== spec.burst || !have.flags.includes('pktps')) modify.push(spec);
   }
   const wanted = new Set(set.meters.map((m) => m.id));
@@ -330,10 +386,13 @@ export interface ReconcileResult extends Difference {
  * `desired` again when they differ: after someone deleted punt6's rules, after ovs-vswitchd
  * restarted with an empty table, after the ports changed. For `punt6 run` to call periodically.
  */
-export async function reconcile(bridge: string, desired: RuleSet, ovs: OvsClient = new OvsClient()): Promise<ReconcileResult> {
+export async function reconcile(
+  bridge: string,
+  desired: RuleSet,
+  ovs: OvsClient = new OvsClient(),
+): Promise<ReconcileResult> {
   const diff = compare(desired, await ovs.ownFlows(bridge), await ovs.meters(bridge));
   if (diff.missing === 0 && diff.extra === 0 && diff.meters === 0) return { ...diff, reinstalled: false };
   await install(ovs, bridge, desired);
   return { ...diff, reinstalled: true };
 }
-

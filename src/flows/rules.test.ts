@@ -11,14 +11,37 @@ import { loadConfig, parseConfig, type Punt6Config } from '../config/index.js';
 import { parseIpv6Address, parseIpv6Prefix } from '../config/addr.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
 import {
-  DefaultFlowOptions, PUNT6_COOKIE, bundleText, dryRunText, flowLine, generateRules, ownAddresses, ruleKey, type Category, type FlowRule, type PortBindings, type RuleSet,
+  DefaultFlowOptions,
+  PUNT6_COOKIE,
+  bundleText,
+  dryRunText,
+  flowLine,
+  generateRules,
+  ownAddresses,
+  ruleKey,
+  type Category,
+  type FlowRule,
+  type PortBindings,
+  type RuleSet,
 } from './rules.js';
 
 const lab = await loadConfig(join(repositoryRoot, 'fixtures', 'config', 'lab.yaml'));
 const trunk = await loadConfig(join(repositoryRoot, 'fixtures', 'config', 'trunk.yaml'));
 
-const labBindings: PortBindings = { interfaces: new Map([['punt0', 100]]), ports: new Map([['vm1', 1], ['vm2', 2]]) };
-const trunkBindings: PortBindings = { interfaces: new Map([['punt0', 100]]), ports: new Map([['blue-vm', 1], ['green-vm', 2]]) };
+const labBindings: PortBindings = {
+  interfaces: new Map([['punt0', 100]]),
+  ports: new Map([
+    ['vm1', 1],
+    ['vm2', 2],
+  ]),
+};
+const trunkBindings: PortBindings = {
+  interfaces: new Map([['punt0', 100]]),
+  ports: new Map([
+    ['blue-vm', 1],
+    ['green-vm', 2],
+  ]),
+};
 
 /** A config with a port without addresses, for the rules that depend on known addresses. */
 const mixed = parseConfig(
@@ -48,7 +71,13 @@ server:
 `,
   'mixed.yaml',
 );
-const mixedBindings: PortBindings = { interfaces: new Map([['punt0', 7]]), ports: new Map([['known', 1], ['unknown', 2]]) };
+const mixedBindings: PortBindings = {
+  interfaces: new Map([['punt0', 7]]),
+  ports: new Map([
+    ['known', 1],
+    ['unknown', 2],
+  ]),
+};
 
 const labSet = generateRules(lab, labBindings);
 const trunkSet = generateRules(trunk, trunkBindings);
@@ -108,7 +137,10 @@ const exact: { name: string; set: RuleSet; category: Category; port?: string; ex
     name: 'lab: untagged network: punted frames keep no tag, through the port meter',
     set: labSet,
     category: 'punt-output',
-    expected: [`${C},table=205,priority=100,in_port=1,actions=meter:60000,output:100`, `${C},table=205,priority=100,in_port=2,actions=meter:60001,output:100`],
+    expected: [
+      `${C},table=205,priority=100,in_port=1,actions=meter:60000,output:100`,
+      `${C},table=205,priority=100,in_port=2,actions=meter:60001,output:100`,
+    ],
   },
   {
     name: 'trunk: each network tagged with its VLAN on the shared punt port',
@@ -132,16 +164,33 @@ const exact: { name: string; set: RuleSet; category: Category; port?: string; ex
     name: "lab: punt6's multicast goes to the network's VM ports, untagged frames only",
     set: labSet,
     category: 'deliver-multicast',
-    expected: [`${C},table=206,priority=100,in_port=100,vlan_tci=0x0000/0x1fff,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,actions=output:1,output:2`],
+    expected: [
+      `${C},table=206,priority=100,in_port=100,vlan_tci=0x0000/0x1fff,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,actions=output:1,output:2`,
+    ],
   },
   {
     name: 'lab: RA, Redirect and DHCPv6 server messages from a VM dropped',
     set: labSet,
     category: 'guard-ra',
-    expected: [`${C},table=201,priority=400,icmp6,in_port=1,icmp_type=134,actions=drop`, `${C},table=201,priority=400,icmp6,in_port=2,icmp_type=134,actions=drop`],
+    expected: [
+      `${C},table=201,priority=400,icmp6,in_port=1,icmp_type=134,actions=drop`,
+      `${C},table=201,priority=400,icmp6,in_port=2,icmp_type=134,actions=drop`,
+    ],
   },
-  { name: 'lab: Redirects dropped', set: labSet, category: 'guard-redirect', port: 'vm1', expected: [`${C},table=201,priority=400,icmp6,in_port=1,icmp_type=137,actions=drop`] },
-  { name: 'lab: DHCPv6 from port 547 dropped', set: labSet, category: 'guard-dhcpv6-server', port: 'vm1', expected: [`${C},table=201,priority=400,udp6,in_port=1,tp_src=547,actions=drop`] },
+  {
+    name: 'lab: Redirects dropped',
+    set: labSet,
+    category: 'guard-redirect',
+    port: 'vm1',
+    expected: [`${C},table=201,priority=400,icmp6,in_port=1,icmp_type=137,actions=drop`],
+  },
+  {
+    name: 'lab: DHCPv6 from port 547 dropped',
+    set: labSet,
+    category: 'guard-dhcpv6-server',
+    port: 'vm1',
+    expected: [`${C},table=201,priority=400,udp6,in_port=1,tp_src=547,actions=drop`],
+  },
   {
     name: 'lab: vm1 may send from its address, link-local, SLAAC address and delegated prefix, :: for DAD and MLD',
     set: labSet,
@@ -157,8 +206,20 @@ const exact: { name: string; set: RuleSet; category: Category; port?: string; ex
       `${C},table=200,priority=300,icmp6,in_port=1,ipv6_src=::,icmp_type=143,actions=goto_table:201`,
     ],
   },
-  { name: 'lab: any other source of vm1 dropped', set: labSet, category: 'guard-source', port: 'vm1', expected: [`${C},table=200,priority=200,ipv6,in_port=1,actions=drop`] },
-  { name: 'mixed: a port without known addresses gets no source guard', set: mixedSet, category: 'guard-source', port: 'unknown', expected: [] },
+  {
+    name: 'lab: any other source of vm1 dropped',
+    set: labSet,
+    category: 'guard-source',
+    port: 'vm1',
+    expected: [`${C},table=200,priority=200,ipv6,in_port=1,actions=drop`],
+  },
+  {
+    name: 'mixed: a port without known addresses gets no source guard',
+    set: mixedSet,
+    category: 'guard-source',
+    port: 'unknown',
+    expected: [],
+  },
   {
     name: 'mixed: a port without known addresses: NA dropped only when its TLL is not the port MAC',
     set: mixedSet,
@@ -166,7 +227,13 @@ const exact: { name: string; set: RuleSet; category: Category; port?: string; ex
     port: 'unknown',
     expected: [`${C},table=202,priority=200,icmp6,in_port=2,icmp_type=136,actions=drop`],
   },
-  { name: 'mixed: the punt port of the mixed config is 7', set: mixedSet, category: 'entry', port: 'punt0', expected: [`${C},table=0,priority=60000,in_port=7,actions=goto_table:206`] },
+  {
+    name: 'mixed: the punt port of the mixed config is 7',
+    set: mixedSet,
+    category: 'entry',
+    port: 'punt0',
+    expected: [`${C},table=0,priority=60000,in_port=7,actions=goto_table:206`],
+  },
   {
     name: 'lab: entry rules: VM ports and the punt port, VM frames only until passed',
     set: labSet,
@@ -207,7 +274,13 @@ test('meters: one per VM port on the bridge, ids from the base by port order, ra
     { id: 60000, port: 'vm1', rate: 100, burst: 200 },
     { id: 60001, port: 'vm2', rate: 100, burst: 200 },
   ]);
-  const custom = generateRules(mixed, mixedBindings, { ...DefaultFlowOptions, meterBase: 10, meterRate: 5, meterBurst: 7, tableBase: 20 });
+  const custom = generateRules(mixed, mixedBindings, {
+    ...DefaultFlowOptions,
+    meterBase: 10,
+    meterRate: 5,
+    meterBurst: 7,
+    tableBase: 20,
+  });
   t.deepEqual(custom.meters, [
     { id: 10, port: 'known', rate: 5, burst: 7 },
     { id: 11, port: 'unknown', rate: 5, burst: 7 },
@@ -222,15 +295,29 @@ test('a port not on the bridge gets no rule and is listed; multicast does not go
     `${C},table=206,priority=100,in_port=7,vlan_tci=0x0000/0x1fff,dl_dst=01:00:00:00:00:00/01:00:00:00:00:00,actions=output:1,output:2`,
   ]);
   // Its address is still answered for the others: it has a MAC and an address.
-  t.true(lines(mixedSet, 'answer-na-port', 'known').some((l) => l.includes('nd_target=2001:db8:1::103,') && l.includes('set_field:02:00:00:00:00:03->eth_src')));
+  t.true(
+    lines(mixedSet, 'answer-na-port', 'known').some(
+      (l) => l.includes('nd_target=2001:db8:1::103,') && l.includes('set_field:02:00:00:00:00:03->eth_src'),
+    ),
+  );
 });
 
 test('dry run names the ports when no numbers are known, and lists the meters', (t) => {
-  const set = generateRules(lab, { interfaces: new Map([['punt0', 'punt0']]), ports: new Map<string, string | number>([['vm1', 'vm1'], ['vm2', 7]]) });
+  const set = generateRules(lab, {
+    interfaces: new Map([['punt0', 'punt0']]),
+    ports: new Map<string, string | number>([
+      ['vm1', 'vm1'],
+      ['vm2', 7],
+    ]),
+  });
   const text = dryRunText(set);
   t.true(text.includes('# vm1: meter=60000,pktps,burst,stats,bands=type=drop,rate=100,burst_size=200'));
   t.true(text.includes(`add ${C},table=205,priority=100,in_port="vm1",actions=meter:60000,output:"punt0"`));
-  t.true(text.includes(`add ${C},table=206,priority=200,in_port="punt0",vlan_tci=0x0000/0x1fff,dl_dst=02:00:00:00:00:02,actions=output:7`));
+  t.true(
+    text.includes(
+      `add ${C},table=206,priority=200,in_port="punt0",vlan_tci=0x0000/0x1fff,dl_dst=02:00:00:00:00:02,actions=output:7`,
+    ),
+  );
 });
 
 test('ownAddresses: static addresses, link-local and the SLAAC address of each /64 with the A flag', (t) => {
@@ -241,7 +328,9 @@ test('ownAddresses: static addresses, link-local and the SLAAC address of each /
 });
 
 test('table base out of range refused', (t) => {
-  t.throws(() => generateRules(lab, labBindings, { ...DefaultFlowOptions, tableBase: 250 }), { instanceOf: RangeError });
+  t.throws(() => generateRules(lab, labBindings, { ...DefaultFlowOptions, tableBase: 250 }), {
+    instanceOf: RangeError,
+  });
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -288,7 +377,7 @@ function addressMatches(value: string | undefined, pattern: string): boolean {
     const p = parseIpv6Prefix(pattern);
     if (p === null) throw new Error(`bad prefix ${pattern}`);
     for (let bit = 0; bit < p.model.length; bit++) {
-      const mask = 0x80 >> bit % 8;
+      const mask = 0x80 >> (bit % 8);
       if (((v[bit >> 3] as number) & mask) !== ((p.model.address[bit >> 3] as number) & mask)) return false;
     }
     return true;
@@ -389,7 +478,8 @@ function evaluate(set: RuleSet, input: Frame): Outcome {
       out.actions.push('bridge');
       break;
     }
-    if (!['entry', 'source-ok', 'nd-ok', 'classify', 'na-finish', 'punt-output', 'pass'].includes(rule.category)) out.categories.push(rule.category);
+    if (!['entry', 'source-ok', 'nd-ok', 'classify', 'na-finish', 'punt-output', 'pass'].includes(rule.category))
+      out.categories.push(rule.category);
     for (const a of splitActions(rule.actions)) {
       const set = /^set_field:(.+)->(\w+)$/.exec(a);
       const goto = /^(?:goto_table:(\d+)|resubmit\(,(\d+)\))$/.exec(a);
@@ -421,130 +511,355 @@ const VM2 = '02:00:00:00:00:02';
 const ROUTER = '02:00:00:00:00:fe';
 const SNM_ROUTER = '33:33:ff:00:00:01';
 const ns = (over: Partial<Frame>): Frame => ({
-  in_port: 1, dl_src: VM1, dl_dst: SNM_ROUTER, proto: 'icmp6', ipv6_src: 'fe80::ff:fe00:1', ipv6_dst: 'ff02::1:ff00:1',
-  nw_ttl: 255, icmp_type: 135, icmp_code: 0, nd_target: '2001:db8:1::1', nd_sll: VM1, ...over,
+  in_port: 1,
+  dl_src: VM1,
+  dl_dst: SNM_ROUTER,
+  proto: 'icmp6',
+  ipv6_src: 'fe80::ff:fe00:1',
+  ipv6_dst: 'ff02::1:ff00:1',
+  nw_ttl: 255,
+  icmp_type: 135,
+  icmp_code: 0,
+  nd_target: '2001:db8:1::1',
+  nd_sll: VM1,
+  ...over,
 });
 
-const frames: { name: string; set: RuleSet; frame: Frame; categories: Category[]; actions: string[]; after?: Partial<Frame> }[] = [
+const frames: {
+  name: string;
+  set: RuleSet;
+  frame: Frame;
+  categories: Category[];
+  actions: string[];
+  after?: Partial<Frame>;
+}[] = [
   {
     name: 'NS for the router address: NA in OVS, back out of the port, R S O, TLL the router MAC',
-    set: labSet, frame: ns({}), categories: ['answer-na-router'], actions: ['IN_PORT'],
-    after: { dl_src: ROUTER, dl_dst: VM1, ipv6_src: '2001:db8:1::1', ipv6_dst: 'fe80::ff:fe00:1', icmp_type: 136, nd_reserved: 0xe0000000, nd_tll: ROUTER },
+    set: labSet,
+    frame: ns({}),
+    categories: ['answer-na-router'],
+    actions: ['IN_PORT'],
+    after: {
+      dl_src: ROUTER,
+      dl_dst: VM1,
+      ipv6_src: '2001:db8:1::1',
+      ipv6_dst: 'fe80::ff:fe00:1',
+      icmp_type: 136,
+      nd_reserved: 0xe0000000,
+      nd_tll: ROUTER,
+    },
   },
   {
     name: "NS for vm2's address: NA from vm2's MAC without R",
-    set: labSet, frame: ns({ nd_target: '2001:db8:1::102', ipv6_src: '2001:db8:1::101' }), categories: ['answer-na-port'], actions: ['IN_PORT'],
-    after: { dl_src: VM2, ipv6_src: '2001:db8:1::102', ipv6_dst: '2001:db8:1::101', nd_reserved: 0x60000000, nd_tll: VM2 },
+    set: labSet,
+    frame: ns({ nd_target: '2001:db8:1::102', ipv6_src: '2001:db8:1::101' }),
+    categories: ['answer-na-port'],
+    actions: ['IN_PORT'],
+    after: {
+      dl_src: VM2,
+      ipv6_src: '2001:db8:1::102',
+      ipv6_dst: '2001:db8:1::101',
+      nd_reserved: 0x60000000,
+      nd_tll: VM2,
+    },
   },
-  { name: 'DAD NS for the router address: punted', set: labSet, frame: ns({ ipv6_src: '::', nd_sll: undefined }), categories: ['punt-ns-dad'], actions: ['meter:60000', 'output:100'] },
-  { name: 'NS without SLL: punted', set: labSet, frame: ns({ nd_sll: undefined }), categories: ['punt-ns-no-sll'], actions: ['meter:60000', 'output:100'] },
-  { name: 'NS with hop limit 254: punted (the punt path refuses it)', set: labSet, frame: ns({ nw_ttl: 254 }), categories: ['punt-ns-other'], actions: ['meter:60000', 'output:100'] },
-  { name: "vm1's NS for its own address: punted", set: labSet, frame: ns({ nd_target: '2001:db8:1::101', ipv6_src: '::', nd_sll: undefined }), categories: ['punt-ns-own'], actions: ['meter:60000', 'output:100'] },
-  { name: 'NS for an unknown address: left to the bridge', set: labSet, frame: ns({ nd_target: '2001:db8:1::999' }), categories: [], actions: ['bridge'] },
-  { name: "NS with another host's MAC in the SLL: dropped", set: labSet, frame: ns({ nd_sll: VM2 }), categories: ['guard-ns-sll'], actions: ['drop'] },
-  { name: 'NS from a foreign source: dropped', set: labSet, frame: ns({ ipv6_src: '2001:db8:1::102' }), categories: ['guard-source'], actions: ['drop'] },
+  {
+    name: 'DAD NS for the router address: punted',
+    set: labSet,
+    frame: ns({ ipv6_src: '::', nd_sll: undefined }),
+    categories: ['punt-ns-dad'],
+    actions: ['meter:60000', 'output:100'],
+  },
+  {
+    name: 'NS without SLL: punted',
+    set: labSet,
+    frame: ns({ nd_sll: undefined }),
+    categories: ['punt-ns-no-sll'],
+    actions: ['meter:60000', 'output:100'],
+  },
+  {
+    name: 'NS with hop limit 254: punted (the punt path refuses it)',
+    set: labSet,
+    frame: ns({ nw_ttl: 254 }),
+    categories: ['punt-ns-other'],
+    actions: ['meter:60000', 'output:100'],
+  },
+  {
+    name: "vm1's NS for its own address: punted",
+    set: labSet,
+    frame: ns({ nd_target: '2001:db8:1::101', ipv6_src: '::', nd_sll: undefined }),
+    categories: ['punt-ns-own'],
+    actions: ['meter:60000', 'output:100'],
+  },
+  {
+    name: 'NS for an unknown address: left to the bridge',
+    set: labSet,
+    frame: ns({ nd_target: '2001:db8:1::999' }),
+    categories: [],
+    actions: ['bridge'],
+  },
+  {
+    name: "NS with another host's MAC in the SLL: dropped",
+    set: labSet,
+    frame: ns({ nd_sll: VM2 }),
+    categories: ['guard-ns-sll'],
+    actions: ['drop'],
+  },
+  {
+    name: 'NS from a foreign source: dropped',
+    set: labSet,
+    frame: ns({ ipv6_src: '2001:db8:1::102' }),
+    categories: ['guard-source'],
+    actions: ['drop'],
+  },
   {
     name: 'NS from a port without known addresses: any source, answered',
-    set: mixedSet, frame: ns({ in_port: 2, dl_src: VM2, nd_sll: VM2, ipv6_src: '2001:db8:1::55' }), categories: ['answer-na-router'], actions: ['IN_PORT'],
+    set: mixedSet,
+    frame: ns({ in_port: 2, dl_src: VM2, nd_sll: VM2, ipv6_src: '2001:db8:1::55' }),
+    categories: ['answer-na-router'],
+    actions: ['IN_PORT'],
   },
   {
     name: 'echo request to the router: reply in OVS',
     set: labSet,
-    frame: { in_port: 2, dl_src: VM2, dl_dst: ROUTER, proto: 'icmp6', ipv6_src: '2001:db8:1::102', ipv6_dst: '2001:db8:1::1', nw_ttl: 64, icmp_type: 128, icmp_code: 0 },
-    categories: ['answer-echo'], actions: ['IN_PORT'],
+    frame: {
+      in_port: 2,
+      dl_src: VM2,
+      dl_dst: ROUTER,
+      proto: 'icmp6',
+      ipv6_src: '2001:db8:1::102',
+      ipv6_dst: '2001:db8:1::1',
+      nw_ttl: 64,
+      icmp_type: 128,
+      icmp_code: 0,
+    },
+    categories: ['answer-echo'],
+    actions: ['IN_PORT'],
     after: { dl_src: ROUTER, dl_dst: VM2, ipv6_src: '2001:db8:1::1', ipv6_dst: '2001:db8:1::102', icmp_type: 129 },
   },
   {
     name: 'echo request to vm2: left to the bridge',
     set: labSet,
-    frame: { in_port: 1, dl_src: VM1, dl_dst: VM2, proto: 'icmp6', ipv6_src: '2001:db8:1::101', ipv6_dst: '2001:db8:1::102', icmp_type: 128 },
-    categories: [], actions: ['bridge'],
+    frame: {
+      in_port: 1,
+      dl_src: VM1,
+      dl_dst: VM2,
+      proto: 'icmp6',
+      ipv6_src: '2001:db8:1::101',
+      ipv6_dst: '2001:db8:1::102',
+      icmp_type: 128,
+    },
+    categories: [],
+    actions: ['bridge'],
   },
   {
     name: 'rogue RA from vm1: dropped',
     set: labSet,
-    frame: { in_port: 1, dl_src: VM1, dl_dst: '33:33:00:00:00:01', proto: 'icmp6', ipv6_src: 'fe80::ff:fe00:1', ipv6_dst: 'ff02::1', icmp_type: 134 },
-    categories: ['guard-ra'], actions: ['drop'],
+    frame: {
+      in_port: 1,
+      dl_src: VM1,
+      dl_dst: '33:33:00:00:00:01',
+      proto: 'icmp6',
+      ipv6_src: 'fe80::ff:fe00:1',
+      ipv6_dst: 'ff02::1',
+      icmp_type: 134,
+    },
+    categories: ['guard-ra'],
+    actions: ['drop'],
   },
   {
     name: 'Redirect from vm1: dropped',
     set: labSet,
-    frame: { in_port: 1, dl_src: VM1, dl_dst: VM2, proto: 'icmp6', ipv6_src: 'fe80::ff:fe00:1', ipv6_dst: 'fe80::ff:fe00:2', icmp_type: 137 },
-    categories: ['guard-redirect'], actions: ['drop'],
+    frame: {
+      in_port: 1,
+      dl_src: VM1,
+      dl_dst: VM2,
+      proto: 'icmp6',
+      ipv6_src: 'fe80::ff:fe00:1',
+      ipv6_dst: 'fe80::ff:fe00:2',
+      icmp_type: 137,
+    },
+    categories: ['guard-redirect'],
+    actions: ['drop'],
   },
   {
     name: "spoofed NA from vm1 for vm2's address: dropped",
     set: labSet,
-    frame: { in_port: 1, dl_src: VM1, dl_dst: '33:33:00:00:00:01', proto: 'icmp6', ipv6_src: 'fe80::ff:fe00:1', ipv6_dst: 'ff02::1', icmp_type: 136, nd_target: '2001:db8:1::102', nd_tll: VM1 },
-    categories: ['guard-na-target'], actions: ['drop'],
+    frame: {
+      in_port: 1,
+      dl_src: VM1,
+      dl_dst: '33:33:00:00:00:01',
+      proto: 'icmp6',
+      ipv6_src: 'fe80::ff:fe00:1',
+      ipv6_dst: 'ff02::1',
+      icmp_type: 136,
+      nd_target: '2001:db8:1::102',
+      nd_tll: VM1,
+    },
+    categories: ['guard-na-target'],
+    actions: ['drop'],
   },
   {
     name: "NA from vm1 for its own address with vm2's MAC: dropped",
     set: labSet,
-    frame: { in_port: 1, dl_src: VM1, dl_dst: '33:33:00:00:00:01', proto: 'icmp6', ipv6_src: 'fe80::ff:fe00:1', ipv6_dst: 'ff02::1', icmp_type: 136, nd_target: '2001:db8:1::101', nd_tll: VM2 },
-    categories: ['guard-na-tll'], actions: ['drop'],
+    frame: {
+      in_port: 1,
+      dl_src: VM1,
+      dl_dst: '33:33:00:00:00:01',
+      proto: 'icmp6',
+      ipv6_src: 'fe80::ff:fe00:1',
+      ipv6_dst: 'ff02::1',
+      icmp_type: 136,
+      nd_target: '2001:db8:1::101',
+      nd_tll: VM2,
+    },
+    categories: ['guard-na-tll'],
+    actions: ['drop'],
   },
   {
     name: 'NA from vm1 for its own address: left to the bridge',
     set: labSet,
-    frame: { in_port: 1, dl_src: VM1, dl_dst: '33:33:00:00:00:01', proto: 'icmp6', ipv6_src: 'fe80::ff:fe00:1', ipv6_dst: 'ff02::1', icmp_type: 136, nd_target: '2001:db8:1::101', nd_tll: VM1 },
-    categories: [], actions: ['bridge'],
+    frame: {
+      in_port: 1,
+      dl_src: VM1,
+      dl_dst: '33:33:00:00:00:01',
+      proto: 'icmp6',
+      ipv6_src: 'fe80::ff:fe00:1',
+      ipv6_dst: 'ff02::1',
+      icmp_type: 136,
+      nd_target: '2001:db8:1::101',
+      nd_tll: VM1,
+    },
+    categories: [],
+    actions: ['bridge'],
   },
   {
     name: 'RS: punted through the meter',
     set: labSet,
-    frame: { in_port: 2, dl_src: VM2, dl_dst: '33:33:00:00:00:02', proto: 'icmp6', ipv6_src: 'fe80::ff:fe00:2', ipv6_dst: 'ff02::2', icmp_type: 133 },
-    categories: ['punt-rs'], actions: ['meter:60001', 'output:100'],
+    frame: {
+      in_port: 2,
+      dl_src: VM2,
+      dl_dst: '33:33:00:00:00:02',
+      proto: 'icmp6',
+      ipv6_src: 'fe80::ff:fe00:2',
+      ipv6_dst: 'ff02::2',
+      icmp_type: 133,
+    },
+    categories: ['punt-rs'],
+    actions: ['meter:60001', 'output:100'],
   },
   {
     name: 'DHCPv6 Solicit on the trunk: punted with VLAN 200',
     set: trunkSet,
-    frame: { in_port: 2, dl_src: '02:00:00:00:02:01', dl_dst: '33:33:00:01:00:02', proto: 'udp6', ipv6_src: 'fe80::ff:fe00:201', ipv6_dst: 'ff02::1:2', tp_src: 546, tp_dst: 547 },
-    categories: ['punt-dhcpv6'], actions: ['meter:60001', 'output:100'], after: { vlan: 200 },
+    frame: {
+      in_port: 2,
+      dl_src: '02:00:00:00:02:01',
+      dl_dst: '33:33:00:01:00:02',
+      proto: 'udp6',
+      ipv6_src: 'fe80::ff:fe00:201',
+      ipv6_dst: 'ff02::1:2',
+      tp_src: 546,
+      tp_dst: 547,
+    },
+    categories: ['punt-dhcpv6'],
+    actions: ['meter:60001', 'output:100'],
+    after: { vlan: 200 },
   },
   {
     name: 'DHCPv6 Advertise from a VM: dropped',
     set: labSet,
-    frame: { in_port: 1, dl_src: VM1, dl_dst: VM2, proto: 'udp6', ipv6_src: 'fe80::ff:fe00:1', ipv6_dst: 'fe80::ff:fe00:2', tp_src: 547, tp_dst: 546 },
-    categories: ['guard-dhcpv6-server'], actions: ['drop'],
+    frame: {
+      in_port: 1,
+      dl_src: VM1,
+      dl_dst: VM2,
+      proto: 'udp6',
+      ipv6_src: 'fe80::ff:fe00:1',
+      ipv6_dst: 'fe80::ff:fe00:2',
+      tp_src: 547,
+      tp_dst: 546,
+    },
+    categories: ['guard-dhcpv6-server'],
+    actions: ['drop'],
   },
   {
     name: 'Inverse ND solicitation: punted',
     set: labSet,
-    frame: { in_port: 1, dl_src: VM1, dl_dst: ROUTER, proto: 'icmp6', ipv6_src: 'fe80::ff:fe00:1', ipv6_dst: 'ff02::1', icmp_type: 141 },
-    categories: ['punt-inverse-nd'], actions: ['meter:60000', 'output:100'],
+    frame: {
+      in_port: 1,
+      dl_src: VM1,
+      dl_dst: ROUTER,
+      proto: 'icmp6',
+      ipv6_src: 'fe80::ff:fe00:1',
+      ipv6_dst: 'ff02::1',
+      icmp_type: 141,
+    },
+    categories: ['punt-inverse-nd'],
+    actions: ['meter:60000', 'output:100'],
   },
   {
     name: 'MRD solicitation: punted',
     set: labSet,
-    frame: { in_port: 1, dl_src: VM1, dl_dst: '33:33:00:00:00:02', proto: 'icmp6', ipv6_src: 'fe80::ff:fe00:1', ipv6_dst: 'ff02::2', icmp_type: 152 },
-    categories: ['punt-mrd'], actions: ['meter:60000', 'output:100'],
+    frame: {
+      in_port: 1,
+      dl_src: VM1,
+      dl_dst: '33:33:00:00:00:02',
+      proto: 'icmp6',
+      ipv6_src: 'fe80::ff:fe00:1',
+      ipv6_dst: 'ff02::2',
+      icmp_type: 152,
+    },
+    categories: ['punt-mrd'],
+    actions: ['meter:60000', 'output:100'],
   },
   {
     name: "punt6's unicast reply (VLAN 100) reaches blue-vm only, untagged",
     set: trunkSet,
-    frame: { in_port: 100, vlan: 100, dl_src: '02:00:00:00:01:fe', dl_dst: '02:00:00:00:01:01', proto: 'icmp6', icmp_type: 134 },
-    categories: ['deliver-unicast'], actions: ['output:1'], after: { vlan: undefined },
+    frame: {
+      in_port: 100,
+      vlan: 100,
+      dl_src: '02:00:00:00:01:fe',
+      dl_dst: '02:00:00:00:01:01',
+      proto: 'icmp6',
+      icmp_type: 134,
+    },
+    categories: ['deliver-unicast'],
+    actions: ['output:1'],
+    after: { vlan: undefined },
   },
   {
     name: "a reply tagged with the other network's VLAN for blue-vm's MAC: dropped",
     set: trunkSet,
-    frame: { in_port: 100, vlan: 200, dl_src: '02:00:00:00:02:fe', dl_dst: '02:00:00:00:01:01', proto: 'icmp6', icmp_type: 134 },
-    categories: ['deliver-unknown'], actions: ['drop'],
+    frame: {
+      in_port: 100,
+      vlan: 200,
+      dl_src: '02:00:00:00:02:fe',
+      dl_dst: '02:00:00:00:01:01',
+      proto: 'icmp6',
+      icmp_type: 134,
+    },
+    categories: ['deliver-unknown'],
+    actions: ['drop'],
   },
   {
     name: "punt6's periodic RA to all-nodes reaches every VM of the network",
     set: labSet,
     frame: { in_port: 100, dl_src: ROUTER, dl_dst: '33:33:00:00:00:01', proto: 'icmp6', icmp_type: 134 },
-    categories: ['deliver-multicast'], actions: ['output:1', 'output:2'],
+    categories: ['deliver-multicast'],
+    actions: ['output:1', 'output:2'],
   },
   {
     name: 'ARP from a VM: left to the bridge',
-    set: labSet, frame: { in_port: 1, dl_src: VM1, dl_dst: 'ff:ff:ff:ff:ff:ff', proto: 'arp' }, categories: [], actions: ['bridge'],
+    set: labSet,
+    frame: { in_port: 1, dl_src: VM1, dl_dst: 'ff:ff:ff:ff:ff:ff', proto: 'arp' },
+    categories: [],
+    actions: ['bridge'],
   },
   {
     name: 'a frame from a port punt6 does not manage: not touched',
-    set: labSet, frame: ns({ in_port: 9 }), categories: [], actions: ['bridge'],
+    set: labSet,
+    frame: ns({ in_port: 9 }),
+    categories: [],
+    actions: ['bridge'],
   },
 ];
 
@@ -562,5 +877,7 @@ test('the evaluator itself: the rules of a config with no ports leave every fram
   const empty: Punt6Config = { ...lab, ports: [], networks: lab.networks.map((n) => ({ ...n, ports: [] })) };
   const set = generateRules(empty, { interfaces: new Map([['punt0', 100]]), ports: new Map() });
   t.deepEqual(evaluate(set, ns({})).actions, ['bridge']);
-  t.deepEqual(evaluate(set, { in_port: 100, dl_src: ROUTER, dl_dst: '33:33:00:00:00:01', proto: 'icmp6' }).actions, ['drop']);
+  t.deepEqual(evaluate(set, { in_port: 100, dl_src: ROUTER, dl_dst: '33:33:00:00:00:01', proto: 'icmp6' }).actions, [
+    'drop',
+  ]);
 });

@@ -174,7 +174,13 @@ export function slaacAddresses(net: NetworkConfig, port: PortConfig): string[] {
 
 /** The addresses a port may send from and answer NAs for (when its addresses are known). */
 export function ownAddresses(net: NetworkConfig, port: PortConfig): string[] {
-  return [...new Set([...port.addresses.map((a) => a.text), linkLocalFromMac(port.mac.bytes).text, ...slaacAddresses(net, port)])];
+  return [
+    ...new Set([
+      ...port.addresses.map((a) => a.text),
+      linkLocalFromMac(port.mac.bytes).text,
+      ...slaacAddresses(net, port),
+    ]),
+  ];
 }
 
 interface Target {
@@ -184,13 +190,24 @@ interface Target {
 }
 
 /** Builds punt6's rule set. Ports missing from `bindings.ports` get no rules (listed in `skipped`). */
-export function generateRules(config: Punt6Config, bindings: PortBindings, options: FlowOptions = DefaultFlowOptions): RuleSet {
+export function generateRules(
+  config: Punt6Config,
+  bindings: PortBindings,
+  options: FlowOptions = DefaultFlowOptions,
+): RuleSet {
   const t = (k: number): number => options.tableBase + k;
   const rules: FlowRule[] = [];
   const meters: MeterSpec[] = [];
   const skipped: string[] = [];
   const seen = new Set<string>();
-  const add = (table: number, priority: number, match: string, actions: string, category: Category, port: string | null): void => {
+  const add = (
+    table: number,
+    priority: number,
+    match: string,
+    actions: string,
+    category: Category,
+    port: string | null,
+  ): void => {
     const key = `${table}/${priority}/${match}`;
     if (seen.has(key)) return;
     seen.add(key);
@@ -200,7 +217,8 @@ export function generateRules(config: Punt6Config, bindings: PortBindings, optio
   const unmarked = `${PASS_REGISTER}=0/${PASS_BIT}`;
   const punt = `goto_table:${t(Table.Punt)}`;
 
-  if (options.tableBase < 1 || options.tableBase + Table.FromPunt > 254) throw new RangeError('tableBase must leave room for 7 tables in 1..254');
+  if (options.tableBase < 1 || options.tableBase + Table.FromPunt > 254)
+    throw new RangeError('tableBase must leave room for 7 tables in 1..254');
 
   // Shared defaults of punt6's tables: what no rule claims is passed (VM side) or dropped (punt side).
   add(t(Table.Source), 0, '', `goto_table:${t(Table.Classify)}`, 'source-ok', null);
@@ -236,9 +254,26 @@ export function generateRules(config: Punt6Config, bindings: PortBindings, optio
     // ---- SOURCE: the port's addresses, its link-local, :: for DAD and MLD reports (RFC 3590) ----
     if (known) {
       const next = `goto_table:${t(Table.Classify)}`;
-      for (const a of own) add(t(Table.Source), 300, join('ipv6', inPort, `ipv6_src=${a}`), next, 'source-ok', port.name);
-      if (port.delegatedPrefix !== null) add(t(Table.Source), 300, join('ipv6', inPort, `ipv6_src=${port.delegatedPrefix.text}`), next, 'source-ok', port.name);
-      for (const type of [135, 131, 143]) add(t(Table.Source), 300, join('icmp6', inPort, 'ipv6_src=::', `icmp_type=${type}`), next, 'source-ok', port.name);
+      for (const a of own)
+        add(t(Table.Source), 300, join('ipv6', inPort, `ipv6_src=${a}`), next, 'source-ok', port.name);
+      if (port.delegatedPrefix !== null)
+        add(
+          t(Table.Source),
+          300,
+          join('ipv6', inPort, `ipv6_src=${port.delegatedPrefix.text}`),
+          next,
+          'source-ok',
+          port.name,
+        );
+      for (const type of [135, 131, 143])
+        add(
+          t(Table.Source),
+          300,
+          join('icmp6', inPort, 'ipv6_src=::', `icmp_type=${type}`),
+          next,
+          'source-ok',
+          port.name,
+        );
       add(t(Table.Source), 200, join('ipv6', inPort), 'drop', 'guard-source', port.name);
     }
 
@@ -255,7 +290,14 @@ export function generateRules(config: Punt6Config, bindings: PortBindings, optio
     add(c, 300, join('icmp6', inPort, 'icmp_type=136'), `goto_table:${t(Table.NdGuard)}`, 'classify', port.name);
     const hopLimit = net.ra.curHopLimit > 0 ? net.ra.curHopLimit : DEFAULT_HOP_LIMIT;
     for (const r of [net.routerLinkLocal.text, ...net.routerAddresses.map((a) => a.text)]) {
-      const echo = join('icmp6', inPort, `dl_dst=${net.routerMac.text}`, `ipv6_dst=${r}`, 'icmp_type=128', 'icmp_code=0');
+      const echo = join(
+        'icmp6',
+        inPort,
+        `dl_dst=${net.routerMac.text}`,
+        `ipv6_dst=${r}`,
+        'icmp_type=128',
+        'icmp_code=0',
+      );
       // A reply cannot go to :: or a group (RFC 4443 §4.2): the punt path refuses those.
       add(c, 350, join(echo, 'ipv6_src=::'), punt, 'punt-echo-other', port.name);
       add(c, 350, join(echo, 'ipv6_src=ff00::/8'), punt, 'punt-echo-other', port.name);
@@ -277,8 +319,22 @@ export function generateRules(config: Punt6Config, bindings: PortBindings, optio
     add(g, 200, join('icmp6', inPort, 'icmp_type=135'), 'drop', 'guard-ns-sll', port.name);
     if (known) {
       for (const a of own) {
-        add(g, 300, join('icmp6', inPort, 'icmp_type=136', `nd_target=${a}`, `nd_tll=${mac}`), passActions, 'nd-ok', port.name);
-        add(g, 300, join('icmp6', inPort, 'icmp_type=136', `nd_target=${a}`, `nd_tll=${ZERO_MAC}`), passActions, 'nd-ok', port.name);
+        add(
+          g,
+          300,
+          join('icmp6', inPort, 'icmp_type=136', `nd_target=${a}`, `nd_tll=${mac}`),
+          passActions,
+          'nd-ok',
+          port.name,
+        );
+        add(
+          g,
+          300,
+          join('icmp6', inPort, 'icmp_type=136', `nd_target=${a}`, `nd_tll=${ZERO_MAC}`),
+          passActions,
+          'nd-ok',
+          port.name,
+        );
         add(g, 250, join('icmp6', inPort, 'icmp_type=136', `nd_target=${a}`), 'drop', 'guard-na-tll', port.name);
       }
       add(g, 200, join('icmp6', inPort, 'icmp_type=136'), 'drop', 'guard-na-target', port.name);
@@ -290,7 +346,11 @@ export function generateRules(config: Punt6Config, bindings: PortBindings, optio
 
     // ---- ND_ANSWER: the router's addresses, the other ports' addresses on the same network ----
     const a = t(Table.NdAnswer);
-    const targets: Target[] = [net.routerLinkLocal, ...net.routerAddresses].map((r) => ({ address: r.text, mac: net.routerMac.text, router: true }));
+    const targets: Target[] = [net.routerLinkLocal, ...net.routerAddresses].map((r) => ({
+      address: r.text,
+      mac: net.routerMac.text,
+      router: true,
+    }));
     for (const other of net.ports) {
       if (other.name === port.name) continue;
       for (const addr of other.addresses) targets.push({ address: addr.text, mac: other.mac.text, router: false });
@@ -309,9 +369,17 @@ export function generateRules(config: Punt6Config, bindings: PortBindings, optio
         port.name,
       );
       add(a, 100, ns(tg.address), punt, 'punt-ns-other', port.name);
-      add(t(Table.NaFinish), 100, join('icmp6', `dl_src=${tg.mac}`, 'icmp_type=136', 'icmp_code=0', `nd_target=${tg.address}`), `set_field:${tg.mac}->nd_tll,IN_PORT`, 'na-finish', null);
+      add(
+        t(Table.NaFinish),
+        100,
+        join('icmp6', `dl_src=${tg.mac}`, 'icmp_type=136', 'icmp_code=0', `nd_target=${tg.address}`),
+        `set_field:${tg.mac}->nd_tll,IN_PORT`,
+        'na-finish',
+        null,
+      );
     }
-    for (const addr of port.addresses) add(a, 200, join('icmp6', inPort, 'icmp_type=135', `nd_target=${addr.text}`), punt, 'punt-ns-own', port.name);
+    for (const addr of port.addresses)
+      add(a, 200, join('icmp6', inPort, 'icmp_type=135', `nd_target=${addr.text}`), punt, 'punt-ns-own', port.name);
 
     // ---- PUNT ----
     const tag = net.vlan === null ? '' : `push_vlan:0x8100,set_field:${4096 + net.vlan}->vlan_vid,`;
@@ -335,9 +403,24 @@ export function generateRules(config: Punt6Config, bindings: PortBindings, optio
         const of = bindings.ports.get(port.name);
         if (of === undefined) continue;
         outs.push(`output:${portText(of)}`);
-        add(t(Table.FromPunt), 200, join(inPort, vlan, `dl_dst=${port.mac.text}`), `${untag}output:${portText(of)}`, 'deliver-unicast', port.name);
+        add(
+          t(Table.FromPunt),
+          200,
+          join(inPort, vlan, `dl_dst=${port.mac.text}`),
+          `${untag}output:${portText(of)}`,
+          'deliver-unicast',
+          port.name,
+        );
       }
-      if (outs.length > 0) add(t(Table.FromPunt), 100, join(inPort, vlan, `dl_dst=${MULTICAST_MAC}`), `${untag}${outs.join(',')}`, 'deliver-multicast', itf.name);
+      if (outs.length > 0)
+        add(
+          t(Table.FromPunt),
+          100,
+          join(inPort, vlan, `dl_dst=${MULTICAST_MAC}`),
+          `${untag}${outs.join(',')}`,
+          'deliver-multicast',
+          itf.name,
+        );
     }
   }
   return { rules, meters, meterBase: options.meterBase, skipped };

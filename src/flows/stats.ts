@@ -38,18 +38,32 @@ export function flowStats(set: RuleSet, flows: readonly DumpedFlow[], meters: re
     const port = rule.port ?? '*';
     c.byPort.set(port, (c.byPort.get(port) ?? 0) + f.packets);
   }
-  const categories = [...counts].map(([category, c]) => ({ category, kind: Categories[category].kind as CategoryKind, packets: c.packets, byPort: c.byPort }));
+  const categories = [...counts].map(([category, c]) => ({
+    category,
+    kind: Categories[category].kind as CategoryKind,
+    packets: c.packets,
+    byPort: c.byPort,
+  }));
   const meterById = new Map(meters.map((m) => [m.id, m]));
   return {
     categories,
     unknownRules,
-    meters: set.meters.map((m) => ({ port: m.port, id: m.id, packetsIn: meterById.get(m.id)?.packetsIn ?? 0, dropped: meterById.get(m.id)?.dropped ?? 0 })),
+    meters: set.meters.map((m) => ({
+      port: m.port,
+      id: m.id,
+      packetsIn: meterById.get(m.id)?.packetsIn ?? 0,
+      dropped: meterById.get(m.id)?.dropped ?? 0,
+    })),
   };
 }
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]): string => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (cells: string[]): string =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(header), ...rows.map(line)];
 }
 
@@ -58,19 +72,34 @@ const KIND_ORDER: readonly CategoryKind[] = ['answered', 'punted', 'dropped', 'd
 /** The report `--stats` prints. */
 export function formatStats(stats: FlowStats, bridge: string): string {
   const out: string[] = [];
-  const total = (k: CategoryKind): number => stats.categories.filter((c) => c.kind === k).reduce((s, c) => s + c.packets, 0);
-  out.push(`punt6 flows on ${bridge}: answered in OVS ${total('answered')}, punted ${total('punted')}, dropped by guards ${stats.categories.filter((c) => c.kind === 'dropped' && c.category !== 'deliver-unknown').reduce((s, c) => s + c.packets, 0)}`);
+  const total = (k: CategoryKind): number =>
+    stats.categories.filter((c) => c.kind === k).reduce((s, c) => s + c.packets, 0);
+  out.push(
+    `punt6 flows on ${bridge}: answered in OVS ${total('answered')}, punted ${total('punted')}, dropped by guards ${stats.categories.filter((c) => c.kind === 'dropped' && c.category !== 'deliver-unknown').reduce((s, c) => s + c.packets, 0)}`,
+  );
   out.push('');
   const rows: string[][] = [];
   for (const kind of KIND_ORDER) {
     for (const c of stats.categories.filter((x) => x.kind === kind)) {
-      const ports = [...c.byPort].filter(([, n]) => n > 0).map(([p, n]) => `${p} ${n}`).join(', ');
+      const ports = [...c.byPort]
+        .filter(([, n]) => n > 0)
+        .map(([p, n]) => `${p} ${n}`)
+        .join(', ');
       rows.push([kind, c.category, String(c.packets), ports, Categories[c.category].text]);
     }
   }
   out.push(...table(['kind', 'category', 'packets', 'by port', 'what'], rows));
   out.push('');
-  out.push(...table(['meter', 'port', 'packets in', 'dropped'], stats.meters.map((m) => [String(m.id), m.port, String(m.packetsIn), String(m.dropped)])));
-  if (stats.unknownRules > 0) out.push('', `${stats.unknownRules} punt6 rule(s) on the bridge are not in the configuration's rule set (run punt6 flows to reinstall)`);
+  out.push(
+    ...table(
+      ['meter', 'port', 'packets in', 'dropped'],
+      stats.meters.map((m) => [String(m.id), m.port, String(m.packetsIn), String(m.dropped)]),
+    ),
+  );
+  if (stats.unknownRules > 0)
+    out.push(
+      '',
+      `${stats.unknownRules} punt6 rule(s) on the bridge are not in the configuration's rule set (run punt6 flows to reinstall)`,
+    );
   return out.join('\n') + '\n';
 }

@@ -26,7 +26,10 @@ export interface RunOptions {
 export function run(file: string, args: readonly string[], options: RunOptions = {}): Promise<RunResult> {
   const command = [file, ...args].join(' ');
   return new Promise((resolve) => {
-    const child = spawn(file, args, { env: options.env ?? process.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, {
+      env: options.env ?? process.env,
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -38,7 +41,12 @@ export function run(file: string, args: readonly string[], options: RunOptions =
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ command, code: code ?? (signal ? 128 : 1), stdout, stderr: signal ? `${stderr}(killed by ${signal})` : stderr });
+      resolve({
+        command,
+        code: code ?? (signal ? 128 : 1),
+        stdout,
+        stderr: signal ? `${stderr}(killed by ${signal})` : stderr,
+      });
     });
     if (child.stdin) {
       child.stdin.on('error', () => {}); // a command that exits without reading its input
@@ -59,7 +67,12 @@ export function runIn(ns: string, file: string, args: readonly string[], options
   return run('ip', ['netns', 'exec', ns, file, ...args], options);
 }
 
-export async function runInOk(ns: string, file: string, args: readonly string[], options: RunOptions = {}): Promise<string> {
+export async function runInOk(
+  ns: string,
+  file: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<string> {
   return runOk('ip', ['netns', 'exec', ns, file, ...args], options);
 }
 
@@ -67,7 +80,13 @@ export async function runInOk(ns: string, file: string, args: readonly string[],
  * Starts a process in the background, detached from this one, its stdout and stderr appended to
  * `logFile`, its pid written to `pidFile`. Returns the pid.
  */
-export function startDaemon(file: string, args: readonly string[], logFile: string, pidFile: string, env?: NodeJS.ProcessEnv): number {
+export function startDaemon(
+  file: string,
+  args: readonly string[],
+  logFile: string,
+  pidFile: string,
+  env?: NodeJS.ProcessEnv,
+): number {
   const fd = openSync(logFile, 'a');
   try {
     const child = spawn(file, args, { detached: true, stdio: ['ignore', fd, fd], env: env ?? process.env });
@@ -142,7 +161,12 @@ export async function stopByPidFile(pidFile: string, expect: string, graceMs = 5
 }
 
 /** Polls `probe` until it returns a value other than undefined, or throws after `timeoutMs`. */
-export async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined, intervalMs = 200): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  timeoutMs: number,
+  probe: () => Promise<T | undefined> | T | undefined,
+  intervalMs = 200,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await probe();

@@ -50,7 +50,10 @@ interface Run {
 function lab(...args: string[]): Promise<Run> {
   const entry = join(root, 'dist', 'src', 'cli.js');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry, 'lab', ...args, '--state', state], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [entry, 'lab', ...args, '--state', state], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -73,12 +76,16 @@ function rowOf(stdout: string, vm: string, check: string): string | undefined {
 
 async function labNamespaces(): Promise<string[]> {
   const r = await run('ip', ['-j', 'netns', 'list']);
-  return r.stdout.trim() === '' ? [] : (JSON.parse(r.stdout) as { name: string }[]).map((n) => n.name).filter((n) => n.startsWith(`${LAB_PREFIX}-`));
+  return r.stdout.trim() === ''
+    ? []
+    : (JSON.parse(r.stdout) as { name: string }[]).map((n) => n.name).filter((n) => n.startsWith(`${LAB_PREFIX}-`));
 }
 
 async function labLinks(): Promise<string[]> {
   const r = await run('ip', ['-j', 'link', 'show']);
-  return (JSON.parse(r.stdout) as { ifname: string }[]).map((l) => l.ifname).filter((n) => n.startsWith(`${LAB_PREFIX}-`) || n === 'punt0');
+  return (JSON.parse(r.stdout) as { ifname: string }[])
+    .map((l) => l.ifname)
+    .filter((n) => n.startsWith(`${LAB_PREFIX}-`) || n === 'punt0');
 }
 
 function pidIn(file: string): number {
@@ -142,7 +149,8 @@ labTest('lab status shows the daemons, the namespaces, the flows and the counter
   const r = await lab('status');
   show(t, r);
   t.is(r.code, 0);
-  for (const daemon of ['ovsdb-server', 'ovs-vswitchd', 'punt6']) t.regex(r.stdout, new RegExp(`^\\s+${daemon}\\s+\\d+$`, 'm'));
+  for (const daemon of ['ovsdb-server', 'ovs-vswitchd', 'punt6'])
+    t.regex(r.stdout, new RegExp(`^\\s+${daemon}\\s+\\d+$`, 'm'));
   t.regex(r.stdout, /p6lab-vm1: eth0.*2001:db8:1::101\/128/);
   // punt6's own rules (its cookie) are on the bridge and have counted vm1's RS and echo.
   t.regex(r.stdout, /^\s+[1-9]\d*\s+priority=60000,reg9=0\/0x80000000,in_port=1 actions=resubmit\(,200\)$/m);
@@ -151,60 +159,111 @@ labTest('lab status shows the daemons, the namespaces, the flows and the counter
   t.regex(r.stdout, /kind="dhcpv6-information-request",outcome="answered"\}\s+[1-9]/);
 });
 
-labTest('the NA and the echo reply OVS builds equal, field by field, what punt6 builds in userspace for the same request', async (t) => {
-  // A real NS (ndisc6) and echo request (ping) from vm1 to the router, and OVS's answers,
-  // captured inside vm1.
-  const file = join(parent, 'offload.pcap');
-  const dump = spawn('ip', ['netns', 'exec', `${LAB_PREFIX}-vm1`, 'tcpdump', '-i', 'eth0', '-U', '-w', file, 'icmp6 and (ip6[40] == 135 or ip6[40] == 136 or ip6[40] == 128 or ip6[40] == 129)'], { stdio: 'ignore' });
-  await new Promise((r) => setTimeout(r, 1500));
-  const nd = await run('ip', ['netns', 'exec', `${LAB_PREFIX}-vm1`, 'ndisc6', '-1', '-r', '2', '2001:db8:1::1', 'eth0']);
-  const ping = await run('ip', ['netns', 'exec', `${LAB_PREFIX}-vm1`, 'ping', '-6', '-c', '1', '-W', '2', '2001:db8:1::1']);
-  await new Promise((r) => setTimeout(r, 500));
-  dump.kill('SIGINT');
-  await new Promise((r) => dump.once('close', r));
-  t.is(nd.code, 0, nd.stdout + nd.stderr);
-  t.is(ping.code, 0, ping.stdout + ping.stderr);
-  const frames = (await loadCaptureFile(file)).frames.map((f) => Uint8Array.from(f.data));
-  const config = await loadConfig(join(state, 'punt6.yaml'));
-  const dispatcher = new Dispatcher(buildRuntime(config), { rateLimit: null, seed: 1 });
-  const decoder = new FrameDecoder();
-  const describe = (f: Uint8Array): Record<string, unknown> => {
-    const status = decoder.decode(f, 0, f.length);
-    const j = describeFrame(decoder, f, status) as Record<string, unknown>;
-    // Not chosen by the responder: OVS keeps the request's flow label, punt6 writes 0.
-    const ip = j['ipv6'] as Record<string, unknown>;
-    delete ip['flowLabel'];
-    return j;
-  };
-  const byType = (type: number, fromMac: string): Uint8Array | undefined =>
-    frames.find((f) => decoder.decode(f, 0, f.length) === 0 && decoder.icmpv6Type === type && [...f.subarray(6, 12)].map((x) => x.toString(16).padStart(2, '0')).join(':') === fromMac);
-  for (const [request, answer, what] of [[135, 136, 'NA'], [128, 129, 'echo reply']] as const) {
-    const req = byType(request, '02:00:00:00:00:01');
-    const ovs = byType(answer, '02:00:00:00:00:fe');
-    if (req === undefined || ovs === undefined) {
-      t.fail(`the ${what} exchange was not captured`);
-      continue;
+labTest(
+  'the NA and the echo reply OVS builds equal, field by field, what punt6 builds in userspace for the same request',
+  async (t) => {
+    // A real NS (ndisc6) and echo request (ping) from vm1 to the router, and OVS's answers,
+    // captured inside vm1.
+    const file = join(parent, 'offload.pcap');
+    const dump = spawn(
+      'ip',
+      [
+        'netns',
+        'exec',
+        `${LAB_PREFIX}-vm1`,
+        'tcpdump',
+        '-i',
+        'eth0',
+        '-U',
+        '-w',
+        file,
+        'icmp6 and (ip6[40] == 135 or ip6[40] == 136 or ip6[40] == 128 or ip6[40] == 129)',
+      ],
+      { stdio: 'ignore' },
+    );
+    await new Promise((r) => setTimeout(r, 1500));
+    const nd = await run('ip', [
+      'netns',
+      'exec',
+      `${LAB_PREFIX}-vm1`,
+      'ndisc6',
+      '-1',
+      '-r',
+      '2',
+      '2001:db8:1::1',
+      'eth0',
+    ]);
+    const ping = await run('ip', [
+      'netns',
+      'exec',
+      `${LAB_PREFIX}-vm1`,
+      'ping',
+      '-6',
+      '-c',
+      '1',
+      '-W',
+      '2',
+      '2001:db8:1::1',
+    ]);
+    await new Promise((r) => setTimeout(r, 500));
+    dump.kill('SIGINT');
+    await new Promise((r) => dump.once('close', r));
+    t.is(nd.code, 0, nd.stdout + nd.stderr);
+    t.is(ping.code, 0, ping.stdout + ping.stderr);
+    const frames = (await loadCaptureFile(file)).frames.map((f) => Uint8Array.from(f.data));
+    const config = await loadConfig(join(state, 'punt6.yaml'));
+    const dispatcher = new Dispatcher(buildRuntime(config), { rateLimit: null, seed: 1 });
+    const decoder = new FrameDecoder();
+    const describe = (f: Uint8Array): Record<string, unknown> => {
+      const status = decoder.decode(f, 0, f.length);
+      const j = describeFrame(decoder, f, status) as Record<string, unknown>;
+      // Not chosen by the responder: OVS keeps the request's flow label, punt6 writes 0.
+      const ip = j['ipv6'] as Record<string, unknown>;
+      delete ip['flowLabel'];
+      return j;
+    };
+    const byType = (type: number, fromMac: string): Uint8Array | undefined =>
+      frames.find(
+        (f) =>
+          decoder.decode(f, 0, f.length) === 0 &&
+          decoder.icmpv6Type === type &&
+          [...f.subarray(6, 12)].map((x) => x.toString(16).padStart(2, '0')).join(':') === fromMac,
+      );
+    for (const [request, answer, what] of [
+      [135, 136, 'NA'],
+      [128, 129, 'echo reply'],
+    ] as const) {
+      const req = byType(request, '02:00:00:00:00:01');
+      const ovs = byType(answer, '02:00:00:00:00:fe');
+      if (req === undefined || ovs === undefined) {
+        t.fail(`the ${what} exchange was not captured`);
+        continue;
+      }
+      const n = dispatcher.handle(req, 0, req.length, 0);
+      t.true(n > 0, `punt6 answers the same request with a ${what}`);
+      const ours = dispatcher.tx.slice(0, n);
+      const a = describe(ovs);
+      const b = describe(ours);
+      t.is(a['status'], 'ok', `OVS's ${what} decodes, checksum verified`);
+      t.deepEqual(a, b, `OVS's ${what} and punt6's, field by field`);
     }
-    const n = dispatcher.handle(req, 0, req.length, 0);
-    t.true(n > 0, `punt6 answers the same request with a ${what}`);
-    const ours = dispatcher.tx.slice(0, n);
-    const a = describe(ovs);
-    const b = describe(ours);
-    t.is(a['status'], 'ok', `OVS's ${what} decodes, checksum verified`);
-    t.deepEqual(a, b, `OVS's ${what} and punt6's, field by field`);
-  }
-});
+  },
+);
 
-labTest("punt6 run --bridge puts its rules back within seconds after someone deletes them", async (t) => {
+labTest('punt6 run --bridge puts its rules back within seconds after someone deletes them', async (t) => {
   const ovsDir = join(state, 'ovs');
   const env = { ...process.env, OVS_RUNDIR: ovsDir, OVS_DBDIR: ovsDir, OVS_LOGDIR: ovsDir };
   const own = async (): Promise<number> => {
-    const r = await run('ovs-ofctl', ['-O', 'OpenFlow15', 'dump-flows', 'p6lab-br0', 'cookie=0x70756e7436000000/-1'], { env });
+    const r = await run('ovs-ofctl', ['-O', 'OpenFlow15', 'dump-flows', 'p6lab-br0', 'cookie=0x70756e7436000000/-1'], {
+      env,
+    });
     return r.stdout.split('\n').filter((l) => l.includes('cookie=0x70756e7436000000')).length;
   };
   const before = await own();
   t.true(before > 20, `punt6's rules are installed (${before})`);
-  const del = await run('ovs-ofctl', ['-O', 'OpenFlow15', 'del-flows', 'p6lab-br0', 'cookie=0x70756e7436000000/-1'], { env });
+  const del = await run('ovs-ofctl', ['-O', 'OpenFlow15', 'del-flows', 'p6lab-br0', 'cookie=0x70756e7436000000/-1'], {
+    env,
+  });
   t.is(del.code, 0, del.stderr);
   t.is(await own(), 0, 'deleted by hand');
   let after = 0;

@@ -6,22 +6,64 @@
  */
 
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, copyFileSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config/index.js';
 import { parseIpv6Address, parseIpv6Prefix, prefixContains } from '../config/addr.js';
 import {
-  LabError, haveCommand, livePid, processCommandLine, run, runIn, runInOk, runOk, sleep, startDaemon, stopByPidFile, stopProcess, waitFor,
+  LabError,
+  haveCommand,
+  livePid,
+  processCommandLine,
+  run,
+  runIn,
+  runInOk,
+  runOk,
+  sleep,
+  startDaemon,
+  stopByPidFile,
+  stopProcess,
+  waitFor,
 } from './exec.js';
 import { PUNT6_COOKIE } from '../flows/rules.js';
 import { PrivateOvs } from './ovs.js';
 import {
-  BRIDGE, DEFAULT_METRICS_PORT, DEFAULT_STATE_DIRECTORY, LAB_PREFIX, VM_INTERFACE, buildFlows, buildPlan, type LabPlan, type LabVm,
+  BRIDGE,
+  DEFAULT_METRICS_PORT,
+  DEFAULT_STATE_DIRECTORY,
+  LAB_PREFIX,
+  VM_INTERFACE,
+  buildFlows,
+  buildPlan,
+  type LabPlan,
+  type LabVm,
 } from './plan.js';
 import {
-  formatSample, lastEvent, parseFlowDump, parseDefaultRoutes, parseDhclientRecord, parseIpAddr, parseNdisc6, parsePing, parsePrometheus, parseRdisc6,
-  sameAddresses, sameDomains, type MetricSample,
+  formatSample,
+  lastEvent,
+  parseFlowDump,
+  parseDefaultRoutes,
+  parseDhclientRecord,
+  parseIpAddr,
+  parseNdisc6,
+  parsePing,
+  parsePrometheus,
+  parseRdisc6,
+  sameAddresses,
+  sameDomains,
+  type MetricSample,
 } from './parse.js';
 import { formatTable } from './report.js';
 
@@ -37,7 +79,18 @@ export interface LabOptions {
 }
 
 export const REQUIRED_COMMANDS = [
-  'ip', 'sysctl', 'ethtool', 'ovsdb-tool', 'ovsdb-server', 'ovs-vswitchd', 'ovs-vsctl', 'ovs-ofctl', 'rdisc6', 'ndisc6', 'ping', 'dhclient',
+  'ip',
+  'sysctl',
+  'ethtool',
+  'ovsdb-tool',
+  'ovsdb-server',
+  'ovs-vswitchd',
+  'ovs-vsctl',
+  'ovs-ofctl',
+  'rdisc6',
+  'ndisc6',
+  'ping',
+  'dhclient',
 ] as const;
 
 /** The repository this file belongs to (from src/lab or dist/src/lab). */
@@ -113,7 +166,9 @@ async function listLabNamespaces(): Promise<string[]> {
 async function listLabLinks(): Promise<string[]> {
   const r = await run('ip', ['-j', 'link', 'show']);
   if (r.code !== 0 || r.stdout.trim() === '') return [];
-  return (JSON.parse(r.stdout) as { ifname: string }[]).map((l) => l.ifname).filter((n) => n.startsWith(`${LAB_PREFIX}-`));
+  return (JSON.parse(r.stdout) as { ifname: string }[])
+    .map((l) => l.ifname)
+    .filter((n) => n.startsWith(`${LAB_PREFIX}-`));
 }
 
 async function isTap(name: string): Promise<boolean> {
@@ -129,7 +184,16 @@ async function isTap(name: string): Promise<boolean> {
  * The namespaces and links have fixed names, so two labs cannot run at once.
  */
 /** What `lab up` writes at the top of its state directory (punt6's own state goes below it too). */
-const LAB_ENTRIES = new Set(['lab.json', 'ovs', 'punt6.yaml', 'punt6.pid', 'punt6.log', 'flows.txt', 'report.txt', 'vms']);
+const LAB_ENTRIES = new Set([
+  'lab.json',
+  'ovs',
+  'punt6.yaml',
+  'punt6.pid',
+  'punt6.log',
+  'flows.txt',
+  'report.txt',
+  'vms',
+]);
 
 /**
  * Why `dir` is not a state directory the lab may delete (`lab up` and `lab down` remove it
@@ -155,7 +219,7 @@ export function stateDirectoryProblem(dir: string): string | null {
 
 function otherLabDirectories(own: string): string[] {
   const dirs = new Set<string>();
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
   } catch {
@@ -164,7 +228,9 @@ function otherLabDirectories(own: string): string[] {
   for (const e of entries) {
     const cmd = processCommandLine(Number(e));
     if (cmd === null) continue;
-    const m = /--pidfile=(\S+)\/ovs\/(?:ovs-vswitchd|ovsdb-server)\.pid/.exec(cmd) ?? /\srun --config (\S+)\/punt6\.yaml/.exec(cmd);
+    const m =
+      /--pidfile=(\S+)\/ovs\/(?:ovs-vswitchd|ovsdb-server)\.pid/.exec(cmd) ??
+      /\srun --config (\S+)\/punt6\.yaml/.exec(cmd);
     if (m && existsSync(join(m[1] as string, 'lab.json'))) dirs.add(resolve(m[1] as string));
   }
   dirs.delete(resolve(own));
@@ -243,7 +309,12 @@ async function createVm(ovs: PrivateOvs, plan: LabPlan, vm: LabVm): Promise<void
   await runOk('ip', ['-n', ns, 'link', 'set', VM_INTERFACE, 'address', vm.mac]);
   await runOk('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
   // The VM's kernel: a host taking RAs (SLAAC, default route), not a router.
-  await runInOk(ns, 'sysctl', ['-qw', `net.ipv6.conf.${VM_INTERFACE}.forwarding=0`, `net.ipv6.conf.${VM_INTERFACE}.accept_ra=1`, `net.ipv6.conf.${VM_INTERFACE}.autoconf=1`]);
+  await runInOk(ns, 'sysctl', [
+    '-qw',
+    `net.ipv6.conf.${VM_INTERFACE}.forwarding=0`,
+    `net.ipv6.conf.${VM_INTERFACE}.accept_ra=1`,
+    `net.ipv6.conf.${VM_INTERFACE}.autoconf=1`,
+  ]);
   // Checksums filled in by the sender's kernel, not left to an offload that a veth never does:
   // punt6 reads the frames through OVS and verifies their checksums.
   await runInOk(ns, 'ethtool', ['-K', VM_INTERFACE, 'tx', 'off']);
@@ -252,7 +323,17 @@ async function createVm(ovs: PrivateOvs, plan: LabPlan, vm: LabVm): Promise<void
   writeSysctl(`/proc/sys/net/ipv6/conf/${vm.hostInterface}/disable_ipv6`, '1');
   await runOk('ip', ['link', 'set', vm.hostInterface, 'up']);
   // external_ids:iface-id names the configuration's port, as OVN does: punt6 finds the port by it.
-  await ovs.vsctl(['add-port', plan.bridge, vm.hostInterface, '--', 'set', 'interface', vm.hostInterface, `ofport_request=${vm.ofport}`, `external_ids:iface-id=${vm.name}`]);
+  await ovs.vsctl([
+    'add-port',
+    plan.bridge,
+    vm.hostInterface,
+    '--',
+    'set',
+    'interface',
+    vm.hostInterface,
+    `ofport_request=${vm.ofport}`,
+    `external_ids:iface-id=${vm.name}`,
+  ]);
 }
 
 async function startPunt6(files: Files, options: LabOptions, ovs: PrivateOvs, bridge: string): Promise<number> {
@@ -347,15 +428,34 @@ exit 0
  * Runs dhclient in the foreground in a VM until its script records one of `reasons` (or the
  * time runs out), then stops it. Returns that event's variables.
  */
-async function runDhclient(vm: LabVm, dir: string, mode: 'stateful' | 'stateless'): Promise<Record<string, string> | undefined> {
+async function runDhclient(
+  vm: LabVm,
+  dir: string,
+  mode: 'stateful' | 'stateless',
+): Promise<Record<string, string> | undefined> {
   const record = join(dir, `${mode}.record`);
   // dhclient runs its script with its own environment: the record path is baked into a wrapper.
   const script = join(dir, `${mode}.sh`);
   writeFileSync(script, `#!/bin/sh\nexec ${join(dir, 'dhclient-script.sh')} ${record}\n`);
   chmodSync(script, 0o755);
   const args = [
-    'netns', 'exec', vm.namespace, 'dhclient', '-6', '-d', '-v', '-D', 'LL',
-    '-cf', join(dir, 'dhclient6.conf'), '-lf', join(dir, `${mode}.leases`), '-pf', join(dir, `${mode}.pid`), '-sf', script,
+    'netns',
+    'exec',
+    vm.namespace,
+    'dhclient',
+    '-6',
+    '-d',
+    '-v',
+    '-D',
+    'LL',
+    '-cf',
+    join(dir, 'dhclient6.conf'),
+    '-lf',
+    join(dir, `${mode}.leases`),
+    '-pf',
+    join(dir, `${mode}.pid`),
+    '-sf',
+    script,
     ...(mode === 'stateless' ? ['-S'] : ['-N']),
     VM_INTERFACE,
   ];
@@ -388,24 +488,58 @@ async function probeVm(vm: LabVm, files: Files): Promise<VmReport> {
   // The kernel: SLAAC address and default route from punt6's RA.
   for (const prefix of net.slaacPrefixes) {
     const addr = await waitFor(`a SLAAC address in ${prefix} on ${vm.name}`, 25_000, async () =>
-      (await addresses(ns)).find((a) => a.dynamic && !a.tentative && a.prefixLength === prefixLength(prefix) && inPrefix(prefix, a.address)),
+      (await addresses(ns)).find(
+        (a) => a.dynamic && !a.tentative && a.prefixLength === prefixLength(prefix) && inPrefix(prefix, a.address),
+      ),
     ).catch(() => undefined);
-    rows.push(row(`kernel SLAAC address in ${prefix}`, addr ? `${addr.address}/${addr.prefixLength}` : 'none', addr !== undefined));
+    rows.push(
+      row(
+        `kernel SLAAC address in ${prefix}`,
+        addr ? `${addr.address}/${addr.prefixLength}` : 'none',
+        addr !== undefined,
+      ),
+    );
   }
   const route = await waitFor(`a default route on ${vm.name}`, 10_000, async () => {
     const r = await runIn(ns, 'ip', ['-j', '-6', 'route', 'show', 'default']);
     return r.code === 0 ? parseDefaultRoutes(r.stdout)[0] : undefined;
   }).catch(() => undefined);
-  rows.push(row('kernel default route', route ? `via ${route.gateway} dev ${route.dev}` : 'none', route !== undefined && canonical(route.gateway) === net.routerLinkLocal));
+  rows.push(
+    row(
+      'kernel default route',
+      route ? `via ${route.gateway} dev ${route.dev}` : 'none',
+      route !== undefined && canonical(route.gateway) === net.routerLinkLocal,
+    ),
+  );
 
   // rdisc6: one RS, the RA it gets.
   const rd = await runIn(ns, 'rdisc6', ['-1', '-n', '-r', '3', '-w', '1500', VM_INTERFACE]);
   writeFileSync(join(dir, 'rdisc6.out'), rd.stdout + rd.stderr);
   const ra = parseRdisc6(rd.stdout);
-  rows.push(row('rdisc6 RA from', ra.from ?? `none (${rd.stderr.trim() || `exit ${rd.code}`})`, ra.from !== null && canonical(ra.from) === net.routerLinkLocal));
+  rows.push(
+    row(
+      'rdisc6 RA from',
+      ra.from ?? `none (${rd.stderr.trim() || `exit ${rd.code}`})`,
+      ra.from !== null && canonical(ra.from) === net.routerLinkLocal,
+    ),
+  );
   if (ra.from !== null) {
-    rows.push(row('rdisc6 flags', `M=${ra.managed ? 1 : 0} O=${ra.otherConfig ? 1 : 0}`, ra.managed === net.managed && ra.otherConfig === net.otherConfig));
-    rows.push(row('rdisc6 prefixes', ra.prefixes.join(' ') || 'none', net.prefixes.every((p) => ra.prefixes.some((q) => q === p || canonical(q.split('/')[0] as string) + '/' + q.split('/')[1] === p))));
+    rows.push(
+      row(
+        'rdisc6 flags',
+        `M=${ra.managed ? 1 : 0} O=${ra.otherConfig ? 1 : 0}`,
+        ra.managed === net.managed && ra.otherConfig === net.otherConfig,
+      ),
+    );
+    rows.push(
+      row(
+        'rdisc6 prefixes',
+        ra.prefixes.join(' ') || 'none',
+        net.prefixes.every((p) =>
+          ra.prefixes.some((q) => q === p || canonical(q.split('/')[0] as string) + '/' + q.split('/')[1] === p),
+        ),
+      ),
+    );
     rows.push(row('rdisc6 MTU', ra.mtu === null ? 'none' : String(ra.mtu), ra.mtu === net.mtu));
     rows.push(row('rdisc6 RDNSS', ra.rdnss.join(' ') || 'none', sameAddresses(ra.rdnss.map(canonical), net.rdnss)));
     rows.push(row('rdisc6 DNSSL', ra.dnssl.join(' ') || 'none', sameDomains(ra.dnssl, net.dnssl)));
@@ -421,8 +555,16 @@ async function probeVm(vm: LabVm, files: Files): Promise<VmReport> {
   // ping: echo to the router's addresses.
   for (const target of [...net.routerAddresses, net.routerLinkLocal]) {
     const dest = target.startsWith('fe80:') ? `${target}%${VM_INTERFACE}` : target;
-    const p = parsePing((await runIn(ns, 'ping', ['-6', '-n', '-c', '3', '-i', '0.2', '-W', '2', dest], { timeout: 20_000 })).stdout);
-    rows.push(row(`ping ${target}`, `${p.received}/${p.transmitted}${p.avgMs === null ? '' : `, avg ${p.avgMs} ms`}`, p.transmitted > 0 && p.received === p.transmitted));
+    const p = parsePing(
+      (await runIn(ns, 'ping', ['-6', '-n', '-c', '3', '-i', '0.2', '-W', '2', dest], { timeout: 20_000 })).stdout,
+    );
+    rows.push(
+      row(
+        `ping ${target}`,
+        `${p.received}/${p.transmitted}${p.avgMs === null ? '' : `, avg ${p.avgMs} ms`}`,
+        p.transmitted > 0 && p.received === p.transmitted,
+      ),
+    );
   }
 
   // dhclient: stateful (IA_NA) then stateless (Information-request).
@@ -430,23 +572,82 @@ async function probeVm(vm: LabVm, files: Files): Promise<VmReport> {
     const e = await runDhclient(vm, dir, 'stateful');
     const got = e?.new_ip6_address;
     const expected = vm.addresses;
-    rows.push(row('dhclient -6 address', got === undefined ? 'none' : `${got}/${e?.new_ip6_prefixlen ?? '?'}`, got !== undefined && (expected.length === 0 || expected.includes(canonical(got)))));
-    rows.push(row('dhclient -6 DNS', e?.new_dhcp6_name_servers ?? 'none', sameAddresses((e?.new_dhcp6_name_servers ?? '').split(/\s+/).filter((s) => s !== '').map(canonical), net.dhcpDns)));
-    rows.push(row('dhclient -6 search list', e?.new_dhcp6_domain_search ?? 'none', sameDomains((e?.new_dhcp6_domain_search ?? '').split(/\s+/).filter((s) => s !== ''), net.dhcpSearch)));
+    rows.push(
+      row(
+        'dhclient -6 address',
+        got === undefined ? 'none' : `${got}/${e?.new_ip6_prefixlen ?? '?'}`,
+        got !== undefined && (expected.length === 0 || expected.includes(canonical(got))),
+      ),
+    );
+    rows.push(
+      row(
+        'dhclient -6 DNS',
+        e?.new_dhcp6_name_servers ?? 'none',
+        sameAddresses(
+          (e?.new_dhcp6_name_servers ?? '')
+            .split(/\s+/)
+            .filter((s) => s !== '')
+            .map(canonical),
+          net.dhcpDns,
+        ),
+      ),
+    );
+    rows.push(
+      row(
+        'dhclient -6 search list',
+        e?.new_dhcp6_domain_search ?? 'none',
+        sameDomains(
+          (e?.new_dhcp6_domain_search ?? '').split(/\s+/).filter((s) => s !== ''),
+          net.dhcpSearch,
+        ),
+      ),
+    );
     if (got !== undefined) {
-      const onLink = await waitFor(`${got} on ${vm.name} past DAD`, 10_000, async () => (await addresses(ns)).find((a) => a.address === canonical(got) && !a.tentative)).catch(() => undefined);
-      rows.push(row('leased address on eth0 (DAD passed)', onLink ? `${onLink.address}/${onLink.prefixLength}` : 'missing or tentative', onLink !== undefined));
+      const onLink = await waitFor(`${got} on ${vm.name} past DAD`, 10_000, async () =>
+        (await addresses(ns)).find((a) => a.address === canonical(got) && !a.tentative),
+      ).catch(() => undefined);
+      rows.push(
+        row(
+          'leased address on eth0 (DAD passed)',
+          onLink ? `${onLink.address}/${onLink.prefixLength}` : 'missing or tentative',
+          onLink !== undefined,
+        ),
+      );
     }
   }
   if (net.dhcpMode !== 'off') {
     const e = await runDhclient(vm, dir, 'stateless');
-    rows.push(row('dhclient -6 -S DNS', e?.new_dhcp6_name_servers ?? 'none', sameAddresses((e?.new_dhcp6_name_servers ?? '').split(/\s+/).filter((s) => s !== '').map(canonical), net.dhcpDns)));
-    rows.push(row('dhclient -6 -S search list', e?.new_dhcp6_domain_search ?? 'none', sameDomains((e?.new_dhcp6_domain_search ?? '').split(/\s+/).filter((s) => s !== ''), net.dhcpSearch)));
+    rows.push(
+      row(
+        'dhclient -6 -S DNS',
+        e?.new_dhcp6_name_servers ?? 'none',
+        sameAddresses(
+          (e?.new_dhcp6_name_servers ?? '')
+            .split(/\s+/)
+            .filter((s) => s !== '')
+            .map(canonical),
+          net.dhcpDns,
+        ),
+      ),
+    );
+    rows.push(
+      row(
+        'dhclient -6 -S search list',
+        e?.new_dhcp6_domain_search ?? 'none',
+        sameDomains(
+          (e?.new_dhcp6_domain_search ?? '').split(/\s+/).filter((s) => s !== ''),
+          net.dhcpSearch,
+        ),
+      ),
+    );
   }
 
   // What the kernel learned about the router meanwhile.
   const neigh = await runIn(ns, 'ip', ['-6', 'neigh', 'show', 'dev', VM_INTERFACE]);
-  const routerNeighbours = neigh.stdout.split('\n').filter((l) => l.includes(net.routerMac)).map((l) => l.trim());
+  const routerNeighbours = neigh.stdout
+    .split('\n')
+    .filter((l) => l.includes(net.routerMac))
+    .map((l) => l.trim());
   rows.push(row('neighbour entries of the router', routerNeighbours.join('; ') || 'none', null));
   return { vm, rows };
 }
@@ -454,7 +655,12 @@ async function probeVm(vm: LabVm, files: Files): Promise<VmReport> {
 /** What punt6's OpenFlow rules did with the VM's frames (punt6_flow_packets_total, per category). */
 function flowRows(vm: LabVm, samples: MetricSample[] | null): CheckRow[] {
   const packets = (category: string): number =>
-    (samples ?? []).filter((s) => s.name === 'punt6_flow_packets_total' && s.labels['category'] === category && s.labels['port'] === vm.name).reduce((a, s) => a + s.value, 0);
+    (samples ?? [])
+      .filter(
+        (s) =>
+          s.name === 'punt6_flow_packets_total' && s.labels['category'] === category && s.labels['port'] === vm.name,
+      )
+      .reduce((a, s) => a + s.value, 0);
   const answered: [string, number][] = [
     ['NS', packets('answer-na-router')],
     ['echo', packets('answer-echo')],
@@ -465,8 +671,16 @@ function flowRows(vm: LabVm, samples: MetricSample[] | null): CheckRow[] {
   ];
   const needed = punted.filter(([, , need]) => need);
   return [
-    row('answered in OVS (packets)', answered.map(([name, n]) => `${name} ${n}`).join(', '), answered.every(([, n]) => n > 0)),
-    row('punted to punt6 (packets)', needed.map(([name, n]) => `${name} ${n}`).join(', '), needed.every(([, n]) => n > 0)),
+    row(
+      'answered in OVS (packets)',
+      answered.map(([name, n]) => `${name} ${n}`).join(', '),
+      answered.every(([, n]) => n > 0),
+    ),
+    row(
+      'punted to punt6 (packets)',
+      needed.map(([name, n]) => `${name} ${n}`).join(', '),
+      needed.every(([, n]) => n > 0),
+    ),
   ];
 }
 
@@ -474,14 +688,25 @@ function counterLines(samples: MetricSample[] | null): string[] {
   if (samples === null) return ['(the metrics endpoint does not answer)'];
   const nonZero = samples.filter((s) => s.name.startsWith('punt6_') && s.value !== 0);
   if (nonZero.length === 0) return ['(no non-zero punt6_* samples)'];
-  return formatTable(['metric', 'value'], nonZero.map((s) => [formatSample(s), String(s.value)]));
+  return formatTable(
+    ['metric', 'value'],
+    nonZero.map((s) => [formatSample(s), String(s.value)]),
+  );
 }
 
 function reportLines(reports: VmReport[]): string[] {
   const out: string[] = [];
   for (const r of reports) {
-    out.push('', `${r.vm.name}  (namespace ${r.vm.namespace}, ${VM_INTERFACE} ${r.vm.mac}, OpenFlow port ${r.vm.ofport})`);
-    out.push(...formatTable(['', 'client / check', 'got'], r.rows.map((c) => [c.ok === null ? '' : c.ok ? 'ok' : 'FAIL', c.check, c.got])).map((l) => `  ${l}`));
+    out.push(
+      '',
+      `${r.vm.name}  (namespace ${r.vm.namespace}, ${VM_INTERFACE} ${r.vm.mac}, OpenFlow port ${r.vm.ofport})`,
+    );
+    out.push(
+      ...formatTable(
+        ['', 'client / check', 'got'],
+        r.rows.map((c) => [c.ok === null ? '' : c.ok ? 'ok' : 'FAIL', c.check, c.got]),
+      ).map((l) => `  ${l}`),
+    );
   }
   return out;
 }
@@ -506,7 +731,9 @@ export async function labUp(options: LabOptions): Promise<boolean> {
   const plan = buildPlan(config);
   const files = new Files(options.stateDirectory);
 
-  options.progress(`removing what a previous lab left (${options.stateDirectory}, ${LAB_PREFIX}-* namespaces and links)`);
+  options.progress(
+    `removing what a previous lab left (${options.stateDirectory}, ${LAB_PREFIX}-* namespaces and links)`,
+  );
   for (const item of await tearDown(options)) options.progress(`  removed ${item}`);
 
   mkdirSync(files.ovs, { recursive: true });
@@ -523,9 +750,28 @@ export async function labUp(options: LabOptions): Promise<boolean> {
   options.progress('starting a private ovsdb-server and ovs-vswitchd');
   const ovs = new PrivateOvs(files.ovs);
   await ovs.start();
-  await ovs.vsctl(['add-br', plan.bridge, '--', 'set', 'bridge', plan.bridge, 'datapath_type=netdev', 'fail_mode=secure']);
+  await ovs.vsctl([
+    'add-br',
+    plan.bridge,
+    '--',
+    'set',
+    'bridge',
+    plan.bridge,
+    'datapath_type=netdev',
+    'fail_mode=secure',
+  ]);
   for (const p of plan.puntInterfaces) {
-    await ovs.vsctl(['add-port', plan.bridge, p.name, '--', 'set', 'interface', p.name, 'type=internal', `ofport_request=${p.ofport}`]);
+    await ovs.vsctl([
+      'add-port',
+      plan.bridge,
+      p.name,
+      '--',
+      'set',
+      'interface',
+      p.name,
+      'type=internal',
+      `ofport_request=${p.ofport}`,
+    ]);
     // No IPv6 of the host's own on the punt port: the host kernel would answer NS/RS there and
     // send its own DAD and RS into the bridge.
     writeSysctl(`/proc/sys/net/ipv6/conf/${p.name}/disable_ipv6`, '1');
@@ -566,7 +812,12 @@ export async function labUp(options: LabOptions): Promise<boolean> {
   ];
   const failed = reports.flatMap((r) => r.rows.filter((c) => c.ok === false).map((c) => `${r.vm.name}: ${c.check}`));
   if (!alive) failed.push('punt6 is not running');
-  lines.push('', failed.length === 0 ? `every check passed; the lab is running (punt6 lab status / punt6 lab down)` : `${failed.length} check(s) failed: ${failed.join(', ')}`);
+  lines.push(
+    '',
+    failed.length === 0
+      ? `every check passed; the lab is running (punt6 lab status / punt6 lab down)`
+      : `${failed.length} check(s) failed: ${failed.join(', ')}`,
+  );
   writeFileSync(files.report, lines.join('\n') + '\n');
   for (const l of lines) options.write(l);
   return failed.length === 0;
@@ -591,7 +842,11 @@ export async function labStatus(options: LabOptions): Promise<boolean> {
   const w = options.write;
   w(`state directory ${options.stateDirectory}${state === null ? ' (no lab recorded there)' : ''}`);
   w('');
-  for (const l of formatTable(['daemon', 'pid'], daemons.map(([n, p]) => [n, p === null ? 'not running' : String(p)]))) w(`  ${l}`);
+  for (const l of formatTable(
+    ['daemon', 'pid'],
+    daemons.map(([n, p]) => [n, p === null ? 'not running' : String(p)]),
+  ))
+    w(`  ${l}`);
   w('');
   w(`namespaces: ${namespaces.join(' ') || 'none'}`);
   for (const ns of namespaces) {
@@ -608,7 +863,10 @@ export async function labStatus(options: LabOptions): Promise<boolean> {
       .filter((l) => l.startsWith('cookie='))
       .map((l) => {
         const packets = /n_packets=(\d+)/.exec(l)?.[1] ?? '?';
-        const rest = l.replace(/^.*?n_bytes=\d+,\s*/, '').replace(/idle_age=\d+,\s*/, '').replace(/hard_age=\d+,\s*/, '');
+        const rest = l
+          .replace(/^.*?n_bytes=\d+,\s*/, '')
+          .replace(/idle_age=\d+,\s*/, '')
+          .replace(/hard_age=\d+,\s*/, '');
         return [packets, rest];
       });
     for (const l of formatTable(['packets', 'flow'], rows)) w(`  ${l}`);

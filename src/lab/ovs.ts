@@ -8,7 +8,10 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabError, livePid, run, runOk, stopByPidFile, waitFor, type RunResult } from './exec.js';
 
-const SCHEMA_CANDIDATES = ['/usr/share/openvswitch/vswitch.ovsschema', '/usr/local/share/openvswitch/vswitch.ovsschema'];
+const SCHEMA_CANDIDATES = [
+  '/usr/share/openvswitch/vswitch.ovsschema',
+  '/usr/local/share/openvswitch/vswitch.ovsschema',
+];
 
 export class PrivateOvs {
   readonly directory: string;
@@ -38,18 +41,34 @@ export class PrivateOvs {
 
   async start(): Promise<void> {
     const schema = SCHEMA_CANDIDATES.find((s) => existsSync(s));
-    if (!schema) throw new LabError(`the OVS schema is missing (looked at ${SCHEMA_CANDIDATES.join(', ')}); install openvswitch-switch`);
+    if (!schema)
+      throw new LabError(
+        `the OVS schema is missing (looked at ${SCHEMA_CANDIDATES.join(', ')}); install openvswitch-switch`,
+      );
     const db = join(this.directory, 'conf.db');
     await runOk('ovsdb-tool', ['create', db, schema], { env: this.env });
     await runOk(
       'ovsdb-server',
-      [db, `--remote=punix:${this.dbSocket}`, `--pidfile=${this.ovsdbPidFile}`, '--detach', '--no-chdir', `--log-file=${join(this.directory, 'ovsdb-server.log')}`],
+      [
+        db,
+        `--remote=punix:${this.dbSocket}`,
+        `--pidfile=${this.ovsdbPidFile}`,
+        '--detach',
+        '--no-chdir',
+        `--log-file=${join(this.directory, 'ovsdb-server.log')}`,
+      ],
       { env: this.env },
     );
     await this.vsctl(['--no-wait', 'init']);
     await runOk(
       'ovs-vswitchd',
-      [`unix:${this.dbSocket}`, `--pidfile=${this.vswitchdPidFile}`, '--detach', '--no-chdir', `--log-file=${join(this.directory, 'ovs-vswitchd.log')}`],
+      [
+        `unix:${this.dbSocket}`,
+        `--pidfile=${this.vswitchdPidFile}`,
+        '--detach',
+        '--no-chdir',
+        `--log-file=${join(this.directory, 'ovs-vswitchd.log')}`,
+      ],
       { env: this.env, timeout: 60_000 },
     );
     await waitFor('ovs-vswitchd', 10_000, () => (this.vswitchdPid() === null ? undefined : true));

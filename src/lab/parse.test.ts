@@ -2,8 +2,18 @@
 
 import test from 'ava';
 import {
-  lastEvent, matchField, parseDefaultRoutes, parseDhclientRecord, parseFlowDump, parseIpAddr, parseNdisc6, parsePing, parsePrometheus,
-  parseRdisc6, sameAddresses, sameDomains,
+  lastEvent,
+  matchField,
+  parseDefaultRoutes,
+  parseDhclientRecord,
+  parseFlowDump,
+  parseIpAddr,
+  parseNdisc6,
+  parsePing,
+  parsePrometheus,
+  parseRdisc6,
+  sameAddresses,
+  sameDomains,
 } from './parse.js';
 
 // rdisc6 -1 -n eth0 in the lab's vm1, answered by punt6.
@@ -45,13 +55,21 @@ test('rdisc6: flags, prefix, MTU, RDNSS, DNSSL and source of the first RA', (t) 
     sourceLinkLayer: '02:00:00:00:00:fe',
   });
   // A second advertisement (rdisc6 -m) is not mixed into the first.
-  const second = rdisc6.replace(' Prefix                   : 2001:db8:1::/64', ' Prefix                   : 2001:db8:2::/64');
+  const second = rdisc6.replace(
+    ' Prefix                   : 2001:db8:1::/64',
+    ' Prefix                   : 2001:db8:2::/64',
+  );
   t.deepEqual(parseRdisc6(rdisc6 + second).prefixes, ['2001:db8:1::/64']);
   t.is(parseRdisc6('Soliciting ff02::2 (ff02::2) on eth0...\nTimed out.\n').from, null);
 });
 
 test('ndisc6: the target link-layer address, lower case; none on a timeout', (t) => {
-  t.is(parseNdisc6('Soliciting 2001:db8:1::1 (2001:db8:1::1) on eth0...\nTarget link-layer address: 02:00:00:00:00:FE\n from 2001:db8:1::1\n'), '02:00:00:00:00:fe');
+  t.is(
+    parseNdisc6(
+      'Soliciting 2001:db8:1::1 (2001:db8:1::1) on eth0...\nTarget link-layer address: 02:00:00:00:00:FE\n from 2001:db8:1::1\n',
+    ),
+    '02:00:00:00:00:fe',
+  );
   t.is(parseNdisc6('Soliciting 2001:db8:1::9 (2001:db8:1::9) on eth0...\nTimed out.\nNo response.\n'), null);
 });
 
@@ -65,11 +83,16 @@ test('ping: counts and average round trip; a silent target has no average', (t) 
 rtt min/avg/max/mdev = 0.260/0.375/0.490/0.115 ms
 `;
   t.deepEqual(parsePing(ok), { transmitted: 2, received: 2, avgMs: 0.375 });
-  t.deepEqual(parsePing('--- 2001:db8:1::9 ping statistics ---\n3 packets transmitted, 0 received, 100% packet loss, time 2040ms\n'), {
-    transmitted: 3,
-    received: 0,
-    avgMs: null,
-  });
+  t.deepEqual(
+    parsePing(
+      '--- 2001:db8:1::9 ping statistics ---\n3 packets transmitted, 0 received, 100% packet loss, time 2040ms\n',
+    ),
+    {
+      transmitted: 3,
+      received: 0,
+      avgMs: null,
+    },
+  );
 });
 
 test('ip -j: addresses with their SLAAC and DAD state, the default route from the RA', (t) => {
@@ -99,7 +122,10 @@ interface=eth0
 new_ip6_address=2001:db8:1::101
 `;
   const events = parseDhclientRecord(record);
-  t.deepEqual(events.map((e) => e.reason), ['PREINIT6', 'BOUND6', 'RENEW6']);
+  t.deepEqual(
+    events.map((e) => e.reason),
+    ['PREINIT6', 'BOUND6', 'RENEW6'],
+  );
   const bound = lastEvent(events, ['BOUND6']);
   t.is(bound?.new_dhcp6_domain_search, 'lab.example. other.example.');
   t.is(lastEvent(events, ['BOUND6', 'RENEW6'])?.reason, 'RENEW6');

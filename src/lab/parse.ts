@@ -18,7 +18,17 @@ export interface Rdisc6Result {
 
 /** The first RA rdisc6 printed (its verbose format, the default). */
 export function parseRdisc6(text: string): Rdisc6Result {
-  const r: Rdisc6Result = { from: null, managed: null, otherConfig: null, routerLifetime: null, prefixes: [], mtu: null, rdnss: [], dnssl: [], sourceLinkLayer: null };
+  const r: Rdisc6Result = {
+    from: null,
+    managed: null,
+    otherConfig: null,
+    routerLifetime: null,
+    prefixes: [],
+    mtu: null,
+    rdnss: [],
+    dnssl: [],
+    sourceLinkLayer: null,
+  };
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     const from = /^from (\S+)/.exec(line);
@@ -170,13 +180,26 @@ export function formatSample(s: MetricSample): string {
 
 /** Domain names compared without their trailing dot and case. */
 export function sameDomains(a: readonly string[], b: readonly string[]): boolean {
-  const norm = (xs: readonly string[]): string => xs.map((x) => x.toLowerCase().replace(/\.$/, '')).sort().join(' ');
+  const norm = (xs: readonly string[]): string =>
+    xs
+      .map((x) => x.toLowerCase().replace(/\.$/, ''))
+      .sort()
+      .join(' ');
   return norm(a) === norm(b);
 }
 
 /** IPv6 address lists compared as sets of canonical text (the inputs are already RFC 5952). */
 export function sameAddresses(a: readonly string[], b: readonly string[]): boolean {
-  return [...a].map((x) => x.toLowerCase()).sort().join(' ') === [...b].map((x) => x.toLowerCase()).sort().join(' ');
+  return (
+    [...a]
+      .map((x) => x.toLowerCase())
+      .sort()
+      .join(' ') ===
+    [...b]
+      .map((x) => x.toLowerCase())
+      .sort()
+      .join(' ')
+  );
 }
 
 export interface FlowStat {
@@ -196,7 +219,12 @@ export function parseFlowDump(text: string): FlowStat[] {
     const packets = /n_packets=(\d+)/.exec(line);
     const rule = /priority=(\d+)(?:,(\S*))?\s+actions=(.*)$/.exec(line);
     if (!packets || !rule) continue;
-    out.push({ packets: Number(packets[1]), priority: Number(rule[1]), match: rule[2] ?? '', actions: rule[3] as string });
+    out.push({
+      packets: Number(packets[1]),
+      priority: Number(rule[1]),
+      match: rule[2] ?? '',
+      actions: rule[3] as string,
+    });
   }
   return out;
 }

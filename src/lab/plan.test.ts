@@ -19,7 +19,14 @@ test('one VM per configured port, on OpenFlow ports 1 and 2; punt0 on port 100',
     ],
   );
   const net = plan.vms[0]!.network;
-  t.like(net, { routerMac: '02:00:00:00:00:fe', routerLinkLocal: 'fe80::ff:fe00:fe', mtu: 1500, managed: true, otherConfig: true, dhcpMode: 'stateful' });
+  t.like(net, {
+    routerMac: '02:00:00:00:00:fe',
+    routerLinkLocal: 'fe80::ff:fe00:fe',
+    mtu: 1500,
+    managed: true,
+    otherConfig: true,
+    dhcpMode: 'stateful',
+  });
   t.deepEqual(net.slaacPrefixes, ['2001:db8:1::/64']);
   t.deepEqual(net.rdnss, ['2001:db8:1::53']);
 });

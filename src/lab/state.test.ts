@@ -22,7 +22,10 @@ test("a lab's state directory may go; anyone else's directory or file is left al
     t.is(stateDirectoryProblem(dir('empty', [])), null);
     t.is(stateDirectoryProblem(dir('lab', ['lab.json', 'punt6.yaml', 'leases-of-punt6'])), null);
     t.is(stateDirectoryProblem(dir('lab-before-lab-json', ['punt6.yaml', 'ovs'])), null);
-    t.is(stateDirectoryProblem(dir('home', ['thesis.tex', 'punt6.yaml'])), `not a lab's state directory (no lab.json, and it holds thesis.tex); left alone`);
+    t.is(
+      stateDirectoryProblem(dir('home', ['thesis.tex', 'punt6.yaml'])),
+      `not a lab's state directory (no lab.json, and it holds thesis.tex); left alone`,
+    );
     t.is(
       stateDirectoryProblem(dir('busy', ['a', 'b', 'c', 'd', 'e'])),
       `not a lab's state directory (no lab.json, and it holds a, b, c, … (5 in all)); left alone`,

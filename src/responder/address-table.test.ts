@@ -26,11 +26,20 @@ test('refuses entries beyond its capacity instead of degrading', (t) => {
 
 test('agrees with a Map for random addresses', (t) => {
   fc.assert(
-    fc.property(fc.uniqueArray(fc.uint8Array({ minLength: 16, maxLength: 16 }), { maxLength: 200, selector: (a) => Buffer.from(a).toString('hex') }), (keys) => {
-      const table = new AddressTable(keys.length);
-      keys.forEach((k, i) => table.set(k, 0, i));
-      return keys.every((k, i) => table.lookup(k, 0) === i) && table.lookup(new Uint8Array(16).fill(0xab), 0) === keys.findIndex((k) => k.every((x) => x === 0xab));
-    }),
+    fc.property(
+      fc.uniqueArray(fc.uint8Array({ minLength: 16, maxLength: 16 }), {
+        maxLength: 200,
+        selector: (a) => Buffer.from(a).toString('hex'),
+      }),
+      (keys) => {
+        const table = new AddressTable(keys.length);
+        keys.forEach((k, i) => table.set(k, 0, i));
+        return (
+          keys.every((k, i) => table.lookup(k, 0) === i) &&
+          table.lookup(new Uint8Array(16).fill(0xab), 0) === keys.findIndex((k) => k.every((x) => x === 0xab))
+        );
+      },
+    ),
   );
   t.pass();
 });

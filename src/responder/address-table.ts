@@ -50,7 +50,8 @@ export class AddressTable {
    * RangeError otherwise: -1 marks a free slot). Config time only.
    */
   set(key: Uint8Array, keyOff: number, value: number): boolean {
-    if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff) throw new RangeError(`address table value ${value} is not in 0..2^31-1`);
+    if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff)
+      throw new RangeError(`address table value ${value} is not in 0..2^31-1`);
     const slot = this.probe(key, keyOff);
     if (slot >= 0) {
       this.values[slot] = value;

@@ -31,10 +31,29 @@ export const MessageKind = {
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 
 export const messageKindNames = [
-  'other', 'ns', 'na', 'rs', 'ra', 'redirect', 'echo-request', 'echo-reply', 'inverse-ns', 'inverse-na',
-  'mrd-solicitation', 'mrd-advertisement', 'dhcpv6-solicit', 'dhcpv6-request', 'dhcpv6-confirm',
-  'dhcpv6-renew', 'dhcpv6-rebind', 'dhcpv6-release', 'dhcpv6-decline', 'dhcpv6-information-request',
-  'dhcpv6-relay-forw', 'dhcpv6-other', 'undecodable',
+  'other',
+  'ns',
+  'na',
+  'rs',
+  'ra',
+  'redirect',
+  'echo-request',
+  'echo-reply',
+  'inverse-ns',
+  'inverse-na',
+  'mrd-solicitation',
+  'mrd-advertisement',
+  'dhcpv6-solicit',
+  'dhcpv6-request',
+  'dhcpv6-confirm',
+  'dhcpv6-renew',
+  'dhcpv6-rebind',
+  'dhcpv6-release',
+  'dhcpv6-decline',
+  'dhcpv6-information-request',
+  'dhcpv6-relay-forw',
+  'dhcpv6-other',
+  'undecodable',
 ] as const;
 
 export const Outcome = {
@@ -70,9 +89,22 @@ export const Outcome = {
 export type Outcome = (typeof Outcome)[keyof typeof Outcome];
 
 export const outcomeNames = [
-  'answered', 'deferred', 'truncated', 'malformed', 'bad-checksum', 'unsupported', 'invalid',
-  'not-ours', 'own-address', 'bad-source', 'fragment', 'no-service', 'discarded', 'rate-limited',
-  'ignored', 'conflict',
+  'answered',
+  'deferred',
+  'truncated',
+  'malformed',
+  'bad-checksum',
+  'unsupported',
+  'invalid',
+  'not-ours',
+  'own-address',
+  'bad-source',
+  'fragment',
+  'no-service',
+  'discarded',
+  'rate-limited',
+  'ignored',
+  'conflict',
 ] as const;
 
 const KINDS = messageKindNames.length;
@@ -118,7 +150,8 @@ export class Counters {
       for (let k = 0; k < KINDS; k++) {
         for (let o = 0; o < OUTCOMES; o++) {
           const v = this.values[(p * KINDS + k) * OUTCOMES + o] as number;
-          if (v > 0) out.push({ port: p, kind: messageKindNames[k] as string, outcome: outcomeNames[o] as string, count: v });
+          if (v > 0)
+            out.push({ port: p, kind: messageKindNames[k] as string, outcome: outcomeNames[o] as string, count: v });
         }
       }
     }

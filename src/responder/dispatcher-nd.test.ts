@@ -96,7 +96,11 @@ function nsFor(target: string, edit?: (b: Uint8Array, ip: number, icmp: number) 
 }
 
 /** The kernel's DAD NS (from ::, Nonce option) re-aimed at `target`, sent from `mac`. */
-function dadFor(target: string, mac = CLIENT_MAC, edit?: (b: Uint8Array, ip: number, icmp: number) => void): Uint8Array {
+function dadFor(
+  target: string,
+  mac = CLIENT_MAC,
+  edit?: (b: Uint8Array, ip: number, icmp: number) => void,
+): Uint8Array {
   return mutate(frameAt(kernel, 0), (b, l) => {
     parseIpv6(target, b, l.icmpv6 + 8);
     parseIpv6(solicitedNode(target), b, l.ipv6 + 24);
@@ -148,28 +152,78 @@ interface DropCase {
 }
 
 const nsDrops: DropCase[] = [
-  { title: 'hop limit 254', frame: () => nsFor('fd00::2', (b, ip) => void (b[ip + 7] = 254)), kind: MessageKind.NeighborSolicit, outcome: Outcome.Invalid },
-  { title: 'hop limit 1', frame: () => nsFor('fd00::2', (b, ip) => void (b[ip + 7] = 1)), kind: MessageKind.NeighborSolicit, outcome: Outcome.Invalid },
-  { title: 'ICMP code 1', frame: () => nsFor('fd00::2', (b, _ip, icmp) => void (b[icmp + 1] = 1)), kind: MessageKind.NeighborSolicit, outcome: Outcome.Invalid },
-  { title: 'ICMP length 16 (< 24)', frame: () => truncateIcmpv6(nsFor('fd00::2'), 16), kind: MessageKind.NeighborSolicit, outcome: Outcome.Truncated },
-  { title: 'ICMP length 23 (< 24)', frame: () => truncateIcmpv6(nsFor('fd00::2'), 23), kind: MessageKind.NeighborSolicit, outcome: Outcome.Truncated },
+  {
+    title: 'hop limit 254',
+    frame: () => nsFor('fd00::2', (b, ip) => void (b[ip + 7] = 254)),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.Invalid,
+  },
+  {
+    title: 'hop limit 1',
+    frame: () => nsFor('fd00::2', (b, ip) => void (b[ip + 7] = 1)),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.Invalid,
+  },
+  {
+    title: 'ICMP code 1',
+    frame: () => nsFor('fd00::2', (b, _ip, icmp) => void (b[icmp + 1] = 1)),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.Invalid,
+  },
+  {
+    title: 'ICMP length 16 (< 24)',
+    frame: () => truncateIcmpv6(nsFor('fd00::2'), 16),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.Truncated,
+  },
+  {
+    title: 'ICMP length 23 (< 24)',
+    frame: () => truncateIcmpv6(nsFor('fd00::2'), 23),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.Truncated,
+  },
   {
     title: 'bad checksum',
     frame: () => mutate(nsFor('fd00::2'), (b, l) => void (b[l.icmpv6 + 3] = (b[l.icmpv6 + 3] as number) ^ 1), true),
     kind: MessageKind.NeighborSolicit,
     outcome: Outcome.BadChecksum,
   },
-  { title: 'target multicast (ff02::1)', frame: () => nsFor('fd00::2', (b, _ip, icmp) => void parseIpv6('ff02::1', b, icmp + 8)), kind: MessageKind.NeighborSolicit, outcome: Outcome.Invalid },
-  { title: 'target multicast (solicited-node group of fd00::2)', frame: () => nsFor('fd00::2', (b, _ip, icmp) => void parseIpv6('ff02::1:ff00:2', b, icmp + 8)), kind: MessageKind.NeighborSolicit, outcome: Outcome.Invalid },
-  { title: 'option of length 0', frame: () => nsFor('fd00::2', (b, _ip, icmp) => void (b[icmp + 25] = 0)), kind: MessageKind.NeighborSolicit, outcome: Outcome.Malformed },
+  {
+    title: 'target multicast (ff02::1)',
+    frame: () => nsFor('fd00::2', (b, _ip, icmp) => void parseIpv6('ff02::1', b, icmp + 8)),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.Invalid,
+  },
+  {
+    title: 'target multicast (solicited-node group of fd00::2)',
+    frame: () => nsFor('fd00::2', (b, _ip, icmp) => void parseIpv6('ff02::1:ff00:2', b, icmp + 8)),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.Invalid,
+  },
+  {
+    title: 'option of length 0',
+    frame: () => nsFor('fd00::2', (b, _ip, icmp) => void (b[icmp + 25] = 0)),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.Malformed,
+  },
   {
     title: 'source :: with a Source Link-Layer Address option',
     frame: () => appendToIcmpv6(dadFor('fd00::2'), Uint8Array.from([1, 1, 2, 0, 0, 0, 0, 1])),
     kind: MessageKind.NeighborSolicit,
     outcome: Outcome.Invalid,
   },
-  { title: 'source :: to all-nodes (not solicited-node)', frame: () => dadFor('fd00::2', CLIENT_MAC, (b, ip) => void parseIpv6('ff02::1', b, ip + 24)), kind: MessageKind.NeighborSolicit, outcome: Outcome.Invalid },
-  { title: 'source :: to the target itself (unicast)', frame: () => dadFor('fd00::2', CLIENT_MAC, (b, ip) => void parseIpv6('fd00::2', b, ip + 24)), kind: MessageKind.NeighborSolicit, outcome: Outcome.Invalid },
+  {
+    title: 'source :: to all-nodes (not solicited-node)',
+    frame: () => dadFor('fd00::2', CLIENT_MAC, (b, ip) => void parseIpv6('ff02::1', b, ip + 24)),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.Invalid,
+  },
+  {
+    title: 'source :: to the target itself (unicast)',
+    frame: () => dadFor('fd00::2', CLIENT_MAC, (b, ip) => void parseIpv6('fd00::2', b, ip + 24)),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.Invalid,
+  },
   {
     title: 'source :: to the solicited-node group of another address',
     frame: () => dadFor('fd00::2', CLIENT_MAC, (b, ip) => void parseIpv6('ff02::1:ff00:99', b, ip + 24)),
@@ -197,7 +251,10 @@ test('NS validation: the unmutated bases are answered (the cases above differ by
   const h = harness(peers);
   t.not(h.handle(nsFor('fd00::2')), undefined);
   t.not(h.handle(dadFor('fd00::2')), undefined);
-  t.deepEqual(rows(h), [row(MessageKind.NeighborSolicit, Outcome.Answered, 2), row(MessageKind.NeighborSolicit, Outcome.Conflict)].sort());
+  t.deepEqual(
+    rows(h),
+    [row(MessageKind.NeighborSolicit, Outcome.Answered, 2), row(MessageKind.NeighborSolicit, Outcome.Conflict)].sort(),
+  );
 });
 
 // ==== NS -> NA (RFC 4861 §7.2.4) ====
@@ -224,61 +281,143 @@ const naCases: NaCase[] = [
   {
     title: 'router global address, solicited by ndisc6 (fixture frame as captured)',
     frame: () => frameAt(ndisc6, 0),
-    ethDst: CLIENT_MAC, ethSrc: ROUTER_MAC, src: 'fd00::2', dst: CLIENT_LL, router: true, solicited: true, target: 'fd00::2', tlla: ROUTER_MAC,
+    ethDst: CLIENT_MAC,
+    ethSrc: ROUTER_MAC,
+    src: 'fd00::2',
+    dst: CLIENT_LL,
+    router: true,
+    solicited: true,
+    target: 'fd00::2',
+    tlla: ROUTER_MAC,
   },
   {
     title: 'router link-local address',
     frame: () => nsFor(ROUTER_LL),
-    ethDst: CLIENT_MAC, ethSrc: ROUTER_MAC, src: ROUTER_LL, dst: CLIENT_LL, router: true, solicited: true, target: ROUTER_LL, tlla: ROUTER_MAC,
+    ethDst: CLIENT_MAC,
+    ethSrc: ROUTER_MAC,
+    src: ROUTER_LL,
+    dst: CLIENT_LL,
+    router: true,
+    solicited: true,
+    target: ROUTER_LL,
+    tlla: ROUTER_MAC,
   },
   {
-    title: 'port address (proxy answer, R=0, the port\'s MAC)',
+    title: "port address (proxy answer, R=0, the port's MAC)",
     frame: () => nsFor('fd00::11'),
-    ethDst: CLIENT_MAC, ethSrc: PORT_MAC, src: 'fd00::11', dst: CLIENT_LL, router: false, solicited: true, target: 'fd00::11', tlla: PORT_MAC,
+    ethDst: CLIENT_MAC,
+    ethSrc: PORT_MAC,
+    src: 'fd00::11',
+    dst: CLIENT_LL,
+    router: false,
+    solicited: true,
+    target: 'fd00::11',
+    tlla: PORT_MAC,
   },
   {
     title: 'second port address',
     frame: () => nsFor('2001:db8:1::11'),
-    ethDst: CLIENT_MAC, ethSrc: PORT_MAC, src: '2001:db8:1::11', dst: CLIENT_LL, router: false, solicited: true, target: '2001:db8:1::11', tlla: PORT_MAC,
+    ethDst: CLIENT_MAC,
+    ethSrc: PORT_MAC,
+    src: '2001:db8:1::11',
+    dst: CLIENT_LL,
+    router: false,
+    solicited: true,
+    target: '2001:db8:1::11',
+    tlla: PORT_MAC,
   },
   {
     title: 'unicast NS (NUD) from a global source to the target address',
-    frame: () => nsFor('fd00::2', (b, ip) => {
-      parseIpv6('fd00::1', b, ip + 8);
-      parseIpv6('fd00::2', b, ip + 24);
-    }),
-    ethDst: CLIENT_MAC, ethSrc: ROUTER_MAC, src: 'fd00::2', dst: 'fd00::1', router: true, solicited: true, target: 'fd00::2', tlla: ROUTER_MAC,
+    frame: () =>
+      nsFor('fd00::2', (b, ip) => {
+        parseIpv6('fd00::1', b, ip + 8);
+        parseIpv6('fd00::2', b, ip + 24);
+      }),
+    ethDst: CLIENT_MAC,
+    ethSrc: ROUTER_MAC,
+    src: 'fd00::2',
+    dst: 'fd00::1',
+    router: true,
+    solicited: true,
+    target: 'fd00::2',
+    tlla: ROUTER_MAC,
   },
   {
     title: 'DAD (from ::, Nonce) for the router address: defended to all-nodes, S=0',
     frame: () => dadFor('fd00::2'),
-    ethDst: '33:33:00:00:00:01', ethSrc: ROUTER_MAC, src: 'fd00::2', dst: 'ff02::1', router: true, solicited: false, target: 'fd00::2', tlla: ROUTER_MAC, conflict: true,
+    ethDst: '33:33:00:00:00:01',
+    ethSrc: ROUTER_MAC,
+    src: 'fd00::2',
+    dst: 'ff02::1',
+    router: true,
+    solicited: false,
+    target: 'fd00::2',
+    tlla: ROUTER_MAC,
+    conflict: true,
   },
   {
-    title: 'DAD (from ::, Nonce) for another port\'s address: defended to all-nodes, S=0',
+    title: "DAD (from ::, Nonce) for another port's address: defended to all-nodes, S=0",
     frame: () => dadFor('fd00::11'),
-    ethDst: '33:33:00:00:00:01', ethSrc: PORT_MAC, src: 'fd00::11', dst: 'ff02::1', router: false, solicited: false, target: 'fd00::11', tlla: PORT_MAC, conflict: true,
+    ethDst: '33:33:00:00:00:01',
+    ethSrc: PORT_MAC,
+    src: 'fd00::11',
+    dst: 'ff02::1',
+    router: false,
+    solicited: false,
+    target: 'fd00::11',
+    tlla: PORT_MAC,
+    conflict: true,
   },
   {
     title: 'trunk: VLAN 100 router address, tag (and its priority) kept',
     config: trunk,
-    frame: () => tagged(nsFor('2001:db8:a::1', (b) => b.set(parseMac('02:00:00:00:01:01'), 6)), 100, 5),
-    ethDst: '02:00:00:00:01:01', ethSrc: '02:00:00:00:01:fe', vlan: 100, tci: (5 << 13) | 100,
-    src: '2001:db8:a::1', dst: CLIENT_LL, router: true, solicited: true, target: '2001:db8:a::1', tlla: '02:00:00:00:01:fe',
+    frame: () =>
+      tagged(
+        nsFor('2001:db8:a::1', (b) => b.set(parseMac('02:00:00:00:01:01'), 6)),
+        100,
+        5,
+      ),
+    ethDst: '02:00:00:00:01:01',
+    ethSrc: '02:00:00:00:01:fe',
+    vlan: 100,
+    tci: (5 << 13) | 100,
+    src: '2001:db8:a::1',
+    dst: CLIENT_LL,
+    router: true,
+    solicited: true,
+    target: '2001:db8:a::1',
+    tlla: '02:00:00:00:01:fe',
   },
   {
     title: 'trunk: VLAN 200 port address',
     config: trunk,
     frame: () => tagged(nsFor('2001:db8:b::1:10'), 200),
-    ethDst: CLIENT_MAC, ethSrc: '02:00:00:00:02:01', vlan: 200, tci: 200,
-    src: '2001:db8:b::1:10', dst: CLIENT_LL, router: false, solicited: true, target: '2001:db8:b::1:10', tlla: '02:00:00:00:02:01',
+    ethDst: CLIENT_MAC,
+    ethSrc: '02:00:00:00:02:01',
+    vlan: 200,
+    tci: 200,
+    src: '2001:db8:b::1:10',
+    dst: CLIENT_LL,
+    router: false,
+    solicited: true,
+    target: '2001:db8:b::1:10',
+    tlla: '02:00:00:00:02:01',
   },
   {
     title: 'trunk: DAD on VLAN 200 for the router link-local address',
     config: trunk,
     frame: () => tagged(dadFor('fe80::ff:fe00:2fe'), 200),
-    ethDst: '33:33:00:00:00:01', ethSrc: '02:00:00:00:02:fe', vlan: 200, tci: 200,
-    src: 'fe80::ff:fe00:2fe', dst: 'ff02::1', router: true, solicited: false, target: 'fe80::ff:fe00:2fe', tlla: '02:00:00:00:02:fe', conflict: true,
+    ethDst: '33:33:00:00:00:01',
+    ethSrc: '02:00:00:00:02:fe',
+    vlan: 200,
+    tci: 200,
+    src: 'fe80::ff:fe00:2fe',
+    dst: 'ff02::1',
+    router: true,
+    solicited: false,
+    target: 'fe80::ff:fe00:2fe',
+    tlla: '02:00:00:00:02:fe',
+    conflict: true,
   },
 ];
 
@@ -301,7 +440,7 @@ for (const c of naCases) {
     const na = parseNeighborAdvertisement(r.bytes, r.icmpv6, r.icmpv6Length);
     t.is(na.router, c.router, 'R');
     t.is(na.solicited, c.solicited, 'S');
-    t.true(na.override, 'O: the TLLA is the owner\'s own MAC, so it overrides (not a §7.2.8 proxy MAC)');
+    t.true(na.override, "O: the TLLA is the owner's own MAC, so it overrides (not a §7.2.8 proxy MAC)");
     t.is(r.bytes[r.icmpv6 + 4]! & 0x1f, 0, 'reserved bits');
     t.is(r.bytes[r.icmpv6 + 5], 0);
     t.is(r.bytes[r.icmpv6 + 6], 0);
@@ -309,7 +448,10 @@ for (const c of naCases) {
     t.deepEqual(ndOptionsOf(r, 24), [{ type: 2, name: 'target-link-layer-address', linkLayerAddress: c.tlla }]);
     t.deepEqual(
       rows(h),
-      (c.conflict === true ? [row(MessageKind.NeighborSolicit, Outcome.Answered), row(MessageKind.NeighborSolicit, Outcome.Conflict)] : [row(MessageKind.NeighborSolicit, Outcome.Answered)]).sort(),
+      (c.conflict === true
+        ? [row(MessageKind.NeighborSolicit, Outcome.Answered), row(MessageKind.NeighborSolicit, Outcome.Conflict)]
+        : [row(MessageKind.NeighborSolicit, Outcome.Answered)]
+      ).sort(),
     );
     t.is(h.sent.length, 0, 'nothing deferred');
   });
@@ -318,27 +460,91 @@ for (const c of naCases) {
 // ---- NS not answered ----
 
 const nsIgnored: DropCase[] = [
-  { title: 'target not owned (the kernel\'s DAD for its own fd00::1, as captured)', frame: () => frameAt(kernel, 0), kind: MessageKind.NeighborSolicit, outcome: Outcome.NotOurs },
-  { title: 'target not owned (the kernel\'s DAD for fe80::ff:fe00:1, as captured)', frame: () => frameAt(kernel, 1), kind: MessageKind.NeighborSolicit, outcome: Outcome.NotOurs },
-  { title: 'a port\'s DAD for its own address', frame: () => dadFor('fd00::11', PORT_MAC), kind: MessageKind.NeighborSolicit, outcome: Outcome.OwnAddress },
-  { title: 'a port\'s DAD for its second address', frame: () => dadFor('2001:db8:1::11', PORT_MAC), kind: MessageKind.NeighborSolicit, outcome: Outcome.OwnAddress },
   {
-    title: 'a port\'s unicast NS for its own address',
-    frame: () => nsFor('fd00::11', (b, ip) => {
-      b.set(parseMac(PORT_MAC), 6);
-      parseIpv6('fd00::11', b, ip + 8);
-    }),
+    title: "target not owned (the kernel's DAD for its own fd00::1, as captured)",
+    frame: () => frameAt(kernel, 0),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.NotOurs,
+  },
+  {
+    title: "target not owned (the kernel's DAD for fe80::ff:fe00:1, as captured)",
+    frame: () => frameAt(kernel, 1),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.NotOurs,
+  },
+  {
+    title: "a port's DAD for its own address",
+    frame: () => dadFor('fd00::11', PORT_MAC),
     kind: MessageKind.NeighborSolicit,
     outcome: Outcome.OwnAddress,
   },
-  { title: 'multicast source MAC', frame: () => nsFor('fd00::2', (b) => b.set(parseMac('33:33:00:00:00:01'), 6)), kind: MessageKind.NeighborSolicit, outcome: Outcome.BadSource },
-  { title: 'broadcast source MAC', frame: () => nsFor('fd00::2', (b) => b.set(parseMac('ff:ff:ff:ff:ff:ff'), 6)), kind: MessageKind.NeighborSolicit, outcome: Outcome.BadSource },
-  { title: 'from punt6\'s own router MAC', frame: () => nsFor('fd00::2', (b) => b.set(parseMac(ROUTER_MAC), 6)), kind: MessageKind.NeighborSolicit, outcome: Outcome.BadSource },
-  { title: 'the router\'s own NA (fixture frame 2) is not answered', frame: () => frameAt(ndisc6, 1), kind: MessageKind.NeighborAdvert, outcome: Outcome.BadSource },
-  { title: 'an NA from a host is ignored', frame: () => mutate(frameAt(ndisc6, 1), (b) => b.set(parseMac(CLIENT_MAC), 6)), kind: MessageKind.NeighborAdvert, outcome: Outcome.Ignored },
-  { title: 'trunk: untagged frame (no untagged network)', config: trunk, frame: () => nsFor('2001:db8:a::1'), kind: MessageKind.NeighborSolicit, outcome: Outcome.NoService },
-  { title: 'trunk: VLAN 300 (not mapped)', config: trunk, frame: () => tagged(nsFor('2001:db8:a::1'), 300), kind: MessageKind.NeighborSolicit, outcome: Outcome.NoService },
-  { title: 'trunk: VLAN 200 asking for VLAN 100\'s router address', config: trunk, frame: () => tagged(nsFor('2001:db8:a::1'), 200), kind: MessageKind.NeighborSolicit, outcome: Outcome.NotOurs },
+  {
+    title: "a port's DAD for its second address",
+    frame: () => dadFor('2001:db8:1::11', PORT_MAC),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.OwnAddress,
+  },
+  {
+    title: "a port's unicast NS for its own address",
+    frame: () =>
+      nsFor('fd00::11', (b, ip) => {
+        b.set(parseMac(PORT_MAC), 6);
+        parseIpv6('fd00::11', b, ip + 8);
+      }),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.OwnAddress,
+  },
+  {
+    title: 'multicast source MAC',
+    frame: () => nsFor('fd00::2', (b) => b.set(parseMac('33:33:00:00:00:01'), 6)),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.BadSource,
+  },
+  {
+    title: 'broadcast source MAC',
+    frame: () => nsFor('fd00::2', (b) => b.set(parseMac('ff:ff:ff:ff:ff:ff'), 6)),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.BadSource,
+  },
+  {
+    title: "from punt6's own router MAC",
+    frame: () => nsFor('fd00::2', (b) => b.set(parseMac(ROUTER_MAC), 6)),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.BadSource,
+  },
+  {
+    title: "the router's own NA (fixture frame 2) is not answered",
+    frame: () => frameAt(ndisc6, 1),
+    kind: MessageKind.NeighborAdvert,
+    outcome: Outcome.BadSource,
+  },
+  {
+    title: 'an NA from a host is ignored',
+    frame: () => mutate(frameAt(ndisc6, 1), (b) => b.set(parseMac(CLIENT_MAC), 6)),
+    kind: MessageKind.NeighborAdvert,
+    outcome: Outcome.Ignored,
+  },
+  {
+    title: 'trunk: untagged frame (no untagged network)',
+    config: trunk,
+    frame: () => nsFor('2001:db8:a::1'),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.NoService,
+  },
+  {
+    title: 'trunk: VLAN 300 (not mapped)',
+    config: trunk,
+    frame: () => tagged(nsFor('2001:db8:a::1'), 300),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.NoService,
+  },
+  {
+    title: "trunk: VLAN 200 asking for VLAN 100's router address",
+    config: trunk,
+    frame: () => tagged(nsFor('2001:db8:a::1'), 200),
+    kind: MessageKind.NeighborSolicit,
+    outcome: Outcome.NotOurs,
+  },
 ];
 
 for (const c of nsIgnored) {
@@ -373,9 +579,27 @@ const peersRa: RaExpectation = {
   options: [
     { type: 1, name: 'source-link-layer-address', linkLayerAddress: ROUTER_MAC },
     { type: 5, name: 'mtu', mtu: 1500 },
-    { type: 3, name: 'prefix-information', prefix: 'fd00::/64', prefixAddress: 'fd00::', prefixLength: 64, flags: ['on-link', 'autonomous'], validLifetime: 2_592_000, preferredLifetime: 604_800 },
+    {
+      type: 3,
+      name: 'prefix-information',
+      prefix: 'fd00::/64',
+      prefixAddress: 'fd00::',
+      prefixLength: 64,
+      flags: ['on-link', 'autonomous'],
+      validLifetime: 2_592_000,
+      preferredLifetime: 604_800,
+    },
     // Stateful DHCPv6 turns SLAAC off unless the prefix asks for it.
-    { type: 3, name: 'prefix-information', prefix: '2001:db8:1::/64', prefixAddress: '2001:db8:1::', prefixLength: 64, flags: ['on-link'], validLifetime: 2_592_000, preferredLifetime: 604_800 },
+    {
+      type: 3,
+      name: 'prefix-information',
+      prefix: '2001:db8:1::/64',
+      prefixAddress: '2001:db8:1::',
+      prefixLength: 64,
+      flags: ['on-link'],
+      validLifetime: 2_592_000,
+      preferredLifetime: 604_800,
+    },
     { type: 25, name: 'rdnss', lifetime: 1800, addresses: ['2001:db8:1::53', '2001:db8:1::54'] },
     { type: 31, name: 'dnssl', lifetime: 1800, domains: ['example.com.', 'lab.example.net.'] },
   ],
@@ -392,9 +616,34 @@ const greenRa: RaExpectation = {
   options: [
     { type: 1, name: 'source-link-layer-address', linkLayerAddress: '02:00:00:00:02:fe' },
     { type: 5, name: 'mtu', mtu: 9000 },
-    { type: 3, name: 'prefix-information', prefix: '2001:db8:b::/64', prefixAddress: '2001:db8:b::', prefixLength: 64, flags: ['on-link'], validLifetime: 2_592_000, preferredLifetime: 604_800 },
-    { type: 24, name: 'route-information', prefix: '2001:db8:f000::/36', prefixAddress: '2001:db8:f000::', prefixLength: 36, preference: 'medium', routeLifetime: 180 },
-    { type: 38, name: 'pref64', prefix: '64:ff9b::/96', prefixAddress: '64:ff9b::', prefixLength: 96, prefixLengthCode: 0, lifetime: 176 },
+    {
+      type: 3,
+      name: 'prefix-information',
+      prefix: '2001:db8:b::/64',
+      prefixAddress: '2001:db8:b::',
+      prefixLength: 64,
+      flags: ['on-link'],
+      validLifetime: 2_592_000,
+      preferredLifetime: 604_800,
+    },
+    {
+      type: 24,
+      name: 'route-information',
+      prefix: '2001:db8:f000::/36',
+      prefixAddress: '2001:db8:f000::',
+      prefixLength: 36,
+      preference: 'medium',
+      routeLifetime: 180,
+    },
+    {
+      type: 38,
+      name: 'pref64',
+      prefix: '64:ff9b::/96',
+      prefixAddress: '64:ff9b::',
+      prefixLength: 96,
+      prefixLengthCode: 0,
+      lifetime: 176,
+    },
   ],
 };
 
@@ -409,7 +658,16 @@ const blueRa: RaExpectation = {
   options: [
     { type: 1, name: 'source-link-layer-address', linkLayerAddress: '02:00:00:00:01:fe' },
     { type: 5, name: 'mtu', mtu: 1500 },
-    { type: 3, name: 'prefix-information', prefix: '2001:db8:a::/64', prefixAddress: '2001:db8:a::', prefixLength: 64, flags: ['on-link', 'autonomous'], validLifetime: 2_592_000, preferredLifetime: 604_800 },
+    {
+      type: 3,
+      name: 'prefix-information',
+      prefix: '2001:db8:a::/64',
+      prefixAddress: '2001:db8:a::',
+      prefixLength: 64,
+      flags: ['on-link', 'autonomous'],
+      validLifetime: 2_592_000,
+      preferredLifetime: 604_800,
+    },
     { type: 25, name: 'rdnss', lifetime: 1800, addresses: ['2001:db8:a::53'] },
     { type: 31, name: 'dnssl', lifetime: 1800, domains: ['blue.example.'] },
   ],
@@ -460,21 +718,63 @@ function rsFrame(spec: Partial<FrameSpec> & { options?: Uint8Array }): Uint8Arra
 }
 
 const rsCases: RsCase[] = [
-  { title: 'rdisc6\'s RS (no options, fixture frame)', frame: () => frameAt(rdisc6, 0), ethDst: CLIENT_MAC, ethSrc: ROUTER_MAC, src: ROUTER_LL, dst: CLIENT_LL, ra: peersRa },
-  { title: 'the kernel\'s RS (SLLA, fixture frame 3)', frame: () => frameAt(kernel, 2), ethDst: CLIENT_MAC, ethSrc: ROUTER_MAC, src: ROUTER_LL, dst: CLIENT_LL, ra: peersRa },
-  { title: 'the kernel\'s second RS (fixture frame 4)', frame: () => frameAt(kernel, 3), ethDst: CLIENT_MAC, ethSrc: ROUTER_MAC, src: ROUTER_LL, dst: CLIENT_LL, ra: peersRa },
-  { title: 'RS from a global address', frame: () => rsFrame({ src: '2001:db8:1::77' }), ethDst: CLIENT_MAC, ethSrc: ROUTER_MAC, src: ROUTER_LL, dst: '2001:db8:1::77', ra: peersRa },
+  {
+    title: "rdisc6's RS (no options, fixture frame)",
+    frame: () => frameAt(rdisc6, 0),
+    ethDst: CLIENT_MAC,
+    ethSrc: ROUTER_MAC,
+    src: ROUTER_LL,
+    dst: CLIENT_LL,
+    ra: peersRa,
+  },
+  {
+    title: "the kernel's RS (SLLA, fixture frame 3)",
+    frame: () => frameAt(kernel, 2),
+    ethDst: CLIENT_MAC,
+    ethSrc: ROUTER_MAC,
+    src: ROUTER_LL,
+    dst: CLIENT_LL,
+    ra: peersRa,
+  },
+  {
+    title: "the kernel's second RS (fixture frame 4)",
+    frame: () => frameAt(kernel, 3),
+    ethDst: CLIENT_MAC,
+    ethSrc: ROUTER_MAC,
+    src: ROUTER_LL,
+    dst: CLIENT_LL,
+    ra: peersRa,
+  },
+  {
+    title: 'RS from a global address',
+    frame: () => rsFrame({ src: '2001:db8:1::77' }),
+    ethDst: CLIENT_MAC,
+    ethSrc: ROUTER_MAC,
+    src: ROUTER_LL,
+    dst: '2001:db8:1::77',
+    ra: peersRa,
+  },
   {
     title: 'trunk VLAN 200: route information, PREF64, MTU 9000, high preference, M=1 O=1',
     config: trunk,
     frame: () => rsFrame({ vlan: 200 }),
-    ethDst: CLIENT_MAC, ethSrc: '02:00:00:00:02:fe', vlan: 200, src: 'fe80::ff:fe00:2fe', dst: CLIENT_LL, ra: greenRa,
+    ethDst: CLIENT_MAC,
+    ethSrc: '02:00:00:00:02:fe',
+    vlan: 200,
+    src: 'fe80::ff:fe00:2fe',
+    dst: CLIENT_LL,
+    ra: greenRa,
   },
   {
     title: 'trunk VLAN 100: stateless DHCPv6 gives M=0 O=1 and SLAAC on',
     config: trunk,
     frame: () => rsFrame({ vlan: 100 }),
-    ethDst: CLIENT_MAC, ethSrc: '02:00:00:00:01:fe', vlan: 100, src: 'fe80::ff:fe00:1fe', dst: CLIENT_LL, ra: blueRa,
+    ethDst: CLIENT_MAC,
+    ethSrc: '02:00:00:00:01:fe',
+    vlan: 100,
+    src: 'fe80::ff:fe00:1fe',
+    dst: CLIENT_LL,
+    ra: blueRa,
   },
 ];
 
@@ -487,7 +787,7 @@ for (const c of rsCases) {
     t.is(r.vlan, c.vlan ?? NO_VLAN);
     t.is(r.hopLimit, 255);
     t.is(r.nextHeader, IpProtocol.Icmpv6);
-    t.is(r.src, c.src, 'from the router\'s link-local address (RFC 4861 §4.2)');
+    t.is(r.src, c.src, "from the router's link-local address (RFC 4861 §4.2)");
     t.is(r.dst, c.dst, 'unicast to the soliciting host (RFC 7772)');
     checkRa(t, r, c.ra);
     t.deepEqual(rows(h), [row(MessageKind.RouterSolicit, Outcome.Answered)]);
@@ -496,21 +796,68 @@ for (const c of rsCases) {
 }
 
 const rsDrops: DropCase[] = [
-  { title: 'hop limit 254', frame: () => mutate(frameAt(rdisc6, 0), (b, l) => void (b[l.ipv6 + 7] = 254)), kind: MessageKind.RouterSolicit, outcome: Outcome.Invalid },
-  { title: 'ICMP code 1', frame: () => mutate(frameAt(rdisc6, 0), (b, l) => void (b[l.icmpv6 + 1] = 1)), kind: MessageKind.RouterSolicit, outcome: Outcome.Invalid },
-  { title: 'ICMP length 7 (< 8)', frame: () => truncateIcmpv6(frameAt(rdisc6, 0), 7), kind: MessageKind.RouterSolicit, outcome: Outcome.Truncated },
-  { title: 'bad checksum', frame: () => mutate(frameAt(rdisc6, 0), (b, l) => void (b[l.icmpv6 + 2] = (b[l.icmpv6 + 2] as number) ^ 0x80), true), kind: MessageKind.RouterSolicit, outcome: Outcome.BadChecksum },
-  { title: 'source :: with an SLLA option (the kernel\'s RS, source cleared)', frame: () => mutate(frameAt(kernel, 2), (b, l) => void b.fill(0, l.ipv6 + 8, l.ipv6 + 24)), kind: MessageKind.RouterSolicit, outcome: Outcome.Invalid },
-  { title: 'option of length 0', frame: () => mutate(frameAt(kernel, 2), (b, l) => void (b[l.icmpv6 + 9] = 0)), kind: MessageKind.RouterSolicit, outcome: Outcome.Malformed },
+  {
+    title: 'hop limit 254',
+    frame: () => mutate(frameAt(rdisc6, 0), (b, l) => void (b[l.ipv6 + 7] = 254)),
+    kind: MessageKind.RouterSolicit,
+    outcome: Outcome.Invalid,
+  },
+  {
+    title: 'ICMP code 1',
+    frame: () => mutate(frameAt(rdisc6, 0), (b, l) => void (b[l.icmpv6 + 1] = 1)),
+    kind: MessageKind.RouterSolicit,
+    outcome: Outcome.Invalid,
+  },
+  {
+    title: 'ICMP length 7 (< 8)',
+    frame: () => truncateIcmpv6(frameAt(rdisc6, 0), 7),
+    kind: MessageKind.RouterSolicit,
+    outcome: Outcome.Truncated,
+  },
+  {
+    title: 'bad checksum',
+    frame: () =>
+      mutate(frameAt(rdisc6, 0), (b, l) => void (b[l.icmpv6 + 2] = (b[l.icmpv6 + 2] as number) ^ 0x80), true),
+    kind: MessageKind.RouterSolicit,
+    outcome: Outcome.BadChecksum,
+  },
+  {
+    title: "source :: with an SLLA option (the kernel's RS, source cleared)",
+    frame: () => mutate(frameAt(kernel, 2), (b, l) => void b.fill(0, l.ipv6 + 8, l.ipv6 + 24)),
+    kind: MessageKind.RouterSolicit,
+    outcome: Outcome.Invalid,
+  },
+  {
+    title: 'option of length 0',
+    frame: () => mutate(frameAt(kernel, 2), (b, l) => void (b[l.icmpv6 + 9] = 0)),
+    kind: MessageKind.RouterSolicit,
+    outcome: Outcome.Malformed,
+  },
   {
     title: 'a network with RAs off',
-    config: configFromYaml(['interfaces: [{ name: p0, network: n }]', 'networks:', '  - { name: n, routerMac: "02:00:00:00:00:02", ra: { enabled: false } }'].join('\n')),
+    config: configFromYaml(
+      [
+        'interfaces: [{ name: p0, network: n }]',
+        'networks:',
+        '  - { name: n, routerMac: "02:00:00:00:00:02", ra: { enabled: false } }',
+      ].join('\n'),
+    ),
     frame: () => frameAt(rdisc6, 0),
     kind: MessageKind.RouterSolicit,
     outcome: Outcome.NoService,
   },
-  { title: 'radvd\'s own RA (fixture frame 2, from the router MAC)', frame: () => frameAt(rdisc6, 1), kind: MessageKind.RouterAdvert, outcome: Outcome.BadSource },
-  { title: 'an RA from another router is ignored', frame: () => mutate(frameAt(rdisc6, 1), (b) => b.set(parseMac('02:00:00:00:00:99'), 6)), kind: MessageKind.RouterAdvert, outcome: Outcome.Ignored },
+  {
+    title: "radvd's own RA (fixture frame 2, from the router MAC)",
+    frame: () => frameAt(rdisc6, 1),
+    kind: MessageKind.RouterAdvert,
+    outcome: Outcome.BadSource,
+  },
+  {
+    title: 'an RA from another router is ignored',
+    frame: () => mutate(frameAt(rdisc6, 1), (b) => b.set(parseMac('02:00:00:00:00:99'), 6)),
+    kind: MessageKind.RouterAdvert,
+    outcome: Outcome.Ignored,
+  },
 ];
 
 for (const c of rsDrops) {
@@ -561,12 +908,17 @@ test('after the final RAs: a unicast answer carries router lifetime 0, an RS fro
   t.is(h.handle(rs), undefined);
   t.is(h.dispatcher.poll(h.clock.now + 60_000), Infinity);
   t.is(h.sent.length, 0);
-  t.deepEqual(rows(h), [row(MessageKind.RouterSolicit, Outcome.Answered), row(MessageKind.RouterSolicit, Outcome.NoService)].sort());
+  t.deepEqual(
+    rows(h),
+    [row(MessageKind.RouterSolicit, Outcome.Answered), row(MessageKind.RouterSolicit, Outcome.NoService)].sort(),
+  );
 });
 
 // ==== Echo (RFC 4443 §4) ====
 
-function echoFrame(spec: Partial<FrameSpec> & { identifier?: number; sequence?: number; data?: Uint8Array; code?: number }): Uint8Array {
+function echoFrame(
+  spec: Partial<FrameSpec> & { identifier?: number; sequence?: number; data?: Uint8Array; code?: number },
+): Uint8Array {
   const data = spec.data ?? Uint8Array.from({ length: 56 }, (_, i) => (i * 7 + 3) & 0xff);
   return icmpv6Frame({
     srcMac: CLIENT_MAC,
@@ -576,7 +928,16 @@ function echoFrame(spec: Partial<FrameSpec> & { identifier?: number; sequence?: 
     hopLimit: 64,
     ...spec,
     message: message(8 + data.length, (b, o) => {
-      const n = emitEcho({ type: Icmpv6Type.EchoRequest, identifier: spec.identifier ?? 0x1234, sequenceNumber: spec.sequence ?? 1, data }, b, o);
+      const n = emitEcho(
+        {
+          type: Icmpv6Type.EchoRequest,
+          identifier: spec.identifier ?? 0x1234,
+          sequenceNumber: spec.sequence ?? 1,
+          data,
+        },
+        b,
+        o,
+      );
       b[o + 1] = spec.code ?? 0;
       return n;
     }),
@@ -601,12 +962,12 @@ for (const i of [0, 2, 4]) {
     t.is(mine[1], 0);
     t.deepEqual(mine.subarray(4, 8), icmpv6Of(request).subarray(4, 8), 'identifier and sequence');
     t.deepEqual(mine.subarray(8), icmpv6Of(request).subarray(8), 'payload');
-    t.deepEqual(mine, icmpv6Of(kernelReply), 'byte for byte the kernel\'s reply, checksum included');
+    t.deepEqual(mine, icmpv6Of(kernelReply), "byte for byte the kernel's reply, checksum included");
     t.deepEqual(rows(h), [row(MessageKind.EchoRequest, Outcome.Answered)]);
   });
 }
 
-test('echo: the reply checksum is right whatever the request carried, with verification on (updated from the request\'s) or off (computed whole)', (t) => {
+test("echo: the reply checksum is right whatever the request carried, with verification on (updated from the request's) or off (computed whole)", (t) => {
   const good = echoFrame({ data: Uint8Array.from({ length: 33 }, (_, i) => (i * 29 + 1) & 0xff) });
   const expected = reply(t, harness(peers), good);
   for (const verifyChecksums of [true, false]) {
@@ -650,17 +1011,79 @@ const hopLimitConfig = (curHopLimit: number): Punt6Config =>
   );
 
 const echoCases: EchoCase[] = [
-  { title: 'to the router link-local address, from a link-local', frame: () => echoFrame({ src: CLIENT_LL, dst: ROUTER_LL }), hopLimit: 64, src: ROUTER_LL, dst: CLIENT_LL, identifier: 0x1234, sequence: 1, dataLength: 56 },
-  { title: 'empty payload', frame: () => echoFrame({ data: new Uint8Array(0), identifier: 0xffff, sequence: 0xfffe }), hopLimit: 64, src: 'fd00::2', dst: 'fd00::1', identifier: 0xffff, sequence: 0xfffe, dataLength: 0 },
-  { title: 'odd payload length (checksum padding)', frame: () => echoFrame({ data: Uint8Array.from([1, 2, 3]) }), hopLimit: 64, src: 'fd00::2', dst: 'fd00::1', identifier: 0x1234, sequence: 1, dataLength: 3 },
-  { title: '1400-byte payload', frame: () => echoFrame({ data: new Uint8Array(1400).fill(0xa5) }), hopLimit: 64, src: 'fd00::2', dst: 'fd00::1', identifier: 0x1234, sequence: 1, dataLength: 1400 },
-  { title: 'hop limit from the RA configuration (curHopLimit 200)', config: hopLimitConfig(200), frame: () => echoFrame({}), hopLimit: 200, src: 'fd00::2', dst: 'fd00::1', identifier: 0x1234, sequence: 1, dataLength: 56 },
-  { title: 'hop limit 64 when the RA advertises none (curHopLimit 0)', config: hopLimitConfig(0), frame: () => echoFrame({}), hopLimit: 64, src: 'fd00::2', dst: 'fd00::1', identifier: 0x1234, sequence: 1, dataLength: 56 },
+  {
+    title: 'to the router link-local address, from a link-local',
+    frame: () => echoFrame({ src: CLIENT_LL, dst: ROUTER_LL }),
+    hopLimit: 64,
+    src: ROUTER_LL,
+    dst: CLIENT_LL,
+    identifier: 0x1234,
+    sequence: 1,
+    dataLength: 56,
+  },
+  {
+    title: 'empty payload',
+    frame: () => echoFrame({ data: new Uint8Array(0), identifier: 0xffff, sequence: 0xfffe }),
+    hopLimit: 64,
+    src: 'fd00::2',
+    dst: 'fd00::1',
+    identifier: 0xffff,
+    sequence: 0xfffe,
+    dataLength: 0,
+  },
+  {
+    title: 'odd payload length (checksum padding)',
+    frame: () => echoFrame({ data: Uint8Array.from([1, 2, 3]) }),
+    hopLimit: 64,
+    src: 'fd00::2',
+    dst: 'fd00::1',
+    identifier: 0x1234,
+    sequence: 1,
+    dataLength: 3,
+  },
+  {
+    title: '1400-byte payload',
+    frame: () => echoFrame({ data: new Uint8Array(1400).fill(0xa5) }),
+    hopLimit: 64,
+    src: 'fd00::2',
+    dst: 'fd00::1',
+    identifier: 0x1234,
+    sequence: 1,
+    dataLength: 1400,
+  },
+  {
+    title: 'hop limit from the RA configuration (curHopLimit 200)',
+    config: hopLimitConfig(200),
+    frame: () => echoFrame({}),
+    hopLimit: 200,
+    src: 'fd00::2',
+    dst: 'fd00::1',
+    identifier: 0x1234,
+    sequence: 1,
+    dataLength: 56,
+  },
+  {
+    title: 'hop limit 64 when the RA advertises none (curHopLimit 0)',
+    config: hopLimitConfig(0),
+    frame: () => echoFrame({}),
+    hopLimit: 64,
+    src: 'fd00::2',
+    dst: 'fd00::1',
+    identifier: 0x1234,
+    sequence: 1,
+    dataLength: 56,
+  },
   {
     title: 'trunk VLAN 200 router address, tag kept',
     config: trunk,
     frame: () => echoFrame({ vlan: 200, dstMac: '02:00:00:00:02:fe', src: '2001:db8:b::99', dst: '2001:db8:b::1' }),
-    hopLimit: 64, src: '2001:db8:b::1', dst: '2001:db8:b::99', identifier: 0x1234, sequence: 1, dataLength: 56, vlan: 200,
+    hopLimit: 64,
+    src: '2001:db8:b::1',
+    dst: '2001:db8:b::99',
+    identifier: 0x1234,
+    sequence: 1,
+    dataLength: 56,
+    vlan: 200,
   },
 ];
 
@@ -686,22 +1109,67 @@ for (const c of echoCases) {
 }
 
 const echoDrops: DropCase[] = [
-  { title: 'to a port\'s address (the VM answers itself)', frame: () => echoFrame({ dst: 'fd00::11' }), kind: MessageKind.EchoRequest, outcome: Outcome.NotOurs },
-  { title: 'to an address nobody owns', frame: () => echoFrame({ dst: 'fd00::99' }), kind: MessageKind.EchoRequest, outcome: Outcome.NotOurs },
-  { title: 'to all-nodes', frame: () => echoFrame({ dst: 'ff02::1', dstMac: '33:33:00:00:00:01' }), kind: MessageKind.EchoRequest, outcome: Outcome.NotOurs },
-  { title: 'atomic fragment (offset 0, M=0)', frame: () => echoFrame({ fragment: { offset: 0, more: false, id: 0x01020304 } }), kind: MessageKind.EchoRequest, outcome: Outcome.Fragment },
-  { title: 'first fragment (M=1)', frame: () => echoFrame({ fragment: { offset: 0, more: true, id: 7 } }), kind: MessageKind.EchoRequest, outcome: Outcome.Fragment },
-  { title: 'later fragment (offset 8)', frame: () => echoFrame({ fragment: { offset: 8, more: false, id: 7 } }), kind: MessageKind.Malformed, outcome: Outcome.Fragment },
+  {
+    title: "to a port's address (the VM answers itself)",
+    frame: () => echoFrame({ dst: 'fd00::11' }),
+    kind: MessageKind.EchoRequest,
+    outcome: Outcome.NotOurs,
+  },
+  {
+    title: 'to an address nobody owns',
+    frame: () => echoFrame({ dst: 'fd00::99' }),
+    kind: MessageKind.EchoRequest,
+    outcome: Outcome.NotOurs,
+  },
+  {
+    title: 'to all-nodes',
+    frame: () => echoFrame({ dst: 'ff02::1', dstMac: '33:33:00:00:00:01' }),
+    kind: MessageKind.EchoRequest,
+    outcome: Outcome.NotOurs,
+  },
+  {
+    title: 'atomic fragment (offset 0, M=0)',
+    frame: () => echoFrame({ fragment: { offset: 0, more: false, id: 0x01020304 } }),
+    kind: MessageKind.EchoRequest,
+    outcome: Outcome.Fragment,
+  },
+  {
+    title: 'first fragment (M=1)',
+    frame: () => echoFrame({ fragment: { offset: 0, more: true, id: 7 } }),
+    kind: MessageKind.EchoRequest,
+    outcome: Outcome.Fragment,
+  },
+  {
+    title: 'later fragment (offset 8)',
+    frame: () => echoFrame({ fragment: { offset: 8, more: false, id: 7 } }),
+    kind: MessageKind.Malformed,
+    outcome: Outcome.Fragment,
+  },
   {
     title: 'from :: (nowhere to answer)',
     frame: () => echoFrame({ src: '::' }),
     kind: MessageKind.EchoRequest,
     outcome: Outcome.Invalid,
   },
-  { title: 'from a multicast source', frame: () => echoFrame({ src: 'ff02::1' }), kind: MessageKind.EchoRequest, outcome: Outcome.Invalid },
+  {
+    title: 'from a multicast source',
+    frame: () => echoFrame({ src: 'ff02::1' }),
+    kind: MessageKind.EchoRequest,
+    outcome: Outcome.Invalid,
+  },
   { title: 'code 1', frame: () => echoFrame({ code: 1 }), kind: MessageKind.EchoRequest, outcome: Outcome.Invalid },
-  { title: 'bad checksum', frame: () => echoFrame({ badChecksum: true }), kind: MessageKind.EchoRequest, outcome: Outcome.BadChecksum },
-  { title: 'bad checksum, 1400-byte payload (verified while copied)', frame: () => echoFrame({ badChecksum: true, data: new Uint8Array(1400).fill(7) }), kind: MessageKind.EchoRequest, outcome: Outcome.BadChecksum },
+  {
+    title: 'bad checksum',
+    frame: () => echoFrame({ badChecksum: true }),
+    kind: MessageKind.EchoRequest,
+    outcome: Outcome.BadChecksum,
+  },
+  {
+    title: 'bad checksum, 1400-byte payload (verified while copied)',
+    frame: () => echoFrame({ badChecksum: true, data: new Uint8Array(1400).fill(7) }),
+    kind: MessageKind.EchoRequest,
+    outcome: Outcome.BadChecksum,
+  },
   {
     title: 'one payload bit flipped after the checksum was made',
     frame: () => mutate(echoFrame({}), (b, l) => void (b[l.icmpv6 + 20] = (b[l.icmpv6 + 20] as number) ^ 0x10), true),
@@ -709,9 +1177,24 @@ const echoDrops: DropCase[] = [
     outcome: Outcome.BadChecksum,
   },
   // Its checksum is looked at only when it would be answered (it is verified during the copy).
-  { title: 'bad checksum to an address nobody owns', frame: () => echoFrame({ badChecksum: true, dst: 'fd00::99' }), kind: MessageKind.EchoRequest, outcome: Outcome.NotOurs },
-  { title: 'the kernel\'s echo reply (fixture frame 2, from the router MAC)', frame: () => frameAt(ping6, 1), kind: MessageKind.EchoReply, outcome: Outcome.BadSource },
-  { title: 'an echo reply from a host is ignored', frame: () => mutate(echoFrame({}), (b, l) => void (b[l.icmpv6] = Icmpv6Type.EchoReply)), kind: MessageKind.EchoReply, outcome: Outcome.Ignored },
+  {
+    title: 'bad checksum to an address nobody owns',
+    frame: () => echoFrame({ badChecksum: true, dst: 'fd00::99' }),
+    kind: MessageKind.EchoRequest,
+    outcome: Outcome.NotOurs,
+  },
+  {
+    title: "the kernel's echo reply (fixture frame 2, from the router MAC)",
+    frame: () => frameAt(ping6, 1),
+    kind: MessageKind.EchoReply,
+    outcome: Outcome.BadSource,
+  },
+  {
+    title: 'an echo reply from a host is ignored',
+    frame: () => mutate(echoFrame({}), (b, l) => void (b[l.icmpv6] = Icmpv6Type.EchoReply)),
+    kind: MessageKind.EchoReply,
+    outcome: Outcome.Ignored,
+  },
 ];
 
 for (const c of echoDrops) {
@@ -724,10 +1207,14 @@ for (const c of echoDrops) {
 
 // ==== Inverse ND (RFC 3122 §4) ====
 
-function indFrame(spec: Partial<FrameSpec> & { target?: string; sourceMac?: string; withTarget?: boolean }): Uint8Array {
+function indFrame(
+  spec: Partial<FrameSpec> & { target?: string; sourceMac?: string; withTarget?: boolean },
+): Uint8Array {
   const target = spec.target ?? PORT_MAC;
   const sourceMac = spec.sourceMac ?? CLIENT_MAC;
-  const options: { kind: 'source-link-layer-address' | 'target-link-layer-address'; address: Uint8Array }[] = [{ kind: 'source-link-layer-address', address: parseMac(sourceMac) }];
+  const options: { kind: 'source-link-layer-address' | 'target-link-layer-address'; address: Uint8Array }[] = [
+    { kind: 'source-link-layer-address', address: parseMac(sourceMac) },
+  ];
   if (spec.withTarget !== false) options.push({ kind: 'target-link-layer-address', address: parseMac(target) });
   return icmpv6Frame({
     srcMac: sourceMac,
@@ -735,11 +1222,13 @@ function indFrame(spec: Partial<FrameSpec> & { target?: string; sourceMac?: stri
     src: CLIENT_LL,
     dst: 'ff02::1',
     ...spec,
-    message: message(8 + 8 * options.length, (b, o) => emitInverseNd({ type: Icmpv6Type.InverseNeighborSolicitation, options }, b, o)),
+    message: message(8 + 8 * options.length, (b, o) =>
+      emitInverseNd({ type: Icmpv6Type.InverseNeighborSolicitation, options }, b, o),
+    ),
   });
 }
 
-test('Inverse NS for a port\'s MAC -> Inverse NA listing that port\'s addresses', (t) => {
+test("Inverse NS for a port's MAC -> Inverse NA listing that port's addresses", (t) => {
   const h = harness(peers);
   const r = reply(t, h, indFrame({}));
   t.is(r.ethDst, CLIENT_MAC);
@@ -748,7 +1237,7 @@ test('Inverse NS for a port\'s MAC -> Inverse NA listing that port\'s addresses'
   t.is(r.hopLimit, 255);
   t.is(r.nextHeader, IpProtocol.Icmpv6);
   t.is(r.src, 'fd00::11', 'an address of the answering interface');
-  t.is(r.dst, CLIENT_LL, 'the solicitation\'s source');
+  t.is(r.dst, CLIENT_LL, "the solicitation's source");
   t.is(r.type, Icmpv6Type.InverseNeighborAdvertisement);
   t.is(r.code, 0);
   t.deepEqual(Array.from(r.bytes.subarray(r.icmpv6 + 4, r.icmpv6 + 8)), [0, 0, 0, 0], 'reserved');
@@ -761,24 +1250,62 @@ test('Inverse NS for a port\'s MAC -> Inverse NA listing that port\'s addresses'
   t.deepEqual(rows(h), [row(MessageKind.InverseSolicit, Outcome.Answered)]);
 });
 
-test('Inverse NS on a trunk: answered on the port\'s VLAN only', (t) => {
+test("Inverse NS on a trunk: answered on the port's VLAN only", (t) => {
   const h = harness(trunk);
   const r = reply(t, h, indFrame({ target: '02:00:00:00:02:01', vlan: 200 }));
   t.is(r.vlan, 200);
   t.is(r.src, '2001:db8:b::1:10');
   t.deepEqual(ndOptionsOf(r, 8)[2], { type: 10, name: 'target-address-list', addresses: ['2001:db8:b::1:10'] });
   t.is(h.handle(indFrame({ target: '02:00:00:00:02:01', vlan: 100 })), undefined, 'the port is not on VLAN 100');
-  t.deepEqual(rows(h), [row(MessageKind.InverseSolicit, Outcome.Answered), row(MessageKind.InverseSolicit, Outcome.NotOurs)].sort());
+  t.deepEqual(
+    rows(h),
+    [row(MessageKind.InverseSolicit, Outcome.Answered), row(MessageKind.InverseSolicit, Outcome.NotOurs)].sort(),
+  );
 });
 
 const indDrops: DropCase[] = [
-  { title: 'unknown MAC', frame: () => indFrame({ target: '02:00:00:00:00:99' }), kind: MessageKind.InverseSolicit, outcome: Outcome.NotOurs },
-  { title: 'the router\'s MAC (not a port)', frame: () => indFrame({ target: ROUTER_MAC }), kind: MessageKind.InverseSolicit, outcome: Outcome.NotOurs },
-  { title: 'no Target Link-Layer Address option', frame: () => indFrame({ withTarget: false }), kind: MessageKind.InverseSolicit, outcome: Outcome.Malformed },
-  { title: 'hop limit 64', frame: () => indFrame({ hopLimit: 64 }), kind: MessageKind.InverseSolicit, outcome: Outcome.Invalid },
-  { title: 'code 1', frame: () => mutate(indFrame({}), (b, l) => void (b[l.icmpv6 + 1] = 1)), kind: MessageKind.InverseSolicit, outcome: Outcome.Invalid },
-  { title: 'source :: (nowhere to answer)', frame: () => indFrame({ src: '::' }), kind: MessageKind.InverseSolicit, outcome: Outcome.Invalid },
-  { title: 'bad checksum', frame: () => indFrame({ badChecksum: true }), kind: MessageKind.InverseSolicit, outcome: Outcome.BadChecksum },
+  {
+    title: 'unknown MAC',
+    frame: () => indFrame({ target: '02:00:00:00:00:99' }),
+    kind: MessageKind.InverseSolicit,
+    outcome: Outcome.NotOurs,
+  },
+  {
+    title: "the router's MAC (not a port)",
+    frame: () => indFrame({ target: ROUTER_MAC }),
+    kind: MessageKind.InverseSolicit,
+    outcome: Outcome.NotOurs,
+  },
+  {
+    title: 'no Target Link-Layer Address option',
+    frame: () => indFrame({ withTarget: false }),
+    kind: MessageKind.InverseSolicit,
+    outcome: Outcome.Malformed,
+  },
+  {
+    title: 'hop limit 64',
+    frame: () => indFrame({ hopLimit: 64 }),
+    kind: MessageKind.InverseSolicit,
+    outcome: Outcome.Invalid,
+  },
+  {
+    title: 'code 1',
+    frame: () => mutate(indFrame({}), (b, l) => void (b[l.icmpv6 + 1] = 1)),
+    kind: MessageKind.InverseSolicit,
+    outcome: Outcome.Invalid,
+  },
+  {
+    title: 'source :: (nowhere to answer)',
+    frame: () => indFrame({ src: '::' }),
+    kind: MessageKind.InverseSolicit,
+    outcome: Outcome.Invalid,
+  },
+  {
+    title: 'bad checksum',
+    frame: () => indFrame({ badChecksum: true }),
+    kind: MessageKind.InverseSolicit,
+    outcome: Outcome.BadChecksum,
+  },
 ];
 
 for (const c of indDrops) {
@@ -836,14 +1363,38 @@ test('MRD on a trunk: answered where enabled (VLAN 200), not where disabled (VLA
   t.is(r.ethSrc, '02:00:00:00:02:fe');
   t.is(r.src, 'fe80::ff:fe00:2fe');
   t.is(h.handle(mrdSolicitation({ vlan: 100 })), undefined);
-  t.deepEqual(rows(h), [row(MessageKind.MrdSolicit, Outcome.Answered), row(MessageKind.MrdSolicit, Outcome.NoService)].sort());
+  t.deepEqual(
+    rows(h),
+    [row(MessageKind.MrdSolicit, Outcome.Answered), row(MessageKind.MrdSolicit, Outcome.NoService)].sort(),
+  );
 });
 
 const mrdDrops: DropCase[] = [
-  { title: 'a network without MRD (lab.yaml)', config: lab, frame: () => mrdSolicitation({ dstMac: '33:33:00:00:00:02' }), kind: MessageKind.MrdSolicit, outcome: Outcome.NoService },
-  { title: 'hop limit 2', frame: () => mrdSolicitation({ hopLimit: 2 }), kind: MessageKind.MrdSolicit, outcome: Outcome.Invalid },
-  { title: 'bad checksum', frame: () => mrdSolicitation({ badChecksum: true }), kind: MessageKind.MrdSolicit, outcome: Outcome.BadChecksum },
-  { title: 'from the router\'s own MAC', frame: () => mrdSolicitation({ srcMac: ROUTER_MAC }), kind: MessageKind.MrdSolicit, outcome: Outcome.BadSource },
+  {
+    title: 'a network without MRD (lab.yaml)',
+    config: lab,
+    frame: () => mrdSolicitation({ dstMac: '33:33:00:00:00:02' }),
+    kind: MessageKind.MrdSolicit,
+    outcome: Outcome.NoService,
+  },
+  {
+    title: 'hop limit 2',
+    frame: () => mrdSolicitation({ hopLimit: 2 }),
+    kind: MessageKind.MrdSolicit,
+    outcome: Outcome.Invalid,
+  },
+  {
+    title: 'bad checksum',
+    frame: () => mrdSolicitation({ badChecksum: true }),
+    kind: MessageKind.MrdSolicit,
+    outcome: Outcome.BadChecksum,
+  },
+  {
+    title: "from the router's own MAC",
+    frame: () => mrdSolicitation({ srcMac: ROUTER_MAC }),
+    kind: MessageKind.MrdSolicit,
+    outcome: Outcome.BadSource,
+  },
 ];
 
 for (const c of mrdDrops) {
@@ -887,11 +1438,16 @@ const replayCases: ReplayExpectation[] = [
       t.is(replies.length, 1);
       const r = replies[0]!;
       const kernelNa = decodeReply(input[1]!);
-      for (const k of ['ethDst', 'ethSrc', 'src', 'dst', 'hopLimit', 'type', 'code', 'icmpv6Length'] as const) t.is(r[k], kernelNa[k], k);
+      for (const k of ['ethDst', 'ethSrc', 'src', 'dst', 'hopLimit', 'type', 'code', 'icmpv6Length'] as const)
+        t.is(r[k], kernelNa[k], k);
       const mine = parseNeighborAdvertisement(r.bytes, r.icmpv6, r.icmpv6Length);
       const theirs = parseNeighborAdvertisement(kernelNa.bytes, kernelNa.icmpv6, kernelNa.icmpv6Length);
-      t.deepEqual({ ...mine, router: true }, { ...theirs, router: true }, 'target, S, O and TLLA as the kernel answered');
-      t.true(mine.router, 'R=1: punt6 is the router (the capture\'s peer was a host)');
+      t.deepEqual(
+        { ...mine, router: true },
+        { ...theirs, router: true },
+        'target, S, O and TLLA as the kernel answered',
+      );
+      t.true(mine.router, "R=1: punt6 is the router (the capture's peer was a host)");
     },
   },
   {
@@ -912,7 +1468,8 @@ const replayCases: ReplayExpectation[] = [
       t.is(replies.length, 3);
       replies.forEach((r, i) => {
         const kernelReply = decodeReply(input[2 * i + 1]!);
-        for (const k of ['ethDst', 'ethSrc', 'src', 'dst', 'hopLimit'] as const) t.is(r[k], kernelReply[k], `${k} of reply ${i + 1}`);
+        for (const k of ['ethDst', 'ethSrc', 'src', 'dst', 'hopLimit'] as const)
+          t.is(r[k], kernelReply[k], `${k} of reply ${i + 1}`);
         t.deepEqual(icmpv6Of(r), icmpv6Of(kernelReply), `ICMPv6 bytes of reply ${i + 1}`);
       });
     },
@@ -961,7 +1518,9 @@ test.after.always('every reply dissects in tshark without malformed packets, bad
   if (!tsharkAvailable()) {
     const reason = 'tshark is not installed';
     if (onCi) throw new Error(`CI=true but ${reason}`);
-    process.stderr.write(`SKIPPED tshark check of ${allReplies.length} replies: ${reason} (set CI=true to make this a failure)\n`);
+    process.stderr.write(
+      `SKIPPED tshark check of ${allReplies.length} replies: ${reason} (set CI=true to make this a failure)\n`,
+    );
     t.log(`SKIPPED: ${reason}`);
     return;
   }

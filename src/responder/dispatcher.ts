@@ -16,7 +16,14 @@
  * wait for their lease to be journaled) go through the `FrameSink` given at construction.
  */
 
-import { copyAddr, copyBytes, isMacMulticast, isMulticast, isSolicitedNode, isUnspecified } from '../../codecs/bytes.js';
+import {
+  copyAddr,
+  copyBytes,
+  isMacMulticast,
+  isMulticast,
+  isSolicitedNode,
+  isUnspecified,
+} from '../../codecs/bytes.js';
 import { fillUpperLayer, fold, pseudoHeaderSum } from '../../codecs/checksum.js';
 import { NO_VLAN } from '../../codecs/ethernet.js';
 import { FrameDecoder } from '../../codecs/frame.js';
@@ -74,7 +81,6 @@ const ROUTER_OWNER = 0;
 const TX_SIZE = 65536 + 64;
 const ETHERTYPE_IPV6 = 0x86dd;
 
-
 /**
  * A MAC as two words, made once from the configuration: bytes 0-3 and bytes 4-5. Replies write
  * punt6's MACs (Ethernet source, Target Link-Layer Address option) from these with two word
@@ -131,7 +137,14 @@ export class Dispatcher {
   /** punt6's own per-sender token bucket, or null. */
   readonly limiter: SenderRateLimiter | null;
   /** Where the DHCPv6 message being handled came from; one record, refilled per message. */
-  private readonly dhcpv6Context: Dhcpv6RequestContext = { network: 0, mac: NO_BYTES, macOff: 0, unicast: false, source: NO_BYTES, sourceOff: 0 };
+  private readonly dhcpv6Context: Dhcpv6RequestContext = {
+    network: 0,
+    mac: NO_BYTES,
+    macOff: 0,
+    unicast: false,
+    source: NO_BYTES,
+    sourceOff: 0,
+  };
   /** Replies waiting for the next journal commit, and the commits in flight. */
   private held: HeldReply[] = [];
   private readonly commits = new Set<Promise<void>>();
@@ -150,14 +163,26 @@ export class Dispatcher {
     this.dhcpv6 = options.dhcpv6;
     this.onCommitError = options.onCommitError ?? (() => {});
     const limit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
-    this.limiter = limit === null ? null : new SenderRateLimiter(runtime.ports.map((p) => p.mac), runtime.interfaces.length, limit);
+    this.limiter =
+      limit === null
+        ? null
+        : new SenderRateLimiter(
+            runtime.ports.map((p) => p.mac),
+            runtime.interfaces.length,
+            limit,
+          );
     this.counters = new Counters(runtime.interfaces.length);
     const random = new Random(options.seed);
     this.networks = runtime.networks.map((net) => {
       // Every address punt6 answers for on this network: the router's, then the ports' (proxy
       // ND, answered with the port's MAC). An address listed twice keeps its last entry.
-      const entries: { address: Uint8Array; owner: number; mac: Uint8Array }[] = [net.routerLinkLocal, ...net.routerAddresses].map((address) => ({ address, owner: ROUTER_OWNER, mac: net.routerMac }));
-      for (const p of runtime.ports) if (p.network === net.index) for (const address of p.addresses) entries.push({ address, owner: p.index + 1, mac: p.mac });
+      const entries: { address: Uint8Array; owner: number; mac: Uint8Array }[] = [
+        net.routerLinkLocal,
+        ...net.routerAddresses,
+      ].map((address) => ({ address, owner: ROUTER_OWNER, mac: net.routerMac }));
+      for (const p of runtime.ports)
+        if (p.network === net.index)
+          for (const address of p.addresses) entries.push({ address, owner: p.index + 1, mac: p.mac });
       const owned = new AddressTable(entries.length);
       const owners = new Int32Array(entries.length);
       const advertisements = new NeighborAdvertisementTemplates(entries.length);
@@ -168,7 +193,16 @@ export class Dispatcher {
       });
       const ll = net.routerLinkLocal;
       const routerLinkLocal = new DataView(ll.buffer, ll.byteOffset, 16);
-      return { net, routerMac: macWords(net.routerMac), routerLinkLocal, owned, owners, advertisements, ra: net.ra ? new RouterAdvertiser(net, net.ra, random) : undefined, links: [] };
+      return {
+        net,
+        routerMac: macWords(net.routerMac),
+        routerLinkLocal,
+        owned,
+        owners,
+        advertisements,
+        ra: net.ra ? new RouterAdvertiser(net, net.ra, random) : undefined,
+        links: [],
+      };
     });
     this.ownMacs = new MacTable(runtime.networks.map((n) => ({ mac: n.routerMac, value: n.index })));
     this.portByMac = new MacTable(runtime.ports.map((p) => ({ mac: p.mac, value: p.index })));
@@ -211,7 +245,12 @@ export class Dispatcher {
     }
     const d = this.decoder;
     const status = d.decode(rx, off, len);
-    const kind = d.icmpv6Type >= 0 ? kindOfIcmpv6(d.icmpv6Type) : d.dhcpv6Type >= 0 ? kindOfDhcpv6(d.dhcpv6Type) : this.firstFragmentKind(rx);
+    const kind =
+      d.icmpv6Type >= 0
+        ? kindOfIcmpv6(d.icmpv6Type)
+        : d.dhcpv6Type >= 0
+          ? kindOfDhcpv6(d.dhcpv6Type)
+          : this.firstFragmentKind(rx);
     if (status !== Status.Ok) {
       c.add(ifIndex, kind, this.failureOutcome(status));
       return 0;
@@ -289,7 +328,13 @@ export class Dispatcher {
   private firstFragmentKind(rx: Uint8Array): MessageKind {
     const d = this.decoder;
     const ip = d.ipv6;
-    if (d.ipv6Offset >= 0 && ip.isFragment && ip.fragmentOffset === 0 && d.upperProtocol === IpProtocol.Icmpv6 && d.upperLength > 0) {
+    if (
+      d.ipv6Offset >= 0 &&
+      ip.isFragment &&
+      ip.fragmentOffset === 0 &&
+      d.upperProtocol === IpProtocol.Icmpv6 &&
+      d.upperLength > 0
+    ) {
       return kindOfIcmpv6(rx[d.upperOffset] as number);
     }
     return MessageKind.Malformed;
@@ -304,7 +349,12 @@ export class Dispatcher {
     const d = this.decoder;
     if (status === Status.Unsupported && d.ipv6Offset >= 0 && d.ipv6.isFragment) return Outcome.Fragment;
     const f = d.failure;
-    if (status === Status.Malformed && (f.layer === Layer.Ndp || f.layer === Layer.InverseNd) && d.icmpv6Type >= 0 && f.offset === d.upperOffset + 1) {
+    if (
+      status === Status.Malformed &&
+      (f.layer === Layer.Ndp || f.layer === Layer.InverseNd) &&
+      d.icmpv6Type >= 0 &&
+      f.offset === d.upperOffset + 1
+    ) {
       return Outcome.Invalid;
     }
     return statusOutcome(status);
@@ -352,7 +402,11 @@ export class Dispatcher {
     const srcUnspecified = isUnspecified(rx, ip.sourceOffset);
     if (ip.hopLimit !== 255 || rx[m + 1] !== 0 || isMulticast(rx, target)) return Outcome.Invalid;
     // From ::, only to a solicited-node group and without a Source Link-Layer Address option.
-    if (srcUnspecified && (!isSolicitedNode(rx, ip.destinationOffset) || this.findOption(rx, m + 24, m + d.upperLength, NdpOptionType.SourceLinkLayerAddress) >= 0)) {
+    if (
+      srcUnspecified &&
+      (!isSolicitedNode(rx, ip.destinationOffset) ||
+        this.findOption(rx, m + 24, m + d.upperLength, NdpOptionType.SourceLinkLayerAddress) >= 0)
+    ) {
       return Outcome.Invalid;
     }
     const entry = st.owned.lookup(rx, target);
@@ -364,7 +418,13 @@ export class Dispatcher {
       // An NS from the port for its own address: its own DAD or a check of its own; stay quiet.
       if (this.portByMac.lookup(rx, off + 6) === port.index) return Outcome.OwnAddress;
     }
-    this.replyLength = this.writeNeighborAdvertisement(rx, off, st.advertisements, entry, srcUnspecified ? -1 : ip.sourceOffset);
+    this.replyLength = this.writeNeighborAdvertisement(
+      rx,
+      off,
+      st.advertisements,
+      entry,
+      srcUnspecified ? -1 : ip.sourceOffset,
+    );
     // A DAD probe for an address punt6 answers for is a conflict, answered all the same (defended).
     return srcUnspecified ? Outcome.Conflict : Outcome.Answered;
   }
@@ -376,7 +436,13 @@ export class Dispatcher {
    * looks at the IPv6 destination (RFC 4861 §7.2.4). The NS's VLAN tag is kept. Only the
    * destination's words are summed here: the template's sum holds the rest. Returns the length.
    */
-  private writeNeighborAdvertisement(rx: Uint8Array, off: number, na: NeighborAdvertisementTemplates, entry: number, dstOff: number): number {
+  private writeNeighborAdvertisement(
+    rx: Uint8Array,
+    off: number,
+    na: NeighborAdvertisementTemplates,
+    entry: number,
+    dstOff: number,
+  ): number {
     const tagged = this.decoder.ethernet.hasVlan;
     const len = na.copy(this.tx, entry, tagged);
     const tw = this.txWords;
@@ -436,15 +502,19 @@ export class Dispatcher {
       // final destination.
       const sum = copySumWords(rw, d.upperOffset, tw, icmp, len);
       const pseudo =
-        ip.checksumDestinationOffset === ip.destinationOffset ? srcSum + dstSum + len + IpProtocol.Icmpv6
-        : pseudoHeaderSum(rx, ip.sourceOffset, ip.checksumDestinationOffset, len, IpProtocol.Icmpv6);
+        ip.checksumDestinationOffset === ip.destinationOffset
+          ? srcSum + dstSum + len + IpProtocol.Icmpv6
+          : pseudoHeaderSum(rx, ip.sourceOffset, ip.checksumDestinationOffset, len, IpProtocol.Icmpv6);
       if (fold(pseudo + sum) !== 0xffff) return Outcome.BadChecksum;
       t[icmp] = Icmpv6Type.EchoReply;
       // The reply differs from the verified request only in the type byte (the swapped
       // addresses sum the same): update the checksum for that word (RFC 1624 eqn. 3,
       // HC' = ~(~HC + ~m + m'), with m = 128<<8, m' = 129<<8; the code is 0).
       const hc = rw.getUint16(d.upperOffset + 2);
-      tw.setUint16(icmp + 2, 0xffff - fold(0xffff - hc + (0xffff - (Icmpv6Type.EchoRequest << 8)) + (Icmpv6Type.EchoReply << 8)));
+      tw.setUint16(
+        icmp + 2,
+        0xffff - fold(0xffff - hc + (0xffff - (Icmpv6Type.EchoRequest << 8)) + (Icmpv6Type.EchoReply << 8)),
+      );
     } else {
       // Checksums not verified (offloaded captures): the reply's computed whole.
       copyWords(rw, d.upperOffset, tw, icmp, len);
@@ -463,7 +533,8 @@ export class Dispatcher {
     const m = d.upperOffset;
     if (ip.hopLimit !== 255 || rx[m + 1] !== 0) return Outcome.Invalid;
     const srcUnspecified = isUnspecified(rx, ip.sourceOffset);
-    if (srcUnspecified && this.findOption(rx, m + 8, m + d.upperLength, NdpOptionType.SourceLinkLayerAddress) >= 0) return Outcome.Invalid;
+    if (srcUnspecified && this.findOption(rx, m + 8, m + d.upperLength, NdpOptionType.SourceLinkLayerAddress) >= 0)
+      return Outcome.Invalid;
     const ra = st.ra;
     if (ra === undefined) return Outcome.NoService;
     if (srcUnspecified) {
@@ -726,42 +797,67 @@ export class Dispatcher {
 
 function kindOfIcmpv6(type: number): MessageKind {
   switch (type) {
-    case 135: return MessageKind.NeighborSolicit;
-    case 136: return MessageKind.NeighborAdvert;
-    case 133: return MessageKind.RouterSolicit;
-    case 134: return MessageKind.RouterAdvert;
-    case 137: return MessageKind.Redirect;
-    case 128: return MessageKind.EchoRequest;
-    case 129: return MessageKind.EchoReply;
-    case 141: return MessageKind.InverseSolicit;
-    case 142: return MessageKind.InverseAdvert;
-    case 152: return MessageKind.MrdSolicit;
-    case 151: return MessageKind.MrdAdvert;
-    default: return MessageKind.Other;
+    case 135:
+      return MessageKind.NeighborSolicit;
+    case 136:
+      return MessageKind.NeighborAdvert;
+    case 133:
+      return MessageKind.RouterSolicit;
+    case 134:
+      return MessageKind.RouterAdvert;
+    case 137:
+      return MessageKind.Redirect;
+    case 128:
+      return MessageKind.EchoRequest;
+    case 129:
+      return MessageKind.EchoReply;
+    case 141:
+      return MessageKind.InverseSolicit;
+    case 142:
+      return MessageKind.InverseAdvert;
+    case 152:
+      return MessageKind.MrdSolicit;
+    case 151:
+      return MessageKind.MrdAdvert;
+    default:
+      return MessageKind.Other;
   }
 }
 
 export function kindOfDhcpv6(type: number): MessageKind {
   switch (type) {
-    case 1: return MessageKind.DhcpSolicit;
-    case 3: return MessageKind.DhcpRequest;
-    case 4: return MessageKind.DhcpConfirm;
-    case 5: return MessageKind.DhcpRenew;
-    case 6: return MessageKind.DhcpRebind;
-    case 8: return MessageKind.DhcpRelease;
-    case 9: return MessageKind.DhcpDecline;
-    case 11: return MessageKind.DhcpInformationRequest;
-    case 12: return MessageKind.DhcpRelayForward;
-    default: return MessageKind.DhcpOther;
+    case 1:
+      return MessageKind.DhcpSolicit;
+    case 3:
+      return MessageKind.DhcpRequest;
+    case 4:
+      return MessageKind.DhcpConfirm;
+    case 5:
+      return MessageKind.DhcpRenew;
+    case 6:
+      return MessageKind.DhcpRebind;
+    case 8:
+      return MessageKind.DhcpRelease;
+    case 9:
+      return MessageKind.DhcpDecline;
+    case 11:
+      return MessageKind.DhcpInformationRequest;
+    case 12:
+      return MessageKind.DhcpRelayForward;
+    default:
+      return MessageKind.DhcpOther;
   }
 }
 
 function statusOutcome(s: Status): Outcome {
   switch (s) {
-    case Status.Truncated: return Outcome.Truncated;
-    case Status.BadChecksum: return Outcome.BadChecksum;
-    case Status.Unsupported: return Outcome.Unsupported;
-    default: return Outcome.Malformed;
+    case Status.Truncated:
+      return Outcome.Truncated;
+    case Status.BadChecksum:
+      return Outcome.BadChecksum;
+    case Status.Unsupported:
+      return Outcome.Unsupported;
+    default:
+      return Outcome.Malformed;
   }
 }
-

@@ -40,9 +40,16 @@ export function routerAdvertisementOf(net: NetworkConfig): RouterAdvertisementRe
     });
   }
   for (const r of ra.routes) {
-    options.push({ kind: 'route-information', prefixLength: r.prefix.length, preference: preferenceBits[r.preference], routeLifetime: r.lifetime, prefix: r.prefix.address });
+    options.push({
+      kind: 'route-information',
+      prefixLength: r.prefix.length,
+      preference: preferenceBits[r.preference],
+      routeLifetime: r.lifetime,
+      prefix: r.prefix.address,
+    });
   }
-  if (ra.rdnss) options.push({ kind: 'rdnss', lifetime: ra.rdnss.lifetime, addresses: ra.rdnss.servers.map((s) => s.bytes) });
+  if (ra.rdnss)
+    options.push({ kind: 'rdnss', lifetime: ra.rdnss.lifetime, addresses: ra.rdnss.servers.map((s) => s.bytes) });
   if (ra.dnssl) options.push({ kind: 'dnssl', lifetime: ra.dnssl.lifetime, domains: [...ra.dnssl.domains] });
   if (ra.pref64) {
     options.push({
@@ -77,7 +84,12 @@ export function buildRuntime(config: Punt6Config): Runtime {
       routerAddresses: net.routerAddresses.map((a) => a.bytes),
       hopLimit: net.ra.curHopLimit > 0 ? net.ra.curHopLimit : DEFAULT_HOP_LIMIT,
       ra: net.ra.enabled
-        ? { advertisement: routerAdvertisementOf(net), minInterval: net.ra.minInterval, maxInterval: net.ra.maxInterval, unsolicited: net.ra.unsolicited }
+        ? {
+            advertisement: routerAdvertisementOf(net),
+            minInterval: net.ra.minInterval,
+            maxInterval: net.ra.maxInterval,
+            unsolicited: net.ra.unsolicited,
+          }
         : undefined,
       mrd: net.mrd.enabled,
       mrdAdvertisementInterval: net.mrd.advertisementInterval,

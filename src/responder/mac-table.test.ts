@@ -26,13 +26,17 @@ test('looks MACs up where they lie in a frame; unknown MACs, including ones shar
 test('any set of MACs: every key finds its value, every other MAC finds -1', (t) => {
   const macArb = fc.uint8Array({ minLength: 6, maxLength: 6 });
   fc.assert(
-    fc.property(fc.uniqueArray(macArb, { maxLength: 40, selector: (m) => Array.from(m).join() }), fc.array(macArb, { maxLength: 20 }), (keys, probes) => {
-      const table = new MacTable(keys.map((m, i) => ({ mac: m, value: i })));
-      const index = new Map(keys.map((m, i) => [Array.from(m).join(), i]));
-      for (const [i, m] of keys.entries()) if (table.lookup(m, 0) !== i) return false;
-      for (const m of probes) if (table.lookup(m, 0) !== (index.get(Array.from(m).join()) ?? -1)) return false;
-      return true;
-    }),
+    fc.property(
+      fc.uniqueArray(macArb, { maxLength: 40, selector: (m) => Array.from(m).join() }),
+      fc.array(macArb, { maxLength: 20 }),
+      (keys, probes) => {
+        const table = new MacTable(keys.map((m, i) => ({ mac: m, value: i })));
+        const index = new Map(keys.map((m, i) => [Array.from(m).join(), i]));
+        for (const [i, m] of keys.entries()) if (table.lookup(m, 0) !== i) return false;
+        for (const m of probes) if (table.lookup(m, 0) !== (index.get(Array.from(m).join()) ?? -1)) return false;
+        return true;
+      },
+    ),
     { numRuns: 500 },
   );
   t.pass();

@@ -48,7 +48,10 @@ export class NeighborAdvertisementTemplates {
     this.frames = [];
     for (let i = 0; i < n; i++) {
       const o = i * (UNTAGGED_LENGTH + TAGGED_LENGTH);
-      this.frames.push(bytes.subarray(o, o + UNTAGGED_LENGTH), bytes.subarray(o + UNTAGGED_LENGTH, o + UNTAGGED_LENGTH + TAGGED_LENGTH));
+      this.frames.push(
+        bytes.subarray(o, o + UNTAGGED_LENGTH),
+        bytes.subarray(o + UNTAGGED_LENGTH, o + UNTAGGED_LENGTH + TAGGED_LENGTH),
+      );
     }
   }
 
@@ -58,21 +61,44 @@ export class NeighborAdvertisementTemplates {
 
   /** Builds entry `i`: the NA for `target` (16 bytes) from `mac` (6 bytes), R set when `router`. */
   set(i: number, target: Uint8Array, mac: Uint8Array, router: boolean): void {
-    if (!Number.isInteger(i) || i < 0 || i >= this.sums.length) throw new RangeError(`NA template ${i} is not in 0..${this.sums.length - 1}`);
-    if (target.length !== 16 || mac.length !== 6) throw new RangeError('NA template: the target is 16 bytes and the MAC 6');
+    if (!Number.isInteger(i) || i < 0 || i >= this.sums.length)
+      throw new RangeError(`NA template ${i} is not in 0..${this.sums.length - 1}`);
+    if (target.length !== 16 || mac.length !== 6)
+      throw new RangeError('NA template: the target is 16 bytes and the MAC 6');
     for (const tagged of [false, true]) {
       const f = this.frames[2 * i + (tagged ? 1 : 0)] as Uint8Array;
       f.fill(0);
       // The TCI is patched from the NS; the tag's id here is only a placeholder.
-      const ip = emitEthernet({ destination: ZERO_MAC, source: mac, etherType: EtherType.Ipv6, vlanId: tagged ? 0 : NO_VLAN }, f, 0);
-      emitIpv6({ source: target, destination: UNSPECIFIED, nextHeader: IpProtocol.Icmpv6, hopLimit: 255, payloadLength: NA_LENGTH }, f, ip);
+      const ip = emitEthernet(
+        { destination: ZERO_MAC, source: mac, etherType: EtherType.Ipv6, vlanId: tagged ? 0 : NO_VLAN },
+        f,
+        0,
+      );
+      emitIpv6(
+        {
+          source: target,
+          destination: UNSPECIFIED,
+          nextHeader: IpProtocol.Icmpv6,
+          hopLimit: 255,
+          payloadLength: NA_LENGTH,
+        },
+        f,
+        ip,
+      );
       const n = emitNeighborAdvertisement(
-        { router, solicited: false, override: true, target, options: [{ kind: 'target-link-layer-address', address: mac }] },
+        {
+          router,
+          solicited: false,
+          override: true,
+          target,
+          options: [{ kind: 'target-link-layer-address', address: mac }],
+        },
         f,
         ip + 40,
       );
       if (ip + 40 + n !== f.length) throw new Error(`NA template: ${ip + 40 + n} bytes, not ${f.length}`);
-      if (!tagged) this.sums[i] = fold(sumWords(f, ip + 8, 16) + NA_LENGTH + IpProtocol.Icmpv6 + sumWords(f, ip + 40, NA_LENGTH));
+      if (!tagged)
+        this.sums[i] = fold(sumWords(f, ip + 8, 16) + NA_LENGTH + IpProtocol.Icmpv6 + sumWords(f, ip + 40, NA_LENGTH));
     }
   }
 

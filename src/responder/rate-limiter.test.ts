@@ -5,7 +5,9 @@ import { MacTable, SenderRateLimiter } from './rate-limiter.js';
 import { fixtureConfig, fixtureFrames, harness } from './test-support.js';
 
 test('MacTable: every MAC finds its value, others -1, at any offset', (t) => {
-  const macs = Array.from({ length: 300 }, (_, i) => parseMac(`02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`));
+  const macs = Array.from({ length: 300 }, (_, i) =>
+    parseMac(`02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 0xff).toString(16).padStart(2, '0')}`),
+  );
   const table = new MacTable(macs.map((mac, value) => ({ mac, value })));
   macs.forEach((mac, i) => {
     const b = new Uint8Array(20);

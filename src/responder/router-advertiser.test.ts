@@ -20,7 +20,20 @@ import {
   Random,
   RouterAdvertiser,
 } from './router-advertiser.js';
-import { configFromYaml, decodeReply, fixtureConfig, fixtureFrames, harness, mutate, onCi, STATUS_OK, tsharkAvailable, tsharkCheck, type Harness, type SentFrame } from './test-support.js';
+import {
+  configFromYaml,
+  decodeReply,
+  fixtureConfig,
+  fixtureFrames,
+  harness,
+  mutate,
+  onCi,
+  STATUS_OK,
+  tsharkAvailable,
+  tsharkCheck,
+  type Harness,
+  type SentFrame,
+} from './test-support.js';
 
 const peers = await fixtureConfig('peers');
 const trunk = await fixtureConfig('trunk');
@@ -85,14 +98,19 @@ test('periodic RAs: first within 0.5 s of start, the next 3 at most 16 s apart, 
   t.is(sent.length, 400);
   t.true(sent[0]!.at >= t0 && sent[0]!.at < t0 + MAX_RA_DELAY_TIME_MS, `first after ${sent[0]!.at - t0} ms`);
   const iv = intervals(sent);
-  for (const [i, v] of iv.slice(0, 3).entries()) t.true(v >= 9900 && v <= MAX_INITIAL_RTR_ADVERT_INTERVAL_MS, `initial interval ${i + 1}: ${v} ms`);
+  for (const [i, v] of iv.slice(0, 3).entries())
+    t.true(v >= 9900 && v <= MAX_INITIAL_RTR_ADVERT_INTERVAL_MS, `initial interval ${i + 1}: ${v} ms`);
   const later = iv.slice(3);
-  t.true(later.every((v) => v >= 9900 && v <= 30_000), `later intervals within [9900, 30000]: ${Math.min(...later)}..${Math.max(...later)}`);
+  t.true(
+    later.every((v) => v >= 9900 && v <= 30_000),
+    `later intervals within [9900, 30000]: ${Math.min(...later)}..${Math.max(...later)}`,
+  );
   // Uniform over the range, not pinned to one value (deterministic: fixed seed).
   t.true(Math.min(...later) < 9900 + 2000 && Math.max(...later) > 30_000 - 2000, 'covers the range');
   const mean = later.reduce((a, b) => a + b, 0) / later.length;
   t.true(Math.abs(mean - (9900 + 30_000) / 2) < 1500, `mean ${mean}`);
-  for (const s of sent.slice(0, 5)) t.is(checkMulticastRa(t, s.frame, '02:00:00:00:00:02', 'fe80::ff:fe00:2'), 90, 'router lifetime 3 × 30 s');
+  for (const s of sent.slice(0, 5))
+    t.is(checkMulticastRa(t, s.frame, '02:00:00:00:00:02', 'fe80::ff:fe00:2'), 90, 'router lifetime 3 × 30 s');
 });
 
 test('periodic RAs with the default MaxRtrAdvInterval 600: the first 3 intervals are cut to 16 s', (t) => {
@@ -100,7 +118,10 @@ test('periodic RAs with the default MaxRtrAdvInterval 600: the first 3 intervals
   h.dispatcher.start();
   const iv = intervals(run(h, 6));
   t.deepEqual(iv.slice(0, 3), [16_000, 16_000, 16_000]);
-  t.true(iv.slice(3).every((v) => v >= 198_000 && v <= 600_000), iv.join(','));
+  t.true(
+    iv.slice(3).every((v) => v >= 198_000 && v <= 600_000),
+    iv.join(','),
+  );
 });
 
 test('the schedule is a function of the seed', (t) => {
@@ -126,7 +147,7 @@ test('unsolicited: false sends no periodic RA but still answers an RS from ::', 
   t.is(h.dispatcher.poll(h.clock.now + 3_600_000), Infinity, 'and no periodic RA after it');
 });
 
-test('trunk: periodic RAs go out on each network\'s own VLAN from its own router', (t) => {
+test("trunk: periodic RAs go out on each network's own VLAN from its own router", (t) => {
   const h = harness(trunk, { seed: 9 });
   h.dispatcher.start();
   const sent = run(h, 8);
@@ -161,7 +182,10 @@ test('RS from :: within 3 s of a multicast RA: sent MIN_DELAY_BETWEEN_RAS plus t
   h.clock.now = first + 1000;
   h.handle(rsFromUnspecified);
   const second = run(h, 2)[1]!.at;
-  t.true(second >= first + MIN_DELAY_BETWEEN_RAS_MS && second < first + MIN_DELAY_BETWEEN_RAS_MS + MAX_RA_DELAY_TIME_MS, `${second - first} ms after the first`);
+  t.true(
+    second >= first + MIN_DELAY_BETWEEN_RAS_MS && second < first + MIN_DELAY_BETWEEN_RAS_MS + MAX_RA_DELAY_TIME_MS,
+    `${second - first} ms after the first`,
+  );
 });
 
 test('a stream of RS from :: (every 100 ms for 60 s): at most one multicast RA per 3 s, every RS answered within 3.5 s', (t) => {
@@ -180,7 +204,11 @@ test('a stream of RS from :: (every 100 ms for 60 s): at most one multicast RA p
   // Spacing of 3 to 3.5 s over the 60.5 s the answers can span: 18 to 21 RAs.
   t.true(at.length >= 18 && at.length <= 21, `${at.length} RAs`);
   for (const v of intervals(h.sent)) t.true(v >= MIN_DELAY_BETWEEN_RAS_MS, `interval ${v}`);
-  for (const r of rsTimes) t.true(at.some((a) => a >= r && a < r + MIN_DELAY_BETWEEN_RAS_MS + MAX_RA_DELAY_TIME_MS), `RS at +${r - t0} answered`);
+  for (const r of rsTimes)
+    t.true(
+      at.some((a) => a >= r && a < r + MIN_DELAY_BETWEEN_RAS_MS + MAX_RA_DELAY_TIME_MS),
+      `RS at +${r - t0} answered`,
+    );
 });
 
 test('a solicited multicast RA resets the periodic timer (§6.2.6)', (t) => {
@@ -192,8 +220,14 @@ test('a solicited multicast RA resets the periodic timer (§6.2.6)', (t) => {
   h.handle(rsFromUnspecified);
   run(h, 7);
   const [solicited, periodic] = [h.sent[5]!.at, h.sent[6]!.at];
-  t.true(solicited >= last + 5000 && solicited < last + 5000 + MAX_RA_DELAY_TIME_MS, `solicited RA ${solicited - last} ms after the last periodic one`);
-  t.true(periodic - solicited >= 9900 && periodic - solicited <= 30_000, `next periodic ${periodic - solicited} ms after the solicited one`);
+  t.true(
+    solicited >= last + 5000 && solicited < last + 5000 + MAX_RA_DELAY_TIME_MS,
+    `solicited RA ${solicited - last} ms after the last periodic one`,
+  );
+  t.true(
+    periodic - solicited >= 9900 && periodic - solicited <= 30_000,
+    `next periodic ${periodic - solicited} ms after the solicited one`,
+  );
 });
 
 // ---- §6.2.5 final RAs ----
@@ -203,12 +237,14 @@ test('final RAs: router lifetime 0 on every link, MAX_FINAL_RTR_ADVERTISEMENTS r
   h.dispatcher.start();
   run(h, 4);
   h.sent.length = 0;
-  for (let i = 0; i < MAX_FINAL_RTR_ADVERTISEMENTS; i++) t.is(h.dispatcher.sendFinalAdvertisements(), 2, 'one per network');
+  for (let i = 0; i < MAX_FINAL_RTR_ADVERTISEMENTS; i++)
+    t.is(h.dispatcher.sendFinalAdvertisements(), 2, 'one per network');
   t.is(h.sent.length, 2 * MAX_FINAL_RTR_ADVERTISEMENTS);
   for (const s of h.sent) {
     allSent.add(s.frame);
     const vlan = decodeReply(s.frame).vlan;
-    const [mac, ll] = vlan === 100 ? ['02:00:00:00:01:fe', 'fe80::ff:fe00:1fe'] : ['02:00:00:00:02:fe', 'fe80::ff:fe00:2fe'];
+    const [mac, ll] =
+      vlan === 100 ? ['02:00:00:00:01:fe', 'fe80::ff:fe00:1fe'] : ['02:00:00:00:02:fe', 'fe80::ff:fe00:2fe'];
     t.is(checkMulticastRa(t, s.frame, mac, ll, vlan), 0);
   }
   h.sent.length = 0;
@@ -245,7 +281,14 @@ test('writeMessage: the checksum is finished right for any destination and route
         const ref = new Uint8Array(32 + len);
         ref.set(net.routerLinkLocal, 0);
         ref.set(d, 16);
-        emitRouterAdvertisement({ ...settings.advertisement, routerLifetime: lifetime < 0 ? settings.advertisement.routerLifetime : lifetime }, ref, 32);
+        emitRouterAdvertisement(
+          {
+            ...settings.advertisement,
+            routerLifetime: lifetime < 0 ? settings.advertisement.routerLifetime : lifetime,
+          },
+          ref,
+          32,
+        );
         fillUpperLayer(ref, 0, 16, IpProtocol.Icmpv6, 32, len, 34);
         t.deepEqual(got.subarray(32), ref.subarray(32), `${net.name} to ${dst}, lifetime ${lifetime}`);
       }
@@ -257,26 +300,34 @@ test('Random: the same seed gives the same draws in [0, 1); small seeds do not s
   const a = new Random(1);
   const b = new Random(1);
   const draws = Array.from({ length: 1000 }, () => a.next());
-  t.deepEqual(draws, Array.from({ length: 1000 }, () => b.next()));
+  t.deepEqual(
+    draws,
+    Array.from({ length: 1000 }, () => b.next()),
+  );
   t.true(draws.every((x) => x >= 0 && x < 1));
   const firsts = Array.from({ length: 100 }, (_, s) => new Random(s + 1).next());
   t.true(firsts.filter((x) => x < 0.01).length < 10, 'first draws of seeds 1..100 spread over [0, 1)');
 });
 
-test.after.always('every multicast RA dissects in tshark without malformed packets, bad checksums or expert errors', (t) => {
-  if (!tsharkAvailable()) {
-    const reason = 'tshark is not installed';
-    if (onCi) throw new Error(`CI=true but ${reason}`);
-    process.stderr.write(`SKIPPED tshark check of ${allSent.size} RAs: ${reason} (set CI=true to make this a failure)\n`);
-    t.log(`SKIPPED: ${reason}`);
-    return;
-  }
-  // An evenly spaced sample of at most 300 (the timing tests send many of the same shape).
-  const every = [...allSent];
-  const step = Math.max(1, Math.ceil(every.length / 300));
-  const frames = every.filter((_, i) => i % step === 0);
-  if (frames.length === 0) throw new Error('no RAs were collected');
-  const v = tsharkCheck(frames);
-  if (v.packets !== frames.length) throw new Error(`tshark dissected ${v.packets} of ${frames.length} RAs`);
-  if (v.problems.length > 0) throw new Error(`tshark reports:\n${v.problems.join('\n')}`);
-});
+test.after.always(
+  'every multicast RA dissects in tshark without malformed packets, bad checksums or expert errors',
+  (t) => {
+    if (!tsharkAvailable()) {
+      const reason = 'tshark is not installed';
+      if (onCi) throw new Error(`CI=true but ${reason}`);
+      process.stderr.write(
+        `SKIPPED tshark check of ${allSent.size} RAs: ${reason} (set CI=true to make this a failure)\n`,
+      );
+      t.log(`SKIPPED: ${reason}`);
+      return;
+    }
+    // An evenly spaced sample of at most 300 (the timing tests send many of the same shape).
+    const every = [...allSent];
+    const step = Math.max(1, Math.ceil(every.length / 300));
+    const frames = every.filter((_, i) => i % step === 0);
+    if (frames.length === 0) throw new Error('no RAs were collected');
+    const v = tsharkCheck(frames);
+    if (v.packets !== frames.length) throw new Error(`tshark dissected ${v.packets} of ${frames.length} RAs`);
+    if (v.problems.length > 0) throw new Error(`tshark reports:\n${v.problems.join('\n')}`);
+  },
+);

@@ -113,7 +113,10 @@ export class RouterAdvertiser {
    */
   scheduleMulticastAnswer(now: number): void {
     const delay = Math.floor(this.random.next() * MAX_RA_DELAY_TIME_MS);
-    const at = now - this.lastMulticastAt < MIN_DELAY_BETWEEN_RAS_MS ? this.lastMulticastAt + MIN_DELAY_BETWEEN_RAS_MS + delay : now + delay;
+    const at =
+      now - this.lastMulticastAt < MIN_DELAY_BETWEEN_RAS_MS
+        ? this.lastMulticastAt + MIN_DELAY_BETWEEN_RAS_MS + delay
+        : now + delay;
     if (at >= this.nextPeriodicAt) return; // the periodic RA will do
     if (at < this.pendingMulticastAt) this.pendingMulticastAt = at;
   }

@@ -24,7 +24,15 @@ const delegationPools = [
   { prefix: '2001:db9::/32', delegatedLength: 48 },
 ];
 const addresses = ['2001:db8:1::4', '2001:db8:1::101', '2001:db8:2::5', '2001:db8:1::1800'];
-const delegated = ['2001:db8:100:100::/56', '2001:db8:100:100::/60', '2001:db8:100::/48', '2001:db8:1::4/126', '2001:db8:1::4/128', '2001:db9::/48', '2001:db9:1::/48'];
+const delegated = [
+  '2001:db8:100:100::/56',
+  '2001:db8:100:100::/60',
+  '2001:db8:100::/48',
+  '2001:db8:1::4/126',
+  '2001:db8:1::4/128',
+  '2001:db9::/48',
+  '2001:db9:1::/48',
+];
 
 const some = <T>(list: readonly T[], max: number) => fc.uniqueArray(fc.constantFrom(...list), { maxLength: max });
 const maybe = <T>(list: readonly T[]) => fc.option(fc.constantFrom(...list), { nil: undefined });
@@ -38,30 +46,32 @@ const network = fc.record({
 });
 const port = fc.record({ network: fc.nat(1), addresses: some(addresses, 1), delegatedPrefix: maybe(delegated) });
 
-const documents = fc.record({ networks: fc.array(network, { minLength: 1, maxLength: 2 }), ports: fc.array(port, { maxLength: 3 }) }).map((d) => ({
-  interfaces: [{ name: 'punt0', vlans: Object.fromEntries(d.networks.map((_, i) => [100 + i, `n${i}`])) }],
-  networks: d.networks.map((n, i) => ({
-    name: `n${i}`,
-    routerMac: `02:00:00:00:01:0${i}`,
-    // Each network's own /64 first; the extra one may collide with the other network's.
-    prefixes: [...new Set([`2001:db8:${i + 1}::/64`, ...n.prefixes])],
-    dhcpv6: {
-      mode: 'stateful',
-      addressPools: n.addressPools,
-      prefixDelegation: n.prefixDelegation,
-      ...(n.validLifetime === undefined ? {} : { validLifetime: n.validLifetime }),
-      ...(n.preferredLifetime === undefined ? {} : { preferredLifetime: n.preferredLifetime }),
-    },
-  })),
-  ports: d.ports.map((p, i) => ({
-    name: `vm${i}`,
-    mac: `02:00:00:00:00:0${i + 1}`,
-    network: `n${Math.min(p.network, d.networks.length - 1)}`,
-    addresses: p.addresses,
-    ...(p.delegatedPrefix === undefined ? {} : { delegatedPrefix: p.delegatedPrefix }),
-  })),
-  server: { duid: '00030001020000000001' },
-}));
+const documents = fc
+  .record({ networks: fc.array(network, { minLength: 1, maxLength: 2 }), ports: fc.array(port, { maxLength: 3 }) })
+  .map((d) => ({
+    interfaces: [{ name: 'punt0', vlans: Object.fromEntries(d.networks.map((_, i) => [100 + i, `n${i}`])) }],
+    networks: d.networks.map((n, i) => ({
+      name: `n${i}`,
+      routerMac: `02:00:00:00:01:0${i}`,
+      // Each network's own /64 first; the extra one may collide with the other network's.
+      prefixes: [...new Set([`2001:db8:${i + 1}::/64`, ...n.prefixes])],
+      dhcpv6: {
+        mode: 'stateful',
+        addressPools: n.addressPools,
+        prefixDelegation: n.prefixDelegation,
+        ...(n.validLifetime === undefined ? {} : { validLifetime: n.validLifetime }),
+        ...(n.preferredLifetime === undefined ? {} : { preferredLifetime: n.preferredLifetime }),
+      },
+    })),
+    ports: d.ports.map((p, i) => ({
+      name: `vm${i}`,
+      mac: `02:00:00:00:00:0${i + 1}`,
+      network: `n${Math.min(p.network, d.networks.length - 1)}`,
+      addresses: p.addresses,
+      ...(p.delegatedPrefix === undefined ? {} : { delegatedPrefix: p.delegatedPrefix }),
+    })),
+    server: { duid: '00030001020000000001' },
+  }));
 
 function checked(doc: unknown): Punt6Config | null {
   try {
@@ -86,7 +96,10 @@ test('a configuration the check accepts opens its lease table', async (t) => {
           return;
         }
         accepted++;
-        const table = await LeaseTable.open(join(dir, `leases-${n++}`), { pools: poolsOf(config), staticBindings: staticBindingsOf(config) });
+        const table = await LeaseTable.open(join(dir, `leases-${n++}`), {
+          pools: poolsOf(config),
+          staticBindings: staticBindingsOf(config),
+        });
         await table.close();
       }),
       { numRuns: 1000 },

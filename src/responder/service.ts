@@ -74,10 +74,24 @@ export function poolsOf(config: Punt6Config): PoolConfig[] {
     const d = net.dhcpv6;
     if (d.mode !== 'stateful') return;
     for (const r of d.addressPools) {
-      pools.push({ networkId, type: LeaseType.Address, first: r.first, last: r.last, validLifetime: d.validLifetime, preferredLifetime: d.preferredLifetime });
+      pools.push({
+        networkId,
+        type: LeaseType.Address,
+        first: r.first,
+        last: r.last,
+        validLifetime: d.validLifetime,
+        preferredLifetime: d.preferredLifetime,
+      });
     }
     for (const p of d.prefixDelegation) {
-      pools.push({ networkId, type: LeaseType.Prefix, prefix: p.prefix.text, delegatedLength: p.delegatedLength, validLifetime: d.validLifetime, preferredLifetime: d.preferredLifetime });
+      pools.push({
+        networkId,
+        type: LeaseType.Prefix,
+        prefix: p.prefix.text,
+        delegatedLength: p.delegatedLength,
+        validLifetime: d.validLifetime,
+        preferredLifetime: d.preferredLifetime,
+      });
     }
   });
   return pools;
@@ -93,7 +107,14 @@ export function staticBindingsOf(config: Punt6Config): StaticBinding[] {
     if (net.dhcpv6.mode !== 'stateful') return;
     for (const p of net.ports) {
       for (const a of p.addresses) out.push({ mac: p.mac.bytes, type: LeaseType.Address, networkId, address: a.bytes });
-      if (p.delegatedPrefix) out.push({ mac: p.mac.bytes, type: LeaseType.Prefix, networkId, address: p.delegatedPrefix.address, prefixLength: p.delegatedPrefix.length });
+      if (p.delegatedPrefix)
+        out.push({
+          mac: p.mac.bytes,
+          type: LeaseType.Prefix,
+          networkId,
+          address: p.delegatedPrefix.address,
+          prefixLength: p.delegatedPrefix.length,
+        });
     }
   });
   return out;
@@ -123,7 +144,8 @@ export async function openResponder(config: Punt6Config, options: ResponderOptio
   const now = options.now ?? Date.now;
   const runtime = buildRuntime(config);
   const configLeaseFile = leaseFileOf(config);
-  const leaseFile = configLeaseFile === null ? null : (options.leases?.journal.path ?? options.leaseFile ?? configLeaseFile);
+  const leaseFile =
+    configLeaseFile === null ? null : (options.leases?.journal.path ?? options.leaseFile ?? configLeaseFile);
   const configDuidFile = duidFileOf(config);
   const duidFile = configDuidFile === null ? null : (options.duidFile ?? configDuidFile);
   const openLeases = leaseFile !== null && options.leases === undefined;
@@ -135,19 +157,35 @@ export async function openResponder(config: Punt6Config, options: ResponderOptio
     if (openLeases) await mkdir(dirname(leaseFile), { recursive: true, mode: 0o750 });
     if (readDuid) await mkdir(dirname(duidFile), { recursive: true, mode: 0o750 });
   }
-  const leases = leaseFile === null
-    ? null
-    : (options.leases ?? (await LeaseTable.open(leaseFile, { ...leaseTableConfigOf(config), fs: options.journalFs, onWarning: options.onWarning, onStorageChange: options.onStorageChange })));
+  const leases =
+    leaseFile === null
+      ? null
+      : (options.leases ??
+        (await LeaseTable.open(leaseFile, {
+          ...leaseTableConfigOf(config),
+          fs: options.journalFs,
+          onWarning: options.onWarning,
+          onStorageChange: options.onStorageChange,
+        })));
   const firstMac = config.networks[0]?.routerMac.bytes ?? new Uint8Array(6);
   let serverDuid: Uint8Array;
   try {
-    serverDuid = config.server.duid ?? options.serverDuid ?? (await loadOrCreateServerDuid(duidFile ?? config.server.duidFile, firstMac, { now: now() }));
+    serverDuid =
+      config.server.duid ??
+      options.serverDuid ??
+      (await loadOrCreateServerDuid(duidFile ?? config.server.duidFile, firstMac, { now: now() }));
   } catch (e) {
     // Nothing opened here stays open.
     if (openLeases) await leases?.close().catch(() => undefined);
     throw e;
   }
-  const dhcpv6 = new Dhcpv6Server({ networks: config.networks, serverDuid, leases, now, iasPerMessage: config.server.leaseLimits.iasPerMessage });
+  const dhcpv6 = new Dhcpv6Server({
+    networks: config.networks,
+    serverDuid,
+    leases,
+    now,
+    iasPerMessage: config.server.leaseLimits.iasPerMessage,
+  });
   const dispatcher = new Dispatcher(runtime, {
     sink: options.sink,
     now,

@@ -57,10 +57,19 @@ test('state files that could block an open are refused before anything opens the
     );
     t.is(await outcome((s) => (s.leaseFile = '/dev/null')), 'lease journal /dev/null: is a device, not a regular file');
     t.is(await outcome((s) => (s.leaseFile = dir)), `lease journal ${dir}: is a directory, not a regular file`);
-    t.is(await outcome((s) => (s.stateDirectory = '/proc/punt6-test')), 'lease journal /proc/punt6-test/leases.journal: /proc is on a proc file system, which does not store files');
+    t.is(
+      await outcome((s) => (s.stateDirectory = '/proc/punt6-test')),
+      'lease journal /proc/punt6-test/leases.journal: /proc is on a proc file system, which does not store files',
+    );
     t.false(existsSync('/proc/punt6-test'));
-    t.regex(await outcome((s) => (s.stateDirectory = '/sys/kernel/punt6-test')), /^lease journal \/sys\/kernel\/punt6-test\/leases\.journal: \/sys\/kernel is on a sysfs file system/);
-    t.is(await outcome((s) => (s.stateDirectory = join(dir, 'plain', 'state'))), `lease journal ${join(dir, 'plain', 'state', 'leases.journal')}: ${join(dir, 'plain')} is not a directory`);
+    t.regex(
+      await outcome((s) => (s.stateDirectory = '/sys/kernel/punt6-test')),
+      /^lease journal \/sys\/kernel\/punt6-test\/leases\.journal: \/sys\/kernel is on a sysfs file system/,
+    );
+    t.is(
+      await outcome((s) => (s.stateDirectory = join(dir, 'plain', 'state'))),
+      `lease journal ${join(dir, 'plain', 'state', 'leases.journal')}: ${join(dir, 'plain')} is not a directory`,
+    );
     // A state directory on a file system that stores files is created and used.
     t.is(await outcome((s) => (s.stateDirectory = join(dir, 'state'))), 'opened');
     t.true(existsSync(join(dir, 'state', 'leases.journal')));

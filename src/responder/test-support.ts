@@ -60,7 +60,10 @@ export interface Harness {
 }
 
 /** A dispatcher built from `config` (no DHCPv6 server), clock at `start` ms, RA jitter seeded. */
-export function harness(config: Punt6Config, options: { seed?: number; start?: number } & Pick<DispatcherOptions, 'verifyChecksums'> = {}): Harness {
+export function harness(
+  config: Punt6Config,
+  options: { seed?: number; start?: number } & Pick<DispatcherOptions, 'verifyChecksums'> = {},
+): Harness {
   const clock = { now: options.start ?? 1_000_000 };
   const sent: SentFrame[] = [];
   const dispatcher = new Dispatcher(buildRuntime(config), {
@@ -113,7 +116,17 @@ export function icmpv6Frame(s: FrameSpec): Uint8Array {
   const ext = (s.routerAlert === true ? 8 : 0) + (s.fragment ? 8 : 0);
   const ethLen = s.vlan === undefined ? 14 : 18;
   const b = new Uint8Array(ethLen + 40 + ext + s.message.length);
-  emitEthernet({ destination: parseMac(s.dstMac), source: parseMac(s.srcMac), etherType: 0x86dd, vlanId: s.vlan ?? NO_VLAN, vlanPcp: s.pcp ?? 0 }, b, 0);
+  emitEthernet(
+    {
+      destination: parseMac(s.dstMac),
+      source: parseMac(s.srcMac),
+      etherType: 0x86dd,
+      vlanId: s.vlan ?? NO_VLAN,
+      vlanPcp: s.pcp ?? 0,
+    },
+    b,
+    0,
+  );
   const ip = ethLen;
   b[ip] = 0x60;
   setU16(b, ip + 4, ext + s.message.length);
@@ -179,7 +192,11 @@ export function refreshChecksum(frame: Uint8Array): Uint8Array {
  * A copy of a real frame changed by `edit` (given the frame and its layout); the ICMPv6
  * checksum is recomputed afterwards unless `keepChecksum`.
  */
-export function mutate(frame: Uint8Array, edit: (b: Uint8Array, l: Layout) => Uint8Array | void, keepChecksum = false): Uint8Array {
+export function mutate(
+  frame: Uint8Array,
+  edit: (b: Uint8Array, l: Layout) => Uint8Array | void,
+  keepChecksum = false,
+): Uint8Array {
   const copy = Uint8Array.from(frame);
   const out = edit(copy, layoutOf(copy)) ?? copy;
   return keepChecksum ? out : refreshChecksum(out);
@@ -332,11 +349,21 @@ export function tsharkCheck(frames: readonly Uint8Array[]): TsharkVerdict {
     const w = new CaptureWriter(path);
     frames.forEach((f, i) => w.write(f, 0, f.length, 1_700_000_000 + i));
     w.close();
-    const r = spawnSync('tshark', ['-r', path, '-o', 'udp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE', '-V'], { encoding: 'utf8', timeout: 120_000, maxBuffer: 1 << 28 });
+    const r = spawnSync('tshark', ['-r', path, '-o', 'udp.check_checksum:TRUE', '-o', 'ip.check_checksum:TRUE', '-V'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+      maxBuffer: 1 << 28,
+    });
     if (r.error !== undefined) throw r.error;
     if (r.status !== 0) throw new Error(`tshark exited with ${r.status}: ${r.stderr}`);
     const text = r.stdout;
-    const problems = text.split('\n').filter((line) => /\[Malformed|incorrect|Checksum Status: Bad|\[Severity level: Error\]|Severity level: Warning|\[Expert Info \(Error/i.test(line));
+    const problems = text
+      .split('\n')
+      .filter((line) =>
+        /\[Malformed|incorrect|Checksum Status: Bad|\[Severity level: Error\]|Severity level: Warning|\[Expert Info \(Error/i.test(
+          line,
+        ),
+      );
     const packets = (text.match(/^Frame \d+:/gm) ?? []).length;
     return { problems, packets, text };
   } finally {

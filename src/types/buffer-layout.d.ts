@@ -83,6 +83,7 @@ declare module 'buffer-layout' {
   export function f64be(property?: string): DoubleBE;
 
   export function struct<T = Record<string, unknown>>(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any -- fields of any value type
     fields: Layout<any>[],
     property?: string,
     decodePrefixes?: boolean,
