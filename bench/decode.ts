@@ -14,11 +14,12 @@ import { dhcpv6MessageTypeName } from '../codecs/dhcpv6.js';
 import { FrameDecoder } from '../codecs/frame.js';
 import { icmpv6TypeName } from '../codecs/icmpv6.js';
 import { Status } from '../codecs/status.js';
-import { loadCaptureFile, loadPcap } from '../src/capture-file.js';
+import { loadCaptureFile } from '../src/capture/reader.js';
+import { loadPcap } from '../src/system/pcap.js';
 import { fixturesDirectory } from '../fixtures/paths.js';
-import { tuneV8 } from '../src/v8-tuning.js';
+import { tuneV8 } from '../src/daemon/v8-tuning.js';
 
-// The budgets punt6 itself runs with (src/v8-tuning.ts), before any hot code is optimized.
+// The budgets punt6 itself runs with (src/daemon/v8-tuning.ts), before any hot code is optimized.
 const v8Flags = tuneV8();
 
 const { values } = parseArgs({

@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { fillUpperLayer } from '../codecs/checksum.js';
-import { loadCaptureFile } from '../src/capture-file.js';
+import { loadCaptureFile } from '../src/capture/reader.js';
 import { join } from 'node:path';
 import { fixturesDirectory } from '../fixtures/paths.js';
 

@@ -14,7 +14,7 @@
  * - DHCPv6: `perfdhcp -6` (Solicit, Advertise, Request, Reply) at increasing rates until it
  *   reports drops.
  *
- * Run as root after `npx tsc -p .`:
+ * Run as root after `npm run build`:
  *
  *   node dist/bench/e2e.js [--quick] [--seconds S] [--rates 10000,20000,...] [--latency-rate R]
  *     [--latency-seconds S] [--dhcp-rates 100,250,...] [--dhcp-seconds S] [--only ns,rs,echo,dhcp]
@@ -31,8 +31,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { repositoryRoot } from '../fixtures/paths.js';
-import { readCaptureFile } from '../src/capture-file.js';
-import { CaptureWriter } from '../src/capture-writer.js';
+import { readCaptureFile } from '../src/capture/reader.js';
+import { CaptureWriter } from '../src/capture/writer.js';
 import {
   cleanUpOnSignals,
   fmtInt,
@@ -111,7 +111,7 @@ const NS_RT = 'p6bench-rt';
 const VM_IF = 'vm0';
 const RT_IF = 'rt0';
 const METRICS = '127.0.0.1:9464';
-const CLI = join(repositoryRoot, 'dist', 'src', 'cli.js');
+const CLI = join(repositoryRoot, 'dist', 'src', 'commands', 'cli.js');
 const TOOLS = [
   'ip',
   'ethtool',
@@ -828,7 +828,7 @@ async function environment(): Promise<string> {
 
 async function check(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (network namespaces, raw sockets)');
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p .)`);
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run build)`);
   const missing: string[] = [];
   for (const tool of TOOLS) if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0) missing.push(tool);
   if (missing.length > 0) {

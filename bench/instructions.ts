@@ -12,7 +12,7 @@
  * (`--toggle-collect`; nothing else in the process uses them), and the figure is the difference
  * of their inclusive counts over 2N: what the measured loop pays once per call drops out, and
  * both counts come from the same process, the same compiled code and the same memory layout.
- * The child runs with punt6's inlining budgets (src/v8-tuning.ts), `--single-threaded` (no
+ * The child runs with punt6's inlining budgets (src/daemon/v8-tuning.ts), `--single-threaded` (no
  * background compiler thread in the count) and `--no-use-osr` (the measured loop is a function
  * compiled as a whole).
  *
@@ -33,7 +33,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { tuneV8, V8_INLINING_FLAGS } from '../src/v8-tuning.js';
+import { tuneV8, V8_INLINING_FLAGS } from '../src/daemon/v8-tuning.js';
 import {
   dhcpFrame,
   FIXTURE_KINDS,

@@ -13,7 +13,7 @@
  * Replies are counted on vm1's eth0 (`ip -s -j link`); OVS's flow and meter counters and
  * punt6's metrics tell where a missing reply was lost. docs/bench.md has the figures.
  *
- * Run as root after `npx tsc -p .`: `node dist/bench/ovs.js [--quick]`.
+ * Run as root after `npm run build`: `node dist/bench/ovs.js [--quick]`.
  */
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,7 +24,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fillUpperLayer } from '../codecs/checksum.js';
 import { repositoryRoot } from '../fixtures/paths.js';
-import { CaptureWriter } from '../src/capture-writer.js';
+import { CaptureWriter } from '../src/capture/writer.js';
 import { loadConfig } from '../src/config/index.js';
 import { desiredRuleSet, OvsClient } from '../src/flows/ovs.js';
 import { DefaultFlowOptions, type Category, type FlowOptions } from '../src/flows/rules.js';
@@ -51,7 +51,7 @@ import {
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const QUICK = args.quick === true;
 
-const CLI = join(repositoryRoot, 'dist', 'src', 'cli.js');
+const CLI = join(repositoryRoot, 'dist', 'src', 'commands', 'cli.js');
 const LAB_CONFIG = join(repositoryRoot, 'fixtures', 'config', 'lab.yaml');
 const BRIDGE = 'p6lab-br0';
 const NS_VM = 'p6lab-vm1';
@@ -493,7 +493,7 @@ async function environment(): Promise<string> {
 
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('run as root (namespaces, Open vSwitch)');
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npx tsc -p .)`);
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: build first (npm run build)`);
   for (const tool of ['ip', 'tcpreplay', 'ovs-vswitchd', 'ovs-vsctl', 'ovs-ofctl']) {
     if ((await run('sh', ['-c', `command -v ${tool}`])).code !== 0)
       throw new Error(`missing: ${tool} (Debian packages: iproute2 tcpreplay openvswitch-switch)`);

@@ -7,10 +7,11 @@
 import { join } from 'node:path';
 import { emitDhcpv6Message, type Dhcpv6MessageRepr } from '../codecs/dhcpv6.js';
 import { fillUdpChecksum } from '../codecs/udp.js';
-import { loadCaptureFile, loadPcap } from '../src/capture-file.js';
+import { loadCaptureFile } from '../src/capture/reader.js';
+import { loadPcap } from '../src/system/pcap.js';
 import { parseConfig } from '../src/config/index.js';
 import type { Dispatcher } from '../src/responder/dispatcher.js';
-import { openResponder, type Responder } from '../src/responder/service.js';
+import { openResponder, type Responder } from '../src/responder/responder.js';
 import { fixturesDirectory } from '../fixtures/paths.js';
 
 export const benchConfig = parseConfig(

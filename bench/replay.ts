@@ -36,9 +36,9 @@ import {
   openBenchResponder,
   warmUpEveryKind,
 } from './replay-support.js';
-import { tuneV8 } from '../src/v8-tuning.js';
+import { tuneV8 } from '../src/daemon/v8-tuning.js';
 
-// The budgets punt6 itself runs with (src/v8-tuning.ts), before any hot code is optimized.
+// The budgets punt6 itself runs with (src/daemon/v8-tuning.ts), before any hot code is optimized.
 const v8Flags = tuneV8();
 
 const { values } = parseArgs({

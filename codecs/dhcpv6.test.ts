@@ -25,7 +25,13 @@ import {
 } from './dhcpv6-options.js';
 import { DuidType, DuidView } from './duid.js';
 import { DecodeError, Failure, Layer, Status } from './status.js';
-import { dhcpv6Bytes, embed, fixturePacket, loadFixturePackets, type FixturePacket } from './test-support.js';
+import {
+  dhcpv6Bytes,
+  embed,
+  fixturePacket,
+  loadFixturePackets,
+  type FixturePacket,
+} from '../src/test-support/codecs.js';
 
 const packets = await loadFixturePackets();
 const dhcp = packets.filter((p) => p.kind === 'dhcpv6');

@@ -17,7 +17,7 @@ import {
   type DuidRepr,
 } from './duid.js';
 import { Status, type Checked } from './status.js';
-import { canaries, embed, loadFixturePackets } from './test-support.js';
+import { canaries, embed, loadFixturePackets } from '../src/test-support/codecs.js';
 
 const packets = await loadFixturePackets();
 

@@ -27,7 +27,7 @@ import {
   embed,
   icmpv6Bytes,
   loadFixturePackets,
-} from './test-support.js';
+} from '../src/test-support/codecs.js';
 
 const packets = await loadFixturePackets();
 const dhcpMessages = packets.filter((p) => p.kind === 'dhcpv6').map(dhcpv6Bytes);

@@ -10,7 +10,7 @@ import {
   flipped,
   loadFixturePackets,
   type FixturePacket,
-} from './test-support.js';
+} from '../src/test-support/codecs.js';
 
 const packets = await loadFixturePackets();
 

@@ -43,7 +43,7 @@ import {
   type NdpOptionRepr,
 } from './ndp-options.js';
 import { Failure, Layer, Status } from './status.js';
-import { fixturePacket, icmpv6Bytes, loadFixturePackets, type FixturePacket } from './test-support.js';
+import { fixturePacket, icmpv6Bytes, loadFixturePackets, type FixturePacket } from '../src/test-support/codecs.js';
 
 const packets = await loadFixturePackets();
 const icmp = packets.filter((p) => p.kind === 'icmpv6');

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { fileErrorReason } from '../file-problems.js';
+import { fileErrorReason } from '../system/files.js';
 import { LineCounter, parseDocument, visit } from 'yaml';
 import { checkSemantics } from './check.js';
 import { ConfigError, formatPath, ProblemList, type ConfigProblem } from './error.js';

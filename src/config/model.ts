@@ -10,6 +10,10 @@
  * The key names follow the YAML file; docs/configuration.md is the reference for every key.
  */
 
+import type { LogLevel } from '../system/logging.js';
+
+export { LogLevels, type LogLevel } from '../system/logging.js';
+
 /** An IPv6 address: RFC 5952 text and 16 bytes in network order. */
 export interface Ipv6Address {
   readonly text: string;
@@ -40,9 +44,6 @@ export interface MacAddress {
 
 /** The lifetime value that means "infinity" in RAs (RFC 4861 §4.6.2) and DHCPv6 (RFC 8415 §7.7). */
 export const INFINITE_LIFETIME = 0xffffffff;
-
-export const LogLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-export type LogLevel = (typeof LogLevels)[number];
 
 /** Default Router Preference (RFC 4191 §2.1) and Route Information preference (§2.3). */
 export const RouterPreferences = ['low', 'medium', 'high'] as const;
@@ -266,4 +267,12 @@ export interface MetricsConfig {
 
 export interface LogConfig {
   readonly level: LogLevel;
+}
+
+/** Hop limit of the replies punt6 originates when the network advertises none (RFC 8200 §3: the IANA default, 64). */
+export const DEFAULT_HOP_LIMIT = 64;
+
+/** The hop limit of punt6's own replies on a network: its advertised Cur Hop Limit, else the default. */
+export function replyHopLimit(net: NetworkConfig): number {
+  return net.ra.curHopLimit > 0 ? net.ra.curHopLimit : DEFAULT_HOP_LIMIT;
 }

@@ -2,10 +2,18 @@ import test from 'ava';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readCaptureFile } from '../capture-file.js';
-import { CaptureWriter } from '../capture-writer.js';
+import { readCaptureFile } from '../capture/reader.js';
+import { CaptureWriter } from '../capture/writer.js';
 import { puntCaptureFilter, puntFilterBody } from './filter.js';
-import { icmpv6Frame, ip6, mac, neighborSolicitation, solicitedNode, udpFrame, type FrameSpec } from './test-frames.js';
+import {
+  icmpv6Frame,
+  ip6,
+  mac,
+  neighborSolicitation,
+  solicitedNode,
+  udpFrame,
+  type FrameSpec,
+} from '../test-support/frames.js';
 
 const vm = mac('02:00:00:00:00:01');
 const router = ip6('2001:db8:1::1');

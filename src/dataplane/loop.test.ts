@@ -3,12 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixturesDirectory } from '../../fixtures/paths.js';
-import { loadCaptureFile } from '../capture-file.js';
+import { loadCaptureFile } from '../capture/reader.js';
 import { loadConfig } from '../config/index.js';
 import { MessageKind, Outcome } from '../responder/counters.js';
-import { openResponder, type Responder } from '../responder/service.js';
+import { openResponder, type Responder } from '../responder/responder.js';
 import { PuntLoop } from './loop.js';
-import { MemoryDataplane } from './memory.js';
+import { MemoryDataplane } from '../test-support/memory-dataplane.js';
 import type { PortEvent } from './dataplane.js';
 
 const ICMPV6_AT = 14 + 40; // untagged frame, no extension header

@@ -9,7 +9,7 @@
  * on the dataplane whichever responder owns it.
  */
 
-import type { Responder } from '../responder/service.js';
+import type { Responder } from '../responder/responder.js';
 import type { Dataplane } from './dataplane.js';
 
 export interface PuntLoopOptions {

@@ -7,7 +7,7 @@
 
 import { execFileSync } from 'node:child_process';
 import test from 'ava';
-import { loadPcap } from '../capture-file.js';
+import { loadPcap } from '../system/pcap.js';
 import { PcapDataplane } from './pcap.js';
 
 const A = 'p6dp-a';

@@ -19,7 +19,7 @@
 
 import { readFileSync } from 'node:fs';
 import type { PcapSession } from 'pcap';
-import { loadPcap } from '../capture-file.js';
+import { loadPcap } from '../system/pcap.js';
 import { emptyStatus, type Dataplane, type FrameReceiver, type PortEvent, type PortStatus } from './dataplane.js';
 import { puntCaptureFilter } from './filter.js';
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatIpv6, parseIpv6, toHex } from '../../codecs/bytes.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
-import { crashTableOptions } from './crash-child.js';
+import { crashTableOptions } from '../test-support/lease-crash-child.js';
 import { COMPACT_SUFFIX, Journal, RecordKind } from './journal.js';
 import {
   LeaseStatus,
@@ -479,7 +479,7 @@ test('configurations that cannot work are refused', async (t) => {
 
 // ------------------------------------------------------------------------- the crash test
 
-const childPath = fileURLToPath(new URL('./crash-child.ts', import.meta.url));
+const childPath = fileURLToPath(new URL('../test-support/lease-crash-child.ts', import.meta.url));
 
 interface Acknowledged {
   granted: Map<string, string>;

@@ -20,16 +20,16 @@
  * reclaims it. An exhausted pool is a result carrying the RFC 8415 §21.13 status NoAddrsAvail or
  * NoPrefixAvail, never a throw.
  *
- * The indexes (by client IA, by address) are byte-keyed maps (bytes-map.ts): a Solicit's lookups
+ * The indexes (by client IA, by address) are byte-keyed maps (src/tables/bytes-map.ts): a Solicit's lookups
  * read the DUID and addresses where they lie and build no key. The probe counts pool positions
  * in plain numbers and writes each candidate into one scratch array; bigints are left to the
  * configuration and to the checks of a held address or a hint against the pools.
  */
 
 import { IPv6, IPv6CidrRange, RangedSet } from 'ip-num';
-import { hashBytes } from '../hash.js';
+import { hashBytes } from '../tables/hash.js';
 import { copyBytes, formatIpv6, toHex } from '../../codecs/bytes.js';
-import { BytesMap } from './bytes-map.js';
+import { BytesMap } from '../tables/bytes-map.js';
 import {
   DUID_MAX_LENGTH,
   Journal,

@@ -1,6 +1,6 @@
 /**
  * Crash safety of the DHCPv6 server as a whole: a child process serving DHCPv6 from a replayed
- * load (src/dhcp/server-crash-child.ts: openResponder, then Solicit + Request for many fresh
+ * load (src/test-support/server-crash-child.ts: openResponder, then Solicit + Request for many fresh
  * clients through dispatcher.handle, some Renews and Releases) is killed with SIGKILL mid-run;
  * after restart every lease it had acknowledged is present and no address is given twice.
  *
@@ -19,10 +19,10 @@ import test from 'ava';
 import { fromHex, toHex } from '../../codecs/bytes.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
 import { loadConfig } from '../config/index.js';
-import { poolsOf, staticBindingsOf } from '../responder/service.js';
+import { poolsOf, staticBindingsOf } from '../responder/responder.js';
 import { LeaseTable, LeaseType } from './leases.js';
 
-const childPath = fileURLToPath(new URL('./server-crash-child.ts', import.meta.url));
+const childPath = fileURLToPath(new URL('../test-support/server-crash-child.ts', import.meta.url));
 
 function configYaml(stateDirectory: string): string {
   return `

@@ -12,7 +12,7 @@ import test from 'ava';
 import { Dhcpv6OptionCode } from '../../codecs/dhcpv6-options.js';
 import type { Dhcpv6MessageRepr } from '../../codecs/dhcpv6.js';
 import { MessageKind, messageKindNames, Outcome, outcomeNames } from '../responder/counters.js';
-import { fixtureConfig } from '../responder/test-support.js';
+import { fixtureConfig } from '../test-support/responder.js';
 import { DiscardReason, type Dhcpv6RequestContext } from './server.js';
 import {
   clientId,
@@ -32,7 +32,7 @@ import {
   serverId,
   type Dhcpv6FrameSpec,
   type TestResponder,
-} from './server-test-support.js';
+} from '../test-support/dhcp.js';
 
 const Msg = {
   Solicit: 1,

@@ -15,10 +15,10 @@ import { fromHex, parseIpv6, toHex } from '../../codecs/bytes.js';
 import { Dhcpv6OptionCode, Dhcpv6StatusCode, type Dhcpv6OptionRepr } from '../../codecs/dhcpv6-options.js';
 import type { Dhcpv6MessageRepr } from '../../codecs/dhcpv6.js';
 import { fixturesDirectory } from '../../fixtures/paths.js';
-import { loadCaptureFile } from '../capture-file.js';
+import { loadCaptureFile } from '../capture/reader.js';
 import type { Punt6Config } from '../config/index.js';
 import { MessageKind, Outcome } from '../responder/counters.js';
-import { fixtureConfig, onCi, tsharkAvailable, tsharkCheck } from '../responder/test-support.js';
+import { fixtureConfig, onCi, tsharkAvailable, tsharkCheck } from '../test-support/responder.js';
 import { LeaseType } from './leases.js';
 import {
   CLIENT_LL,
@@ -49,7 +49,7 @@ import {
   STATUS_OK,
   type Dhcpv6Reply,
   type TestResponder,
-} from './server-test-support.js';
+} from '../test-support/dhcp.js';
 
 const peers = await fixtureConfig('peers');
 const CLIENT_DUID_HEX = '00030001020000000001';

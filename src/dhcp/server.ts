@@ -54,8 +54,8 @@ import {
 import { parseDuid } from '../../codecs/duid.js';
 import type { NetworkConfig, PortConfig } from '../config/model.js';
 import { copyWords, wordView } from '../../codecs/word-view.js';
-import { MacTable } from '../responder/mac-table.js';
-import { BytesMap } from './bytes-map.js';
+import { MacTable } from '../tables/mac-table.js';
+import { BytesMap } from '../tables/bytes-map.js';
 import { LeaseStatus, LeaseType, type Lease, type LeaseTable } from './leases.js';
 
 /** Why a message got no answer (constant strings; counted per reason). */

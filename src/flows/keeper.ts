@@ -9,7 +9,7 @@
  */
 
 import type { Punt6Config } from '../config/model.js';
-import type { Logger } from '../logging.js';
+import type { Logger } from '../system/logging.js';
 import { desiredRuleSet, OvsClient, reconcile } from './ovs.js';
 import { DefaultFlowOptions, type FlowOptions, type OfPortRef, type RuleSet } from './rules.js';
 import { flowStats, type FlowStats } from './stats.js';

@@ -9,7 +9,7 @@
  */
 
 import type { Punt6Config } from '../config/index.js';
-import { run, type RunResult } from '../lab/exec.js';
+import { run, type RunResult } from '../system/exec.js';
 import {
   parseFlowDump,
   parseInterfaceList,

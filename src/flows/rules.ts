@@ -22,8 +22,8 @@
  */
 
 import type { NetworkConfig, PortConfig, Punt6Config } from '../config/index.js';
+import { replyHopLimit } from '../config/model.js';
 import { addressModel, linkLocalFromMac } from '../config/addr.js';
-import { DEFAULT_HOP_LIMIT } from '../responder/from-config.js';
 
 /** Every punt6 rule carries this cookie ("punt6" in ASCII, then zeros); no other rule is touched. */
 export const PUNT6_COOKIE = '0x70756e7436000000';
@@ -288,7 +288,7 @@ export function generateRules(
     add(c, 300, join('icmp6', inPort, 'icmp_type=152'), punt, 'punt-mrd', port.name);
     add(c, 300, join('icmp6', inPort, 'icmp_type=135'), `goto_table:${t(Table.NdGuard)}`, 'classify', port.name);
     add(c, 300, join('icmp6', inPort, 'icmp_type=136'), `goto_table:${t(Table.NdGuard)}`, 'classify', port.name);
-    const hopLimit = net.ra.curHopLimit > 0 ? net.ra.curHopLimit : DEFAULT_HOP_LIMIT;
+    const hopLimit = replyHopLimit(net);
     for (const r of [net.routerLinkLocal.text, ...net.routerAddresses.map((a) => a.text)]) {
       const echo = join(
         'icmp6',

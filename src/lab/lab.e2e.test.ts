@@ -15,12 +15,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { FrameDecoder } from '../../codecs/frame.js';
-import { loadCaptureFile } from '../capture-file.js';
+import { loadCaptureFile } from '../capture/reader.js';
 import { loadConfig } from '../config/index.js';
-import { describeFrame } from '../describe.js';
+import { describeFrame } from '../capture/describe.js';
 import { Dispatcher } from '../responder/dispatcher.js';
 import { buildRuntime } from '../responder/from-config.js';
-import { haveCommand, processCommandLine, run } from './exec.js';
+import { haveCommand, processCommandLine, run } from '../system/exec.js';
 import { REQUIRED_COMMANDS, repositoryRoot } from './lab.js';
 import { LAB_PREFIX } from './plan.js';
 
@@ -32,8 +32,8 @@ const reason =
     ? 'not running as root'
     : missing.length > 0
       ? `missing commands: ${missing.join(' ')}`
-      : !existsSync(join(root, 'dist', 'src', 'cli.js'))
-        ? 'dist/src/cli.js is missing (build with `npx tsc -p .`; `npm test` does)'
+      : !existsSync(join(root, 'dist', 'src', 'commands', 'cli.js'))
+        ? 'dist/src/commands/cli.js is missing (build with `npm run build`; `npm test` does)'
         : null;
 
 const parent = mkdtempSync(join(tmpdir(), 'punt6-lab-test-'));
@@ -48,7 +48,7 @@ interface Run {
 
 /** `punt6 lab ARGS --state STATE` in a child process. */
 function lab(...args: string[]): Promise<Run> {
-  const entry = join(root, 'dist', 'src', 'cli.js');
+  const entry = join(root, 'dist', 'src', 'commands', 'cli.js');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [entry, 'lab', ...args, '--state', state], {
       cwd: root,

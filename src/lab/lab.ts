@@ -36,7 +36,7 @@ import {
   stopByPidFile,
   stopProcess,
   waitFor,
-} from './exec.js';
+} from '../system/exec.js';
 import { PUNT6_COOKIE } from '../flows/rules.js';
 import { PrivateOvs } from './ovs.js';
 import {
@@ -337,8 +337,8 @@ async function createVm(ovs: PrivateOvs, plan: LabPlan, vm: LabVm): Promise<void
 }
 
 async function startPunt6(files: Files, options: LabOptions, ovs: PrivateOvs, bridge: string): Promise<number> {
-  const cli = join(repositoryRoot(), 'dist', 'src', 'cli.js');
-  if (!existsSync(cli)) throw new LabError(`${cli} is missing: build punt6 first (npx tsc -p .)`);
+  const cli = join(repositoryRoot(), 'dist', 'src', 'commands', 'cli.js');
+  if (!existsSync(cli)) throw new LabError(`${cli} is missing: build punt6 first (npm run build)`);
   const pid = startDaemon(
     process.execPath,
     [cli, 'run', '--config', files.config, '--metrics', `[::1]:${options.metricsPort}`, '--bridge', bridge],

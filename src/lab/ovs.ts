@@ -6,7 +6,7 @@
 
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabError, livePid, run, runOk, stopByPidFile, waitFor, type RunResult } from './exec.js';
+import { LabError, livePid, run, runOk, stopByPidFile, waitFor, type RunResult } from '../system/exec.js';
 
 const SCHEMA_CANDIDATES = [
   '/usr/share/openvswitch/vswitch.ovsschema',

@@ -20,9 +20,9 @@ import { emitMrd } from '../../codecs/mrd.js';
 import { emitRouterSolicitation, parseNeighborAdvertisement, parseRouterAdvertisement } from '../../codecs/ndp.js';
 import { NO_VLAN } from '../../codecs/ethernet.js';
 import { fixturesDirectory } from '../../fixtures/paths.js';
-import { loadCaptureFile } from '../capture-file.js';
+import { loadCaptureFile } from '../capture/reader.js';
 import type { Punt6Config } from '../config/index.js';
-import { replayCapture } from '../replay-command.js';
+import { replayCapture } from '../commands/replay.js';
 import { MessageKind, messageKindNames, Outcome, outcomeNames } from './counters.js';
 import {
   appendToIcmpv6,
@@ -43,7 +43,7 @@ import {
   tsharkCheck,
   type DecodedReply,
   type FrameSpec,
-} from './test-support.js';
+} from '../test-support/responder.js';
 
 const peers = await fixtureConfig('peers');
 const lab = await fixtureConfig('lab');

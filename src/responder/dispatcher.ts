@@ -34,9 +34,9 @@ import { emitLinkLayerAddressOption, NdpOptionType } from '../../codecs/ndp-opti
 import { Layer, Status } from '../../codecs/status.js';
 import { fillUdpChecksum, UdpPort } from '../../codecs/udp.js';
 import type { Dhcpv6RequestContext, Dhcpv6Server } from '../dhcp/server.js';
-import { MacTable } from './mac-table.js';
+import { MacTable } from '../tables/mac-table.js';
 import { DEFAULT_RATE_LIMIT, SenderRateLimiter, type RateLimit } from './rate-limiter.js';
-import { AddressTable } from './address-table.js';
+import { AddressTable } from '../tables/address-table.js';
 import { NeighborAdvertisementTemplates } from './na-templates.js';
 import { Counters, MessageKind, Outcome } from './counters.js';
 import { copyAddressWords, copyMacWords, copySumWords, copyWords, wordView } from '../../codecs/word-view.js';

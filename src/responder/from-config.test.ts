@@ -6,8 +6,9 @@
 import test from 'ava';
 import { formatIpv6, formatMac } from '../../codecs/bytes.js';
 import { ndpOptionJson, RouterPreference } from '../../codecs/ndp-options.js';
-import { DEFAULT_HOP_LIMIT, buildRuntime, routerAdvertisementOf } from './from-config.js';
-import { configFromYaml, fixtureConfig } from './test-support.js';
+import { DEFAULT_HOP_LIMIT } from '../config/model.js';
+import { buildRuntime, routerAdvertisementOf } from './from-config.js';
+import { configFromYaml, fixtureConfig } from '../test-support/responder.js';
 
 const peers = await fixtureConfig('peers');
 const trunk = await fixtureConfig('trunk');

@@ -8,11 +8,13 @@
 
 import { RouterPreference, type NdpOptionRepr } from '../../codecs/ndp-options.js';
 import type { RouterAdvertisementRepr } from '../../codecs/ndp.js';
-import type { NetworkConfig, Punt6Config, RouterPreference as PreferenceName } from '../config/model.js';
+import {
+  replyHopLimit,
+  type NetworkConfig,
+  type Punt6Config,
+  type RouterPreference as PreferenceName,
+} from '../config/model.js';
 import type { Runtime, RuntimeInterface, RuntimeNetwork, RuntimePort } from './runtime.js';
-
-/** Hop limit of the replies punt6 originates when the network advertises none (RFC 8200 default-like 64). */
-export const DEFAULT_HOP_LIMIT = 64;
 
 const preferenceBits: Record<PreferenceName, number> = {
   low: RouterPreference.Low,
@@ -82,7 +84,7 @@ export function buildRuntime(config: Punt6Config): Runtime {
       routerMac: net.routerMac.bytes,
       routerLinkLocal: net.routerLinkLocal.bytes,
       routerAddresses: net.routerAddresses.map((a) => a.bytes),
-      hopLimit: net.ra.curHopLimit > 0 ? net.ra.curHopLimit : DEFAULT_HOP_LIMIT,
+      hopLimit: replyHopLimit(net),
       ra: net.ra.enabled
         ? {
             advertisement: routerAdvertisementOf(net),

@@ -2,7 +2,7 @@ import test from 'ava';
 import { parseMac } from '../../codecs/bytes.js';
 import { MessageKind, Outcome } from './counters.js';
 import { MacTable, SenderRateLimiter } from './rate-limiter.js';
-import { fixtureConfig, fixtureFrames, harness } from './test-support.js';
+import { fixtureConfig, fixtureFrames, harness } from '../test-support/responder.js';
 
 test('MacTable: every MAC finds its value, others -1, at any offset', (t) => {
   const macs = Array.from({ length: 300 }, (_, i) =>

@@ -6,12 +6,12 @@
  * random source MACs cannot fill memory.
  *
  * Tokens are frames: `rate` per second up to `burst`. Allocation-free: the buckets are typed
- * arrays sized at construction; port MACs are found through a MacTable (mac-table.ts).
+ * arrays sized at construction; port MACs are found through a MacTable (src/tables/mac-table.ts).
  */
 
-import { MacTable, hash6 } from './mac-table.js';
+import { MacTable, hash6 } from '../tables/mac-table.js';
 
-export { MacTable } from './mac-table.js';
+export { MacTable } from '../tables/mac-table.js';
 
 /** Buckets for unknown MACs, per interface (a power of two). */
 const SHARED_SLOTS = 256;

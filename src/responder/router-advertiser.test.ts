@@ -33,7 +33,7 @@ import {
   tsharkCheck,
   type Harness,
   type SentFrame,
-} from './test-support.js';
+} from '../test-support/responder.js';
 
 const peers = await fixtureConfig('peers');
 const trunk = await fixtureConfig('trunk');

@@ -11,8 +11,8 @@ import { closeSync, constants, existsSync, openSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { peersVariant, type YamlDocument } from '../dhcp/server-test-support.js';
-import { openResponder } from './service.js';
+import { peersVariant, type YamlDocument } from '../test-support/dhcp.js';
+import { openResponder } from './responder.js';
 
 /** The error message of openResponder for this configuration, or 'opened' / 'hung'. */
 async function outcome(edit: (server: YamlDocument) => void): Promise<string> {
