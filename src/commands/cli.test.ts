@@ -199,11 +199,10 @@ testNeeding('no arguments: usage on stderr, exit 2', built, async (t) => {
   t.is(r.stdout, '');
 });
 
-testNeeding('decode without a file: usage on stderr, exit 2', built, async (t) => {
+testNeeding('decode without a file: the message, then the usage of decode on stderr, exit 2', built, async (t) => {
   const r = await punt6('decode');
   t.is(r.code, 2);
-  t.regex(r.stderr, /decode needs at least one capture file/);
-  t.regex(r.stderr, /usage: punt6/);
+  t.regex(r.stderr, /^punt6 decode: at least one capture file is required\n\nusage: punt6 decode FILE\.\.\. /);
   t.is(r.stdout, '');
 });
 

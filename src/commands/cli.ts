@@ -3,11 +3,8 @@
  * The `punt6` command line.
  */
 
-import { parseArgs } from 'node:util';
-import { CaptureFileError, CaptureFilterError } from '../capture/reader.js';
-import { ConfigError } from '../config/index.js';
-import { decodeCaptureFile } from './decode.js';
-import { replayCapture, ReplayError } from './replay.js';
+import { decodeCommand } from './decode.js';
+import { replayCommand } from './replay.js';
 import { flowsMain } from './flows.js';
 import { labMain } from './lab.js';
 import { runMain } from './run.js';
@@ -48,115 +45,37 @@ commands:
                    real clients) around punt6; see docs/lab.md and 'punt6 lab --help'
 `;
 
-export class UsageError extends Error {}
-
-async function decodeMain(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      summary: { type: 'boolean', default: false },
-      'no-verify-checksums': { type: 'boolean', default: false },
-      filter: { type: 'string', default: '' },
-    },
-  });
-  if (positionals.length === 0) throw new UsageError('decode needs at least one capture file');
-  let status = 0;
-  for (const path of positionals) {
-    try {
-      await decodeCaptureFile(path, {
-        summary: values.summary,
-        verifyChecksums: !values['no-verify-checksums'],
-        filter: values.filter,
-        write: (line) => process.stdout.write(line + '\n'),
-      });
-    } catch (e) {
-      if (e instanceof CaptureFilterError) throw new UsageError(e.message);
-      if (e instanceof CaptureFileError) {
-        process.stderr.write(`punt6 decode: ${e.message}\n`);
-        status = 1;
-        continue;
-      }
-      throw e;
-    }
-  }
-  return status;
-}
-
-async function replayMain(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string' },
-      out: { type: 'string' },
-      interface: { type: 'string' },
-      clock: { type: 'string', default: 'capture' },
-      leases: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      'periodic-ras': { type: 'boolean', default: false },
-      'no-verify-checksums': { type: 'boolean', default: false },
-    },
-  });
-  if (values.config === undefined) throw new UsageError('replay needs --config FILE');
-  if (positionals.length !== 1) throw new UsageError('replay needs exactly one capture file');
-  if (values.clock !== 'capture' && values.clock !== 'wall') throw new UsageError('--clock is capture or wall');
-  const seed = Number(values.seed);
-  if (!Number.isInteger(seed)) throw new UsageError('--seed is an integer');
-  try {
-    await replayCapture({
-      configPath: values.config,
-      input: positionals[0] as string,
-      output: values.out,
-      interfaceName: values.interface,
-      clock: values.clock,
-      leaseFile: values.leases,
-      seed,
-      periodicRas: values['periodic-ras'],
-      verifyChecksums: !values['no-verify-checksums'],
-      write: (line) => process.stdout.write(line + '\n'),
-    });
-    return 0;
-  } catch (e) {
-    if (e instanceof ConfigError || e instanceof CaptureFileError || e instanceof ReplayError) {
-      process.stderr.write(`punt6 replay: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  }
-}
-
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case 'decode':
-        return await decodeMain(rest);
-      case 'replay':
-        return await replayMain(rest);
-      case 'run':
+  switch (command) {
+    case 'decode':
+      return decodeCommand.main(rest);
+    case 'replay':
+      return replayCommand.main(rest);
+    case 'run':
+      // run reports its own usage errors, but not yet those of parseArgs.
+      try {
         return await runMain(rest);
-      case 'lab':
-        return await labMain(rest);
-      case 'flows':
-        return await flowsMain(rest);
-      case undefined:
-        process.stderr.write(usage);
+      } catch (e) {
+        if (!(e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) throw e;
+        process.stderr.write(`punt6: ${(e as Error).message}\n\n${usage}`);
         return 2;
-      case '-h':
-      case '--help':
-      case 'help':
-        process.stdout.write(usage);
-        return 0;
-      default:
-        throw new UsageError(`unknown command: ${command}`);
-    }
-  } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`punt6: ${(e as Error).message}\n\n${usage}`);
+      }
+    case 'lab':
+      return labMain(rest);
+    case 'flows':
+      return flowsMain(rest);
+    case undefined:
+      process.stderr.write(usage);
       return 2;
-    }
-    throw e;
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(usage);
+      return 0;
+    default:
+      process.stderr.write(`punt6: unknown command: ${command}\n\n${usage}`);
+      return 2;
   }
 }
 

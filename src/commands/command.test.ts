@@ -1,7 +1,66 @@
-/** The parsing every command shares: `parseCommand` over `parseArgs`, and `integerOption`. */
+/**
+ * Every command parses its arguments the same way: a usage error is `punt6 NAME: message`, a
+ * blank line and the command's usage on stderr, exit 2; `--help` / `-h` print the usage on
+ * stdout, exit 0. Run in process: no usage error and no help gets as far as doing any work.
+ */
 
 import test from 'ava';
-import { integerOption, parseCommand, UsageError } from './command.js';
+import { integerOption, parseCommand, UsageError, type Command, type CommandIo } from './command.js';
+import { decodeCommand } from './decode.js';
+import { replayCommand } from './replay.js';
+
+const commands: Command[] = [decodeCommand, replayCommand];
+
+async function call(c: Command, args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const io: CommandIo = { write: (t) => (out += t), error: (t) => (err += t), env: {} };
+  const code = await c.main(args, io);
+  return { code, out, err };
+}
+
+for (const c of commands) {
+  test(`${c.name} --help and -h: the usage on stdout, exit 0`, async (t) => {
+    for (const help of ['--help', '-h']) {
+      const r = await call(c, [help]);
+      t.is(r.code, 0);
+      t.is(r.err, '');
+      t.is(r.out, c.usage);
+      t.true(c.usage.startsWith(`usage: punt6 ${c.name} `));
+    }
+  });
+
+  test(`${c.name} with an unknown option: its name, then the usage, exit 2`, async (t) => {
+    const r = await call(c, ['--frobnicate']);
+    t.is(r.code, 2);
+    t.is(r.out, '');
+    t.regex(r.err, new RegExp(`^punt6 ${c.name}: Unknown option '--frobnicate'.*\\n\\n`));
+    t.true(r.err.endsWith(`\n\n${c.usage}`));
+  });
+}
+
+const config = 'fixtures/config/lab.yaml';
+
+/** A command line each, and the message of its usage error. */
+const usageErrors: [Command, string[], string][] = [
+  [decodeCommand, [], 'at least one capture file is required'],
+  [decodeCommand, ['--filter'], "Option '--filter <value>' argument missing"],
+  [replayCommand, ['in.pcap'], '--config FILE is required'],
+  [replayCommand, ['--config', config], 'the capture file IN.pcap is required'],
+  [replayCommand, ['--config', config, 'a.pcap', 'b.pcap'], 'one capture file only, not 2: a.pcap b.pcap'],
+  [replayCommand, ['--config', config, 'a.pcap', '--clock', 'now'], '--clock is capture or wall'],
+  [replayCommand, ['--config', config, 'a.pcap', '--seed', 'x'], '--seed is an integer'],
+];
+
+for (const [c, args, message] of usageErrors) {
+  test(`usage error: punt6 ${c.name} ${args.join(' ')}`, async (t) => {
+    const r = await call(c, args);
+    t.is(r.code, 2);
+    t.is(r.out, '');
+    t.true(r.err.startsWith(`punt6 ${c.name}: ${message}`), r.err);
+    t.true(r.err.endsWith(`\n\n${c.usage}`));
+  });
+}
 
 test('parseCommand: the options, the positionals where the command takes them', (t) => {
   const options = { name: { type: 'string' }, loud: { type: 'boolean', default: false } } as const;
