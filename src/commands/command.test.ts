@@ -7,9 +7,12 @@
 import test from 'ava';
 import { integerOption, parseCommand, UsageError, type Command, type CommandIo } from './command.js';
 import { decodeCommand } from './decode.js';
+import { flowsCommand } from './flows.js';
+import { labCommand } from './lab.js';
 import { replayCommand } from './replay.js';
+import { runCommand } from './run.js';
 
-const commands: Command[] = [decodeCommand, replayCommand];
+const commands: Command[] = [decodeCommand, replayCommand, runCommand, flowsCommand, labCommand];
 
 async function call(c: Command, args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -50,6 +53,20 @@ const usageErrors: [Command, string[], string][] = [
   [replayCommand, ['--config', config, 'a.pcap', 'b.pcap'], 'one capture file only, not 2: a.pcap b.pcap'],
   [replayCommand, ['--config', config, 'a.pcap', '--clock', 'now'], '--clock is capture or wall'],
   [replayCommand, ['--config', config, 'a.pcap', '--seed', 'x'], '--seed is an integer'],
+  [runCommand, [], '--config FILE is required'],
+  [runCommand, ['--config', config, 'extra'], "Unexpected argument 'extra'. This command does not take positional"],
+  [runCommand, ['--config', config, '--metrics', '9464'], '--metrics 9464: not HOST:PORT'],
+  [runCommand, ['--config', config, '--log-level', 'loud'], '--log-level is one of fatal, error, warn, info, debug'],
+  [runCommand, ['--config', config, '--meter-burst', '5'], '--meter-rate, --meter-burst and --meter-base go with'],
+  [runCommand, ['--config', config, '--bridge', 'br0', '--meter-rate', '0'], '--meter-rate is an integer in 1..'],
+  [flowsCommand, ['--dry-run'], '--config FILE is required'],
+  [flowsCommand, ['--config', config, '--dry-run', '--stats'], '--dry-run and --stats exclude each other'],
+  [flowsCommand, ['--config', config, '--table-base', '249'], '--table-base is an integer in 1..248'],
+  [flowsCommand, ['--config', config, '--port', 'vm1='], '--port takes NAME=IFACE or NAME=OFPORT, not "vm1="'],
+  [labCommand, [], 'a subcommand is required: up, status or down'],
+  [labCommand, ['sideways'], 'unknown subcommand sideways'],
+  [labCommand, ['up', 'now'], 'unexpected argument now after up'],
+  [labCommand, ['up', '--metrics-port', '65536'], '--metrics-port is an integer in 1..65535'],
 ];
 
 for (const [c, args, message] of usageErrors) {
