@@ -317,7 +317,7 @@ test('recorded meters that are gone (ovs-vswitchd restarted) are forgotten, and 
   t.true(ovs.flows.some((f) => f.actions === 'meter:61001,NORMAL'));
 });
 
-test("meters used by punt6's rules only are punt6's even without a record (installed before it kept one)", async (t) => {
+test("meters used by punt6's rules only are punt6's even without a record", async (t) => {
   const ovs = new FakeBridge();
   await install(ovs, BRIDGE, labAt(61000));
   ovs.externalIds.clear();

@@ -245,8 +245,8 @@ export interface MeterPlan {
 
 /**
  * Sorts the desired meters against the bridge. A meter is punt6's when no rule of another cookie
- * uses it (deleting it would delete those rules) and either the bridge's record names it or, for
- * meters installed before punt6 kept a record, rules with punt6's cookie use it. Any other meter
+ * uses it (deleting it would delete those rules) and either the bridge's record names it or
+ * rules with punt6's cookie use it (a bridge whose record was never written). Any other meter
  * is someone else's: punt6 never modifies or deletes it, and a desired id it holds is a
  * conflict. Recorded ids that are not punt6's leave the record: those no longer on the bridge
  * (ovs-vswitchd restarted, someone deleted them), and those another controller's rules use (an id
