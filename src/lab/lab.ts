@@ -773,8 +773,11 @@ export async function labUp(options: LabOptions): Promise<boolean> {
       `ofport_request=${p.ofport}`,
     ]);
     // No IPv6 of the host's own on the punt port: the host kernel would answer NS/RS there and
-    // send its own DAD and RS into the bridge.
-    writeSysctl(`/proc/sys/net/ipv6/conf/${p.name}/disable_ipv6`, '1');
+    // send its own DAD and RS into the bridge. ovs-vswitchd creates the port's device after
+    // add-port returns: wait for it.
+    const sysctl = `/proc/sys/net/ipv6/conf/${p.name}/disable_ipv6`;
+    await waitFor(`the device of ${p.name}`, 10_000, () => (existsSync(sysctl) ? true : undefined), 50);
+    writeSysctl(sysctl, '1');
     await runOk('ip', ['link', 'set', p.name, 'up']);
   }
   options.progress(`creating ${plan.vms.map((v) => v.namespace).join(', ')}`);
