@@ -14,10 +14,12 @@ import {
   DefaultFlowOptions,
   PUNT6_COOKIE,
   bundleText,
+  changesBundleText,
   dryRunText,
   flowLine,
   generateRules,
   ownAddresses,
+  ruleChanges,
   ruleKey,
   type Category,
   type PortBindings,
@@ -714,7 +716,7 @@ test('the evaluator itself: the rules of a config with no ports leave every fram
 // Size: linear in ports, addresses and networks (docs/flows.md states the costs)
 
 /** `networks` networks on VLANs of one punt port, each with one router address and `ports` ports of `addresses` addresses. */
-function sized(networks: number, ports: number, addresses: number, slaac = false): RuleSet {
+function sized(networks: number, ports: number, addresses: number, slaac = false, firstPortExtra = 0): RuleSet {
   const hex = (n: number): string => n.toString(16).padStart(2, '0');
   let y = 'interfaces:\n  - name: punt0\n    vlans:\n';
   for (let n = 0; n < networks; n++) y += `      ${n + 1}: net${n}\n`;
@@ -729,6 +731,7 @@ function sized(networks: number, ports: number, addresses: number, slaac = false
         { length: addresses },
         (_, a) => `2001:db8:${n}::${(0x100 + p * addresses + a).toString(16)}`,
       );
+      if (id === 0) for (let e = 0; e < firstPortExtra; e++) list.push(`2001:db8:${n}::f${e}`);
       y += `  - name: p${id}\n    mac: 02:00:${hex(id >> 8)}:${hex(id & 255)}:00:01\n    network: net${n}\n    addresses: [${list.join(', ')}]\n`;
     }
   const config = parseConfig(y + 'server:\n  stateDirectory: /nonexistent-state\n', 'sized.yaml');
@@ -760,4 +763,17 @@ test('size: 10,000 ports on one network give 400,016 rules, each of them once', 
   t.is(set.rules.length, 16 + 40 * 10_000);
   const keys = new Set(set.rules.map((r) => ruleKey(r.table, r.priority, r.match)));
   t.is(keys.size, set.rules.length);
+});
+
+test('changes: a second address for one port of 1,000 changes that port and that address only', (t) => {
+  const before = sized(1, 1000, 1);
+  const after = sized(1, 1000, 1, false, 1);
+  const c = ruleChanges(before, after);
+  t.deepEqual(c.remove, []);
+  // Its source rule, NA guard (3), own-NS punt, and the address's 5 answer rules.
+  t.is(c.add.length, 10);
+  t.true(c.add.every((r) => r.port === 'p0' || (r.port === null && r.match.includes('2001:db8::f0'))));
+  const text = changesBundleText(ruleChanges(after, before));
+  t.is(text.trimEnd().split('\n').length, 10);
+  t.true(text.startsWith(`delete_strict cookie=${PUNT6_COOKIE}/-1,table=`));
 });

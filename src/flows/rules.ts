@@ -163,7 +163,9 @@ function portText(p: OfPortRef): string {
 }
 
 function join(...fields: (string | null)[]): string {
-  return fields.filter((f): f is string => f !== null && f !== '').join(',');
+  let out = '';
+  for (const f of fields) if (f !== null && f !== '') out = out === '' ? f : `${out},${f}`;
+  return out;
 }
 
 /** Global addresses the kernel takes by modified EUI-64 in each prefix with the A flag. */
@@ -182,13 +184,10 @@ export function slaacAddresses(net: NetworkConfig, port: PortConfig): string[] {
 
 /** The addresses a port may send from and answer NAs for (when its addresses are known). */
 export function ownAddresses(net: NetworkConfig, port: PortConfig): string[] {
-  return [
-    ...new Set([
-      ...port.addresses.map((a) => a.text),
-      linkLocalFromMac(port.mac.bytes).text,
-      ...slaacAddresses(net, port),
-    ]),
-  ];
+  const out = port.addresses.map((a) => a.text);
+  for (const a of [linkLocalFromMac(port.mac.bytes).text, ...slaacAddresses(net, port)])
+    if (!out.includes(a)) out.push(a);
+  return out;
 }
 
 interface Target {
@@ -207,7 +206,9 @@ export function generateRules(
   const rules: FlowRule[] = [];
   const meters: MeterSpec[] = [];
   const skipped: string[] = [];
-  const seen = new Set<string>();
+  // Every rule is made once: per port, per network, per address of a network (the configuration
+  // refuses duplicate ports, MACs and addresses); only the NA's second table, which matches no
+  // network, is shared by networks that share a router MAC and address, and is made once.
   const add = (
     table: number,
     priority: number,
@@ -216,11 +217,9 @@ export function generateRules(
     category: Category,
     port: string | null,
   ): void => {
-    const key = `${table}/${priority}/${match}`;
-    if (seen.has(key)) return;
-    seen.add(key);
     rules.push({ table, priority, match, actions, category, port });
   };
+  const finished = new Set<string>();
   const passActions = `set_field:${PASS_BIT}/0x8000ffff->${PASS_REGISTER},resubmit(,0)`;
   const unmarked = `${PASS_REGISTER}=0/${PASS_BIT}`;
   const punt = `goto_table:${t(Table.Punt)}`;
@@ -405,6 +404,8 @@ export function generateRules(
         null,
       );
       add(a, 100, ns(tg.address), punt, 'punt-ns-other', null);
+      if (finished.has(`${tg.mac}/${tg.address}`)) continue;
+      finished.add(`${tg.mac}/${tg.address}`);
       add(
         t(Table.NaFinish),
         100,
@@ -467,6 +468,55 @@ export function flowLine(rule: FlowRule): string {
  */
 export function bundleText(set: RuleSet): string {
   return [`delete cookie=${PUNT6_COOKIE}/-1`, ...set.rules.map((r) => `add ${flowLine(r)}`)].join('\n') + '\n';
+}
+
+/** What turns one rule set into another: rules to delete and rules to add (or replace). */
+export interface RuleChanges {
+  readonly remove: readonly FlowRule[];
+  readonly add: readonly FlowRule[];
+}
+
+/**
+ * The rules that differ between `from` and `to`: those of `from` whose table, priority and match
+ * `to` does not have, and those of `to` that `from` lacks or has with other actions (adding a rule
+ * with the same table, priority and match replaces it). A change to one port touches that port's
+ * rules and the rules of its addresses, nothing else.
+ */
+export function ruleChanges(from: RuleSet, to: RuleSet): RuleChanges {
+  const before = new Map<string, FlowRule>();
+  for (const r of from.rules) before.set(ruleKey(r.table, r.priority, r.match), r);
+  const add: FlowRule[] = [];
+  const kept = new Set<string>();
+  for (const r of to.rules) {
+    const k = ruleKey(r.table, r.priority, r.match);
+    kept.add(k);
+    if (before.get(k)?.actions !== r.actions) add.push(r);
+  }
+  const remove = from.rules.filter((r) => !kept.has(ruleKey(r.table, r.priority, r.match)));
+  return { remove, add };
+}
+
+/**
+ * The bundle file of a change: `delete_strict` of each rule to remove (its cookie, table,
+ * priority and match), then `add` of each rule to add. One atomic bundle, like the full one.
+ */
+export function changesBundleText(c: RuleChanges): string {
+  const lines: string[] = [];
+  for (const r of c.remove)
+    lines.push(
+      `delete_strict cookie=${PUNT6_COOKIE}/-1,table=${r.table},priority=${r.priority}${r.match === '' ? '' : `,${r.match}`}`,
+    );
+  for (const r of c.add) lines.push(`add ${flowLine(r)}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Whether two rule sets want the same meters (ids, ports, rates and bursts). */
+export function sameMeters(a: RuleSet, b: RuleSet): boolean {
+  if (a.meters.length !== b.meters.length) return false;
+  return a.meters.every((m, i) => {
+    const o = b.meters[i] as MeterSpec;
+    return m.id === o.id && m.port === o.port && m.rate === o.rate && m.burst === o.burst;
+  });
 }
 
 /** A meter as `ovs-ofctl add-meter` / `mod-meter` takes it. */
