@@ -358,7 +358,7 @@ async function startPunt6(): Promise<Daemon> {
   const m = await punt6Metrics();
   firstFrame.push(
     `first frame after start: ${after.rxPackets - before === 1 ? 'answered' : 'not answered'} ` +
-      `(libpcap received ${metricSum(m, 'punt6_pcap_received_total')}, punt6 read ${metricSum(m, 'punt6_interface_received_frames_total')})`,
+      `(the capture received ${metricSum(m, 'punt6_capture_received_total')}, punt6 read ${metricSum(m, 'punt6_interface_received_frames_total')})`,
   );
   return d;
 }
@@ -553,7 +553,7 @@ async function icmpStep(test: IcmpTest, responder: Responder, rate: number): Pro
   if (sent > delivered) notes.push(`veth dropped ${sent - delivered}`);
   if (responder === 'punt6') {
     const m1 = await punt6Metrics();
-    const pcapDrop = metricSum(m1, 'punt6_pcap_dropped_total') - metricSum(m0, 'punt6_pcap_dropped_total');
+    const pcapDrop = metricSum(m1, 'punt6_capture_dropped_total') - metricSum(m0, 'punt6_capture_dropped_total');
     const seen =
       metricSum(m1, 'punt6_interface_received_frames_total') - metricSum(m0, 'punt6_interface_received_frames_total');
     if (pcapDrop > 0) notes.push(`capture buffer dropped ${pcapDrop}`);

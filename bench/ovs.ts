@@ -371,7 +371,7 @@ async function step(kind: Kind, rate: number): Promise<Step> {
     const meterDrop = o1.meterDropped - o0.meterDropped;
     if (meterDrop > 0) notes.push(`meter dropped ${fmtInt(meterDrop)}`);
     const d = (name: string): number => metricSum(m1, name) - metricSum(m0, name);
-    const pcapDrop = d('punt6_pcap_dropped_total');
+    const pcapDrop = d('punt6_capture_dropped_total');
     const seen = d('punt6_interface_received_frames_total');
     const replied = d('punt6_interface_sent_frames_total');
     if (pcapDrop > 0) notes.push(`capture dropped ${fmtInt(pcapDrop)}`);

@@ -70,7 +70,7 @@ class ClockedDataplane implements Dataplane {
     this.receiver = r;
   }
   deliver(frame: Uint8Array): void {
-    this.receiver(0, frame, frame.length);
+    this.receiver(0, frame, 0, frame.length, false);
   }
   send(): boolean {
     this.answers.push(performance.now());

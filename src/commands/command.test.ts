@@ -57,6 +57,8 @@ const usageErrors: [Command, string[], string][] = [
   [runCommand, ['--config', config, 'extra'], "Unexpected argument 'extra'. This command does not take positional"],
   [runCommand, ['--config', config, '--metrics', '9464'], '--metrics 9464: not HOST:PORT'],
   [runCommand, ['--config', config, '--log-level', 'loud'], '--log-level is one of fatal, error, warn, info, debug'],
+  [runCommand, ['--config', config, '--dataplane', 'dpdk'], '--dataplane is one of ring, pcap'],
+  [runCommand, ['--config', config, '--ring-frames', '8'], '--ring-frames is an integer in 64..4194304'],
   [runCommand, ['--config', config, '--meter-burst', '5'], '--meter-rate, --meter-burst and --meter-base go with'],
   [runCommand, ['--config', config, '--bridge', 'br0', '--meter-rate', '0'], '--meter-rate is an integer in 1..'],
   [flowsCommand, ['--dry-run'], '--config FILE is required'],

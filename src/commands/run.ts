@@ -1,5 +1,5 @@
 /**
- * `punt6 run --config FILE [--metrics HOST:PORT] [--log-level LEVEL] [--bridge BR ...]`: the live
+ * `punt6 run --config FILE [--metrics HOST:PORT] [--log-level LEVEL] [--dataplane ring|pcap] ...`: the live
  * punt path (src/daemon/service.ts) until a signal ends it. Signals:
  *
  * - SIGHUP: reload the configuration (`Punt6Service.reload`); a failure of the preparation leaves
@@ -13,17 +13,17 @@ import { ConfigError, LogLevels, type LogLevel } from '../config/index.js';
 import { parseHostPort } from '../config/addr.js';
 import { DefaultFlowOptions } from '../flows/rules.js';
 import { createLogger } from '../system/logging.js';
-import { Punt6Service, type ServiceOptions } from '../daemon/service.js';
-import { defineCommand, parseCommand, UsageError, type CommandIo } from './command.js';
+import { DataplaneKinds, Punt6Service, type DataplaneKind, type ServiceOptions } from '../daemon/service.js';
+import { defineCommand, integerOption, parseCommand, UsageError, type CommandIo } from './command.js';
 import { flowOptionsOf, meterFlags } from './flows.js';
 
 /** What the command line sets of the service's options. */
 type RunArgs = Required<Pick<ServiceOptions, 'configPath' | 'flowOptions'>> &
-  Pick<ServiceOptions, 'metrics' | 'logLevel' | 'bridge'>;
+  Pick<ServiceOptions, 'metrics' | 'logLevel' | 'bridge' | 'dataplaneKind' | 'ringFrames'>;
 
 export const runCommand = defineCommand<RunArgs>({
   name: 'run',
-  synopsis: 'run --config FILE [--metrics HOST:PORT] [--log-level LEVEL] [--bridge BR [options]]',
+  synopsis: 'run --config FILE [--metrics HOST:PORT] [--log-level LEVEL] [--dataplane ring|pcap] [options]',
   summary: `the live punt path: attach to the configured punt interfaces, answer NDP,
 echo and DHCPv6, send RAs; SIGHUP reloads the configuration, SIGTERM/SIGINT
 send final RAs and stop (docs/operations.md)`,
@@ -31,6 +31,9 @@ send final RAs and stop (docs/operations.md)`,
   --config FILE          the punt6 configuration
   --metrics HOST:PORT    Prometheus metrics on http://HOST:PORT/metrics (overrides the file)
   --log-level LEVEL      ${LogLevels.join(', ')} (overrides the file)
+  --dataplane ring|pcap  how frames are read and sent: punt6's packet ring (the default
+                         when its addon loads) or libpcap (the fallback)
+  --ring-frames N        frames each interface's ring (or libpcap buffer) holds (default 32768)
   --bridge BR            keep punt6's OpenFlow rules on this OVS bridge: installed at start
                          and reload, re-installed within seconds when they go missing
   --meter-rate PPS       with --bridge: packets per second each VM port may punt
@@ -44,6 +47,8 @@ send final RAs and stop (docs/operations.md)`,
         config: { type: 'string' },
         metrics: { type: 'string' },
         'log-level': { type: 'string' },
+        dataplane: { type: 'string' },
+        'ring-frames': { type: 'string' },
         bridge: { type: 'string' },
         ...meterFlags,
       },
@@ -61,6 +66,11 @@ send final RAs and stop (docs/operations.md)`,
     if (level !== undefined && !(LogLevels as readonly string[]).includes(level)) {
       throw new UsageError(`--log-level is one of ${LogLevels.join(', ')}`);
     }
+    const dataplane = values.dataplane;
+    if (dataplane !== undefined && !(DataplaneKinds as readonly string[]).includes(dataplane)) {
+      throw new UsageError(`--dataplane is one of ${DataplaneKinds.join(', ')}`);
+    }
+    const ringFrames = integerOption(values['ring-frames'], '--ring-frames', { min: 64, max: 4_194_304 });
     const flowOptions = flowOptionsOf(values);
     if (
       values.bridge === undefined &&
@@ -74,6 +84,8 @@ send final RAs and stop (docs/operations.md)`,
       logLevel: level as LogLevel | undefined,
       bridge: values.bridge,
       flowOptions,
+      dataplaneKind: dataplane as DataplaneKind | undefined,
+      ringFrames,
     };
   },
   run: runService,

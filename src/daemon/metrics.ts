@@ -256,21 +256,20 @@ export class Punt6Metrics {
       (p) => p.sendErrors,
     );
     portCounter(
-      'punt6_pcap_received_total',
-      'libpcap ps_recv: frames the capture received (pcap_stats)',
+      'punt6_capture_received_total',
+      "Frames the kernel's capture of the punt interface accepted (ring: PACKET_STATISTICS tp_packets; libpcap: ps_recv)",
       (p) => p.captureReceived,
     );
     portCounter(
-      'punt6_pcap_dropped_total',
-      'libpcap ps_drop: frames dropped because the capture buffer was full',
+      'punt6_capture_dropped_total',
+      'Frames the kernel dropped because the ring or capture buffer was full (tp_drops; ps_drop)',
       (p) => p.captureDropped,
     );
     portCounter(
-      'punt6_pcap_interface_dropped_total',
-      'libpcap ps_ifdrop: frames dropped by the interface or its driver',
+      'punt6_capture_interface_dropped_total',
+      'Frames dropped by the interface or its driver (libpcap ps_ifdrop; 0 with the ring)',
       (p) => p.interfaceDropped,
     );
-
     new Counter({
       name: 'punt6_reload_dropped_frames_total',
       help: 'Frames dropped while the configuration was being reloaded',

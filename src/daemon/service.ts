@@ -1,6 +1,7 @@
 /**
  * The long-running punt6 service behind `punt6 run` (src/commands/run.ts): it attaches to every
- * punt interface of the configuration (src/dataplane/pcap.ts), answers what arrives through the
+ * punt interface of the configuration (the packet ring, src/dataplane/ring.ts, or libpcap,
+ * src/dataplane/pcap.ts, when the ring's addon cannot be loaded or is not wanted), answers what arrives through the
  * responder (src/responder/responder.ts), sends periodic RAs, keeps the OpenFlow rules with
  * `--bridge`, and serves Prometheus metrics.
  *
@@ -27,6 +28,7 @@ import { ConfigError, loadConfig, type LogLevel, type Punt6Config } from '../con
 import type { Dataplane, PortEvent } from '../dataplane/dataplane.js';
 import { PuntLoop } from '../dataplane/loop.js';
 import { PcapDataplane } from '../dataplane/pcap.js';
+import { RingDataplane } from '../dataplane/ring.js';
 import { FlowKeeper } from '../flows/keeper.js';
 import type { FlowOptions } from '../flows/rules.js';
 import { JournalStorageError, type JournalFs } from '../dhcp/journal.js';
@@ -36,6 +38,9 @@ import { closeServer, Punt6Metrics } from './metrics.js';
 import type { FrameSink } from '../responder/dispatcher.js';
 import { duidFileOf, leaseFileOf, leaseTableConfigOf, openResponder, type Responder } from '../responder/responder.js';
 import { withinTimeLimit } from '../system/time-limit.js';
+
+export const DataplaneKinds = ['ring', 'pcap'] as const;
+export type DataplaneKind = (typeof DataplaneKinds)[number];
 
 /** RFC 4861 §10: MAX_FINAL_RTR_ADVERTISEMENTS. */
 const FINAL_RAS = 3;
@@ -47,8 +52,15 @@ export interface ServiceOptions {
   metrics?: { host: string; port: number };
   /** Log level from the command line; it wins over the configuration's `log.level`. */
   logLevel?: LogLevel;
-  /** Builds the dataplane for the interface names (default: live pcap captures). */
+  /** Builds the dataplane for the interface names (default: `dataplaneKind`'s). */
   dataplane?: (names: readonly string[], onEvent: (e: PortEvent) => void) => Dataplane;
+  /**
+   * The live dataplane: `ring` (punt6's packet ring) or `pcap` (libpcap). Default: the ring
+   * when its addon loads, libpcap otherwise.
+   */
+  dataplaneKind?: DataplaneKind;
+  /** Frames each interface's receive ring (or libpcap's buffer) holds (default 32768). */
+  ringFrames?: number;
   /** Pause between the final RAs, ms (default 500). */
   finalRaPauseMs?: number;
   /** How often expired leases are reclaimed, ms (default 60 s). */
@@ -145,9 +157,7 @@ export class Punt6Service {
     this.config = config;
     const names = config.interfaces.map((i) => i.name);
     const onEvent = (e: PortEvent): void => this.portEvent(e);
-    this.dataplane = this.options.dataplane
-      ? this.options.dataplane(names, onEvent)
-      : new PcapDataplane(names, { onEvent });
+    this.dataplane = this.openDataplane(names, onEvent);
     this.loop = new PuntLoop(this.dataplane, { now: this.now });
     try {
       this.loop.start(responder);
@@ -177,9 +187,31 @@ export class Punt6Service {
         networks: config.networks.map((n) => n.name),
         ports: config.ports.length,
         metrics: this.serverAddress || null,
+        dataplane: this.dataplaneKind,
       },
       'punt6 running',
     );
+  }
+
+  /** Which live dataplane runs ('custom': one given by `options.dataplane`). */
+  dataplaneKind: DataplaneKind | 'custom' = 'custom';
+
+  private openDataplane(names: readonly string[], onEvent: (e: PortEvent) => void): Dataplane {
+    const o = this.options;
+    if (o.dataplane) return o.dataplane(names, onEvent);
+    const options = { onEvent, frames: o.ringFrames };
+    if (o.dataplaneKind !== 'pcap') {
+      try {
+        const ring = new RingDataplane(names, options);
+        this.dataplaneKind = 'ring';
+        return ring;
+      } catch (e) {
+        if (o.dataplaneKind === 'ring') throw e;
+        this.log.warn({ reason: (e as Error).message }, 'packet ring unavailable; using libpcap');
+      }
+    }
+    this.dataplaneKind = 'pcap';
+    return new PcapDataplane(names, options);
   }
 
   private applyLogLevel(config: Punt6Config): void {
@@ -308,6 +340,9 @@ export class Punt6Service {
         break;
       case 'detached':
         this.log.info({ interface: e.name, port: e.port }, 'interface detached');
+        break;
+      case 'link-down':
+        this.log.warn({ interface: e.name, port: e.port }, 'interface link down; answering again once it is up');
         break;
       case 'send-failed':
         this.log.warn({ interface: e.name, port: e.port, reason: e.reason }, 'cannot send on interface');

@@ -1,15 +1,23 @@
 /**
  * The dataplane as the dispatcher loop sees it: numbered ports (port P is the punt interface
  * `interfaces[P]` of the configuration), frames that arrive on a port, and frames sent on a port.
- * Two implementations: `PcapDataplane` (live interfaces through libpcap) and `MemoryDataplane`
- * (an in-memory one for tests).
+ * Three implementations: `RingDataplane` (live interfaces through punt6's packet ring),
+ * `PcapDataplane` (live interfaces through libpcap) and `MemoryDataplane` (in memory, for tests).
  */
 
 /**
- * Called once per received frame. `frame` is only valid during the call (implementations reuse
- * one buffer); the frame occupies `frame[0..length)`.
+ * Called once per received frame, which occupies `frame[off..off+len)` and is only valid during
+ * the call (implementations reuse their buffers). `checksumTrusted`: the kernel vouched for the
+ * frame's checksums (it verified them, or the sender left them to offload and they were never
+ * filled in), so they are not to be verified.
  */
-export type FrameReceiver = (port: number, frame: Uint8Array, length: number) => void;
+export type FrameReceiver = (
+  port: number,
+  frame: Uint8Array,
+  off: number,
+  len: number,
+  checksumTrusted: boolean,
+) => void;
 
 /** Something that happened to a port, for the log. */
 export type PortEvent =
@@ -19,6 +27,8 @@ export type PortEvent =
   /** An attach attempt failed (logged once per failure streak, not once per retry). */
   | { type: 'attach-failed'; port: number; name: string; reason: string }
   | { type: 'detached'; port: number; name: string }
+  /** The link went down; the port stays attached and answers again once the link is up. */
+  | { type: 'link-down'; port: number; name: string }
   | { type: 'send-failed'; port: number; name: string; reason: string };
 
 export interface PortStatus {
@@ -35,10 +45,20 @@ export interface PortStatus {
   sendErrors: number;
   /** Times the port was attached (1 after the first attach; more after the interface came back). */
   attaches: number;
-  /** libpcap counters summed over every attach (`pcap_stats`); 0 where not available. */
+  /**
+   * The kernel's counters summed over every attach: frames the capture accepted, dropped for
+   * want of buffer space, and (libpcap only) dropped by the interface; 0 where not available.
+   */
   captureReceived: number;
   captureDropped: number;
   interfaceDropped: number;
+  /**
+   * Frames received with the kernel's checksum status (ring only): left unfilled by the sender's
+   * transmit offload (TP_STATUS_CSUMNOTREADY), or already verified (TP_STATUS_CSUM_VALID). Their
+   * checksums are not verified again.
+   */
+  checksumNotReady: number;
+  checksumValid: number;
 }
 
 export interface Dataplane {
@@ -70,5 +90,7 @@ export function emptyStatus(port: number, name: string): PortStatus {
     captureReceived: 0,
     captureDropped: 0,
     interfaceDropped: 0,
+    checksumNotReady: 0,
+    checksumValid: 0,
   };
 }

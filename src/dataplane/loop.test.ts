@@ -145,13 +145,13 @@ test('memory dataplane: ports keep their state when renumbered, vanish and come 
   );
 });
 
-test('the reused receive buffer: a receiver sees each frame at offset 0 with its length', (t) => {
+test('the reused receive buffer: a receiver sees each frame at its offset with its length and checksum trust', (t) => {
   const dp = new MemoryDataplane(['a']);
   const seen: string[] = [];
-  dp.setReceiver((port, frame, length) =>
-    seen.push(`${port}:${Buffer.from(frame.subarray(0, length)).toString('hex')}`),
+  dp.setReceiver((port, frame, off, len, trusted) =>
+    seen.push(`${port}:${Buffer.from(frame.subarray(off, off + len)).toString('hex')}:${trusted}`),
   );
   dp.deliver(0, Uint8Array.from([1, 2, 3]));
-  dp.deliver(0, Uint8Array.from([4]));
-  t.deepEqual(seen, ['0:010203', '0:04']);
+  dp.deliver(0, Uint8Array.from([4]), true);
+  t.deepEqual(seen, ['0:010203:false', '0:04:true']);
 });

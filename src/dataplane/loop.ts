@@ -39,7 +39,7 @@ export class PuntLoop {
     this.dataplane = dataplane;
     this.now = options.now ?? Date.now;
     this.maxWaitMs = options.maxWaitMs ?? 60_000;
-    dataplane.setReceiver((port, frame, length) => this.receive(port, frame, length));
+    dataplane.setReceiver((port, frame, off, len) => this.receive(port, frame, off, len));
   }
 
   /** The sink to give `openResponder`: frames produced outside `handle()` go out here. */
@@ -68,14 +68,14 @@ export class PuntLoop {
     return r;
   }
 
-  private receive(port: number, frame: Uint8Array, length: number): void {
+  private receive(port: number, frame: Uint8Array, off: number, len: number): void {
     const r = this.responder;
     if (r === null || this.paused) {
       this.droppedWhilePaused++;
       return;
     }
     const d = r.dispatcher;
-    const n = d.handle(frame, 0, length, port);
+    const n = d.handle(frame, off, len, port);
     if (n > 0 && !this.dataplane.send(port, d.tx, 0, n)) this.sendFailures++;
     // An RS may have scheduled a multicast RA: poll once after this burst of frames.
     if (!this.repollQueued) {

@@ -38,13 +38,16 @@ export class MemoryDataplane implements Dataplane {
     this.receiver = receiver;
   }
 
-  /** A frame arrives on `port`; returns false when the port is not attached (the frame is lost). */
-  deliver(port: number, frame: Uint8Array): boolean {
+  /**
+   * A frame arrives on `port` (`checksumTrusted`: the kernel vouched for its checksums); returns
+   * false when the port is not attached (the frame is lost).
+   */
+  deliver(port: number, frame: Uint8Array, checksumTrusted = false): boolean {
     const st = this.portStatus[port];
     if (st === undefined || !st.attached || this.closed) return false;
     this.rx.set(frame, 0);
     st.received++;
-    this.receiver(port, this.rx, frame.length);
+    this.receiver(port, this.rx, 0, frame.length, checksumTrusted);
     return true;
   }
 
