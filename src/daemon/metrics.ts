@@ -271,6 +271,20 @@ export class Punt6Metrics {
       (p) => p.interfaceDropped,
     );
     new Counter({
+      name: 'punt6_interface_checksum_trusted_frames_total',
+      help: 'Frames accepted without verifying their checksums because the kernel vouched for them, by kernel status (not-ready: left to transmit offload; valid: verified)',
+      labelNames: ['interface', 'status'],
+      registers,
+      collect() {
+        this.reset();
+        for (const p of source.ports()) {
+          this.inc({ interface: p.name, status: 'not-ready' }, p.checksumNotReady);
+          this.inc({ interface: p.name, status: 'valid' }, p.checksumValid);
+        }
+      },
+    });
+
+    new Counter({
       name: 'punt6_reload_dropped_frames_total',
       help: 'Frames dropped while the configuration was being reloaded',
       registers,

@@ -56,6 +56,26 @@ test('a Neighbor Solicitation arriving on a port is answered on that port with a
   });
 });
 
+test('checksums the kernel vouched for are not verified: an offloaded NS is answered only when trusted', async (t) => {
+  const ns = Uint8Array.from(await firstFrame('ndisc6-ns-na.pcap'));
+  // What a sender with transmit offload leaves in the field: not the checksum.
+  ns[ICMPV6_AT + 2] = (ns[ICMPV6_AT + 2] as number) ^ 0x5a;
+  await withLoop(async (loop, dp, responder) => {
+    loop.start(responder);
+    dp.sent.length = 0;
+    const c = responder.dispatcher.counters;
+    t.true(dp.deliver(0, ns));
+    t.is(dp.sent.length, 0);
+    t.is(c.get(0, MessageKind.NeighborSolicit, Outcome.BadChecksum), 1);
+    t.true(dp.deliver(0, ns, true));
+    t.is(dp.sent.length, 1);
+    t.is(c.get(0, MessageKind.NeighborSolicit, Outcome.Answered), 1);
+    // Trust is per frame: the next untrusted frame is verified again.
+    t.true(dp.deliver(0, ns));
+    t.is(c.get(0, MessageKind.NeighborSolicit, Outcome.BadChecksum), 2);
+  });
+});
+
 test('a Router Solicitation gets a unicast RA, and the RA timer is armed once started', async (t) => {
   const rs = await firstFrame('rdisc6-rs-ra.pcap');
   await withLoop(async (loop, dp, responder) => {

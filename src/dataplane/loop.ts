@@ -39,7 +39,7 @@ export class PuntLoop {
     this.dataplane = dataplane;
     this.now = options.now ?? Date.now;
     this.maxWaitMs = options.maxWaitMs ?? 60_000;
-    dataplane.setReceiver((port, frame, off, len) => this.receive(port, frame, off, len));
+    dataplane.setReceiver((port, frame, off, len, trusted) => this.receive(port, frame, off, len, trusted));
   }
 
   /** The sink to give `openResponder`: frames produced outside `handle()` go out here. */
@@ -68,14 +68,14 @@ export class PuntLoop {
     return r;
   }
 
-  private receive(port: number, frame: Uint8Array, off: number, len: number): void {
+  private receive(port: number, frame: Uint8Array, off: number, len: number, checksumTrusted: boolean): void {
     const r = this.responder;
     if (r === null || this.paused) {
       this.droppedWhilePaused++;
       return;
     }
     const d = r.dispatcher;
-    const n = d.handle(frame, off, len, port);
+    const n = d.handle(frame, off, len, port, checksumTrusted);
     if (n > 0 && !this.dataplane.send(port, d.tx, 0, n)) this.sendFailures++;
     // An RS may have scheduled a multicast RA: poll once after this burst of frames.
     if (!this.repollQueued) {

@@ -157,7 +157,7 @@ export class Dispatcher {
     this.runtime = runtime;
     this.sink = options.sink ?? (() => {});
     this.now = options.now ?? Date.now;
-    this.decoder.verifyChecksums = options.verifyChecksums ?? true;
+    this.verifyChecksums = options.verifyChecksums ?? true;
     // An echo request's checksum is verified while it is copied into the reply (echoRequest).
     this.decoder.deferEchoRequestChecksum = true;
     this.dhcpv6 = options.dhcpv6;
@@ -236,9 +236,13 @@ export class Dispatcher {
 
   /**
    * Handles one received frame; returns the number of reply bytes written at tx[0] (0: none).
+   * `checksumTrusted`: the kernel vouched for this frame's checksums (verified them, or marked
+   * them as left to transmit offload and never filled in), so they are not verified here.
    */
-  handle(rx: Uint8Array, off: number, len: number, ifIndex: number): number {
+  handle(rx: Uint8Array, off: number, len: number, ifIndex: number, checksumTrusted = false): number {
     const c = this.counters;
+    // One store per frame: the decoder reads the flag, the handlers read what it decoded.
+    this.decoder.verifyChecksums = this.verifyChecksums && !checksumTrusted;
     if (len < 14 || off < 0 || off + len > rx.length) {
       c.add(ifIndex, MessageKind.Malformed, Outcome.Truncated);
       return 0;
@@ -320,6 +324,8 @@ export class Dispatcher {
 
   /** Length of the reply the last handler wrote. */
   private replyLength = 0;
+  /** Checksums of frames not vouched for by the kernel are verified (off for offloaded captures). */
+  private readonly verifyChecksums: boolean;
 
   /**
    * The kind of an ICMPv6 message whose first fragment the decoder refused (its type byte is

@@ -92,8 +92,9 @@ export function freePort(): Promise<number> {
 /**
  * A VM: network namespace `ns` holding `vmIf` (with `vmMac`), the other end of a veth pair whose
  * end `hostIf` stays in the root namespace for punt6, with IPv6 off so the host kernel neither
- * answers nor sends anything on it. Transmit checksum offload is off on the VM side, so the
- * frames punt6 reads carry real checksums.
+ * answers nor sends anything on it. Transmit checksum offload stays on on the VM side, as a real
+ * VM's virtio or veth has it: the VM's kernel leaves its checksums to be filled in, and the
+ * frames punt6 reads carry the kernel's mark instead (`createLink(false)` turns it off).
  */
 export class VethVm {
   readonly ns: string;
@@ -117,12 +118,12 @@ export class VethVm {
   }
 
   /** The veth pair; the VM end stays down until `up()`. */
-  async createLink(): Promise<void> {
+  async createLink(txChecksumOffload = true): Promise<void> {
     await must('ip', ['link', 'add', this.hostIf, 'type', 'veth', 'peer', 'name', this.vmIf, 'netns', this.ns]);
     await must('sysctl', ['-qw', `net.ipv6.conf.${this.hostIf}.disable_ipv6=1`]);
     await must('ip', ['link', 'set', this.hostIf, 'up']);
     await this.must(['ip', 'link', 'set', this.vmIf, 'address', this.vmMac]);
-    await this.must(['ethtool', '-K', this.vmIf, 'tx', 'off']);
+    await this.must(['ethtool', '-K', this.vmIf, 'tx', txChecksumOffload ? 'on' : 'off']);
   }
 
   /** Brings the VM end up (its kernel then sends DAD and RS). */
