@@ -1,7 +1,7 @@
 import test from 'ava';
 import { fromHex, parseIpv6, parseMac, toHex } from './bytes.js';
-import { validateDhcpv6 } from './dhcpv6.js';
 import {
+  validateDhcpv6,
   Dhcpv6OptionCode,
   checkDhcpv6OptionData,
   copyDhcpv6Option,
@@ -21,7 +21,7 @@ import {
   parseDhcpv6Option,
   parseDhcpv6Options,
   type Dhcpv6OptionRepr,
-} from './dhcpv6-options.js';
+} from './dhcpv6.js';
 import { Failure, Layer, Status, type Checked } from './status.js';
 
 const a = (text: string): Uint8Array => parseIpv6(text);

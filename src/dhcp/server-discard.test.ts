@@ -9,8 +9,7 @@
  */
 
 import test from 'ava';
-import { Dhcpv6OptionCode } from '../../codecs/dhcpv6-options.js';
-import type { Dhcpv6MessageRepr } from '../../codecs/dhcpv6.js';
+import { Dhcpv6OptionCode, type Dhcpv6MessageRepr } from '../../codecs/dhcpv6.js';
 import { MessageKind, messageKindNames, Outcome, outcomeNames } from '../responder/counters.js';
 import { fixtureConfig } from '../test-support/responder.js';
 import { DiscardReason, type Dhcpv6RequestContext } from './server.js';

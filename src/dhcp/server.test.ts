@@ -12,8 +12,12 @@
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { fromHex, parseIpv6, toHex } from '../../codecs/bytes.js';
-import { Dhcpv6OptionCode, Dhcpv6StatusCode, type Dhcpv6OptionRepr } from '../../codecs/dhcpv6-options.js';
-import type { Dhcpv6MessageRepr } from '../../codecs/dhcpv6.js';
+import {
+  Dhcpv6OptionCode,
+  Dhcpv6StatusCode,
+  type Dhcpv6MessageRepr,
+  type Dhcpv6OptionRepr,
+} from '../../codecs/dhcpv6.js';
 import { fixturesDirectory } from '../../fixtures/paths.js';
 import { loadCaptureFile } from '../capture/reader.js';
 import type { Punt6Config } from '../config/index.js';

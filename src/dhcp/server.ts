@@ -35,9 +35,6 @@ import {
   DHCPV6_HOP_COUNT_LIMIT,
   DHCPV6_RELAY_HEADER_LENGTH,
   Dhcpv6MessageType,
-  isRelayMessageType,
-} from '../../codecs/dhcpv6.js';
-import {
   Dhcpv6OptionCode,
   Dhcpv6StatusCode,
   dhcpv6OptionLength,
@@ -48,9 +45,10 @@ import {
   emitIaPrefixHeader,
   emitStatusCodeOption,
   emitU32Option,
+  isRelayMessageType,
   optionRequested,
   type Dhcpv6OptionRepr,
-} from '../../codecs/dhcpv6-options.js';
+} from '../../codecs/dhcpv6.js';
 import { parseDuid } from '../../codecs/duid.js';
 import type { NetworkConfig, PortConfig } from '../config/model.js';
 import { copyWords, wordView } from '../../codecs/word-view.js';
