@@ -63,7 +63,8 @@
  * .                       IAprefix-options                        .
  * ```
  *
- * Hot path: the cursor and the views allocate nothing and never read past their range.
+ * Hot path: the cursor and the views allocate nothing and never read past their range. They read
+ * the tables through module-local bindings (codecs/code-table.ts says why).
  */
 
 import { copyAddr, setU16, setU24, setU32, u16, u24, u32 } from './bytes.js';
@@ -101,7 +102,7 @@ export function dhcpv6MessageTypeName(t: number): string {
 
 /** Relay-forw and Relay-repl, the messages with the relay header (§9). */
 export function isRelayMessageType(t: number): boolean {
-  return t === Dhcpv6MessageType.RelayForw || t === Dhcpv6MessageType.RelayRepl;
+  return t === messageType.RelayForw || t === messageType.RelayRepl;
 }
 
 /** Offsets from the first octet of a message: client/server header (§8) and relay header (§9). */
@@ -118,47 +119,47 @@ export class Dhcpv6View extends ByteView {
     if (this.off < 0 || this.len < 0 || this.off + this.len > this.buf.length) {
       this.errorOffset = this.off;
       this.errorReason = 'message extends past the buffer';
-      return Status.Truncated;
+      return Truncated;
     }
     if (this.len < 1 || this.len < this.headerLength) {
       this.errorOffset = this.off + this.len;
       this.errorReason = 'message shorter than its header';
-      return Status.Truncated;
+      return Truncated;
     }
-    return Status.Ok;
+    return Ok;
   }
 
   get msgType(): number {
-    return this.buf[this.off + Dhcpv6Field.MsgType] as number;
+    return this.buf[this.off + dhcpv6Field.MsgType] as number;
   }
   set msgType(t: number) {
-    this.buf[this.off + Dhcpv6Field.MsgType] = t;
+    this.buf[this.off + dhcpv6Field.MsgType] = t;
   }
   get isRelay(): boolean {
     return isRelayMessageType(this.msgType);
   }
   get headerLength(): number {
-    return this.isRelay ? DHCPV6_RELAY_HEADER_LENGTH : DHCPV6_HEADER_LENGTH;
+    return this.isRelay ? relayHeaderLength : headerLength;
   }
   /** Client/server messages: 24 bits. */
   get transactionId(): number {
-    return u24(this.buf, this.off + Dhcpv6Field.TransactionId);
+    return u24(this.buf, this.off + dhcpv6Field.TransactionId);
   }
   set transactionId(x: number) {
-    setU24(this.buf, this.off + Dhcpv6Field.TransactionId, x);
+    setU24(this.buf, this.off + dhcpv6Field.TransactionId, x);
   }
   /** Relay messages. */
   get hopCount(): number {
-    return this.buf[this.off + Dhcpv6Field.HopCount] as number;
+    return this.buf[this.off + dhcpv6Field.HopCount] as number;
   }
   set hopCount(x: number) {
-    this.buf[this.off + Dhcpv6Field.HopCount] = x;
+    this.buf[this.off + dhcpv6Field.HopCount] = x;
   }
   get linkAddressOffset(): number {
-    return this.off + Dhcpv6Field.LinkAddress;
+    return this.off + dhcpv6Field.LinkAddress;
   }
   get peerAddressOffset(): number {
-    return this.off + Dhcpv6Field.PeerAddress;
+    return this.off + dhcpv6Field.PeerAddress;
   }
   get optionsOffset(): number {
     return this.off + this.headerLength;
@@ -173,7 +174,7 @@ export class Dhcpv6View extends ByteView {
    */
   findOption(code: number): number {
     const c = findCursor.reset(this.buf, this.optionsOffset, this.end, false);
-    while (c.next() === Status.Ok) if (c.code === code) return c.dataOffset;
+    while (c.next() === Ok) if (c.code === code) return c.dataOffset;
     return -1;
   }
 }
@@ -373,8 +374,8 @@ export function dhcpv6OptionName(code: number): string {
  * suboptions have code spaces of their own).
  */
 export function nestedOptionsOffset(code: number): number {
-  const row = dhcpv6OptionRows[code];
-  return row !== undefined && row.data === OptionData.Container ? row.length : -1;
+  const row = optionRows[code];
+  return row !== undefined && row.data === optionData.Container ? row.length : -1;
 }
 
 /** Status codes (RFC 9915 §21.13, §7.5); the name is the RFC's. */
@@ -424,6 +425,21 @@ export const ClientFqdnFlag = {
   N: 0x04,
 } as const;
 
+// ---- Module-local bindings of the hot path (codecs/code-table.ts says why) ----
+
+const { Ok, Truncated, Malformed } = Status;
+const DONE = Done;
+const messageType = Dhcpv6MessageType;
+const dhcpv6Field = Dhcpv6Field;
+const headerLength = DHCPV6_HEADER_LENGTH;
+const relayHeaderLength = DHCPV6_RELAY_HEADER_LENGTH;
+const optionField = OptionField;
+const optionData = OptionData;
+const optionRows = dhcpv6OptionRows;
+const iaField = IaField;
+const iaAddressField = IaAddressField;
+const iaPrefixField = IaPrefixField;
+
 // ---- The option walk ----
 
 /**
@@ -455,26 +471,26 @@ export class Dhcpv6OptionCursor implements Checked {
   next(): Status | Done {
     const p = this.position;
     const left = this.end - p;
-    if (left <= 0) return Done;
-    const overrun = this.nested ? Status.Malformed : Status.Truncated;
-    if (left < DHCPV6_OPTION_HEADER_LENGTH) {
+    if (left <= 0) return DONE;
+    const overrun = this.nested ? Malformed : Truncated;
+    if (left < optionField.Data) {
       this.errorOffset = p;
       this.errorReason = this.nested ? 'option header runs past its container' : 'option header cut short';
       return overrun;
     }
-    // In bounds: the header's 4 octets are inside [p, end).
-    const n = u16(this.buf, p + OptionField.Length);
-    if (n > left - DHCPV6_OPTION_HEADER_LENGTH) {
-      this.errorOffset = p + OptionField.Length;
+    // In bounds: the option header is inside [p, end).
+    const n = u16(this.buf, p + optionField.Length);
+    if (n > left - optionField.Data) {
+      this.errorOffset = p + optionField.Length;
       this.errorReason = this.nested ? 'option runs past its container' : 'option runs past the end of the message';
       return overrun;
     }
-    this.code = u16(this.buf, p + OptionField.Code);
+    this.code = u16(this.buf, p + optionField.Code);
     this.offset = p;
-    this.dataOffset = p + OptionField.Data;
+    this.dataOffset = p + optionField.Data;
     this.dataLength = n;
-    this.position = p + OptionField.Data + n;
-    return Status.Ok;
+    this.position = p + optionField.Data + n;
+    return Ok;
   }
 }
 
@@ -482,9 +498,9 @@ const findCursor = new Dhcpv6OptionCursor();
 
 /** Writes an option header (code and option-len) at b[o]; returns its length, 4. */
 export function emitDhcpv6OptionHeader(b: Uint8Array, o: number, code: number, dataLength: number): number {
-  setU16(b, o + OptionField.Code, code);
-  setU16(b, o + OptionField.Length, dataLength);
-  return DHCPV6_OPTION_HEADER_LENGTH;
+  setU16(b, o + optionField.Code, code);
+  setU16(b, o + optionField.Length, dataLength);
+  return optionField.Data;
 }
 
 // ---- Views over the fixed fields of IA options (data checked by validateDhcpv6) ----
@@ -492,25 +508,25 @@ export function emitDhcpv6OptionHeader(b: Uint8Array, o: number, code: number, d
 /** IA_NA or IA_PD option-data (§21.4, §21.21): wrap it at the data offset, with the option-len. */
 export class IaView extends ByteView {
   get iaid(): number {
-    return u32(this.buf, this.off + IaField.Iaid);
+    return u32(this.buf, this.off + iaField.Iaid);
   }
   set iaid(x: number) {
-    setU32(this.buf, this.off + IaField.Iaid, x);
+    setU32(this.buf, this.off + iaField.Iaid, x);
   }
   get t1(): number {
-    return u32(this.buf, this.off + IaField.T1);
+    return u32(this.buf, this.off + iaField.T1);
   }
   set t1(x: number) {
-    setU32(this.buf, this.off + IaField.T1, x);
+    setU32(this.buf, this.off + iaField.T1, x);
   }
   get t2(): number {
-    return u32(this.buf, this.off + IaField.T2);
+    return u32(this.buf, this.off + iaField.T2);
   }
   set t2(x: number) {
-    setU32(this.buf, this.off + IaField.T2, x);
+    setU32(this.buf, this.off + iaField.T2, x);
   }
   get optionsOffset(): number {
-    return this.off + IaField.Options;
+    return this.off + iaField.Options;
   }
   get end(): number {
     return this.off + this.len;
@@ -520,57 +536,57 @@ export class IaView extends ByteView {
 /** IA Address option-data (§21.6). */
 export class IaAddressView extends ByteView {
   get addressOffset(): number {
-    return this.off + IaAddressField.Address;
+    return this.off + iaAddressField.Address;
   }
   /** Writes the 16-byte address at src[so] into the address field. */
   setAddress(src: Uint8Array, so: number): void {
-    copyAddr(src, so, this.buf, this.off + IaAddressField.Address);
+    copyAddr(src, so, this.buf, this.off + iaAddressField.Address);
   }
   get preferredLifetime(): number {
-    return u32(this.buf, this.off + IaAddressField.PreferredLifetime);
+    return u32(this.buf, this.off + iaAddressField.PreferredLifetime);
   }
   set preferredLifetime(x: number) {
-    setU32(this.buf, this.off + IaAddressField.PreferredLifetime, x);
+    setU32(this.buf, this.off + iaAddressField.PreferredLifetime, x);
   }
   get validLifetime(): number {
-    return u32(this.buf, this.off + IaAddressField.ValidLifetime);
+    return u32(this.buf, this.off + iaAddressField.ValidLifetime);
   }
   set validLifetime(x: number) {
-    setU32(this.buf, this.off + IaAddressField.ValidLifetime, x);
+    setU32(this.buf, this.off + iaAddressField.ValidLifetime, x);
   }
   get optionsOffset(): number {
-    return this.off + IaAddressField.Options;
+    return this.off + iaAddressField.Options;
   }
 }
 
 /** IA Prefix option-data (§21.22). */
 export class IaPrefixView extends ByteView {
   get preferredLifetime(): number {
-    return u32(this.buf, this.off + IaPrefixField.PreferredLifetime);
+    return u32(this.buf, this.off + iaPrefixField.PreferredLifetime);
   }
   set preferredLifetime(x: number) {
-    setU32(this.buf, this.off + IaPrefixField.PreferredLifetime, x);
+    setU32(this.buf, this.off + iaPrefixField.PreferredLifetime, x);
   }
   get validLifetime(): number {
-    return u32(this.buf, this.off + IaPrefixField.ValidLifetime);
+    return u32(this.buf, this.off + iaPrefixField.ValidLifetime);
   }
   set validLifetime(x: number) {
-    setU32(this.buf, this.off + IaPrefixField.ValidLifetime, x);
+    setU32(this.buf, this.off + iaPrefixField.ValidLifetime, x);
   }
   get prefixLength(): number {
-    return this.buf[this.off + IaPrefixField.PrefixLength] as number;
+    return this.buf[this.off + iaPrefixField.PrefixLength] as number;
   }
   set prefixLength(x: number) {
-    this.buf[this.off + IaPrefixField.PrefixLength] = x;
+    this.buf[this.off + iaPrefixField.PrefixLength] = x;
   }
   get prefixOffset(): number {
-    return this.off + IaPrefixField.Prefix;
+    return this.off + iaPrefixField.Prefix;
   }
   /** Writes the 16-byte prefix at src[so] into the prefix field. */
   setPrefix(src: Uint8Array, so: number): void {
-    copyAddr(src, so, this.buf, this.off + IaPrefixField.Prefix);
+    copyAddr(src, so, this.buf, this.off + iaPrefixField.Prefix);
   }
   get optionsOffset(): number {
-    return this.off + IaPrefixField.Options;
+    return this.off + iaPrefixField.Options;
   }
 }

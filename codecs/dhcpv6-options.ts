@@ -29,7 +29,8 @@
  *
  * A rule broken is Malformed: the option is all there but contradicts itself.
  *
- * Hot path: everything here allocates nothing.
+ * Hot path: everything here allocates nothing, and reads the tables through module-local
+ * bindings (codecs/code-table.ts says why).
  */
 
 import { copyAddr, copyBytes, setU16, setU32, u16, u32 } from './bytes.js';
@@ -55,6 +56,16 @@ import { type Checked, Status } from './status.js';
 /** The reason an option's length breaks its rule, by code (made once, so a failure allocates nothing). */
 const lengthReasons: readonly (string | undefined)[] = dhcpv6OptionRows.map((row) => row && lengthReason(row));
 
+// Module-local bindings of the hot path.
+const { Ok, Malformed } = Status;
+const optionRows = dhcpv6OptionRows;
+const optionData = OptionData;
+const optionField = OptionField;
+const optionCode = Dhcpv6OptionCode;
+const ntpCode = NtpSuboptionCode;
+const classItemField = ClassItemField;
+const prefixLengthAt = IaPrefixField.PrefixLength;
+
 function lengthReason(row: Dhcpv6OptionRow): string {
   switch (row.data) {
     case OptionData.Fixed:
@@ -76,7 +87,7 @@ function lengthReason(row: Dhcpv6OptionRow): string {
 function malformed(sink: Checked, at: number, reason: string): Status {
   sink.errorOffset = at;
   sink.errorReason = reason;
-  return Status.Malformed;
+  return Malformed;
 }
 
 /**
@@ -86,81 +97,77 @@ function malformed(sink: Checked, at: number, reason: string): Status {
  * reason in `sink` on failure. Allocates nothing.
  */
 export function checkDhcpv6OptionData(b: Uint8Array, code: number, d: number, n: number, sink: Checked): Status {
-  const row = dhcpv6OptionRows[code];
+  const row = optionRows[code];
   // Unknown codes are data.
-  if (row === undefined) return Status.Ok;
-  const lengthAt = d - DHCPV6_OPTION_HEADER_LENGTH + OptionField.Length;
+  if (row === undefined) return Ok;
+  const lengthAt = d - optionField.Data + optionField.Length;
   const length = row.length;
   switch (row.data) {
-    case OptionData.Duid:
+    case optionData.Duid:
       return checkDuid(b, d, n, sink);
-    case OptionData.Fixed:
-      return n === length ? Status.Ok : malformed(sink, lengthAt, lengthReasons[code] as string);
-    case OptionData.Container:
-    case OptionData.Fields:
+    case optionData.Fixed:
+      return n === length ? Ok : malformed(sink, lengthAt, lengthReasons[code] as string);
+    case optionData.Container:
+    case optionData.Fields:
       if (n < length) return malformed(sink, lengthAt, lengthReasons[code] as string);
-      return code === Dhcpv6OptionCode.IaPrefix ? checkPrefixLength(b, d, sink) : Status.Ok;
-    case OptionData.Codes:
-      return (n & 1) === 0 ? Status.Ok : malformed(sink, lengthAt, lengthReasons[code] as string);
-    case OptionData.Items:
+      return code === optionCode.IaPrefix ? checkPrefixLength(b, d, sink) : Ok;
+    case optionData.Codes:
+      return (n & 1) === 0 ? Ok : malformed(sink, lengthAt, lengthReasons[code] as string);
+    case optionData.Items:
       if (n < length) return malformed(sink, lengthAt, lengthReasons[code] as string);
       return checkOpaqueItems(b, d + length, d + n, sink);
-    case OptionData.VendorOptions:
+    case optionData.VendorOptions:
       if (n < length) return malformed(sink, lengthAt, lengthReasons[code] as string);
       return checkSuboptions(b, d + length, d + n, false, sink);
-    case OptionData.Names:
-      return checkDnsNameList(b, d, d + n) === Status.Ok
-        ? Status.Ok
-        : malformed(sink, dnsNameError.offset, dnsNameError.reason);
-    case OptionData.Addresses:
-      return n > 0 && (n & 15) === 0 ? Status.Ok : malformed(sink, lengthAt, lengthReasons[code] as string);
-    case OptionData.Fqdn:
+    case optionData.Names:
+      return checkDnsNameList(b, d, d + n) === Ok ? Ok : malformed(sink, dnsNameError.offset, dnsNameError.reason);
+    case optionData.Addresses:
+      return n > 0 && (n & 15) === 0 ? Ok : malformed(sink, lengthAt, lengthReasons[code] as string);
+    case optionData.Fqdn:
       if (n < length) return malformed(sink, lengthAt, lengthReasons[code] as string);
       return checkFqdnName(b, d + length, d + n, sink);
-    case OptionData.Ntp:
+    case optionData.Ntp:
       if (n === 0) return malformed(sink, lengthAt, lengthReasons[code] as string);
       return checkSuboptions(b, d, d + n, true, sink);
     default:
       // Opaque data, and a Relay Message (its message is checked by the caller).
-      return Status.Ok;
+      return Ok;
   }
 }
 
 /** IA Prefix: prefix-length 0..128 (§21.22); the option holds its fixed fields. */
 function checkPrefixLength(b: Uint8Array, d: number, sink: Checked): Status {
-  return (b[d + IaPrefixField.PrefixLength] as number) <= 128
-    ? Status.Ok
-    : malformed(sink, d + IaPrefixField.PrefixLength, 'prefix length above 128');
+  return (b[d + prefixLengthAt] as number) <= 128 ? Ok : malformed(sink, d + prefixLengthAt, 'prefix length above 128');
 }
 
 /** User Class / Vendor Class data: items of a 2-octet length and that many octets, filling [p, end). */
 function checkOpaqueItems(b: Uint8Array, p: number, end: number, sink: Checked): Status {
   while (p < end) {
-    const d = p + ClassItemField.Data;
+    const d = p + classItemField.Data;
     if (d > end) return malformed(sink, p, 'class data item length cut short by its option');
     // In bounds: the length field is inside [p, end).
-    const n = u16(b, p + ClassItemField.Length);
+    const n = u16(b, p + classItemField.Length);
     if (n > end - d) return malformed(sink, p, 'class data item runs past its option');
     p = d + n;
   }
-  return Status.Ok;
+  return Ok;
 }
 
 /** Suboptions framed like options inside [p, end); `ntp` also applies RFC 5908 §4's rules. */
 function checkSuboptions(b: Uint8Array, p: number, end: number, ntp: boolean, sink: Checked): Status {
   while (p < end) {
-    if (end - p < DHCPV6_OPTION_HEADER_LENGTH) return malformed(sink, p, 'suboption header runs past its option');
+    if (end - p < optionField.Data) return malformed(sink, p, 'suboption header runs past its option');
     // In bounds: the suboption header is inside [p, end).
-    const code = u16(b, p + OptionField.Code);
-    const n = u16(b, p + OptionField.Length);
-    const d = p + OptionField.Data;
+    const code = u16(b, p + optionField.Code);
+    const n = u16(b, p + optionField.Length);
+    const d = p + optionField.Data;
     if (n > end - d) return malformed(sink, p, 'suboption runs past its option');
     if (ntp) {
-      if ((code === NtpSuboptionCode.ServerAddress || code === NtpSuboptionCode.MulticastAddress) && n !== 16) {
-        return malformed(sink, p + OptionField.Length, 'NTP server address suboption length is not 16');
+      if ((code === ntpCode.ServerAddress || code === ntpCode.MulticastAddress) && n !== 16) {
+        return malformed(sink, p + optionField.Length, 'NTP server address suboption length is not 16');
       }
-      if (code === NtpSuboptionCode.ServerFqdn) {
-        if (n === 0) return malformed(sink, p + OptionField.Length, 'empty NTP server FQDN suboption');
+      if (code === ntpCode.ServerFqdn) {
+        if (n === 0) return malformed(sink, p + optionField.Length, 'empty NTP server FQDN suboption');
         const next = walkDnsName(b, d, d + n);
         if (next < 0) return malformed(sink, dnsNameError.offset, dnsNameError.reason);
         if (next !== d + n) return malformed(sink, next, 'bytes after the NTP server FQDN');
@@ -168,16 +175,16 @@ function checkSuboptions(b: Uint8Array, p: number, end: number, ntp: boolean, si
     }
     p = d + n;
   }
-  return Status.Ok;
+  return Ok;
 }
 
 /** The Client FQDN domain name in [p, end): empty, one complete name, or one partial name. */
 function checkFqdnName(b: Uint8Array, p: number, end: number, sink: Checked): Status {
-  if (p === end) return Status.Ok;
+  if (p === end) return Ok;
   const next = walkDnsName(b, p, end, true);
   if (next < 0) return malformed(sink, dnsNameError.offset, dnsNameError.reason);
   if (next !== end) return malformed(sink, next, 'bytes after the Client FQDN domain name');
-  return Status.Ok;
+  return Ok;
 }
 
 // ---- Readers (hot path; only after the option has been checked) ----

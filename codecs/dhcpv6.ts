@@ -13,7 +13,8 @@
  * Malformed (the bytes contradict themselves); Relay Message options nested more than 32 deep
  * (HOP_COUNT_LIMIT, §7.6) are Malformed.
  *
- * Hot path: {@link validateDhcpv6} allocates nothing. Reprs, emit, parse and describe allocate
+ * Hot path: {@link validateDhcpv6} allocates nothing, and reads constants through module-local
+ * bindings (codecs/code-table.ts says why). Reprs, emit, parse and describe allocate
  * and are for the edges (configuration, the CLI, tests).
  */
 
@@ -92,6 +93,19 @@ export function validateDhcpv6(b: Uint8Array, off: number, len: number, failure:
   return validateMessage(b, off, len, 0, failure);
 }
 
+// Module-local bindings of the hot path (codecs/code-table.ts says why).
+const { Ok, Malformed } = Status;
+const DONE = Done;
+const layer = Layer;
+const relayMessageCode = Dhcpv6OptionCode.RelayMessage;
+const checkOption = checkDhcpv6OptionData;
+const nestedAt = nestedOptionsOffset;
+const hopCountLimit = DHCPV6_HOP_COUNT_LIMIT;
+const optionField = OptionField;
+const msgTypeAt = Dhcpv6Field.MsgType;
+const headerLength = DHCPV6_HEADER_LENGTH;
+const relayHeaderLength = DHCPV6_RELAY_HEADER_LENGTH;
+
 /** Levels: relay nesting up to 33 messages, each with IA -> address -> options (a few levels). */
 const MAX_OPTION_DEPTH = 8;
 const cursors: Dhcpv6OptionCursor[] = [];
@@ -101,10 +115,10 @@ const messageView = new Dhcpv6View();
 function validateMessage(b: Uint8Array, off: number, len: number, relayDepth: number, failure: Failure): Status {
   const v = messageView.wrap(b, off, len);
   const s = v.check();
-  if (s !== Status.Ok) return failure.from(s, Layer.Dhcpv6, v);
+  if (s !== Ok) return failure.from(s, layer.Dhcpv6, v);
   const relay = v.isRelay;
-  if (relay && relayDepth > DHCPV6_HOP_COUNT_LIMIT) {
-    return failure.fail(Status.Malformed, Layer.Dhcpv6, off, 'relay messages nested deeper than 32');
+  if (relay && relayDepth > hopCountLimit) {
+    return failure.fail(Malformed, layer.Dhcpv6, off, 'relay messages nested deeper than 32');
   }
   const optionsOffset = v.optionsOffset;
   const end = off + len;
@@ -123,26 +137,26 @@ function validateOptions(
   failure: Failure,
 ): Status {
   const c = cursors[level];
-  if (c === undefined) return failure.fail(Status.Malformed, Layer.Dhcpv6Option, off, 'options nested too deep');
+  if (c === undefined) return failure.fail(Malformed, layer.Dhcpv6Option, off, 'options nested too deep');
   c.reset(b, off, end, nested);
   for (;;) {
     const s = c.next();
-    if (s === Done) return Status.Ok;
-    if (s !== Status.Ok) return failure.fail(s, Layer.Dhcpv6Option, c.errorOffset, c.errorReason);
+    if (s === DONE) return Ok;
+    if (s !== Ok) return failure.fail(s, layer.Dhcpv6Option, c.errorOffset, c.errorReason);
     const code = c.code;
     const d = c.dataOffset;
     const n = c.dataLength;
-    const r = checkDhcpv6OptionData(b, code, d, n, optionSink);
-    if (r !== Status.Ok) return failure.from(r, Layer.Dhcpv6Option, optionSink);
-    if (code === Dhcpv6OptionCode.RelayMessage) {
+    const r = checkOption(b, code, d, n, optionSink);
+    if (r !== Ok) return failure.from(r, layer.Dhcpv6Option, optionSink);
+    if (code === relayMessageCode) {
       const inner = validateRelayed(b, d, n, relayDepth + 1, failure);
-      if (inner !== Status.Ok) return inner;
+      if (inner !== Ok) return inner;
       continue;
     }
-    const at = nestedOptionsOffset(code);
+    const at = nestedAt(code);
     if (at >= 0) {
       const inner = validateOptions(b, d + at, d + n, true, relayDepth, level + 1, failure);
-      if (inner !== Status.Ok) return inner;
+      if (inner !== Ok) return inner;
     }
   }
 }
@@ -155,16 +169,16 @@ function validateOptions(
  */
 function validateRelayed(b: Uint8Array, d: number, n: number, relayDepth: number, failure: Failure): Status {
   if (n < 1) {
-    const lengthAt = d - DHCPV6_OPTION_HEADER_LENGTH + OptionField.Length;
-    return failure.fail(Status.Malformed, Layer.Dhcpv6Option, lengthAt, 'empty Relay Message option');
+    const lengthAt = d - optionField.Data + optionField.Length;
+    return failure.fail(Malformed, layer.Dhcpv6Option, lengthAt, 'empty Relay Message option');
   }
   // In bounds: n >= 1.
-  const relay = isRelayMessageType(b[d + Dhcpv6Field.MsgType] as number);
-  if (relayDepth > DHCPV6_HOP_COUNT_LIMIT || (relay && relayDepth >= DHCPV6_HOP_COUNT_LIMIT)) {
-    return failure.fail(Status.Malformed, Layer.Dhcpv6, d, 'relay messages nested deeper than 32');
+  const relay = isRelayMessageType(b[d + msgTypeAt] as number);
+  if (relayDepth > hopCountLimit || (relay && relayDepth >= hopCountLimit)) {
+    return failure.fail(Malformed, layer.Dhcpv6, d, 'relay messages nested deeper than 32');
   }
-  const header = relay ? DHCPV6_RELAY_HEADER_LENGTH : DHCPV6_HEADER_LENGTH;
-  if (n < header) return failure.fail(Status.Malformed, Layer.Dhcpv6, d, 'relayed message shorter than its header');
+  const header = relay ? relayHeaderLength : headerLength;
+  if (n < header) return failure.fail(Malformed, layer.Dhcpv6, d, 'relayed message shorter than its header');
   return validateOptions(b, d + header, d + n, true, relayDepth, relayDepth * MAX_OPTION_DEPTH, failure);
 }
 

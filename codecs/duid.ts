@@ -87,16 +87,30 @@ export const DuidField = {
   Data: 2,
 } as const;
 
-export const DUID_MIN_LENGTH = 2;
-/** 128 octets plus the type code (RFC 9915 §11.1). */
-export const DUID_MAX_LENGTH = 130;
-export const DUID_LLT_MIN_LENGTH = 8;
-export const DUID_EN_MIN_LENGTH = 6;
-export const DUID_LL_MIN_LENGTH = 4;
-export const DUID_UUID_LENGTH = 18;
+/** The lengths a DUID may have, type code included (RFC 9915 §11.1 to §11.4, RFC 6355 §4). */
+const lengths = {
+  Min: 2,
+  /** 128 octets plus the type code (RFC 9915 §11.1). */
+  Max: 130,
+  LltMin: 8,
+  EnMin: 6,
+  LlMin: 4,
+  Uuid: 18,
+} as const;
+export const DUID_MIN_LENGTH = lengths.Min;
+export const DUID_MAX_LENGTH = lengths.Max;
+export const DUID_LLT_MIN_LENGTH = lengths.LltMin;
+export const DUID_EN_MIN_LENGTH = lengths.EnMin;
+export const DUID_LL_MIN_LENGTH = lengths.LlMin;
+export const DUID_UUID_LENGTH = lengths.Uuid;
 
 /** Seconds between the Unix epoch and the DUID-LLT epoch (2000-01-01T00:00:00Z). */
 export const DUID_TIME_EPOCH = 946684800;
+
+// Module-local bindings of the hot path (codecs/code-table.ts says why).
+const { Ok, Malformed } = Status;
+const duidType = DuidType;
+const duidField = DuidField;
 
 /**
  * Checks the DUID at b[off, off+len), which the caller has proven is inside the buffer (it is an
@@ -104,20 +118,20 @@ export const DUID_TIME_EPOCH = 946684800;
  * since a DUID fills its option exactly.
  */
 export function checkDuid(b: Uint8Array, off: number, len: number, sink: Checked): Status {
-  if (len < DUID_MIN_LENGTH) return malformed(sink, off, 'DUID shorter than its 2-octet type');
-  if (len > DUID_MAX_LENGTH) return malformed(sink, off, 'DUID longer than 128 octets after its type');
+  if (len < lengths.Min) return malformed(sink, off, 'DUID shorter than its 2-octet type');
+  if (len > lengths.Max) return malformed(sink, off, 'DUID longer than 128 octets after its type');
   // In bounds: len >= 2.
-  switch (u16(b, off + DuidField.Type)) {
-    case DuidType.LinkLayerPlusTime:
-      return len >= DUID_LLT_MIN_LENGTH ? Status.Ok : malformed(sink, off, 'DUID-LLT shorter than 8 octets');
-    case DuidType.EnterpriseNumber:
-      return len >= DUID_EN_MIN_LENGTH ? Status.Ok : malformed(sink, off, 'DUID-EN shorter than 6 octets');
-    case DuidType.LinkLayer:
-      return len >= DUID_LL_MIN_LENGTH ? Status.Ok : malformed(sink, off, 'DUID-LL shorter than 4 octets');
-    case DuidType.Uuid:
-      return len === DUID_UUID_LENGTH ? Status.Ok : malformed(sink, off, 'DUID-UUID is not 18 octets');
+  switch (u16(b, off + duidField.Type)) {
+    case duidType.LinkLayerPlusTime:
+      return len >= lengths.LltMin ? Ok : malformed(sink, off, 'DUID-LLT shorter than 8 octets');
+    case duidType.EnterpriseNumber:
+      return len >= lengths.EnMin ? Ok : malformed(sink, off, 'DUID-EN shorter than 6 octets');
+    case duidType.LinkLayer:
+      return len >= lengths.LlMin ? Ok : malformed(sink, off, 'DUID-LL shorter than 4 octets');
+    case duidType.Uuid:
+      return len === lengths.Uuid ? Ok : malformed(sink, off, 'DUID-UUID is not 18 octets');
     default:
-      return Status.Ok;
+      return Ok;
   }
 }
 
@@ -125,7 +139,7 @@ export function checkDuid(b: Uint8Array, off: number, len: number, sink: Checked
 function malformed(sink: Checked, at: number, reason: string): Status {
   sink.errorOffset = at;
   sink.errorReason = reason;
-  return Status.Malformed;
+  return Malformed;
 }
 
 /**
