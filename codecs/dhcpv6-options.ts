@@ -33,15 +33,13 @@
  * bindings (codecs/code-table.ts says why).
  */
 
-import { copyAddr, copyBytes, setU16, setU32, u16, u32 } from './bytes.js';
+import { copyBytes, setU16, setU32, u16, u32 } from './bytes.js';
 import { checkDnsNameList, dnsNameError, walkDnsName } from './dns-name.js';
 import {
   ClassItemField,
   DHCPV6_OPTION_HEADER_LENGTH,
   Dhcpv6OptionCode,
   dhcpv6OptionRows,
-  IaAddressField,
-  IaField,
   IaPrefixField,
   NtpSuboptionCode,
   OptionData,
@@ -239,63 +237,4 @@ export function emitU32Option(b: Uint8Array, o: number, code: number, value: num
   emitDhcpv6OptionHeader(b, o, code, 4);
   setU32(b, o + DHCPV6_OPTION_HEADER_LENGTH, value);
   return DHCPV6_OPTION_HEADER_LENGTH + 4;
-}
-
-/**
- * IA_NA or IA_PD header (code, length = 12 + nestedLength, IAID, T1, T2); the caller writes
- * `nestedLength` octets of options after it. Returns 16.
- */
-export function emitIaHeader(
-  b: Uint8Array,
-  o: number,
-  code: number,
-  iaid: number,
-  t1: number,
-  t2: number,
-  nestedLength: number,
-): number {
-  const d = o + DHCPV6_OPTION_HEADER_LENGTH;
-  emitDhcpv6OptionHeader(b, o, code, IaField.Options + nestedLength);
-  setU32(b, d + IaField.Iaid, iaid);
-  setU32(b, d + IaField.T1, t1);
-  setU32(b, d + IaField.T2, t2);
-  return DHCPV6_OPTION_HEADER_LENGTH + IaField.Options;
-}
-
-/** IA Address option with the address at a[ao]; the caller writes `nestedLength` octets after it. Returns 28. */
-export function emitIaAddressHeader(
-  b: Uint8Array,
-  o: number,
-  a: Uint8Array,
-  ao: number,
-  preferred: number,
-  valid: number,
-  nestedLength: number,
-): number {
-  const d = o + DHCPV6_OPTION_HEADER_LENGTH;
-  emitDhcpv6OptionHeader(b, o, Dhcpv6OptionCode.IaAddress, IaAddressField.Options + nestedLength);
-  copyAddr(a, ao, b, d + IaAddressField.Address);
-  setU32(b, d + IaAddressField.PreferredLifetime, preferred);
-  setU32(b, d + IaAddressField.ValidLifetime, valid);
-  return DHCPV6_OPTION_HEADER_LENGTH + IaAddressField.Options;
-}
-
-/** IA Prefix option with the prefix at a[ao]; the caller writes `nestedLength` octets after it. Returns 29. */
-export function emitIaPrefixHeader(
-  b: Uint8Array,
-  o: number,
-  preferred: number,
-  valid: number,
-  prefixLength: number,
-  a: Uint8Array,
-  ao: number,
-  nestedLength: number,
-): number {
-  const d = o + DHCPV6_OPTION_HEADER_LENGTH;
-  emitDhcpv6OptionHeader(b, o, Dhcpv6OptionCode.IaPrefix, IaPrefixField.Options + nestedLength);
-  setU32(b, d + IaPrefixField.PreferredLifetime, preferred);
-  setU32(b, d + IaPrefixField.ValidLifetime, valid);
-  b[d + IaPrefixField.PrefixLength] = prefixLength;
-  copyAddr(a, ao, b, d + IaPrefixField.Prefix);
-  return DHCPV6_OPTION_HEADER_LENGTH + IaPrefixField.Options;
 }

@@ -116,7 +116,7 @@ async function ask(r: TestResponder, frame: Uint8Array, at?: number): Promise<An
 async function mustAsk(t: ExecutionContext, r: TestResponder, frame: Uint8Array, at?: number): Promise<Answer> {
   const a = await ask(r, frame, at);
   if (a === undefined) {
-    t.fail(`no reply (discarded: ${r.server.discardReason})`);
+    t.fail(`no reply (discarded: ${r.server.reply.discardReason})`);
     throw new Error('no reply');
   }
   return a;
@@ -1267,7 +1267,7 @@ test('while lease storage fails, replies that change leases are withheld and no 
       clientFrame(Msg.Release, 0x421, [clientId(), serverId, iaNa(1, '2001:db8:1::150')]),
     ]) {
       t.is(r.dispatcher.handle(f, 0, f.length, 0), 0);
-      t.is(r.server.discardReason, 'the lease journal cannot make a change durable (storage failing)');
+      t.is(r.server.reply.discardReason, 'the lease journal cannot make a change durable (storage failing)');
     }
     await r.dispatcher.flush();
     t.is(r.leases.counts().addresses, before);
