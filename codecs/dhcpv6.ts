@@ -90,7 +90,7 @@ export { DecodeError, Done };
  * preallocated).
  */
 export function validateDhcpv6(b: Uint8Array, off: number, len: number, failure: Failure): Status {
-  return validateMessage(b, off, len, 0, failure);
+  return deepValidation.message(b, off, len, failure);
 }
 
 // Module-local bindings of the hot path (codecs/code-table.ts says why).
@@ -108,79 +108,85 @@ const relayHeaderLength = DHCPV6_RELAY_HEADER_LENGTH;
 
 /** Levels: relay nesting up to 33 messages, each with IA -> address -> options (a few levels). */
 const MAX_OPTION_DEPTH = 8;
-const cursors: Dhcpv6OptionCursor[] = [];
-for (let i = 0; i < (DHCPV6_HOP_COUNT_LIMIT + 1) * MAX_OPTION_DEPTH; i++) cursors.push(new Dhcpv6OptionCursor());
-const messageView = new Dhcpv6View();
-
-function validateMessage(b: Uint8Array, off: number, len: number, relayDepth: number, failure: Failure): Status {
-  const v = messageView.wrap(b, off, len);
-  const s = v.check();
-  if (s !== Ok) return failure.from(s, layer.Dhcpv6, v);
-  const relay = v.isRelay;
-  if (relay && relayDepth > hopCountLimit) {
-    return failure.fail(Malformed, layer.Dhcpv6, off, 'relay messages nested deeper than 32');
-  }
-  const optionsOffset = v.optionsOffset;
-  const end = off + len;
-  return validateOptions(b, optionsOffset, end, false, relayDepth, relayDepth * MAX_OPTION_DEPTH, failure);
-}
-
-const optionSink = new ByteView();
-
-function validateOptions(
-  b: Uint8Array,
-  off: number,
-  end: number,
-  nested: boolean,
-  relayDepth: number,
-  level: number,
-  failure: Failure,
-): Status {
-  const c = cursors[level];
-  if (c === undefined) return failure.fail(Malformed, layer.Dhcpv6Option, off, 'options nested too deep');
-  c.reset(b, off, end, nested);
-  for (;;) {
-    const s = c.next();
-    if (s === DONE) return Ok;
-    if (s !== Ok) return failure.fail(s, layer.Dhcpv6Option, c.errorOffset, c.errorReason);
-    const code = c.code;
-    const d = c.dataOffset;
-    const n = c.dataLength;
-    const r = checkOption(b, code, d, n, optionSink);
-    if (r !== Ok) return failure.from(r, layer.Dhcpv6Option, optionSink);
-    if (code === relayMessageCode) {
-      const inner = validateRelayed(b, d, n, relayDepth + 1, failure);
-      if (inner !== Ok) return inner;
-      continue;
-    }
-    const at = nestedAt(code);
-    if (at >= 0) {
-      const inner = validateOptions(b, d + at, d + n, true, relayDepth, level + 1, failure);
-      if (inner !== Ok) return inner;
-    }
-  }
-}
 
 /**
- * A Relay Message option's data: a whole message; running short inside it is Malformed. The
- * top-level message is at depth 0, so relay messages may sit at depths 0..31 (32 relay agents,
- * RFC 9915 §7.6 HOP_COUNT_LIMIT) and the client/server message they carry at depth 32; a relay
- * message at depth 32 (the 33rd) is Malformed whatever it carries.
+ * One deep validation at a time: the message's bytes and the caller's failure record, set by
+ * {@link message}, and one option cursor per level. Option level 0 is the top level of the
+ * message validated; relay depth r starts at level r * MAX_OPTION_DEPTH, and every level above
+ * 0 is inside an option or a Relay Message (overruns there are Malformed).
  */
-function validateRelayed(b: Uint8Array, d: number, n: number, relayDepth: number, failure: Failure): Status {
-  if (n < 1) {
-    const lengthAt = d - optionField.Data + optionField.Length;
-    return failure.fail(Malformed, layer.Dhcpv6Option, lengthAt, 'empty Relay Message option');
+class DeepValidation {
+  private b: Uint8Array = new Uint8Array(0);
+  private failure = new Failure();
+  private readonly cursors: Dhcpv6OptionCursor[] = [];
+  private readonly view = new Dhcpv6View();
+  private readonly sink = new ByteView();
+
+  constructor() {
+    for (let i = 0; i < (hopCountLimit + 1) * MAX_OPTION_DEPTH; i++) this.cursors.push(new Dhcpv6OptionCursor());
   }
-  // In bounds: n >= 1.
-  const relay = isRelayMessageType(b[d + msgTypeAt] as number);
-  if (relayDepth > hopCountLimit || (relay && relayDepth >= hopCountLimit)) {
-    return failure.fail(Malformed, layer.Dhcpv6, d, 'relay messages nested deeper than 32');
+
+  message(b: Uint8Array, off: number, len: number, failure: Failure): Status {
+    this.b = b;
+    this.failure = failure;
+    const v = this.view.wrap(b, off, len);
+    const s = v.check();
+    if (s !== Ok) return failure.from(s, layer.Dhcpv6, v);
+    return this.options(v.optionsOffset, off + len, 0, 0);
   }
-  const header = relay ? relayHeaderLength : headerLength;
-  if (n < header) return failure.fail(Malformed, layer.Dhcpv6, d, 'relayed message shorter than its header');
-  return validateOptions(b, d + header, d + n, true, relayDepth, relayDepth * MAX_OPTION_DEPTH, failure);
+
+  private options(off: number, end: number, relayDepth: number, level: number): Status {
+    const failure = this.failure;
+    const c = this.cursors[level];
+    if (c === undefined) return failure.fail(Malformed, layer.Dhcpv6Option, off, 'options nested too deep');
+    const b = this.b;
+    c.reset(b, off, end, level > 0);
+    for (;;) {
+      const s = c.next();
+      if (s === DONE) return Ok;
+      if (s !== Ok) return failure.fail(s, layer.Dhcpv6Option, c.errorOffset, c.errorReason);
+      const code = c.code;
+      const d = c.dataOffset;
+      const n = c.dataLength;
+      const r = checkOption(b, code, d, n, this.sink);
+      if (r !== Ok) return failure.from(r, layer.Dhcpv6Option, this.sink);
+      if (code === relayMessageCode) {
+        const inner = this.relayed(d, n, relayDepth + 1);
+        if (inner !== Ok) return inner;
+        continue;
+      }
+      const at = nestedAt(code);
+      if (at >= 0) {
+        const inner = this.options(d + at, d + n, relayDepth, level + 1);
+        if (inner !== Ok) return inner;
+      }
+    }
+  }
+
+  /**
+   * A Relay Message option's data: a whole message; running short inside it is Malformed. The
+   * top-level message is at depth 0, so relay messages may sit at depths 0..31 (32 relay agents,
+   * RFC 9915 §7.6 HOP_COUNT_LIMIT) and the client/server message they carry at depth 32; a relay
+   * message at depth 32 (the 33rd) is Malformed whatever it carries.
+   */
+  private relayed(d: number, n: number, relayDepth: number): Status {
+    const failure = this.failure;
+    if (n < 1) {
+      const lengthAt = d - optionField.Data + optionField.Length;
+      return failure.fail(Malformed, layer.Dhcpv6Option, lengthAt, 'empty Relay Message option');
+    }
+    // In bounds: n >= 1.
+    const relay = isRelayMessageType(this.b[d + msgTypeAt] as number);
+    if (relayDepth > hopCountLimit || (relay && relayDepth >= hopCountLimit)) {
+      return failure.fail(Malformed, layer.Dhcpv6, d, 'relay messages nested deeper than 32');
+    }
+    const header = relay ? relayHeaderLength : headerLength;
+    if (n < header) return failure.fail(Malformed, layer.Dhcpv6, d, 'relayed message shorter than its header');
+    return this.options(d + header, d + n, relayDepth, relayDepth * MAX_OPTION_DEPTH);
+  }
 }
+
+const deepValidation = new DeepValidation();
 
 // ---- Reprs (edges) ----
 

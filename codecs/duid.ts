@@ -69,6 +69,15 @@ export function duidTypeName(type: number): string {
   return nameOf(duidTypeNames, type);
 }
 
+/**
+ * Hardware types (IANA "Hardware Types", the ARP registry) of the link-layer addresses in a
+ * DUID-LLT or DUID-LL, and in the Client Link-Layer Address option (RFC 6939 §4).
+ */
+export const HardwareType = {
+  /** Ethernet (RFC 826): a 6-octet MAC. */
+  Ethernet: 1,
+} as const;
+
 /** Field offsets from the DUID's first byte. */
 export const DuidField = {
   Type: 0,
