@@ -63,14 +63,14 @@ export class LeaseChanges {
 }
 
 /** T1 of an IA (§21.4): the configured value, at most half the shortest preferred lifetime granted. */
-function t1Of(st: ServerNetwork, preferred: number): number {
-  const t1 = st.config.dhcpv6.t1;
+function t1Of(net: ServerNetwork, preferred: number): number {
+  const t1 = net.config.dhcpv6.t1;
   return preferred !== INFINITY && preferred > 0 ? Math.min(t1, Math.floor(preferred * 0.5)) : t1;
 }
 
 /** T2 of an IA (§21.4): the configured value, at most 0.8 of the shortest preferred lifetime granted. */
-function t2Of(st: ServerNetwork, preferred: number): number {
-  const t2 = st.config.dhcpv6.t2;
+function t2Of(net: ServerNetwork, preferred: number): number {
+  const t2 = net.config.dhcpv6.t2;
   return preferred !== INFINITY && preferred > 0 ? Math.min(t2, Math.floor(preferred * 0.8)) : t2;
 }
 
@@ -105,8 +105,8 @@ export class IaHandler {
   private readonly now: () => number;
   private readonly iasPerMessage: number;
   /** The message being answered, its network and its port (set when an answer starts). */
-  private m: ClientMessage = new ClientMessage();
-  private st: ServerNetwork | null = null;
+  private msg: ClientMessage = new ClientMessage();
+  private net: ServerNetwork | null = null;
   private port: PortConfig | null = null;
   /** The client's DUID: a view of the message being answered. */
   private duid: Uint8Array = new Uint8Array(0);
@@ -125,39 +125,39 @@ export class IaHandler {
     this.iasPerMessage = options.iasPerMessage;
   }
 
-  private start(m: ClientMessage, st: ServerNetwork, port: PortConfig | null): void {
-    this.m = m;
-    this.st = st;
+  private start(msg: ClientMessage, net: ServerNetwork, port: PortConfig | null): void {
+    this.msg = msg;
+    this.net = net;
     this.port = port;
-    this.duid = m.buf.subarray(m.clientId, m.clientId + m.clientIdLength);
+    this.duid = msg.buf.subarray(msg.clientId, msg.clientId + msg.clientIdLength);
   }
 
   // ---- Solicit and Request (§18.3.1, §18.3.2): every IA_NA and IA_PD gets bindings or a status ----
 
   /** `commit`: allocate (Request, Rapid Commit), else propose (Advertise). */
-  assign(m: ClientMessage, st: ServerNetwork, port: PortConfig | null, commit: boolean): void {
-    this.start(m, st, port);
+  assign(msg: ClientMessage, net: ServerNetwork, port: PortConfig | null, commit: boolean): void {
+    this.start(msg, net, port);
     this.offeredCount = 0;
     const w = this.w;
-    const cfg = st.config.dhcpv6;
-    for (let i = 0; i < m.iaNa.count; i++) {
-      const iaid = m.iaNa.iaid[i] as number;
+    const cfg = net.config.dhcpv6;
+    for (let i = 0; i < msg.iaNa.count; i++) {
+      const iaid = msg.iaNa.iaid[i] as number;
       if (i >= this.iasPerMessage) {
         this.refused++;
         w.iaStatus(optionCode.IaNa, iaid, statusCode.NoAddrsAvail, 'Too many IAs in one message');
       } else if (port === null) {
-        this.poolIa(st, leaseType.Address, i, commit);
-      } else if (i === 0 && onLinkCount(port, st) > 0) {
+        this.poolIa(net, leaseType.Address, i, commit);
+      } else if (i === 0 && onLinkCount(port, net) > 0) {
         const at = w.openIa(optionCode.IaNa, iaid);
         for (const a of port.addresses)
-          if (addressOnLink(st, a.bytes, 0)) w.iaAddress(a.bytes, 0, cfg.preferredLifetime, cfg.validLifetime);
-        w.closeIa(at, t1Of(st, cfg.preferredLifetime), t2Of(st, cfg.preferredLifetime));
+          if (addressOnLink(net, a.bytes, 0)) w.iaAddress(a.bytes, 0, cfg.preferredLifetime, cfg.validLifetime);
+        w.closeIa(at, t1Of(net, cfg.preferredLifetime), t2Of(net, cfg.preferredLifetime));
       } else {
         w.iaStatus(optionCode.IaNa, iaid, statusCode.NoAddrsAvail, 'No addresses for this IA');
       }
     }
-    for (let i = 0; i < m.iaPd.count; i++) {
-      const iaid = m.iaPd.iaid[i] as number;
+    for (let i = 0; i < msg.iaPd.count; i++) {
+      const iaid = msg.iaPd.iaid[i] as number;
       const dp = port?.delegatedPrefix ?? null;
       if (i >= this.iasPerMessage) {
         this.refused++;
@@ -165,33 +165,33 @@ export class IaHandler {
       } else if (dp !== null && i === 0) {
         const at = w.openIa(optionCode.IaPd, iaid);
         w.iaPrefix(dp.address, 0, dp.length, cfg.preferredLifetime, cfg.validLifetime);
-        w.closeIa(at, t1Of(st, cfg.preferredLifetime), t2Of(st, cfg.preferredLifetime));
+        w.closeIa(at, t1Of(net, cfg.preferredLifetime), t2Of(net, cfg.preferredLifetime));
       } else if (port !== null && (dp !== null || cfg.prefixDelegation.length === 0)) {
         w.iaStatus(optionCode.IaPd, iaid, statusCode.NoPrefixAvail, 'No prefixes for this IA');
       } else {
-        this.poolIa(st, leaseType.Prefix, i, commit);
+        this.poolIa(net, leaseType.Prefix, i, commit);
       }
     }
     // Temporary addresses are not offered (RFC 9915 obsoletes IA_TA).
-    for (let i = 0; i < m.iaTa.count; i++)
-      w.iaTaStatus(m.iaTa.iaid[i] as number, statusCode.NoAddrsAvail, 'Temporary addresses are not offered');
+    for (let i = 0; i < msg.iaTa.count; i++)
+      w.iaTaStatus(msg.iaTa.iaid[i] as number, statusCode.NoAddrsAvail, 'Temporary addresses are not offered');
   }
 
   /** IA `i` of its kind from a pool: proposed (Advertise) or allocated (journaled). */
-  private poolIa(st: ServerNetwork, type: LeaseType, i: number, commit: boolean): void {
-    const m = this.m;
-    const list = type === leaseType.Address ? m.iaNa : m.iaPd;
+  private poolIa(net: ServerNetwork, type: LeaseType, i: number, commit: boolean): void {
+    const msg = this.msg;
+    const list = type === leaseType.Address ? msg.iaNa : msg.iaPd;
     const iaid = list.iaid[i] as number;
     const leases = this.leases;
     if (leases === null) return this.noneAvailable(type, iaid);
     // The client's hint: the first address or prefix the IA lists.
-    const hint = (list.listed[i] as number) > 0 ? (m.listed.at[list.first[i] as number] as number) : -1;
+    const hint = (list.listed[i] as number) > 0 ? (msg.listed.at[list.first[i] as number] as number) : -1;
     const req = {
-      networkId: st.index,
+      networkId: net.index,
       type,
       duid: this.duid,
       iaid,
-      hint: hint < 0 ? undefined : m.buf.subarray(hint, hint + 16),
+      hint: hint < 0 ? undefined : msg.buf.subarray(hint, hint + 16),
       portMac: this.identity.limitMac,
     };
     let lease: Lease | null;
@@ -201,7 +201,7 @@ export class IaHandler {
       if (lease) this.changes.made = true;
     } else {
       const existing = leases.lookup(this.duid, iaid, type);
-      if (existing && existing.networkId === st.index && existing.expiresAt > this.now()) {
+      if (existing && existing.networkId === net.index && existing.expiresAt > this.now()) {
         lease = existing;
       } else {
         lease = leases.propose(req, this.now()).lease;
@@ -221,7 +221,7 @@ export class IaHandler {
     if (this.offeredCount < MAX_OFFERED) this.offered[this.offeredCount++] = lease.address;
     const at = this.w.openIa(type === leaseType.Address ? optionCode.IaNa : optionCode.IaPd, iaid);
     this.leaseEntry(lease);
-    this.w.closeIa(at, t1Of(st, lease.preferredLifetime), t2Of(st, lease.preferredLifetime));
+    this.w.closeIa(at, t1Of(net, lease.preferredLifetime), t2Of(net, lease.preferredLifetime));
   }
 
   private noneAvailable(type: LeaseType, iaid: number): void {
@@ -249,31 +249,31 @@ export class IaHandler {
    * extended (a pool binding) or given lifetimes 0; an IA that lists nothing the server knows
    * gets the binding the server holds, else NoBinding.
    */
-  extend(m: ClientMessage, st: ServerNetwork, port: PortConfig | null, rebind: boolean): void {
-    this.start(m, st, port);
-    for (let i = 0; i < m.iaNa.count; i++) this.extendIa(leaseType.Address, i, rebind);
-    for (let i = 0; i < m.iaPd.count; i++) this.extendIa(leaseType.Prefix, i, rebind);
+  extend(msg: ClientMessage, net: ServerNetwork, port: PortConfig | null, rebind: boolean): void {
+    this.start(msg, net, port);
+    for (let i = 0; i < msg.iaNa.count; i++) this.extendIa(leaseType.Address, i, rebind);
+    for (let i = 0; i < msg.iaPd.count; i++) this.extendIa(leaseType.Prefix, i, rebind);
   }
 
   private extendIa(type: LeaseType, i: number, rebind: boolean): void {
-    const m = this.m;
-    const st = this.st as ServerNetwork;
+    const msg = this.msg;
+    const net = this.net as ServerNetwork;
     const port = this.port;
     const w = this.w;
-    const cfg = st.config.dhcpv6;
+    const cfg = net.config.dhcpv6;
     const pd = type === leaseType.Prefix;
-    const list = pd ? m.iaPd : m.iaNa;
+    const list = pd ? msg.iaPd : msg.iaNa;
     const iaid = list.iaid[i] as number;
     const at = w.openIa(pd ? optionCode.IaPd : optionCode.IaNa, iaid);
     const body = w.p;
     let granted = 0;
     let minPreferred = INFINITY;
     // The client's own view: every address or prefix it lists is confirmed, extended or zeroed.
-    const b = m.buf;
+    const b = msg.buf;
     const first = list.first[i] as number;
     for (let k = first; k < first + (list.listed[i] as number); k++) {
-      const a = m.listed.at[k] as number;
-      const plen = m.listed.prefixLength[k] as number;
+      const a = msg.listed.at[k] as number;
+      const plen = msg.listed.prefixLength[k] as number;
       const dp = port?.delegatedPrefix ?? null;
       const isStatic = pd
         ? dp !== null && plen === dp.length && addrEqual(b, a, dp.address, 0)
@@ -289,7 +289,7 @@ export class IaHandler {
         this.leaseEntry(lease);
         granted++;
         minPreferred = Math.min(minPreferred, lease.preferredLifetime);
-      } else if (!rebind || !(pd ? prefixFits(st, b, a, plen) : addressOnLink(st, b, a))) {
+      } else if (!rebind || !(pd ? prefixFits(net, b, a, plen) : addressOnLink(net, b, a))) {
         // Renew of a binding the server does not hold, or Rebind of one not for this link: lifetimes 0.
         this.listedEntry(type, k, 0, 0);
       }
@@ -304,15 +304,15 @@ export class IaHandler {
         minPreferred = preferred;
       }
     }
-    w.closeIa(at, granted > 0 ? t1Of(st, minPreferred) : 0, granted > 0 ? t2Of(st, minPreferred) : 0);
+    w.closeIa(at, granted > 0 ? t1Of(net, minPreferred) : 0, granted > 0 ? t2Of(net, minPreferred) : 0);
   }
 
   /** Listed entry k (an address or a prefix of the message) with these lifetimes. */
   private listedEntry(type: LeaseType, k: number, preferredLifetime: number, validLifetime: number): void {
-    const m = this.m;
-    const a = m.listed.at[k] as number;
-    if (type === leaseType.Address) this.w.iaAddress(m.buf, a, preferredLifetime, validLifetime);
-    else this.w.iaPrefix(m.buf, a, m.listed.prefixLength[k] as number, preferredLifetime, validLifetime);
+    const msg = this.msg;
+    const a = msg.listed.at[k] as number;
+    if (type === leaseType.Address) this.w.iaAddress(msg.buf, a, preferredLifetime, validLifetime);
+    else this.w.iaPrefix(msg.buf, a, msg.listed.prefixLength[k] as number, preferredLifetime, validLifetime);
   }
 
   /**
@@ -321,9 +321,9 @@ export class IaHandler {
    * lifetime granted, or -1 when there is none.
    */
   private heldBinding(type: LeaseType, iaid: number): number {
-    const st = this.st as ServerNetwork;
+    const net = this.net as ServerNetwork;
     const port = this.port;
-    const cfg = st.config.dhcpv6;
+    const cfg = net.config.dhcpv6;
     const leases = this.leases;
     const held = leases?.lookup(this.duid, iaid, type);
     if (type === leaseType.Address && port !== null && port.addresses.length > 0) {
@@ -335,8 +335,8 @@ export class IaHandler {
       this.w.iaPrefix(dp.address, 0, dp.length, cfg.preferredLifetime, cfg.validLifetime);
       return cfg.preferredLifetime;
     }
-    if (held && held.networkId === st.index && leases && this.changes.mayChange()) {
-      const r = leases.renew({ type, duid: this.duid, iaid, networkId: st.index }, this.now());
+    if (held && held.networkId === net.index && leases && this.changes.mayChange()) {
+      const r = leases.renew({ type, duid: this.duid, iaid, networkId: net.index }, this.now());
       if (r.lease) {
         this.changes.made = true;
         this.leaseEntry(r.lease);
@@ -352,11 +352,11 @@ export class IaHandler {
    * pools, so the client keeps its address (§18.3.4, §18.3.5 allow it); else null.
    */
   private extendPool(type: LeaseType, iaid: number, address: Uint8Array, prefixLength: number): Lease | null {
-    const st = this.st as ServerNetwork;
+    const net = this.net as ServerNetwork;
     const leases = this.leases;
     if (leases === null || !this.changes.mayChange()) return null;
     const duid = this.duid;
-    const r = leases.renew({ type, duid, iaid, address, networkId: st.index }, this.now());
+    const r = leases.renew({ type, duid, iaid, address, networkId: net.index }, this.now());
     if (r.lease) {
       this.changes.made = true;
       return r.lease;
@@ -367,11 +367,11 @@ export class IaHandler {
     // The IA holds another binding on this link: keep it (allocate() would hand that one back
     // instead of the address named, and giving it up would end the client's real binding).
     const own = leases.lookup(duid, iaid, type);
-    if (own !== undefined && own.networkId === st.index) return null;
+    if (own !== undefined && own.networkId === net.index) return null;
     // Only a free position of this link's pools can be granted again.
-    if (leases.quarantined(address) !== undefined || !poolPosition(st, type, address, prefixLength)) return null;
+    if (leases.quarantined(address) !== undefined || !poolPosition(net, type, address, prefixLength)) return null;
     const a = leases.allocate(
-      { networkId: st.index, type, duid, iaid, hint: address, portMac: this.identity.limitMac },
+      { networkId: net.index, type, duid, iaid, hint: address, portMac: this.identity.limitMac },
       this.now(),
     );
     if (a.lease && bytesEqual(a.lease.address, 0, address, 0, 16)) {
@@ -389,32 +389,32 @@ export class IaHandler {
   // ---- Release and Decline (§18.3.7, §18.3.8) ----
 
   /** Every IA_NA, then every IA_PD, ends the bindings it lists; NoBinding for those it cannot. */
-  giveBack(m: ClientMessage, st: ServerNetwork, port: PortConfig | null, decline: boolean): void {
-    this.start(m, st, port);
-    for (let i = 0; i < m.iaNa.count; i++) this.giveBackIa(leaseType.Address, i, decline);
-    for (let i = 0; i < m.iaPd.count; i++) this.giveBackIa(leaseType.Prefix, i, decline);
+  giveBack(msg: ClientMessage, net: ServerNetwork, port: PortConfig | null, decline: boolean): void {
+    this.start(msg, net, port);
+    for (let i = 0; i < msg.iaNa.count; i++) this.giveBackIa(leaseType.Address, i, decline);
+    for (let i = 0; i < msg.iaPd.count; i++) this.giveBackIa(leaseType.Prefix, i, decline);
     // The top-level status, after the IAs that had no binding.
     this.w.status(statusCode.Success, decline ? 'Decline received' : 'Release received');
   }
 
   private giveBackIa(type: LeaseType, i: number, decline: boolean): void {
-    const m = this.m;
-    const st = this.st as ServerNetwork;
+    const msg = this.msg;
+    const net = this.net as ServerNetwork;
     const port = this.port;
     const leases = this.leases;
-    const list = type === leaseType.Address ? m.iaNa : m.iaPd;
+    const list = type === leaseType.Address ? msg.iaNa : msg.iaPd;
     const iaid = list.iaid[i] as number;
     const listed = list.listed[i] as number;
     const first = list.first[i] as number;
     let known = 0;
     for (let k = first; k < first + listed; k++) {
-      const a = m.listed.at[k] as number;
+      const a = msg.listed.at[k] as number;
       if (port !== null && this.isStatic(port, type, a)) {
         known++;
         continue;
       }
       if (leases === null || !this.changes.mayChange()) continue;
-      const req = { type, duid: this.duid, iaid, address: m.buf.subarray(a, a + 16), networkId: st.index };
+      const req = { type, duid: this.duid, iaid, address: msg.buf.subarray(a, a + 16), networkId: net.index };
       const r = decline ? leases.decline(req, this.now()) : leases.release(req);
       if (r.status === leaseStatus.Success) {
         known++;
@@ -429,7 +429,7 @@ export class IaHandler {
 
   /** Whether the address or prefix at b[a] of the message is the port's own (a static binding). */
   private isStatic(port: PortConfig, type: LeaseType, a: number): boolean {
-    const b = this.m.buf;
+    const b = this.msg.buf;
     if (type === leaseType.Address) return isPortAddress(port, b, a);
     return port.delegatedPrefix !== null && addrEqual(b, a, port.delegatedPrefix.address, 0);
   }
@@ -438,19 +438,19 @@ export class IaHandler {
 // ---- Confirm (§18.3.3) ----
 
 /** Whether every address the IA_NAs of a Confirm list is on the network's link. */
-export function confirmOnLink(m: ClientMessage, st: ServerNetwork): boolean {
-  const listed = m.listed;
-  for (let i = 0; i < m.iaNa.count; i++) {
-    const first = m.iaNa.first[i] as number;
-    for (let k = first; k < first + (m.iaNa.listed[i] as number); k++)
-      if (!addressOnLink(st, m.buf, listed.at[k] as number)) return false;
+export function confirmOnLink(msg: ClientMessage, net: ServerNetwork): boolean {
+  const listed = msg.listed;
+  for (let i = 0; i < msg.iaNa.count; i++) {
+    const first = msg.iaNa.first[i] as number;
+    for (let k = first; k < first + (msg.iaNa.listed[i] as number); k++)
+      if (!addressOnLink(net, msg.buf, listed.at[k] as number)) return false;
   }
   return true;
 }
 
 /** How many of the port's static addresses are on the network's link. */
-function onLinkCount(port: PortConfig, st: ServerNetwork): number {
+function onLinkCount(port: PortConfig, net: ServerNetwork): number {
   let n = 0;
-  for (const a of port.addresses) if (addressOnLink(st, a.bytes, 0)) n++;
+  for (const a of port.addresses) if (addressOnLink(net, a.bytes, 0)) n++;
   return n;
 }

@@ -228,35 +228,35 @@ export class ClientMessage {
  * messages a client sends to every server, no IA in an Information-request, and an address in a
  * Confirm (§18.3.3 has no answer for a Confirm that lists none). `ours` is the server's DUID.
  */
-export function discardReasonOf(m: ClientMessage, multicast: boolean, ours: Uint8Array): DiscardReason | '' {
-  switch (m.type) {
+export function discardReasonOf(msg: ClientMessage, multicast: boolean, ours: Uint8Array): DiscardReason | '' {
+  switch (msg.type) {
     case messageType.Solicit:
     case messageType.Confirm:
     case messageType.Rebind:
       if (!multicast) return DiscardReason.Unicast;
-      if (m.clientId < 0) return DiscardReason.MissingClientId;
-      if (m.serverId >= 0) return DiscardReason.UnexpectedServerId;
+      if (msg.clientId < 0) return DiscardReason.MissingClientId;
+      if (msg.serverId >= 0) return DiscardReason.UnexpectedServerId;
       break;
     case messageType.Request:
     case messageType.Renew:
     case messageType.Release:
     case messageType.Decline:
-      if (m.clientId < 0) return DiscardReason.MissingClientId;
-      if (m.serverId < 0) return DiscardReason.MissingServerId;
-      if (!m.serverIdIs(ours)) return DiscardReason.OtherServer;
+      if (msg.clientId < 0) return DiscardReason.MissingClientId;
+      if (msg.serverId < 0) return DiscardReason.MissingServerId;
+      if (!msg.serverIdIs(ours)) return DiscardReason.OtherServer;
       break;
     case messageType.InformationRequest:
       if (!multicast) return DiscardReason.Unicast;
-      if (m.serverId >= 0 && !m.serverIdIs(ours)) return DiscardReason.OtherServer;
-      if (m.iaNa.count + m.iaPd.count + m.iaTa.count > 0) return DiscardReason.IaInInformationRequest;
+      if (msg.serverId >= 0 && !msg.serverIdIs(ours)) return DiscardReason.OtherServer;
+      if (msg.iaNa.count + msg.iaPd.count + msg.iaTa.count > 0) return DiscardReason.IaInInformationRequest;
       break;
   }
-  if (m.type === messageType.Confirm && !listsAddresses(m)) return DiscardReason.NoAddressesToConfirm;
+  if (msg.type === messageType.Confirm && !listsAddresses(msg)) return DiscardReason.NoAddressesToConfirm;
   return '';
 }
 
 /** Whether an IA_NA of the message lists an address. */
-function listsAddresses(m: ClientMessage): boolean {
-  for (let i = 0; i < m.iaNa.count; i++) if ((m.iaNa.listed[i] as number) > 0) return true;
+function listsAddresses(msg: ClientMessage): boolean {
+  for (let i = 0; i < msg.iaNa.count; i++) if ((msg.iaNa.listed[i] as number) > 0) return true;
   return false;
 }

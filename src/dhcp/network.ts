@@ -43,25 +43,24 @@ export function portIndexes(config: NetworkConfig): Pick<ServerNetwork, 'portsBy
 
 /**
  * The port at index i (a MacTable value), or null for -1. Never index an array with -1: V8 takes
- * that for a property name and looks it up the slow, megamorphic way (over a thousand machine
- * instructions, more than the rest of the lookup).
+ * that for a property name and looks it up the slow, megamorphic way.
  */
-export function portAt(st: ServerNetwork, i: number): PortConfig | null {
-  return i < 0 ? null : (st.config.ports[i] ?? null);
+export function portAt(net: ServerNetwork, i: number): PortConfig | null {
+  return i < 0 ? null : (net.config.ports[i] ?? null);
 }
 
 /** True when the 16-byte address at a[ao] is in an on-link prefix or an address pool of the link. */
-export function addressOnLink(st: ServerNetwork, a: Uint8Array, ao: number): boolean {
-  for (const pfx of st.config.prefixes) if (inPrefix(a, ao, pfx.prefix.address, pfx.prefix.length)) return true;
-  for (const pool of st.config.dhcpv6.addressPools) {
+export function addressOnLink(net: ServerNetwork, a: Uint8Array, ao: number): boolean {
+  for (const pfx of net.config.prefixes) if (inPrefix(a, ao, pfx.prefix.address, pfx.prefix.length)) return true;
+  for (const pool of net.config.dhcpv6.addressPools) {
     if (compareAddr(a, ao, pool.first, 0) >= 0 && compareAddr(a, ao, pool.last, 0) <= 0) return true;
   }
   return false;
 }
 
 /** True when prefix a[ao]/len lies inside a prefix delegation pool of the link. */
-export function prefixFits(st: ServerNetwork, a: Uint8Array, ao: number, len: number): boolean {
-  for (const pool of st.config.dhcpv6.prefixDelegation) {
+export function prefixFits(net: ServerNetwork, a: Uint8Array, ao: number, len: number): boolean {
+  for (const pool of net.config.dhcpv6.prefixDelegation) {
     if (len >= pool.prefix.length && inPrefix(a, ao, pool.prefix.address, pool.prefix.length)) return true;
   }
   return false;
@@ -71,8 +70,8 @@ export function prefixFits(st: ServerNetwork, a: Uint8Array, ao: number, len: nu
  * True when the address, or the prefix address/length, is a position of one of the link's pools:
  * an address pool's range, or a delegated prefix of a pool's delegated length.
  */
-export function poolPosition(st: ServerNetwork, type: LeaseType, a: Uint8Array, prefixLength: number): boolean {
-  const cfg = st.config.dhcpv6;
+export function poolPosition(net: ServerNetwork, type: LeaseType, a: Uint8Array, prefixLength: number): boolean {
+  const cfg = net.config.dhcpv6;
   if (type === LeaseType.Address) {
     for (const pool of cfg.addressPools)
       if (compareAddr(a, 0, pool.first, 0) >= 0 && compareAddr(a, 0, pool.last, 0) <= 0) return true;
@@ -90,8 +89,8 @@ export function poolPosition(st: ServerNetwork, type: LeaseType, a: Uint8Array, 
 }
 
 /** Whether the network trusts the relay whose address is the 16 bytes at a[ao] (`dhcpv6.trustedRelays`). */
-export function relayTrusted(st: ServerNetwork, a: Uint8Array, ao: number): boolean {
-  for (const r of st.config.dhcpv6.trustedRelays) if (inPrefix(a, ao, r.address, r.length)) return true;
+export function relayTrusted(net: ServerNetwork, a: Uint8Array, ao: number): boolean {
+  for (const r of net.config.dhcpv6.trustedRelays) if (inPrefix(a, ao, r.address, r.length)) return true;
   return false;
 }
 

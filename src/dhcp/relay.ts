@@ -14,13 +14,13 @@ import {
   Dhcpv6OptionCode,
   Dhcpv6OptionCursor,
 } from '../../codecs/dhcpv6.js';
+import { HardwareType } from '../../codecs/duid.js';
 import { Status } from '../../codecs/status.js';
 import { DiscardReason, isClientMessageType } from './intake.js';
 import { networkOfLinkAddress, type ServerNetwork } from './network.js';
 import type { ReplyWriter } from './reply.js';
 
-/** Hardware type 1 (Ethernet, RFC 826) of a Client Link-Layer Address option (RFC 6939 §4). */
-const ETHERNET = 1;
+/** An Ethernet MAC, the address a Client Link-Layer Address option (RFC 6939 §4) names a port by. */
 const MAC_LENGTH = 6;
 
 /** What one Relay-forw carries that the server uses (§9.1, §21.10, §21.18, RFC 6939). */
@@ -121,7 +121,7 @@ export class RelayChain {
       } else if (
         c.code === Dhcpv6OptionCode.ClientLinkLayerAddress &&
         n === ClientLinkLayerAddressField.Address + MAC_LENGTH &&
-        u16(b, d + ClientLinkLayerAddressField.HardwareType) === ETHERNET
+        u16(b, d + ClientLinkLayerAddressField.HardwareType) === HardwareType.Ethernet
       ) {
         layer.clientMac = d + ClientLinkLayerAddressField.Address;
       }

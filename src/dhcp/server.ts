@@ -207,8 +207,8 @@ export class Dhcpv6Server {
       const chain = this.relays;
       const why = chain.read(b, req.off, req.len, req.network, this.networks);
       if (why !== '') return this.discard(why);
-      const st = this.networks[req.network];
-      const trusted = st !== undefined && relayTrusted(st, req.source, req.sourceOff);
+      const net = this.networks[req.network];
+      const trusted = net !== undefined && relayTrusted(net, req.source, req.sourceOff);
       this.identity.relayed(trusted, req.mac, req.macOff, b, chain.clientMac);
       chain.openReply(w);
       const answer = this.client(b, chain.messageOffset, chain.messageLength, chain.network, true);
@@ -236,48 +236,48 @@ export class Dhcpv6Server {
 
   /** Writes the answer to the client message b[off, off+len); returns why there is none, or ''. */
   private client(b: Uint8Array, off: number, len: number, network: number, multicast: boolean): DiscardReason | '' {
-    const st = this.networks[network];
-    if (st === undefined || st.config.dhcpv6.mode === 'off') return DiscardReason.ServiceOff;
-    const m = this.message;
-    m.read(b, off, len);
-    const type = m.type;
-    const cfg = st.config.dhcpv6;
+    const net = this.networks[network];
+    if (net === undefined || net.config.dhcpv6.mode === 'off') return DiscardReason.ServiceOff;
+    const msg = this.message;
+    msg.read(b, off, len);
+    const type = msg.type;
+    const cfg = net.config.dhcpv6;
     if (type !== messageType.InformationRequest && cfg.mode !== 'stateful') return DiscardReason.NotStateful;
-    const why = discardReasonOf(m, multicast, this.serverDuid);
+    const why = discardReasonOf(msg, multicast, this.serverDuid);
     if (why !== '') return why;
 
-    const rapid = type === messageType.Solicit && m.rapidCommit && cfg.rapidCommit;
+    const rapid = type === messageType.Solicit && msg.rapidCommit && cfg.rapidCommit;
     const w = this.writer;
-    w.header(type === messageType.Solicit && !rapid ? messageType.Advertise : messageType.Reply, m.transactionId);
+    w.header(type === messageType.Solicit && !rapid ? messageType.Advertise : messageType.Reply, msg.transactionId);
     // Server ID, then the client's Client ID (§18.3.9, §18.3.10).
     this.copyEncoded(this.serverIdOption);
-    if (m.clientId >= 0) w.copyOption(b, m.clientId, m.clientIdLength);
-    const port = this.portOf(st, m);
+    if (msg.clientId >= 0) w.copyOption(b, msg.clientId, msg.clientIdLength);
+    const port = this.portOf(net, msg);
     switch (type) {
       case messageType.Solicit:
-        this.ias.assign(m, st, port, rapid);
+        this.ias.assign(msg, net, port, rapid);
         if (rapid) w.emptyOption(optionCode.RapidCommit);
-        this.configurationOptions(m, st, false);
+        this.configurationOptions(msg, net, false);
         break;
       case messageType.Request:
-        this.ias.assign(m, st, port, true);
-        this.configurationOptions(m, st, false);
+        this.ias.assign(msg, net, port, true);
+        this.configurationOptions(msg, net, false);
         break;
       case messageType.Renew:
       case messageType.Rebind:
-        this.ias.extend(m, st, port, type === messageType.Rebind);
-        this.configurationOptions(m, st, false);
+        this.ias.extend(msg, net, port, type === messageType.Rebind);
+        this.configurationOptions(msg, net, false);
         break;
       case messageType.Confirm:
-        if (confirmOnLink(m, st)) w.status(statusCode.Success, 'All addresses on link');
+        if (confirmOnLink(msg, net)) w.status(statusCode.Success, 'All addresses on link');
         else w.status(statusCode.NotOnLink, 'An address is not on this link');
         break;
       case messageType.Release:
       case messageType.Decline:
-        this.ias.giveBack(m, st, port, type === messageType.Decline);
+        this.ias.giveBack(msg, net, port, type === messageType.Decline);
         break;
       case messageType.InformationRequest:
-        this.configurationOptions(m, st, true);
+        this.configurationOptions(msg, net, true);
         w.u32Option(optionCode.InformationRefreshTime, cfg.informationRefreshTime);
         break;
     }
@@ -286,14 +286,14 @@ export class Dhcpv6Server {
   }
 
   /** The configured port this client is, by the identities trusted for it (see ClientIdentity). */
-  private portOf(st: ServerNetwork, m: ClientMessage): PortConfig | null {
+  private portOf(net: ServerNetwork, msg: ClientMessage): PortConfig | null {
     const id = this.identity;
     if (id.portMacOff >= 0) {
-      const p = portAt(st, st.portsByMac.lookup(id.portMac, id.portMacOff));
+      const p = portAt(net, net.portsByMac.lookup(id.portMac, id.portMacOff));
       if (p) return p;
     }
-    if (id.duidSelectsPort && m.clientId >= 0 && st.portsByDuid.size > 0)
-      return st.portsByDuid.get(m.buf, m.clientId, m.clientIdLength, 0, 0) ?? null;
+    if (id.duidSelectsPort && msg.clientId >= 0 && net.portsByDuid.size > 0)
+      return net.portsByDuid.get(msg.buf, msg.clientId, msg.clientIdLength, 0, 0) ?? null;
     return null;
   }
 
@@ -303,17 +303,17 @@ export class Dhcpv6Server {
     this.writer.copyEncoded(this.encodedWords, e.off, e.len);
   }
 
-  private configurationOptions(m: ClientMessage, st: ServerNetwork, informationRequest: boolean): void {
-    const cfg = st.config.dhcpv6;
+  private configurationOptions(msg: ClientMessage, net: ServerNetwork, informationRequest: boolean): void {
+    const cfg = net.config.dhcpv6;
     const w = this.writer;
-    if (st.dnsServers.len > 0 && m.requested(optionCode.DnsServers)) this.copyEncoded(st.dnsServers);
-    if (st.domainSearch.len > 0 && m.requested(optionCode.DomainSearchList)) this.copyEncoded(st.domainSearch);
-    if (st.ntpServers.len > 0 && m.requested(optionCode.NtpServer)) this.copyEncoded(st.ntpServers);
+    if (net.dnsServers.len > 0 && msg.requested(optionCode.DnsServers)) this.copyEncoded(net.dnsServers);
+    if (net.domainSearch.len > 0 && msg.requested(optionCode.DomainSearchList)) this.copyEncoded(net.domainSearch);
+    if (net.ntpServers.len > 0 && msg.requested(optionCode.NtpServer)) this.copyEncoded(net.ntpServers);
     const solMaxRt = cfg.solMaxRt ?? this.solMaxRt;
-    if (!informationRequest && solMaxRt > 0 && m.requested(optionCode.SolMaxRt))
+    if (!informationRequest && solMaxRt > 0 && msg.requested(optionCode.SolMaxRt))
       w.u32Option(optionCode.SolMaxRt, solMaxRt);
     const infMaxRt = cfg.infMaxRt ?? this.infMaxRt;
-    if (informationRequest && infMaxRt > 0 && m.requested(optionCode.InfMaxRt))
+    if (informationRequest && infMaxRt > 0 && msg.requested(optionCode.InfMaxRt))
       w.u32Option(optionCode.InfMaxRt, infMaxRt);
   }
 }
