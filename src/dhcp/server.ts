@@ -35,6 +35,7 @@
 
 import { parseDuid } from '../../codecs/duid.js';
 import {
+  Dhcpv6Field,
   Dhcpv6MessageType,
   Dhcpv6OptionCode,
   Dhcpv6StatusCode,
@@ -54,6 +55,7 @@ import { Dhcpv6Reply, ReplyWriter } from './reply.js';
 const optionCode = Dhcpv6OptionCode;
 const messageType = Dhcpv6MessageType;
 const statusCode = Dhcpv6StatusCode;
+const msgTypeAt = Dhcpv6Field.MsgType;
 
 export { DiscardReason, Dhcpv6Reply };
 
@@ -202,7 +204,7 @@ export class Dhcpv6Server {
     this.changes.begin(this.leases);
     const w = this.writer.begin(out, o);
     const b = req.buf;
-    const type = b[req.off] as number;
+    const type = b[req.off + msgTypeAt] as number;
     if (type === messageType.RelayForw) {
       const chain = this.relays;
       const why = chain.read(b, req.off, req.len, req.network, this.networks);
