@@ -153,7 +153,10 @@ labTest('lab status shows the daemons, the namespaces, the flows and the counter
     t.regex(r.stdout, new RegExp(`^\\s+${daemon}\\s+\\d+$`, 'm'));
   t.regex(r.stdout, /p6lab-vm1: eth0.*2001:db8:1::101\/128/);
   // punt6's own rules (its cookie) are on the bridge and have counted vm1's RS and echo.
-  t.regex(r.stdout, /^\s+[1-9]\d*\s+priority=60000,reg9=0\/0x80000000,in_port=1 actions=resubmit\(,200\)$/m);
+  t.regex(
+    r.stdout,
+    /^\s+[1-9]\d*\s+priority=60000,reg9=0\/0x80000000,in_port=1 actions=load:0x1->NXM_NX_REG9\[0\.\.15\],resubmit\(,200\)$/m,
+  );
   t.regex(r.stdout, /punt6_flow_packets_total\{category="punt-rs",kind="punted",port="vm1"\}\s+[1-9]/);
   t.regex(r.stdout, /punt6_flow_packets_total\{category="answer-echo",kind="answered",port="vm1"\}\s+[1-9]/);
   t.regex(r.stdout, /kind="dhcpv6-information-request",outcome="answered"\}\s+[1-9]/);
