@@ -10,29 +10,20 @@
  */
 
 import test from 'ava';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   e2eGate,
   frameCount,
-  freePort,
   Punt6Process,
   scrape,
-  tenantConfig,
+  tenantVm,
   until,
   VethVm,
+  VM_CLIENT_TOOLS,
 } from '../test-support/e2e.js';
 
-const gate = e2eGate('checksum offload end-to-end tests', [
-  'ip',
-  'ethtool',
-  'sysctl',
-  'rdisc6',
-  'ndisc6',
-  'ping',
-  'dhclient',
-]);
+const gate = e2eGate('checksum offload end-to-end tests', [...VM_CLIENT_TOOLS, 'dhclient']);
 const e2e = gate.enabled ? test.serial : test.serial.skip;
 
 const id = String(process.pid % 100000);
@@ -63,17 +54,8 @@ async function start(extra: string[]): Promise<Punt6Process> {
 
 test.before(async () => {
   if (!gate.check()) return;
-  dir = await mkdtemp(join(tmpdir(), 'punt6-offload-'));
-  configPath = join(dir, 'punt6.yaml');
-  metricsPort = await freePort();
-  await vm.create();
-  await vm.createLink(true);
-  await writeFile(
-    configPath,
-    tenantConfig({ punt: vm.hostIf, vmMac: VM_MAC, net: 1, stateDirectory: join(dir, 'state'), metricsPort }),
-  );
-  await vm.up();
-  await vm.linkLocalReady();
+  // VethVm leaves transmit checksum offload on in the VM.
+  ({ dir, configPath, metricsPort } = await tenantVm(vm, 'punt6-offload-'));
 });
 
 test.after.always(async () => {

@@ -7,34 +7,14 @@
  * Outside CI, without root, `ip` or the built addon, it skips saying why; with CI=true it must run.
  */
 
-import test from 'ava';
 import type { PortEvent } from './dataplane.js';
 import { RingDataplane } from './ring.js';
 import { icmpv6Frame, ip6, mac, udpFrame } from '../test-support/frames.js';
-import {
-  collectingRing,
-  deleteLink,
-  ip,
-  resources,
-  ringGate,
-  sendFrames,
-  settle,
-  sleep,
-  vethPair,
-} from '../test-support/ring.js';
+import { collectingRing, ip, resources, ringTests, sendFrames, settle, sleep, vethPair } from '../test-support/ring.js';
 
-const gate = ringGate('src/dataplane/ring.e2e.test.ts');
-const live = gate.enabled ? test.serial : test.serial.skip;
 const A = 'p6rg-da';
 const B = 'p6rg-db';
-
-test.before(() => {
-  if (gate.reason !== null && gate.enabled) throw new Error(`CI=true but ${gate.reason}`);
-});
-
-test.afterEach.always(() => {
-  if (gate.reason === null) deleteLink(A);
-});
+const live = ringTests('src/dataplane/ring.e2e.test.ts', [A]);
 
 const vm = mac('02:00:00:00:00:01');
 const vmLl = ip6('fe80::1');
@@ -52,6 +32,26 @@ function echo(seq: number, pad = 0): Uint8Array {
 }
 
 const seqOf = (f: Uint8Array): number => ((f[60] as number) << 8) | (f[61] as number);
+
+/** A veth pair and a ring dataplane on A that records its events and the echo numbers it reads. */
+function watchedDataplane(retryMs: number): { dp: RingDataplane; events: PortEvent[]; got: number[] } {
+  vethPair(A, B);
+  const events: PortEvent[] = [];
+  const dp = new RingDataplane([A], { frames: 256, retryMs, onEvent: (e) => events.push(e) });
+  const got: number[] = [];
+  dp.setReceiver((_port, frame, off) => got.push(seqOf(frame.subarray(off))));
+  return { dp, events, got };
+}
+
+/** Sends echo request `seq` from a ring of its own on B; true once `got` holds it. */
+async function deliveredFromPeer(seq: number, got: number[]): Promise<boolean> {
+  const peer = collectingRing(B, { frames: 64 });
+  try {
+    return sendFrames(peer.ring, [echo(seq)]) === 1 && (await settle(() => got.includes(seq)));
+  } finally {
+    peer.ring.close();
+  }
+}
 
 live('the first frame after attach arrives, only punted kinds pass, sends leave and do not come back', async (t) => {
   vethPair(A, B);
@@ -123,11 +123,7 @@ live('replies written during one batch leave together, past the transmit slots t
 });
 
 live('a removed interface is detached, and attached again when it returns', async (t) => {
-  vethPair(A, B);
-  const events: PortEvent[] = [];
-  const dp = new RingDataplane([A], { frames: 256, retryMs: 100, onEvent: (e) => events.push(e) });
-  const got: number[] = [];
-  dp.setReceiver((_port, frame, off) => got.push(seqOf(frame.subarray(off))));
+  const { dp, events, got } = watchedDataplane(100);
   try {
     ip('link', 'del', A);
     t.true(await settle(() => events.some((e) => e.type === 'lost')), events.map((e) => e.type).join());
@@ -136,13 +132,7 @@ live('a removed interface is detached, and attached again when it returns', asyn
     t.false(dp.send(0, out, 0, out.length), 'nothing to send on');
     vethPair(A, B);
     t.true(await settle(() => dp.status()[0]!.attached));
-    const peer = collectingRing(B, { frames: 64 });
-    try {
-      t.is(sendFrames(peer.ring, [echo(3)]), 1);
-      t.true(await settle(() => got.includes(3)));
-    } finally {
-      peer.ring.close();
-    }
+    t.true(await deliveredFromPeer(3, got));
     t.is(dp.status()[0]!.attaches, 2);
   } finally {
     await dp.close();
@@ -150,11 +140,7 @@ live('a removed interface is detached, and attached again when it returns', asyn
 });
 
 live('a link that flaps a hundred times stays attached; descriptors and memory stay flat', async (t) => {
-  vethPair(A, B);
-  const events: PortEvent[] = [];
-  const dp = new RingDataplane([A], { frames: 256, retryMs: 50, onEvent: (e) => events.push(e) });
-  const got: number[] = [];
-  dp.setReceiver((_port, frame, off) => got.push(seqOf(frame.subarray(off))));
+  const { dp, events, got } = watchedDataplane(50);
   try {
     const before = await resources();
     const heap = process.memoryUsage().heapUsed;
@@ -164,13 +150,7 @@ live('a link that flaps a hundred times stays attached; descriptors and memory s
       if (i % 10 === 0) await sleep(20);
     }
     await sleep(300);
-    const peer = collectingRing(B, { frames: 64 });
-    try {
-      t.is(sendFrames(peer.ring, [echo(5)]), 1);
-      t.true(await settle(() => got.includes(5)));
-    } finally {
-      peer.ring.close();
-    }
+    t.true(await deliveredFromPeer(5, got));
     const after = await resources();
     t.is(after.fds, before.fds);
     t.is(after.packetMaps, before.packetMaps);

@@ -10,6 +10,8 @@
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { repositoryRoot } from '../../fixtures/paths.js';
@@ -19,6 +21,9 @@ import { haveCommand, run, waitFor } from '../system/exec.js';
 export const CLI = join(repositoryRoot, 'dist', 'src', 'commands', 'cli.js');
 
 export const inCi = process.env['CI'] === 'true';
+
+/** What a VM's clients need: the namespace and link tools, the ND clients and ping. */
+export const VM_CLIENT_TOOLS = ['ip', 'ethtool', 'sysctl', 'rdisc6', 'ndisc6', 'ping'] as const;
 
 /** Why end-to-end tests needing `tools` cannot run here, or null when they can. */
 export function e2eUnavailable(tools: readonly string[]): string | null {
@@ -275,6 +280,27 @@ export interface TenantConfig {
   validLifetime?: number;
   /** Extra lines under `server:` (two spaces in), e.g. `  leaseFile: /x`. */
   server?: string;
+}
+
+/**
+ * A VM with its link up and its link-local address ready, and a scratch directory holding
+ * `punt6.yaml`: one tenant network (2001:db8:1::/64) on the VM's punt interface, metrics on a
+ * free port.
+ */
+export async function tenantVm(
+  vm: VethVm,
+  scratchPrefix: string,
+): Promise<{ dir: string; configPath: string; metricsPort: number }> {
+  const dir = await mkdtemp(join(tmpdir(), scratchPrefix));
+  const configPath = join(dir, 'punt6.yaml');
+  const metricsPort = await freePort();
+  await vm.create();
+  await vm.createLink();
+  const config = { punt: vm.hostIf, vmMac: vm.vmMac, net: 1, stateDirectory: join(dir, 'state'), metricsPort };
+  await writeFile(configPath, tenantConfig(config));
+  await vm.up();
+  await vm.linkLocalReady();
+  return { dir, configPath, metricsPort };
 }
 
 /** One tenant network on the punt interface: SLAAC, DNS, stateful DHCPv6 with a pool, the VM's port. */

@@ -6,6 +6,7 @@
  * Test code only: nothing in src/ or codecs/ imports it.
  */
 
+import test from 'ava';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
@@ -35,6 +36,21 @@ export function ringGate(title: string): { reason: string | null; enabled: boole
   if (reason !== null && !inCi)
     process.stderr.write(`\n*** ${title} SKIPPED: ${reason} (CI=true makes it fail) ***\n\n`);
   return { reason, enabled: reason === null || inCi };
+}
+
+/**
+ * The test function of a file of ring tests (serial: they share links), skipped per `ringGate`;
+ * the links named are deleted after each test, and under CI=true a missing requirement fails.
+ */
+export function ringTests(file: string, links: readonly string[]): typeof test.serial.skip {
+  const gate = ringGate(file);
+  test.before(() => {
+    if (gate.reason !== null && gate.enabled) throw new Error(`CI=true but ${gate.reason}`);
+  });
+  test.afterEach.always(() => {
+    if (gate.reason === null) for (const l of links) deleteLink(l);
+  });
+  return gate.enabled ? test.serial : test.serial.skip;
 }
 
 export function ip(...args: string[]): void {

@@ -6,16 +6,14 @@
  * Outside CI, without root, `ip` or the built addon, it skips saying why; with CI=true it must run.
  */
 
-import test from 'ava';
 import { constants } from 'node:os';
 import {
   addon,
   collectingRing,
-  deleteLink,
   ip,
   numberedFrame,
   resources,
-  ringGate,
+  ringTests,
   sendFrames,
   settle,
   sleep,
@@ -23,18 +21,9 @@ import {
 } from '../../test-support/ring.js';
 import { slotSize, type NativeRing } from './addon.js';
 
-const gate = ringGate('src/dataplane/ring/ring.e2e.test.ts');
-const live = gate.enabled ? test.serial : test.serial.skip;
 const A = 'p6rg-ra';
 const B = 'p6rg-rb';
-
-test.before(() => {
-  if (gate.reason !== null && gate.enabled) throw new Error(`CI=true but ${gate.reason}`);
-});
-
-test.afterEach.always(() => {
-  if (gate.reason === null) deleteLink(A);
-});
+const live = ringTests('src/dataplane/ring/ring.e2e.test.ts', [A]);
 
 /** Sends `frames` from a ring on B in transmit-sized chunks; the receiver is on A. */
 async function sendAll(frames: Uint8Array[], txFrames = 256): Promise<number> {
@@ -59,42 +48,48 @@ async function sendAll(frames: Uint8Array[], txFrames = 256): Promise<number> {
   return sent;
 }
 
-live('every frame length from the minimum to the MTU arrives whole, in order', async (t) => {
-  vethPair(A, B);
-  const { ring, received } = collectingRing(A, { frames: 2048 });
+/**
+ * A veth pair of this MTU, a ring on A: `frames` sent from B, and the copies of what arrived
+ * once `frames.length` did (or 3 s passed), with the ring's slot size and drops.
+ */
+async function roundTrip(
+  frames: Uint8Array[],
+  options: { frames: number; mtu?: number },
+): Promise<{ sent: number; received: Uint8Array[]; frameSize: number; dropped: number }> {
+  vethPair(A, B, options.mtu);
+  const { ring, received } = collectingRing(A, options);
   try {
-    const frames: Uint8Array[] = [];
-    for (let len = 60, seq = 0; len <= 1514; len++, seq++) frames.push(numberedFrame(len, seq));
-    t.is(await sendAll(frames), frames.length);
-    t.true(await settle(() => received.length >= frames.length), `${received.length} of ${frames.length}`);
-    t.is(received.length, frames.length);
-    t.true(
-      received.every((r, i) => Buffer.compare(r, frames[i] as Uint8Array) === 0),
-      'byte for byte',
-    );
-    t.is(ring.stats().dropped, 0);
+    const sent = await sendAll(frames);
+    await settle(() => received.length >= frames.length);
+    return { sent, received, frameSize: ring.frameSize, dropped: ring.stats().dropped };
   } finally {
     ring.close();
   }
+}
+
+live('every frame length from the minimum to the MTU arrives whole, in order', async (t) => {
+  const frames: Uint8Array[] = [];
+  for (let len = 60, seq = 0; len <= 1514; len++, seq++) frames.push(numberedFrame(len, seq));
+  const r = await roundTrip(frames, { frames: 2048 });
+  t.is(r.sent, frames.length);
+  t.is(r.received.length, frames.length);
+  t.true(
+    r.received.every((f, i) => Buffer.compare(f, frames[i] as Uint8Array) === 0),
+    'byte for byte',
+  );
+  t.is(r.dropped, 0);
 });
 
 live('jumbo frames up to a 9000-byte MTU arrive whole (slots sized from the MTU)', async (t) => {
-  vethPair(A, B, 9000);
-  const { ring, received } = collectingRing(A, { frames: 512, mtu: 9000 });
-  try {
-    t.true(ring.frameSize >= 9000 + 14);
-    const lengths = [1515, 2048, 4096, 8191, 9000, 9013, 9014];
-    const frames = lengths.map((len, seq) => numberedFrame(len, seq));
-    t.is(await sendAll(frames), frames.length);
-    t.true(await settle(() => received.length >= frames.length));
-    t.deepEqual(
-      received.map((r) => r.length),
-      lengths,
-    );
-    t.true(received.every((r, i) => Buffer.compare(r, frames[i] as Uint8Array) === 0));
-  } finally {
-    ring.close();
-  }
+  const lengths = [1515, 2048, 4096, 8191, 9000, 9013, 9014];
+  const frames = lengths.map((len, seq) => numberedFrame(len, seq));
+  const r = await roundTrip(frames, { frames: 512, mtu: 9000 });
+  t.true(r.frameSize >= 9000 + 14);
+  t.deepEqual(
+    r.received.map((f) => f.length),
+    lengths,
+  );
+  t.true(r.received.every((f, i) => Buffer.compare(f, frames[i] as Uint8Array) === 0));
 });
 
 live('the ring wraps around: ten times its size goes through in order', async (t) => {
@@ -266,18 +261,14 @@ live('a link that flaps 100 times: the ring reports it, frames still arrive, not
 });
 
 live('an 802.1Q tag the kernel took off is put back in front of the EtherType', async (t) => {
-  vethPair(A, B);
-  const { ring, received } = collectingRing(A, { frames: 64 });
-  try {
-    const tagged = numberedFrame(100, 5);
-    const f = new Uint8Array(104);
-    f.set(tagged.subarray(0, 12));
-    f.set([0x81, 0x00, 0x20, 0x64], 12); // priority 1, VLAN 100
-    f.set(tagged.subarray(12), 16);
-    t.is(await sendAll([f]), 1);
-    t.true(await settle(() => received.length === 1));
-    t.deepEqual([...(received[0] as Uint8Array)], [...f]);
-  } finally {
-    ring.close();
-  }
+  const untagged = numberedFrame(100, 5);
+  const tagged = new Uint8Array(104);
+  tagged.set(untagged.subarray(0, 12));
+  tagged.set([0x81, 0x00, 0x20, 0x64], 12); // priority 1, VLAN 100
+  tagged.set(untagged.subarray(12), 16);
+  const r = await roundTrip([tagged], { frames: 64 });
+  t.deepEqual(
+    r.received.map((f) => [...f]),
+    [[...tagged]],
+  );
 });
