@@ -75,6 +75,7 @@ const { values: opts } = parseArgs({
     'dhcp-seconds': { type: 'string' },
     only: { type: 'string', default: 'ns,rs,echo,dhcp' },
     'no-peers': { type: 'boolean', default: false },
+    dataplane: { type: 'string', default: 'ring' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -82,7 +83,7 @@ const { values: opts } = parseArgs({
 if (opts.help) {
   process.stdout.write(
     'usage: node dist/bench/e2e.js [--quick] [--seconds S] [--rates R,R,...] [--latency-rate R] [--latency-seconds S]\n' +
-      '         [--dhcp-rates R,R,...] [--dhcp-seconds S] [--only ns,rs,echo,dhcp] [--no-peers]\n',
+      '         [--dhcp-rates R,R,...] [--dhcp-seconds S] [--only ns,rs,echo,dhcp] [--no-peers] [--dataplane ring|pcap]\n',
   );
   process.exit(0);
 }
@@ -105,6 +106,8 @@ const DHCP_RATES = list(
 const DHCP_SECONDS = Number(opts['dhcp-seconds'] ?? (quick ? 2 : 3));
 const ONLY = new Set(opts.only!.split(','));
 const PEERS = opts['no-peers'] !== true;
+/** punt6's dataplane (`punt6 run --dataplane`). */
+const DATAPLANE = opts.dataplane!;
 
 const NS_VM = 'p6bench-vm';
 const NS_RT = 'p6bench-rt';
@@ -344,6 +347,8 @@ async function startPunt6(): Promise<Daemon> {
     METRICS,
     '--log-level',
     'info',
+    '--dataplane',
+    DATAPLANE,
   ]);
   await until('punt6 running', async () => {
     if (d.child.exitCode !== null) throw new Error(`punt6 exited: ${d.out.join('')}`);
@@ -820,6 +825,7 @@ async function environment(): Promise<string> {
     `tcpreplay ${await toolVersion('tcpreplay', ['--version'], /version: (\S+)/)}, tcpdump ${await toolVersion('tcpdump', ['--version'], /tcpdump version (\S+)/)}, ` +
       `perfdhcp ${await toolVersion('perfdhcp', ['-v'], /(\d+\.\d+\.\d+)/)}, kea-dhcp6 ${await toolVersion('kea-dhcp6', ['-v'], /(\d+\.\d+\.\d+)/)}, ` +
       `radvd ${await toolVersion('radvd', ['-v'], /Version: (\S+)/)}, dnsmasq ${await toolVersion('dnsmasq', ['-v'], /version (\S+)/)}`,
+    `punt6 dataplane: ${DATAPLANE}`,
     `steps: ${STEP_SECONDS} s at ${RATES.join(', ')} pps; latency: ${LATENCY_SECONDS} s at ${LATENCY_RATE} pps; DHCPv6: ${DHCP_SECONDS} s at ${DHCP_RATES.join(', ')} /s`,
   ];
   return lines.join('\n');
