@@ -166,14 +166,24 @@ export abstract class LiveDataplane<H, P extends LivePort<H>> implements Datapla
     }
   }
 
-  /** The watchdog: detach ports whose interface is gone or replaced, attach the missing ones. */
+  /** Why an attached port must be opened again although its interface is the same; null: it need not. */
+  protected outdated(_st: P): string | null {
+    return null;
+  }
+
+  /**
+   * The watchdog: detach ports whose interface is gone, replaced or changed beyond what the open
+   * handle serves, attach the missing ones.
+   */
   private watch(): void {
     if (this.closed) return;
     for (const st of this.states) {
       if (st.handle !== null) {
         const now = interfaceIndex(st.status.name);
+        const outdated = now === st.status.ifindex ? this.outdated(st) : null;
         if (now === 0) this.lost(st, 'interface vanished');
         else if (now !== st.status.ifindex) this.lost(st, `interface replaced (index ${st.status.ifindex} -> ${now})`);
+        else if (outdated !== null) this.lost(st, outdated);
       }
       if (st.handle === null) this.attach(st);
     }

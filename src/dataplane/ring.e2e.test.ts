@@ -33,14 +33,23 @@ function echo(seq: number, pad = 0): Uint8Array {
 
 const seqOf = (f: Uint8Array): number => ((f[60] as number) << 8) | (f[61] as number);
 
-/** A veth pair and a ring dataplane on A that records its events and the echo numbers it reads. */
-function watchedDataplane(retryMs: number): { dp: RingDataplane; events: PortEvent[]; got: number[] } {
+/** A veth pair and a ring dataplane on A that records its events, the echo numbers it reads and their lengths. */
+function watchedDataplane(retryMs: number): {
+  dp: RingDataplane;
+  events: PortEvent[];
+  got: number[];
+  lengths: number[];
+} {
   vethPair(A, B);
   const events: PortEvent[] = [];
   const dp = new RingDataplane([A], { frames: 256, retryMs, onEvent: (e) => events.push(e) });
   const got: number[] = [];
-  dp.setReceiver((_port, frame, off) => got.push(seqOf(frame.subarray(off))));
-  return { dp, events, got };
+  const lengths: number[] = [];
+  dp.setReceiver((_port, frame, off, len) => {
+    got.push(seqOf(frame.subarray(off)));
+    lengths.push(len);
+  });
+  return { dp, events, got, lengths };
 }
 
 /** Sends echo request `seq` from a ring of its own on B; true once `got` holds it. */
@@ -165,3 +174,28 @@ live('a link that flaps a hundred times stays attached; descriptors and memory s
     await dp.close();
   }
 });
+
+live(
+  'an MTU raised past the slots: the ring is opened again with larger slots, jumbo frames arrive whole',
+  async (t) => {
+    const { dp, events, got } = watchedDataplane(50);
+    try {
+      const small = dp.status()[0]!;
+      t.is(small.attaches, 1);
+      ip('link', 'set', A, 'mtu', '9000');
+      ip('link', 'set', B, 'mtu', '9000');
+      t.true(await settle(() => dp.status()[0]!.attaches === 2), events.map((e) => e.type).join());
+      t.true(events.some((e) => e.type === 'lost' && e.reason === 'MTU raised to 9000'));
+      const peer = collectingRing(B, { frames: 64, mtu: 9000 });
+      try {
+        t.is(sendFrames(peer.ring, [echo(77, 8000)]), 1);
+        t.true(await settle(() => got.includes(77)));
+      } finally {
+        peer.ring.close();
+      }
+      t.is(dp.status()[0]!.received, 1);
+    } finally {
+      await dp.close();
+    }
+  },
+);

@@ -18,7 +18,7 @@
  *
  * A link that goes down leaves the socket in place (the kernel delivers again once the link is
  * up) and is reported once; an interface that is removed is detached and attached again by the
- * shared part (live.ts) when it is back.
+ * shared part (live.ts) when it is back, and so is one whose MTU grows past its slots.
  */
 
 import { constants } from 'node:os';
@@ -155,6 +155,13 @@ export class RingDataplane extends LiveDataplane<NativeRing, RingPort> {
     st.rx = new Uint8Array(EMPTY);
     st.tx = new DataView(EMPTY);
     st.txCount = 0;
+  }
+
+  /** A larger MTU than the slots were sized for: the ring is opened again with larger slots. */
+  protected override outdated(st: RingPort): string | null {
+    if (this.mtu !== undefined) return null;
+    const mtu = interfaceMtu(st.status.name);
+    return mtu !== null && slotSize(mtu, this.addon.headroom) > st.slot ? `MTU raised to ${mtu}` : null;
   }
 
   protected withLiveCounters(st: RingPort, s: PortStatus): PortStatus {
