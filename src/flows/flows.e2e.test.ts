@@ -9,9 +9,11 @@
  * echo flow counter moves); a rogue RA and a spoofed NA injected in vm1 never reach vm2 (their
  * guard counters move; with punt6's rules deleted by hand the same frames do reach vm2);
  * reconciliation puts the rules back after that deletion and after ovs-vswitchd was killed and
- * started again; foreign flows survive installing twice; another controller's meter in punt6's
- * range survives installs (punt6's own stale meters are deleted), and one in the way of a meter
- * punt6 wants refuses the install; a bundle that fails leaves the old rule set in place.
+ * started again; foreign flows survive installing twice; meters are changed in one OpenFlow batch
+ * on the bridge's management socket (OVS decodes its bytes as ovs-ofctl's, refuses by xid, and
+ * takes it in OpenFlow 1.3 too); another controller's meter in punt6's range survives installs
+ * (punt6's own stale meters are deleted), and one in the way of a meter punt6 wants refuses the
+ * install; a bundle that fails leaves the old rule set in place.
  *
  * ovs-vswitchd, the punt port and the bridge ends of the veths live in a namespace of their own
  * (see startVswitchd). Needs root, Open vSwitch, iproute2, ping; skipped loudly without them,
@@ -23,13 +25,15 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { toHex } from '../../codecs/bytes.js';
 import { fillUpperLayer } from '../../codecs/checksum.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
 import { loadConfig, type Punt6Config } from '../config/index.js';
 import { haveCommand, run, runIn, runOk, sleep, stopByPidFile, waitFor } from '../system/exec.js';
 import { PrivateOvs } from '../lab/ovs.js';
 import { flowsMain, type FlowsIo } from '../commands/flows.js';
-import { OvsClient, compare, desiredRuleSet, reconcile } from './ovs.js';
+import { encodeMeterBatch, type MeterChange } from './meter-batch.js';
+import { OvsClient, compare, desiredRuleSet, install, reconcile } from './ovs.js';
 import { DefaultFlowOptions, PUNT6_COOKIE, bundleText, type Category, type RuleSet } from './rules.js';
 import { flowStats } from './stats.js';
 
@@ -355,6 +359,64 @@ serial('install twice: exit 0, the rule set is on the bridge, the foreign flow s
   const again = await reconcile(BRIDGE, want, client);
   t.false(again.reinstalled, 'in sync right after installing: nothing to do');
 });
+
+serial(
+  "meters go in one OpenFlow batch on the bridge's socket: OVS reads the bytes, refuses by xid, speaks 1.3 too",
+  async (t) => {
+    // OVS's own decoder reads the batch's first message, a METER_MOD of 32 bytes, as ovs-ofctl's.
+    const add = (id: number, rate = 100, burst = 200): MeterChange => ({
+      command: 'add',
+      meter: { id, port: 'test', rate, burst },
+    });
+    const printed = await runOk('ovs-ofctl', ['ofp-print', toHex(encodeMeterBatch([add(63000)], 6), 0, 32)]);
+    t.regex(
+      printed,
+      /^OFPT_METER_MOD \(OF1\.5\) \(xid=0x2\): ADD meter=63000 pktps burst stats bands=\ntype=drop rate=100 burst_size=200\n/,
+    );
+    // One batch: an add, the same add again and a modification of a missing meter (both refused,
+    // matched by xid), an add and its deletion.
+    const batch: MeterChange[] = [
+      add(63000),
+      add(63000, 5),
+      { command: 'modify', meter: { id: 63001, port: 'test', rate: 1, burst: 1 } },
+      add(63002),
+      { command: 'delete', id: 63002 },
+    ];
+    const failures = await client.meterBatch(BRIDGE, batch);
+    t.is(client.meterFallback, null, 'through the socket');
+    t.deepEqual(failures, [
+      { change: batch[1], reason: 'OFPMMFC_METER_EXISTS: a meter with this id exists already' },
+      { change: batch[2], reason: 'OFPMMFC_UNKNOWN_METER: no meter with this id to modify' },
+    ]);
+    const meters = await client.meters(BRIDGE);
+    t.like(
+      meters.find((m) => m.id === 63000),
+      { rate: 100, burst: 200 },
+    );
+    t.false(meters.some((m) => m.id === 63002 || m.id === 63001));
+    // A bridge that allows OpenFlow 1.3 but not 1.5: the batch is sent in 1.3.
+    await ovs.vsctl(['set', 'bridge', BRIDGE, 'protocols=OpenFlow10,OpenFlow13']);
+    try {
+      t.deepEqual(await client.meterBatch(BRIDGE, [{ command: 'delete', id: 63000 }, add(63010, 7, 8)]), []);
+      t.regex(
+        await ovs.ofctl(['-O', 'OpenFlow13', 'dump-meters', BRIDGE]),
+        /meter=63010 pktps burst stats bands=\ntype=drop rate=7 burst_size=8/,
+      );
+    } finally {
+      await ovs.vsctl(['clear', 'bridge', BRIDGE, 'protocols']);
+    }
+    t.deepEqual(await client.meterBatch(BRIDGE, [{ command: 'delete', id: 63010 }]), []);
+    t.false((await client.meters(BRIDGE)).some((m) => m.id >= 63000));
+    // install itself: its meters through the socket, and the set in place.
+    await install(client, BRIDGE, await desired());
+    t.is(client.meterFallback, null);
+    t.deepEqual(compare(await desired(), await client.ownFlows(BRIDGE), await client.meters(BRIDGE)), {
+      missing: 0,
+      extra: 0,
+      meters: 0,
+    });
+  },
+);
 
 /** Another controller's meter in punt6's default range (60000 up), and its rule using it. */
 async function addForeignMeter(id: number, table: number): Promise<void> {

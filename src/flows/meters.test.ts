@@ -1,8 +1,9 @@
 /**
  * Which meters punt6 may touch, without OVS: `install`, `reconcile` and the keeper of
  * `punt6 run --bridge` against a fake bridge that answers the ovs-vsctl and ovs-ofctl commands
- * with the text OVS 3.1 prints (so the real parsers read it) and, like OVS, deletes the rules
- * that use a meter when the meter is deleted.
+ * with the text OVS 3.1 prints (so the real parsers read it), takes meter batches as OVS takes
+ * METER_MODs (each on its own, refusing an add of an existing id or a modification of a missing
+ * one) and, like OVS, deletes the rules that use a meter when the meter is deleted.
  */
 
 import { Writable } from 'node:stream';
@@ -14,8 +15,9 @@ import { repositoryRoot } from '../../fixtures/paths.js';
 import type { RunResult } from '../system/exec.js';
 import { createLogger } from '../system/logging.js';
 import { FlowKeeper } from './keeper.js';
+import type { MeterChange, MeterFailure } from './meter-batch.js';
 import { FlowsError, install, METER_RECORD_KEY, OvsClient, planMeters, reconcile } from './ovs.js';
-import { DefaultFlowOptions, generateRules, PUNT6_COOKIE, type RuleSet } from './rules.js';
+import { DefaultFlowOptions, generateRules, meterArgument, PUNT6_COOKIE, type RuleSet } from './rules.js';
 
 const labConfig = await loadConfig(join(repositoryRoot, 'fixtures', 'config', 'lab.yaml'));
 const BRIDGE = 'br0';
@@ -45,15 +47,19 @@ interface Flow {
 
 /**
  * One bridge's meters, rules and `external_ids`, changed by the commands OvsClient runs. Every
- * command is logged; `crashBefore` makes a command fail before it changes anything, as if punt6
- * had died there.
+ * command, and every meter change of a batch, is logged; `crashBefore` makes one fail before it
+ * changes anything, as if punt6 had died there (in a batch: after the changes before it).
  */
 class FakeBridge extends OvsClient {
   readonly meterTable = new Map<number, Meter>();
   flows: Flow[] = [];
   readonly externalIds = new Map<string, string>();
   readonly log: string[] = [];
+  /** The size of each meter batch. */
+  readonly batches: number[] = [];
   crashBefore: ((command: string) => boolean) | null = null;
+  /** Makes OVS refuse a meter change of a batch with this reason (and leave the meter as it was). */
+  refuse: ((change: MeterChange) => string | null) | null = null;
 
   constructor() {
     super({});
@@ -115,13 +121,44 @@ class FakeBridge extends OvsClient {
     throw new Error(`fake bridge: unexpected ${command}`);
   }
 
+  override async meterBatch(bridge: string, changes: readonly MeterChange[]): Promise<MeterFailure[]> {
+    if (bridge !== BRIDGE) throw new FlowsError(`no bridge ${bridge}`);
+    this.batches.push(changes.length);
+    const failures: MeterFailure[] = [];
+    for (const change of changes) {
+      const refused = this.refuse?.(change) ?? null;
+      if (refused !== null) {
+        this.step(`METER_MOD ${bridge} refused`);
+        failures.push({ change, reason: refused });
+        continue;
+      }
+      if (change.command === 'delete') {
+        this.step(`METER_MOD ${bridge} DEL meter=${change.id}`);
+        // As in OVS: the rules that use the meter go with it, whoever's they are.
+        this.meterTable.delete(change.id);
+        this.flows = this.flows.filter((f) => !new RegExp(`\\bmeter:${change.id}\\b`).test(f.actions));
+        continue;
+      }
+      const m = change.meter;
+      this.step(`METER_MOD ${bridge} ${change.command === 'add' ? 'ADD' : 'MOD'} ${meterArgument(m)}`);
+      if ((change.command === 'add') === this.meterTable.has(m.id))
+        failures.push({
+          change,
+          reason:
+            change.command === 'add'
+              ? 'OFPMMFC_METER_EXISTS: a meter with this id exists already'
+              : 'OFPMMFC_UNKNOWN_METER: no meter with this id to modify',
+        });
+      else this.meterTable.set(m.id, { flags: 'pktps burst stats', rate: m.rate, burst: m.burst });
+    }
+    return failures;
+  }
+
   override async ofctl(args: readonly string[], input?: string): Promise<string> {
     const command = `ovs-ofctl ${args.join(' ')}`;
     this.step(command);
     const [verb, bridge, arg] = args[0] === '--no-names' || args[0] === '--bundle' ? args.slice(1) : args;
     if (bridge !== BRIDGE) throw new FlowsError(`${command} failed: no bridge ${bridge}`);
-    const meterArg = /^meter=(\d+)(?:,(.*?))?(?:,bands=type=drop,rate=(\d+)(?:,burst_size=(\d+))?)?$/.exec(arg ?? '');
-    const id = Number(meterArg?.[1]);
     switch (verb) {
       case 'dump-meters':
         return (
@@ -143,24 +180,6 @@ class FakeBridge extends OvsClient {
             ),
           ].join('\n') + '\n'
         );
-      case 'add-meter':
-      case 'mod-meter': {
-        if ((verb === 'add-meter') === this.meterTable.has(id))
-          throw new FlowsError(
-            `${command} failed: ${verb === 'add-meter' ? 'OFPMMFC_METER_EXISTS' : 'OFPMMFC_UNKNOWN_METER'}`,
-          );
-        this.meterTable.set(id, {
-          flags: (meterArg?.[2] ?? '').split(',').join(' '),
-          rate: Number(meterArg?.[3]),
-          burst: Number(meterArg?.[4] ?? 0),
-        });
-        return '';
-      }
-      case 'del-meter':
-        // As in OVS: the rules that use the meter go with it, whoever's they are.
-        this.meterTable.delete(id);
-        this.flows = this.flows.filter((f) => !new RegExp(`\\bmeter:${id}\\b`).test(f.actions));
-        return '';
       case 'add-flows': {
         const lines = (input ?? '').split('\n').filter((l) => l !== '');
         const added = lines.filter((l) => l.startsWith('add ')).map((l) => parseFlowLine(l.slice(4)));
@@ -231,7 +250,7 @@ test("another controller's meter in punt6's range survives install and reinstall
   t.deepEqual(ovs.meterTable.get(60050), { flags: 'pktps', rate: 7, burst: 0 });
   t.true(ovs.flows.some((f) => f.cookie === FOREIGN_COOKIE && f.actions === 'meter:60050,NORMAL'));
   t.deepEqual(ovs.record, [60000, 60001]);
-  t.false(ovs.log.some((c) => / (del|mod)-meter br0 meter=60050\b/.test(c)));
+  t.false(ovs.log.some((c) => /^METER_MOD br0 (DEL|MOD) meter=60050\b/.test(c)));
 });
 
 test("punt6's own meters that no rule wants any more are deleted, then forgotten; foreign ones are not", async (t) => {
@@ -245,13 +264,14 @@ test("punt6's own meters that no rule wants any more are deleted, then forgotten
   t.deepEqual(ovs.record, [60000, 60001]);
   t.deepEqual(changes(ovs.log), [
     'ovs-vsctl --no-wait set Bridge br0 external_ids:punt6-meters="60000,60001,61000,61001"',
-    'ovs-ofctl add-meter br0 meter=60000,pktps,burst,stats,bands=type=drop,rate=100,burst_size=200',
-    'ovs-ofctl add-meter br0 meter=60001,pktps,burst,stats,bands=type=drop,rate=100,burst_size=200',
+    'METER_MOD br0 ADD meter=60000,pktps,burst,stats,bands=type=drop,rate=100,burst_size=200',
+    'METER_MOD br0 ADD meter=60001,pktps,burst,stats,bands=type=drop,rate=100,burst_size=200',
     'ovs-ofctl --bundle add-flows br0 -',
-    'ovs-ofctl del-meter br0 meter=61000',
-    'ovs-ofctl del-meter br0 meter=61001',
+    'METER_MOD br0 DEL meter=61000',
+    'METER_MOD br0 DEL meter=61001',
     'ovs-vsctl --no-wait set Bridge br0 external_ids:punt6-meters="60000,60001"',
   ]);
+  t.deepEqual(ovs.batches.slice(-2), [2, 2], 'one batch before the bundle, one after');
 });
 
 test('a meter punt6 wants that another controller holds: refused before anything changes, said with id, port and --meter-base', async (t) => {
@@ -285,6 +305,55 @@ test('several foreign meters in the way are listed in one line', async (t) => {
     e?.message ?? '',
     /^meters 60000 for port vm1 \(punt6 did not create it\), 60001 for port vm2 \(rules of another cookie use it\) on bridge br0 are another controller's; punt6 leaves them alone .* e\.g\. --meter-base 60002$/,
   );
+});
+
+test('a meter OVS refuses in the batch before the bundle: said with id, port and reason; the rules are not touched', async (t) => {
+  const ovs = new FakeBridge();
+  await install(ovs, BRIDGE, labAt(61000));
+  const rules = [...ovs.flows];
+  ovs.refuse = (c) =>
+    c.command === 'add' && c.meter.id === 60001 ? 'OFPMMFC_OUT_OF_METERS: the switch has no more meters' : null;
+  const e = await t.throwsAsync(install(ovs, BRIDGE, lab), { instanceOf: FlowsError });
+  t.is(
+    e?.message,
+    "meter 60001 for port vm2 on bridge br0 was not added (OFPMMFC_OUT_OF_METERS: the switch has no more meters); punt6's rules are as they were",
+  );
+  t.deepEqual(ovs.flows, rules);
+  t.deepEqual(ovs.meterIds, [60000, 61000, 61001], 'the other meter of the batch was added');
+  t.deepEqual(ovs.record, [60000, 60001, 61000, 61001], 'recorded before the batch');
+  // Once OVS takes it, the next install finishes the job.
+  ovs.refuse = null;
+  await install(ovs, BRIDGE, lab);
+  t.deepEqual(ovs.meterIds, [60000, 60001]);
+  t.deepEqual(ovs.record, [60000, 60001]);
+});
+
+test('many refusals are listed three at a time; refused deletions stay recorded and are deleted next time', async (t) => {
+  const ports = Array.from({ length: 6 }, (_, i) => ({ id: 60000 + i, port: `vm${i + 1}`, rate: 100, burst: 200 }));
+  const ovs = new FakeBridge();
+  ovs.refuse = () => 'OFPMMFC_OUT_OF_METERS: the switch has no more meters';
+  const six: RuleSet = { ...lab, meters: ports };
+  const e = await t.throwsAsync(install(ovs, BRIDGE, six));
+  t.is(
+    e?.message,
+    'meters 60000 for port vm1 (not added: OFPMMFC_OUT_OF_METERS: the switch has no more meters), ' +
+      '60001 for port vm2 (not added: OFPMMFC_OUT_OF_METERS: the switch has no more meters), ' +
+      "60002 for port vm3 (not added: OFPMMFC_OUT_OF_METERS: the switch has no more meters) and 3 more on bridge br0 were refused; punt6's rules are as they were",
+  );
+  ovs.refuse = null;
+  await install(ovs, BRIDGE, labAt(61000));
+  ovs.refuse = (c) => (c.command === 'delete' && c.id === 61001 ? 'OFPMMFC_UNKNOWN: unspecified error' : null);
+  const d = await t.throwsAsync(install(ovs, BRIDGE, lab));
+  t.is(
+    d?.message,
+    "meter 61001 on bridge br0 was not deleted (OFPMMFC_UNKNOWN: unspecified error); punt6's new rules are in place; it deletes the meters on its next install",
+  );
+  t.deepEqual(ovs.meterIds, [60000, 60001, 61001]);
+  t.deepEqual(ovs.record, [60000, 60001, 61000, 61001]);
+  ovs.refuse = null;
+  await install(ovs, BRIDGE, lab);
+  t.deepEqual(ovs.meterIds, [60000, 60001]);
+  t.deepEqual(ovs.record, [60000, 60001]);
 });
 
 test('recorded before added, deleted before forgotten: a crash at any step orphans no meter, and the next install cleans up', async (t) => {

@@ -1,11 +1,13 @@
 /**
  * Talking to Open vSwitch for punt6's rules: finding the OpenFlow ports of the configuration's
- * punt interfaces and VM ports, installing the rule set atomically (meters first, then one
- * OpenFlow bundle that deletes punt6's old rules and adds the new ones), reading back punt6's
- * rules (cookie-filtered) and reconciling them with the desired set.
+ * punt interfaces and VM ports, installing the rule set atomically (meters first, in one batch
+ * over the bridge's OpenFlow socket, then one OpenFlow bundle that deletes punt6's old rules and
+ * adds the new ones), reading back punt6's rules (cookie-filtered) and reconciling them with the
+ * desired set.
  *
  * Every command runs with the given environment: with `OVS_RUNDIR` set, `ovs-vsctl` and
- * `ovs-ofctl` find a private instance's database socket and bridge sockets there.
+ * `ovs-ofctl` find a private instance's database socket and bridge sockets there, and so does
+ * the meter batch (meter-batch.ts).
  */
 
 import type { Punt6Config } from '../config/index.js';
@@ -21,6 +23,13 @@ import {
   type MeterStats,
   type OvsInterface,
 } from './dump.js';
+import {
+  managementSocket,
+  MeterSocketError,
+  sendMeterBatch,
+  type MeterChange,
+  type MeterFailure,
+} from './meter-batch.js';
 import {
   bundleText,
   changesBundleText,
@@ -56,6 +65,12 @@ function notRunning(r: RunResult): FlowsError {
 
 export class OvsClient {
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * Why the last meter batch went through `ovs-ofctl`, one process a meter (the bridge's
+   * management socket was not where ovs-ofctl's default rundir or OVS_RUNDIR puts it); null when
+   * it went through the socket.
+   */
+  meterFallback: string | null = null;
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
     this.env = env;
@@ -167,6 +182,47 @@ export class OvsClient {
   async meterStats(bridge: string): Promise<MeterStats[]> {
     return parseMeterStats(await this.ofctl(['meter-stats', bridge]));
   }
+
+  /**
+   * Adds, modifies and deletes meters in one batch on the bridge's OpenFlow management socket
+   * (meter-batch.ts) and returns the changes OVS refused, each with its reason; every other
+   * change has taken effect. Throws a FlowsError when the outcome is unknown (the connection
+   * failed or closed, OVS did not answer).
+   *
+   * When the socket is not there (an OVS built with another rundir, OVS_RUNDIR not set), the
+   * changes go through `ovs-ofctl`, which knows its own rundir, one process each, stopping at the
+   * first that fails; `meterFallback` then says so.
+   */
+  async meterBatch(bridge: string, changes: readonly MeterChange[]): Promise<MeterFailure[]> {
+    const path = managementSocket(bridge, this.env);
+    try {
+      const failures = await sendMeterBatch(path, changes);
+      this.meterFallback = null;
+      return failures;
+    } catch (e) {
+      if (!(e instanceof MeterSocketError) || e.code !== 'ENOENT') {
+        const n = changes.length;
+        throw new FlowsError(
+          `changing ${n} meter${n === 1 ? '' : 's'} on bridge ${bridge} through ${path} failed: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    }
+    this.meterFallback = `no OpenFlow socket ${path}: meters changed with one ovs-ofctl each (set OVS_RUNDIR to the directory of ${bridge}.mgmt)`;
+    for (const change of changes) {
+      try {
+        await this.ofctl(ofctlMeterArguments(bridge, change));
+      } catch (e) {
+        return [{ change, reason: e instanceof Error ? e.message : String(e) }];
+      }
+    }
+    return [];
+  }
+}
+
+/** The `ovs-ofctl` command line of one meter change. */
+function ofctlMeterArguments(bridge: string, c: MeterChange): string[] {
+  if (c.command === 'delete') return ['del-meter', bridge, `meter=${c.id}`];
+  return [c.command === 'add' ? 'add-meter' : 'mod-meter', bridge, meterArgument(c.meter)];
 }
 
 /**
@@ -329,9 +385,27 @@ function conflictMessage(bridge: string, set: RuleSet, plan: MeterPlan, existing
 }
 
 /**
+ * What OVS refused of a meter batch, in one line: `meter 60001 for port vm2 on bridge br0 was not
+ * added (OFPMMFC_METER_EXISTS: a meter with this id exists already); punt6's rules are as they
+ * were`. Lists three, then counts the rest.
+ */
+function meterFailureMessage(bridge: string, failures: readonly MeterFailure[], outcome: string): string {
+  const verb = { add: 'added', modify: 'modified', delete: 'deleted' } as const;
+  const what = (c: MeterChange): string =>
+    c.command === 'delete' ? String(c.id) : `${c.meter.id} for port ${c.meter.port}`;
+  const [first] = failures;
+  if (failures.length === 1 && first !== undefined)
+    return `meter ${what(first.change)} on bridge ${bridge} was not ${verb[first.change.command]} (${first.reason}); ${outcome}`;
+  const shown = failures.slice(0, 3).map((f) => `${what(f.change)} (not ${verb[f.change.command]}: ${f.reason})`);
+  const more = failures.length - shown.length;
+  return `meters ${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''} on bridge ${bridge} were refused; ${outcome}`;
+}
+
+/**
  * Installs the rule set: adds or modifies its meters, replaces punt6's rules in one atomic
  * bundle (other rules on the bridge are not touched), then deletes punt6's meters that are no
- * longer wanted (a meter is deleted only after no rule of punt6 uses it).
+ * longer wanted (a meter is deleted only after no rule of punt6 uses it). The meters go in two
+ * batches (`OvsClient.meterBatch`): adds and modifications before the bundle, deletions after.
  *
  * Only punt6's own meters are ever modified or deleted (see `planMeters`); a desired id held by
  * another meter refuses the whole install before anything changes. The record of punt6's meters
@@ -345,10 +419,22 @@ export async function install(ovs: OvsClient, bridge: string, set: RuleSet): Pro
   const plan = planMeters(set, existing, recorded, await ovs.allFlows(bridge));
   if (plan.conflicts.length > 0) throw new FlowsError(conflictMessage(bridge, set, plan, existing));
   if (!sameIds(plan.recordBefore, recorded)) await ovs.recordMeters(bridge, plan.recordBefore);
-  for (const m of plan.add) await ovs.ofctl(['add-meter', bridge, meterArgument(m)]);
-  for (const m of plan.modify) await ovs.ofctl(['mod-meter', bridge, meterArgument(m)]);
+  const before: MeterChange[] = [
+    ...plan.add.map((meter) => ({ command: 'add' as const, meter })),
+    ...plan.modify.map((meter) => ({ command: 'modify' as const, meter })),
+  ];
+  // A refused add leaves its id recorded without a meter of punt6's (the next install forgets
+  // it), a refused modification leaves the meter as it was; the rules are not touched.
+  const refused = before.length > 0 ? await ovs.meterBatch(bridge, before) : [];
+  if (refused.length > 0) throw new FlowsError(meterFailureMessage(bridge, refused, "punt6's rules are as they were"));
   await ovs.ofctl(['--bundle', 'add-flows', bridge, '-'], bundleText(set));
-  for (const id of plan.remove) await ovs.ofctl(['del-meter', bridge, `meter=${id}`]);
+  const after: MeterChange[] = plan.remove.map((id) => ({ command: 'delete', id }));
+  // Meters whose deletion was refused stay recorded: the next install deletes them again.
+  const kept = after.length > 0 ? await ovs.meterBatch(bridge, after) : [];
+  if (kept.length > 0)
+    throw new FlowsError(
+      meterFailureMessage(bridge, kept, "punt6's new rules are in place; it deletes the meters on its next install"),
+    );
   if (!sameIds(plan.recordAfter, plan.recordBefore)) await ovs.recordMeters(bridge, plan.recordAfter);
 }
 
