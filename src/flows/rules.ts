@@ -481,19 +481,60 @@ export interface RuleChanges {
  * `to` does not have, and those of `to` that `from` lacks or has with other actions (adding a rule
  * with the same table, priority and match replaces it). A change to one port touches that port's
  * rules and the rules of its addresses, nothing else.
+ *
+ * The sets are compared group by group (`FlowRule.port`, null for the shared rules): a group whose
+ * rules are the same, in the same order, costs one comparison per rule and builds no key, so a
+ * one-port change costs about one pass over the two sets. Inside a group that differs, rules are
+ * matched by table, priority and match text as written: the generator writes a rule's match
+ * fields in one order, and a rule whose fields came in another order (or that moved to another
+ * group) is deleted and added again in the same bundle, which ends in the same state.
  */
 export function ruleChanges(from: RuleSet, to: RuleSet): RuleChanges {
-  const before = new Map<string, FlowRule>();
-  for (const r of from.rules) before.set(ruleKey(r.table, r.priority, r.match), r);
+  const before = groupByPort(from.rules);
+  const remove: FlowRule[] = [];
   const add: FlowRule[] = [];
-  const kept = new Set<string>();
-  for (const r of to.rules) {
-    const k = ruleKey(r.table, r.priority, r.match);
-    kept.add(k);
-    if (before.get(k)?.actions !== r.actions) add.push(r);
+  for (const [port, rules] of groupByPort(to.rules)) {
+    const old = before.get(port) ?? [];
+    before.delete(port);
+    if (!sameRules(old, rules)) groupChanges(old, rules, remove, add);
   }
-  const remove = from.rules.filter((r) => !kept.has(ruleKey(r.table, r.priority, r.match)));
+  for (const old of before.values()) for (const r of old) remove.push(r);
   return { remove, add };
+}
+
+function groupByPort(rules: readonly FlowRule[]): Map<string | null, FlowRule[]> {
+  const groups = new Map<string | null, FlowRule[]>();
+  for (const r of rules) {
+    const group = groups.get(r.port);
+    if (group === undefined) groups.set(r.port, [r]);
+    else group.push(r);
+  }
+  return groups;
+}
+
+function sameRules(a: readonly FlowRule[], b: readonly FlowRule[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as FlowRule;
+    const y = b[i] as FlowRule;
+    if (x.table !== y.table || x.priority !== y.priority || x.match !== y.match || x.actions !== y.actions)
+      return false;
+  }
+  return true;
+}
+
+/** One group's changes, appended to `remove` and `add`. */
+function groupChanges(from: readonly FlowRule[], to: readonly FlowRule[], remove: FlowRule[], add: FlowRule[]): void {
+  const key = (r: FlowRule): string => `${r.table}/${r.priority}/${r.match}`;
+  const before = new Map<string, FlowRule>();
+  for (const r of from) before.set(key(r), r);
+  for (const r of to) {
+    const k = key(r);
+    const old = before.get(k);
+    before.delete(k);
+    if (old?.actions !== r.actions) add.push(r);
+  }
+  for (const r of before.values()) remove.push(r);
 }
 
 /**
