@@ -418,24 +418,59 @@ export async function install(ovs: OvsClient, bridge: string, set: RuleSet): Pro
   const recorded = await ovs.recordedMeters(bridge);
   const plan = planMeters(set, existing, recorded, await ovs.allFlows(bridge));
   if (plan.conflicts.length > 0) throw new FlowsError(conflictMessage(bridge, set, plan, existing));
-  if (!sameIds(plan.recordBefore, recorded)) await ovs.recordMeters(bridge, plan.recordBefore);
-  const before: MeterChange[] = [
-    ...plan.add.map((meter) => ({ command: 'add' as const, meter })),
-    ...plan.modify.map((meter) => ({ command: 'modify' as const, meter })),
-  ];
-  // A refused add leaves its id recorded without a meter of punt6's (the next install forgets
-  // it), a refused modification leaves the meter as it was; the rules are not touched.
-  const refused = before.length > 0 ? await ovs.meterBatch(bridge, before) : [];
+  // The ids to add are on no meter of the bridge: none stays recorded if OVS refuses it.
+  const refused = await addMeters(ovs, bridge, recorded, plan.recordBefore, plan.add, plan.modify, new Set());
   if (refused.length > 0) throw new FlowsError(meterFailureMessage(bridge, refused, "punt6's rules are as they were"));
   await ovs.ofctl(['--bundle', 'add-flows', bridge, '-'], bundleText(set));
-  const after: MeterChange[] = plan.remove.map((id) => ({ command: 'delete', id }));
-  // Meters whose deletion was refused stay recorded: the next install deletes them again.
-  const kept = after.length > 0 ? await ovs.meterBatch(bridge, after) : [];
+  await deleteMeters(ovs, bridge, plan.remove);
+  if (!sameIds(plan.recordAfter, plan.recordBefore)) await ovs.recordMeters(bridge, plan.recordAfter);
+}
+
+/**
+ * Records `record` (the record before, with the ids of `add`), then adds and modifies meters in
+ * one batch. A refused add made no meter of punt6's: its id leaves the record again, unless
+ * `keep` has it, so that a meter another controller holds under that id is never taken for
+ * punt6's. A refused modification leaves the meter as it was. Returns the refusals.
+ */
+async function addMeters(
+  ovs: OvsClient,
+  bridge: string,
+  recorded: ReadonlySet<number>,
+  record: ReadonlySet<number>,
+  add: readonly MeterSpec[],
+  modify: readonly MeterSpec[],
+  keep: ReadonlySet<number>,
+): Promise<MeterFailure[]> {
+  if (!sameIds(record, recorded)) await ovs.recordMeters(bridge, record);
+  const changes: MeterChange[] = [
+    ...add.map((meter) => ({ command: 'add' as const, meter })),
+    ...modify.map((meter) => ({ command: 'modify' as const, meter })),
+  ];
+  const refused = changes.length > 0 ? await ovs.meterBatch(bridge, changes) : [];
+  const notAdded = new Set<number>();
+  for (const { change } of refused)
+    if (change.command === 'add' && !keep.has(change.meter.id)) notAdded.add(change.meter.id);
+  if (notAdded.size > 0) await ovs.recordMeters(bridge, new Set([...record].filter((id) => !notAdded.has(id))));
+  return refused;
+}
+
+/**
+ * Deletes punt6's meters `ids`, which its rules on the bridge no longer use, in one batch. Those
+ * OVS refused stay recorded (the caller forgets ids only after this returns): the next install
+ * deletes them again.
+ */
+async function deleteMeters(ovs: OvsClient, bridge: string, ids: readonly number[]): Promise<void> {
+  const kept =
+    ids.length > 0
+      ? await ovs.meterBatch(
+          bridge,
+          ids.map((id) => ({ command: 'delete', id })),
+        )
+      : [];
   if (kept.length > 0)
     throw new FlowsError(
       meterFailureMessage(bridge, kept, "punt6's new rules are in place; it deletes the meters on its next install"),
     );
-  if (!sameIds(plan.recordAfter, plan.recordBefore)) await ovs.recordMeters(bridge, plan.recordAfter);
 }
 
 /**
