@@ -11,9 +11,10 @@
  * reconciliation puts the rules back after that deletion and after ovs-vswitchd was killed and
  * started again; foreign flows survive installing twice; meters are changed in one OpenFlow batch
  * on the bridge's management socket (OVS decodes its bytes as ovs-ofctl's, refuses by xid, and
- * takes it in OpenFlow 1.3 too); another controller's meter in punt6's range survives installs
- * (punt6's own stale meters are deleted), and one in the way of a meter punt6 wants refuses the
- * install; a bundle that fails leaves the old rule set in place.
+ * takes it in OpenFlow 1.3 too); a port that goes and comes back is installed as differences, its
+ * meter deleted only when OVS counts no rule using it; another controller's meter in punt6's
+ * range survives installs (punt6's own stale meters are deleted), and one in the way of a meter
+ * punt6 wants refuses the install; a bundle that fails leaves the old rule set in place.
  *
  * ovs-vswitchd, the punt port and the bridge ends of the veths live in a namespace of their own
  * (see startVswitchd). Needs root, Open vSwitch, iproute2, ping; skipped loudly without them,
@@ -33,8 +34,8 @@ import { haveCommand, run, runIn, runOk, sleep, stopByPidFile, waitFor } from '.
 import { PrivateOvs } from '../lab/ovs.js';
 import { flowsMain, type FlowsIo } from '../commands/flows.js';
 import { encodeMeterBatch, type MeterChange } from './meter-batch.js';
-import { OvsClient, compare, desiredRuleSet, install, reconcile } from './ovs.js';
-import { DefaultFlowOptions, PUNT6_COOKIE, bundleText, type Category, type RuleSet } from './rules.js';
+import { OvsClient, compare, desiredRuleSet, install, installChanges, reconcile } from './ovs.js';
+import { DefaultFlowOptions, PUNT6_COOKIE, bundleText, generateRules, type Category, type RuleSet } from './rules.js';
 import { flowStats } from './stats.js';
 
 const onCi = process.env['CI'] === 'true';
@@ -418,6 +419,54 @@ serial(
   },
 );
 
+serial(
+  'a port that goes and comes back, as differences: its meter deleted when OVS counts no rule on it, then added',
+  async (t) => {
+    const full = await desiredRuleSet(client, BRIDGE, config, DefaultFlowOptions);
+    await install(client, BRIDGE, full);
+    const ports = new Map([...full.bindings.ports].filter(([name]) => name !== 'vm2'));
+    const without = generateRules(config, { interfaces: full.bindings.interfaces, ports });
+    const inSync = async (set: RuleSet) => compare(set, await client.ownFlows(BRIDGE), await client.meters(BRIDGE));
+    const meterIds = async () => (await client.meters(BRIDGE)).map((m) => m.id).sort((a, b) => a - b);
+
+    t.not(await installChanges(client, BRIDGE, full, without), null, 'a difference, not a whole install');
+    t.deepEqual(await inSync(without), { missing: 0, extra: 0, meters: 0 });
+    t.deepEqual(await meterIds(), [60000]);
+    t.deepEqual([...(await client.recordedMeters(BRIDGE))], [60000]);
+    t.not(await installChanges(client, BRIDGE, without, full), null);
+    t.deepEqual(await inSync(full), { missing: 0, extra: 0, meters: 0 });
+    t.deepEqual(
+      [...(await client.recordedMeters(BRIDGE))].sort((a, b) => a - b),
+      [60000, 60001],
+    );
+
+    // Another controller's rule on vm2's meter: when vm2 goes, the meter stays with that rule.
+    await ovs.ofctl([
+      '-O',
+      'OpenFlow15',
+      'add-flow',
+      BRIDGE,
+      'cookie=0x4321,table=77,priority=1,actions=meter:60001,NORMAL',
+    ]);
+    t.like(
+      (await client.meterStats(BRIDGE)).find((m) => m.id === 60001),
+      { flowCount: 2 },
+    );
+    await installChanges(client, BRIDGE, full, without);
+    t.deepEqual(await meterIds(), [60000, 60001]);
+    t.deepEqual([...(await client.recordedMeters(BRIDGE))], [60000]);
+    t.like(
+      (await client.meterStats(BRIDGE)).find((m) => m.id === 60001),
+      { flowCount: 1 },
+    );
+    // Put back as it was: deleting the meter deletes the foreign rule with it.
+    await ovs.ofctl(['-O', 'OpenFlow15', 'del-meter', BRIDGE, 'meter=60001']);
+    t.notRegex(await ovs.ofctl(['-O', 'OpenFlow15', 'dump-flows', BRIDGE]), /cookie=0x4321/);
+    await install(client, BRIDGE, full);
+    t.deepEqual(await inSync(full), { missing: 0, extra: 0, meters: 0 });
+  },
+);
+
 /** Another controller's meter in punt6's default range (60000 up), and its rule using it. */
 async function addForeignMeter(id: number, table: number): Promise<void> {
   await ovs.ofctl(['-O', 'OpenFlow15', 'add-meter', BRIDGE, `meter=${id},pktps,bands=type=drop,rate=7`]);
@@ -617,7 +666,7 @@ serial("a flood of RS from vm1 is cut by vm1's meter; vm2's meter is untouched",
     ...macBytes(VMS[0].mac),
   ]);
   const read = async (id: number) =>
-    (await client.meterStats(BRIDGE)).find((m) => m.id === id) ?? { id, packetsIn: 0, dropped: 0 };
+    (await client.meterStats(BRIDGE)).find((m) => m.id === id) ?? { id, flowCount: 0, packetsIn: 0, dropped: 0 };
   const [a0, b0] = [await read(60000), await read(60001)];
   const started = Date.now();
   await inject(VMS[0].ns, Array<Buffer>(600).fill(rs));

@@ -7,7 +7,8 @@
  *   (`dump-aggregate`). A number other than the installed set's (ovs-vswitchd restarted, someone
  *   deleted rules) makes it a full check.
  * - When the desired set changes (a reload, a port that appeared or went), only the difference is
- *   installed, in one atomic bundle (`installChanges`); a change of meters installs the set whole.
+ *   installed (`installChanges`): the meters that differ in one batch, the rules in one atomic
+ *   bundle, the meters no longer wanted in one batch after it.
  *   The set is generated again only when the configuration or the ports on the bridge changed.
  *
  * A failure (OVS not running, bridge missing) is logged once and retried on the next round; the

@@ -16,7 +16,7 @@ import type { RunResult } from '../system/exec.js';
 import { createLogger } from '../system/logging.js';
 import { FlowKeeper } from './keeper.js';
 import type { MeterChange, MeterFailure } from './meter-batch.js';
-import { FlowsError, install, METER_RECORD_KEY, OvsClient, planMeters, reconcile } from './ovs.js';
+import { FlowsError, install, installChanges, METER_RECORD_KEY, OvsClient, planMeters, reconcile } from './ovs.js';
 import { DefaultFlowOptions, generateRules, meterArgument, PUNT6_COOKIE, type RuleSet } from './rules.js';
 
 const labConfig = await loadConfig(join(repositoryRoot, 'fixtures', 'config', 'lab.yaml'));
@@ -136,7 +136,7 @@ class FakeBridge extends OvsClient {
         this.step(`METER_MOD ${bridge} DEL meter=${change.id}`);
         // As in OVS: the rules that use the meter go with it, whoever's they are.
         this.meterTable.delete(change.id);
-        this.flows = this.flows.filter((f) => !new RegExp(`\\bmeter:${change.id}\\b`).test(f.actions));
+        this.flows = this.flows.filter((f) => !usesMeter(f, change.id));
         continue;
       }
       const m = change.meter;
@@ -176,7 +176,7 @@ class FakeBridge extends OvsClient {
             'OFPST_METER reply (OF1.5) (xid=0x2):',
             ...[...this.meterTable.keys()].map(
               (i) =>
-                `meter:${i} flow_count:1 packet_in_count:0 byte_in_count:0 duration:1.0s bands:\n0: packet_count:0 byte_count:0`,
+                `meter:${i} flow_count:${this.flows.filter((f) => usesMeter(f, i)).length} packet_in_count:0 byte_in_count:0 duration:1.0s bands:\n0: packet_count:0 byte_count:0`,
             ),
           ].join('\n') + '\n'
         );
@@ -220,6 +220,10 @@ class FakeBridge extends OvsClient {
   }
 }
 
+function usesMeter(f: Flow, id: number): boolean {
+  return new RegExp(`\\bmeter:${id}\\b`).test(f.actions);
+}
+
 function parseFlowLine(text: string): Flow {
   const at = text.indexOf(',actions=');
   const fields = text.slice(0, at).split(',');
@@ -237,6 +241,18 @@ function parseFlowLine(text: string): Flow {
 function labAt(meterBase: number): RuleSet {
   return generateRules(labConfig, bindings, { ...DefaultFlowOptions, meterBase });
 }
+
+/** The lab's rule set before vm2 is on the bridge: meter 60000 alone. */
+const vm1Only = generateRules(labConfig, { interfaces: bindings.interfaces, ports: new Map([['vm1', 1]]) });
+
+/** punt6's rules on the fake bridge, and a set's rules, as sorted comparable lines. */
+const ownRules = (ovs: FakeBridge): string[] =>
+  ovs.flows
+    .filter((f) => f.cookie === PUNT6_COOKIE)
+    .map((f) => `${f.table}/${f.priority}/${f.match}/${f.actions}`)
+    .sort();
+const ruleLines = (set: RuleSet): string[] =>
+  set.rules.map((r) => `${r.table}/${r.priority}/${r.match}/${r.actions}`).sort();
 
 const changes = (log: readonly string[]): string[] =>
   log.filter((c) => !/ (dump-meters|dump-flows|meter-stats|list|list-ifaces) /.test(c));
@@ -431,6 +447,107 @@ test("meters used by punt6's rules only are punt6's even without a record", asyn
   t.deepEqual(ovs.record, [60000, 60001]);
 });
 
+test('a port that appears: its meter recorded and added in one batch, its rules in one bundle, nothing dumped', async (t) => {
+  const ovs = new FakeBridge();
+  ovs.addForeign(60050);
+  await install(ovs, BRIDGE, vm1Only);
+  ovs.log.length = 0;
+  const c = await installChanges(ovs, BRIDGE, vm1Only, lab);
+  // vm2's rules, and the punt port's multicast delivery, which now reaches vm2 too.
+  t.deepEqual(c?.remove, []);
+  t.deepEqual([...new Set(c?.add.map((r) => r.port))], ['vm2', 'punt0']);
+  t.deepEqual(ovs.log, [
+    'ovs-vsctl --format=json --columns=external_ids list Bridge br0',
+    'ovs-vsctl --no-wait set Bridge br0 external_ids:punt6-meters="60000,60001"',
+    'METER_MOD br0 ADD meter=60001,pktps,burst,stats,bands=type=drop,rate=100,burst_size=200',
+    'ovs-ofctl --bundle add-flows br0 -',
+  ]);
+  t.deepEqual(ownRules(ovs), ruleLines(lab));
+  t.deepEqual(ovs.meterIds, [60000, 60001, 60050]);
+  t.deepEqual(ovs.record, [60000, 60001]);
+
+  // And goes again: its rules first, then its meter, which no rule uses any more, then the record.
+  ovs.log.length = 0;
+  t.not(await installChanges(ovs, BRIDGE, lab, vm1Only), null);
+  t.deepEqual(ovs.log, [
+    'ovs-ofctl --bundle add-flows br0 -',
+    'ovs-vsctl --format=json --columns=external_ids list Bridge br0',
+    'ovs-ofctl meter-stats br0',
+    'METER_MOD br0 DEL meter=60001',
+    'ovs-vsctl --no-wait set Bridge br0 external_ids:punt6-meters="60000"',
+  ]);
+  t.deepEqual(ownRules(ovs), ruleLines(vm1Only));
+  t.deepEqual(ovs.meterIds, [60000, 60050]);
+  t.deepEqual(ovs.record, [60000]);
+});
+
+test("a port that goes while another controller's rule uses its meter: the meter and that rule stay, the record forgets it", async (t) => {
+  const ovs = new FakeBridge();
+  await install(ovs, BRIDGE, lab);
+  ovs.flows.push({ cookie: FOREIGN_COOKIE, table: 77, priority: 1, match: '', actions: 'meter:60001,NORMAL' });
+  await installChanges(ovs, BRIDGE, lab, vm1Only);
+  t.false(ovs.log.some((c) => c.startsWith('METER_MOD br0 DEL')));
+  t.deepEqual(ovs.meterIds, [60000, 60001]);
+  t.deepEqual(ovs.record, [60000]);
+  t.true(ovs.flows.some((f) => f.cookie === FOREIGN_COOKIE));
+  t.deepEqual(ownRules(ovs), ruleLines(vm1Only));
+});
+
+test("a new port's meter id held by another controller: not recorded, and the whole install refuses, saying why", async (t) => {
+  const ovs = new FakeBridge();
+  await install(ovs, BRIDGE, vm1Only);
+  ovs.addForeign(60001);
+  const e = await t.throwsAsync(installChanges(ovs, BRIDGE, vm1Only, lab), { instanceOf: FlowsError });
+  t.regex(
+    e?.message ?? '',
+    /^meter 60001 for port vm2 \(rules of another cookie use it\) on bridge br0 is another controller's; punt6 leaves it alone/,
+  );
+  t.deepEqual(ovs.record, [60000]);
+  t.deepEqual(ovs.meterTable.get(60001), { flags: 'pktps', rate: 7, burst: 0 });
+  t.deepEqual(ownRules(ovs), ruleLines(vm1Only), "punt6's rules as they were");
+});
+
+test('a meter gone since it was installed: its modification is refused, and the whole install puts it back', async (t) => {
+  const ovs = new FakeBridge();
+  await install(ovs, BRIDGE, lab);
+  ovs.meterTable.delete(60001);
+  ovs.flows = ovs.flows.filter((f) => !usesMeter(f, 60001));
+  const slower = generateRules(labConfig, bindings, { ...DefaultFlowOptions, meterRate: 50 });
+  t.is(await installChanges(ovs, BRIDGE, lab, slower), null);
+  t.deepEqual(ovs.meterTable.get(60001), { flags: 'pktps burst stats', rate: 50, burst: 200 });
+  t.deepEqual(ovs.meterTable.get(60000), { flags: 'pktps burst stats', rate: 50, burst: 200 });
+  t.deepEqual(ownRules(ovs), ruleLines(slower));
+  t.deepEqual(ovs.record, [60000, 60001]);
+});
+
+test('a difference of meters, crashed at any step, orphans no meter, and the next install cleans up', async (t) => {
+  for (let crashAt = 0; ; crashAt++) {
+    const ovs = new FakeBridge();
+    await install(ovs, BRIDGE, labAt(61000));
+    ovs.addForeign(60050);
+    let k = 0;
+    ovs.crashBefore = (c) => changes([c]).length === 1 && k++ === crashAt;
+    const crashed = await installChanges(ovs, BRIDGE, labAt(61000), lab).then(
+      () => false,
+      () => true,
+    );
+    t.deepEqual(
+      ovs.meterIds.filter((id) => id !== 60050 && !ovs.record.includes(id)),
+      [],
+      `crash before change ${crashAt}`,
+    );
+    ovs.crashBefore = null;
+    await install(ovs, BRIDGE, lab);
+    t.deepEqual(ovs.meterIds, [60000, 60001, 60050], `after a crash before change ${crashAt}`);
+    t.deepEqual(ovs.record, [60000, 60001]);
+    t.deepEqual(ownRules(ovs), ruleLines(lab));
+    if (!crashed) {
+      t.is(crashAt, 7, 'seven changes: record, two adds, bundle, two deletes, record');
+      break;
+    }
+  }
+});
+
 test('punt6 run --bridge: a foreign meter in the way is logged once with the message, left alone, and retried', async (t) => {
   const ovs = new FakeBridge();
   ovs.addForeign(60001);
@@ -468,14 +585,7 @@ test('punt6 run --bridge: a change installs the difference alone; a count that d
   const keeper = new FlowKeeper({ bridge: BRIDGE, log: createLogger({ level: 'silent' }), ovs, fullEvery: 1000 });
   await keeper.use(labConfig);
   t.is(keeper.installs, 1);
-  const own = (): string[] =>
-    ovs.flows
-      .filter((f) => f.cookie === PUNT6_COOKIE)
-      .map((f) => `${f.table}/${f.priority}/${f.match}/${f.actions}`)
-      .sort();
-  const wanted = (set: RuleSet): string[] =>
-    set.rules.map((r) => `${r.table}/${r.priority}/${r.match}/${r.actions}`).sort();
-  t.deepEqual(own(), wanted(lab));
+  t.deepEqual(ownRules(ovs), ruleLines(lab));
   // A quiet round: only the count is read.
   ovs.log.length = 0;
   await keeper.round();
@@ -498,10 +608,10 @@ test('punt6 run --bridge: a change installs the difference alone; a count that d
   const bundles = ovs.log.filter((c) => c.includes('add-flows'));
   t.is(bundles.length, 1);
   const expected = generateRules(changed, bindings);
-  t.deepEqual(own(), wanted(expected));
+  t.deepEqual(ownRules(ovs), ruleLines(expected));
   // ovs-vswitchd lost punt6's rules: the count disagrees, the next round installs whole.
   ovs.flows = ovs.flows.filter((f) => f.cookie !== PUNT6_COOKIE || f.table !== 203);
   await keeper.round();
   t.is(keeper.installs, 2);
-  t.deepEqual(own(), wanted(expected));
+  t.deepEqual(ownRules(ovs), ruleLines(expected));
 });

@@ -34,7 +34,6 @@ import {
   bundleText,
   changesBundleText,
   ruleChanges,
-  sameMeters,
   type RuleChanges,
   generateRules,
   MAX_METER_BASE,
@@ -473,11 +472,34 @@ async function deleteMeters(ovs: OvsClient, bridge: string, ids: readonly number
     );
 }
 
+/** The meters `to` adds, gives another rate or burst, and no longer has, against `from`. */
+function meterChanges(from: RuleSet, to: RuleSet): { add: MeterSpec[]; modify: MeterSpec[]; remove: number[] } {
+  const before = new Map(from.meters.map((m) => [m.id, m]));
+  const add: MeterSpec[] = [];
+  const modify: MeterSpec[] = [];
+  for (const m of to.meters) {
+    const old = before.get(m.id);
+    before.delete(m.id);
+    if (old === undefined) add.push(m);
+    else if (old.rate !== m.rate || old.burst !== m.burst) modify.push(m);
+  }
+  return { add, modify, remove: [...before.keys()] };
+}
+
 /**
- * Turns the installed rule set `from` into `to` by their difference alone (ruleChanges): one
- * atomic bundle that deletes and adds only the rules that changed. When the meters differ too (a
- * port added or removed), it installs `to` whole instead, meters first (see `install`).
- * Returns the rules deleted and added, or null for a whole install.
+ * Turns the installed rule set `from` into `to` by their difference alone, as `install` would
+ * but reading nearly nothing back: the meters that differ (a port that appeared or went) in one
+ * batch before the bundle, the rules that differ (ruleChanges) in one atomic bundle, the meters
+ * no longer wanted in one batch after it. Returns the rules deleted and added, or null when it
+ * installed `to` whole.
+ *
+ * Ownership holds as in `install`, without dumping the bridge's rules: a new id is recorded
+ * before its meter is added, and when OVS refuses an add or a modification (another
+ * controller's meter under that id, a meter gone since `from` was installed), the id leaves the
+ * record again unless it was recorded before, and `to` is installed whole, which sorts the
+ * meters out or says why it cannot. A meter is deleted only when OVS counts no rule using it
+ * once punt6's bundle is in (its `flow_count`); one that another controller's rule uses is left
+ * alone and leaves the record, as `planMeters` would leave it.
  */
 export async function installChanges(
   ovs: OvsClient,
@@ -485,13 +507,34 @@ export async function installChanges(
   from: RuleSet,
   to: RuleSet,
 ): Promise<RuleChanges | null> {
-  if (!sameMeters(from, to)) {
-    await install(ovs, bridge, to);
-    return null;
-  }
+  const meters = meterChanges(from, to);
   const changes = ruleChanges(from, to);
+  let recorded: ReadonlySet<number> | null = null;
+  if (meters.add.length + meters.modify.length > 0) {
+    recorded = await ovs.recordedMeters(bridge);
+    const record = new Set([...recorded, ...meters.add.map((m) => m.id)]);
+    const refused = await addMeters(ovs, bridge, recorded, record, meters.add, meters.modify, recorded);
+    if (refused.length > 0) {
+      await install(ovs, bridge, to);
+      return null;
+    }
+    recorded = record;
+  }
   if (changes.remove.length + changes.add.length > 0)
     await ovs.ofctl(['--bundle', 'add-flows', bridge, '-'], changesBundleText(changes));
+  if (meters.remove.length > 0) {
+    recorded ??= await ovs.recordedMeters(bridge);
+    const uses = new Map((await ovs.meterStats(bridge)).map((m) => [m.id, m.flowCount]));
+    await deleteMeters(
+      ovs,
+      bridge,
+      meters.remove.filter((id) => uses.get(id) === 0),
+    );
+    // Deleted, gone, or another controller's now: none of them is punt6's any more.
+    const gone = new Set(meters.remove);
+    const after = new Set([...recorded].filter((id) => !gone.has(id)));
+    if (!sameIds(after, recorded)) await ovs.recordMeters(bridge, after);
+  }
   return changes;
 }
 

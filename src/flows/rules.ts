@@ -551,15 +551,6 @@ export function changesBundleText(c: RuleChanges): string {
   return lines.join('\n') + '\n';
 }
 
-/** Whether two rule sets want the same meters (ids, ports, rates and bursts). */
-export function sameMeters(a: RuleSet, b: RuleSet): boolean {
-  if (a.meters.length !== b.meters.length) return false;
-  return a.meters.every((m, i) => {
-    const o = b.meters[i] as MeterSpec;
-    return m.id === o.id && m.port === o.port && m.rate === o.rate && m.burst === o.burst;
-  });
-}
-
 /** A meter as `ovs-ofctl add-meter` / `mod-meter` takes it. */
 export function meterArgument(m: MeterSpec): string {
   return `meter=${m.id},pktps,burst,stats,bands=type=drop,rate=${m.rate},burst_size=${m.burst}`;
