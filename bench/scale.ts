@@ -132,8 +132,8 @@ async function reloadPause(ports: number, dir: string): Promise<{ reloadMs: numb
   return { reloadMs, longestGapMs: longest };
 }
 
-/** A private ovsdb-server and ovs-vswitchd (userspace datapath) with one bridge and N internal ports. */
-function privateOvs(dir: string, ports: number): { env: NodeJS.ProcessEnv; stop: () => void } {
+/** A private ovsdb-server and ovs-vswitchd (userspace datapath) with one bridge. */
+function privateOvs(dir: string): { env: NodeJS.ProcessEnv; stop: () => void } {
   const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
   const sh = (cmd: string, args: string[]): void => {
     execFileSync(cmd, args, { env, stdio: 'ignore' });
@@ -217,7 +217,7 @@ for (const ports of sizes) {
     };
     if (values.ovs) {
       const ovsDir = mkdtempSync(join(tmpdir(), 'punt6-scale-ovs-'));
-      const ovs = privateOvs(ovsDir, ports);
+      const ovs = privateOvs(ovsDir);
       try {
         const client = new OvsClient(ovs.env);
         const numbered: PortBindings = {

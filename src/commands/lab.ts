@@ -1,11 +1,11 @@
 /**
- * `punt6 lab up | status | down [--state DIR] [--config FILE] [--metrics-port N]`.
+ * `punt6 lab up | status | down [--state DIR] [--config FILE] [--metrics-port N] [--vms N]`.
  */
 
 import { ConfigError } from '../config/index.js';
 import { LabError } from '../system/exec.js';
 import { defaultLabOptions, labDown, labStatus, labUp, type LabOptions } from '../lab/lab.js';
-import { DEFAULT_METRICS_PORT, DEFAULT_STATE_DIRECTORY } from '../lab/plan.js';
+import { DEFAULT_METRICS_PORT, DEFAULT_STATE_DIRECTORY, MAX_LAB_VMS } from '../lab/plan.js';
 import { defineCommand, integerOption, parseCommand, UsageError } from './command.js';
 
 const subcommands = { up: labUp, status: labStatus, down: labDown } as const;
@@ -32,6 +32,8 @@ options:
   --state DIR          the lab's state directory (default ${DEFAULT_STATE_DIRECTORY})
   --config FILE        the punt6 configuration (up; default fixtures/config/lab.yaml)
   --metrics-port N     punt6's metrics port on [::1] (up; default ${DEFAULT_METRICS_PORT})
+  --vms N              (up) N VMs on the network of the configuration's first port instead of
+                       its ports: vm1 … vmN, one address each (1..${MAX_LAB_VMS})
 `,
   parse: (args) => {
     const { values, positionals } = parseCommand(
@@ -40,6 +42,7 @@ options:
         state: { type: 'string' },
         config: { type: 'string' },
         'metrics-port': { type: 'string' },
+        vms: { type: 'string' },
       },
       true,
     );
@@ -48,6 +51,8 @@ options:
     if (values.config !== undefined) options.configPath = values.config;
     options.metricsPort =
       integerOption(values['metrics-port'], '--metrics-port', { min: 1, max: 65535 }) ?? options.metricsPort;
+    const vms = integerOption(values.vms, '--vms', { min: 1, max: MAX_LAB_VMS });
+    if (vms !== undefined) options.vms = vms;
     const [subcommand, ...extra] = positionals;
     if (subcommand === undefined) throw new UsageError('a subcommand is required: up, status or down');
     if (!Object.hasOwn(subcommands, subcommand)) throw new UsageError(`unknown subcommand ${subcommand}`);
