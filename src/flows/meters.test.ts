@@ -17,7 +17,14 @@ import { createLogger } from '../system/logging.js';
 import { FlowKeeper } from './keeper.js';
 import type { MeterChange, MeterFailure } from './meter-batch.js';
 import { FlowsError, install, installChanges, METER_RECORD_KEY, OvsClient, planMeters, reconcile } from './ovs.js';
-import { DefaultFlowOptions, generateRules, meterArgument, PUNT6_COOKIE, type RuleSet } from './rules.js';
+import {
+  DefaultFlowOptions,
+  generateRules,
+  meterArgument,
+  PUNT6_COOKIE,
+  PUNT6_COOKIE_MASK,
+  type RuleSet,
+} from './rules.js';
 
 const labConfig = await loadConfig(join(repositoryRoot, 'fixtures', 'config', 'lab.yaml'));
 const BRIDGE = 'br0';
@@ -186,10 +193,12 @@ class FakeBridge extends OvsClient {
         const used = added.flatMap((f) => [...f.actions.matchAll(/meter:(\d+)/g)].map((m) => Number(m[1])));
         if (used.some((m) => !this.meterTable.has(m))) throw new FlowsError(`${command} failed: OFPBFC_MSG_FAILED`);
         const cookie = /^delete cookie=(0x[0-9a-f]+)\/-1$/.exec(lines[0] ?? '')?.[1];
-        // delete_strict: the rule with exactly that cookie, table, priority and match.
+        // delete_strict: the rule with exactly that table, priority and match, and punt6's cookie.
         const strict = lines
           .filter((l) => l.startsWith('delete_strict '))
-          .map((l) => parseFlowLine(`${l.slice('delete_strict '.length).replace('/-1,', ',')},actions=`));
+          .map((l) =>
+            parseFlowLine(`${l.slice('delete_strict '.length).replace(`/${PUNT6_COOKIE_MASK},`, ',')},actions=`),
+          );
         const key = (f: Flow): string => `${f.cookie}/${f.table}/${f.priority}/${f.match}`;
         const gone = new Set(strict.map(key));
         // An added rule replaces the one with the same table, priority and match.

@@ -14,6 +14,7 @@ import { evaluate, type Frame } from '../test-support/openflow.js';
 import {
   DefaultFlowOptions,
   PUNT6_COOKIE,
+  PUNT6_COOKIE_MASK,
   bundleText,
   changesBundleText,
   dryRunText,
@@ -777,7 +778,7 @@ test('changes: a second address for one port of 1,000 changes that port and that
   t.true(c.add.every((r) => r.port === 'p0' || (r.port === null && r.match.includes('2001:db8::f0'))));
   const text = changesBundleText(ruleChanges(after, before));
   t.is(text.trimEnd().split('\n').length, 10);
-  t.true(text.startsWith(`delete_strict cookie=${PUNT6_COOKIE}/-1,table=`));
+  t.true(text.startsWith(`delete_strict cookie=${PUNT6_COOKIE}/${PUNT6_COOKIE_MASK},table=`));
 });
 
 /**

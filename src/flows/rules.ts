@@ -27,6 +27,12 @@ import { addressModel, linkLocalFromMac } from '../config/addr.js';
 
 /** Every punt6 rule carries this cookie ("punt6" in ASCII, then zeros); no other rule is touched. */
 export const PUNT6_COOKIE = '0x70756e7436000000';
+/**
+ * The mask of a rule's `delete_strict`: the five bytes "punt6". With a mask of all ones OVS finds
+ * the rule by walking every rule with that cookie, all of punt6's, for each deletion; with any
+ * other mask it finds the rule by its match, then checks the cookie under the mask.
+ */
+export const PUNT6_COOKIE_MASK = '0xffffffffff000000';
 
 /** Register and bit of the pass mark (`reg9` bit 31). */
 export const PASS_REGISTER = 'reg9';
@@ -545,7 +551,7 @@ export function changesBundleText(c: RuleChanges): string {
   const lines: string[] = [];
   for (const r of c.remove)
     lines.push(
-      `delete_strict cookie=${PUNT6_COOKIE}/-1,table=${r.table},priority=${r.priority}${r.match === '' ? '' : `,${r.match}`}`,
+      `delete_strict cookie=${PUNT6_COOKIE}/${PUNT6_COOKIE_MASK},table=${r.table},priority=${r.priority}${r.match === '' ? '' : `,${r.match}`}`,
     );
   for (const r of c.add) lines.push(`add ${flowLine(r)}`);
   return lines.join('\n') + '\n';
