@@ -16,8 +16,18 @@ import type { RunResult } from '../system/exec.js';
 import { createLogger } from '../system/logging.js';
 import { FlowKeeper } from './keeper.js';
 import type { MeterChange, MeterFailure } from './meter-batch.js';
-import { FlowsError, install, installChanges, METER_RECORD_KEY, OvsClient, planMeters, reconcile } from './ovs.js';
 import {
+  FlowsError,
+  install,
+  installChanges,
+  METER_RECORD_KEY,
+  ofctlTimeout,
+  OvsClient,
+  planMeters,
+  reconcile,
+} from './ovs.js';
+import {
+  bundleText,
   DefaultFlowOptions,
   generateRules,
   meterArgument,
@@ -454,6 +464,12 @@ test("meters used by punt6's rules only are punt6's even without a record", asyn
   await install(ovs, BRIDGE, lab);
   t.deepEqual(ovs.meterIds, [60000, 60001]);
   t.deepEqual(ovs.record, [60000, 60001]);
+});
+
+test("ovs-ofctl's time limit grows with its input: a whole rule set's bundle is not killed at 30 s", (t) => {
+  t.is(ofctlTimeout(undefined), 30_000);
+  t.is(ofctlTimeout('delete cookie=0x1/-1\nadd table=1,actions=drop\n'), 30_002);
+  t.is(ofctlTimeout(bundleText(lab)), 30_000 + lab.rules.length + 1);
 });
 
 test('a port that appears: its meter recorded and added in one batch, its rules in one bundle, nothing dumped', async (t) => {

@@ -56,6 +56,16 @@ export const METER_RECORD_KEY = 'punt6-meters';
 
 export class FlowsError extends Error {}
 
+/** The default time limit of `OvsClient.ofctl`. */
+export function ofctlTimeout(input: string | undefined): number {
+  let lines = 0;
+  if (input !== undefined) for (let i = input.indexOf('\n'); i >= 0; i = input.indexOf('\n', i + 1)) lines++;
+  return 30_000 + lines;
+}
+
+/** How long a dump of every rule on a bridge may take: its work grows with the rules there. */
+const DUMP_TIMEOUT_MS = 600_000;
+
 function notRunning(r: RunResult): FlowsError {
   return new FlowsError(
     `Open vSwitch is not running or not reachable (ovs-vsctl: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`})`,
@@ -85,8 +95,12 @@ export class OvsClient {
     return r.stdout;
   }
 
-  async ofctl(args: readonly string[], input?: string): Promise<string> {
-    const r = await run('ovs-ofctl', ['-O', 'OpenFlow15', ...args], { env: this.env, input });
+  /**
+   * Runs `ovs-ofctl -O OpenFlow15 ARGS`, killed after `timeoutMs`: by default 30 s and 1 ms more
+   * a line of input, since a bundle's work in ovs-ofctl and ovs-vswitchd grows with its rules.
+   */
+  async ofctl(args: readonly string[], input?: string, timeoutMs = ofctlTimeout(input)): Promise<string> {
+    const r = await run('ovs-ofctl', ['-O', 'OpenFlow15', ...args], { env: this.env, input, timeout: timeoutMs });
     if (r.code !== 0) throw new FlowsError(`${r.command} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
     return r.stdout;
   }
@@ -133,7 +147,9 @@ export class OvsClient {
 
   /** punt6's rules on the bridge (cookie-filtered), with their counters. */
   async ownFlows(bridge: string): Promise<DumpedFlow[]> {
-    return parseFlowDump(await this.ofctl(['--no-names', 'dump-flows', bridge, `cookie=${PUNT6_COOKIE}/-1`]));
+    return parseFlowDump(
+      await this.ofctl(['--no-names', 'dump-flows', bridge, `cookie=${PUNT6_COOKIE}/-1`], undefined, DUMP_TIMEOUT_MS),
+    );
   }
 
   /** How many rules carry punt6's cookie (`dump-aggregate`): a cheap check that they are all there. */
@@ -147,7 +163,7 @@ export class OvsClient {
 
   /** Every rule on the bridge, anyone's (to see which rules use a meter). */
   async allFlows(bridge: string): Promise<DumpedFlow[]> {
-    return parseFlowDump(await this.ofctl(['--no-names', 'dump-flows', bridge]));
+    return parseFlowDump(await this.ofctl(['--no-names', 'dump-flows', bridge], undefined, DUMP_TIMEOUT_MS));
   }
 
   async meters(bridge: string): Promise<DumpedMeter[]> {
