@@ -392,40 +392,48 @@ test('many refusals are listed three at a time; refused deletions stay recorded 
   t.deepEqual(ovs.record, [60000, 60001]);
 });
 
-test('recorded before added, deleted before forgotten: a crash at any step orphans no meter, and the next install cleans up', async (t) => {
-  // Each run starts from the same bridge: punt6's meters at 61000 (to be replaced), a foreign
-  // meter in the way of nothing, and a crash before the k-th command that changes something.
-  const steps = async (crashAt: number): Promise<{ ovs: FakeBridge; crashed: boolean }> => {
-    const ovs = new FakeBridge();
-    await install(ovs, BRIDGE, labAt(61000));
-    ovs.addForeign(60050);
-    let k = 0;
-    ovs.crashBefore = (c) => changes([c]).length === 1 && k++ === crashAt;
-    const crashed = await install(ovs, BRIDGE, lab).then(
-      () => false,
-      () => true,
-    );
-    return { ovs, crashed };
-  };
-  for (let crashAt = 0; ; crashAt++) {
-    const { ovs, crashed } = await steps(crashAt);
-    // Every meter on the bridge is recorded as punt6's or is the foreign one.
-    t.deepEqual(
-      ovs.meterIds.filter((id) => id !== 60050 && !ovs.record.includes(id)),
-      [],
-      `crash before change ${crashAt}`,
-    );
-    ovs.crashBefore = null;
-    await install(ovs, BRIDGE, lab);
-    t.deepEqual(ovs.meterIds, [60000, 60001, 60050], `after a crash before change ${crashAt}`);
-    t.deepEqual(ovs.record, [60000, 60001]);
-    t.true(ovs.flows.some((f) => f.cookie === FOREIGN_COOKIE));
-    if (!crashed) {
-      t.is(crashAt, 7, 'seven changes: record, two adds, bundle, two deletes, record');
-      break;
+/**
+ * From punt6's meters at 61000 (to be replaced by 60000 and 60001) and a foreign meter in the way
+ * of nothing: seven changes, record, two adds, the bundle, two deletes, record.
+ */
+const crashCases = [
+  {
+    what: 'an install: recorded before added, deleted before forgotten',
+    change: (ovs: FakeBridge) => install(ovs, BRIDGE, lab),
+  },
+  { what: 'a difference of meters', change: (ovs: FakeBridge) => installChanges(ovs, BRIDGE, labAt(61000), lab) },
+];
+
+for (const { what, change } of crashCases)
+  test(`${what}: a crash at any step orphans no meter, and the next install cleans up`, async (t) => {
+    for (let crashAt = 0; ; crashAt++) {
+      const ovs = new FakeBridge();
+      await install(ovs, BRIDGE, labAt(61000));
+      ovs.addForeign(60050);
+      let k = 0;
+      ovs.crashBefore = (c) => changes([c]).length === 1 && k++ === crashAt;
+      const crashed = await change(ovs).then(
+        () => false,
+        () => true,
+      );
+      // Every meter on the bridge is recorded as punt6's or is the foreign one.
+      t.deepEqual(
+        ovs.meterIds.filter((id) => id !== 60050 && !ovs.record.includes(id)),
+        [],
+        `crash before change ${crashAt}`,
+      );
+      ovs.crashBefore = null;
+      await install(ovs, BRIDGE, lab);
+      t.deepEqual(ovs.meterIds, [60000, 60001, 60050], `after a crash before change ${crashAt}`);
+      t.deepEqual(ovs.record, [60000, 60001]);
+      t.true(ovs.flows.some((f) => f.cookie === FOREIGN_COOKIE));
+      t.deepEqual(ownRules(ovs), ruleLines(lab));
+      if (!crashed) {
+        t.is(crashAt, 7, 'seven changes: record, two adds, bundle, two deletes, record');
+        break;
+      }
     }
-  }
-});
+  });
 
 test('recorded meters that are gone (ovs-vswitchd restarted) are forgotten, and added again when wanted', async (t) => {
   const ovs = new FakeBridge();
@@ -543,34 +551,6 @@ test('a meter gone since it was installed: its modification is refused, and the 
   t.deepEqual(ovs.meterTable.get(60000), { flags: 'pktps burst stats', rate: 50, burst: 200 });
   t.deepEqual(ownRules(ovs), ruleLines(slower));
   t.deepEqual(ovs.record, [60000, 60001]);
-});
-
-test('a difference of meters, crashed at any step, orphans no meter, and the next install cleans up', async (t) => {
-  for (let crashAt = 0; ; crashAt++) {
-    const ovs = new FakeBridge();
-    await install(ovs, BRIDGE, labAt(61000));
-    ovs.addForeign(60050);
-    let k = 0;
-    ovs.crashBefore = (c) => changes([c]).length === 1 && k++ === crashAt;
-    const crashed = await installChanges(ovs, BRIDGE, labAt(61000), lab).then(
-      () => false,
-      () => true,
-    );
-    t.deepEqual(
-      ovs.meterIds.filter((id) => id !== 60050 && !ovs.record.includes(id)),
-      [],
-      `crash before change ${crashAt}`,
-    );
-    ovs.crashBefore = null;
-    await install(ovs, BRIDGE, lab);
-    t.deepEqual(ovs.meterIds, [60000, 60001, 60050], `after a crash before change ${crashAt}`);
-    t.deepEqual(ovs.record, [60000, 60001]);
-    t.deepEqual(ownRules(ovs), ruleLines(lab));
-    if (!crashed) {
-      t.is(crashAt, 7, 'seven changes: record, two adds, bundle, two deletes, record');
-      break;
-    }
-  }
 });
 
 test('punt6 run --bridge: a foreign meter in the way is logged once with the message, left alone, and retried', async (t) => {

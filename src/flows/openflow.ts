@@ -190,17 +190,17 @@ export class OfMessageView extends ByteView {
   check(): Status {
     const o = this.off;
     if (o < 0 || o + this.len > this.buf.length || this.len < OFP_HEADER_LENGTH)
-      return this.fail(Status.Truncated, o + Math.max(0, this.len), 'shorter than the 8-byte OpenFlow header');
+      return this.failAt(Status.Truncated, o + Math.max(0, this.len), 'shorter than the 8-byte OpenFlow header');
     // In bounds: the 8 header bytes are inside len.
     const length = u16(this.buf, o + HeaderField.Length);
-    if (length < OFP_HEADER_LENGTH) return this.fail(Status.Malformed, o + HeaderField.Length, 'length below 8');
-    if (length > this.len) return this.fail(Status.Truncated, o + this.len, 'message ends before its length');
+    if (length < OFP_HEADER_LENGTH) return this.failAt(Status.Malformed, o + HeaderField.Length, 'length below 8');
+    if (length > this.len) return this.failAt(Status.Truncated, o + this.len, 'message ends before its length');
     if (this.buf[o + HeaderField.Type] === OfType.Error && length < ERROR_LENGTH)
-      return this.fail(Status.Malformed, o + HeaderField.Length, 'ERROR shorter than 12 bytes');
+      return this.failAt(Status.Malformed, o + HeaderField.Length, 'ERROR shorter than 12 bytes');
     return Status.Ok;
   }
 
-  private fail(s: Status, at: number, reason: string): Status {
+  private failAt(s: Status, at: number, reason: string): Status {
     this.errorOffset = at;
     this.errorReason = reason;
     return s;
