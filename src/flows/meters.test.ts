@@ -75,6 +75,8 @@ class FakeBridge extends OvsClient {
   /** The size of each meter batch. */
   readonly batches: number[] = [];
   crashBefore: ((command: string) => boolean) | null = null;
+  /** What `meterFallback` says after a batch: as if the management socket were missing. */
+  noSocket: string | null = null;
   /** Makes OVS refuse a meter change of a batch with this reason (and leave the meter as it was). */
   refuse: ((change: MeterChange) => string | null) | null = null;
 
@@ -141,6 +143,7 @@ class FakeBridge extends OvsClient {
   override async meterBatch(bridge: string, changes: readonly MeterChange[]): Promise<MeterFailure[]> {
     if (bridge !== BRIDGE) throw new FlowsError(`no bridge ${bridge}`);
     this.batches.push(changes.length);
+    this.meterFallback = this.noSocket;
     const failures: MeterFailure[] = [];
     for (const change of changes) {
       const refused = this.refuse?.(change) ?? null;
@@ -553,9 +556,8 @@ test('a meter gone since it was installed: its modification is refused, and the 
   t.deepEqual(ovs.record, [60000, 60001]);
 });
 
-test('punt6 run --bridge: a foreign meter in the way is logged once with the message, left alone, and retried', async (t) => {
-  const ovs = new FakeBridge();
-  ovs.addForeign(60001);
+/** A logger at level info whose lines are collected, parsed. */
+function collectedLog(): { logs: Record<string, unknown>[]; log: ReturnType<typeof createLogger> } {
   const logs: Record<string, unknown>[] = [];
   const destination = new Writable({
     write(chunk: Buffer, _enc, cb) {
@@ -563,7 +565,30 @@ test('punt6 run --bridge: a foreign meter in the way is logged once with the mes
       cb();
     },
   });
-  const keeper = new FlowKeeper({ bridge: BRIDGE, log: createLogger({ level: 'info', destination }), ovs });
+  return { logs, log: createLogger({ level: 'info', destination }) };
+}
+
+test('punt6 run --bridge: meters changed through ovs-ofctl are a warning, logged once', async (t) => {
+  const ovs = new FakeBridge();
+  ovs.noSocket = 'no OpenFlow socket /run/ovs/br0.mgmt: meters changed with one ovs-ofctl each';
+  const { logs, log } = collectedLog();
+  const keeper = new FlowKeeper({ bridge: BRIDGE, log, ovs });
+  await keeper.use(labConfig);
+  // ovs-vswitchd restarted: rules and meters gone, installed again, through ovs-ofctl again.
+  ovs.meterTable.clear();
+  ovs.flows = [];
+  await keeper.round();
+  t.is(keeper.installs, 2);
+  const warnings = logs.filter((l) => l['msg'] === 'meters changed through ovs-ofctl');
+  t.is(warnings.length, 1);
+  t.like(warnings[0], { bridge: BRIDGE, note: ovs.noSocket });
+});
+
+test('punt6 run --bridge: a foreign meter in the way is logged once with the message, left alone, and retried', async (t) => {
+  const ovs = new FakeBridge();
+  ovs.addForeign(60001);
+  const { logs, log } = collectedLog();
+  const keeper = new FlowKeeper({ bridge: BRIDGE, log, ovs });
   await keeper.use(labConfig);
   await keeper.round();
   t.is(keeper.failures, 2);
