@@ -13,6 +13,7 @@ import {
   writeSolicitedNode,
   fromHex,
   toHex,
+  sliceBytes,
 } from './bytes.js';
 
 const rfc5952 = [
@@ -87,4 +88,12 @@ test('copyBytes and copyAddr copy exactly the range, whatever its length and off
   const dst = new Uint8Array(20);
   copyAddr(src, 3, dst, 2);
   t.deepEqual([...dst], [0, 0, ...src.subarray(3, 19), 0, 0]);
+});
+
+test('sliceBytes copies a range of a Buffer, sharing no memory with it', (t) => {
+  const b = Buffer.from([1, 2, 3, 4, 5]);
+  const s = sliceBytes(b, 1, 4);
+  t.deepEqual(Array.from(s), [2, 3, 4]);
+  b[2] = 9;
+  t.is(s[1], 3, 'no memory shared with b');
 });

@@ -85,6 +85,14 @@ export function copyAddr(src: Uint8Array, so: number, dst: Uint8Array, dO: numbe
   copy8(src, so + 8, dst, dO + 8);
 }
 
+/**
+ * A copy of b[from, to) that shares no memory with b, even when b is a Buffer (whose own `slice`
+ * is a view of b's bytes). Edges only: it allocates.
+ */
+export function sliceBytes(b: Uint8Array, from: number, to: number): Uint8Array {
+  return Uint8Array.prototype.slice.call(b, from, to);
+}
+
 export function fillZero(b: Uint8Array, o: number, n: number): void {
   for (let i = 0; i < n; i++) b[o + i] = 0;
 }
