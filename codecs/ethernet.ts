@@ -20,7 +20,7 @@
  */
 
 import { copyBytes, setU16, u16 } from './bytes.js';
-import { ByteView, Status } from './status.js';
+import { ByteView, Rule, Status } from './status.js';
 
 export const EtherType = {
   Ipv4: 0x0800,
@@ -42,6 +42,9 @@ export const EthernetField = {
 
 export const ETHERNET_HEADER_LENGTH = 14;
 export const VLAN_TAG_LENGTH = 4;
+export const MAC_LENGTH = 6;
+/** The VLAN id's 12 bits of the TCI (IEEE 802.1Q §9.6). */
+export const VLAN_ID_MASK = 0x0fff;
 
 /** "No VLAN tag" as a VLAN id (valid ids are 0–4095). */
 export const NO_VLAN = -1;
@@ -67,18 +70,25 @@ export class EthernetView extends ByteView {
         Status.Truncated,
         o + Math.max(0, Math.min(this.len, b.length - o)),
         'frame shorter than the 14-byte Ethernet header',
+        Rule.Length,
       );
     }
-    const t = u16(b, o + 12);
-    if (t === EtherType.QinQ) return this.fail(Status.Unsupported, o + 12, 'QinQ (802.1ad) outer tag');
+    const t = u16(b, o + EthernetField.EtherType);
+    if (t === EtherType.QinQ)
+      return this.fail(Status.Unsupported, o + EthernetField.EtherType, 'QinQ (802.1ad) outer tag', Rule.NotDecoded);
     if (t === EtherType.Vlan) {
       if (this.len < ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH) {
-        return this.fail(Status.Truncated, o + this.len, 'frame ends inside the 802.1Q tag');
+        return this.fail(Status.Truncated, o + this.len, 'frame ends inside the 802.1Q tag', Rule.Length);
       }
-      // In bounds: len >= 18 was checked just above.
-      const inner = u16(b, o + 16);
+      // In bounds: len >= 18 is checked just above.
+      const inner = u16(b, o + EthernetField.InnerEtherType);
       if (inner === EtherType.Vlan || inner === EtherType.QinQ)
-        return this.fail(Status.Unsupported, o + 16, 'QinQ (stacked 802.1Q tags)');
+        return this.fail(
+          Status.Unsupported,
+          o + EthernetField.InnerEtherType,
+          'QinQ (stacked 802.1Q tags)',
+          Rule.NotDecoded,
+        );
       this.headerLength = ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
     } else {
       this.headerLength = ETHERNET_HEADER_LENGTH;
@@ -86,31 +96,25 @@ export class EthernetView extends ByteView {
     return Status.Ok;
   }
 
-  private fail(s: Status, at: number, reason: string): Status {
-    this.errorOffset = at;
-    this.errorReason = reason;
-    return s;
-  }
-
   get destinationOffset(): number {
-    return this.off;
+    return this.off + EthernetField.Destination;
   }
   get sourceOffset(): number {
-    return this.off + 6;
+    return this.off + EthernetField.Source;
   }
   get hasVlan(): boolean {
     return this.headerLength === ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
   }
   /** The VLAN id, or NO_VLAN. */
   get vlanId(): number {
-    return this.hasVlan ? u16(this.buf, this.off + 14) & 0x0fff : NO_VLAN;
+    return this.hasVlan ? u16(this.buf, this.off + EthernetField.Tci) & VLAN_ID_MASK : NO_VLAN;
   }
   /** Priority code point of the tag (0 without one). */
   get vlanPcp(): number {
-    return this.hasVlan ? (this.buf[this.off + 14] as number) >>> 5 : 0;
+    return this.hasVlan ? (this.buf[this.off + EthernetField.Tci] as number) >>> 5 : 0;
   }
   get vlanDei(): boolean {
-    return this.hasVlan && ((this.buf[this.off + 14] as number) & 0x10) !== 0;
+    return this.hasVlan && ((this.buf[this.off + EthernetField.Tci] as number) & 0x10) !== 0;
   }
   /** The EtherType of the payload (the inner one behind a tag). */
   get etherType(): number {
@@ -148,8 +152,8 @@ export function ethernetHeaderLength(r: { vlanId?: number }): number {
  * header length.
  */
 export function emitEthernet(r: EthernetRepr, b: Uint8Array, o: number): number {
-  copyBytes(r.destination, 0, b, o, 6);
-  copyBytes(r.source, 0, b, o + 6, 6);
+  copyBytes(r.destination, 0, b, o + EthernetField.Destination, MAC_LENGTH);
+  copyBytes(r.source, 0, b, o + EthernetField.Source, MAC_LENGTH);
   return emitEthernetTail(b, o, r.etherType, r.vlanId ?? NO_VLAN, r.vlanPcp ?? 0);
 }
 
@@ -159,11 +163,11 @@ export function emitEthernet(r: EthernetRepr, b: Uint8Array, o: number): number 
  */
 export function emitEthernetTail(b: Uint8Array, o: number, etherType: number, vlanId: number, pcp: number): number {
   if (vlanId === NO_VLAN) {
-    setU16(b, o + 12, etherType);
+    setU16(b, o + EthernetField.EtherType, etherType);
     return ETHERNET_HEADER_LENGTH;
   }
-  setU16(b, o + 12, EtherType.Vlan);
-  setU16(b, o + 14, ((pcp & 7) << 13) | (vlanId & 0x0fff));
-  setU16(b, o + 16, etherType);
+  setU16(b, o + EthernetField.EtherType, EtherType.Vlan);
+  setU16(b, o + EthernetField.Tci, ((pcp & 7) << 13) | (vlanId & VLAN_ID_MASK));
+  setU16(b, o + EthernetField.InnerEtherType, etherType);
   return ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
 }
