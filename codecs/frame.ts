@@ -12,11 +12,12 @@
 
 import { u16 } from './bytes.js';
 import { verifyUpperLayer } from './checksum.js';
-import { validateDhcpv6 } from './dhcpv6.js';
-import { ETHERNET_HEADER_LENGTH, EtherType, EthernetView, NO_VLAN } from './ethernet.js';
-import { Icmpv6Type, validateIcmpv6 } from './icmpv6.js';
-import { IpProtocol, Ipv6View } from './ipv6.js';
-import { Failure, Layer, Status } from './status.js';
+import { Dhcpv6Field, validateDhcpv6 } from './dhcpv6.js';
+import { ETHERNET_HEADER_LENGTH, EtherType, EthernetField, EthernetView, NO_VLAN, VLAN_ID_MASK } from './ethernet.js';
+import { ICMPV6_HEADER_LENGTH, Icmpv6Field, Icmpv6Type, Icmpv6Validator } from './icmpv6.js';
+import { IpProtocol, Ipv6Field, Ipv6View } from './ipv6.js';
+import type { NdpOptionCursor } from './ndp-options.js';
+import { Failure, Layer, Rule, Status } from './status.js';
 import { UdpPort, UdpView } from './udp.js';
 import { LinkType } from './link-type.js';
 
@@ -25,12 +26,24 @@ export { LinkType } from './link-type.js';
 const SLL_HEADER_LENGTH = 16;
 const SLL2_HEADER_LENGTH = 20;
 const NULL_HEADER_LENGTH = 4;
+/** Where the protocol (an EtherType) stands in the Linux cooked headers, v1 and v2. */
+const SLL_PROTOCOL = 14;
+const SLL2_PROTOCOL = 0;
+/** The loopback header's address family: one byte of it is non-zero, the first or the last by byte order. */
+const NULL_FAMILY_FIRST = 0;
+const NULL_FAMILY_LAST = 3;
 
 export class FrameDecoder {
   readonly ethernet = new EthernetView();
   readonly ipv6 = new Ipv6View();
   readonly udp = new UdpView();
   readonly failure = new Failure();
+  private readonly icmpv6 = new Icmpv6Validator();
+  /**
+   * The option walk of an ND or Inverse ND message (`icmpv6Type` one of theirs, decode() Ok):
+   * where its Source and Target Link-Layer Address options and Target Address List stand.
+   */
+  readonly ndpOptions: NdpOptionCursor = this.icmpv6.options;
   /** Off for captures whose checksums were offloaded to the NIC (left as garbage). */
   verifyChecksums = true;
   /**
@@ -72,7 +85,7 @@ export class FrameDecoder {
     this.checksumDeferred = false;
     this.dhcpv6Type = -1;
     if (off < 0 || len < 0 || off + len > buf.length) {
-      return this.failure.fail(Status.Truncated, Layer.Ethernet, off, 'frame extends past the buffer');
+      return this.failure.fail(Status.Truncated, Layer.Ethernet, off, 'frame extends past the buffer', Rule.Length);
     }
     let p: number;
     const end = off + len;
@@ -82,22 +95,29 @@ export class FrameDecoder {
         const s = eth.check();
         if (s !== Status.Ok) {
           // A fault at or after a tag's EtherType (0x8100, 0x88a8) belongs to the VLAN layer.
-          const tagged = len >= 14 && (u16(buf, off + 12) === EtherType.Vlan || u16(buf, off + 12) === EtherType.QinQ);
+          const tpid = len >= ETHERNET_HEADER_LENGTH ? u16(buf, off + EthernetField.EtherType) : 0;
+          const tagged = tpid === EtherType.Vlan || tpid === EtherType.QinQ;
           return this.failure.from(s, tagged ? Layer.Vlan : Layer.Ethernet, eth);
         }
         this.hasEthernet = true;
         // Read where check() found them: the EtherType (inner, behind a tag) ends the header.
         p = off + eth.headerLength;
-        if (p !== off + ETHERNET_HEADER_LENGTH) this.vlanId = u16(buf, off + 14) & 0x0fff;
+        if (p !== off + ETHERNET_HEADER_LENGTH) this.vlanId = u16(buf, off + EthernetField.Tci) & VLAN_ID_MASK;
         if (u16(buf, p - 2) !== EtherType.Ipv6)
-          return this.failure.fail(Status.Unsupported, Layer.Ethernet, p - 2, 'not IPv6');
+          return this.failure.fail(Status.Unsupported, Layer.Ethernet, p - 2, 'not IPv6', Rule.NotDecoded);
         break;
       }
       case LinkType.LinuxSll:
         if (len < SLL_HEADER_LENGTH)
-          return this.failure.fail(Status.Truncated, Layer.Ethernet, end, 'frame shorter than the Linux cooked header');
-        if (u16(buf, off + 14) !== EtherType.Ipv6)
-          return this.failure.fail(Status.Unsupported, Layer.Ethernet, off + 14, 'not IPv6');
+          return this.failure.fail(
+            Status.Truncated,
+            Layer.Ethernet,
+            end,
+            'frame shorter than the Linux cooked header',
+            Rule.Length,
+          );
+        if (u16(buf, off + SLL_PROTOCOL) !== EtherType.Ipv6)
+          return this.failure.fail(Status.Unsupported, Layer.Ethernet, off + SLL_PROTOCOL, 'not IPv6', Rule.NotDecoded);
         p = off + SLL_HEADER_LENGTH;
         break;
       case LinkType.LinuxSll2:
@@ -107,31 +127,44 @@ export class FrameDecoder {
             Layer.Ethernet,
             end,
             'frame shorter than the Linux cooked v2 header',
+            Rule.Length,
           );
-        if (u16(buf, off) !== EtherType.Ipv6)
-          return this.failure.fail(Status.Unsupported, Layer.Ethernet, off, 'not IPv6');
+        if (u16(buf, off + SLL2_PROTOCOL) !== EtherType.Ipv6)
+          return this.failure.fail(
+            Status.Unsupported,
+            Layer.Ethernet,
+            off + SLL2_PROTOCOL,
+            'not IPv6',
+            Rule.NotDecoded,
+          );
         p = off + SLL2_HEADER_LENGTH;
         break;
       case LinkType.Loop:
       case LinkType.Null: {
         if (len < NULL_HEADER_LENGTH)
-          return this.failure.fail(Status.Truncated, Layer.Ethernet, end, 'frame shorter than the loopback header');
+          return this.failure.fail(
+            Status.Truncated,
+            Layer.Ethernet,
+            end,
+            'frame shorter than the loopback header',
+            Rule.Length,
+          );
         // Address family in the capturing host's byte order; IPv6 is 10, 24, 28 or 30 by OS.
-        const fam = (buf[off] as number) | (buf[off + 3] as number);
+        const fam = (buf[off + NULL_FAMILY_FIRST] as number) | (buf[off + NULL_FAMILY_LAST] as number);
         if (fam !== 10 && fam !== 24 && fam !== 28 && fam !== 30)
-          return this.failure.fail(Status.Unsupported, Layer.Ethernet, off, 'not IPv6');
+          return this.failure.fail(Status.Unsupported, Layer.Ethernet, off, 'not IPv6', Rule.NotDecoded);
         p = off + NULL_HEADER_LENGTH;
         break;
       }
       case LinkType.Raw:
       case LinkType.Ipv6:
         // Raw IP may carry IPv4 too: say so rather than blame a short IPv6 header.
-        if (len >= 1 && (buf[off] as number) >>> 4 === 4)
-          return this.failure.fail(Status.Unsupported, Layer.Ipv6, off, 'not IPv6');
+        if (len >= 1 && (buf[off + Ipv6Field.VersionTrafficFlow] as number) >>> 4 === 4)
+          return this.failure.fail(Status.Unsupported, Layer.Ipv6, off, 'not IPv6', Rule.NotDecoded);
         p = off;
         break;
       default:
-        return this.failure.fail(Status.Unsupported, Layer.Ethernet, off, 'link type not supported');
+        return this.failure.fail(Status.Unsupported, Layer.Ethernet, off, 'link type not supported', Rule.NotDecoded);
     }
     return this.decodeIpv6(buf, p, end - p);
   }
@@ -151,6 +184,7 @@ export class FrameDecoder {
         Layer.Ipv6Extension,
         ip.fragmentHeaderOffset,
         'first fragment (not reassembled)',
+        Rule.NotDecoded,
       );
     }
     switch (ip.upperProtocol) {
@@ -161,28 +195,43 @@ export class FrameDecoder {
       case IpProtocol.NoNextHeader:
         return Status.Ok;
       default:
-        return this.failure.fail(Status.Unsupported, Layer.Ipv6, ip.upperOffset, 'upper-layer protocol not decoded');
+        return this.failure.fail(
+          Status.Unsupported,
+          Layer.Ipv6,
+          ip.upperOffset,
+          'upper-layer protocol not decoded',
+          Rule.NotDecoded,
+        );
     }
   }
 
   private decodeIcmpv6(buf: Uint8Array, p: number, len: number): Status {
-    if (len < 4)
+    if (len < ICMPV6_HEADER_LENGTH)
       return this.failure.fail(
         Status.Truncated,
         Layer.Icmpv6,
         p + len,
         'message shorter than the 4-byte ICMPv6 header',
+        Rule.Length,
       );
-    this.icmpv6Type = buf[p] as number;
-    const s = validateIcmpv6(buf, p, len, this.failure);
+    this.icmpv6Type = buf[p + Icmpv6Field.Type] as number;
+    const s = this.icmpv6.validate(buf, p, len, this.failure);
     if (s !== Status.Ok) return s;
     if (!this.verifyChecksums) return Status.Ok;
     if (this.deferEchoRequestChecksum && this.icmpv6Type === Icmpv6Type.EchoRequest) {
       this.checksumDeferred = true;
       return Status.Ok;
     }
-    if (!verifyUpperLayer(buf, this.ipv6Offset + 8, this.ipv6.checksumDestinationOffset, IpProtocol.Icmpv6, p, len)) {
-      return this.failure.fail(Status.BadChecksum, Layer.Icmpv6, p + 2, 'ICMPv6 checksum does not verify');
+    if (
+      !verifyUpperLayer(buf, this.ipv6.sourceOffset, this.ipv6.checksumDestinationOffset, IpProtocol.Icmpv6, p, len)
+    ) {
+      return this.failure.fail(
+        Status.BadChecksum,
+        Layer.Icmpv6,
+        p + Icmpv6Field.Checksum,
+        'ICMPv6 checksum does not verify',
+        Rule.Checksum,
+      );
     }
     return Status.Ok;
   }
@@ -208,8 +257,8 @@ export class FrameDecoder {
     this.dhcpv6Offset = udp.payloadOffset;
     this.dhcpv6Length = udp.payloadLength;
     if (udp.payloadLength < 1)
-      return this.failure.fail(Status.Truncated, Layer.Dhcpv6, udp.payloadOffset, 'empty DHCPv6 message');
-    this.dhcpv6Type = buf[udp.payloadOffset] as number;
+      return this.failure.fail(Status.Truncated, Layer.Dhcpv6, udp.payloadOffset, 'empty DHCPv6 message', Rule.Length);
+    this.dhcpv6Type = buf[udp.payloadOffset + Dhcpv6Field.MsgType] as number;
     return validateDhcpv6(buf, udp.payloadOffset, udp.payloadLength, this.failure);
   }
 }
