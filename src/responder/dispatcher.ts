@@ -240,7 +240,7 @@ export class Dispatcher {
   handle(rx: Uint8Array, off: number, len: number, ifIndex: number): number {
     const c = this.counters;
     if (len < 14 || off < 0 || off + len > rx.length) {
-      c.add(ifIndex, MessageKind.Malformed, Outcome.Truncated);
+      c.add(ifIndex, MessageKind.Undecodable, Outcome.Truncated);
       return 0;
     }
     const d = this.decoder;
@@ -276,19 +276,19 @@ export class Dispatcher {
     const st = this.networks[network] as NetworkState;
     let outcome: Outcome;
     switch (kind) {
-      case MessageKind.NeighborSolicit:
+      case MessageKind.NeighborSolicitation:
         outcome = this.neighborSolicit(rx, off, st);
         break;
       case MessageKind.EchoRequest:
         outcome = this.echoRequest(rx, off, st);
         break;
-      case MessageKind.RouterSolicit:
+      case MessageKind.RouterSolicitation:
         outcome = this.routerSolicit(rx, off, st);
         break;
-      case MessageKind.InverseSolicit:
+      case MessageKind.InverseNeighborSolicitation:
         outcome = this.inverseSolicit(rx, off, st);
         break;
-      case MessageKind.MrdSolicit:
+      case MessageKind.MulticastRouterSolicitation:
         outcome = this.mrdSolicit(rx, off, st);
         break;
       case MessageKind.DhcpSolicit:
@@ -337,7 +337,7 @@ export class Dispatcher {
     ) {
       return kindOfIcmpv6(rx[d.upperOffset] as number);
     }
-    return MessageKind.Malformed;
+    return MessageKind.Undecodable;
   }
 
   /**
@@ -798,13 +798,13 @@ export class Dispatcher {
 function kindOfIcmpv6(type: number): MessageKind {
   switch (type) {
     case 135:
-      return MessageKind.NeighborSolicit;
+      return MessageKind.NeighborSolicitation;
     case 136:
-      return MessageKind.NeighborAdvert;
+      return MessageKind.NeighborAdvertisement;
     case 133:
-      return MessageKind.RouterSolicit;
+      return MessageKind.RouterSolicitation;
     case 134:
-      return MessageKind.RouterAdvert;
+      return MessageKind.RouterAdvertisement;
     case 137:
       return MessageKind.Redirect;
     case 128:
@@ -812,13 +812,13 @@ function kindOfIcmpv6(type: number): MessageKind {
     case 129:
       return MessageKind.EchoReply;
     case 141:
-      return MessageKind.InverseSolicit;
+      return MessageKind.InverseNeighborSolicitation;
     case 142:
-      return MessageKind.InverseAdvert;
+      return MessageKind.InverseNeighborAdvertisement;
     case 152:
-      return MessageKind.MrdSolicit;
+      return MessageKind.MulticastRouterSolicitation;
     case 151:
-      return MessageKind.MrdAdvert;
+      return MessageKind.MulticastRouterAdvertisement;
     default:
       return MessageKind.Other;
   }
