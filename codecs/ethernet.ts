@@ -21,6 +21,7 @@
 
 import { copyBytes, setU16, u16 } from './bytes.js';
 import { ByteView, Rule, Status } from './status.js';
+import { copyMacWords, type MacWords } from './word-view.js';
 
 export const EtherType = {
   Ipv4: 0x0800,
@@ -131,6 +132,11 @@ export class EthernetView extends ByteView {
   }
 }
 
+/** The MAC of an IPv6 multicast group (RFC 2464 §7): 33:33, then the group's low 32 bits. */
+export function ipv6MulticastMac(group: Uint8Array, o = 0): Uint8Array {
+  return Uint8Array.of(0x33, 0x33, group[o + 12] ?? 0, group[o + 13] ?? 0, group[o + 14] ?? 0, group[o + 15] ?? 0);
+}
+
 /** What an Ethernet header is built from. */
 export interface EthernetRepr {
   destination: Uint8Array;
@@ -169,5 +175,34 @@ export function emitEthernetTail(b: Uint8Array, o: number, etherType: number, vl
   setU16(b, o + EthernetField.EtherType, EtherType.Vlan);
   setU16(b, o + EthernetField.Tci, ((pcp & 7) << 13) | (vlanId & VLAN_ID_MASK));
   setU16(b, o + EthernetField.InnerEtherType, etherType);
+  return ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
+}
+
+/**
+ * Hot-path form of {@link emitEthernet} for an answer on the link a frame came in on, through
+ * word views (codecs/word-view.ts): the destination MAC copied from `dst[dstOff]` (the frame's
+ * source MAC, or a group's), the source from its words, then the frame's 802.1Q tag (TPID and
+ * TCI, copied from `tag[tagOff]`, the frame's tag) when `tagOff` is not -1, and `etherType`.
+ * Returns the header length.
+ */
+export function emitEthernetWords(
+  b: DataView,
+  o: number,
+  dst: DataView,
+  dstOff: number,
+  source: MacWords,
+  tag: DataView,
+  tagOff: number,
+  etherType: number,
+): number {
+  copyMacWords(dst, dstOff, b, o + EthernetField.Destination);
+  b.setUint32(o + EthernetField.Source, source[0] as number);
+  b.setUint16(o + EthernetField.Source + 4, source[1] as number);
+  if (tagOff < 0) {
+    b.setUint16(o + EthernetField.EtherType, etherType);
+    return ETHERNET_HEADER_LENGTH;
+  }
+  b.setUint32(o + EthernetField.EtherType, tag.getUint32(tagOff));
+  b.setUint16(o + EthernetField.InnerEtherType, etherType);
   return ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
 }

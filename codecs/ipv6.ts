@@ -89,6 +89,11 @@ export const PADN_OPTION = 1;
 /** An option inside Hop-by-Hop and Destination Options headers (RFC 8200 §4.2), Pad1 (one zero byte) aside. */
 export const TlvOptionField = { Type: 0, Length: 1, Data: 2 } as const;
 
+/** ff02::1, all nodes on the link (RFC 4291 §2.7.1). */
+export const ALL_NODES = Uint8Array.of(0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1);
+/** ff02::6a, all snoopers: where Multicast Router Advertisements go (RFC 4286 §3). */
+export const ALL_SNOOPERS = Uint8Array.of(0xff, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x6a);
+
 export const IPV6_HEADER_LENGTH = 40;
 export const FRAGMENT_HEADER_LENGTH = 8;
 /** The smallest extension header: 8 octets (Hdr Ext Len 0). */

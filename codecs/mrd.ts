@@ -31,6 +31,9 @@ export const MRD_ADVERTISEMENT_LENGTH = 8;
 export const MRD_SOLICITATION_LENGTH = 4;
 export const MRD_TERMINATION_LENGTH = 4;
 
+/** MRD messages are sent with, and solicitations must arrive with, IP hop limit 1 (RFC 4286 §3, §4). */
+export const MRD_HOP_LIMIT = 1;
+
 /** Advertisement fields (RFC 4286 §3): the interval rides in the ICMPv6 code field. */
 export const MrdAdvertisementField = {
   AdvertisementInterval: Icmpv6Field.Code,

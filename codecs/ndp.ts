@@ -61,6 +61,12 @@ export const NEIGHBOR_SOLICITATION_LENGTH = 24;
 export const NEIGHBOR_ADVERTISEMENT_LENGTH = 24;
 export const REDIRECT_LENGTH = 40;
 
+/**
+ * The IP hop limit every ND message is sent with and must arrive with (RFC 4861 §6.1.1, §6.1.2,
+ * §7.1.1, §7.1.2, §8.1; Inverse ND too, RFC 3122 §2.1, §2.2): a router would have decremented it.
+ */
+export const ND_HOP_LIMIT = 255;
+
 /** Router Advertisement fields (RFC 4861 §4.2), from the message's first byte. */
 export const RouterAdvertisementField = {
   CurHopLimit: 4,

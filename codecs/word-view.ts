@@ -129,3 +129,14 @@ export function copyMacWords(src: DataView, so: number, dst: DataView, dO: numbe
   dst.setUint32(dO, src.getUint32(so));
   dst.setUint16(dO + 4, src.getUint16(so + 4));
 }
+
+/**
+ * A MAC address as two words, bytes 0–3 and 4–5, made once (at configuration time) for the
+ * replies that write it: two word stores in place of six byte stores.
+ */
+export type MacWords = Uint32Array;
+
+export function macWords(mac: Uint8Array): MacWords {
+  const v = new DataView(mac.buffer, mac.byteOffset, 6);
+  return Uint32Array.of(v.getUint32(0), v.getUint16(4));
+}
