@@ -1,0 +1,94 @@
+/**
+ * The DHCPv6 hand-off (RFC 9915): a client message or a Relay-forward goes to the DHCPv6 server
+ * (src/dhcp/server.ts), which writes its reply's DHCPv6 message into the transmit buffer; this
+ * answer frames it (UDP, IPv6, Ethernet) back to the sender. A reply that changes a lease is held
+ * until the lease journal has made the change durable (held-replies.ts).
+ */
+
+import { isMulticast, isUnspecified } from '../../../codecs/bytes.js';
+import type { FrameDecoder } from '../../../codecs/frame.js';
+import { emitIpv6Fixed, IpProtocol } from '../../../codecs/ipv6.js';
+import { fillUdpChecksum, UdpPort } from '../../../codecs/udp.js';
+import { copyAddressWords, wordView } from '../../../codecs/word-view.js';
+import type { Dhcpv6RequestContext, Dhcpv6Server } from '../../dhcp/server.js';
+import { Outcome } from '../counters.js';
+import type { HeldReplies } from '../held-replies.js';
+import type { NetworkState } from '../network-state.js';
+import type { Reply } from '../reply.js';
+
+const NO_BYTES = new Uint8Array(0);
+
+export class Dhcpv6Answer {
+  private readonly dhcpv6: Dhcpv6Server | undefined;
+  private readonly decoder: FrameDecoder;
+  private readonly reply: Reply;
+  private readonly tx: Uint8Array;
+  private readonly txWords: DataView;
+  private readonly held: HeldReplies;
+  /** Where the DHCPv6 message being handled came from; one record, refilled per message. */
+  private readonly dhcpv6Context: Dhcpv6RequestContext = {
+    network: 0,
+    mac: NO_BYTES,
+    macOff: 0,
+    unicast: false,
+    source: NO_BYTES,
+    sourceOff: 0,
+  };
+
+  /** Without a server, DHCPv6 is not answered (counted as no-service). */
+  constructor(server: Dhcpv6Server | undefined, decoder: FrameDecoder, reply: Reply, held: HeldReplies) {
+    this.dhcpv6 = server;
+    this.decoder = decoder;
+    this.reply = reply;
+    this.tx = reply.tx;
+    this.txWords = reply.txWords;
+    this.held = held;
+  }
+
+  dhcpv6Message(rx: Uint8Array, off: number, st: NetworkState, network: number, ifIndex: number): Outcome {
+    const server = this.dhcpv6;
+    if (server === undefined) return Outcome.NoService;
+    const d = this.decoder;
+    const ip = d.ipv6;
+    if (d.udp.destinationPort !== UdpPort.Dhcpv6Server) return Outcome.Ignored;
+    // The answer goes back to the source address: clients use their link-local address and
+    // relays a unicast one (RFC 9915 §7.2, §19.1); there is nowhere to answer :: or a group.
+    if (isUnspecified(rx, ip.sourceOffset) || isMulticast(rx, ip.sourceOffset)) return Outcome.Invalid;
+    const relayed = rx[d.dhcpv6Offset] === 12;
+    const unicast = !isMulticast(rx, ip.destinationOffset);
+    const t = this.tx;
+    const ipOff = this.reply.toSender(rx, off, st.routerMac);
+    const udp = ipOff + 40;
+    const msg = udp + 8;
+    const ctx = this.dhcpv6Context;
+    ctx.network = network;
+    ctx.mac = rx;
+    ctx.macOff = off + 6;
+    ctx.unicast = unicast;
+    ctx.source = rx;
+    ctx.sourceOff = ip.sourceOffset;
+    const n = server.handle(rx, d.dhcpv6Offset, d.dhcpv6Length, ctx, t, msg);
+    if (n === 0) return Outcome.Discarded;
+    const udpLength = 8 + n;
+    emitIpv6Fixed(t, ipOff, udpLength, IpProtocol.Udp, st.net.hopLimit);
+    // From the address a unicast request (a relay's, or a client's Request/Renew) was sent to;
+    // answers to multicast requests come from the router's link-local address.
+    const rw = wordView(rx);
+    copyAddressWords(unicast ? rw : st.routerLinkLocal, unicast ? ip.destinationOffset : 0, this.txWords, ipOff + 8);
+    copyAddressWords(rw, ip.sourceOffset, this.txWords, ipOff + 24);
+    t[udp] = UdpPort.Dhcpv6Server >>> 8;
+    t[udp + 1] = UdpPort.Dhcpv6Server & 0xff;
+    const dport = relayed ? UdpPort.Dhcpv6Server : UdpPort.Dhcpv6Client;
+    t[udp + 2] = dport >>> 8;
+    t[udp + 3] = dport & 0xff;
+    t[udp + 4] = udpLength >>> 8;
+    t[udp + 5] = udpLength & 0xff;
+    fillUdpChecksum(t, ipOff + 8, ipOff + 24, udp);
+    this.reply.length = msg + n;
+    if (server.needsCommit) {
+      this.held.hold(ifIndex, t, this.reply.length);
+      this.reply.held = true;
+    }
+    return Outcome.Answered;
+  }
+}
