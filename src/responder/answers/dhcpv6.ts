@@ -6,9 +6,11 @@
  */
 
 import { isMulticast, isUnspecified } from '../../../codecs/bytes.js';
+import { Dhcpv6MessageType } from '../../../codecs/dhcpv6.js';
+import { EthernetField } from '../../../codecs/ethernet.js';
 import type { FrameDecoder } from '../../../codecs/frame.js';
-import { emitIpv6Fixed, IpProtocol } from '../../../codecs/ipv6.js';
-import { fillUdpChecksum, UdpPort } from '../../../codecs/udp.js';
+import { emitIpv6Fixed, IPV6_HEADER_LENGTH, IpProtocol, Ipv6Field } from '../../../codecs/ipv6.js';
+import { emitUdpHeader, fillUdpChecksum, UDP_HEADER_LENGTH, UdpPort, type UdpRepr } from '../../../codecs/udp.js';
 import { copyAddressWords, wordView } from '../../../codecs/word-view.js';
 import type { Dhcpv6RequestContext, Dhcpv6Server } from '../../dhcp/server.js';
 import { Outcome } from '../counters.js';
@@ -34,6 +36,17 @@ export class Dhcpv6Answer {
     source: NO_BYTES,
     sourceOff: 0,
   };
+  /** The UDP header of a reply to a client (RFC 9915 §7.2) and to a relay agent; the length is set per reply. */
+  private readonly toClient: UdpRepr = {
+    sourcePort: UdpPort.Dhcpv6Server,
+    destinationPort: UdpPort.Dhcpv6Client,
+    payloadLength: 0,
+  };
+  private readonly toRelay: UdpRepr = {
+    sourcePort: UdpPort.Dhcpv6Server,
+    destinationPort: UdpPort.Dhcpv6Server,
+    payloadLength: 0,
+  };
 
   /** Without a server, DHCPv6 is not answered (counted as no-service). */
   constructor(server: Dhcpv6Server | undefined, decoder: FrameDecoder, reply: Reply, held: HeldReplies) {
@@ -54,36 +67,38 @@ export class Dhcpv6Answer {
     // The answer goes back to the source address: clients use their link-local address and
     // relays a unicast one (RFC 9915 §7.2, §19.1); there is nowhere to answer :: or a group.
     if (isUnspecified(rx, ip.sourceOffset) || isMulticast(rx, ip.sourceOffset)) return Outcome.Invalid;
-    const relayed = rx[d.dhcpv6Offset] === 12;
+    const relayed = rx[d.dhcpv6Offset] === Dhcpv6MessageType.RelayForw;
     const unicast = !isMulticast(rx, ip.destinationOffset);
     const t = this.tx;
     const ipOff = this.reply.toSender(rx, off, st.routerMac);
-    const udp = ipOff + 40;
-    const msg = udp + 8;
+    const udp = ipOff + IPV6_HEADER_LENGTH;
+    const msg = udp + UDP_HEADER_LENGTH;
     const ctx = this.dhcpv6Context;
     ctx.network = network;
     ctx.mac = rx;
-    ctx.macOff = off + 6;
+    ctx.macOff = off + EthernetField.Source;
     ctx.unicast = unicast;
     ctx.source = rx;
     ctx.sourceOff = ip.sourceOffset;
     const n = server.handle(rx, d.dhcpv6Offset, d.dhcpv6Length, ctx, t, msg);
     if (n === 0) return Outcome.Discarded;
-    const udpLength = 8 + n;
+    const udpLength = UDP_HEADER_LENGTH + n;
     emitIpv6Fixed(t, ipOff, udpLength, IpProtocol.Udp, st.net.hopLimit);
     // From the address a unicast request (a relay's, or a client's Request/Renew) was sent to;
     // answers to multicast requests come from the router's link-local address.
     const rw = wordView(rx);
-    copyAddressWords(unicast ? rw : st.routerLinkLocal, unicast ? ip.destinationOffset : 0, this.txWords, ipOff + 8);
-    copyAddressWords(rw, ip.sourceOffset, this.txWords, ipOff + 24);
-    t[udp] = UdpPort.Dhcpv6Server >>> 8;
-    t[udp + 1] = UdpPort.Dhcpv6Server & 0xff;
-    const dport = relayed ? UdpPort.Dhcpv6Server : UdpPort.Dhcpv6Client;
-    t[udp + 2] = dport >>> 8;
-    t[udp + 3] = dport & 0xff;
-    t[udp + 4] = udpLength >>> 8;
-    t[udp + 5] = udpLength & 0xff;
-    fillUdpChecksum(t, ipOff + 8, ipOff + 24, udp);
+    copyAddressWords(
+      unicast ? rw : st.routerLinkLocal,
+      unicast ? ip.destinationOffset : 0,
+      this.txWords,
+      ipOff + Ipv6Field.Source,
+    );
+    copyAddressWords(rw, ip.sourceOffset, this.txWords, ipOff + Ipv6Field.Destination);
+    // A relay's Relay-reply goes to its server port, a client's reply to the client port.
+    const header = relayed ? this.toRelay : this.toClient;
+    header.payloadLength = n;
+    emitUdpHeader(header, t, udp);
+    fillUdpChecksum(t, ipOff + Ipv6Field.Source, ipOff + Ipv6Field.Destination, udp);
     this.reply.length = msg + n;
     if (server.needsCommit) {
       this.held.hold(ifIndex, t, this.reply.length);
