@@ -4,9 +4,11 @@
  * The hot path never throws: a view's `check()` returns one of these small integers and, when it
  * is not `Ok`, leaves the absolute byte offset, a constant reason string and the rule that failed
  * on the view (`errorOffset`, `errorReason`, `errorRule`). Assigning a string literal allocates
- * nothing. At the edges (CLI,
- * config, tests) a status becomes a {@link DecodeError} naming layer, offset and reason.
+ * nothing. At the edges (CLI, config, tests) a status becomes a {@link DecodeError} naming layer,
+ * offset and reason.
  */
+
+import { namesOf } from './names.js';
 
 export const Status = {
   Ok: 0,
@@ -21,11 +23,11 @@ export const Status = {
 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
 
-const statusNames = ['ok', 'truncated', 'malformed', 'bad-checksum', 'unsupported'] as const;
-export type StatusName = (typeof statusNames)[number];
+const statusNames = namesOf(Status);
 
-export function statusName(s: Status): StatusName {
-  return statusNames[s] ?? 'malformed';
+/** The name of a status in JSON and messages: its key in kebab case (`bad-checksum`). */
+export function statusName(s: Status): string {
+  return statusNames.get(s) ?? 'malformed';
 }
 
 /** The layer a status belongs to, for counters and error messages. */
@@ -45,24 +47,11 @@ export const Layer = {
 } as const;
 export type Layer = (typeof Layer)[keyof typeof Layer];
 
-const layerNames = [
-  'ethernet',
-  'vlan',
-  'ipv6',
-  'ipv6-extension',
-  'udp',
-  'icmpv6',
-  'ndp',
-  'ndp-option',
-  'inverse-nd',
-  'mrd',
-  'dhcpv6',
-  'dhcpv6-option',
-] as const;
-export type LayerName = (typeof layerNames)[number];
+const layerNames = namesOf(Layer);
 
-export function layerName(l: Layer): LayerName {
-  return layerNames[l] ?? 'ethernet';
+/** The name of a layer in JSON and messages: its key in kebab case (`ipv6-extension`). */
+export function layerName(l: Layer): string {
+  return layerNames.get(l) ?? 'ethernet';
 }
 
 /**
