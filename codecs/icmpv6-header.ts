@@ -20,7 +20,7 @@
 import { setU16, u16 } from './bytes.js';
 import { fillUpperLayer, verifyUpperLayer } from './checksum.js';
 import { IpProtocol } from './ipv6.js';
-import { namesOf } from './names.js';
+import { namesFromKeys } from './names.js';
 import { ByteView, Rule, Status } from './status.js';
 
 /** IPv6 next header value of ICMPv6. */
@@ -62,7 +62,7 @@ export const Icmpv6Type = {
 } as const;
 export type Icmpv6Type = (typeof Icmpv6Type)[keyof typeof Icmpv6Type];
 
-const typeNames = namesOf(Icmpv6Type);
+const typeNames = namesFromKeys(Icmpv6Type);
 
 /** The JSON name of a type: its {@link Icmpv6Type} key in kebab case, or "unknown". */
 export function icmpv6TypeName(type: number): string {

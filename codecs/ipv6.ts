@@ -36,7 +36,7 @@
  */
 
 import { copyAddr, setU16, u16, u32 } from './bytes.js';
-import { namesOf } from './names.js';
+import { namesFromKeys } from './names.js';
 import { ByteView, Rule, Status } from './status.js';
 import { wordView } from './word-view.js';
 
@@ -418,7 +418,7 @@ export function emitRouterAlertHopByHop(nextHeader: number, value: number, b: Ui
   return ROUTER_ALERT_HOP_BY_HOP_LENGTH;
 }
 
-const protocolNames = namesOf(IpProtocol);
+const protocolNames = namesFromKeys(IpProtocol);
 
 /** The describer's name of a protocol: its {@link IpProtocol} key in kebab case, or "unknown". */
 export function ipProtocolName(p: number): string {

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { kebabCase, namesOf } from './names.js';
+import { kebabCase, namesFromKeys } from './names.js';
 
 test('a name is its key in kebab case', (t) => {
   t.is(kebabCase('EchoRequest'), 'echo-request');
@@ -8,8 +8,8 @@ test('a name is its key in kebab case', (t) => {
   t.is(kebabCase('Mtu'), 'mtu');
 });
 
-test('namesOf maps each code of a table to its name', (t) => {
-  const names = namesOf({ SourceLinkLayerAddress: 1, Rdnss: 25 } as const);
+test('namesFromKeys maps each code of a table to its name', (t) => {
+  const names = namesFromKeys({ SourceLinkLayerAddress: 1, Rdnss: 25 } as const);
   t.deepEqual(
     [...names],
     [

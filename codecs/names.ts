@@ -3,6 +3,10 @@
  * option types, IP protocols…): the name of a code is its key in kebab case (`EchoRequest` ->
  * `echo-request`, `Pref64` -> `pref64`), so a code and its name are written once, side by side.
  * Built once per table when its module loads; edges only read the names (JSON, the CLI).
+ *
+ * The tables themselves stay object literals: the hot path reads their constants per packet, and
+ * a literal keeps the fast properties the optimizing compiler folds into constants, where an
+ * object built key by key grows past V8's fast-property limit into a dictionary.
  */
 
 /** `NeighborSolicitation` -> `neighbor-solicitation`, `MulticastListenerReportV2` -> `multicast-listener-report-v2`. */
@@ -11,6 +15,6 @@ export function kebabCase(key: string): string {
 }
 
 /** Code -> name for every entry of a table of codes. */
-export function namesOf(table: Readonly<Record<string, number>>): ReadonlyMap<number, string> {
+export function namesFromKeys(table: Readonly<Record<string, number>>): ReadonlyMap<number, string> {
   return new Map(Object.entries(table).map(([key, code]) => [code, kebabCase(key)]));
 }

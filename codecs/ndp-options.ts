@@ -49,7 +49,7 @@
 
 import { checkDnsNameList, dnsNameError, dnsNameListLength, emitDnsNameList, formatDnsNameList } from './dns-name.js';
 import { copyBytes, fillZero, formatIpv6, formatMac, setU16, setU32, sliceBytes, toHex, u16, u32 } from './bytes.js';
-import { namesOf } from './names.js';
+import { namesFromKeys } from './names.js';
 import { ByteView, Done, Rule, Status } from './status.js';
 
 export const NdpOptionType = {
@@ -72,7 +72,7 @@ export const NdpOptionType = {
 export type NdpOptionType = (typeof NdpOptionType)[keyof typeof NdpOptionType];
 
 /** Names used in JSON (`name`) and as the Repr `kind`: each type's key in kebab case. */
-const optionNames = namesOf(NdpOptionType);
+const optionNames = namesFromKeys(NdpOptionType);
 const optionTypes = new Map([...optionNames].map(([type, name]) => [name, type]));
 
 export function ndpOptionName(type: number): string {

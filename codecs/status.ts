@@ -8,7 +8,7 @@
  * offset and reason.
  */
 
-import { namesOf } from './names.js';
+import { namesFromKeys } from './names.js';
 
 export const Status = {
   Ok: 0,
@@ -23,7 +23,7 @@ export const Status = {
 } as const;
 export type Status = (typeof Status)[keyof typeof Status];
 
-const statusNames = namesOf(Status);
+const statusNames = namesFromKeys(Status);
 
 /** The name of a status in JSON and messages: its key in kebab case (`bad-checksum`). */
 export function statusName(s: Status): string {
@@ -47,7 +47,7 @@ export const Layer = {
 } as const;
 export type Layer = (typeof Layer)[keyof typeof Layer];
 
-const layerNames = namesOf(Layer);
+const layerNames = namesFromKeys(Layer);
 
 /** The name of a layer in JSON and messages: its key in kebab case (`ipv6-extension`). */
 export function layerName(l: Layer): string {
