@@ -16,7 +16,7 @@
  */
 
 import { isMacMulticast } from '../../codecs/bytes.js';
-import { EthernetField, NO_VLAN } from '../../codecs/ethernet.js';
+import { ETHERNET_HEADER_LENGTH, EthernetField, NO_VLAN } from '../../codecs/ethernet.js';
 import { FrameDecoder } from '../../codecs/frame.js';
 import { Dhcpv6MessageType } from '../../codecs/dhcpv6.js';
 import { Icmpv6Field, Icmpv6Type } from '../../codecs/icmpv6.js';
@@ -140,7 +140,7 @@ export class Dispatcher {
    */
   handle(rx: Uint8Array, off: number, len: number, ifIndex: number): number {
     const c = this.counters;
-    if (len < 14 || off < 0 || off + len > rx.length) {
+    if (len < ETHERNET_HEADER_LENGTH || off < 0 || off + len > rx.length) {
       c.add(ifIndex, MessageKind.Undecodable, Outcome.Truncated);
       return 0;
     }
