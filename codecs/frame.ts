@@ -33,6 +33,21 @@ const SLL2_PROTOCOL = 0;
 const NULL_FAMILY_FIRST = 0;
 const NULL_FAMILY_LAST = 3;
 
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const { Ok } = Status;
+const linkType = LinkType;
+const etherType = EtherType;
+const ethernetField = EthernetField;
+const ethernetHeaderLength = ETHERNET_HEADER_LENGTH;
+const noVlan = NO_VLAN;
+const vlanIdMask = VLAN_ID_MASK;
+const icmpv6HeaderLength = ICMPV6_HEADER_LENGTH;
+const icmpv6Field = Icmpv6Field;
+const icmpv6Type = Icmpv6Type;
+const ipProtocol = IpProtocol;
+const udpPort = UdpPort;
+const dhcpv6Field = Dhcpv6Field;
+
 export class FrameDecoder {
   readonly ethernet = new EthernetView();
   readonly ipv6 = new Ipv6View();
@@ -55,9 +70,9 @@ export class FrameDecoder {
   deferEchoRequestChecksum = false;
 
   // ---- Results of the last decode() ----
-  linkType: number = LinkType.Ethernet;
+  linkType: number = linkType.Ethernet;
   hasEthernet = false;
-  vlanId = NO_VLAN;
+  vlanId = noVlan;
   /** Offset of the IPv6 header, -1 when the frame carries none. */
   ipv6Offset = -1;
   /** Upper-layer protocol (58, 17, …), -1 before the IPv6 walk succeeded. */
@@ -74,11 +89,11 @@ export class FrameDecoder {
   dhcpv6Length = 0;
 
   /** Decodes one frame; on a non-Ok status `failure` says layer, offset and reason. */
-  decode(buf: Uint8Array, off: number, len: number, linkType: number = LinkType.Ethernet): Status {
+  decode(buf: Uint8Array, off: number, len: number, link: number = linkType.Ethernet): Status {
     this.failure.reset();
-    this.linkType = linkType;
+    this.linkType = link;
     this.hasEthernet = false;
-    this.vlanId = NO_VLAN;
+    this.vlanId = noVlan;
     this.ipv6Offset = -1;
     this.upperProtocol = -1;
     this.icmpv6Type = -1;
@@ -89,25 +104,25 @@ export class FrameDecoder {
     }
     let p: number;
     const end = off + len;
-    switch (linkType) {
-      case LinkType.Ethernet: {
+    switch (link) {
+      case linkType.Ethernet: {
         const eth = this.ethernet.wrap(buf, off, len);
         const s = eth.check();
-        if (s !== Status.Ok) {
+        if (s !== Ok) {
           // A fault at or after a tag's EtherType (0x8100, 0x88a8) belongs to the VLAN layer.
-          const tpid = len >= ETHERNET_HEADER_LENGTH ? u16(buf, off + EthernetField.EtherType) : 0;
-          const tagged = tpid === EtherType.Vlan || tpid === EtherType.QinQ;
+          const tpid = len >= ethernetHeaderLength ? u16(buf, off + ethernetField.EtherType) : 0;
+          const tagged = tpid === etherType.Vlan || tpid === etherType.QinQ;
           return this.failure.from(s, tagged ? Layer.Vlan : Layer.Ethernet, eth);
         }
         this.hasEthernet = true;
         // Read where check() found them: the EtherType (inner, behind a tag) ends the header.
         p = off + eth.headerLength;
-        if (p !== off + ETHERNET_HEADER_LENGTH) this.vlanId = u16(buf, off + EthernetField.Tci) & VLAN_ID_MASK;
-        if (u16(buf, p - 2) !== EtherType.Ipv6)
+        if (p !== off + ethernetHeaderLength) this.vlanId = u16(buf, off + ethernetField.Tci) & vlanIdMask;
+        if (u16(buf, p - 2) !== etherType.Ipv6)
           return this.failure.fail(Status.Unsupported, Layer.Ethernet, p - 2, 'not IPv6', Rule.NotDecoded);
         break;
       }
-      case LinkType.LinuxSll:
+      case linkType.LinuxSll:
         if (len < SLL_HEADER_LENGTH)
           return this.failure.fail(
             Status.Truncated,
@@ -116,11 +131,11 @@ export class FrameDecoder {
             'frame shorter than the Linux cooked header',
             Rule.Length,
           );
-        if (u16(buf, off + SLL_PROTOCOL) !== EtherType.Ipv6)
+        if (u16(buf, off + SLL_PROTOCOL) !== etherType.Ipv6)
           return this.failure.fail(Status.Unsupported, Layer.Ethernet, off + SLL_PROTOCOL, 'not IPv6', Rule.NotDecoded);
         p = off + SLL_HEADER_LENGTH;
         break;
-      case LinkType.LinuxSll2:
+      case linkType.LinuxSll2:
         if (len < SLL2_HEADER_LENGTH)
           return this.failure.fail(
             Status.Truncated,
@@ -129,7 +144,7 @@ export class FrameDecoder {
             'frame shorter than the Linux cooked v2 header',
             Rule.Length,
           );
-        if (u16(buf, off + SLL2_PROTOCOL) !== EtherType.Ipv6)
+        if (u16(buf, off + SLL2_PROTOCOL) !== etherType.Ipv6)
           return this.failure.fail(
             Status.Unsupported,
             Layer.Ethernet,
@@ -139,8 +154,8 @@ export class FrameDecoder {
           );
         p = off + SLL2_HEADER_LENGTH;
         break;
-      case LinkType.Loop:
-      case LinkType.Null: {
+      case linkType.Loop:
+      case linkType.Null: {
         if (len < NULL_HEADER_LENGTH)
           return this.failure.fail(
             Status.Truncated,
@@ -156,8 +171,8 @@ export class FrameDecoder {
         p = off + NULL_HEADER_LENGTH;
         break;
       }
-      case LinkType.Raw:
-      case LinkType.Ipv6:
+      case linkType.Raw:
+      case linkType.Ipv6:
         // Raw IP may carry IPv4 too: say so rather than blame a short IPv6 header.
         if (len >= 1 && (buf[off + Ipv6Field.VersionTrafficFlow] as number) >>> 4 === 4)
           return this.failure.fail(Status.Unsupported, Layer.Ipv6, off, 'not IPv6', Rule.NotDecoded);
@@ -173,7 +188,7 @@ export class FrameDecoder {
     const ip = this.ipv6.wrap(buf, p, len);
     this.ipv6Offset = p;
     const s = ip.check();
-    if (s !== Status.Ok) return this.failure.from(s, ip.errorInExtension ? Layer.Ipv6Extension : Layer.Ipv6, ip);
+    if (s !== Ok) return this.failure.from(s, ip.errorInExtension ? Layer.Ipv6Extension : Layer.Ipv6, ip);
     this.upperProtocol = ip.upperProtocol;
     this.upperOffset = ip.upperOffset;
     this.upperLength = ip.upperLength;
@@ -188,12 +203,12 @@ export class FrameDecoder {
       );
     }
     switch (ip.upperProtocol) {
-      case IpProtocol.Icmpv6:
+      case ipProtocol.Icmpv6:
         return this.decodeIcmpv6(buf, ip.upperOffset, ip.upperLength);
-      case IpProtocol.Udp:
+      case ipProtocol.Udp:
         return this.decodeUdp(buf, ip.upperOffset, ip.upperLength);
-      case IpProtocol.NoNextHeader:
-        return Status.Ok;
+      case ipProtocol.NoNextHeader:
+        return Ok;
       default:
         return this.failure.fail(
           Status.Unsupported,
@@ -206,7 +221,7 @@ export class FrameDecoder {
   }
 
   private decodeIcmpv6(buf: Uint8Array, p: number, len: number): Status {
-    if (len < ICMPV6_HEADER_LENGTH)
+    if (len < icmpv6HeaderLength)
       return this.failure.fail(
         Status.Truncated,
         Layer.Icmpv6,
@@ -214,51 +229,51 @@ export class FrameDecoder {
         'message shorter than the 4-byte ICMPv6 header',
         Rule.Length,
       );
-    this.icmpv6Type = buf[p + Icmpv6Field.Type] as number;
+    this.icmpv6Type = buf[p + icmpv6Field.Type] as number;
     const s = this.icmpv6.validate(buf, p, len, this.failure);
-    if (s !== Status.Ok) return s;
-    if (!this.verifyChecksums) return Status.Ok;
-    if (this.deferEchoRequestChecksum && this.icmpv6Type === Icmpv6Type.EchoRequest) {
+    if (s !== Ok) return s;
+    if (!this.verifyChecksums) return Ok;
+    if (this.deferEchoRequestChecksum && this.icmpv6Type === icmpv6Type.EchoRequest) {
       this.checksumDeferred = true;
-      return Status.Ok;
+      return Ok;
     }
     if (
-      !verifyUpperLayer(buf, this.ipv6.sourceOffset, this.ipv6.checksumDestinationOffset, IpProtocol.Icmpv6, p, len)
+      !verifyUpperLayer(buf, this.ipv6.sourceOffset, this.ipv6.checksumDestinationOffset, ipProtocol.Icmpv6, p, len)
     ) {
       return this.failure.fail(
         Status.BadChecksum,
         Layer.Icmpv6,
-        p + Icmpv6Field.Checksum,
+        p + icmpv6Field.Checksum,
         'ICMPv6 checksum does not verify',
         Rule.Checksum,
       );
     }
-    return Status.Ok;
+    return Ok;
   }
 
   private decodeUdp(buf: Uint8Array, p: number, len: number): Status {
     const udp = this.udp.wrap(buf, p, len);
     let s = udp.check();
-    if (s !== Status.Ok) return this.failure.from(s, Layer.Udp, udp);
+    if (s !== Ok) return this.failure.from(s, Layer.Udp, udp);
     if (this.verifyChecksums) {
       s = udp.checkChecksum(this.ipv6.sourceOffset, this.ipv6.checksumDestinationOffset);
-      if (s !== Status.Ok) return this.failure.from(s, Layer.Udp, udp);
+      if (s !== Ok) return this.failure.from(s, Layer.Udp, udp);
     }
     const sp = udp.sourcePort;
     const dp = udp.destinationPort;
     if (
-      dp !== UdpPort.Dhcpv6Server &&
-      dp !== UdpPort.Dhcpv6Client &&
-      sp !== UdpPort.Dhcpv6Server &&
-      sp !== UdpPort.Dhcpv6Client
+      dp !== udpPort.Dhcpv6Server &&
+      dp !== udpPort.Dhcpv6Client &&
+      sp !== udpPort.Dhcpv6Server &&
+      sp !== udpPort.Dhcpv6Client
     ) {
-      return Status.Ok;
+      return Ok;
     }
     this.dhcpv6Offset = udp.payloadOffset;
     this.dhcpv6Length = udp.payloadLength;
     if (udp.payloadLength < 1)
       return this.failure.fail(Status.Truncated, Layer.Dhcpv6, udp.payloadOffset, 'empty DHCPv6 message', Rule.Length);
-    this.dhcpv6Type = buf[udp.payloadOffset + Dhcpv6Field.MsgType] as number;
+    this.dhcpv6Type = buf[udp.payloadOffset + dhcpv6Field.MsgType] as number;
     return validateDhcpv6(buf, udp.payloadOffset, udp.payloadLength, this.failure);
   }
 }

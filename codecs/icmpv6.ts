@@ -158,6 +158,13 @@ export function emitEcho(r: EchoRepr, b: Uint8Array, o: number): number {
   return ECHO_HEADER_LENGTH + r.data.length;
 }
 
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const icmpv6Type = Icmpv6Type;
+const icmpv6Field = Icmpv6Field;
+const icmpv6HeaderLength = ICMPV6_HEADER_LENGTH;
+const echoHeaderLength = ECHO_HEADER_LENGTH;
+const { Ok } = Status;
+
 // ---- Whole-message validation ----
 
 /**
@@ -166,20 +173,21 @@ export function emitEcho(r: EchoRepr, b: Uint8Array, o: number): number {
  * stand. The checksum is not looked at. Owns its views and cursor, so it allocates nothing; make
  * one per decoder, or use {@link validateIcmpv6}.
  */
+
 export class Icmpv6Validator {
   private readonly header = new Icmpv6View();
   // Plain NdMessageViews, one shape for every ND type (see NdMessageView's constructor).
-  private readonly routerSolicitation = new NdMessageView(Icmpv6Type.RouterSolicitation, ROUTER_SOLICITATION_LENGTH);
-  private readonly routerAdvertisement = new NdMessageView(Icmpv6Type.RouterAdvertisement, ROUTER_ADVERTISEMENT_LENGTH);
+  private readonly routerSolicitation = new NdMessageView(icmpv6Type.RouterSolicitation, ROUTER_SOLICITATION_LENGTH);
+  private readonly routerAdvertisement = new NdMessageView(icmpv6Type.RouterAdvertisement, ROUTER_ADVERTISEMENT_LENGTH);
   private readonly neighborSolicitation = new NdMessageView(
-    Icmpv6Type.NeighborSolicitation,
+    icmpv6Type.NeighborSolicitation,
     NEIGHBOR_SOLICITATION_LENGTH,
   );
   private readonly neighborAdvertisement = new NdMessageView(
-    Icmpv6Type.NeighborAdvertisement,
+    icmpv6Type.NeighborAdvertisement,
     NEIGHBOR_ADVERTISEMENT_LENGTH,
   );
-  private readonly redirect = new NdMessageView(Icmpv6Type.Redirect, REDIRECT_LENGTH);
+  private readonly redirect = new NdMessageView(icmpv6Type.Redirect, REDIRECT_LENGTH);
   private readonly inverseSolicitation = new InverseNeighborSolicitationView();
   private readonly inverseAdvertisement = new InverseNeighborAdvertisementView();
   private readonly mrd = new MrdView();
@@ -197,119 +205,119 @@ export class Icmpv6Validator {
   validate(b: Uint8Array, off: number, len: number, failure: Failure): Status {
     this.fixedPartValid = false;
     const s = this.validateMessage(b, off, len, failure);
-    if (s === Status.Ok) this.fixedPartValid = true;
+    if (s === Ok) this.fixedPartValid = true;
     return s;
   }
 
   private validateMessage(b: Uint8Array, off: number, len: number, failure: Failure): Status {
     let s: Status;
-    if (off < 0 || len < ICMPV6_HEADER_LENGTH || len > b.length - off) {
+    if (off < 0 || len < icmpv6HeaderLength || len > b.length - off) {
       const h = this.header.wrap(b, off, len);
       s = h.check();
-      if (s !== Status.Ok) return failure.from(s, Layer.Icmpv6, h);
+      if (s !== Ok) return failure.from(s, Layer.Icmpv6, h);
     }
     // The generic header view, for the types whose only rule is a length (the ND types have
     // views of their own): wrapped where it is used, so the ND path does not pay for it.
     const h = this.header;
     // In bounds from here: off >= 0, len >= 4 and off + len <= b.length.
-    const type = b[off + Icmpv6Field.Type] as number;
+    const type = b[off + icmpv6Field.Type] as number;
     // A switch is a chain of compares in order: the punt path's messages (NS, echo, RS, NA) first.
     switch (type) {
-      case Icmpv6Type.NeighborSolicitation:
+      case icmpv6Type.NeighborSolicitation:
         return this.nd(this.neighborSolicitation, b, off, len, failure);
-      case Icmpv6Type.EchoRequest:
-      case Icmpv6Type.EchoReply:
-      case Icmpv6Type.ExtendedEchoRequest:
-      case Icmpv6Type.ExtendedEchoReply:
-        return this.minimum(h.wrap(b, off, len), ECHO_HEADER_LENGTH, 'echo message shorter than 8 bytes', failure);
-      case Icmpv6Type.RouterSolicitation:
+      case icmpv6Type.EchoRequest:
+      case icmpv6Type.EchoReply:
+      case icmpv6Type.ExtendedEchoRequest:
+      case icmpv6Type.ExtendedEchoReply:
+        return this.minimum(h.wrap(b, off, len), echoHeaderLength, 'echo message shorter than 8 bytes', failure);
+      case icmpv6Type.RouterSolicitation:
         return this.nd(this.routerSolicitation, b, off, len, failure);
-      case Icmpv6Type.NeighborAdvertisement:
+      case icmpv6Type.NeighborAdvertisement:
         return this.nd(this.neighborAdvertisement, b, off, len, failure);
-      case Icmpv6Type.DestinationUnreachable:
-      case Icmpv6Type.PacketTooBig:
-      case Icmpv6Type.TimeExceeded:
-      case Icmpv6Type.ParameterProblem:
+      case icmpv6Type.DestinationUnreachable:
+      case icmpv6Type.PacketTooBig:
+      case icmpv6Type.TimeExceeded:
+      case icmpv6Type.ParameterProblem:
         return this.minimum(
           h.wrap(b, off, len),
           ICMPV6_ERROR_HEADER_LENGTH,
           'ICMPv6 error message shorter than 8 bytes',
           failure,
         );
-      case Icmpv6Type.MulticastListenerQuery:
+      case icmpv6Type.MulticastListenerQuery:
         return this.listenerQuery(h.wrap(b, off, len), failure);
-      case Icmpv6Type.MulticastListenerReport:
-      case Icmpv6Type.MulticastListenerDone:
+      case icmpv6Type.MulticastListenerReport:
+      case icmpv6Type.MulticastListenerDone:
         return this.minimum(h.wrap(b, off, len), MLD_LENGTH, 'MLD message shorter than 24 bytes', failure);
-      case Icmpv6Type.MulticastListenerReportV2:
+      case icmpv6Type.MulticastListenerReportV2:
         return this.listenerReportV2(h.wrap(b, off, len), failure);
-      case Icmpv6Type.RouterRenumbering:
+      case icmpv6Type.RouterRenumbering:
         return this.minimum(
           h.wrap(b, off, len),
           ROUTER_RENUMBERING_LENGTH,
           'router renumbering message shorter than 16 bytes',
           failure,
         );
-      case Icmpv6Type.NodeInformationQuery:
-      case Icmpv6Type.NodeInformationResponse:
+      case icmpv6Type.NodeInformationQuery:
+      case icmpv6Type.NodeInformationResponse:
         return this.minimum(
           h.wrap(b, off, len),
           NODE_INFORMATION_LENGTH,
           'node information message shorter than 16 bytes',
           failure,
         );
-      case Icmpv6Type.RouterAdvertisement:
+      case icmpv6Type.RouterAdvertisement:
         return this.nd(this.routerAdvertisement, b, off, len, failure);
-      case Icmpv6Type.Redirect:
+      case icmpv6Type.Redirect:
         return this.nd(this.redirect, b, off, len, failure);
-      case Icmpv6Type.InverseNeighborSolicitation:
-      case Icmpv6Type.InverseNeighborAdvertisement: {
+      case icmpv6Type.InverseNeighborSolicitation:
+      case icmpv6Type.InverseNeighborAdvertisement: {
         const v =
-          type === Icmpv6Type.InverseNeighborSolicitation ? this.inverseSolicitation : this.inverseAdvertisement;
+          type === icmpv6Type.InverseNeighborSolicitation ? this.inverseSolicitation : this.inverseAdvertisement;
         v.wrap(b, off, len);
         s = v.check();
-        if (s !== Status.Ok) return failure.from(s, Layer.InverseNd, v);
+        if (s !== Ok) return failure.from(s, Layer.InverseNd, v);
         this.fixedPartValid = true;
         s = checkNdpOptions(this.options, b, v.optionsOffset, v.optionsEnd);
-        if (s !== Status.Ok) return failure.from(s, Layer.NdpOption, this.options);
+        if (s !== Ok) return failure.from(s, Layer.NdpOption, this.options);
         // The options are framed; what can still fail is a required option missing.
         s = requireInverseNdOptions(type, this.options, v.optionsOffset, v);
-        if (s !== Status.Ok) return failure.from(s, Layer.InverseNd, v);
-        return Status.Ok;
+        if (s !== Ok) return failure.from(s, Layer.InverseNd, v);
+        return Ok;
       }
-      case Icmpv6Type.MulticastRouterAdvertisement:
-      case Icmpv6Type.MulticastRouterSolicitation:
-      case Icmpv6Type.MulticastRouterTermination: {
+      case icmpv6Type.MulticastRouterAdvertisement:
+      case icmpv6Type.MulticastRouterSolicitation:
+      case icmpv6Type.MulticastRouterTermination: {
         const v = this.mrd.wrap(b, off, len);
         s = v.check();
-        return s === Status.Ok ? s : failure.from(s, Layer.Mrd, v);
+        return s === Ok ? s : failure.from(s, Layer.Mrd, v);
       }
       default:
-        return Status.Ok;
+        return Ok;
     }
   }
 
   private minimum(h: Icmpv6View, min: number, reason: string, failure: Failure): Status {
     // The header check proved the range is inside the buffer; only the length is left.
-    if (h.len >= min) return Status.Ok;
+    if (h.len >= min) return Ok;
     const s = checkLength(h, min, reason);
-    return s === Status.Ok ? s : failure.from(s, Layer.Icmpv6, h);
+    return s === Ok ? s : failure.from(s, Layer.Icmpv6, h);
   }
 
   private nd(v: NdMessageView, b: Uint8Array, off: number, len: number, failure: Failure): Status {
     v.wrap(b, off, len);
     let s = v.check();
-    if (s !== Status.Ok) return failure.from(s, Layer.Ndp, v);
+    if (s !== Ok) return failure.from(s, Layer.Ndp, v);
     this.fixedPartValid = true;
     s = checkNdpOptions(this.options, b, v.optionsOffset, v.optionsEnd);
-    return s === Status.Ok ? s : failure.from(s, Layer.NdpOption, this.options);
+    return s === Ok ? s : failure.from(s, Layer.NdpOption, this.options);
   }
 
   /** MLDv1 query: 24 bytes; MLDv2 query: 28 + 16 × sources (RFC 3810 §8.1: 25..27 is invalid). */
   private listenerQuery(h: Icmpv6View, failure: Failure): Status {
     const len = h.len;
     if (len < MLD_LENGTH) return this.minimum(h, MLD_LENGTH, 'MLD message shorter than 24 bytes', failure);
-    if (len === MLD_LENGTH) return Status.Ok;
+    if (len === MLD_LENGTH) return Ok;
     if (len < MLDV2_QUERY_LENGTH)
       return failure.fail(
         Status.Truncated,
@@ -328,13 +336,13 @@ export class Icmpv6Validator {
         'MLDv2 query sources run past the end of the message',
         Rule.Length,
       );
-    return Status.Ok;
+    return Ok;
   }
 
   /** MLDv2 report (RFC 3810 §5.2): 8 bytes, then the multicast address records. */
   private listenerReportV2(h: Icmpv6View, failure: Failure): Status {
     const s = this.minimum(h, MLDV2_REPORT_HEADER_LENGTH, 'MLDv2 report shorter than 8 bytes', failure);
-    if (s !== Status.Ok) return s;
+    if (s !== Ok) return s;
     const b = h.buf;
     const end = h.off + h.len;
     const records = u16(b, h.off + Mldv2ReportField.RecordCount);
@@ -360,7 +368,7 @@ export class Icmpv6Validator {
         );
       p += n;
     }
-    return Status.Ok;
+    return Ok;
   }
 }
 

@@ -101,14 +101,27 @@ export const EXTENSION_HEADER_UNIT = 8;
 /** A bound on the walk; real packets carry a handful (RFC 8200 §4.1 recommends an order of six). */
 export const MAX_EXTENSION_HEADERS = 16;
 
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const ipv6Field = Ipv6Field;
+const extensionHeaderField = ExtensionHeaderField;
+const routingField = RoutingField;
+const fragmentField = FragmentField;
+const tlvOptionField = TlvOptionField;
+const ipProtocol = IpProtocol;
+const headerLength = IPV6_HEADER_LENGTH;
+const fragmentHeaderLength = FRAGMENT_HEADER_LENGTH;
+const extensionHeaderUnit = EXTENSION_HEADER_UNIT;
+const maxExtensionHeaders = MAX_EXTENSION_HEADERS;
+const { Ok } = Status;
+
 /** 1 at the next-header values the walk steps over (one load instead of five compares). */
 const EXTENSION_HEADERS = new Uint8Array(256);
 for (const nh of [
-  IpProtocol.HopByHop,
-  IpProtocol.Routing,
-  IpProtocol.Fragment,
-  IpProtocol.DestinationOptions,
-  IpProtocol.Ah,
+  ipProtocol.HopByHop,
+  ipProtocol.Routing,
+  ipProtocol.Fragment,
+  ipProtocol.DestinationOptions,
+  ipProtocol.Ah,
 ])
   EXTENSION_HEADERS[nh] = 1;
 
@@ -146,7 +159,7 @@ export class Ipv6View extends ByteView {
     this.routingOffset = -1;
     this.fragmentHeaderOffset = -1;
     this.destinationOptionsOffset = -1;
-    this.checksumDestinationOffset = off + Ipv6Field.Destination;
+    this.checksumDestinationOffset = off + ipv6Field.Destination;
     this.errorInExtension = false;
     return this;
   }
@@ -155,7 +168,7 @@ export class Ipv6View extends ByteView {
   check(): Status {
     const b = this.buf;
     const o = this.off;
-    if (o < 0 || o + this.len > b.length || this.len < IPV6_HEADER_LENGTH) {
+    if (o < 0 || o + this.len > b.length || this.len < headerLength) {
       return this.fail(
         Status.Truncated,
         o + Math.max(0, this.len),
@@ -165,20 +178,20 @@ export class Ipv6View extends ByteView {
     }
     // In bounds from here: len >= 40.
     if ((b[o] as number) >>> 4 !== 6) return this.fail(Status.Malformed, o, 'IP version is not 6', Rule.Value);
-    const payloadLength = u16(b, o + Ipv6Field.PayloadLength);
-    const nextHeader = b[o + Ipv6Field.NextHeader] as number;
-    if (payloadLength === 0 && nextHeader === IpProtocol.HopByHop) {
+    const payloadLength = u16(b, o + ipv6Field.PayloadLength);
+    const nextHeader = b[o + ipv6Field.NextHeader] as number;
+    if (payloadLength === 0 && nextHeader === ipProtocol.HopByHop) {
       return this.fail(
         Status.Unsupported,
-        o + Ipv6Field.PayloadLength,
+        o + ipv6Field.PayloadLength,
         'jumbogram (payload length 0 with Hop-by-Hop)',
         Rule.NotDecoded,
       );
     }
-    if (IPV6_HEADER_LENGTH + payloadLength > this.len) {
+    if (headerLength + payloadLength > this.len) {
       return this.fail(Status.Truncated, o + this.len, 'packet ends before its payload length', Rule.Length);
     }
-    return this.walk(o + IPV6_HEADER_LENGTH, o + IPV6_HEADER_LENGTH + payloadLength, nextHeader);
+    return this.walk(o + headerLength, o + headerLength + payloadLength, nextHeader);
   }
 
   private walk(start: number, end: number, firstNextHeader: number): Status {
@@ -190,26 +203,26 @@ export class Ipv6View extends ByteView {
         this.upperProtocol = nh;
         this.upperOffset = p;
         this.upperLength = end - p;
-        if (nh === IpProtocol.Esp)
+        if (nh === ipProtocol.Esp)
           return this.failExtension(Status.Unsupported, p, 'encrypted payload (ESP)', Rule.NotDecoded);
-        return Status.Ok;
+        return Ok;
       }
-      if (++this.extensionCount > MAX_EXTENSION_HEADERS)
+      if (++this.extensionCount > maxExtensionHeaders)
         return this.failExtension(Status.Malformed, p, 'more than 16 extension headers', Rule.HeaderChain);
       if (p + 2 > end)
         return this.failExtension(Status.Truncated, end, 'payload ends inside an extension header', Rule.Length);
       // p + 2 <= end <= off + len: both bytes in bounds.
-      const next = b[p + ExtensionHeaderField.NextHeader] as number;
-      const units = b[p + ExtensionHeaderField.Length] as number;
+      const next = b[p + extensionHeaderField.NextHeader] as number;
+      const units = b[p + extensionHeaderField.Length] as number;
       let hlen: number;
-      if (nh === IpProtocol.Fragment) hlen = FRAGMENT_HEADER_LENGTH;
-      else if (nh === IpProtocol.Ah) hlen = (units + 2) * 4;
-      else hlen = (units + 1) * EXTENSION_HEADER_UNIT;
+      if (nh === ipProtocol.Fragment) hlen = fragmentHeaderLength;
+      else if (nh === ipProtocol.Ah) hlen = (units + 2) * 4;
+      else hlen = (units + 1) * extensionHeaderUnit;
       if (p + hlen > end)
         return this.failExtension(Status.Truncated, end, 'extension header runs past the payload', Rule.Length);
       switch (nh) {
-        case IpProtocol.HopByHop: {
-          if (p !== this.off + IPV6_HEADER_LENGTH)
+        case ipProtocol.HopByHop: {
+          if (p !== this.off + headerLength)
             return this.failExtension(
               Status.Malformed,
               p,
@@ -217,35 +230,35 @@ export class Ipv6View extends ByteView {
               Rule.HeaderChain,
             );
           this.hopByHopOffset = p;
-          const s = this.checkTlvOptions(p + ExtensionHeaderField.Options, p + hlen);
-          if (s !== Status.Ok) return s;
+          const s = this.checkTlvOptions(p + extensionHeaderField.Options, p + hlen);
+          if (s !== Ok) return s;
           break;
         }
-        case IpProtocol.DestinationOptions: {
+        case ipProtocol.DestinationOptions: {
           if (this.destinationOptionsOffset < 0) this.destinationOptionsOffset = p;
-          const s = this.checkTlvOptions(p + ExtensionHeaderField.Options, p + hlen);
-          if (s !== Status.Ok) return s;
+          const s = this.checkTlvOptions(p + extensionHeaderField.Options, p + hlen);
+          if (s !== Ok) return s;
           break;
         }
-        case IpProtocol.Routing: {
+        case ipProtocol.Routing: {
           if (this.routingOffset >= 0)
             return this.failExtension(Status.Malformed, p, 'more than one Routing header', Rule.HeaderChain);
           this.routingOffset = p;
           // In bounds: hlen >= 8.
-          const type = b[p + RoutingField.Type] as number;
-          const segmentsLeft = b[p + RoutingField.SegmentsLeft] as number;
+          const type = b[p + routingField.Type] as number;
+          const segmentsLeft = b[p + routingField.SegmentsLeft] as number;
           if (segmentsLeft > 0) {
             if ((type === 0 || type === 2) && hlen >= 24) {
               // The addresses run from RoutingField.Addresses; the last one is the final destination.
-              this.checksumDestinationOffset = p + RoutingField.Addresses + 16 * Math.floor((hlen - 8) / 16) - 16;
+              this.checksumDestinationOffset = p + routingField.Addresses + 16 * Math.floor((hlen - 8) / 16) - 16;
             } else if (type === 4 && hlen >= 24) {
               // Segment Routing Header (RFC 8754 §2): Segment List[0], the first address, is the final one.
-              this.checksumDestinationOffset = p + RoutingField.Addresses;
+              this.checksumDestinationOffset = p + routingField.Addresses;
             }
           }
           break;
         }
-        case IpProtocol.Fragment: {
+        case ipProtocol.Fragment: {
           if (this.fragmentHeaderOffset >= 0)
             return this.failExtension(Status.Malformed, p, 'more than one Fragment header', Rule.HeaderChain);
           this.fragmentHeaderOffset = p;
@@ -275,19 +288,19 @@ export class Ipv6View extends ByteView {
         p += 1;
         continue;
       }
-      if (p + TlvOptionField.Data > end)
+      if (p + tlvOptionField.Data > end)
         return this.failExtension(
           Status.Malformed,
           p,
           'option header runs past its extension header',
           Rule.LengthField,
         );
-      const l = b[p + TlvOptionField.Length] as number;
-      if (p + TlvOptionField.Data + l > end)
+      const l = b[p + tlvOptionField.Length] as number;
+      if (p + tlvOptionField.Data + l > end)
         return this.failExtension(Status.Malformed, p, 'option runs past its extension header', Rule.LengthField);
-      p += TlvOptionField.Data + l;
+      p += tlvOptionField.Data + l;
     }
-    return Status.Ok;
+    return Ok;
   }
 
   /** A failure inside the extension-header chain (layer ipv6-extension rather than ipv6). */
@@ -300,35 +313,35 @@ export class Ipv6View extends ByteView {
     return (this.buf[this.off] as number) >>> 4;
   }
   get trafficClass(): number {
-    return (u16(this.buf, this.off + Ipv6Field.VersionTrafficFlow) >>> 4) & 0xff;
+    return (u16(this.buf, this.off + ipv6Field.VersionTrafficFlow) >>> 4) & 0xff;
   }
   get flowLabel(): number {
-    return u32(this.buf, this.off + Ipv6Field.VersionTrafficFlow) & 0xfffff;
+    return u32(this.buf, this.off + ipv6Field.VersionTrafficFlow) & 0xfffff;
   }
   get payloadLength(): number {
-    return u16(this.buf, this.off + Ipv6Field.PayloadLength);
+    return u16(this.buf, this.off + ipv6Field.PayloadLength);
   }
   set payloadLength(v: number) {
-    setU16(this.buf, this.off + Ipv6Field.PayloadLength, v);
+    setU16(this.buf, this.off + ipv6Field.PayloadLength, v);
   }
   get nextHeader(): number {
-    return this.buf[this.off + Ipv6Field.NextHeader] as number;
+    return this.buf[this.off + ipv6Field.NextHeader] as number;
   }
   get hopLimit(): number {
-    return this.buf[this.off + Ipv6Field.HopLimit] as number;
+    return this.buf[this.off + ipv6Field.HopLimit] as number;
   }
   set hopLimit(v: number) {
-    this.buf[this.off + Ipv6Field.HopLimit] = v;
+    this.buf[this.off + ipv6Field.HopLimit] = v;
   }
   get sourceOffset(): number {
-    return this.off + Ipv6Field.Source;
+    return this.off + ipv6Field.Source;
   }
   get destinationOffset(): number {
-    return this.off + Ipv6Field.Destination;
+    return this.off + ipv6Field.Destination;
   }
   /** Total bytes of the packet per its header (40 + payload length). */
   get packetLength(): number {
-    return IPV6_HEADER_LENGTH + this.payloadLength;
+    return headerLength + this.payloadLength;
   }
   get isFragment(): boolean {
     return this.fragmentHeaderOffset >= 0;
@@ -337,16 +350,16 @@ export class Ipv6View extends ByteView {
   get fragmentOffset(): number {
     return this.fragmentHeaderOffset < 0
       ? 0
-      : u16(this.buf, this.fragmentHeaderOffset + FragmentField.OffsetAndFlags) >>> 3;
+      : u16(this.buf, this.fragmentHeaderOffset + fragmentField.OffsetAndFlags) >>> 3;
   }
   get moreFragments(): boolean {
     return (
       this.fragmentHeaderOffset >= 0 &&
-      (u16(this.buf, this.fragmentHeaderOffset + FragmentField.OffsetAndFlags) & 1) === 1
+      (u16(this.buf, this.fragmentHeaderOffset + fragmentField.OffsetAndFlags) & 1) === 1
     );
   }
   get fragmentIdentification(): number {
-    return this.fragmentHeaderOffset < 0 ? 0 : u32(this.buf, this.fragmentHeaderOffset + FragmentField.Identification);
+    return this.fragmentHeaderOffset < 0 ? 0 : u32(this.buf, this.fragmentHeaderOffset + fragmentField.Identification);
   }
 }
 
@@ -362,22 +375,22 @@ export interface Ipv6Repr {
 }
 
 export function ipv6HeaderLength(): number {
-  return IPV6_HEADER_LENGTH;
+  return headerLength;
 }
 
 /** Writes the 40-byte header at b[o]; returns 40. */
 export function emitIpv6(r: Ipv6Repr, b: Uint8Array, o: number): number {
   const tc = r.trafficClass ?? 0;
   const fl = r.flowLabel ?? 0;
-  b[o + Ipv6Field.VersionTrafficFlow] = 0x60 | ((tc >>> 4) & 0x0f);
-  b[o + Ipv6Field.VersionTrafficFlow + 1] = ((tc & 0x0f) << 4) | ((fl >>> 16) & 0x0f);
-  setU16(b, o + Ipv6Field.VersionTrafficFlow + 2, fl & 0xffff);
-  setU16(b, o + Ipv6Field.PayloadLength, r.payloadLength);
-  b[o + Ipv6Field.NextHeader] = r.nextHeader;
-  b[o + Ipv6Field.HopLimit] = r.hopLimit;
-  copyAddr(r.source, 0, b, o + Ipv6Field.Source);
-  copyAddr(r.destination, 0, b, o + Ipv6Field.Destination);
-  return IPV6_HEADER_LENGTH;
+  b[o + ipv6Field.VersionTrafficFlow] = 0x60 | ((tc >>> 4) & 0x0f);
+  b[o + ipv6Field.VersionTrafficFlow + 1] = ((tc & 0x0f) << 4) | ((fl >>> 16) & 0x0f);
+  setU16(b, o + ipv6Field.VersionTrafficFlow + 2, fl & 0xffff);
+  setU16(b, o + ipv6Field.PayloadLength, r.payloadLength);
+  b[o + ipv6Field.NextHeader] = r.nextHeader;
+  b[o + ipv6Field.HopLimit] = r.hopLimit;
+  copyAddr(r.source, 0, b, o + ipv6Field.Source);
+  copyAddr(r.destination, 0, b, o + ipv6Field.Destination);
+  return headerLength;
 }
 
 /**
@@ -394,8 +407,8 @@ export function emitIpv6Fixed(
   // Two 32-bit words through b's word view (codecs/word-view.ts): version, traffic class and
   // flow label; payload length, next header and hop limit.
   const v = wordView(b);
-  v.setUint32(o + Ipv6Field.VersionTrafficFlow, 0x60000000);
-  v.setUint32(o + Ipv6Field.PayloadLength, payloadLength * 0x10000 + (nextHeader << 8) + hopLimit);
+  v.setUint32(o + ipv6Field.VersionTrafficFlow, 0x60000000);
+  v.setUint32(o + ipv6Field.PayloadLength, payloadLength * 0x10000 + (nextHeader << 8) + hopLimit);
 }
 
 /** Length of the Hop-by-Hop header {@link emitRouterAlertHopByHop} writes. */
@@ -406,15 +419,15 @@ export const ROUTER_ALERT_HOP_BY_HOP_LENGTH = 8;
  * `value`, padded with an empty PadN (RFC 8200 §4.2); returns 8.
  */
 export function emitRouterAlertHopByHop(nextHeader: number, value: number, b: Uint8Array, o: number): number {
-  b[o + ExtensionHeaderField.NextHeader] = nextHeader;
-  b[o + ExtensionHeaderField.Length] = 0;
-  const alert = o + ExtensionHeaderField.Options;
-  b[alert + TlvOptionField.Type] = ROUTER_ALERT_OPTION;
-  b[alert + TlvOptionField.Length] = 2;
-  setU16(b, alert + TlvOptionField.Data, value);
-  const pad = alert + TlvOptionField.Data + 2;
-  b[pad + TlvOptionField.Type] = PADN_OPTION;
-  b[pad + TlvOptionField.Length] = 0;
+  b[o + extensionHeaderField.NextHeader] = nextHeader;
+  b[o + extensionHeaderField.Length] = 0;
+  const alert = o + extensionHeaderField.Options;
+  b[alert + tlvOptionField.Type] = ROUTER_ALERT_OPTION;
+  b[alert + tlvOptionField.Length] = 2;
+  setU16(b, alert + tlvOptionField.Data, value);
+  const pad = alert + tlvOptionField.Data + 2;
+  b[pad + tlvOptionField.Type] = PADN_OPTION;
+  b[pad + tlvOptionField.Length] = 0;
   return ROUTER_ALERT_HOP_BY_HOP_LENGTH;
 }
 

@@ -152,15 +152,21 @@ export function pref64LengthCode(prefixLength: number): number {
 
 export const NDP_OPTION_UNIT = 8;
 
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const optionType = NdpOptionType;
+const optionField = NdpOptionField;
+const optionUnit = NDP_OPTION_UNIT;
+const { Ok } = Status;
+
 /**
  * Per-type checks of one option whose framing is already known good: b[o, o+n) is inside the
  * buffer, n = length field * 8 >= 8. Leaves offset, reason and rule on `sink` on failure.
  */
 export function checkNdpOption(b: Uint8Array, o: number, n: number, sink: ByteView): Status {
   const units = n >>> 3;
-  const length = o + NdpOptionField.Length;
-  switch (b[o + NdpOptionField.Type] as number) {
-    case NdpOptionType.PrefixInformation:
+  const length = o + optionField.Length;
+  switch (b[o + optionField.Type] as number) {
+    case optionType.PrefixInformation:
       if (units !== 4)
         return sink.fail(Status.Malformed, length, 'prefix information option length is not 4', Rule.LengthField);
       if ((b[o + PrefixInformationField.PrefixLength] as number) > 128)
@@ -170,25 +176,23 @@ export function checkNdpOption(b: Uint8Array, o: number, n: number, sink: ByteVi
           'prefix length above 128',
           Rule.Value,
         );
-      return Status.Ok;
-    case NdpOptionType.Mtu:
+      return Ok;
+    case optionType.Mtu:
+      return units === 1 ? Ok : sink.fail(Status.Malformed, length, 'MTU option length is not 1', Rule.LengthField);
+    case optionType.AdvertisementInterval:
       return units === 1
-        ? Status.Ok
-        : sink.fail(Status.Malformed, length, 'MTU option length is not 1', Rule.LengthField);
-    case NdpOptionType.AdvertisementInterval:
-      return units === 1
-        ? Status.Ok
+        ? Ok
         : sink.fail(Status.Malformed, length, 'advertisement interval option length is not 1', Rule.LengthField);
-    case NdpOptionType.HomeAgentInformation:
+    case optionType.HomeAgentInformation:
       return units === 1
-        ? Status.Ok
+        ? Ok
         : sink.fail(Status.Malformed, length, 'home agent information option length is not 1', Rule.LengthField);
-    case NdpOptionType.SourceAddressList:
-    case NdpOptionType.TargetAddressList:
+    case optionType.SourceAddressList:
+    case optionType.TargetAddressList:
       return units >= 3 && (units & 1) === 1
-        ? Status.Ok
+        ? Ok
         : sink.fail(Status.Malformed, length, 'address list option length is not odd and at least 3', Rule.LengthField);
-    case NdpOptionType.RouteInformation: {
+    case optionType.RouteInformation: {
       if (units > 3)
         return sink.fail(Status.Malformed, length, 'route information option length above 3', Rule.LengthField);
       const plen = b[o + RouteInformationField.PrefixLength] as number;
@@ -213,29 +217,27 @@ export function checkNdpOption(b: Uint8Array, o: number, n: number, sink: ByteVi
           'route information prefix longer than 0 needs length 2 or 3',
           Rule.LengthField,
         );
-      return Status.Ok;
+      return Ok;
     }
-    case NdpOptionType.Rdnss:
+    case optionType.Rdnss:
       return units >= 3 && (units & 1) === 1
-        ? Status.Ok
+        ? Ok
         : sink.fail(Status.Malformed, length, 'RDNSS option length is not odd and at least 3', Rule.LengthField);
-    case NdpOptionType.Dnssl: {
+    case optionType.Dnssl: {
       if (units < 2) return sink.fail(Status.Malformed, length, 'DNSSL option length below 2', Rule.LengthField);
       const names = o + DnsslField.DomainNames;
       // In bounds: units >= 2, so names < o + n.
       if (b[names] === 0) return sink.fail(Status.Malformed, names, 'DNSSL option without a domain name', Rule.Value);
-      if (checkDnsNameList(b, names, o + n, true) !== Status.Ok)
+      if (checkDnsNameList(b, names, o + n, true) !== Ok)
         return sink.fail(Status.Malformed, dnsNameError.offset, dnsNameError.reason, Rule.Value);
-      return Status.Ok;
+      return Ok;
     }
-    case NdpOptionType.Pref64:
-      return units === 2
-        ? Status.Ok
-        : sink.fail(Status.Malformed, length, 'PREF64 option length is not 2', Rule.LengthField);
+    case optionType.Pref64:
+      return units === 2 ? Ok : sink.fail(Status.Malformed, length, 'PREF64 option length is not 2', Rule.LengthField);
     default:
       // Link-layer addresses, redirected header, nonce, captive portal: any length >= 1 fits;
       // unknown types are data.
-      return Status.Ok;
+      return Ok;
   }
 }
 
@@ -283,25 +285,25 @@ export class NdpOptionCursor extends ByteView {
     if (p >= end) return Done;
     if (end - p < 2) return this.stopAt(Status.Truncated, p, 'option header cut short', Rule.Length);
     // In bounds: p + 1 < end <= b.length.
-    const units = b[p + NdpOptionField.Length] as number;
+    const units = b[p + optionField.Length] as number;
     if (units === 0)
-      return this.stopAt(Status.Malformed, p + NdpOptionField.Length, 'option with length 0', Rule.LengthField);
-    const n = units * NDP_OPTION_UNIT;
+      return this.stopAt(Status.Malformed, p + optionField.Length, 'option with length 0', Rule.LengthField);
+    const n = units * optionUnit;
     if (n > end - p) return this.stopAt(Status.Truncated, p, 'option runs past the end of the message', Rule.Length);
-    const type = b[p + NdpOptionField.Type] as number;
+    const type = b[p + optionField.Type] as number;
     this.type = type;
     this.offset = p;
     this.length = n;
     this.position = p + n;
-    if (type === NdpOptionType.SourceLinkLayerAddress) {
+    if (type === optionType.SourceLinkLayerAddress) {
       if (this.sourceLinkLayerOption < 0) this.sourceLinkLayerOption = p;
-    } else if (type === NdpOptionType.TargetLinkLayerAddress) {
+    } else if (type === optionType.TargetLinkLayerAddress) {
       if (this.targetLinkLayerOption < 0) this.targetLinkLayerOption = p;
-    } else if (type === NdpOptionType.TargetAddressList && this.targetAddressListOption < 0) {
+    } else if (type === optionType.TargetAddressList && this.targetAddressListOption < 0) {
       this.targetAddressListOption = p;
     }
     const s = checkNdpOption(b, p, n, this);
-    if (s !== Status.Ok) this.position = end;
+    if (s !== Ok) this.position = end;
     return s;
   }
 
@@ -328,22 +330,22 @@ export function checkNdpOptions(cursor: NdpOptionCursor, b: Uint8Array, off: num
   while (p < end) {
     if (end - p < 2) return cursor.stopAt(Status.Truncated, p, 'option header cut short', Rule.Length);
     // In bounds: p + 1 < end <= b.length.
-    const type = b[p + NdpOptionField.Type] as number;
-    const units = b[p + NdpOptionField.Length] as number;
+    const type = b[p + optionField.Type] as number;
+    const units = b[p + optionField.Length] as number;
     if (units === 0)
-      return cursor.stopAt(Status.Malformed, p + NdpOptionField.Length, 'option with length 0', Rule.LengthField);
-    const n = units * NDP_OPTION_UNIT;
+      return cursor.stopAt(Status.Malformed, p + optionField.Length, 'option with length 0', Rule.LengthField);
+    const n = units * optionUnit;
     if (n > end - p) return cursor.stopAt(Status.Truncated, p, 'option runs past the end of the message', Rule.Length);
-    if (type > NdpOptionType.TargetLinkLayerAddress) {
-      if (type === NdpOptionType.TargetAddressList && list < 0) list = p;
+    if (type > optionType.TargetLinkLayerAddress) {
+      if (type === optionType.TargetAddressList && list < 0) list = p;
       const s = checkNdpOption(b, p, n, cursor);
-      if (s !== Status.Ok) {
+      if (s !== Ok) {
         cursor.position = end;
         return s;
       }
-    } else if (type === NdpOptionType.SourceLinkLayerAddress) {
+    } else if (type === optionType.SourceLinkLayerAddress) {
       if (source < 0) source = p;
-    } else if (type === NdpOptionType.TargetLinkLayerAddress && target < 0) {
+    } else if (type === optionType.TargetLinkLayerAddress && target < 0) {
       target = p;
     }
     p += n;
@@ -352,7 +354,7 @@ export function checkNdpOptions(cursor: NdpOptionCursor, b: Uint8Array, off: num
   cursor.sourceLinkLayerOption = source;
   cursor.targetLinkLayerOption = target;
   cursor.targetAddressListOption = list;
-  return Status.Ok;
+  return Ok;
 }
 
 /**
@@ -363,7 +365,7 @@ export function findNdpOption(cursor: NdpOptionCursor, b: Uint8Array, off: numbe
   cursor.reset(b, off, end);
   for (;;) {
     const s = cursor.next();
-    if (s !== Status.Ok) return -1;
+    if (s !== Ok) return -1;
     if (cursor.type === type) return cursor.offset;
   }
 }

@@ -99,6 +99,10 @@ export const NeighborAdvertisementFlag = {
   Override: 0x20,
 } as const;
 
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const icmpv6Field = Icmpv6Field;
+const { Ok } = Status;
+
 /**
  * The fixed part of an ND (or Inverse ND) message: at least `fixedLength` bytes, type
  * `messageType`, code 0. Options run from optionsOffset to optionsEnd.
@@ -121,14 +125,14 @@ export class NdMessageView extends Icmpv6View {
     // The usual case tested inline; checkLength says where and why otherwise.
     if (this.off < 0 || this.len < this.fixedLength || this.len > this.buf.length - this.off) {
       const s = checkLength(this, this.fixedLength, 'message shorter than its fixed part');
-      if (s !== Status.Ok) return s;
+      if (s !== Ok) return s;
     }
     // In bounds: len >= fixedLength >= 8.
-    if ((this.buf[this.off + Icmpv6Field.Type] as number) !== this.messageType)
+    if ((this.buf[this.off + icmpv6Field.Type] as number) !== this.messageType)
       return this.fail(Status.Malformed, this.off, 'message of another ICMPv6 type', Rule.Value);
-    if (this.buf[this.off + Icmpv6Field.Code] !== 0)
-      return this.fail(Status.Malformed, this.off + Icmpv6Field.Code, 'ICMPv6 code is not 0', Rule.Code);
-    return Status.Ok;
+    if (this.buf[this.off + icmpv6Field.Code] !== 0)
+      return this.fail(Status.Malformed, this.off + icmpv6Field.Code, 'ICMPv6 code is not 0', Rule.Code);
+    return Ok;
   }
 
   get optionsOffset(): number {

@@ -141,6 +141,10 @@ export class DecodeError extends Error {
   }
 }
 
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const { Ok } = Status;
+const noRule = Rule.None;
+
 /**
  * Where a deep validation (a message and all its options) records its first failure. One is
  * preallocated per decoder and reused; `fail()` returns the status so callers can
@@ -168,10 +172,10 @@ export class Failure {
   }
 
   reset(): void {
-    this.status = Status.Ok;
+    this.status = Ok;
     this.offset = 0;
     this.reason = '';
-    this.rule = Rule.None;
+    this.rule = noRule;
   }
 
   toError(): DecodeError {
