@@ -40,6 +40,15 @@ import type { Runtime } from './runtime.js';
 
 export type { FrameSink } from './reply.js';
 
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const { Ok } = Status;
+const ethernetField = EthernetField;
+const ethernetHeaderLength = ETHERNET_HEADER_LENGTH;
+const noVlan = NO_VLAN;
+const untaggedSlot = UNTAGGED_SLOT;
+const icmpv6Type = Icmpv6Type;
+const messageType = Dhcpv6MessageType;
+
 export interface DispatcherOptions {
   sink?: FrameSink;
   /** Milliseconds; defaults to Date.now. Replays pass the capture's clock. */
@@ -64,7 +73,7 @@ export class Dispatcher {
   /** The transmit buffer: handle() writes its reply at offset 0. */
   readonly tx = this.reply.tx;
   private readonly networks: NetworkState[];
-  /** Per interface: a VLAN id (or UNTAGGED_SLOT) -> network index or -1. */
+  /** Per interface: a VLAN id (or untaggedSlot) -> network index or -1. */
   private readonly vlanMap: Int16Array[];
   /** punt6's own MACs (the networks' router MACs). */
   private readonly ownMacs: MacTable;
@@ -132,7 +141,7 @@ export class Dispatcher {
   networkOf(ifIndex: number, vlan: number): number {
     const m = this.vlanMap[ifIndex];
     if (m === undefined) return -1;
-    return m[vlan === NO_VLAN ? UNTAGGED_SLOT : vlan] as number;
+    return m[vlan === noVlan ? untaggedSlot : vlan] as number;
   }
 
   /**
@@ -140,7 +149,7 @@ export class Dispatcher {
    */
   handle(rx: Uint8Array, off: number, len: number, ifIndex: number): number {
     const c = this.counters;
-    if (len < ETHERNET_HEADER_LENGTH || off < 0 || off + len > rx.length) {
+    if (len < ethernetHeaderLength || off < 0 || off + len > rx.length) {
       c.add(ifIndex, MessageKind.Undecodable, Outcome.Truncated);
       return 0;
     }
@@ -152,11 +161,11 @@ export class Dispatcher {
         : d.dhcpv6Type >= 0
           ? kindOfDhcpv6(d.dhcpv6Type)
           : this.firstFragmentKind(rx);
-    if (status !== Status.Ok) {
+    if (status !== Ok) {
       c.add(ifIndex, kind, this.failureOutcome(status));
       return 0;
     }
-    const source = off + EthernetField.Source;
+    const source = off + ethernetField.Source;
     if (isMacMulticast(rx, source) || this.ownMacs.lookup(rx, source) >= 0) {
       c.add(ifIndex, kind, Outcome.BadSource);
       return 0;
@@ -287,27 +296,27 @@ export class Dispatcher {
 
 function kindOfIcmpv6(type: number): MessageKind {
   switch (type) {
-    case Icmpv6Type.NeighborSolicitation:
+    case icmpv6Type.NeighborSolicitation:
       return MessageKind.NeighborSolicitation;
-    case Icmpv6Type.NeighborAdvertisement:
+    case icmpv6Type.NeighborAdvertisement:
       return MessageKind.NeighborAdvertisement;
-    case Icmpv6Type.RouterSolicitation:
+    case icmpv6Type.RouterSolicitation:
       return MessageKind.RouterSolicitation;
-    case Icmpv6Type.RouterAdvertisement:
+    case icmpv6Type.RouterAdvertisement:
       return MessageKind.RouterAdvertisement;
-    case Icmpv6Type.Redirect:
+    case icmpv6Type.Redirect:
       return MessageKind.Redirect;
-    case Icmpv6Type.EchoRequest:
+    case icmpv6Type.EchoRequest:
       return MessageKind.EchoRequest;
-    case Icmpv6Type.EchoReply:
+    case icmpv6Type.EchoReply:
       return MessageKind.EchoReply;
-    case Icmpv6Type.InverseNeighborSolicitation:
+    case icmpv6Type.InverseNeighborSolicitation:
       return MessageKind.InverseNeighborSolicitation;
-    case Icmpv6Type.InverseNeighborAdvertisement:
+    case icmpv6Type.InverseNeighborAdvertisement:
       return MessageKind.InverseNeighborAdvertisement;
-    case Icmpv6Type.MulticastRouterSolicitation:
+    case icmpv6Type.MulticastRouterSolicitation:
       return MessageKind.MulticastRouterSolicitation;
-    case Icmpv6Type.MulticastRouterAdvertisement:
+    case icmpv6Type.MulticastRouterAdvertisement:
       return MessageKind.MulticastRouterAdvertisement;
     default:
       return MessageKind.Other;
@@ -316,23 +325,23 @@ function kindOfIcmpv6(type: number): MessageKind {
 
 export function kindOfDhcpv6(type: number): MessageKind {
   switch (type) {
-    case Dhcpv6MessageType.Solicit:
+    case messageType.Solicit:
       return MessageKind.DhcpSolicit;
-    case Dhcpv6MessageType.Request:
+    case messageType.Request:
       return MessageKind.DhcpRequest;
-    case Dhcpv6MessageType.Confirm:
+    case messageType.Confirm:
       return MessageKind.DhcpConfirm;
-    case Dhcpv6MessageType.Renew:
+    case messageType.Renew:
       return MessageKind.DhcpRenew;
-    case Dhcpv6MessageType.Rebind:
+    case messageType.Rebind:
       return MessageKind.DhcpRebind;
-    case Dhcpv6MessageType.Release:
+    case messageType.Release:
       return MessageKind.DhcpRelease;
-    case Dhcpv6MessageType.Decline:
+    case messageType.Decline:
       return MessageKind.DhcpDecline;
-    case Dhcpv6MessageType.InformationRequest:
+    case messageType.InformationRequest:
       return MessageKind.DhcpInformationRequest;
-    case Dhcpv6MessageType.RelayForw:
+    case messageType.RelayForw:
       return MessageKind.DhcpRelayForward;
     default:
       return MessageKind.DhcpOther;

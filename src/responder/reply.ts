@@ -14,6 +14,10 @@ export type FrameSink = (ifIndex: number, frame: Uint8Array, off: number, len: n
 /** The largest IPv6 packet (payload length 65535 + 40) in a tagged Ethernet frame, with room to spare. */
 export const TX_SIZE = 65536 + 64;
 
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const ethernetField = EthernetField;
+const etherType = EtherType;
+
 export class Reply {
   /** The transmit buffer: an answer writes its frame at offset 0. */
   readonly tx = new Uint8Array(TX_SIZE);
@@ -40,11 +44,11 @@ export class Reply {
       this.txWords,
       0,
       rw,
-      off + EthernetField.Source,
+      off + ethernetField.Source,
       source,
       rw,
-      this.decoder.ethernet.hasVlan ? off + EthernetField.EtherType : -1,
-      EtherType.Ipv6,
+      this.decoder.ethernet.hasVlan ? off + ethernetField.EtherType : -1,
+      etherType.Ipv6,
     );
   }
 
@@ -60,8 +64,8 @@ export class Reply {
       0,
       source,
       wordView(rx),
-      this.decoder.ethernet.hasVlan ? off + EthernetField.EtherType : -1,
-      EtherType.Ipv6,
+      this.decoder.ethernet.hasVlan ? off + ethernetField.EtherType : -1,
+      etherType.Ipv6,
     );
   }
 }

@@ -58,6 +58,10 @@ export class Random {
   }
 }
 
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const routerAdvertisementField = RouterAdvertisementField;
+const icmpv6Field = Icmpv6Field;
+
 export class RouterAdvertiser {
   readonly network: RuntimeNetwork;
   readonly settings: RuntimeRouterAdvertisements;
@@ -105,10 +109,10 @@ export class RouterAdvertiser {
     b.set(m, o); // the whole template: a native copy, nothing allocated
     let sum = this.partialSum + this.linkLocalSum + sumWords(d, dOff, 16);
     if (routerLifetime >= 0) {
-      sum -= u16(m, RouterAdvertisementField.RouterLifetime) - routerLifetime;
-      setU16(b, o + RouterAdvertisementField.RouterLifetime, routerLifetime);
+      sum -= u16(m, routerAdvertisementField.RouterLifetime) - routerLifetime;
+      setU16(b, o + routerAdvertisementField.RouterLifetime, routerLifetime);
     }
-    setU16(b, o + Icmpv6Field.Checksum, 0xffff - fold(sum));
+    setU16(b, o + icmpv6Field.Checksum, 0xffff - fold(sum));
     return m.length;
   }
 

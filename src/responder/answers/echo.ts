@@ -17,6 +17,14 @@ import { Outcome } from '../counters.js';
 import { ROUTER_OWNER, type NetworkState } from '../network-state.js';
 import type { Reply } from '../reply.js';
 
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const icmpv6Field = Icmpv6Field;
+const icmpv6Type = Icmpv6Type;
+const ipv6Field = Ipv6Field;
+const ipv6HeaderLength = IPV6_HEADER_LENGTH;
+const ipProtocol = IpProtocol;
+const routerOwner = ROUTER_OWNER;
+
 export class EchoAnswer {
   private readonly decoder: FrameDecoder;
   private readonly reply: Reply;
@@ -35,20 +43,20 @@ export class EchoAnswer {
     const d = this.decoder;
     const ip = d.ipv6;
     const request = d.upperOffset;
-    if (rx[request + Icmpv6Field.Code] !== 0) return Outcome.Invalid;
+    if (rx[request + icmpv6Field.Code] !== 0) return Outcome.Invalid;
     // The reply goes to the request's source (RFC 4443 §4.2): never to :: or a group.
     if (isUnspecified(rx, ip.sourceOffset) || isMulticast(rx, ip.sourceOffset)) return Outcome.Invalid;
     const entry = st.owned.lookup(rx, ip.destinationOffset);
-    if (entry < 0 || st.owners[entry] !== ROUTER_OWNER) return Outcome.NotOurs;
+    if (entry < 0 || st.owners[entry] !== routerOwner) return Outcome.NotOurs;
     const t = this.tx;
     const tw = this.txWords;
     const rw = wordView(rx);
     const ipOff = this.reply.toSender(rx, off, st.routerMac);
     const len = d.upperLength;
-    emitIpv6Fixed(t, ipOff, len, IpProtocol.Icmpv6, st.net.hopLimit);
-    const dstSum = copyAddressWords(rw, ip.destinationOffset, tw, ipOff + Ipv6Field.Source);
-    const srcSum = copyAddressWords(rw, ip.sourceOffset, tw, ipOff + Ipv6Field.Destination);
-    const icmp = ipOff + IPV6_HEADER_LENGTH;
+    emitIpv6Fixed(t, ipOff, len, ipProtocol.Icmpv6, st.net.hopLimit);
+    const dstSum = copyAddressWords(rw, ip.destinationOffset, tw, ipOff + ipv6Field.Source);
+    const srcSum = copyAddressWords(rw, ip.sourceOffset, tw, ipOff + ipv6Field.Destination);
+    const icmp = ipOff + ipv6HeaderLength;
     if (d.checksumDeferred) {
       // Verify the request's checksum over the bytes as they are copied into the reply (one
       // pass). Nothing is sent when it fails. The pseudo-header's addresses were summed as they
@@ -56,30 +64,30 @@ export class EchoAnswer {
       const sum = copySumWords(rw, request, tw, icmp, len);
       const pseudo =
         ip.checksumDestinationOffset === ip.destinationOffset
-          ? srcSum + dstSum + len + IpProtocol.Icmpv6
-          : pseudoHeaderSum(rx, ip.sourceOffset, ip.checksumDestinationOffset, len, IpProtocol.Icmpv6);
+          ? srcSum + dstSum + len + ipProtocol.Icmpv6
+          : pseudoHeaderSum(rx, ip.sourceOffset, ip.checksumDestinationOffset, len, ipProtocol.Icmpv6);
       if (fold(pseudo + sum) !== 0xffff) return Outcome.BadChecksum;
-      t[icmp + Icmpv6Field.Type] = Icmpv6Type.EchoReply;
+      t[icmp + icmpv6Field.Type] = icmpv6Type.EchoReply;
       // The reply differs from the verified request only in the type byte (the swapped
       // addresses sum the same): update the checksum for that word (RFC 1624 eqn. 3,
       // HC' = ~(~HC + ~m + m'), with m = 128<<8, m' = 129<<8; the code is 0).
-      const hc = rw.getUint16(request + Icmpv6Field.Checksum);
+      const hc = rw.getUint16(request + icmpv6Field.Checksum);
       tw.setUint16(
-        icmp + Icmpv6Field.Checksum,
-        0xffff - fold(0xffff - hc + (0xffff - (Icmpv6Type.EchoRequest << 8)) + (Icmpv6Type.EchoReply << 8)),
+        icmp + icmpv6Field.Checksum,
+        0xffff - fold(0xffff - hc + (0xffff - (icmpv6Type.EchoRequest << 8)) + (icmpv6Type.EchoReply << 8)),
       );
     } else {
       // Checksums not verified (offloaded captures): the reply's computed whole.
       copyWords(rw, request, tw, icmp, len);
-      t[icmp + Icmpv6Field.Type] = Icmpv6Type.EchoReply;
+      t[icmp + icmpv6Field.Type] = icmpv6Type.EchoReply;
       fillUpperLayer(
         t,
-        ipOff + Ipv6Field.Source,
-        ipOff + Ipv6Field.Destination,
-        IpProtocol.Icmpv6,
+        ipOff + ipv6Field.Source,
+        ipOff + ipv6Field.Destination,
+        ipProtocol.Icmpv6,
         icmp,
         len,
-        icmp + Icmpv6Field.Checksum,
+        icmp + icmpv6Field.Checksum,
       );
     }
     this.reply.length = icmp + len;

@@ -30,6 +30,18 @@ const ALL_NODES_MAC_HIGH = 0x33330000;
 const ALL_NODES_MAC_LOW = 0x0001;
 const ALL_NODES_WORDS = new DataView(ALL_NODES.buffer, ALL_NODES.byteOffset, 16);
 
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const ethernetField = EthernetField;
+const ethernetHeaderLength = ETHERNET_HEADER_LENGTH;
+const vlanTagLength = VLAN_TAG_LENGTH;
+const ipv6Field = Ipv6Field;
+const ipv6HeaderLength = IPV6_HEADER_LENGTH;
+const icmpv6Field = Icmpv6Field;
+const neighborField = NeighborField;
+const neighborAdvertisementFlag = NeighborAdvertisementFlag;
+const ndHopLimit = ND_HOP_LIMIT;
+const routerOwner = ROUTER_OWNER;
+
 export class NeighborDiscoveryAnswer {
   private readonly decoder: FrameDecoder;
   private readonly reply: Reply;
@@ -51,9 +63,9 @@ export class NeighborDiscoveryAnswer {
   neighborSolicitation(rx: Uint8Array, off: number, st: NetworkState): Outcome {
     const d = this.decoder;
     const ip = d.ipv6;
-    const target = d.upperOffset + NeighborField.Target;
+    const target = d.upperOffset + neighborField.Target;
     const srcUnspecified = isUnspecified(rx, ip.sourceOffset);
-    if (ip.hopLimit !== ND_HOP_LIMIT || isMulticast(rx, target)) return Outcome.Invalid;
+    if (ip.hopLimit !== ndHopLimit || isMulticast(rx, target)) return Outcome.Invalid;
     // From ::, only to a solicited-node group and without a Source Link-Layer Address option.
     if (srcUnspecified && (!isSolicitedNode(rx, ip.destinationOffset) || d.ndpOptions.sourceLinkLayerOption >= 0)) {
       return Outcome.Invalid;
@@ -61,11 +73,11 @@ export class NeighborDiscoveryAnswer {
     const entry = st.owned.lookup(rx, target);
     if (entry < 0) return Outcome.NotOurs;
     const owner = st.owners[entry] as number;
-    if (owner !== ROUTER_OWNER) {
+    if (owner !== routerOwner) {
       const port = this.ports[owner - 1];
       if (port === undefined) return Outcome.NotOurs;
       // An NS from the port for its own address: its own DAD or a check of its own; stay quiet.
-      if (this.portByMac.lookup(rx, off + EthernetField.Source) === port.index) return Outcome.OwnAddress;
+      if (this.portByMac.lookup(rx, off + ethernetField.Source) === port.index) return Outcome.OwnAddress;
     }
     this.reply.length = this.writeAdvertisement(
       rx,
@@ -95,23 +107,23 @@ export class NeighborDiscoveryAnswer {
     const len = na.copy(this.tx, entry, tagged);
     const tw = this.txWords;
     const rw = wordView(rx);
-    const ipOff = tagged ? ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH : ETHERNET_HEADER_LENGTH;
-    const icmp = ipOff + IPV6_HEADER_LENGTH;
+    const ipOff = tagged ? ethernetHeaderLength + vlanTagLength : ethernetHeaderLength;
+    const icmp = ipOff + ipv6HeaderLength;
     // The tag's TCI (priority, DEI, VLAN id) as the NS had it; the template holds the TPID.
-    if (tagged) tw.setUint16(EthernetField.Tci, rw.getUint16(off + EthernetField.Tci));
+    if (tagged) tw.setUint16(ethernetField.Tci, rw.getUint16(off + ethernetField.Tci));
     let sum = na.sums[entry] as number;
     if (dstOff < 0) {
-      tw.setUint32(EthernetField.Destination, ALL_NODES_MAC_HIGH);
-      tw.setUint16(EthernetField.Destination + 4, ALL_NODES_MAC_LOW);
-      sum += copyAddressWords(ALL_NODES_WORDS, 0, tw, ipOff + Ipv6Field.Destination);
+      tw.setUint32(ethernetField.Destination, ALL_NODES_MAC_HIGH);
+      tw.setUint16(ethernetField.Destination + 4, ALL_NODES_MAC_LOW);
+      sum += copyAddressWords(ALL_NODES_WORDS, 0, tw, ipOff + ipv6Field.Destination);
     } else {
-      copyMacWords(rw, off + EthernetField.Source, tw, EthernetField.Destination);
+      copyMacWords(rw, off + ethernetField.Source, tw, ethernetField.Destination);
       sum +=
-        copyAddressWords(rw, dstOff, tw, ipOff + Ipv6Field.Destination) + (NeighborAdvertisementFlag.Solicited << 8);
+        copyAddressWords(rw, dstOff, tw, ipOff + ipv6Field.Destination) + (neighborAdvertisementFlag.Solicited << 8);
       const t = this.tx;
-      t[icmp + NeighborField.Flags] = (t[icmp + NeighborField.Flags] as number) | NeighborAdvertisementFlag.Solicited;
+      t[icmp + neighborField.Flags] = (t[icmp + neighborField.Flags] as number) | neighborAdvertisementFlag.Solicited;
     }
-    tw.setUint16(icmp + Icmpv6Field.Checksum, 0xffff - fold(sum));
+    tw.setUint16(icmp + icmpv6Field.Checksum, 0xffff - fold(sum));
     return len;
   }
 }

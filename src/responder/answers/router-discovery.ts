@@ -15,6 +15,12 @@ import type { NetworkState } from '../network-state.js';
 import type { Reply } from '../reply.js';
 import type { MulticastAdvertisements } from '../router-advertiser.js';
 
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const ipv6Field = Ipv6Field;
+const ipv6HeaderLength = IPV6_HEADER_LENGTH;
+const ipProtocol = IpProtocol;
+const ndHopLimit = ND_HOP_LIMIT;
+
 export class RouterDiscoveryAnswer {
   private readonly decoder: FrameDecoder;
   private readonly reply: Reply;
@@ -36,7 +42,7 @@ export class RouterDiscoveryAnswer {
   routerSolicitation(rx: Uint8Array, off: number, st: NetworkState): Outcome {
     const d = this.decoder;
     const ip = d.ipv6;
-    if (ip.hopLimit !== ND_HOP_LIMIT) return Outcome.Invalid;
+    if (ip.hopLimit !== ndHopLimit) return Outcome.Invalid;
     const srcUnspecified = isUnspecified(rx, ip.sourceOffset);
     // From ::, no Source Link-Layer Address option (RFC 4861 §6.1.1).
     if (srcUnspecified && d.ndpOptions.sourceLinkLayerOption >= 0) return Outcome.Invalid;
@@ -51,13 +57,13 @@ export class RouterDiscoveryAnswer {
     const t = this.tx;
     const ipOff = this.reply.toSender(rx, off, st.routerMac);
     const len = ra.message.length;
-    emitIpv6Fixed(t, ipOff, len, IpProtocol.Icmpv6, ND_HOP_LIMIT);
-    copyAddressWords(st.routerLinkLocal, 0, this.txWords, ipOff + Ipv6Field.Source);
-    copyAddressWords(wordView(rx), ip.sourceOffset, this.txWords, ipOff + Ipv6Field.Destination);
+    emitIpv6Fixed(t, ipOff, len, ipProtocol.Icmpv6, ndHopLimit);
+    copyAddressWords(st.routerLinkLocal, 0, this.txWords, ipOff + ipv6Field.Source);
+    copyAddressWords(wordView(rx), ip.sourceOffset, this.txWords, ipOff + ipv6Field.Destination);
     // Once the final RAs (router lifetime 0) are out, an answer must not make this router a
     // default router again (RFC 4861 §6.2.5): it carries router lifetime 0 as well.
-    ra.writeMessage(t, ipOff + IPV6_HEADER_LENGTH, rx, ip.sourceOffset, this.multicast.stopped ? 0 : -1);
-    this.reply.length = ipOff + IPV6_HEADER_LENGTH + len;
+    ra.writeMessage(t, ipOff + ipv6HeaderLength, rx, ip.sourceOffset, this.multicast.stopped ? 0 : -1);
+    this.reply.length = ipOff + ipv6HeaderLength + len;
     return Outcome.Answered;
   }
 }
