@@ -13,6 +13,7 @@ import { emitIpv6Fixed, IPV6_HEADER_LENGTH, IpProtocol, Ipv6Field } from '../../
 import { emitUdpHeader, fillUdpChecksum, UDP_HEADER_LENGTH, UdpPort, type UdpRepr } from '../../../codecs/udp.js';
 import { copyAddressWords, wordView } from '../../../codecs/word-view.js';
 import type { Dhcpv6RequestContext, Dhcpv6Server } from '../../dhcp/server.js';
+import { Answer } from './answer.js';
 import { Outcome } from '../counters.js';
 import type { HeldReplies } from '../held-replies.js';
 import type { NetworkState } from '../network-state.js';
@@ -20,12 +21,8 @@ import type { Reply } from '../reply.js';
 
 const NO_BYTES = new Uint8Array(0);
 
-export class Dhcpv6Answer {
+export class Dhcpv6Answer extends Answer {
   private readonly dhcpv6: Dhcpv6Server | undefined;
-  private readonly decoder: FrameDecoder;
-  private readonly reply: Reply;
-  private readonly tx: Uint8Array;
-  private readonly txWords: DataView;
   private readonly held: HeldReplies;
   /** Where the DHCPv6 message being handled came from; one record, refilled per message. */
   private readonly dhcpv6Context: Dhcpv6RequestContext = {
@@ -50,11 +47,8 @@ export class Dhcpv6Answer {
 
   /** Without a server, DHCPv6 is not answered (counted as no-service). */
   constructor(server: Dhcpv6Server | undefined, decoder: FrameDecoder, reply: Reply, held: HeldReplies) {
+    super(decoder, reply);
     this.dhcpv6 = server;
-    this.decoder = decoder;
-    this.reply = reply;
-    this.tx = reply.tx;
-    this.txWords = reply.txWords;
     this.held = held;
   }
 

@@ -9,13 +9,12 @@
 
 import { isMulticast, isUnspecified } from '../../../codecs/bytes.js';
 import { fillUpperLayer, fold, pseudoHeaderSum } from '../../../codecs/checksum.js';
-import type { FrameDecoder } from '../../../codecs/frame.js';
 import { Icmpv6Field, Icmpv6Type } from '../../../codecs/icmpv6.js';
 import { emitIpv6Fixed, IPV6_HEADER_LENGTH, IpProtocol, Ipv6Field } from '../../../codecs/ipv6.js';
 import { copyAddressWords, copySumWords, copyWords, wordView } from '../../../codecs/word-view.js';
+import { Answer } from './answer.js';
 import { Outcome } from '../counters.js';
 import { ROUTER_OWNER, type NetworkState } from '../network-state.js';
-import type { Reply } from '../reply.js';
 
 // Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
 const icmpv6Field = Icmpv6Field;
@@ -25,19 +24,7 @@ const ipv6HeaderLength = IPV6_HEADER_LENGTH;
 const ipProtocol = IpProtocol;
 const routerOwner = ROUTER_OWNER;
 
-export class EchoAnswer {
-  private readonly decoder: FrameDecoder;
-  private readonly reply: Reply;
-  private readonly tx: Uint8Array;
-  private readonly txWords: DataView;
-
-  constructor(decoder: FrameDecoder, reply: Reply) {
-    this.decoder = decoder;
-    this.reply = reply;
-    this.tx = reply.tx;
-    this.txWords = reply.txWords;
-  }
-
+export class EchoAnswer extends Answer {
   /** Answers the echo request the decoder holds (decoded Ok: at least the 8-byte header). */
   echoRequest(rx: Uint8Array, off: number, st: NetworkState): Outcome {
     const d = this.decoder;

@@ -15,6 +15,7 @@ import { ND_HOP_LIMIT } from '../../../codecs/ndp.js';
 import { LinkLayerAddressField, NdpOptionField } from '../../../codecs/ndp-options.js';
 import { macWords, type MacWords } from '../../../codecs/word-view.js';
 import type { MacTable } from '../../tables/mac-table.js';
+import { Answer } from './answer.js';
 import { Outcome } from '../counters.js';
 import type { NetworkState } from '../network-state.js';
 import type { Reply } from '../reply.js';
@@ -38,10 +39,7 @@ function advertisementOf(port: RuntimePort): Uint8Array {
   return message;
 }
 
-export class InverseNdAnswer {
-  private readonly decoder: FrameDecoder;
-  private readonly reply: Reply;
-  private readonly tx: Uint8Array;
+export class InverseNdAnswer extends Answer {
   private readonly ports: readonly RuntimePort[];
   private readonly portByMac: MacTable;
   /** Per port index: its MAC as words, and its advertisement. */
@@ -49,9 +47,7 @@ export class InverseNdAnswer {
   private readonly advertisements: Uint8Array[];
 
   constructor(decoder: FrameDecoder, reply: Reply, ports: readonly RuntimePort[], portByMac: MacTable) {
-    this.decoder = decoder;
-    this.reply = reply;
-    this.tx = reply.tx;
+    super(decoder, reply);
     this.ports = ports;
     this.portByMac = portByMac;
     this.portMacs = ports.map((p) => macWords(p.mac));

@@ -22,6 +22,7 @@ import {
   ROUTER_ALERT_MLD,
 } from '../../../codecs/ipv6.js';
 import { emitMrd, MRD_ADVERTISEMENT_LENGTH, MRD_HOP_LIMIT } from '../../../codecs/mrd.js';
+import { Answer } from './answer.js';
 import { Outcome } from '../counters.js';
 import type { NetworkState } from '../network-state.js';
 import type { Reply } from '../reply.js';
@@ -62,17 +63,12 @@ function advertisementOf(net: RuntimeNetwork): Uint8Array {
   return p;
 }
 
-export class MrdAnswer {
-  private readonly decoder: FrameDecoder;
-  private readonly reply: Reply;
-  private readonly tx: Uint8Array;
+export class MrdAnswer extends Answer {
   /** Per network index: its advertisement from the IPv6 header on. */
   private readonly advertisements: Uint8Array[];
 
   constructor(decoder: FrameDecoder, reply: Reply, networks: readonly RuntimeNetwork[]) {
-    this.decoder = decoder;
-    this.reply = reply;
-    this.tx = reply.tx;
+    super(decoder, reply);
     this.advertisements = networks.map(advertisementOf);
   }
 

@@ -19,6 +19,7 @@ import { ALL_NODES, IPV6_HEADER_LENGTH, Ipv6Field } from '../../../codecs/ipv6.j
 import { ND_HOP_LIMIT, NeighborAdvertisementFlag, NeighborField } from '../../../codecs/ndp.js';
 import { copyAddressWords, copyMacWords, wordView } from '../../../codecs/word-view.js';
 import type { MacTable } from '../../tables/mac-table.js';
+import { Answer } from './answer.js';
 import { Outcome } from '../counters.js';
 import type { NeighborAdvertisementTemplates } from '../na-templates.js';
 import { ROUTER_OWNER, type NetworkState } from '../network-state.js';
@@ -42,19 +43,12 @@ const neighborAdvertisementFlag = NeighborAdvertisementFlag;
 const ndHopLimit = ND_HOP_LIMIT;
 const routerOwner = ROUTER_OWNER;
 
-export class NeighborDiscoveryAnswer {
-  private readonly decoder: FrameDecoder;
-  private readonly reply: Reply;
-  private readonly tx: Uint8Array;
-  private readonly txWords: DataView;
+export class NeighborDiscoveryAnswer extends Answer {
   private readonly ports: readonly RuntimePort[];
   private readonly portByMac: MacTable;
 
   constructor(decoder: FrameDecoder, reply: Reply, ports: readonly RuntimePort[], portByMac: MacTable) {
-    this.decoder = decoder;
-    this.reply = reply;
-    this.tx = reply.tx;
-    this.txWords = reply.txWords;
+    super(decoder, reply);
     this.ports = ports;
     this.portByMac = portByMac;
   }

@@ -10,6 +10,7 @@ import type { FrameDecoder } from '../../../codecs/frame.js';
 import { emitIpv6Fixed, IPV6_HEADER_LENGTH, IpProtocol, Ipv6Field } from '../../../codecs/ipv6.js';
 import { ND_HOP_LIMIT } from '../../../codecs/ndp.js';
 import { copyAddressWords, wordView } from '../../../codecs/word-view.js';
+import { Answer } from './answer.js';
 import { Outcome } from '../counters.js';
 import type { NetworkState } from '../network-state.js';
 import type { Reply } from '../reply.js';
@@ -21,19 +22,12 @@ const ipv6HeaderLength = IPV6_HEADER_LENGTH;
 const ipProtocol = IpProtocol;
 const ndHopLimit = ND_HOP_LIMIT;
 
-export class RouterDiscoveryAnswer {
-  private readonly decoder: FrameDecoder;
-  private readonly reply: Reply;
-  private readonly tx: Uint8Array;
-  private readonly txWords: DataView;
+export class RouterDiscoveryAnswer extends Answer {
   private readonly multicast: MulticastAdvertisements;
   private readonly now: () => number;
 
   constructor(decoder: FrameDecoder, reply: Reply, multicast: MulticastAdvertisements, now: () => number) {
-    this.decoder = decoder;
-    this.reply = reply;
-    this.tx = reply.tx;
-    this.txWords = reply.txWords;
+    super(decoder, reply);
     this.multicast = multicast;
     this.now = now;
   }
