@@ -197,7 +197,7 @@ export class Dispatcher {
         outcome = this.routerDiscovery.routerSolicitation(rx, off, st);
         break;
       case MessageKind.InverseNeighborSolicitation:
-        outcome = this.inverseNd.inverseSolicitation(rx, off, st);
+        outcome = this.inverseNd.inverseNeighborSolicitation(rx, off, st);
         break;
       case MessageKind.MulticastRouterSolicitation:
         outcome = this.mrd.multicastRouterSolicitation(rx, off, st);

@@ -58,7 +58,7 @@ export class InverseNdAnswer extends Answer {
    * Answers the Inverse NS the decoder holds (decoded Ok: code 0, and the Source and Target
    * Link-Layer Address options RFC 3122 §2.1 requires are there).
    */
-  inverseSolicitation(rx: Uint8Array, off: number, st: NetworkState): Outcome {
+  inverseNeighborSolicitation(rx: Uint8Array, off: number, st: NetworkState): Outcome {
     const d = this.decoder;
     const ip = d.ipv6;
     if (ip.hopLimit !== ND_HOP_LIMIT) return Outcome.Invalid;
