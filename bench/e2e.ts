@@ -328,7 +328,7 @@ log:
 `;
 }
 
-/** Whether the first frame after each start of punt6 was answered (see docs/bench.md). */
+/** Whether the first frame after each start of punt6 was answered (src/dataplane/filter.ts). */
 const firstFrame: string[] = [];
 
 async function startPunt6(): Promise<Daemon> {
@@ -349,8 +349,9 @@ async function startPunt6(): Promise<Daemon> {
     if (d.child.exitCode !== null) throw new Error(`punt6 exited: ${d.out.join('')}`);
     return d.out.join('').includes('"punt6 running"');
   });
-  // One echo request before the measurements: the first frame after the capture opens is
-  // read by libpcap but never handed to punt6 (docs/bench.md), so it goes before the counts.
+  // One echo request before the measurements, left out of the counts: the first frame after
+  // the capture opens is the one a capture filter can lose (src/dataplane/filter.ts), and the
+  // report says whether punt6 answered it.
   const before = (await counters(NS_VM, VM_IF)).rxPackets;
   await tcpreplay(pcaps.get('echo-loop')!, 1000, 1, 1);
   const after = await drain();

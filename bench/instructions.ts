@@ -1,8 +1,8 @@
 /**
  * Machine instructions per packet on the responder's paths, counted by valgrind's callgrind.
- * A timed run on a shared machine moves by up to a half with the neighbours' load; this count is
- * the same on every run for a path that allocates nothing (NS, echo, RS), and within a few
- * percent for the Solicit (garbage collection's share), so it shows changes that timing hides.
+ * A timed run on a shared machine moves with the neighbours' load; this count is the same on
+ * every run for a path that allocates nothing (NS, echo, RS), and close to it for the Solicit
+ * (garbage collection's share varies), so it shows changes that timing hides.
  *
  * For each kind, a child process builds the responder of bench/replay.ts, warms the path up
  * (the optimizing compiler has compiled it), collects garbage twice (the frames are in the old
@@ -23,8 +23,8 @@
  *
  *   npm run build && node dist/bench/instructions.js [--kinds ns,echo,rs,solicit] [--packets N]
  *
- * Needs valgrind (Debian package `valgrind`, with its `callgrind_annotate`). A run takes a few
- * minutes per kind: code under callgrind runs some fifty times slower.
+ * Needs valgrind (Debian package `valgrind`, with its `callgrind_annotate`). A run takes minutes
+ * per kind: code under callgrind runs many times slower.
  */
 
 import { spawnSync } from 'node:child_process';

@@ -181,9 +181,9 @@ export function warmUpEveryKind(
 
 /**
  * The machine's gauge: the `pcap` package's decode of one frame (code punt6 does not touch),
- * timed for `seconds`; returns ns per decode. About 200 ns for the NS fixture when the machine is
- * quiet, 250-450 when its neighbours are busy (docs/bench.md). Timed between the rounds of a
- * benchmark, it says what the machine was doing while they ran.
+ * timed for `seconds`; returns ns per decode. Timed between the rounds of a benchmark, it says
+ * what the machine was doing while they ran: it reads higher when the neighbours are busy
+ * (docs/bench.md gives its quiet reading per machine).
  */
 export function machineGauge(frame: Uint8Array): (seconds: number) => number {
   const pcap = loadPcap();

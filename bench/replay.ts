@@ -1,6 +1,7 @@
 /**
  * In-process replay benchmark of the responder, one core: frames go straight into
- * `Dispatcher.handle()` (no capture, no injection), built from fixtures/config/peers.yaml.
+ * `Dispatcher.handle()` (no capture, no injection), built from the benchmark configuration
+ * (bench/replay-support.ts).
  * Prints packets/s and ns/packet per kind, and heap growth over the run of each kind. Every
  * kind goes through the dispatcher before any is timed, so the compiled code is what a sidecar
  * seeing all of them runs, not code specialised for the first kind measured. A kind's time is

@@ -199,12 +199,24 @@ testNeeding('no arguments: usage on stderr, exit 2', built, async (t) => {
   t.is(r.stdout, '');
 });
 
-testNeeding('decode without a file: usage on stderr, exit 2', built, async (t) => {
+testNeeding('decode without a file: the message, then the usage of decode on stderr, exit 2', built, async (t) => {
   const r = await punt6('decode');
   t.is(r.code, 2);
-  t.regex(r.stderr, /decode needs at least one capture file/);
-  t.regex(r.stderr, /usage: punt6/);
+  t.regex(r.stderr, /^punt6 decode: at least one capture file is required\n\nusage: punt6 decode FILE\.\.\. /);
   t.is(r.stdout, '');
+});
+
+testNeeding('--help: the overall usage, and each command its own, on stdout, exit 0', built, async (t) => {
+  const all = await punt6('--help');
+  t.is(all.code, 0);
+  t.regex(all.stdout, /^usage: punt6 <command>/);
+  for (const command of ['decode', 'replay', 'run', 'flows', 'lab']) {
+    t.regex(all.stdout, new RegExp(`^  ${command} `, 'm'));
+    const r = await punt6(command, '--help');
+    t.is(r.code, 0, command);
+    t.regex(r.stdout, new RegExp(`^usage: punt6 ${command} `));
+    t.is(r.stderr, '');
+  }
 });
 
 testNeeding('an unknown command or option: exit 2', built, async (t) => {

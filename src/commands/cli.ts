@@ -1,163 +1,44 @@
 #!/usr/bin/env node
 /**
- * The `punt6` command line.
+ * The `punt6` command line: dispatches to the command named first. Each command parses its own
+ * arguments in its own file (`command.ts` says how); this file prints only the overall usage.
  */
 
-import { parseArgs } from 'node:util';
-import { CaptureFileError, CaptureFilterError } from '../capture/reader.js';
-import { ConfigError } from '../config/index.js';
-import { decodeCaptureFile } from './decode.js';
-import { replayCapture, ReplayError } from './replay.js';
-import { flowsMain } from './flows.js';
-import { labMain } from './lab.js';
-import { runMain } from './run.js';
+import { indent, type Command } from './command.js';
+import { decodeCommand } from './decode.js';
+import { flowsCommand } from './flows.js';
+import { labCommand } from './lab.js';
+import { replayCommand } from './replay.js';
+import { runCommand } from './run.js';
 import { tuneV8 } from '../daemon/v8-tuning.js';
+
+const commands: readonly Command[] = [decodeCommand, replayCommand, runCommand, flowsCommand, labCommand];
 
 const usage = `usage: punt6 <command> [options]
 
 commands:
-  decode FILE...   print every frame of pcap/pcapng captures as JSON lines
-      --summary              one line per frame instead of JSON
-      --no-verify-checksums  accept bad checksums (captures with offloaded checksums)
-      --filter EXPR          a BPF filter applied while reading
-  replay --config FILE IN.pcap [--out OUT.pcap]
-                   answer every frame of a capture as the punt path would; print a table
-                   per message kind (seen, answered, dropped by reason)
-      --interface NAME       the punt interface the frames arrive on (default: the first)
-      --clock capture|wall   time from the capture's timestamps (default) or the real clock
-      --leases FILE          the lease journal (default: a fresh temporary one)
-      --seed N               seed of the RA timing jitter (default 1)
-      --periodic-ras         also send periodic unsolicited RAs as the capture's time passes
-      --no-verify-checksums  accept bad checksums
-  run --config FILE
-                   the live punt path: attach to the configured punt interfaces, answer NDP,
-                   echo and DHCPv6, send RAs; SIGHUP reloads the configuration, SIGTERM/SIGINT
-                   send final RAs and stop (docs/operations.md)
-      --metrics HOST:PORT    Prometheus metrics on http://HOST:PORT/metrics (overrides the file)
-      --log-level LEVEL      fatal, error, warn, info, debug, trace or silent (overrides the file)
-      --bridge BR            keep punt6's OpenFlow rules on this OVS bridge: installed at start
-                             and reload, re-installed within seconds when they go missing
-      --meter-rate PPS       with --bridge: packets per second each VM port may punt
-      --meter-burst N        with --bridge: the meter's burst
-      --meter-base N         with --bridge: meter id of the first VM port (default 60000)
-  flows --config FILE [--bridge BR] [--dry-run] [--stats]
-                   install punt6's OpenFlow rules on an OVS bridge (offload, punt, guard,
-                   meters; docs/flows.md), print them, or print their counters
-  lab up|status|down
-                   a self-contained lab (private Open vSwitch, a punt port, VMs as namespaces,
-                   real clients) around punt6; see docs/lab.md and 'punt6 lab --help'
+${commands.map((c) => `  ${c.synopsis}\n${indent(c.summary, 6)}\n`).join('')}
+'punt6 <command> --help' describes the command's options.
 `;
 
-export class UsageError extends Error {}
-
-async function decodeMain(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      summary: { type: 'boolean', default: false },
-      'no-verify-checksums': { type: 'boolean', default: false },
-      filter: { type: 'string', default: '' },
-    },
-  });
-  if (positionals.length === 0) throw new UsageError('decode needs at least one capture file');
-  let status = 0;
-  for (const path of positionals) {
-    try {
-      await decodeCaptureFile(path, {
-        summary: values.summary,
-        verifyChecksums: !values['no-verify-checksums'],
-        filter: values.filter,
-        write: (line) => process.stdout.write(line + '\n'),
-      });
-    } catch (e) {
-      if (e instanceof CaptureFilterError) throw new UsageError(e.message);
-      if (e instanceof CaptureFileError) {
-        process.stderr.write(`punt6 decode: ${e.message}\n`);
-        status = 1;
-        continue;
-      }
-      throw e;
-    }
-  }
-  return status;
-}
-
-async function replayMain(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string' },
-      out: { type: 'string' },
-      interface: { type: 'string' },
-      clock: { type: 'string', default: 'capture' },
-      leases: { type: 'string' },
-      seed: { type: 'string', default: '1' },
-      'periodic-ras': { type: 'boolean', default: false },
-      'no-verify-checksums': { type: 'boolean', default: false },
-    },
-  });
-  if (values.config === undefined) throw new UsageError('replay needs --config FILE');
-  if (positionals.length !== 1) throw new UsageError('replay needs exactly one capture file');
-  if (values.clock !== 'capture' && values.clock !== 'wall') throw new UsageError('--clock is capture or wall');
-  const seed = Number(values.seed);
-  if (!Number.isInteger(seed)) throw new UsageError('--seed is an integer');
-  try {
-    await replayCapture({
-      configPath: values.config,
-      input: positionals[0] as string,
-      output: values.out,
-      interfaceName: values.interface,
-      clock: values.clock,
-      leaseFile: values.leases,
-      seed,
-      periodicRas: values['periodic-ras'],
-      verifyChecksums: !values['no-verify-checksums'],
-      write: (line) => process.stdout.write(line + '\n'),
-    });
-    return 0;
-  } catch (e) {
-    if (e instanceof ConfigError || e instanceof CaptureFileError || e instanceof ReplayError) {
-      process.stderr.write(`punt6 replay: ${e.message}\n`);
-      return 1;
-    }
-    throw e;
-  }
-}
-
 export async function main(argv: string[]): Promise<number> {
-  const [command, ...rest] = argv;
-  try {
-    switch (command) {
-      case 'decode':
-        return await decodeMain(rest);
-      case 'replay':
-        return await replayMain(rest);
-      case 'run':
-        return await runMain(rest);
-      case 'lab':
-        return await labMain(rest);
-      case 'flows':
-        return await flowsMain(rest);
-      case undefined:
-        process.stderr.write(usage);
-        return 2;
-      case '-h':
-      case '--help':
-      case 'help':
-        process.stdout.write(usage);
-        return 0;
-      default:
-        throw new UsageError(`unknown command: ${command}`);
-    }
-  } catch (e) {
-    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`punt6: ${(e as Error).message}\n\n${usage}`);
+  const [name, ...rest] = argv;
+  switch (name) {
+    case undefined:
+      process.stderr.write(usage);
       return 2;
-    }
-    throw e;
+    case '-h':
+    case '--help':
+    case 'help':
+      process.stdout.write(usage);
+      return 0;
   }
+  const command = commands.find((c) => c.name === name);
+  if (command === undefined) {
+    process.stderr.write(`punt6: unknown command: ${name}\n\n${usage}`);
+    return 2;
+  }
+  return command.main(rest);
 }
 
 // `punt6 decode x.pcap | head`: a closed pipe ends the output quietly.

@@ -57,7 +57,11 @@ test('--table-base and --meter-base move punt6 tables and meters', async (t) => 
   const r = await flows(['--config', trunkConfig, '--dry-run', '--table-base', '100', '--meter-base', '7']);
   t.is(r.code, 0, r.err);
   t.true(r.out.includes('# blue-vm: meter=7,'));
-  t.true(r.out.includes('table=0,priority=60000,reg9=0/0x80000000,in_port="blue-vm",actions=goto_table:100'));
+  t.true(
+    r.out.includes(
+      'table=0,priority=60000,reg9=0/0x80000000,in_port="blue-vm",actions=set_field:0x1/0xffff->reg9,goto_table:100',
+    ),
+  );
   t.false(r.out.includes('table=200'));
 });
 

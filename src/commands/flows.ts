@@ -3,7 +3,6 @@
  * OpenFlow rules and meters (docs/flows.md), prints them, or prints their counters.
  */
 
-import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { FlowsError, OvsClient, desiredRuleSet, install } from '../flows/ovs.js';
 import {
@@ -16,12 +15,69 @@ import {
   type OfPortRef,
 } from '../flows/rules.js';
 import { flowStats, formatStats } from '../flows/stats.js';
+import { defineCommand, integerOption, parseCommand, UsageError, type CommandIo } from './command.js';
 
-export const flowsUsage = `usage: punt6 flows --config FILE [--bridge BR] [--dry-run | --stats] [options]
+/** The io `flowsMain` takes (the tests give their own). */
+export type FlowsIo = CommandIo;
 
-  Installs punt6's OpenFlow rules (cookie ${PUNT6_COOKIE}) and its per-port meters on the
-  bridge, replacing only punt6's own rules, in one atomic OpenFlow bundle.
+/** The meter options of `flows` and of `run --bridge`, as `parseArgs` declares them. */
+export const meterFlags = {
+  'meter-rate': { type: 'string' },
+  'meter-burst': { type: 'string' },
+  'meter-base': { type: 'string' },
+} as const;
 
+/**
+ * The flow options given on a command line (`flows`, and `run --bridge`, which has no
+ * `--table-base`); throws UsageError naming the bad option.
+ */
+export function flowOptionsOf(values: {
+  'meter-rate'?: string;
+  'meter-burst'?: string;
+  'table-base'?: string;
+  'meter-base'?: string;
+}): FlowOptions {
+  const d = DefaultFlowOptions;
+  const counts = { min: 1, max: 1_000_000_000 };
+  return {
+    ...d,
+    meterRate: integerOption(values['meter-rate'], '--meter-rate', counts) ?? d.meterRate,
+    meterBurst: integerOption(values['meter-burst'], '--meter-burst', counts) ?? d.meterBurst,
+    tableBase: integerOption(values['table-base'], '--table-base', { min: 1, max: 248 }) ?? d.tableBase,
+    meterBase: integerOption(values['meter-base'], '--meter-base', { min: 1, max: MAX_METER_BASE }) ?? d.meterBase,
+  };
+}
+
+function parsePortMappings(values: readonly string[]): Map<string, OfPortRef> {
+  const m = new Map<string, OfPortRef>();
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0 || eq === v.length - 1)
+      throw new UsageError(`--port takes NAME=IFACE or NAME=OFPORT, not ${JSON.stringify(v)}`);
+    const target = v.slice(eq + 1);
+    m.set(v.slice(0, eq), /^\d+$/.test(target) ? Number(target) : target);
+  }
+  return m;
+}
+
+interface FlowsArgs {
+  configPath: string;
+  bridge: string | undefined;
+  mode: 'install' | 'dry-run' | 'stats';
+  options: FlowOptions;
+  /** `--port`: configuration port or punt interface -> OVS interface or OpenFlow port. */
+  manual: Map<string, OfPortRef>;
+}
+
+export const flowsCommand = defineCommand<FlowsArgs>({
+  name: 'flows',
+  synopsis: 'flows --config FILE [--bridge BR] [--dry-run | --stats] [options]',
+  summary: `install punt6's OpenFlow rules and per-port meters on an OVS bridge
+(offload, punt, guard; docs/flows.md), print them, or print their counters`,
+  details: `  Only punt6's own rules (cookie ${PUNT6_COOKIE}) are replaced, in one atomic
+  OpenFlow bundle.
+
+options:
   --config FILE        the punt6 configuration
   --bridge BR          the bridge (default: the bridge of the first punt interface)
   --dry-run            print the meters and rules; run no OVS command
@@ -33,103 +89,44 @@ export const flowsUsage = `usage: punt6 flows --config FILE [--bridge BR] [--dry
   --meter-burst N      burst size in packets (default ${DefaultFlowOptions.meterBurst})
   --table-base N       first of punt6's seven OpenFlow tables (default ${DefaultFlowOptions.tableBase})
   --meter-base N       meter id of the first port (default ${DefaultFlowOptions.meterBase})
-`;
-
-export interface FlowsIo {
-  write: (text: string) => void;
-  error: (text: string) => void;
-  env: NodeJS.ProcessEnv;
-}
-
-const defaultIo: FlowsIo = {
-  write: (t) => process.stdout.write(t),
-  error: (t) => process.stderr.write(t),
-  env: process.env,
-};
-
-export class UsageProblem extends Error {}
-
-/**
- * The flow options given on a command line (`flows`, and `run --bridge`); throws UsageProblem
- * naming the bad option.
- */
-export function flowOptionsOf(values: {
-  'meter-rate'?: string;
-  'meter-burst'?: string;
-  'table-base'?: string;
-  'meter-base'?: string;
-}): FlowOptions {
-  return {
-    ...DefaultFlowOptions,
-    meterRate: integer(values['meter-rate'], '--meter-rate', 1, 1_000_000_000, DefaultFlowOptions.meterRate),
-    meterBurst: integer(values['meter-burst'], '--meter-burst', 1, 1_000_000_000, DefaultFlowOptions.meterBurst),
-    tableBase: integer(values['table-base'], '--table-base', 1, 248, DefaultFlowOptions.tableBase),
-    meterBase: integer(values['meter-base'], '--meter-base', 1, MAX_METER_BASE, DefaultFlowOptions.meterBase),
-  };
-}
-
-function integer(text: string | undefined, name: string, min: number, max: number, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageProblem(`${name} is an integer in ${min}..${max}`);
-  return n;
-}
-
-function parsePortMappings(values: readonly string[]): Map<string, OfPortRef> {
-  const m = new Map<string, OfPortRef>();
-  for (const v of values) {
-    const eq = v.indexOf('=');
-    if (eq <= 0 || eq === v.length - 1)
-      throw new UsageProblem(`--port takes NAME=IFACE or NAME=OFPORT, not ${JSON.stringify(v)}`);
-    const target = v.slice(eq + 1);
-    m.set(v.slice(0, eq), /^\d+$/.test(target) ? Number(target) : target);
-  }
-  return m;
-}
-
-export async function flowsMain(args: string[], io: FlowsIo = defaultIo): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
+`,
+  parse: (args) => {
+    const { values } = parseCommand(
       args,
-      allowPositionals: false,
-      options: {
+      {
         config: { type: 'string' },
         bridge: { type: 'string' },
         'dry-run': { type: 'boolean', default: false },
         stats: { type: 'boolean', default: false },
         port: { type: 'string', multiple: true, default: [] },
-        'meter-rate': { type: 'string' },
-        'meter-burst': { type: 'string' },
         'table-base': { type: 'string' },
-        'meter-base': { type: 'string' },
-        help: { type: 'boolean', short: 'h', default: false },
+        ...meterFlags,
       },
-    }));
-  } catch (e) {
-    io.error(`punt6 flows: ${(e as Error).message}\n\n${flowsUsage}`);
-    return 2;
-  }
-  if (values.help) {
-    io.write(flowsUsage);
-    return 0;
-  }
-  let options: FlowOptions;
-  let manual: Map<string, OfPortRef>;
-  try {
-    if (values.config === undefined) throw new UsageProblem('--config FILE is required');
-    if (values['dry-run'] && values.stats) throw new UsageProblem('--dry-run and --stats exclude each other');
-    options = flowOptionsOf(values);
-    manual = parsePortMappings(values.port);
-  } catch (e) {
-    if (!(e instanceof UsageProblem)) throw e;
-    io.error(`punt6 flows: ${e.message}\n\n${flowsUsage}`);
-    return 2;
-  }
+      false,
+    );
+    if (values.config === undefined) throw new UsageError('--config FILE is required');
+    if (values['dry-run'] && values.stats) throw new UsageError('--dry-run and --stats exclude each other');
+    return {
+      configPath: values.config,
+      bridge: values.bridge,
+      mode: values['dry-run'] ? 'dry-run' : values.stats ? 'stats' : 'install',
+      options: flowOptionsOf(values),
+      manual: parsePortMappings(values.port),
+    };
+  },
+  run: flowsRun,
+});
 
+/** `punt6 flows` with `io` for its output and the environment of its OVS commands. */
+export function flowsMain(args: string[], io?: CommandIo): Promise<number> {
+  return flowsCommand.main(args, io);
+}
+
+async function flowsRun(a: FlowsArgs, io: CommandIo): Promise<number> {
+  const { options, manual } = a;
   try {
-    const config = await loadConfig(values.config);
-    if (values['dry-run']) {
+    const config = await loadConfig(a.configPath);
+    if (a.mode === 'dry-run') {
       // No OVS command at all: ports are the --port numbers, else interface names that
       // ovs-ofctl resolves when the printed file is fed to it.
       const names = new Map<string, OfPortRef>();
@@ -140,7 +137,7 @@ export async function flowsMain(args: string[], io: FlowsIo = defaultIo): Promis
       return 0;
     }
     const ovs = new OvsClient(io.env);
-    let bridge = values.bridge;
+    let bridge = a.bridge;
     if (bridge === undefined) {
       const first = config.interfaces[0];
       const found = first === undefined ? null : await ovs.bridgeOf(first.name);
@@ -154,7 +151,7 @@ export async function flowsMain(args: string[], io: FlowsIo = defaultIo): Promis
     const desired = await desiredRuleSet(ovs, bridge, config, options, manual);
     for (const n of desired.notes) io.error(`punt6 flows: ${n}\n`);
     for (const s of desired.skipped) io.error(`punt6 flows: skipped ${s}\n`);
-    if (values.stats) {
+    if (a.mode === 'stats') {
       io.write(formatStats(flowStats(desired, await ovs.ownFlows(bridge), await ovs.meterStats(bridge)), bridge));
       return 0;
     }

@@ -23,13 +23,14 @@ import { open, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LinkType } from '../../codecs/link-type.js';
-import { loadCaptureUntilFault } from '../capture/reader.js';
+import { CaptureFileError, loadCaptureUntilFault } from '../capture/reader.js';
 import { CaptureWriter } from '../capture/writer.js';
-import { loadConfig } from '../config/index.js';
+import { ConfigError, loadConfig } from '../config/index.js';
 import { JournalCorruptError, startsLikeJournal } from '../dhcp/journal.js';
 import { fileErrorReason, writeProblem } from '../system/files.js';
 import { messageKindNames, outcomeNames, Outcome, type MessageKind } from '../responder/counters.js';
 import { openResponder } from '../responder/responder.js';
+import { defineCommand, integerOption, parseCommand, UsageError } from './command.js';
 
 export interface ReplayOptions {
   configPath: string;
@@ -195,3 +196,65 @@ function printTable(r: ReplayResult, seen: (k: MessageKind) => number, write: (l
   for (const [reason, count] of r.discards) write(`dhcpv6 discarded: ${reason}: ${count}`);
   write(`${r.frames} frames in, ${r.replies} frames out`);
 }
+
+export const replayCommand = defineCommand<Omit<ReplayOptions, 'write'>>({
+  name: 'replay',
+  synopsis: 'replay --config FILE IN.pcap [--out OUT.pcap] [options]',
+  summary: `answer every frame of a capture as the punt path would; print a table
+per message kind (seen, answered, dropped by reason)`,
+  details: `options:
+  --config FILE          the punt6 configuration
+  --out OUT.pcap         write the replies to this pcap
+  --interface NAME       the punt interface the frames arrive on (default: the first)
+  --clock capture|wall   time from the capture's timestamps (default) or the real clock
+  --leases FILE          the lease journal (default: a fresh temporary one)
+  --seed N               seed of the RA timing jitter (default 1)
+  --periodic-ras         also send periodic unsolicited RAs as the capture's time passes
+  --no-verify-checksums  accept bad checksums
+`,
+  parse: (args) => {
+    const { values, positionals } = parseCommand(
+      args,
+      {
+        config: { type: 'string' },
+        out: { type: 'string' },
+        interface: { type: 'string' },
+        clock: { type: 'string', default: 'capture' },
+        leases: { type: 'string' },
+        seed: { type: 'string', default: '1' },
+        'periodic-ras': { type: 'boolean', default: false },
+        'no-verify-checksums': { type: 'boolean', default: false },
+      },
+      true,
+    );
+    if (values.config === undefined) throw new UsageError('--config FILE is required');
+    const [input, ...extra] = positionals;
+    if (input === undefined) throw new UsageError('the capture file IN.pcap is required');
+    if (extra.length > 0)
+      throw new UsageError(`one capture file only, not ${positionals.length}: ${positionals.join(' ')}`);
+    if (values.clock !== 'capture' && values.clock !== 'wall') throw new UsageError('--clock is capture or wall');
+    return {
+      configPath: values.config,
+      input,
+      output: values.out,
+      interfaceName: values.interface,
+      clock: values.clock,
+      leaseFile: values.leases,
+      seed: integerOption(values.seed, '--seed') ?? 1,
+      periodicRas: values['periodic-ras'],
+      verifyChecksums: !values['no-verify-checksums'],
+    };
+  },
+  run: async (a, io) => {
+    try {
+      await replayCapture({ ...a, write: (line) => io.write(line + '\n') });
+      return 0;
+    } catch (e) {
+      if (e instanceof ConfigError || e instanceof CaptureFileError || e instanceof ReplayError) {
+        io.error(`punt6 replay: ${e.message}\n`);
+        return 1;
+      }
+      throw e;
+    }
+  },
+});

@@ -9,15 +9,75 @@
  * A start that fails exits 1 at once, whatever the capture still holds.
  */
 
-import { parseArgs } from 'node:util';
 import { ConfigError, LogLevels, type LogLevel } from '../config/index.js';
 import { parseHostPort } from '../config/addr.js';
-import type { FlowOptions } from '../flows/rules.js';
+import { DefaultFlowOptions } from '../flows/rules.js';
 import { createLogger } from '../system/logging.js';
-import { Punt6Service } from '../daemon/service.js';
-import { flowOptionsOf, UsageProblem } from './flows.js';
+import { Punt6Service, type ServiceOptions } from '../daemon/service.js';
+import { defineCommand, parseCommand, UsageError, type CommandIo } from './command.js';
+import { flowOptionsOf, meterFlags } from './flows.js';
 
-export const runUsage = `usage: punt6 run --config FILE [--metrics HOST:PORT] [--log-level LEVEL] [--bridge BR [--meter-rate PPS] [--meter-burst N] [--meter-base N]]`;
+/** What the command line sets of the service's options. */
+type RunArgs = Required<Pick<ServiceOptions, 'configPath' | 'flowOptions'>> &
+  Pick<ServiceOptions, 'metrics' | 'logLevel' | 'bridge'>;
+
+export const runCommand = defineCommand<RunArgs>({
+  name: 'run',
+  synopsis: 'run --config FILE [--metrics HOST:PORT] [--log-level LEVEL] [--bridge BR [options]]',
+  summary: `the live punt path: attach to the configured punt interfaces, answer NDP,
+echo and DHCPv6, send RAs; SIGHUP reloads the configuration, SIGTERM/SIGINT
+send final RAs and stop (docs/operations.md)`,
+  details: `options:
+  --config FILE          the punt6 configuration
+  --metrics HOST:PORT    Prometheus metrics on http://HOST:PORT/metrics (overrides the file)
+  --log-level LEVEL      ${LogLevels.join(', ')} (overrides the file)
+  --bridge BR            keep punt6's OpenFlow rules on this OVS bridge: installed at start
+                         and reload, re-installed within seconds when they go missing
+  --meter-rate PPS       with --bridge: packets per second each VM port may punt
+  --meter-burst N        with --bridge: the meter's burst
+  --meter-base N         with --bridge: meter id of the first VM port (default ${DefaultFlowOptions.meterBase})
+`,
+  parse: (args) => {
+    const { values } = parseCommand(
+      args,
+      {
+        config: { type: 'string' },
+        metrics: { type: 'string' },
+        'log-level': { type: 'string' },
+        bridge: { type: 'string' },
+        ...meterFlags,
+      },
+      false,
+    );
+    if (values.config === undefined) throw new UsageError('--config FILE is required');
+    let metrics: RunArgs['metrics'];
+    if (values.metrics !== undefined) {
+      const hp = parseHostPort(values.metrics);
+      if (hp === null)
+        throw new UsageError(`--metrics ${values.metrics}: not HOST:PORT (like [::1]:9464, 127.0.0.1:9464 or :9464)`);
+      metrics = { host: hp.host, port: hp.port };
+    }
+    const level = values['log-level'];
+    if (level !== undefined && !(LogLevels as readonly string[]).includes(level)) {
+      throw new UsageError(`--log-level is one of ${LogLevels.join(', ')}`);
+    }
+    const flowOptions = flowOptionsOf(values);
+    if (
+      values.bridge === undefined &&
+      (values['meter-rate'] !== undefined || values['meter-burst'] !== undefined || values['meter-base'] !== undefined)
+    ) {
+      throw new UsageError('--meter-rate, --meter-burst and --meter-base go with --bridge');
+    }
+    return {
+      configPath: values.config,
+      metrics,
+      logLevel: level as LogLevel | undefined,
+      bridge: values.bridge,
+      flowOptions,
+    };
+  },
+  run: runService,
+});
 
 /**
  * Ends the process with `code` shortly, once everything is closed and the log written. The pcap
@@ -30,72 +90,22 @@ function endProcessSoon(code: number): void {
   setTimeout(() => process.exit(code), 200).unref();
 }
 
-/** The `punt6 run` command; resolves with the exit status once stopped (or failed to start). */
-export async function runMain(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string' },
-      metrics: { type: 'string' },
-      'log-level': { type: 'string' },
-      bridge: { type: 'string' },
-      'meter-rate': { type: 'string' },
-      'meter-burst': { type: 'string' },
-      'meter-base': { type: 'string' },
-    },
-  });
-  const usageError = (message: string): number => {
-    process.stderr.write(`punt6 run: ${message}\n${runUsage}\n`);
-    return 2;
-  };
-  if (positionals.length > 0) return usageError(`unexpected argument ${positionals[0]}`);
-  if (values.config === undefined) return usageError('--config FILE is required');
-  let metrics: { host: string; port: number } | undefined;
-  if (values.metrics !== undefined) {
-    const hp = parseHostPort(values.metrics);
-    if (hp === null)
-      return usageError(`--metrics ${values.metrics}: not HOST:PORT (like [::1]:9464, 127.0.0.1:9464 or :9464)`);
-    metrics = { host: hp.host, port: hp.port };
-  }
-  const level = values['log-level'];
-  if (level !== undefined && !(LogLevels as readonly string[]).includes(level)) {
-    return usageError(`--log-level is one of ${LogLevels.join(', ')}`);
-  }
-  let flowOptions: FlowOptions;
-  try {
-    flowOptions = flowOptionsOf(values);
-  } catch (e) {
-    if (e instanceof UsageProblem) return usageError(e.message);
-    throw e;
-  }
-  if (
-    values.bridge === undefined &&
-    (values['meter-rate'] !== undefined || values['meter-burst'] !== undefined || values['meter-base'] !== undefined)
-  ) {
-    return usageError('--meter-rate, --meter-burst and --meter-base go with --bridge');
-  }
-  const logger = createLogger({ level: (level as LogLevel | undefined) ?? 'info' });
-  const service = new Punt6Service({
-    configPath: values.config,
-    logger,
-    metrics,
-    logLevel: level as LogLevel | undefined,
-    bridge: values.bridge,
-    flowOptions,
-  });
+/** Runs the punt path until a signal stops it; resolves with the exit status. */
+async function runService(a: RunArgs, io: CommandIo): Promise<number> {
+  const logger = createLogger({ level: a.logLevel ?? 'info' });
+  const service = new Punt6Service({ ...a, logger });
   try {
     await service.start();
   } catch (e) {
     if (e instanceof ConfigError) {
       logger.fatal(
-        { config: values.config, problems: e.problems.map((p) => `${p.path}: ${p.reason}`) },
+        { config: a.configPath, problems: e.problems.map((p) => `${p.path}: ${p.reason}`) },
         'invalid configuration',
       );
-      process.stderr.write(`punt6 run: ${e.message}\n`);
+      io.error(`punt6 run: ${e.message}\n`);
     } else {
       logger.fatal({ err: e }, 'cannot start');
-      process.stderr.write(`punt6 run: ${(e as Error).message}\n`);
+      io.error(`punt6 run: ${(e as Error).message}\n`);
     }
     // Whatever the start captured before it failed is closed, but may still hold the process.
     endProcessSoon(1);
@@ -119,7 +129,7 @@ export async function runMain(args: string[]): Promise<number> {
       );
     };
     const onHup = (): void => {
-      logger.info({ config: values.config }, 'SIGHUP: reloading the configuration');
+      logger.info({ config: a.configPath }, 'SIGHUP: reloading the configuration');
       service.reload().catch((e: unknown) => {
         // Every failure of the preparation leaves the old configuration answering; a throw from
         // the swap itself leaves the punt path in an unknown state: stop.

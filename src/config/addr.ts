@@ -4,8 +4,8 @@
  * `xProblem(text)` returns `null` for good text, or a reason that names the bad value; the JSON
  * Schema formats in schema.ts use the same functions, so the schema and the messages agree.
  */
-import { IPv6, IPv6CidrRange, RangedSet, Validator } from 'ip-num';
-import { formatIpv6, formatMac, fromHex } from '../../codecs/bytes.js';
+import { IPv6, IPv6CidrRange, RangedSet } from 'ip-num';
+import { formatIpv6, formatMac, fromHex, parseIpv6 } from '../../codecs/bytes.js';
 import type { Ipv6Address, Ipv6AddressRange, Ipv6Prefix, MacAddress } from './model.js';
 
 /** A parsed prefix: the model form plus the ip-num range for arithmetic. */
@@ -33,19 +33,29 @@ function bigintToBytes(v: bigint): Uint8Array {
 
 // ---- addresses ----
 
-export function ipv6AddressProblem(text: string): string | null {
-  // ip-num accepts a zone index (`fe80::1%eth0`); a configured address has none.
-  if (text.includes('%') || text.includes('/') || !Validator.isValidIPv6String(text)[0]) {
-    return `${show(text)} is not an IPv6 address`;
+/** The 16 bytes of an address in RFC 4291 §2.2 text (no zone, no prefix length), or null. */
+function addressBytes(text: string): Uint8Array | null {
+  if (text.includes('%') || text.includes('/')) return null;
+  try {
+    return parseIpv6(text);
+  } catch {
+    return null;
   }
-  return null;
+}
+
+export function ipv6AddressProblem(text: string): string | null {
+  return addressBytes(text) === null ? `${show(text)} is not an IPv6 address` : null;
 }
 
 export function parseIpv6Address(text: string): { readonly model: Ipv6Address; readonly ip: IPv6 } | null {
-  if (ipv6AddressProblem(text) !== null) return null;
-  const ip = new IPv6(text);
-  const bytes = bigintToBytes(ip.getValue());
-  return { model: { text: formatIpv6(bytes), bytes }, ip };
+  const bytes = addressBytes(text);
+  if (bytes === null) return null;
+  return { model: { text: formatIpv6(bytes), bytes }, ip: IPv6.fromBigInt(bytesToBigint(bytes)) };
+}
+
+function bytesToBigint(b: Uint8Array): bigint {
+  const v = new DataView(b.buffer, b.byteOffset, 16);
+  return (v.getBigUint64(0) << 64n) | v.getBigUint64(8);
 }
 
 export function addressModel(bytes: Uint8Array): Ipv6Address {
@@ -156,7 +166,7 @@ export function linkLocalFromMac(mac: Uint8Array): Ipv6Address {
   return addressModel(b);
 }
 
-// ---- DUIDs (RFC 8415 §11: a 2-byte type and up to 128 bytes) ----
+// ---- DUIDs (RFC 9915 §11: a 2-byte type and up to 128 bytes) ----
 
 const hexPattern = /^(?:[0-9a-fA-F]{2})(?::?[0-9a-fA-F]{2})*$/;
 

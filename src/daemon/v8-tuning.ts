@@ -9,15 +9,12 @@
  * `--max-inlined-bytecode-size` (460), or when a call site is taken less often than
  * `--min-inlining-frequency` (0.15) times per call of the function being compiled. With the
  * defaults the chain stays a chain of calls; with the budgets below it compiles into a few large
- * functions, and NS -> NA, echo and decoding run about 1.5 to 1.8 times as fast on this
- * project's benchmarks (docs/bench.md has both sets of figures).
+ * functions (docs/bench.md, "V8 inlining budgets", compares the two).
  *
  * The frequency floor matters once the dispatcher has seen every kind of message, as a sidecar
  * does: each handler is then taken for a fraction of the frames, and the helpers inside it fall
- * below 0.15 and stay calls. With the floor at 0.01 and the caps at 20000, NS costs 3%, echo
- * 16% and RS 13% fewer machine instructions in that state (bench/instructions.ts, "after all");
- * when only one kind has been seen, NS and RS the same and echo 16% fewer. The cost is machine code size and compile time,
- * a few megabytes and milliseconds for a long-lived sidecar.
+ * below 0.15 and stay calls; with the floor at 0.01 they are inlined too. The cost is machine
+ * code size and compile time, paid once by a long-lived sidecar.
  *
  * `punt6` (every command) and the in-process benchmarks apply them at start, before any hot
  * code is optimized. They change nothing but which calls are inlined: no semantics, no limits.

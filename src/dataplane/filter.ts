@@ -9,9 +9,9 @@
  * each untagged and behind one 802.1Q tag (a trunk punt port). The untagged part comes first: in
  * libpcap the `vlan` keyword shifts the offsets for the rest of the expression.
  *
- * The live filter is the body alone, without `inbound`: libpcap 1.10 on Linux runs the filter in
+ * The live filter is the body alone, without `inbound`: libpcap on Linux runs the filter in
  * userland over the first ring block after installing it, where the `inbound` test (a Linux
- * packet-type extension) rejects the frame, so the first frame after every attach was lost.
+ * packet-type extension) rejects the frame, so the first frame after an attach would be lost.
  * punt6's own injected replies do not come back without it: Linux does not hand a packet socket
  * the frames it sent itself, and the dispatcher drops any frame from one of punt6's MACs.
  */

@@ -1,6 +1,6 @@
 /**
  * The live pcap dataplane on a real veth pair, as root: the very first frame after an attach
- * reaches the receiver (libpcap 1.10 lost it when the filter said `inbound`), frames sent on a
+ * reaches the receiver (libpcap drops it when the filter says `inbound`), frames sent on a
  * port leave on that port, and punt6's own sends do not come back into its capture.
  * Outside CI, without root or `ip`, it skips saying why; with CI=true it must run.
  */

@@ -192,9 +192,10 @@ test('compare: the same rules in any field order are in sync; a missing, changed
 });
 
 test('stats: counters summed per category and port; answered versus punted in the headline', (t) => {
-  const idx = (cat: string, port: string): number => set.rules.findIndex((r) => r.category === cat && r.port === port);
+  const idx = (cat: string, port: string | null): number =>
+    set.rules.findIndex((r) => r.category === cat && r.port === port);
   const counts = new Map([
-    [idx('answer-na-router', 'vm1'), 3],
+    [idx('answer-na-router', null), 3],
     [idx('answer-echo', 'vm2'), 2],
     [idx('punt-rs', 'vm1'), 4],
     [idx('punt-rs', 'vm2'), 1],

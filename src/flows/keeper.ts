@@ -1,17 +1,24 @@
 /**
- * Keeps punt6's rules on a bridge while `punt6 run --bridge BR` runs: installs them at start,
- * re-installs them when the configuration is reloaded, and every few seconds compares the rules
- * carrying punt6's cookie with the desired set, re-installing on any difference (ovs-vswitchd
- * restarted, someone deleted or changed a rule). A failure (OVS not running, bridge missing) is
- * logged once and retried on the next round; the punt path keeps answering meanwhile.
+ * Keeps punt6's rules on a bridge while `punt6 run --bridge BR` runs.
  *
- * It also keeps the latest flow and meter counters, per category, for the metrics endpoint.
+ * - At start, and every `fullEvery` rounds, a full check: punt6's rules and meters on the bridge
+ *   are dumped and compared with the desired set, which is installed whole on any difference.
+ * - Every other round (every `everyMs`), a cheap one: the number of rules carrying punt6's cookie
+ *   (`dump-aggregate`). A number other than the installed set's (ovs-vswitchd restarted, someone
+ *   deleted rules) makes it a full check.
+ * - When the desired set changes (a reload, a port that appeared or went), only the difference is
+ *   installed, in one atomic bundle (`installChanges`); a change of meters installs the set whole.
+ *   The set is generated again only when the configuration or the ports on the bridge changed.
+ *
+ * A failure (OVS not running, bridge missing) is logged once and retried on the next round; the
+ * punt path keeps answering meanwhile. Flow and meter counters are read when asked for
+ * (`freshStats`, the metrics endpoint), not every round.
  */
 
 import type { Punt6Config } from '../config/model.js';
 import type { Logger } from '../system/logging.js';
-import { desiredRuleSet, OvsClient, reconcile } from './ovs.js';
-import { DefaultFlowOptions, type FlowOptions, type OfPortRef, type RuleSet } from './rules.js';
+import { desiredRuleSet, installChanges, OvsClient, reconcile } from './ovs.js';
+import { DefaultFlowOptions, type FlowOptions, type OfPortRef, type PortBindings, type RuleSet } from './rules.js';
 import { flowStats, type FlowStats } from './stats.js';
 
 export interface FlowKeeperOptions {
@@ -23,6 +30,8 @@ export interface FlowKeeperOptions {
   manual?: ReadonlyMap<string, OfPortRef>;
   /** How often the rules are checked, ms (default 2000). */
   everyMs?: number;
+  /** Every how many rounds the check is a full one (default 30). */
+  fullEvery?: number;
 }
 
 export class FlowKeeper {
@@ -32,17 +41,25 @@ export class FlowKeeper {
   private readonly flowOptions: FlowOptions;
   private readonly manual: ReadonlyMap<string, OfPortRef>;
   private readonly everyMs: number;
+  private readonly fullEvery: number;
   private config: Punt6Config | null = null;
+  /** What is on the bridge as far as punt6 knows: the set it last installed or found in place. */
+  private installed: RuleSet | null = null;
+  /** What the desired set was generated from: the configuration and the ports' bindings. */
+  private generatedFrom: { config: Punt6Config; bindings: string } | null = null;
+  private roundsSinceFull = 0;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private lastError = '';
-  /** Rounds that found the rules different and installed them. */
+  /** Rounds that found the rules different and installed them whole. */
   installs = 0;
+  /** Rounds that installed a difference only. */
+  changes = 0;
   /** Rounds that failed (OVS down, bridge missing, a rejected bundle). */
   failures = 0;
   /** Counters of the last successful round, or null. */
   stats: FlowStats | null = null;
-  desired: RuleSet | null = null;
+  desired: (RuleSet & { notes: string[]; bindings: PortBindings }) | null = null;
 
   constructor(options: FlowKeeperOptions) {
     this.bridge = options.bridge;
@@ -51,6 +68,7 @@ export class FlowKeeper {
     this.flowOptions = options.flowOptions ?? DefaultFlowOptions;
     this.manual = options.manual ?? new Map();
     this.everyMs = options.everyMs ?? 2000;
+    this.fullEvery = options.fullEvery ?? 30;
   }
 
   /** Sets (or replaces, on reload) the configuration and checks the rules now. */
@@ -68,6 +86,13 @@ export class FlowKeeper {
   /** The counters as they are now (one round first; rounds never overlap). */
   async freshStats(): Promise<FlowStats | null> {
     await this.round();
+    const desired = this.desired;
+    if (desired === null || this.lastError !== '') return this.stats;
+    try {
+      this.stats = flowStats(desired, await this.ovs.ownFlows(this.bridge), await this.ovs.meterStats(this.bridge));
+    } catch {
+      // The next round logs what is wrong; the counters stay as last read.
+    }
     return this.stats;
   }
 
@@ -91,35 +116,74 @@ export class FlowKeeper {
     const config = this.config;
     if (config === null) return;
     try {
-      const desired = await desiredRuleSet(this.ovs, this.bridge, config, this.flowOptions, this.manual);
-      for (const note of desired.notes) if (this.desired === null) this.log.warn({ bridge: this.bridge }, note);
-      const r = await reconcile(this.bridge, desired, this.ovs);
-      this.desired = desired;
-      if (r.reinstalled) {
-        this.installs++;
+      const desired = await this.desiredSet(config);
+      const installed = this.installed;
+      let full = installed === null || ++this.roundsSinceFull >= this.fullEvery;
+      if (!full && installed !== null && (await this.ovs.ownFlowCount(this.bridge)) !== installed.rules.length)
+        full = true;
+      if (full) {
+        this.roundsSinceFull = 0;
+        const r = await reconcile(this.bridge, desired, this.ovs);
+        if (r.reinstalled) {
+          this.installs++;
+          this.log.info(
+            {
+              bridge: this.bridge,
+              rules: desired.rules.length,
+              meters: desired.meters.length,
+              missing: r.missing,
+              extra: r.extra,
+              meterChanges: r.meters,
+            },
+            'flows installed',
+          );
+        }
+      } else if (installed !== null && installed !== desired) {
+        const c = await installChanges(this.ovs, this.bridge, installed, desired);
+        if (c === null) this.installs++;
+        else this.changes++;
         this.log.info(
-          {
-            bridge: this.bridge,
-            rules: desired.rules.length,
-            meters: desired.meters.length,
-            missing: r.missing,
-            extra: r.extra,
-            meterChanges: r.meters,
-          },
-          'flows installed',
+          c === null
+            ? { bridge: this.bridge, rules: desired.rules.length, meters: desired.meters.length }
+            : { bridge: this.bridge, rules: desired.rules.length, removed: c.remove.length, added: c.add.length },
+          c === null ? 'flows installed' : 'flows changed',
         );
       }
+      this.installed = desired;
       if (this.lastError !== '') {
         this.log.info({ bridge: this.bridge }, 'flows back in place');
         this.lastError = '';
       }
-      this.stats = flowStats(desired, await this.ovs.ownFlows(this.bridge), await this.ovs.meterStats(this.bridge));
     } catch (e) {
       this.failures++;
+      // What is on the bridge is unknown now: the next round checks it whole.
+      this.installed = null;
       const message = e instanceof Error ? e.message : String(e);
       if (message !== this.lastError)
         this.log.error({ bridge: this.bridge, err: message }, 'cannot install flows; retrying');
       this.lastError = message;
     }
   }
+
+  /** The desired rule set, generated again only when the configuration or the ports' bindings changed. */
+  private async desiredSet(config: Punt6Config): Promise<RuleSet> {
+    const desired = await desiredRuleSet(this.ovs, this.bridge, config, this.flowOptions, this.manual, (bindings) => {
+      const key = bindingsKey(bindings);
+      const from = this.generatedFrom;
+      return from !== null && from.config === config && from.bindings === key && this.desired !== null
+        ? this.desired
+        : null;
+    });
+    if (desired !== this.desired) {
+      for (const note of desired.notes) if (this.desired === null) this.log.warn({ bridge: this.bridge }, note);
+      this.generatedFrom = { config, bindings: bindingsKey(desired.bindings) };
+      this.desired = desired;
+    }
+    return desired;
+  }
+}
+
+/** The bindings as one comparable string. */
+function bindingsKey(b: PortBindings): string {
+  return JSON.stringify([[...b.interfaces], [...b.ports]]);
 }

@@ -8,7 +8,8 @@
 import { Writable } from 'node:stream';
 import { join } from 'node:path';
 import test from 'ava';
-import { loadConfig } from '../config/index.js';
+import { readFile } from 'node:fs/promises';
+import { loadConfig, parseConfig } from '../config/index.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
 import type { RunResult } from '../system/exec.js';
 import { createLogger } from '../system/logging.js';
@@ -166,8 +167,26 @@ class FakeBridge extends OvsClient {
         const used = added.flatMap((f) => [...f.actions.matchAll(/meter:(\d+)/g)].map((m) => Number(m[1])));
         if (used.some((m) => !this.meterTable.has(m))) throw new FlowsError(`${command} failed: OFPBFC_MSG_FAILED`);
         const cookie = /^delete cookie=(0x[0-9a-f]+)\/-1$/.exec(lines[0] ?? '')?.[1];
-        this.flows = [...this.flows.filter((f) => f.cookie !== cookie), ...added];
+        // delete_strict: the rule with exactly that cookie, table, priority and match.
+        const strict = lines
+          .filter((l) => l.startsWith('delete_strict '))
+          .map((l) => parseFlowLine(`${l.slice('delete_strict '.length).replace('/-1,', ',')},actions=`));
+        const key = (f: Flow): string => `${f.cookie}/${f.table}/${f.priority}/${f.match}`;
+        const gone = new Set(strict.map(key));
+        // An added rule replaces the one with the same table, priority and match.
+        const replaced = new Set(added.map((f) => `${f.table}/${f.priority}/${f.match}`));
+        this.flows = [
+          ...this.flows.filter(
+            (f) => f.cookie !== cookie && !gone.has(key(f)) && !replaced.has(`${f.table}/${f.priority}/${f.match}`),
+          ),
+          ...added,
+        ];
         return '';
+      }
+      case 'dump-aggregate': {
+        const only = /^cookie=(0x[0-9a-f]+)\/-1$/.exec(arg ?? '')?.[1];
+        const n = this.flows.filter((f) => only === undefined || f.cookie === only).length;
+        return `OFPST_AGGREGATE reply (OF1.5) (xid=0x6): packet_count=0 byte_count=0 flow_count=${n}\n`;
       }
       case 'dump-flows': {
         const only = /^cookie=(0x[0-9a-f]+)\/-1$/.exec(arg ?? '')?.[1];
@@ -317,7 +336,7 @@ test('recorded meters that are gone (ovs-vswitchd restarted) are forgotten, and 
   t.true(ovs.flows.some((f) => f.actions === 'meter:61001,NORMAL'));
 });
 
-test("meters used by punt6's rules only are punt6's even without a record (installed before it kept one)", async (t) => {
+test("meters used by punt6's rules only are punt6's even without a record", async (t) => {
   const ovs = new FakeBridge();
   await install(ovs, BRIDGE, labAt(61000));
   ovs.externalIds.clear();
@@ -372,4 +391,47 @@ test('punt6 run --bridge: a foreign meter in the way is logged once with the mes
   t.is(keeper.installs, 1);
   t.deepEqual(ovs.record, [60000, 60001]);
   t.true(logs.some((l) => l['msg'] === 'flows back in place'));
+});
+
+test('punt6 run --bridge: a change installs the difference alone; a count that disagrees checks and installs whole', async (t) => {
+  const ovs = new FakeBridge();
+  const keeper = new FlowKeeper({ bridge: BRIDGE, log: createLogger({ level: 'silent' }), ovs, fullEvery: 1000 });
+  await keeper.use(labConfig);
+  t.is(keeper.installs, 1);
+  const own = (): string[] =>
+    ovs.flows
+      .filter((f) => f.cookie === PUNT6_COOKIE)
+      .map((f) => `${f.table}/${f.priority}/${f.match}/${f.actions}`)
+      .sort();
+  const wanted = (set: RuleSet): string[] =>
+    set.rules.map((r) => `${r.table}/${r.priority}/${r.match}/${r.actions}`).sort();
+  t.deepEqual(own(), wanted(lab));
+  // A quiet round: only the count is read.
+  ovs.log.length = 0;
+  await keeper.round();
+  t.deepEqual(
+    ovs.log.filter((c) => c.startsWith('ovs-ofctl')),
+    [`ovs-ofctl dump-aggregate ${BRIDGE} cookie=${PUNT6_COOKIE}/-1`],
+  );
+  // vm2 gets a second address: one bundle with vm2's rules and the new address's, nothing else.
+  const changed = parseConfig(
+    (await readFile(join(repositoryRoot, 'fixtures', 'config', 'lab.yaml'), 'utf8')).replace(
+      'addresses: [2001:db8:1::102]',
+      'addresses: [2001:db8:1::102, 2001:db8:1::103]',
+    ),
+    join(repositoryRoot, 'fixtures', 'config', 'lab.yaml'),
+  );
+  ovs.log.length = 0;
+  await keeper.use(changed);
+  t.is(keeper.changes, 1);
+  t.is(keeper.installs, 1);
+  const bundles = ovs.log.filter((c) => c.includes('add-flows'));
+  t.is(bundles.length, 1);
+  const expected = generateRules(changed, bindings);
+  t.deepEqual(own(), wanted(expected));
+  // ovs-vswitchd lost punt6's rules: the count disagrees, the next round installs whole.
+  ovs.flows = ovs.flows.filter((f) => f.cookie !== PUNT6_COOKIE || f.table !== 203);
+  await keeper.round();
+  t.is(keeper.installs, 2);
+  t.deepEqual(own(), wanted(expected));
 });

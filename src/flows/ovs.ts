@@ -23,6 +23,10 @@ import {
 } from './dump.js';
 import {
   bundleText,
+  changesBundleText,
+  ruleChanges,
+  sameMeters,
+  type RuleChanges,
   generateRules,
   MAX_METER_BASE,
   meterArgument,
@@ -116,6 +120,15 @@ export class OvsClient {
   /** punt6's rules on the bridge (cookie-filtered), with their counters. */
   async ownFlows(bridge: string): Promise<DumpedFlow[]> {
     return parseFlowDump(await this.ofctl(['--no-names', 'dump-flows', bridge, `cookie=${PUNT6_COOKIE}/-1`]));
+  }
+
+  /** How many rules carry punt6's cookie (`dump-aggregate`): a cheap check that they are all there. */
+  async ownFlowCount(bridge: string): Promise<number> {
+    const out = await this.ofctl(['dump-aggregate', bridge, `cookie=${PUNT6_COOKIE}/-1`]);
+    const m = /\bflow_count=(\d+)/.exec(out);
+    if (m === null)
+      throw new FlowsError(`ovs-ofctl dump-aggregate ${bridge}: no flow_count in ${JSON.stringify(out.trim())}`);
+    return Number(m[1]);
   }
 
   /** Every rule on the bridge, anyone's (to see which rules use a meter). */
@@ -212,14 +225,15 @@ export async function desiredRuleSet(
   config: Punt6Config,
   options: FlowOptions,
   manual: ReadonlyMap<string, OfPortRef> = new Map(),
-): Promise<RuleSet & { notes: string[] }> {
+  reuse: (bindings: PortBindings) => (RuleSet & { notes: string[]; bindings: PortBindings }) | null = () => null,
+): Promise<RuleSet & { notes: string[]; bindings: PortBindings }> {
   const { bindings, notes } = resolveBindings(config, await ovs.interfaces(bridge), manual);
   const missing = config.interfaces.filter((i) => !bindings.interfaces.has(i.name)).map((i) => i.name);
   if (missing.length > 0)
     throw new FlowsError(
       `punt interface${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not on bridge ${bridge}`,
     );
-  return { ...generateRules(config, bindings, options), notes };
+  return reuse(bindings) ?? { ...generateRules(config, bindings, options), notes, bindings };
 }
 
 /** The meter ids a rule's actions use (`meter:60000,output:5`). */
@@ -245,8 +259,8 @@ export interface MeterPlan {
 
 /**
  * Sorts the desired meters against the bridge. A meter is punt6's when no rule of another cookie
- * uses it (deleting it would delete those rules) and either the bridge's record names it or, for
- * meters installed before punt6 kept a record, rules with punt6's cookie use it. Any other meter
+ * uses it (deleting it would delete those rules) and either the bridge's record names it or
+ * rules with punt6's cookie use it (a bridge whose record was never written). Any other meter
  * is someone else's: punt6 never modifies or deletes it, and a desired id it holds is a
  * conflict. Recorded ids that are not punt6's leave the record: those no longer on the bridge
  * (ovs-vswitchd restarted, someone deleted them), and those another controller's rules use (an id
@@ -336,6 +350,28 @@ export async function install(ovs: OvsClient, bridge: string, set: RuleSet): Pro
   await ovs.ofctl(['--bundle', 'add-flows', bridge, '-'], bundleText(set));
   for (const id of plan.remove) await ovs.ofctl(['del-meter', bridge, `meter=${id}`]);
   if (!sameIds(plan.recordAfter, plan.recordBefore)) await ovs.recordMeters(bridge, plan.recordAfter);
+}
+
+/**
+ * Turns the installed rule set `from` into `to` by their difference alone (ruleChanges): one
+ * atomic bundle that deletes and adds only the rules that changed. When the meters differ too (a
+ * port added or removed), it installs `to` whole instead, meters first (see `install`).
+ * Returns the rules deleted and added, or null for a whole install.
+ */
+export async function installChanges(
+  ovs: OvsClient,
+  bridge: string,
+  from: RuleSet,
+  to: RuleSet,
+): Promise<RuleChanges | null> {
+  if (!sameMeters(from, to)) {
+    await install(ovs, bridge, to);
+    return null;
+  }
+  const changes = ruleChanges(from, to);
+  if (changes.remove.length + changes.add.length > 0)
+    await ovs.ofctl(['--bundle', 'add-flows', bridge, '-'], changesBundleText(changes));
+  return changes;
 }
 
 function sameIds(a: ReadonlySet<number>, b: ReadonlySet<number>): boolean {

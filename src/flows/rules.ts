@@ -31,6 +31,14 @@ export const PUNT6_COOKIE = '0x70756e7436000000';
 /** Register and bit of the pass mark (`reg9` bit 31). */
 export const PASS_REGISTER = 'reg9';
 export const PASS_BIT = '0x80000000';
+/**
+ * While a frame is in punt6's tables, bits 0-15 of the same register hold its network's number
+ * (1 + the network's index in the configuration), set by the entry rule of its VM port, so that
+ * rules shared by a whole network match it without naming every port. Passing clears them.
+ */
+export const NETWORK_MASK = '0xffff';
+/** The most networks the network number can tell apart. */
+export const MAX_NETWORKS = 0xffff;
 
 export const Table = {
   Source: 0,
@@ -155,7 +163,9 @@ function portText(p: OfPortRef): string {
 }
 
 function join(...fields: (string | null)[]): string {
-  return fields.filter((f): f is string => f !== null && f !== '').join(',');
+  let out = '';
+  for (const f of fields) if (f !== null && f !== '') out = out === '' ? f : `${out},${f}`;
+  return out;
 }
 
 /** Global addresses the kernel takes by modified EUI-64 in each prefix with the A flag. */
@@ -174,13 +184,10 @@ export function slaacAddresses(net: NetworkConfig, port: PortConfig): string[] {
 
 /** The addresses a port may send from and answer NAs for (when its addresses are known). */
 export function ownAddresses(net: NetworkConfig, port: PortConfig): string[] {
-  return [
-    ...new Set([
-      ...port.addresses.map((a) => a.text),
-      linkLocalFromMac(port.mac.bytes).text,
-      ...slaacAddresses(net, port),
-    ]),
-  ];
+  const out = port.addresses.map((a) => a.text);
+  for (const a of [linkLocalFromMac(port.mac.bytes).text, ...slaacAddresses(net, port)])
+    if (!out.includes(a)) out.push(a);
+  return out;
 }
 
 interface Target {
@@ -199,7 +206,9 @@ export function generateRules(
   const rules: FlowRule[] = [];
   const meters: MeterSpec[] = [];
   const skipped: string[] = [];
-  const seen = new Set<string>();
+  // Every rule is made once: per port, per network, per address of a network (the configuration
+  // refuses duplicate ports, MACs and addresses); only the NA's second table, which matches no
+  // network, is shared by networks that share a router MAC and address, and is made once.
   const add = (
     table: number,
     priority: number,
@@ -208,12 +217,10 @@ export function generateRules(
     category: Category,
     port: string | null,
   ): void => {
-    const key = `${table}/${priority}/${match}`;
-    if (seen.has(key)) return;
-    seen.add(key);
     rules.push({ table, priority, match, actions, category, port });
   };
-  const passActions = `set_field:${PASS_BIT}/${PASS_BIT}->${PASS_REGISTER},resubmit(,0)`;
+  const finished = new Set<string>();
+  const passActions = `set_field:${PASS_BIT}/0x8000ffff->${PASS_REGISTER},resubmit(,0)`;
   const unmarked = `${PASS_REGISTER}=0/${PASS_BIT}`;
   const punt = `goto_table:${t(Table.Punt)}`;
 
@@ -227,6 +234,9 @@ export function generateRules(
   add(t(Table.FromPunt), 0, '', 'drop', 'deliver-unknown', null);
 
   const netByName = new Map(config.networks.map((n) => [n.name, n]));
+  if (config.networks.length > MAX_NETWORKS) throw new RangeError(`more than ${MAX_NETWORKS} networks`);
+  const networkMatch = (net: NetworkConfig): string =>
+    `${PASS_REGISTER}=0x${(config.networks.indexOf(net) + 1).toString(16)}/${NETWORK_MASK}`;
 
   config.ports.forEach((port, index) => {
     const net = netByName.get(port.network);
@@ -249,7 +259,14 @@ export function generateRules(
     if (index >= METER_SPAN) throw new RangeError(`more than ${METER_SPAN} ports`);
     meters.push({ id: meterId, port: port.name, rate: options.meterRate, burst: options.meterBurst });
 
-    add(0, options.entryPriority, join(unmarked, inPort), `goto_table:${t(Table.Source)}`, 'entry', port.name);
+    add(
+      0,
+      options.entryPriority,
+      join(unmarked, inPort),
+      `set_field:0x${(config.networks.indexOf(net) + 1).toString(16)}/${NETWORK_MASK}->${PASS_REGISTER},goto_table:${t(Table.Source)}`,
+      'entry',
+      port.name,
+    );
 
     // ---- SOURCE: the port's addresses, its link-local, :: for DAD and MLD reports (RFC 3590) ----
     if (known) {
@@ -344,31 +361,51 @@ export function generateRules(
       add(g, 200, join('icmp6', inPort, 'icmp_type=136'), 'drop', 'guard-na-tll', port.name);
     }
 
-    // ---- ND_ANSWER: the router's addresses, the other ports' addresses on the same network ----
+    // ---- ND_ANSWER: an NS for the port's own address is the punt path's (DAD defence, RFC 4862) ----
+    for (const addr of port.addresses)
+      add(
+        t(Table.NdAnswer),
+        450,
+        join('icmp6', inPort, 'icmp_type=135', `nd_target=${addr.text}`),
+        punt,
+        'punt-ns-own',
+        port.name,
+      );
+
+    // ---- PUNT ----
+    const tag = net.vlan === null ? '' : `push_vlan:0x8100,set_field:${4096 + net.vlan}->vlan_vid,`;
+    add(t(Table.Punt), 100, inPort, `meter:${meterId},${tag}output:${portText(puntOf)}`, 'punt-output', port.name);
+  });
+
+  // ---- ND_ANSWER, per network: the router's addresses and every port's addresses, answered for any
+  // VM port of the network. The guard stage has let through only NS whose SLL option is the
+  // sending port's own MAC, or that carry none; the answer goes back out of IN_PORT.
+  for (const net of config.networks) {
     const a = t(Table.NdAnswer);
     const targets: Target[] = [net.routerLinkLocal, ...net.routerAddresses].map((r) => ({
       address: r.text,
       mac: net.routerMac.text,
       router: true,
     }));
-    for (const other of net.ports) {
-      if (other.name === port.name) continue;
-      for (const addr of other.addresses) targets.push({ address: addr.text, mac: other.mac.text, router: false });
-    }
-    const ns = (target: string): string => join('icmp6', inPort, 'icmp_type=135', 'icmp_code=0', `nd_target=${target}`);
+    for (const port of net.ports)
+      for (const addr of port.addresses) targets.push({ address: addr.text, mac: port.mac.text, router: false });
+    const ns = (target: string): string =>
+      join('icmp6', networkMatch(net), 'icmp_type=135', 'icmp_code=0', `nd_target=${target}`);
     for (const tg of targets) {
-      add(a, 400, join(ns(tg.address), 'ipv6_src=::'), punt, 'punt-ns-dad', port.name);
-      add(a, 300, join(ns(tg.address), `nd_sll=${ZERO_MAC}`), punt, 'punt-ns-no-sll', port.name);
+      add(a, 400, join(ns(tg.address), 'ipv6_src=::'), punt, 'punt-ns-dad', null);
+      add(a, 300, join(ns(tg.address), `nd_sll=${ZERO_MAC}`), punt, 'punt-ns-no-sll', null);
       add(
         a,
         200,
-        join(ns(tg.address), 'nw_ttl=255', `nd_sll=${mac}`),
+        join(ns(tg.address), 'nw_ttl=255'),
         `move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:${tg.mac}->eth_src,move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],set_field:${tg.address}->ipv6_src,` +
           `set_field:136->icmpv6_type,set_field:${tg.router ? NA_FLAGS_ROUTER : NA_FLAGS_HOST}->nd_reserved,set_field:2->nd_options_type,resubmit(,${t(Table.NaFinish)})`,
         tg.router ? 'answer-na-router' : 'answer-na-port',
-        port.name,
+        null,
       );
-      add(a, 100, ns(tg.address), punt, 'punt-ns-other', port.name);
+      add(a, 100, ns(tg.address), punt, 'punt-ns-other', null);
+      if (finished.has(`${tg.mac}/${tg.address}`)) continue;
+      finished.add(`${tg.mac}/${tg.address}`);
       add(
         t(Table.NaFinish),
         100,
@@ -378,13 +415,7 @@ export function generateRules(
         null,
       );
     }
-    for (const addr of port.addresses)
-      add(a, 200, join('icmp6', inPort, 'icmp_type=135', `nd_target=${addr.text}`), punt, 'punt-ns-own', port.name);
-
-    // ---- PUNT ----
-    const tag = net.vlan === null ? '' : `push_vlan:0x8100,set_field:${4096 + net.vlan}->vlan_vid,`;
-    add(t(Table.Punt), 100, inPort, `meter:${meterId},${tag}output:${portText(puntOf)}`, 'punt-output', port.name);
-  });
+  }
 
   // ---- FROM_PUNT: replies reach the VM owning their destination MAC, never a flood ----
   for (const itf of config.interfaces) {
@@ -437,6 +468,55 @@ export function flowLine(rule: FlowRule): string {
  */
 export function bundleText(set: RuleSet): string {
   return [`delete cookie=${PUNT6_COOKIE}/-1`, ...set.rules.map((r) => `add ${flowLine(r)}`)].join('\n') + '\n';
+}
+
+/** What turns one rule set into another: rules to delete and rules to add (or replace). */
+export interface RuleChanges {
+  readonly remove: readonly FlowRule[];
+  readonly add: readonly FlowRule[];
+}
+
+/**
+ * The rules that differ between `from` and `to`: those of `from` whose table, priority and match
+ * `to` does not have, and those of `to` that `from` lacks or has with other actions (adding a rule
+ * with the same table, priority and match replaces it). A change to one port touches that port's
+ * rules and the rules of its addresses, nothing else.
+ */
+export function ruleChanges(from: RuleSet, to: RuleSet): RuleChanges {
+  const before = new Map<string, FlowRule>();
+  for (const r of from.rules) before.set(ruleKey(r.table, r.priority, r.match), r);
+  const add: FlowRule[] = [];
+  const kept = new Set<string>();
+  for (const r of to.rules) {
+    const k = ruleKey(r.table, r.priority, r.match);
+    kept.add(k);
+    if (before.get(k)?.actions !== r.actions) add.push(r);
+  }
+  const remove = from.rules.filter((r) => !kept.has(ruleKey(r.table, r.priority, r.match)));
+  return { remove, add };
+}
+
+/**
+ * The bundle file of a change: `delete_strict` of each rule to remove (its cookie, table,
+ * priority and match), then `add` of each rule to add. One atomic bundle, like the full one.
+ */
+export function changesBundleText(c: RuleChanges): string {
+  const lines: string[] = [];
+  for (const r of c.remove)
+    lines.push(
+      `delete_strict cookie=${PUNT6_COOKIE}/-1,table=${r.table},priority=${r.priority}${r.match === '' ? '' : `,${r.match}`}`,
+    );
+  for (const r of c.add) lines.push(`add ${flowLine(r)}`);
+  return lines.join('\n') + '\n';
+}
+
+/** Whether two rule sets want the same meters (ids, ports, rates and bursts). */
+export function sameMeters(a: RuleSet, b: RuleSet): boolean {
+  if (a.meters.length !== b.meters.length) return false;
+  return a.meters.every((m, i) => {
+    const o = b.meters[i] as MeterSpec;
+    return m.id === o.id && m.port === o.port && m.rate === o.rate && m.burst === o.burst;
+  });
 }
 
 /** A meter as `ovs-ofctl add-meter` / `mod-meter` takes it. */

@@ -1,10 +1,11 @@
 /** The lab's layout and flows derived from fixtures/config/lab.yaml. */
 
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import test from 'ava';
-import { loadConfig } from '../config/index.js';
+import { loadConfig, parseConfig } from '../config/index.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
-import { buildFlows, buildPlan } from './plan.js';
+import { buildFlows, buildPlan, withVms } from './plan.js';
 
 const labConfig = join(repositoryRoot, 'fixtures', 'config', 'lab.yaml');
 
@@ -36,4 +37,22 @@ test("the bridge's own flows: a learning switch; punt6's rules come from punt6 r
     .split('\n')
     .filter((l) => l !== '' && !l.startsWith('#'));
   t.deepEqual(flows, ['table=0,priority=0,actions=NORMAL']);
+});
+
+test("withVms: the ports become vm1 … vmN on the first port's network, one address each, vm1 keeps the delegated prefix", (t) => {
+  const text = readFileSync(join(repositoryRoot, 'fixtures', 'config', 'lab.yaml'), 'utf8');
+  const config = parseConfig(withVms(text, 50), join(repositoryRoot, 'fixtures', 'config', 'lab.yaml'));
+  t.is(config.ports.length, 50);
+  t.deepEqual(
+    config.ports
+      .slice(0, 2)
+      .map((p) => [p.name, p.mac.text, p.network, p.addresses.map((a) => a.text), p.delegatedPrefix?.text ?? null]),
+    [
+      ['vm1', '02:00:00:00:00:01', 'tenant', ['2001:db8:1::101'], '2001:db8:100:100::/56'],
+      ['vm2', '02:00:00:00:00:02', 'tenant', ['2001:db8:1::102'], null],
+    ],
+  );
+  t.is(config.ports[49]?.addresses[0]?.text, '2001:db8:1::132');
+  t.is(buildPlan(config).vms.length, 50);
+  t.throws(() => withVms(text, 0), { message: /1\.\.1000/ });
 });

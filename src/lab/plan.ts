@@ -4,6 +4,7 @@
  * rules that send what punt6 answers to the punt port. Pure: no I/O, so it is unit-tested.
  */
 
+import { parseDocument } from 'yaml';
 import type { Punt6Config } from '../config/index.js';
 
 /** Every namespace, veth and bridge the lab creates starts with this, so `down` finds them all. */
@@ -115,4 +116,41 @@ export function buildPlan(config: Punt6Config): LabPlan {
  */
 export function buildFlows(_plan: LabPlan): string {
   return '# everything punt6 does not claim: an ordinary learning switch\ntable=0,priority=0,actions=NORMAL\n';
+}
+
+/** The most VMs `--vms` makes: MACs, addresses and namespace names stay distinct up to it. */
+export const MAX_LAB_VMS = 1000;
+
+/**
+ * The configuration text `text` with its ports replaced by `n` VMs on the network of its first
+ * port (`vm1` … `vmN`: MAC 02:00:00:00:HH:LL, the address 0x100 + i in the network's first
+ * prefix); `vm1` keeps the first port's delegated prefix. For `punt6 lab up --vms N`.
+ */
+export function withVms(text: string, n: number): string {
+  if (!Number.isInteger(n) || n < 1 || n > MAX_LAB_VMS) throw new RangeError(`--vms is 1..${MAX_LAB_VMS}`);
+  const doc = parseDocument(text);
+  const first = doc.getIn(['ports', 0]) as { get(key: string): unknown } | undefined;
+  const network = first?.get('network');
+  if (typeof network !== 'string') throw new RangeError('the configuration has no port to take the network from');
+  const networks = (doc.toJS() as { networks: { name: string; prefixes?: (string | { prefix: string })[] }[] })
+    .networks;
+  const prefix = networks.find((x) => x.name === network)?.prefixes?.[0];
+  const prefixText = typeof prefix === 'string' ? prefix : prefix?.prefix;
+  if (prefixText === undefined || !prefixText.endsWith('::/64'))
+    throw new RangeError(`network ${network} has no /64 prefix written as X::/64 for the VMs' addresses`);
+  const base = prefixText.slice(0, -'/64'.length);
+  const delegated = first?.get('delegatedPrefix');
+  const hex = (v: number): string => v.toString(16).padStart(2, '0');
+  const ports = Array.from({ length: n }, (_, k) => {
+    const i = k + 1;
+    return {
+      name: `vm${i}`,
+      mac: `02:00:00:00:${hex(i >> 8)}:${hex(i & 0xff)}`,
+      network,
+      addresses: [`${base}${(0x100 + i).toString(16)}`],
+      ...(i === 1 && typeof delegated === 'string' ? { delegatedPrefix: delegated } : {}),
+    };
+  });
+  doc.set('ports', ports);
+  return doc.toString();
 }

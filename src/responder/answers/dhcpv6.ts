@@ -12,7 +12,7 @@ import type { FrameDecoder } from '../../../codecs/frame.js';
 import { emitIpv6Fixed, IPV6_HEADER_LENGTH, IpProtocol, Ipv6Field } from '../../../codecs/ipv6.js';
 import { emitUdpHeader, fillUdpChecksum, UDP_HEADER_LENGTH, UdpPort, type UdpRepr } from '../../../codecs/udp.js';
 import { copyAddressWords, wordView } from '../../../codecs/word-view.js';
-import type { Dhcpv6RequestContext, Dhcpv6Server } from '../../dhcp/server.js';
+import type { Dhcpv6Request, Dhcpv6Server } from '../../dhcp/server.js';
 import { Answer } from './answer.js';
 import { Outcome } from '../counters.js';
 import type { HeldReplies } from '../held-replies.js';
@@ -24,8 +24,11 @@ const NO_BYTES = new Uint8Array(0);
 export class Dhcpv6Answer extends Answer {
   private readonly dhcpv6: Dhcpv6Server | undefined;
   private readonly held: HeldReplies;
-  /** Where the DHCPv6 message being handled came from; one record, refilled per message. */
-  private readonly dhcpv6Context: Dhcpv6RequestContext = {
+  /** The DHCPv6 message being handled and where it came from; one record, refilled per message. */
+  private readonly request: Dhcpv6Request = {
+    buf: NO_BYTES,
+    off: 0,
+    len: 0,
     network: 0,
     mac: NO_BYTES,
     macOff: 0,
@@ -67,14 +70,18 @@ export class Dhcpv6Answer extends Answer {
     const ipOff = this.reply.toSender(rx, off, st.routerMac);
     const udp = ipOff + IPV6_HEADER_LENGTH;
     const msg = udp + UDP_HEADER_LENGTH;
-    const ctx = this.dhcpv6Context;
-    ctx.network = network;
-    ctx.mac = rx;
-    ctx.macOff = off + EthernetField.Source;
-    ctx.unicast = unicast;
-    ctx.source = rx;
-    ctx.sourceOff = ip.sourceOffset;
-    const n = server.handle(rx, d.dhcpv6Offset, d.dhcpv6Length, ctx, t, msg);
+    const req = this.request;
+    req.buf = rx;
+    req.off = d.dhcpv6Offset;
+    req.len = d.dhcpv6Length;
+    req.network = network;
+    req.mac = rx;
+    req.macOff = off + EthernetField.Source;
+    req.unicast = unicast;
+    req.source = rx;
+    req.sourceOff = ip.sourceOffset;
+    const dhcpv6Reply = server.handle(req, t, msg);
+    const n = dhcpv6Reply.length;
     if (n === 0) return Outcome.Discarded;
     const udpLength = UDP_HEADER_LENGTH + n;
     emitIpv6Fixed(t, ipOff, udpLength, IpProtocol.Udp, st.net.hopLimit);
@@ -94,7 +101,7 @@ export class Dhcpv6Answer extends Answer {
     emitUdpHeader(header, t, udp);
     fillUdpChecksum(t, ipOff + Ipv6Field.Source, ipOff + Ipv6Field.Destination, udp);
     this.reply.length = msg + n;
-    if (server.needsCommit) {
+    if (dhcpv6Reply.awaitsCommit) {
       this.held.hold(ifIndex, t, this.reply.length);
       this.reply.held = true;
     }

@@ -1,0 +1,275 @@
+/**
+ * Scale: what a host with many VM ports costs punt6, for models of one network with N ports of
+ * one address each (N = 100, 1,000 and 10,000 by default):
+ *
+ * - configuration: loading and checking the YAML file (`parseConfig`);
+ * - responder: building the runtime model, the tables and the DHCPv6 server (`openResponder`);
+ * - flows: generating the OpenFlow rule set, its size and its bundle's size (`generateRules`);
+ * - reload: a SIGHUP-style reload of `punt6 run`'s service (an in-memory dataplane) while NS
+ *   arrive every millisecond, and the longest gap between two answers while it runs;
+ * - with `--ovs` (root, Open vSwitch installed): installing the rule set into a private OVS with
+ *   the userspace datapath, and the time from a one-port change to its rules being in OVS.
+ *
+ * Heap figures are after a garbage collection: run with --expose-gc.
+ *
+ *   node --expose-gc dist/bench/scale.js [--ports 100,1000,10000] [--ovs]
+ */
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseConfig } from '../src/config/index.js';
+import type { Dataplane, FrameReceiver, PortStatus } from '../src/dataplane/dataplane.js';
+import { emptyStatus } from '../src/dataplane/dataplane.js';
+import { Punt6Service } from '../src/daemon/service.js';
+import { tuneV8 } from '../src/daemon/v8-tuning.js';
+import { OvsClient, install, installChanges } from '../src/flows/ovs.js';
+import { bundleText, generateRules, type PortBindings } from '../src/flows/rules.js';
+import { openResponder } from '../src/responder/responder.js';
+import { createLogger } from '../src/system/logging.js';
+import { ip6Bytes, macBytes } from './e2e-support.js';
+import { fillUpperLayer } from '../codecs/checksum.js';
+
+tuneV8();
+
+const { values } = parseArgs({
+  options: { ports: { type: 'string', default: '100,1000,10000' }, ovs: { type: 'boolean', default: false } },
+});
+const sizes = values.ports.split(',').map(Number);
+
+const hex = (n: number): string => n.toString(16).padStart(2, '0');
+const ROUTER_MAC = '02:ff:00:00:00:fe';
+
+function modelYaml(ports: number, stateDirectory: string, extraAddress = false): string {
+  let y = 'interfaces:\n  - name: punt0\n    network: net0\nnetworks:\n  - name: net0\n';
+  y += `    routerMac: ${ROUTER_MAC}\n    routerAddresses: [2001:db8::1]\n    prefixes: [2001:db8::/64]\nports:\n`;
+  for (let p = 0; p < ports; p++) {
+    const extra = extraAddress && p === 0 ? ', 2001:db8::ffff' : '';
+    y += `  - name: p${p}\n    mac: 02:00:${hex(p >> 8)}:${hex(p & 255)}:00:01\n    network: net0\n    addresses: [2001:db8::${(0x1000 + p).toString(16)}${extra}]\n`;
+  }
+  return y + `server:\n  duid: "00:03:00:01:02:00:00:00:00:fe"\n  stateDirectory: ${JSON.stringify(stateDirectory)}\n`;
+}
+
+function heapMb(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed / 1e6;
+}
+
+function ms(t0: number): number {
+  return performance.now() - t0;
+}
+
+/** A dataplane in memory: NS frames in, the time of every answer recorded. */
+class ClockedDataplane implements Dataplane {
+  ports: readonly string[] = ['punt0'];
+  private receiver: FrameReceiver = () => {};
+  answers: number[] = [];
+  setReceiver(r: FrameReceiver): void {
+    this.receiver = r;
+  }
+  deliver(frame: Uint8Array): void {
+    this.receiver(0, frame, frame.length);
+  }
+  send(): boolean {
+    this.answers.push(performance.now());
+    return true;
+  }
+  setPorts(names: readonly string[]): void {
+    this.ports = names;
+  }
+  status(): PortStatus[] {
+    return this.ports.map((n, i) => emptyStatus(i, n));
+  }
+  async close(): Promise<void> {}
+}
+
+/** An NS from the first port for the router's address. */
+function nsFrame(): Uint8Array {
+  const f = new Uint8Array(14 + 40 + 32);
+  const dst = ip6Bytes('ff02::1:ff00:1');
+  f.set([0x33, 0x33, 0xff, 0, 0, 1], 0);
+  f.set(macBytes('02:00:00:00:00:01'), 6);
+  f.set([0x86, 0xdd, 0x60, 0, 0, 0, 0, 32, 58, 255], 12);
+  f.set(ip6Bytes('fe80::ff:fe00:1'), 22);
+  f.set(dst, 38);
+  f.set([135, 0, 0, 0, 0, 0, 0, 0], 54);
+  f.set(ip6Bytes('2001:db8::1'), 62);
+  f.set([1, 1, ...macBytes('02:00:00:00:00:01')], 78);
+  fillUpperLayer(f, 22, 38, 58, 54, 32, 56, 0);
+  return f;
+}
+
+async function reloadPause(ports: number, dir: string): Promise<{ reloadMs: number; longestGapMs: number }> {
+  const configPath = join(dir, `scale-${ports}.yaml`);
+  writeFileSync(configPath, modelYaml(ports, dir));
+  let dp: ClockedDataplane | undefined;
+  const service = new Punt6Service({
+    configPath,
+    logger: createLogger({ level: 'silent' }),
+    dataplane: () => (dp = new ClockedDataplane()),
+    finalRaPauseMs: 0,
+    prepareTimeoutMs: 600_000,
+  });
+  await service.start();
+  const frame = nsFrame();
+  const plane = dp as ClockedDataplane;
+  const timer = setInterval(() => plane.deliver(frame), 1);
+  await new Promise((r) => setTimeout(r, 100));
+  writeFileSync(configPath, modelYaml(ports, dir, true));
+  plane.answers.length = 0;
+  const t0 = performance.now();
+  const ok = await service.reload();
+  const reloadMs = ms(t0);
+  await new Promise((r) => setTimeout(r, 50));
+  clearInterval(timer);
+  await service.stop('bench');
+  if (!ok) throw new Error('the reload failed');
+  let longest = 0;
+  const a = plane.answers;
+  for (let i = 1; i < a.length; i++) longest = Math.max(longest, (a[i] as number) - (a[i - 1] as number));
+  return { reloadMs, longestGapMs: longest };
+}
+
+/** A private ovsdb-server and ovs-vswitchd (userspace datapath) with one bridge. */
+function privateOvs(dir: string): { env: NodeJS.ProcessEnv; stop: () => void } {
+  const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
+  const sh = (cmd: string, args: string[]): void => {
+    execFileSync(cmd, args, { env, stdio: 'ignore' });
+  };
+  sh('ovsdb-tool', ['create', join(dir, 'conf.db'), '/usr/share/openvswitch/vswitch.ovsschema']);
+  sh('ovsdb-server', [
+    join(dir, 'conf.db'),
+    `--remote=punix:${join(dir, 'db.sock')}`,
+    `--pidfile=${join(dir, 'ovsdb.pid')}`,
+    '--detach',
+    `--log-file=${join(dir, 'ovsdb.log')}`,
+  ]);
+  sh('ovs-vsctl', ['--no-wait', 'init']);
+  sh('ovs-vswitchd', [
+    `unix:${join(dir, 'db.sock')}`,
+    `--pidfile=${join(dir, 'vswitchd.pid')}`,
+    '--detach',
+    `--log-file=${join(dir, 'vswitchd.log')}`,
+  ]);
+  sh('ovs-vsctl', ['add-br', 'p6scale', '--', 'set', 'bridge', 'p6scale', 'datapath_type=netdev']);
+  return {
+    env,
+    stop: () => {
+      for (const pid of ['vswitchd.pid', 'ovsdb.pid']) {
+        try {
+          execFileSync('sh', ['-c', `kill $(cat ${join(dir, pid)})`], { stdio: 'ignore' });
+        } catch {
+          // already gone
+        }
+      }
+    },
+  };
+}
+
+interface Row {
+  ports: number;
+  parseMs: number;
+  responderMs: number;
+  rules: number;
+  rulesMs: number;
+  bundleMb: number;
+  heapMb: number;
+  reloadMs: number;
+  gapMs: number;
+  installMs?: number;
+  changeMs?: number;
+}
+
+const rows: Row[] = [];
+for (const ports of sizes) {
+  const dir = mkdtempSync(join(tmpdir(), 'punt6-scale-'));
+  try {
+    const base = heapMb();
+    let t0 = performance.now();
+    const config = parseConfig(modelYaml(ports, dir), 'scale.yaml');
+    const parseMs = ms(t0);
+    t0 = performance.now();
+    const responder = await openResponder(config, { rateLimit: null });
+    const responderMs = ms(t0);
+    const bindings: PortBindings = {
+      interfaces: new Map([['punt0', 'punt0']]),
+      ports: new Map(config.ports.map((p) => [p.name, p.name])),
+    };
+    t0 = performance.now();
+    const set = generateRules(config, bindings);
+    const rulesMs = ms(t0);
+    const bundleMb = bundleText(set).length / 1e6;
+    const heap = heapMb() - base;
+    await responder.close();
+    const { reloadMs, longestGapMs } = await reloadPause(ports, dir);
+    const row: Row = {
+      ports,
+      parseMs,
+      responderMs,
+      rules: set.rules.length,
+      rulesMs,
+      bundleMb,
+      heapMb: heap,
+      reloadMs,
+      gapMs: longestGapMs,
+    };
+    if (values.ovs) {
+      const ovsDir = mkdtempSync(join(tmpdir(), 'punt6-scale-ovs-'));
+      const ovs = privateOvs(ovsDir);
+      try {
+        const client = new OvsClient(ovs.env);
+        const numbered: PortBindings = {
+          interfaces: new Map([['punt0', 60_000]]),
+          ports: new Map(config.ports.map((p, i) => [p.name, i + 1])),
+        };
+        const full = generateRules(config, numbered);
+        t0 = performance.now();
+        await install(client, 'p6scale', full);
+        row.installMs = ms(t0);
+        const changed = generateRules(parseConfig(modelYaml(ports, dir, true), 'scale.yaml'), numbered);
+        t0 = performance.now();
+        await installChanges(client, 'p6scale', full, changed);
+        row.changeMs = ms(t0);
+      } finally {
+        ovs.stop();
+        rmSync(ovsDir, { recursive: true, force: true });
+      }
+    }
+    rows.push(row);
+    process.stderr.write(`${ports} ports done\n`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+console.log(`node ${process.version}, V8 ${process.versions.v8}; one network, N ports of one address each`);
+const head = [
+  'ports',
+  'config ms',
+  'responder ms',
+  'rules',
+  'rules ms',
+  'bundle MB',
+  'heap MB',
+  'reload ms',
+  'longest answer gap ms',
+];
+if (values.ovs) head.push('OVS install ms', 'one-port change ms');
+console.log(head.join(' | '));
+for (const r of rows) {
+  const cells = [
+    r.ports,
+    r.parseMs.toFixed(0),
+    r.responderMs.toFixed(0),
+    r.rules,
+    r.rulesMs.toFixed(0),
+    r.bundleMb.toFixed(1),
+    r.heapMb.toFixed(0),
+    r.reloadMs.toFixed(0),
+    r.gapMs.toFixed(1),
+  ];
+  if (values.ovs) cells.push((r.installMs ?? 0).toFixed(0), (r.changeMs ?? 0).toFixed(0));
+  console.log(cells.join(' | '));
+}
