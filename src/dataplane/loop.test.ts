@@ -52,7 +52,7 @@ test('a Neighbor Solicitation arriving on a port is answered on that port with a
     t.is(reply.port, 0);
     t.deepEqual([...reply.frame.subarray(0, 6)], [...ns.subarray(6, 12)]);
     t.is(reply.frame[ICMPV6_AT], 136);
-    t.is(responder.dispatcher.counters.get(0, MessageKind.NeighborSolicit, Outcome.Answered), 1);
+    t.is(responder.dispatcher.counters.get(0, MessageKind.NeighborSolicitation, Outcome.Answered), 1);
   });
 });
 
@@ -66,13 +66,13 @@ test('checksums the kernel vouched for are not verified: an offloaded NS is answ
     const c = responder.dispatcher.counters;
     t.true(dp.deliver(0, ns));
     t.is(dp.sent.length, 0);
-    t.is(c.get(0, MessageKind.NeighborSolicit, Outcome.BadChecksum), 1);
+    t.is(c.get(0, MessageKind.NeighborSolicitation, Outcome.BadChecksum), 1);
     t.true(dp.deliver(0, ns, true));
     t.is(dp.sent.length, 1);
-    t.is(c.get(0, MessageKind.NeighborSolicit, Outcome.Answered), 1);
+    t.is(c.get(0, MessageKind.NeighborSolicitation, Outcome.Answered), 1);
     // Trust is per frame: the next untrusted frame is verified again.
     t.true(dp.deliver(0, ns));
-    t.is(c.get(0, MessageKind.NeighborSolicit, Outcome.BadChecksum), 2);
+    t.is(c.get(0, MessageKind.NeighborSolicitation, Outcome.BadChecksum), 2);
   });
 });
 
