@@ -34,6 +34,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { tuneV8, V8_INLINING_FLAGS } from '../src/daemon/v8-tuning.js';
+
+/** The budgets the counted process runs with: punt6's, or V8's own with PUNT6_V8_DEFAULTS=1. */
+const childV8Flags = process.env.PUNT6_V8_DEFAULTS === '1' ? [] : V8_INLINING_FLAGS;
 import {
   dhcpFrame,
   FIXTURE_KINDS,
@@ -81,7 +84,7 @@ async function parent(kinds: string[]): Promise<void> {
   const probe = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
   if (probe.status !== 0) throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
   console.log(
-    `${probe.stdout.trim()}, node ${process.version}, ${V8_INLINING_FLAGS.join(' ')}; each kind counted over ${packets.toLocaleString('en')} and ${(3 * packets).toLocaleString('en')} packets in one process`,
+    `${probe.stdout.trim()}, node ${process.version}, ${childV8Flags.length > 0 ? childV8Flags.join(' ') : 'V8 defaults (PUNT6_V8_DEFAULTS=1)'}; each kind counted over ${packets.toLocaleString('en')} and ${(3 * packets).toLocaleString('en')} packets in one process`,
   );
   console.log(
     'instructions/packet'.padStart(58) + '\n' + 'kind'.padEnd(38) + 'alone'.padStart(10) + 'after all'.padStart(10),
@@ -116,7 +119,7 @@ async function count(dir: string, k: string, n: number, mixed: boolean): Promise
       // V8 writes and rewrites machine code in its heap: have valgrind notice.
       '--smc-check=all-non-file',
       process.execPath,
-      ...V8_INLINING_FLAGS,
+      ...childV8Flags,
       '--single-threaded',
       '--no-use-osr',
       '--expose-gc',
