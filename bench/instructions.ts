@@ -55,6 +55,8 @@ const KINDS: Record<string, { name: string; fixture?: string }> = {
 /** Packets handled before the count starts, in calls of the loop, then calls of one packet. */
 const WARM_UP = 20_000;
 const COMPILE_CALLS = 3;
+/** Warm-up calls of WARM_UP / 10 fresh Solicits each: enough for every tier to have compiled the path. */
+const SOLICIT_WARM_UP_CALLS = 40;
 /** The "after all" warm-up: ten rounds of this many of each fixture frame and fresh Solicits. */
 const MIXED_FRAMES = WARM_UP / 2;
 const MIXED_SOLICITS = WARM_UP / 20;
@@ -167,7 +169,8 @@ async function child(kind: string, mixed: boolean): Promise<void> {
   const frames = await Promise.all(FIXTURE_KINDS.map((k) => frameOf(k.file, 0)));
   // Fresh clients' Solicits: the mixed warm-up's, then the measured kind's (other clients).
   const solicits = inOneBuffer(
-    (mixed ? 10 * MIXED_SOLICITS : 0) + (kind === 'solicit' ? WARM_UP + COMPILE_CALLS + 5 * packets : 0),
+    (mixed ? 10 * MIXED_SOLICITS : 0) +
+      (kind === 'solicit' ? (SOLICIT_WARM_UP_CALLS * WARM_UP) / 10 + COMPILE_CALLS + 5 * packets : 0),
     (i) => dhcpFrame(1, i, i & 0xffffff, null),
   );
   let next = mixed ? warmUpEveryKind(d, frames, solicits, 10, MIXED_FRAMES, MIXED_SOLICITS) : 0;
@@ -182,7 +185,7 @@ async function child(kind: string, mixed: boolean): Promise<void> {
           answered += handleRepeatedly(d, frame, frame.length, n);
         };
   // Several calls: without on-stack replacement the loop itself is compiled between calls.
-  if (kind === 'solicit') for (let r = 0; r < 10; r++) measured(WARM_UP / 10);
+  if (kind === 'solicit') for (let r = 0; r < SOLICIT_WARM_UP_CALLS; r++) measured(WARM_UP / 10);
   else for (let r = 0; r < 15; r++) measured(WARM_UP);
   // A few more calls: compiling the loop happens at a call, not inside the count.
   for (let r = 0; r < COMPILE_CALLS; r++) measured(1);
