@@ -6,13 +6,13 @@
 
 import test from 'ava';
 import { integerOption, parseCommand, UsageError, type Command, type CommandIo } from './command.js';
+import { checkCommand } from './check.js';
+import { commands } from './commands.js';
 import { decodeCommand } from './decode.js';
 import { flowsCommand } from './flows.js';
 import { labCommand } from './lab.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
-
-const commands: Command[] = [decodeCommand, replayCommand, runCommand, flowsCommand, labCommand];
 
 async function call(c: Command, args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -59,6 +59,8 @@ const usageErrors: [Command, string[], string][] = [
   [runCommand, ['--config', config, '--log-level', 'loud'], '--log-level is one of fatal, error, warn, info, debug'],
   [runCommand, ['--config', config, '--meter-burst', '5'], '--meter-rate, --meter-burst and --meter-base go with'],
   [runCommand, ['--config', config, '--bridge', 'br0', '--meter-rate', '0'], '--meter-rate is an integer in 1..'],
+  [checkCommand, [], '--config FILE is required'],
+  [checkCommand, ['--config', config, 'extra'], "Unexpected argument 'extra'. This command does not take positional"],
   [flowsCommand, ['--dry-run'], '--config FILE is required'],
   [flowsCommand, ['--config', config, '--dry-run', '--stats'], '--dry-run and --stats exclude each other'],
   [flowsCommand, ['--config', config, '--table-base', '249'], '--table-base is an integer in 1..248'],

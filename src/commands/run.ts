@@ -9,10 +9,11 @@
  * A start that fails exits 1 at once, whatever the capture still holds.
  */
 
-import { ConfigError, LogLevels, type LogLevel } from '../config/index.js';
+import { ConfigError, formatProblem, LogLevels, type LogLevel } from '../config/index.js';
 import { parseHostPort } from '../config/addr.js';
 import { DefaultFlowOptions } from '../flows/rules.js';
 import { createLogger } from '../system/logging.js';
+import { StateError } from '../daemon/config-check.js';
 import { Punt6Service, type ServiceOptions } from '../daemon/service.js';
 import { defineCommand, parseCommand, UsageError, type CommandIo } from './command.js';
 import { flowOptionsOf, meterFlags } from './flows.js';
@@ -104,7 +105,8 @@ async function runService(a: RunArgs, io: CommandIo): Promise<number> {
       );
       io.error(`punt6 run: ${e.message}\n`);
     } else {
-      logger.fatal({ err: e }, 'cannot start');
+      const problems = e instanceof StateError ? e.problems.map(formatProblem) : undefined;
+      logger.fatal({ err: e, problems }, 'cannot start');
       io.error(`punt6 run: ${(e as Error).message}\n`);
     }
     // Whatever the start captured before it failed is closed, but may still hold the process.

@@ -23,7 +23,7 @@
 
 import { stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { ConfigError, loadConfig, type LogLevel, type Punt6Config } from '../config/index.js';
+import { ConfigError, type LogLevel, type Punt6Config } from '../config/index.js';
 import type { Dataplane, PortEvent } from '../dataplane/dataplane.js';
 import { PuntLoop } from '../dataplane/loop.js';
 import { PcapDataplane } from '../dataplane/pcap.js';
@@ -32,6 +32,7 @@ import type { FlowOptions } from '../flows/rules.js';
 import { JournalStorageError, type JournalFs } from '../dhcp/journal.js';
 import type { LeaseTable } from '../dhcp/leases.js';
 import type { Logger } from '../system/logging.js';
+import { loadRunnableConfig } from './config-check.js';
 import { closeServer, Punt6Metrics } from './metrics.js';
 import type { FrameSink } from '../responder/dispatcher.js';
 import { duidFileOf, leaseFileOf, leaseTableConfigOf, openResponder, type Responder } from '../responder/responder.js';
@@ -187,12 +188,13 @@ export class Punt6Service {
   }
 
   /**
-   * Reads the configuration file and builds a responder for it, beside the running one
-   * (`current`, null at start). A lease file or DUID file that the running responder uses already
+   * Reads and checks the configuration file and its state as `punt6 check` does
+   * (config-check.ts), and builds a responder for it, beside the running one (`current`, null at
+   * start). A lease file or DUID file that the running responder uses already
    * is not opened again: its table and DUID are carried over.
    */
   private async prepare(current: Responder | null): Promise<Prepared> {
-    const config = await loadConfig(this.options.configPath);
+    const config = await loadRunnableConfig(this.options.configPath);
     const leaseFile = leaseFileOf(config);
     const duidFile = duidFileOf(config);
     const carry =

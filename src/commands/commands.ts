@@ -1,0 +1,18 @@
+/** Every command of `punt6`, in the order `punt6 --help` lists them. */
+
+import type { Command } from './command.js';
+import { checkCommand } from './check.js';
+import { decodeCommand } from './decode.js';
+import { flowsCommand } from './flows.js';
+import { labCommand } from './lab.js';
+import { replayCommand } from './replay.js';
+import { runCommand } from './run.js';
+
+export const commands: readonly Command[] = [
+  decodeCommand,
+  replayCommand,
+  runCommand,
+  checkCommand,
+  flowsCommand,
+  labCommand,
+];
