@@ -34,16 +34,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { tuneV8, V8_INLINING_FLAGS } from '../src/daemon/v8-tuning.js';
-import {
-  dhcpFrame,
-  FIXTURE_KINDS,
-  frameOf,
-  handleRepeatedly,
-  handleRing,
-  inOneBuffer,
-  openBenchResponder,
-  warmUpEveryKind,
-} from './replay-support.js';
+import { handleRepeatedly, handleRing, inOneBuffer, warmUpEveryKind } from '../src/benchmark/loops.js';
+import { dhcpFrame, FIXTURE_KINDS, frameOf, openBenchResponder } from './replay-support.js';
 
 const KINDS: Record<string, { name: string; fixture?: string }> = {
   ...Object.fromEntries(FIXTURE_KINDS.map((k) => [k.key, { name: k.name, fixture: k.file }])),

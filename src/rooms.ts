@@ -7,6 +7,7 @@
  *   lab       `punt6 lab`: a private OVS, VMs as namespaces, real clients
  *   dataplane the live capture and injection, the loop around the dispatcher
  *   flows     the OpenFlow rules punt6 keeps on a bridge
+ *   benchmark the in-process benchmarks' loops, and `punt6 bench replay` over captures
  *   responder the dispatcher and its answers, RA timing, counters
  *   dhcp      the DHCPv6 server, the lease table and its journal, the server DUID
  *   capture   pcap and pcapng files read and written, frames described as JSON
@@ -28,6 +29,7 @@ export const Rooms = {
   responder: 4,
   dataplane: 5,
   flows: 5,
+  benchmark: 5,
   daemon: 6,
   lab: 6,
   commands: 7,

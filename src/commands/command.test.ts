@@ -6,6 +6,7 @@
 
 import test from 'ava';
 import { integerOption, parseCommand, UsageError, type Command, type CommandIo } from './command.js';
+import { benchCommand } from './bench.js';
 import { checkCommand } from './check.js';
 import { commands } from './commands.js';
 import { decodeCommand } from './decode.js';
@@ -61,6 +62,11 @@ const usageErrors: [Command, string[], string][] = [
   [runCommand, ['--config', config, '--bridge', 'br0', '--meter-rate', '0'], '--meter-rate is an integer in 1..'],
   [checkCommand, [], '--config FILE is required'],
   [checkCommand, ['--config', config, 'extra'], "Unexpected argument 'extra'. This command does not take positional"],
+  [benchCommand, [], 'a subcommand is required: replay'],
+  [benchCommand, ['record'], 'unknown subcommand record'],
+  [benchCommand, ['replay', 'a.pcap'], '--config FILE is required'],
+  [benchCommand, ['replay', '--config', config], 'at least one capture file is required'],
+  [benchCommand, ['replay', '--config', config, 'a.pcap', '--rounds', '0'], '--rounds is an integer in 1..1000'],
   [flowsCommand, ['--dry-run'], '--config FILE is required'],
   [flowsCommand, ['--config', config, '--dry-run', '--stats'], '--dry-run and --stats exclude each other'],
   [flowsCommand, ['--config', config, '--table-base', '249'], '--table-base is an integer in 1..248'],

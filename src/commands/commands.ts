@@ -1,5 +1,6 @@
 /** Every command of `punt6`, in the order `punt6 --help` lists them. */
 
+import { benchCommand } from './bench.js';
 import type { Command } from './command.js';
 import { checkCommand } from './check.js';
 import { decodeCommand } from './decode.js';
@@ -13,6 +14,7 @@ export const commands: readonly Command[] = [
   replayCommand,
   runCommand,
   checkCommand,
+  benchCommand,
   flowsCommand,
   labCommand,
 ];
