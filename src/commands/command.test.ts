@@ -10,6 +10,7 @@ import { benchCommand } from './bench.js';
 import { checkCommand } from './check.js';
 import { commands } from './commands.js';
 import { decodeCommand } from './decode.js';
+import { doctorCommand } from './doctor.js';
 import { flowsCommand } from './flows.js';
 import { labCommand } from './lab.js';
 import { replayCommand } from './replay.js';
@@ -67,6 +68,9 @@ const usageErrors: [Command, string[], string][] = [
   [benchCommand, ['replay', 'a.pcap'], '--config FILE is required'],
   [benchCommand, ['replay', '--config', config], 'at least one capture file is required'],
   [benchCommand, ['replay', '--config', config, 'a.pcap', '--rounds', '0'], '--rounds is an integer in 1..1000'],
+  [doctorCommand, ['--metrics', '9464'], '--metrics 9464: not HOST:PORT'],
+  [doctorCommand, ['extra'], "Unexpected argument 'extra'. This command does not take positional"],
+  [doctorCommand, ['--bridge', 'br0', '--meter-rate', 'x'], '--meter-rate is an integer'],
   [flowsCommand, ['--dry-run'], '--config FILE is required'],
   [flowsCommand, ['--config', config, '--dry-run', '--stats'], '--dry-run and --stats exclude each other'],
   [flowsCommand, ['--config', config, '--table-base', '249'], '--table-base is an integer in 1..248'],

@@ -2,6 +2,7 @@
 
 import { benchCommand } from './bench.js';
 import type { Command } from './command.js';
+import { doctorCommand } from './doctor.js';
 import { checkCommand } from './check.js';
 import { decodeCommand } from './decode.js';
 import { flowsCommand } from './flows.js';
@@ -15,6 +16,7 @@ export const commands: readonly Command[] = [
   runCommand,
   checkCommand,
   benchCommand,
+  doctorCommand,
   flowsCommand,
   labCommand,
 ];

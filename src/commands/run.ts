@@ -51,13 +51,7 @@ send final RAs and stop (docs/operations.md)`,
       false,
     );
     if (values.config === undefined) throw new UsageError('--config FILE is required');
-    let metrics: RunArgs['metrics'];
-    if (values.metrics !== undefined) {
-      const hp = parseHostPort(values.metrics);
-      if (hp === null)
-        throw new UsageError(`--metrics ${values.metrics}: not HOST:PORT (like [::1]:9464, 127.0.0.1:9464 or :9464)`);
-      metrics = { host: hp.host, port: hp.port };
-    }
+    const metrics = metricsOption(values.metrics);
     const level = values['log-level'];
     if (level !== undefined && !(LogLevels as readonly string[]).includes(level)) {
       throw new UsageError(`--log-level is one of ${LogLevels.join(', ')}`);
@@ -79,6 +73,14 @@ send final RAs and stop (docs/operations.md)`,
   },
   run: runService,
 });
+
+/** The listener `--metrics HOST:PORT` names; throws UsageError when it is not HOST:PORT. */
+export function metricsOption(text: string | undefined): { host: string; port: number } | undefined {
+  if (text === undefined) return undefined;
+  const hp = parseHostPort(text);
+  if (hp === null) throw new UsageError(`--metrics ${text}: not HOST:PORT (like [::1]:9464, 127.0.0.1:9464 or :9464)`);
+  return { host: hp.host, port: hp.port };
+}
 
 /**
  * Ends the process with `code` shortly, once everything is closed and the log written. The pcap
