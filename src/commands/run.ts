@@ -6,7 +6,9 @@
  *   the running configuration answering.
  * - SIGTERM, SIGINT: stop (`Punt6Service.stop`), then exit 0.
  *
- * A start that fails exits 1 at once, whatever the capture still holds.
+ * A start that fails exits 1 at once, whatever the capture still holds. Under systemd
+ * (`NOTIFY_SOCKET` set), readiness is told once every punt interface is attached
+ * (src/daemon/readiness.ts).
  */
 
 import { ConfigError, formatProblem, LogLevels, type LogLevel } from '../config/index.js';
@@ -14,6 +16,7 @@ import { parseHostPort } from '../config/addr.js';
 import { DefaultFlowOptions } from '../flows/rules.js';
 import { createLogger } from '../system/logging.js';
 import { StateError } from '../daemon/config-check.js';
+import { Readiness, systemdNotify } from '../daemon/readiness.js';
 import { Punt6Service, type ServiceOptions } from '../daemon/service.js';
 import { defineCommand, parseCommand, UsageError, type CommandIo } from './command.js';
 import { flowOptionsOf, meterFlags } from './flows.js';
@@ -116,6 +119,17 @@ async function runService(a: RunArgs, io: CommandIo): Promise<number> {
     return 1;
   }
 
+  // Under systemd (Type=notify): READY=1 once every punt interface is attached.
+  const readiness =
+    io.env['NOTIFY_SOCKET'] === undefined
+      ? null
+      : new Readiness({
+          ports: () => service.dataplane.status(),
+          send: systemdNotify(io.env),
+          onError: (e) => logger.warn({ err: e }, 'cannot notify the service manager'),
+        });
+  readiness?.announce();
+
   return new Promise<number>((resolve) => {
     let stopping = false;
     const onStop = (signal: NodeJS.Signals): void => {
@@ -124,6 +138,7 @@ async function runService(a: RunArgs, io: CommandIo): Promise<number> {
         return;
       }
       stopping = true;
+      void readiness?.stopping();
       service.stop(signal).then(
         () => finish(0),
         (e: unknown) => {
