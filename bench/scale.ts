@@ -8,15 +8,17 @@
  * - reload: a SIGHUP-style reload of `punt6 run`'s service (an in-memory dataplane) while NS
  *   arrive every millisecond, and the longest gap between two answers while it runs;
  * - with `--ovs` (root, Open vSwitch installed): installing the rule set into a private OVS with
- *   the userspace datapath, and the time from a one-port change to its rules being in OVS.
+ *   the userspace datapath (`install`), then the time from a one-port change to its rules being
+ *   in OVS (`installChanges`): a second address for one port, the last port going from the
+ *   bridge, and coming back. Each with the CPU time it took in this process, in the commands it
+ *   ran (ovs-ofctl, ovs-vsctl) and in ovs-vswitchd: on a shared machine, the wall time also
+ *   counts the other work there.
  *
  * Heap figures are after a garbage collection: run with --expose-gc.
- *
- *   node --expose-gc dist/bench/scale.js [--ports 100,1000,10000] [--ovs]
  */
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -34,9 +36,23 @@ import { fillUpperLayer } from '../codecs/checksum.js';
 
 tuneV8();
 
+const USAGE = `usage: node --expose-gc dist/bench/scale.js [--ports 100,1000,10000] [--ovs]
+
+  --ports N,...  model sizes: one network of N ports with one address each
+  --ovs          also install into a private Open vSwitch (root; userspace datapath)
+`;
+
 const { values } = parseArgs({
-  options: { ports: { type: 'string', default: '100,1000,10000' }, ovs: { type: 'boolean', default: false } },
+  options: {
+    ports: { type: 'string', default: '100,1000,10000' },
+    ovs: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
 });
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const sizes = values.ports.split(',').map(Number);
 
 const hex = (n: number): string => n.toString(16).padStart(2, '0');
@@ -132,8 +148,35 @@ async function reloadPause(ports: number, dir: string): Promise<{ reloadMs: numb
   return { reloadMs, longestGapMs: longest };
 }
 
-/** A private ovsdb-server and ovs-vswitchd (userspace datapath) with one bridge. */
-function privateOvs(dir: string): { env: NodeJS.ProcessEnv; stop: () => void } {
+/** Clock ticks a second, the unit of CPU times in /proc. */
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/**
+ * CPU milliseconds used so far by this process, its finished children and ovs-vswitchd: the
+ * utime and stime fields of /proc/PID/stat, and this process's cutime and cstime.
+ */
+function cpuMs(vswitchd: number): number {
+  const fields = (pid: number | 'self'): number[] => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+  };
+  // After the name: state is field 3 of stat(5), so utime (14) .. cstime (17) are at 11 .. 14.
+  const self = fields('self');
+  const own = process.cpuUsage();
+  const children = ((self[13] ?? 0) + (self[14] ?? 0)) / CLK_TCK;
+  const v = fields(vswitchd);
+  return (own.user + own.system) / 1000 + (children + ((v[11] ?? 0) + (v[12] ?? 0)) / CLK_TCK) * 1000;
+}
+
+/**
+ * A private ovsdb-server and ovs-vswitchd (userspace datapath) with one bridge. ovs-vswitchd
+ * runs in a network namespace of its own (`unshare --net`): the userspace datapath holds a TAP
+ * device of a fixed name, `ovs-netdev`, which only one ovs-vswitchd per namespace can open.
+ */
+function privateOvs(dir: string): { env: NodeJS.ProcessEnv; vswitchdPid: () => number; stop: () => void } {
   const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
   const sh = (cmd: string, args: string[]): void => {
     execFileSync(cmd, args, { env, stdio: 'ignore' });
@@ -147,7 +190,9 @@ function privateOvs(dir: string): { env: NodeJS.ProcessEnv; stop: () => void } {
     `--log-file=${join(dir, 'ovsdb.log')}`,
   ]);
   sh('ovs-vsctl', ['--no-wait', 'init']);
-  sh('ovs-vswitchd', [
+  sh('unshare', [
+    '--net',
+    'ovs-vswitchd',
     `unix:${join(dir, 'db.sock')}`,
     `--pidfile=${join(dir, 'vswitchd.pid')}`,
     '--detach',
@@ -156,6 +201,7 @@ function privateOvs(dir: string): { env: NodeJS.ProcessEnv; stop: () => void } {
   sh('ovs-vsctl', ['add-br', 'p6scale', '--', 'set', 'bridge', 'p6scale', 'datapath_type=netdev']);
   return {
     env,
+    vswitchdPid: () => Number(readFileSync(join(dir, 'vswitchd.pid'), 'utf8').trim()),
     stop: () => {
       for (const pid of ['vswitchd.pid', 'ovsdb.pid']) {
         try {
@@ -178,8 +224,25 @@ interface Row {
   heapMb: number;
   reloadMs: number;
   gapMs: number;
-  installMs?: number;
-  changeMs?: number;
+  /** Installing the whole set, a second address for one port, the last port gone, then back. */
+  install?: Timed;
+  address?: Timed;
+  portGone?: Timed;
+  portBack?: Timed;
+  /** Why the install into OVS failed. */
+  ovsError?: string;
+}
+
+interface Timed {
+  ms: number;
+  cpuMs: number;
+}
+
+async function timed(vswitchd: number, work: () => Promise<unknown>): Promise<Timed> {
+  const cpu0 = cpuMs(vswitchd);
+  const t0 = performance.now();
+  await work();
+  return { ms: ms(t0), cpuMs: cpuMs(vswitchd) - cpu0 };
 }
 
 const rows: Row[] = [];
@@ -225,13 +288,21 @@ for (const ports of sizes) {
           ports: new Map(config.ports.map((p, i) => [p.name, i + 1])),
         };
         const full = generateRules(config, numbered);
-        t0 = performance.now();
-        await install(client, 'p6scale', full);
-        row.installMs = ms(t0);
-        const changed = generateRules(parseConfig(modelYaml(ports, dir, true), 'scale.yaml'), numbered);
-        t0 = performance.now();
-        await installChanges(client, 'p6scale', full, changed);
-        row.changeMs = ms(t0);
+        const vswitchd = ovs.vswitchdPid();
+        row.install = await timed(vswitchd, () => install(client, 'p6scale', full));
+        if (client.meterFallback !== null) process.stderr.write(`warning: ${client.meterFallback}\n`);
+        const changedConfig = parseConfig(modelYaml(ports, dir, true), 'scale.yaml');
+        const changed = generateRules(changedConfig, numbered);
+        row.address = await timed(vswitchd, () => installChanges(client, 'p6scale', full, changed));
+        const lastGone: PortBindings = {
+          interfaces: numbered.interfaces,
+          ports: new Map([...numbered.ports].slice(0, -1)),
+        };
+        const without = generateRules(changedConfig, lastGone);
+        row.portGone = await timed(vswitchd, () => installChanges(client, 'p6scale', changed, without));
+        row.portBack = await timed(vswitchd, () => installChanges(client, 'p6scale', without, changed));
+      } catch (e) {
+        row.ovsError = (e instanceof Error ? e.message : String(e)).split('\n')[0]?.slice(0, 160);
       } finally {
         ovs.stop();
         rmSync(ovsDir, { recursive: true, force: true });
@@ -256,7 +327,7 @@ const head = [
   'reload ms',
   'longest answer gap ms',
 ];
-if (values.ovs) head.push('OVS install ms', 'one-port change ms');
+if (values.ovs) head.push('OVS install ms (CPU)', 'address added ms (CPU)', 'port gone ms (CPU)', 'port back ms (CPU)');
 console.log(head.join(' | '));
 for (const r of rows) {
   const cells = [
@@ -270,6 +341,9 @@ for (const r of rows) {
     r.reloadMs.toFixed(0),
     r.gapMs.toFixed(1),
   ];
-  if (values.ovs) cells.push((r.installMs ?? 0).toFixed(0), (r.changeMs ?? 0).toFixed(0));
+  const msCell = (v: Timed | undefined): string =>
+    v === undefined ? '-' : `${v.ms.toFixed(0)} (${v.cpuMs.toFixed(0)})`;
+  if (values.ovs) cells.push(msCell(r.install), msCell(r.address), msCell(r.portGone), msCell(r.portBack));
   console.log(cells.join(' | '));
+  if (r.ovsError !== undefined) console.log(`  ${r.ports} ports: OVS: ${r.ovsError}`);
 }

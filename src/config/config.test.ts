@@ -82,7 +82,7 @@ test('lab.yaml loads with the documented defaults', async (t) => {
   t.deepEqual(d.ntpServers, []);
   t.is(d.preferredLifetime, 3600);
   t.is(d.validLifetime, 7200);
-  t.is(d.t1, 1800); // RFC 8415 §21.4: 0.5 × preferred
+  t.is(d.t1, 1800); // RFC 9915 §21.4: 0.5 × preferred
   t.is(d.t2, 2880); // 0.8 × preferred
   t.is(d.informationRefreshTime, 86_400);
   t.true(d.rapidCommit);

@@ -294,7 +294,7 @@ export const refusedConfigs: RefusedConfig[] = [
   {
     title: 'a valid lifetime of 0',
     change: (d) => (d.networks[0].dhcpv6.validLifetime = 0),
-    problems: ['networks[0].dhcpv6.validLifetime: 0 makes every lease invalid at once: at least 1 (RFC 8415 §21.6)'],
+    problems: ['networks[0].dhcpv6.validLifetime: 0 makes every lease invalid at once: at least 1 (RFC 9915 §21.6)'],
   },
   {
     title: 'wrong types, missing keys, bad enums',
