@@ -3,6 +3,7 @@
  * file imports from its own room and from rooms of a lower rank only, so every arrow points down:
  *
  *   commands  the command line: one file per command, each parsing its own arguments
+ *   control   the control socket of `punt6 run`: its protocol, server and client
  *   daemon    the service behind `punt6 run`: reload, stop, metrics, V8 tuning
  *   lab       `punt6 lab`: a private OVS, VMs as namespaces, real clients
  *   dataplane the live capture and injection, the loop around the dispatcher
@@ -32,7 +33,8 @@ export const Rooms = {
   benchmark: 5,
   daemon: 6,
   lab: 6,
-  commands: 7,
+  control: 7,
+  commands: 8,
 } as const;
 
 export type Room = keyof typeof Rooms;

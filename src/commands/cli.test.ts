@@ -210,7 +210,7 @@ testNeeding('--help: the overall usage, and each command its own, on stdout, exi
   const all = await punt6('--help');
   t.is(all.code, 0);
   t.regex(all.stdout, /^usage: punt6 <command>/);
-  for (const command of ['decode', 'replay', 'run', 'check', 'bench', 'doctor', 'flows', 'lab']) {
+  for (const command of ['decode', 'replay', 'run', 'check', 'leases', 'ctl', 'bench', 'doctor', 'flows', 'lab']) {
     t.regex(all.stdout, new RegExp(`^  ${command} `, 'm'));
     const r = await punt6(command, '--help');
     t.is(r.code, 0, command);

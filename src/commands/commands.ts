@@ -4,9 +4,11 @@ import { benchCommand } from './bench.js';
 import type { Command } from './command.js';
 import { doctorCommand } from './doctor.js';
 import { checkCommand } from './check.js';
+import { ctlCommand } from './ctl.js';
 import { decodeCommand } from './decode.js';
 import { flowsCommand } from './flows.js';
 import { labCommand } from './lab.js';
+import { leasesCommand } from './leases.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
 
@@ -15,6 +17,8 @@ export const commands: readonly Command[] = [
   replayCommand,
   runCommand,
   checkCommand,
+  leasesCommand,
+  ctlCommand,
   benchCommand,
   doctorCommand,
   flowsCommand,

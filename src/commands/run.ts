@@ -17,6 +17,7 @@ import { DefaultFlowOptions } from '../flows/rules.js';
 import { createLogger } from '../system/logging.js';
 import { StateError } from '../daemon/config-check.js';
 import { Readiness, systemdNotify } from '../daemon/readiness.js';
+import { ControlServer } from '../control/server.js';
 import { Punt6Service, type ServiceOptions } from '../daemon/service.js';
 import { defineCommand, parseCommand, UsageError, type CommandIo } from './command.js';
 import { flowOptionsOf, meterFlags } from './flows.js';
@@ -98,6 +99,7 @@ function endProcessSoon(code: number): void {
 
 /** Runs the punt path until a signal stops it; resolves with the exit status. */
 async function runService(a: RunArgs, io: CommandIo): Promise<number> {
+  const startedAt = Date.now();
   const logger = createLogger({ level: a.logLevel ?? 'info' });
   const service = new Punt6Service({ ...a, logger });
   try {
@@ -117,6 +119,30 @@ async function runService(a: RunArgs, io: CommandIo): Promise<number> {
     // Whatever the start captured before it failed is closed, but may still hold the process.
     endProcessSoon(1);
     return 1;
+  }
+
+  let control: ControlServer | null = null;
+  const controlConfig = service.config.control;
+  if (controlConfig !== null) {
+    control = new ControlServer({
+      service,
+      configPath: a.configPath,
+      startedAt,
+      onFatal: (e) => {
+        logger.fatal({ err: e }, 'reload failed while switching configurations; stopping');
+        process.kill(process.pid, 'SIGTERM');
+      },
+    });
+    try {
+      await control.listen(controlConfig.socket, controlConfig.mode);
+      logger.info({ socket: controlConfig.socket, mode: controlConfig.mode.toString(8) }, 'control socket listening');
+    } catch (e) {
+      logger.fatal({ err: e }, 'cannot start');
+      io.error(`punt6 run: ${(e as Error).message}\n`);
+      await service.stop('cannot start');
+      endProcessSoon(1);
+      return 1;
+    }
   }
 
   // Under systemd (Type=notify): READY=1 once every punt interface is attached.
@@ -139,13 +165,16 @@ async function runService(a: RunArgs, io: CommandIo): Promise<number> {
       }
       stopping = true;
       void readiness?.stopping();
-      service.stop(signal).then(
-        () => finish(0),
-        (e: unknown) => {
-          logger.error({ err: e }, 'stop failed');
-          finish(1);
-        },
-      );
+      const closed = control?.close() ?? Promise.resolve();
+      closed
+        .then(() => service.stop(signal))
+        .then(
+          () => finish(0),
+          (e: unknown) => {
+            logger.error({ err: e }, 'stop failed');
+            finish(1);
+          },
+        );
     };
     const onHup = (): void => {
       logger.info({ config: a.configPath }, 'SIGHUP: reloading the configuration');

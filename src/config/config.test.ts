@@ -293,6 +293,15 @@ test('server paths: absolute, relative to the state directory, defaults', (t) =>
   });
 });
 
+test('control: the socket relative to the file, mode 0600 unless given', (t) => {
+  t.is(parse(base()).control, null);
+  const d = base();
+  d.control = { socket: 'run/punt6.sock' };
+  t.deepEqual(parse(d).control, { socket: '/srv/punt6/run/punt6.sock', mode: 0o600 });
+  d.control = { socket: '/run/punt6/control.sock', mode: '660' };
+  t.deepEqual(parse(d).control, { socket: '/run/punt6/control.sock', mode: 0o660 });
+});
+
 test('dhcpv6.trustedRelays: addresses (as /128) and prefixes', (t) => {
   const d = base();
   d.networks[0].dhcpv6.trustedRelays = ['2001:db8:1::2', '2001:db8:9::/64'];

@@ -208,3 +208,19 @@ test.serial('a configuration that gives the server DUID and has no stateful netw
   const path = await writeConfig(dir, stringify(d));
   t.deepEqual(await agree(t, path), []);
 });
+
+test.serial('a control socket where a file is, or in a directory that cannot be made', async (t) => {
+  const dir = await scratch();
+  await writeFile(join(dir, 'file'), '');
+  const d = base();
+  d.control = { socket: join(dir, 'file') };
+  const path = await writeConfig(dir, stringify(d), { stateDirectory: join(dir, 'state') });
+  t.deepEqual(await agree(t, path), [
+    `control.socket: ${join(dir, 'file')}: something else is there (not a socket); punt6 would not replace it`,
+  ]);
+  d.control = { socket: join(dir, 'file', 'run', 'control.sock') };
+  const under = await writeConfig(dir, stringify(d), { stateDirectory: join(dir, 'state') });
+  t.deepEqual(await agree(t, under), [
+    `control.socket: ${join(dir, 'file', 'run')}: ${join(dir, 'file')} is not a directory`,
+  ]);
+});

@@ -7,7 +7,8 @@
  * 2. the state the configuration names (the lease journal when a network is stateful, the server
  *    DUID file when the file gives no DUID), in one `StateError`: each file is a regular file on
  *    a file system that stores files, readable and writable, or it does not exist yet and its
- *    directory exists or can be created (its nearest existing ancestor is a writable directory).
+ *    directory exists or can be created (its nearest existing ancestor is a writable directory);
+ *    and the control socket's place, when there is one.
  *
  * `punt6 check` also reads the contents of what exists (`readContents`): the journal is scanned
  * as opening it would (`scanJournal`: corruption before the last commit batch, a file that is no
@@ -19,7 +20,7 @@
  */
 
 import { constants } from 'node:fs';
-import { access, readFile, stat } from 'node:fs/promises';
+import { access, lstat, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { ConfigError, loadConfig, problemListText, type ConfigProblem, type Punt6Config } from '../config/index.js';
 import { scanJournal, startsLikeJournal } from '../dhcp/journal.js';
@@ -151,7 +152,23 @@ export async function stateProblems(config: Punt6Config, options: StateCheckOpti
     }
     if (content !== null) problems.push({ path: file.key, reason: `${file.path}: ${content}` });
   }
+  if (config.control !== null) problems.push(...(await controlSocketProblems(config.control.socket)));
   return problems;
+}
+
+/**
+ * Why the control socket cannot be made at `path`: something other than a socket is there (a
+ * socket left by a punt6 that ended is replaced at start), or its directory cannot be made.
+ */
+async function controlSocketProblems(path: string): Promise<ConfigProblem[]> {
+  const st = await lstat(path).catch(() => null);
+  if (st !== null && !st.isSocket())
+    return [
+      { path: 'control.socket', reason: `${path}: something else is there (not a socket); punt6 would not replace it` },
+    ];
+  const dir = dirname(path);
+  const problem = await directoryProblem(dir);
+  return problem === null ? [] : [{ path: 'control.socket', reason: `${dir}: ${problem}` }];
 }
 
 /**

@@ -102,6 +102,11 @@ export class Punt6Service {
   private server: Server | null = null;
   private serverAddress = '';
   private expireTimer: NodeJS.Timeout | null = null;
+  /**
+   * Why the last reload left the running configuration: the file's problems, or why it was
+   * abandoned; null when it took (for `punt6 ctl reload`, which answers with it).
+   */
+  lastReloadFailure: { problems: readonly string[] } | { reason: string } | null = null;
   /** The OVS rules keeper (`--bridge`), or null. */
   flows: FlowKeeper | null = null;
   /** Reloads and the stop run one at a time, in order. */
@@ -345,10 +350,9 @@ export class Punt6Service {
     } catch (e) {
       this.metrics.reloads.inc({ result: 'error' });
       if (e instanceof ConfigError) {
-        this.log.error(
-          { config: path, problems: e.problems.map((p) => `${p.path}: ${p.reason}`) },
-          'configuration refused; the running one stays',
-        );
+        const problems = e.problems.map((p) => `${p.path}: ${p.reason}`);
+        this.lastReloadFailure = { problems };
+        this.log.error({ config: path, problems }, 'configuration refused; the running one stays');
       } else {
         this.abandoned(e);
       }
@@ -368,6 +372,7 @@ export class Punt6Service {
       }
     }
     const pausedMs = this.swap(next);
+    this.lastReloadFailure = null;
     this.metrics.reloads.inc({ result: 'ok' });
     if (this.flows) await this.flows.use(config);
     try {
@@ -389,10 +394,9 @@ export class Punt6Service {
   }
 
   private abandoned(e: unknown): void {
-    this.log.error(
-      { config: this.options.configPath, reason: e instanceof Error ? e.message : String(e) },
-      'reload abandoned; the running configuration stays',
-    );
+    const reason = e instanceof Error ? e.message : String(e);
+    this.lastReloadFailure = { reason };
+    this.log.error({ config: this.options.configPath, reason }, 'reload abandoned; the running configuration stays');
   }
 
   /**

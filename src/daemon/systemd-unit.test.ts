@@ -35,6 +35,7 @@ test('an unprivileged user with CAP_NET_RAW alone, notify readiness, restarted o
   t.deepEqual(values('ExecStart'), [`${INSTALLED} run --config /etc/punt6/punt6.yaml`]);
   t.deepEqual(values('ExecReload'), [`${INSTALLED} check --config /etc/punt6/punt6.yaml`, '/bin/kill -HUP $MAINPID']);
   t.deepEqual(values('StateDirectory'), ['punt6'], 'the default server.stateDirectory, /var/lib/punt6');
+  t.deepEqual(values('RuntimeDirectory'), ['punt6'], '/run/punt6, for the control socket');
 });
 
 testNeeding(

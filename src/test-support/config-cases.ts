@@ -375,6 +375,11 @@ export const refusedConfigs: RefusedConfig[] = [
     problems: ['(top level): expected a mapping, got null'],
   },
   {
+    title: 'a control socket without its path, with a mode that is not octal',
+    change: (d) => (d.control = { mode: '0999' }),
+    problems: ['control.socket: is required', 'control.mode: "0999" is not a file mode (octal, like "0600")'],
+  },
+  {
     title: 'a list instead of a mapping',
     text: '- a\n- b\n',
     problems: ['(top level): expected a mapping, got a list'],
