@@ -68,7 +68,7 @@ function nodeVersion(): Finding {
       check: 'Node.js',
       severity: 'fail',
       detail: `${v} is older than punt6 needs (${range})`,
-      fix: `install Node.js ${range} (Debian 12's own nodejs package is too old)`,
+      fix: 'run punt6 with the Node.js of its node_modules/.bin (npx punt6; .ci/setup installs it from the npm package node)',
     };
   return { check: 'Node.js', severity: 'ok', detail: range === null ? v : `${v} (punt6 needs ${range})` };
 }
