@@ -377,7 +377,8 @@ test('reload whose state takes too long to open: abandoned at the time limit, wh
       const r = await askWhile(h, ns!, h.service.reload(), 5000);
       t.true(r.settled);
       t.false(r.value);
-      t.true(r.ms >= 1500 && r.ms < 4000, `the reload resolved after ${r.ms} ms`);
+      // From a clock read just after the reload began: a millisecond or so short of its timer.
+      t.true(r.ms >= 1490 && r.ms < 4000, `the reload resolved after ${r.ms} ms`);
       t.is(r.answered, r.asked);
       t.regex(String(abandoned(h).at(-1)?.reason), /took longer than 1500 ms/);
       // The open completes later: the journal it opened is closed at once.
