@@ -21,7 +21,7 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, parseConfig } from '../config/index.js';
-import { parseIpv6Address, parseIpv6Prefix, prefixContains } from '../config/addr.js';
+import { addressInPrefix, parseIpv6Address, parseIpv6Prefix } from '../config/addr.js';
 import {
   LabError,
   haveCommand,
@@ -401,7 +401,7 @@ function prefixLength(prefix: string): number {
 function inPrefix(prefix: string, address: string): boolean {
   const p = parseIpv6Prefix(prefix);
   const a = parseIpv6Address(address);
-  return p !== null && a !== null && prefixContains(p.range, a.ip);
+  return p !== null && a !== null && addressInPrefix(a.model.bytes, p.model);
 }
 
 async function addresses(ns: string): Promise<ReturnType<typeof parseIpAddr>> {
