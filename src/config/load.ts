@@ -3,16 +3,21 @@
  * JSON Schema (schema.ts) and semantic checks (check.ts), both always run so that one pass lists
  * every problem → the normalized model (normalize.ts). Any problem throws one `ConfigError`; there
  * is no partially loaded configuration.
+ *
+ * The YAML most files are written in is read by yaml-subset.ts, the rest (and every text with a
+ * syntax error) by the `yaml` package; both give the same document.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileErrorReason } from '../system/files.js';
+import { runSteps } from '../system/steps.js';
 import { LineCounter, parseDocument, visit } from 'yaml';
 import { checkSemantics } from './check.js';
 import { ConfigError, formatPath, ProblemList, type ConfigProblem } from './error.js';
 import type { Punt6Config } from './model.js';
 import { normalize, type RawConfig } from './normalize.js';
 import { checkSchema } from './schema.js';
+import { readYamlSubset } from './yaml-subset.js';
 
 /** `Flow sequence … must end with a ] at line 3, column 1:\n\n…` → the sentence before the position. */
 function yamlReason(message: string): string {
@@ -21,6 +26,12 @@ function yamlReason(message: string): string {
 }
 
 /** Parses YAML 1.2 (core schema: `yes`/`no` are strings, `02:00:…` is not a base-60 number). */
+function readYaml(text: string, source: string): unknown {
+  const subset = runSteps(readYamlSubset(text));
+  return subset === undefined ? parseYaml(text, source) : subset.value;
+}
+
+/** The `yaml` package's reading, with its syntax errors as problems. */
 function parseYaml(text: string, source: string): unknown {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, version: '1.2', lineCounter });
@@ -57,7 +68,7 @@ function parseYaml(text: string, source: string): unknown {
  * @throws ConfigError listing every problem
  */
 export function parseConfig(text: string, source: string, baseDirectory: string = process.cwd()): Punt6Config {
-  const doc = parseYaml(text, source);
+  const doc = readYaml(text, source);
   const problems = new ProblemList();
   const shapeOk = checkSchema(doc, problems);
   checkSemantics(doc, problems);
