@@ -5,10 +5,12 @@
  * has already reported those).
  *
  * An address is compared with prefixes and pools as bytes, the prefixes and pools with each other
- * by ip-num (addr.ts).
+ * by ip-num (addr.ts). The checks of a port are one step (src/system/steps.ts): a reload checks a
+ * large file in slices.
  */
 import type { IPv6, RangedSet } from 'ip-num';
 import { bytesEqual } from '../../codecs/bytes.js';
+import type { Steps } from '../system/steps.js';
 import {
   addressInPrefix,
   addressInRange,
@@ -361,7 +363,7 @@ function checkUniqueNames(problems: ProblemList, list: unknown[], section: strin
 }
 
 /** Runs every semantic check on the raw document. */
-export function checkSemantics(doc: unknown, problems: ProblemList): void {
+export function* checkSemantics(doc: unknown, problems: ProblemList): Steps<void> {
   if (!isObj(doc)) return;
   const rawNetworks = listOf(doc['networks']);
   const rawInterfaces = listOf(doc['interfaces']);
@@ -473,8 +475,11 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
         problems.add(path, `${show(a as string)} is also an address of ${before.owner} (${formatPath(before.path)})`);
     });
   });
-  rawPorts.forEach((v, i) => {
-    if (!isObj(v)) return;
+  for (let i = 0; i < rawPorts.length; i++) {
+    // One port is one step.
+    if (i > 0) yield;
+    const v = rawPorts[i];
+    if (!isObj(v)) continue;
     const base: PathSegment[] = ['ports', i];
     const portName = strAt(v, 'name') ?? `#${i}`;
     const owner = `port ${show(portName)}`;
@@ -566,5 +571,5 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
           `${show(duidText!)} is also the client DUID of ${before.owner} (${formatPath(before.path)})`,
         );
     }
-  });
+  }
 }
