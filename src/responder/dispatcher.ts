@@ -42,6 +42,7 @@ import { Counters, MessageKind, Outcome } from './counters.js';
 import { copyAddressWords, copyMacWords, copySumWords, copyWords, wordView } from '../../codecs/word-view.js';
 import { Random, RouterAdvertiser } from './router-advertiser.js';
 import type { Runtime, RuntimeNetwork } from './runtime.js';
+import { runSteps, type Steps } from '../system/steps.js';
 
 /** Where frames produced outside `handle()` go: the interface index and the bytes. */
 export type FrameSink = (ifIndex: number, frame: Uint8Array, off: number, len: number) => void;
@@ -60,6 +61,80 @@ export interface DispatcherOptions {
   onCommitError?: (error: unknown, replies: number) => void;
   /** Per-sender token bucket (source MAC); null: none. Default DEFAULT_RATE_LIMIT. */
   rateLimit?: RateLimit | null;
+  /** The tables, built beforehand by {@link dispatcherTables} with the same runtime and options. */
+  tables?: DispatcherTables;
+}
+
+/**
+ * What a dispatcher looks frames up in, made from the runtime model: per network, the addresses
+ * it answers for and their NAs; the ports by MAC; the per-sender buckets. They grow with the
+ * ports, so they are built in steps (src/system/steps.ts) of a few dozen addresses or one table:
+ * a reload builds them while the running dispatcher answers.
+ */
+export interface DispatcherTables {
+  readonly networks: NetworkState[];
+  readonly portByMac: MacTable;
+  readonly portMacs: MacWords[];
+  readonly limiter: SenderRateLimiter | null;
+}
+
+export function* dispatcherTables(
+  runtime: Runtime,
+  options: Pick<DispatcherOptions, 'seed' | 'rateLimit'> = {},
+): Steps<DispatcherTables> {
+  const limit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
+  const limiter =
+    limit === null
+      ? null
+      : new SenderRateLimiter(
+          runtime.ports.map((p) => p.mac),
+          runtime.interfaces.length,
+          limit,
+        );
+  yield;
+  const random = new Random(options.seed);
+  const networks: NetworkState[] = [];
+  for (const net of runtime.networks) {
+    // Every address punt6 answers for on this network: the router's, then the ports' (proxy
+    // ND, answered with the port's MAC). An address listed twice keeps its last entry.
+    const entries: { address: Uint8Array; owner: number; mac: Uint8Array }[] = [
+      net.routerLinkLocal,
+      ...net.routerAddresses,
+    ].map((address) => ({ address, owner: ROUTER_OWNER, mac: net.routerMac }));
+    for (const p of runtime.ports)
+      if (p.network === net.index)
+        for (const address of p.addresses) entries.push({ address, owner: p.index + 1, mac: p.mac });
+    const owned = new AddressTable(entries.length);
+    const owners = new Int32Array(entries.length);
+    const advertisements = new NeighborAdvertisementTemplates(entries.length);
+    for (let i = 0; i < entries.length; i++) {
+      if ((i & 31) === 31) yield;
+      const e = entries[i] as (typeof entries)[number];
+      owned.set(e.address, 0, i);
+      owners[i] = e.owner;
+      advertisements.set(i, e.address, e.mac, e.owner === ROUTER_OWNER);
+    }
+    const ll = net.routerLinkLocal;
+    networks.push({
+      net,
+      routerMac: macWords(net.routerMac),
+      routerLinkLocal: new DataView(ll.buffer, ll.byteOffset, 16),
+      owned,
+      owners,
+      advertisements,
+      ra: net.ra ? new RouterAdvertiser(net, net.ra, random) : undefined,
+      links: [],
+    });
+    yield;
+  }
+  const portByMac = new MacTable(runtime.ports.map((p) => ({ mac: p.mac, value: p.index })));
+  yield;
+  const portMacs: MacWords[] = [];
+  for (let i = 0; i < runtime.ports.length; i++) {
+    if ((i & 255) === 255) yield;
+    portMacs.push(macWords((runtime.ports[i] as (typeof runtime.ports)[number]).mac));
+  }
+  return { networks, portByMac, portMacs, limiter };
 }
 
 /** A reply held back until the lease journal has made its bindings durable. */
@@ -86,14 +161,14 @@ const ETHERTYPE_IPV6 = 0x86dd;
  * punt6's MACs (Ethernet source, Target Link-Layer Address option) from these with two word
  * stores instead of six byte loads and stores.
  */
-type MacWords = Uint32Array;
+export type MacWords = Uint32Array;
 
 function macWords(mac: Uint8Array): MacWords {
   const v = new DataView(mac.buffer, mac.byteOffset, 6);
   return Uint32Array.of(v.getUint32(0), v.getUint16(4));
 }
 
-interface NetworkState {
+export interface NetworkState {
   net: RuntimeNetwork;
   routerMac: MacWords;
   /** The router's link-local address, for word copies (a view of its own, made once). */
@@ -162,51 +237,13 @@ export class Dispatcher {
     this.decoder.deferEchoRequestChecksum = true;
     this.dhcpv6 = options.dhcpv6;
     this.onCommitError = options.onCommitError ?? (() => {});
-    const limit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
-    this.limiter =
-      limit === null
-        ? null
-        : new SenderRateLimiter(
-            runtime.ports.map((p) => p.mac),
-            runtime.interfaces.length,
-            limit,
-          );
+    const tables = options.tables ?? runSteps(dispatcherTables(runtime, options));
+    this.limiter = tables.limiter;
     this.counters = new Counters(runtime.interfaces.length);
-    const random = new Random(options.seed);
-    this.networks = runtime.networks.map((net) => {
-      // Every address punt6 answers for on this network: the router's, then the ports' (proxy
-      // ND, answered with the port's MAC). An address listed twice keeps its last entry.
-      const entries: { address: Uint8Array; owner: number; mac: Uint8Array }[] = [
-        net.routerLinkLocal,
-        ...net.routerAddresses,
-      ].map((address) => ({ address, owner: ROUTER_OWNER, mac: net.routerMac }));
-      for (const p of runtime.ports)
-        if (p.network === net.index)
-          for (const address of p.addresses) entries.push({ address, owner: p.index + 1, mac: p.mac });
-      const owned = new AddressTable(entries.length);
-      const owners = new Int32Array(entries.length);
-      const advertisements = new NeighborAdvertisementTemplates(entries.length);
-      entries.forEach((e, i) => {
-        owned.set(e.address, 0, i);
-        owners[i] = e.owner;
-        advertisements.set(i, e.address, e.mac, e.owner === ROUTER_OWNER);
-      });
-      const ll = net.routerLinkLocal;
-      const routerLinkLocal = new DataView(ll.buffer, ll.byteOffset, 16);
-      return {
-        net,
-        routerMac: macWords(net.routerMac),
-        routerLinkLocal,
-        owned,
-        owners,
-        advertisements,
-        ra: net.ra ? new RouterAdvertiser(net, net.ra, random) : undefined,
-        links: [],
-      };
-    });
+    this.networks = tables.networks;
     this.ownMacs = new MacTable(runtime.networks.map((n) => ({ mac: n.routerMac, value: n.index })));
-    this.portByMac = new MacTable(runtime.ports.map((p) => ({ mac: p.mac, value: p.index })));
-    this.portMacs = runtime.ports.map((p) => macWords(p.mac));
+    this.portByMac = tables.portByMac;
+    this.portMacs = tables.portMacs;
     this.vlanMap = runtime.interfaces.map((itf) => {
       const m = new Int16Array(4097).fill(-1);
       if (itf.untaggedNetwork >= 0) {
