@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { loadConfig, parseConfig, type Punt6Config } from '../config/index.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
+import { runInSlices } from '../system/steps.js';
 import { evaluate, type Frame } from '../test-support/openflow.js';
 import {
   DefaultFlowOptions,
@@ -18,8 +19,10 @@ import {
   dryRunText,
   flowLine,
   generateRules,
+  generateRuleSteps,
   ownAddresses,
   ruleChanges,
+  ruleChangeSteps,
   ruleKey,
   type Category,
   type PortBindings,
@@ -776,4 +779,16 @@ test('changes: a second address for one port of 1,000 changes that port and that
   const text = changesBundleText(ruleChanges(after, before));
   t.is(text.trimEnd().split('\n').length, 10);
   t.true(text.startsWith(`delete_strict cookie=${PUNT6_COOKIE}/-1,table=`));
+});
+
+test('in slices, the same rule set; the changes between two sets are worked out once', async (t) => {
+  const config = lab;
+  const sliced = await runInSlices(generateRuleSteps(config, labBindings), { sliceMs: 0 });
+  t.deepEqual(sliced, generateRules(config, labBindings));
+  const before = sized(1, 300, 1);
+  const after = sized(1, 300, 1, false, 1);
+  const changes = await runInSlices(ruleChangeSteps(before, after), { sliceMs: 0 });
+  t.is(changes.add.length, 10);
+  t.is(ruleChanges(before, after), changes, 'the install finds the changes made');
+  t.not(ruleChanges(after, before), changes);
 });

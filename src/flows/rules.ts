@@ -470,20 +470,46 @@ export interface RuleChanges {
  * The rules that differ between `from` and `to`: those of `from` whose table, priority and match
  * `to` does not have, and those of `to` that `from` lacks or has with other actions (adding a rule
  * with the same table, priority and match replaces it). A change to one port touches that port's
- * rules and the rules of its addresses, nothing else.
+ * rules and the rules of its addresses, nothing else. Worked out once per pair of sets: a reload
+ * works it out beforehand, in steps ({@link ruleChangeSteps}), and the install finds it made.
  */
 export function ruleChanges(from: RuleSet, to: RuleSet): RuleChanges {
+  return changesMade.get(from)?.get(to) ?? runSteps(ruleChangeSteps(from, to));
+}
+
+/** The changes between two sets already worked out, by the sets (the sets are never modified). */
+const changesMade = new WeakMap<RuleSet, WeakMap<RuleSet, RuleChanges>>();
+
+/** {@link ruleChanges} in steps of a few hundred rules (src/system/steps.ts); the result is kept for it. */
+export function* ruleChangeSteps(from: RuleSet, to: RuleSet): Steps<RuleChanges> {
+  const made = changesMade.get(from)?.get(to);
+  if (made !== undefined) return made;
   const before = new Map<string, FlowRule>();
-  for (const r of from.rules) before.set(ruleKey(r.table, r.priority, r.match), r);
+  for (let i = 0; i < from.rules.length; i++) {
+    if ((i & 255) === 255) yield;
+    const r = from.rules[i] as FlowRule;
+    before.set(ruleKey(r.table, r.priority, r.match), r);
+  }
   const add: FlowRule[] = [];
   const kept = new Set<string>();
-  for (const r of to.rules) {
+  for (let i = 0; i < to.rules.length; i++) {
+    if ((i & 255) === 255) yield;
+    const r = to.rules[i] as FlowRule;
     const k = ruleKey(r.table, r.priority, r.match);
     kept.add(k);
     if (before.get(k)?.actions !== r.actions) add.push(r);
   }
-  const remove = from.rules.filter((r) => !kept.has(ruleKey(r.table, r.priority, r.match)));
-  return { remove, add };
+  const remove: FlowRule[] = [];
+  for (let i = 0; i < from.rules.length; i++) {
+    if ((i & 255) === 255) yield;
+    const r = from.rules[i] as FlowRule;
+    if (!kept.has(ruleKey(r.table, r.priority, r.match))) remove.push(r);
+  }
+  const changes = { remove, add };
+  let byTo = changesMade.get(from);
+  if (byTo === undefined) changesMade.set(from, (byTo = new WeakMap()));
+  byTo.set(to, changes);
+  return changes;
 }
 
 /**
