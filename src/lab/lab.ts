@@ -655,13 +655,17 @@ async function probeVm(vm: LabVm, files: Files): Promise<VmReport> {
   return { vm, rows };
 }
 
-/** What punt6's OpenFlow rules did with the VM's frames (punt6_flow_packets_total, per category). */
+/**
+ * What punt6's OpenFlow rules did with the VM's frames (punt6_flow_packets_total, per category):
+ * the VM's own counters, or every port's together when the lab has more VMs than the metrics
+ * label one by one (their `port` is then "*").
+ */
 function flowRows(vm: LabVm, samples: MetricSample[] | null): CheckRow[] {
-  const packets = (category: string, port = vm.name): number =>
-    (samples ?? [])
-      .filter(
-        (s) => s.name === 'punt6_flow_packets_total' && s.labels['category'] === category && s.labels['port'] === port,
-      )
+  const flows = (samples ?? []).filter((s) => s.name === 'punt6_flow_packets_total');
+  const own = flows.some((s) => s.labels['port'] === vm.name) ? vm.name : '*';
+  const packets = (category: string, port = own): number =>
+    flows
+      .filter((s) => s.labels['category'] === category && s.labels['port'] === port)
       .reduce((a, s) => a + s.value, 0);
   // NS are answered by rules shared by the network (docs/flows.md): their counters are not per port.
   const answered: [string, number][] = [
