@@ -26,7 +26,7 @@ class Decline {}
 const DECLINE = new Decline();
 
 /** Entries read between two yields. */
-const ENTRIES_PER_STEP = 64;
+const ENTRIES_PER_STEP = 16;
 
 const SPACE = 0x20;
 const HASH = 0x23;

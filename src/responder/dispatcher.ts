@@ -68,7 +68,7 @@ export interface DispatcherOptions {
 /**
  * What a dispatcher looks frames up in, made from the runtime model: per network, the addresses
  * it answers for and their NAs; the ports by MAC; the per-sender buckets. They grow with the
- * ports, so they are built in steps (src/system/steps.ts) of a few dozen addresses or one table:
+ * ports, so they are built in steps (src/system/steps.ts) of a few addresses or one table:
  * a reload builds them while the running dispatcher answers.
  */
 export interface DispatcherTables {
@@ -108,7 +108,7 @@ export function* dispatcherTables(
     const owners = new Int32Array(entries.length);
     const advertisements = new NeighborAdvertisementTemplates(entries.length);
     for (let i = 0; i < entries.length; i++) {
-      if ((i & 31) === 31) yield;
+      if ((i & 7) === 7) yield;
       const e = entries[i] as (typeof entries)[number];
       owned.set(e.address, 0, i);
       owners[i] = e.owner;

@@ -34,6 +34,8 @@ export const TAGGED_LENGTH = 90;
 const NA_LENGTH = 32;
 const UNSPECIFIED = new Uint8Array(16);
 const ZERO_MAC = new Uint8Array(6);
+const scratchUntagged = new Uint8Array(UNTAGGED_LENGTH);
+const scratchTagged = new Uint8Array(TAGGED_LENGTH);
 
 export class NeighborAdvertisementTemplates {
   /** Per entry: the checksum sum of what its templates hold, folded to 16 bits. */
@@ -66,7 +68,10 @@ export class NeighborAdvertisementTemplates {
     if (target.length !== 16 || mac.length !== 6)
       throw new RangeError('NA template: the target is 16 bytes and the MAC 6');
     for (const tagged of [false, true]) {
-      const f = this.frames[2 * i + (tagged ? 1 : 0)] as Uint8Array;
+      const to = this.frames[2 * i + (tagged ? 1 : 0)] as Uint8Array;
+      // Built in one scratch frame and copied: the emitters' word views are made for it alone,
+      // not for each template (a view is kept as long as its array lives).
+      const f = tagged ? scratchTagged : scratchUntagged;
       f.fill(0);
       // The TCI is patched from the NS; the tag's id here is only a placeholder.
       const ip = emitEthernet(
@@ -99,6 +104,7 @@ export class NeighborAdvertisementTemplates {
       if (ip + 40 + n !== f.length) throw new Error(`NA template: ${ip + 40 + n} bytes, not ${f.length}`);
       if (!tagged)
         this.sums[i] = fold(sumWords(f, ip + 8, 16) + NA_LENGTH + IpProtocol.Icmpv6 + sumWords(f, ip + 40, NA_LENGTH));
+      to.set(f);
     }
   }
 
