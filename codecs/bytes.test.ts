@@ -1,6 +1,11 @@
 import test from 'ava';
 import fc from 'fast-check';
 import {
+  compareAddr,
+  formatColonHex,
+  hostBitsZero,
+  inPrefix,
+  sameBytes,
   copyAddr,
   copyBytes,
   formatIpv6,
@@ -13,6 +18,7 @@ import {
   writeSolicitedNode,
   fromHex,
   toHex,
+  sliceBytes,
 } from './bytes.js';
 
 const rfc5952 = [
@@ -116,6 +122,35 @@ test('solicited-node address', (t) => {
   t.deepEqual(fromHex('0a:0B'), new Uint8Array([10, 11]));
 });
 
+test('address helpers: order, prefix containment, host bits', (t) => {
+  const a = parseIpv6('2001:db8::1');
+  const b = parseIpv6('2001:db8::2');
+  const shifted = new Uint8Array(20);
+  shifted.set(b, 4);
+  t.true(compareAddr(a, 0, shifted, 4) < 0);
+  t.true(compareAddr(shifted, 4, a, 0) > 0);
+  t.is(compareAddr(a, 0, parseIpv6('2001:db8::1'), 0), 0);
+  t.true(compareAddr(parseIpv6('ff00::'), 0, parseIpv6('7fff::'), 0) > 0, 'unsigned');
+  const prefix = parseIpv6('2001:db8:100::');
+  t.true(inPrefix(parseIpv6('2001:db8:1ff::9'), 0, prefix, 39));
+  t.false(inPrefix(parseIpv6('2001:db8:200::'), 0, prefix, 39));
+  t.true(inPrefix(a, 0, prefix, 0), 'every address is in ::/0');
+  t.true(inPrefix(prefix, 0, prefix, 128));
+  t.true(hostBitsZero(parseIpv6('2001:db8:100::'), 0, 40));
+  t.false(hostBitsZero(parseIpv6('2001:db8:180::'), 0, 40));
+  t.true(hostBitsZero(a, 0, 128));
+  t.false(hostBitsZero(a, 0, 127));
+});
+
+test('sameBytes compares whole arrays; formatColonHex writes any length', (t) => {
+  t.true(sameBytes(Uint8Array.of(1, 2), Uint8Array.of(1, 2)));
+  t.false(sameBytes(Uint8Array.of(1, 2), Uint8Array.of(1, 2, 3)));
+  t.false(sameBytes(Uint8Array.of(1, 2), Uint8Array.of(1, 3)));
+  t.is(formatColonHex(Uint8Array.of(0, 0x0c, 0xff), 0, 3), '00:0c:ff');
+  t.is(formatColonHex(Uint8Array.of(1), 1, 0), '');
+  t.is(formatMac(Uint8Array.of(2, 0, 0, 0, 0, 1)), '02:00:00:00:00:01');
+});
+
 test('copyBytes and copyAddr copy exactly the range, whatever its length and offsets', (t) => {
   fc.assert(
     fc.property(
@@ -140,4 +175,12 @@ test('copyBytes and copyAddr copy exactly the range, whatever its length and off
   const dst = new Uint8Array(20);
   copyAddr(src, 3, dst, 2);
   t.deepEqual([...dst], [0, 0, ...src.subarray(3, 19), 0, 0]);
+});
+
+test('sliceBytes copies a range of a Buffer, sharing no memory with it', (t) => {
+  const b = Buffer.from([1, 2, 3, 4, 5]);
+  const s = sliceBytes(b, 1, 4);
+  t.deepEqual(Array.from(s), [2, 3, 4]);
+  b[2] = 9;
+  t.is(s[1], 3, 'no memory shared with b');
 });

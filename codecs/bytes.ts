@@ -51,6 +51,37 @@ export function addrEqual(a: Uint8Array, ao: number, b: Uint8Array, bo: number):
   return bytesEqual(a, ao, b, bo, 16);
 }
 
+/** Whether two arrays hold the same bytes (their lengths included). */
+export function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && bytesEqual(a, 0, b, 0, a.length);
+}
+
+/** Orders the 16-byte addresses at a[ao] and b[bo] as unsigned numbers: negative, 0 or positive. */
+export function compareAddr(a: Uint8Array, ao: number, b: Uint8Array, bo: number): number {
+  for (let i = 0; i < 16; i++) {
+    const d = (a[ao + i] as number) - (b[bo + i] as number);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** True when the 16-byte address at a[ao] lies in prefix/length (the prefix's 16 bytes at prefix[0]). */
+export function inPrefix(a: Uint8Array, ao: number, prefix: Uint8Array, length: number): boolean {
+  let bits = length;
+  for (let i = 0; i < 16 && bits > 0; i++, bits -= 8) {
+    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
+    if ((((a[ao + i] as number) ^ (prefix[i] as number)) & mask) !== 0) return false;
+  }
+  return true;
+}
+
+/** True when every bit of the 16-byte address at a[ao] after its first `length` bits is zero. */
+export function hostBitsZero(a: Uint8Array, ao: number, length: number): boolean {
+  for (let bit = length; bit < 128; bit++)
+    if (((a[ao + (bit >>> 3)] as number) & (0x80 >>> (bit & 7))) !== 0) return false;
+  return true;
+}
+
 /** Copy 8 bytes in straight-line code. */
 function copy8(src: Uint8Array, so: number, dst: Uint8Array, dO: number): void {
   dst[dO] = src[so] as number;
@@ -83,6 +114,14 @@ export function copyBytes(src: Uint8Array, so: number, dst: Uint8Array, dO: numb
 export function copyAddr(src: Uint8Array, so: number, dst: Uint8Array, dO: number): void {
   copy8(src, so, dst, dO);
   copy8(src, so + 8, dst, dO + 8);
+}
+
+/**
+ * A copy of b[from, to) that shares no memory with b, even when b is a Buffer (whose own `slice`
+ * is a view of b's bytes). Edges only: it allocates.
+ */
+export function sliceBytes(b: Uint8Array, from: number, to: number): Uint8Array {
+  return Uint8Array.prototype.slice.call(b, from, to);
 }
 
 export function fillZero(b: Uint8Array, o: number, n: number): void {
@@ -153,11 +192,16 @@ export function fromHex(text: string): Uint8Array {
   return out;
 }
 
+/** The n bytes at b[o] as colon-separated hex: `00:0c:29:38:f3:68`; "" for none. */
+export function formatColonHex(b: Uint8Array, o: number, n: number): string {
+  let s = '';
+  for (let i = 0; i < n; i++) s += (i === 0 ? '' : ':') + hexByte(b[o + i] as number);
+  return s;
+}
+
 /** `02:00:00:00:00:01` */
 export function formatMac(b: Uint8Array, o = 0): string {
-  let s = hexByte(b[o] as number);
-  for (let i = 1; i < 6; i++) s += ':' + hexByte(b[o + i] as number);
-  return s;
+  return formatColonHex(b, o, 6);
 }
 
 export function parseMac(text: string): Uint8Array {

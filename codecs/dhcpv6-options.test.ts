@@ -1,7 +1,7 @@
 import test from 'ava';
 import { fromHex, parseIpv6, parseMac, toHex } from './bytes.js';
-import { validateDhcpv6 } from './dhcpv6.js';
 import {
+  validateDhcpv6,
   Dhcpv6OptionCode,
   checkDhcpv6OptionData,
   copyDhcpv6Option,
@@ -12,16 +12,17 @@ import {
   dhcpv6OptionsLength,
   emitDhcpv6Option,
   emitDhcpv6Options,
-  emitIaAddressHeader,
-  emitIaHeader,
-  emitIaPrefixHeader,
+  emitDhcpv6OptionHeader,
+  IaAddressView,
+  IaPrefixView,
+  IaView,
   emitStatusCodeOption,
   emitU32Option,
   optionRequested,
   parseDhcpv6Option,
   parseDhcpv6Options,
   type Dhcpv6OptionRepr,
-} from './dhcpv6-options.js';
+} from './dhcpv6.js';
 import { Failure, Layer, Status, type Checked } from './status.js';
 
 const a = (text: string): Uint8Array => parseIpv6(text);
@@ -393,11 +394,34 @@ test('hot-path writers give the same bytes as the Reprs', (t) => {
   const n = emitDhcpv6Options(list, fromReprs, 0);
   const hot = new Uint8Array(200);
   let p = 0;
-  p += emitIaHeader(hot, p, Dhcpv6OptionCode.IaNa, 1, 5, 8, 28 + 8);
-  p += emitIaAddressHeader(hot, p, address, 0, 20, 30, 8);
+  // An IA_NA: header, then its fields through the views; an IA Address with a Status Code inside.
+  p += emitDhcpv6OptionHeader(hot, p, Dhcpv6OptionCode.IaNa, 12 + 28 + 8);
+  const naView = new IaView().wrap(hot, p, 12);
+  naView.iaid = 1;
+  naView.t1 = 5;
+  naView.t2 = 8;
+  p += 12;
+  p += emitDhcpv6OptionHeader(hot, p, Dhcpv6OptionCode.IaAddress, 24 + 8);
+  const addressView = new IaAddressView().wrap(hot, p, 24);
+  addressView.setAddress(address, 0);
+  addressView.preferredLifetime = 20;
+  addressView.validLifetime = 30;
+  p += 24;
   p += emitStatusCodeOption(hot, p, 0, 'ok');
-  p += emitIaHeader(hot, p, Dhcpv6OptionCode.IaPd, 2, 5, 8, 29);
-  p += emitIaPrefixHeader(hot, p, 20, 30, 56, prefix, 0, 0);
+  // An IA_PD with one IA Prefix.
+  p += emitDhcpv6OptionHeader(hot, p, Dhcpv6OptionCode.IaPd, 12 + 29);
+  const pdView = new IaView().wrap(hot, p, 12);
+  pdView.iaid = 2;
+  pdView.t1 = 5;
+  pdView.t2 = 8;
+  p += 12;
+  p += emitDhcpv6OptionHeader(hot, p, Dhcpv6OptionCode.IaPrefix, 25);
+  const prefixView = new IaPrefixView().wrap(hot, p, 25);
+  prefixView.preferredLifetime = 20;
+  prefixView.validLifetime = 30;
+  prefixView.prefixLength = 56;
+  prefixView.setPrefix(prefix, 0);
+  p += 25;
   p += emitU32Option(hot, p, Dhcpv6OptionCode.InformationRefreshTime, 900);
   p += emitStatusCodeOption(hot, p, 2, 'NoAddrsAvail');
   t.is(p, n);

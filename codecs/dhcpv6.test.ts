@@ -13,16 +13,13 @@ import {
   validateDhcpv6,
   type Dhcpv6MessageRepr,
   type Dhcpv6RelayRepr,
-} from './dhcpv6.js';
-import {
   Dhcpv6OptionCode,
+  IaAddressView,
+  IaPrefixView,
+  IaView,
   readElapsedTime,
-  readIaid,
   readStatusCode,
-  readT1,
-  readT2,
-  readU32Option,
-} from './dhcpv6-options.js';
+} from './dhcpv6.js';
 import { DuidType, DuidView } from './duid.js';
 import { DecodeError, Failure, Layer, Status } from './status.js';
 import {
@@ -178,16 +175,19 @@ for (const [file, index, iaid, t1, t2, addr, plen, preferred, valid] of leases) 
     const pd = plen > 0;
     const ia = v.findOption(pd ? Dhcpv6OptionCode.IaPd : Dhcpv6OptionCode.IaNa);
     t.true(ia > 0);
-    t.deepEqual([readIaid(b, ia), readT1(b, ia), readT2(b, ia)], [iaid, t1, t2]);
-    const end = ia + u16(b, ia - 2);
-    const inner = find(b, ia + 12, end, pd ? Dhcpv6OptionCode.IaPrefix : Dhcpv6OptionCode.IaAddress);
+    const iaView = new IaView().wrap(b, ia, u16(b, ia - 2));
+    t.deepEqual([iaView.iaid, iaView.t1, iaView.t2], [iaid, t1, t2]);
+    const code = pd ? Dhcpv6OptionCode.IaPrefix : Dhcpv6OptionCode.IaAddress;
+    const inner = find(b, iaView.optionsOffset, iaView.end, code);
     t.true(inner > 0);
     if (pd) {
-      t.deepEqual([readU32Option(b, inner), readU32Option(b, inner + 4), b[inner + 8]], [preferred, valid, plen]);
-      t.is(formatIpv6(b, inner + 9), addr);
+      const p = new IaPrefixView().wrap(b, inner, u16(b, inner - 2));
+      t.deepEqual([p.preferredLifetime, p.validLifetime, p.prefixLength], [preferred, valid, plen]);
+      t.is(formatIpv6(b, p.prefixOffset), addr);
     } else {
-      t.is(formatIpv6(b, inner), addr);
-      t.deepEqual([readU32Option(b, inner + 16), readU32Option(b, inner + 20)], [preferred, valid]);
+      const ia = new IaAddressView().wrap(b, inner, u16(b, inner - 2));
+      t.is(formatIpv6(b, ia.addressOffset), addr);
+      t.deepEqual([ia.preferredLifetime, ia.validLifetime], [preferred, valid]);
     }
   });
 }

@@ -101,11 +101,15 @@ export function formatDnsName(b: Uint8Array, off: number, end: number): string {
   return s.endsWith('.') ? s.slice(0, -1) : s;
 }
 
-/** All names of a list (stops at padding zeros). Edges only. */
-export function formatDnsNameList(b: Uint8Array, off: number, end: number): string[] {
+/**
+ * All names of a list, up to the first bad one. `padded`: a zero byte where a name would start
+ * is padding and ends the list (the NDP DNSSL option); otherwise it is the root name ".". Edges
+ * only.
+ */
+export function formatDnsNameList(b: Uint8Array, off: number, end: number, padded = true): string[] {
   const names: string[] = [];
   let p = off;
-  while (p < end && b[p] !== 0) {
+  while (p < end && !(padded && b[p] === 0)) {
     const next = walkDnsName(b, p, end);
     if (next < 0) break;
     names.push(formatDnsName(b, p, next));

@@ -1,8 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { fromHex, parseMac, toHex, u16 } from './bytes.js';
-import { Dhcpv6View } from './dhcpv6.js';
-import { Dhcpv6OptionCode } from './dhcpv6-options.js';
+import { Dhcpv6OptionCode, Dhcpv6View } from './dhcpv6.js';
 import {
   DUID_MAX_LENGTH,
   DuidType,

@@ -47,28 +47,36 @@
  * the type code are kept as they are.
  */
 
-import { copyBytes, setU16, setU32, toHex, u16, u32 } from './bytes.js';
+import { copyBytes, formatColonHex, setU16, setU32, sliceBytes, toHex, u16, u32 } from './bytes.js';
+import { codesOf, nameOf, namesOf } from './code-table.js';
 import { ByteView, type Checked, Status } from './status.js';
 
-export const DuidType = {
-  LinkLayerPlusTime: 1,
-  EnterpriseNumber: 2,
-  LinkLayer: 3,
-  Uuid: 4,
+/** DUID types (RFC 9915 §11.1, RFC 6355 §4): code and the name used in JSON and as the Repr `kind`. */
+export const duidTypes = {
+  LinkLayerPlusTime: { code: 1, name: 'llt' },
+  EnterpriseNumber: { code: 2, name: 'en' },
+  LinkLayer: { code: 3, name: 'll' },
+  Uuid: { code: 4, name: 'uuid' },
 } as const;
+
+export const DuidType = codesOf(duidTypes);
 export type DuidType = (typeof DuidType)[keyof typeof DuidType];
 
-const duidTypeNames: Readonly<Record<number, string>> = {
-  1: 'llt',
-  2: 'en',
-  3: 'll',
-  4: 'uuid',
-};
+const duidTypeNames = namesOf(duidTypes);
 
 /** "llt", "en", "ll", "uuid" or "unknown". */
 export function duidTypeName(type: number): string {
-  return duidTypeNames[type] ?? 'unknown';
+  return nameOf(duidTypeNames, type);
 }
+
+/**
+ * Hardware types (IANA "Hardware Types", the ARP registry) of the link-layer addresses in a
+ * DUID-LLT or DUID-LL, and in the Client Link-Layer Address option (RFC 6939 §4).
+ */
+export const HardwareType = {
+  /** Ethernet (RFC 826): a 6-octet MAC. */
+  Ethernet: 1,
+} as const;
 
 /** Field offsets from the DUID's first byte. */
 export const DuidField = {
@@ -84,18 +92,34 @@ export const DuidField = {
   EnIdentifier: 6,
   /** UUID. */
   Uuid: 2,
+  /** Any other type: what follows the type code. */
+  Data: 2,
 } as const;
 
-export const DUID_MIN_LENGTH = 2;
-/** 128 octets plus the type code (RFC 9915 §11.1). */
-export const DUID_MAX_LENGTH = 130;
-export const DUID_LLT_MIN_LENGTH = 8;
-export const DUID_EN_MIN_LENGTH = 6;
-export const DUID_LL_MIN_LENGTH = 4;
-export const DUID_UUID_LENGTH = 18;
+/** The lengths a DUID may have, type code included (RFC 9915 §11.1 to §11.4, RFC 6355 §4). */
+const lengths = {
+  Min: 2,
+  /** 128 octets plus the type code (RFC 9915 §11.1). */
+  Max: 130,
+  LltMin: 8,
+  EnMin: 6,
+  LlMin: 4,
+  Uuid: 18,
+} as const;
+export const DUID_MIN_LENGTH = lengths.Min;
+export const DUID_MAX_LENGTH = lengths.Max;
+export const DUID_LLT_MIN_LENGTH = lengths.LltMin;
+export const DUID_EN_MIN_LENGTH = lengths.EnMin;
+export const DUID_LL_MIN_LENGTH = lengths.LlMin;
+export const DUID_UUID_LENGTH = lengths.Uuid;
 
 /** Seconds between the Unix epoch and the DUID-LLT epoch (2000-01-01T00:00:00Z). */
 export const DUID_TIME_EPOCH = 946684800;
+
+// Module-local bindings of the hot path (codecs/code-table.ts says why).
+const { Ok, Malformed } = Status;
+const duidType = DuidType;
+const duidField = DuidField;
 
 /**
  * Checks the DUID at b[off, off+len), which the caller has proven is inside the buffer (it is an
@@ -103,27 +127,28 @@ export const DUID_TIME_EPOCH = 946684800;
  * since a DUID fills its option exactly.
  */
 export function checkDuid(b: Uint8Array, off: number, len: number, sink: Checked): Status {
-  if (len < DUID_MIN_LENGTH) return fail(sink, off, 'DUID shorter than its 2-octet type');
-  if (len > DUID_MAX_LENGTH) return fail(sink, off, 'DUID longer than 128 octets after its type');
+  if (len < lengths.Min) return malformed(sink, off, 'DUID shorter than its 2-octet type');
+  if (len > lengths.Max) return malformed(sink, off, 'DUID longer than 128 octets after its type');
   // In bounds: len >= 2.
-  switch (u16(b, off)) {
-    case DuidType.LinkLayerPlusTime:
-      return len >= DUID_LLT_MIN_LENGTH ? Status.Ok : fail(sink, off, 'DUID-LLT shorter than 8 octets');
-    case DuidType.EnterpriseNumber:
-      return len >= DUID_EN_MIN_LENGTH ? Status.Ok : fail(sink, off, 'DUID-EN shorter than 6 octets');
-    case DuidType.LinkLayer:
-      return len >= DUID_LL_MIN_LENGTH ? Status.Ok : fail(sink, off, 'DUID-LL shorter than 4 octets');
-    case DuidType.Uuid:
-      return len === DUID_UUID_LENGTH ? Status.Ok : fail(sink, off, 'DUID-UUID is not 18 octets');
+  switch (u16(b, off + duidField.Type)) {
+    case duidType.LinkLayerPlusTime:
+      return len >= lengths.LltMin ? Ok : malformed(sink, off, 'DUID-LLT shorter than 8 octets');
+    case duidType.EnterpriseNumber:
+      return len >= lengths.EnMin ? Ok : malformed(sink, off, 'DUID-EN shorter than 6 octets');
+    case duidType.LinkLayer:
+      return len >= lengths.LlMin ? Ok : malformed(sink, off, 'DUID-LL shorter than 4 octets');
+    case duidType.Uuid:
+      return len === lengths.Uuid ? Ok : malformed(sink, off, 'DUID-UUID is not 18 octets');
     default:
-      return Status.Ok;
+      return Ok;
   }
 }
 
-function fail(sink: Checked, at: number, reason: string): Status {
+/** A DUID fills its option exactly, so a length its type forbids is Malformed. */
+function malformed(sink: Checked, at: number, reason: string): Status {
   sink.errorOffset = at;
   sink.errorReason = reason;
-  return Status.Malformed;
+  return Malformed;
 }
 
 /**
@@ -141,7 +166,7 @@ export class DuidView extends ByteView {
   }
 
   get type(): number {
-    return u16(this.buf, this.off);
+    return u16(this.buf, this.off + DuidField.Type);
   }
   /** LLT and LL; -1 otherwise. */
   get hardwareType(): number {
@@ -167,8 +192,10 @@ export class DuidView extends ByteView {
         return this.off + DuidField.EnIdentifier;
       case DuidType.LinkLayer:
         return this.off + DuidField.LlLinkLayerAddress;
+      case DuidType.Uuid:
+        return this.off + DuidField.Uuid;
       default:
-        return this.off + 2;
+        return this.off + DuidField.Data;
     }
   }
   /** Length of what valueOffset points at. */
@@ -205,28 +232,28 @@ export function duidLength(r: DuidRepr): number {
 export function emitDuid(r: DuidRepr, b: Uint8Array, off: number): number {
   switch (r.kind) {
     case 'llt':
-      setU16(b, off, DuidType.LinkLayerPlusTime);
-      setU16(b, off + 2, r.hardwareType);
-      setU32(b, off + 4, r.time);
-      copyBytes(r.linkLayerAddress, 0, b, off + 8, r.linkLayerAddress.length);
+      setU16(b, off + DuidField.Type, DuidType.LinkLayerPlusTime);
+      setU16(b, off + DuidField.HardwareType, r.hardwareType);
+      setU32(b, off + DuidField.Time, r.time);
+      copyBytes(r.linkLayerAddress, 0, b, off + DuidField.LltLinkLayerAddress, r.linkLayerAddress.length);
       break;
     case 'en':
-      setU16(b, off, DuidType.EnterpriseNumber);
-      setU32(b, off + 2, r.enterpriseNumber);
-      copyBytes(r.identifier, 0, b, off + 6, r.identifier.length);
+      setU16(b, off + DuidField.Type, DuidType.EnterpriseNumber);
+      setU32(b, off + DuidField.EnterpriseNumber, r.enterpriseNumber);
+      copyBytes(r.identifier, 0, b, off + DuidField.EnIdentifier, r.identifier.length);
       break;
     case 'll':
-      setU16(b, off, DuidType.LinkLayer);
-      setU16(b, off + 2, r.hardwareType);
-      copyBytes(r.linkLayerAddress, 0, b, off + 4, r.linkLayerAddress.length);
+      setU16(b, off + DuidField.Type, DuidType.LinkLayer);
+      setU16(b, off + DuidField.HardwareType, r.hardwareType);
+      copyBytes(r.linkLayerAddress, 0, b, off + DuidField.LlLinkLayerAddress, r.linkLayerAddress.length);
       break;
     case 'uuid':
-      setU16(b, off, DuidType.Uuid);
-      copyBytes(r.uuid, 0, b, off + 2, 16);
+      setU16(b, off + DuidField.Type, DuidType.Uuid);
+      copyBytes(r.uuid, 0, b, off + DuidField.Uuid, 16);
       break;
     case 'unknown':
-      setU16(b, off, r.type);
-      copyBytes(r.data, 0, b, off + 2, r.data.length);
+      setU16(b, off + DuidField.Type, r.type);
+      copyBytes(r.data, 0, b, off + DuidField.Data, r.data.length);
       break;
   }
   return duidLength(r);
@@ -239,10 +266,10 @@ export function emitDuid(r: DuidRepr, b: Uint8Array, off: number): number {
 export function parseDuid(b: Uint8Array, off: number, len: number): DuidRepr {
   const v = scratch.wrap(b, off, len);
   if (v.check() !== Status.Ok) {
-    const type = len >= 2 ? u16(b, off) : 0;
-    return { kind: 'unknown', type, data: b.slice(off + Math.min(2, len), off + len) };
+    const type = len >= DUID_MIN_LENGTH ? u16(b, off + DuidField.Type) : 0;
+    return { kind: 'unknown', type, data: sliceBytes(b, off + Math.min(DuidField.Data, len), off + len) };
   }
-  const value = b.slice(v.valueOffset, off + len);
+  const value = sliceBytes(b, v.valueOffset, off + len);
   switch (v.type) {
     case DuidType.LinkLayerPlusTime:
       return { kind: 'llt', hardwareType: v.hardwareType, time: v.time, linkLayerAddress: value };
@@ -258,13 +285,6 @@ export function parseDuid(b: Uint8Array, off: number, len: number): DuidRepr {
 }
 
 const scratch = new DuidView();
-
-/** Colon-separated hex (`00:0c:29:38:f3:68`), any length. */
-function colonHex(b: Uint8Array, o: number, n: number): string {
-  let s = '';
-  for (let i = 0; i < n; i++) s += (i === 0 ? '' : ':') + toHex(b, o + i, 1);
-  return s;
-}
 
 /** RFC 9562 text form of the 16 bytes at b[o]. */
 export function formatUuid(b: Uint8Array, o: number): string {
@@ -290,7 +310,7 @@ export function describeDuid(b: Uint8Array, off: number, len: number): Record<st
       case DuidType.LinkLayerPlusTime:
         out['hardwareType'] = v.hardwareType;
         out['time'] = v.time;
-        out['linkLayerAddress'] = colonHex(b, v.valueOffset, v.valueLength);
+        out['linkLayerAddress'] = formatColonHex(b, v.valueOffset, v.valueLength);
         break;
       case DuidType.EnterpriseNumber:
         out['enterpriseNumber'] = v.enterpriseNumber;
@@ -298,7 +318,7 @@ export function describeDuid(b: Uint8Array, off: number, len: number): Record<st
         break;
       case DuidType.LinkLayer:
         out['hardwareType'] = v.hardwareType;
-        out['linkLayerAddress'] = colonHex(b, v.valueOffset, v.valueLength);
+        out['linkLayerAddress'] = formatColonHex(b, v.valueOffset, v.valueLength);
         break;
       case DuidType.Uuid:
         out['uuid'] = formatUuid(b, v.valueOffset);

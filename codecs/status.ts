@@ -92,6 +92,10 @@ export class ByteView implements Checked {
   }
 }
 
+/** What a cursor's `next()` returns once its items are exhausted. */
+export const Done = -1;
+export type Done = typeof Done;
+
 /** The typed error used at API boundaries; never thrown on the hot path. */
 export class DecodeError extends Error {
   readonly status: Status;

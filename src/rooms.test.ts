@@ -48,3 +48,35 @@ test('every import points down the rooms (src/rooms.ts), and src/ holds nothing 
   t.true(checked > 100, `${checked} imports checked`);
   t.deepEqual(wrong, []);
 });
+
+test('no import cycle among the files of codecs/', (t) => {
+  const imports = new Map<string, string[]>();
+  for (const file of sources('codecs')) {
+    if (file.endsWith('.test.ts')) continue;
+    const text = readFileSync(join(repositoryRoot, file), 'utf8');
+    const targets = [...text.matchAll(IMPORT)].map((m) => normalize(join(dirname(file), m[1] as string)));
+    imports.set(
+      file,
+      targets.filter((f) => f.startsWith('codecs' + sep)).map((f) => f.replace(/\.js$/, '.ts')),
+    );
+  }
+  t.true(imports.size > 10, `${imports.size} codecs read`);
+  // Depth-first search; a file met again while it is still on the path closes a cycle.
+  const cycles: string[] = [];
+  const done = new Set<string>();
+  const path: string[] = [];
+  const visit = (file: string): void => {
+    const at = path.indexOf(file);
+    if (at >= 0) {
+      cycles.push([...path.slice(at), file].join(' -> '));
+      return;
+    }
+    if (done.has(file)) return;
+    path.push(file);
+    for (const next of imports.get(file) ?? []) visit(next);
+    path.pop();
+    done.add(file);
+  };
+  for (const file of imports.keys()) visit(file);
+  t.deepEqual(cycles, []);
+});

@@ -229,7 +229,7 @@ export function linkLocalFromMac(mac: Uint8Array): Ipv6Address {
   return addressModel(b);
 }
 
-// ---- DUIDs (RFC 8415 §11: a 2-byte type and up to 128 bytes) ----
+// ---- DUIDs (RFC 9915 §11: a 2-byte type and up to 128 bytes) ----
 
 const hexPattern = /^(?:[0-9a-fA-F]{2})(?::?[0-9a-fA-F]{2})*$/;
 

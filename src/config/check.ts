@@ -231,10 +231,10 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
     problems.add([...base, 'dhcpv6', 't1'], `${showSeconds(t.t1)} is greater than t2 (${showSeconds(t.t2)})`);
   }
   if (lifetimeAt(dhcpv6, 'validLifetime') === 0) {
-    // RFC 8415 §21.6: a valid lifetime of 0 says the address is no longer valid.
+    // RFC 9915 §21.6: a valid lifetime of 0 says the address is no longer valid.
     problems.add(
       [...base, 'dhcpv6', 'validLifetime'],
-      '0 makes every lease invalid at once: at least 1 (RFC 8415 §21.6)',
+      '0 makes every lease invalid at once: at least 1 (RFC 9915 §21.6)',
     );
   }
   if (t.preferredLifetime > t.validLifetime) {

@@ -117,7 +117,7 @@ test('lab.yaml loads with the documented defaults', async (t) => {
   t.deepEqual(d.ntpServers, []);
   t.is(d.preferredLifetime, 3600);
   t.is(d.validLifetime, 7200);
-  t.is(d.t1, 1800); // RFC 8415 §21.4: 0.5 × preferred
+  t.is(d.t1, 1800); // RFC 9915 §21.4: 0.5 × preferred
   t.is(d.t2, 2880); // 0.8 × preferred
   t.is(d.informationRefreshTime, 86_400);
   t.true(d.rapidCommit);
@@ -609,7 +609,7 @@ const refused: { title: string; change?: (d: Doc) => void; text?: string; proble
   {
     title: 'a valid lifetime of 0',
     change: (d) => (d.networks[0].dhcpv6.validLifetime = 0),
-    problems: ['networks[0].dhcpv6.validLifetime: 0 makes every lease invalid at once: at least 1 (RFC 8415 §21.6)'],
+    problems: ['networks[0].dhcpv6.validLifetime: 0 makes every lease invalid at once: at least 1 (RFC 9915 §21.6)'],
   },
   {
     title: 'wrong types, missing keys, bad enums',

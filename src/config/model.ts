@@ -42,7 +42,7 @@ export interface MacAddress {
   readonly bytes: Uint8Array;
 }
 
-/** The lifetime value that means "infinity" in RAs (RFC 4861 §4.6.2) and DHCPv6 (RFC 8415 §7.7). */
+/** The lifetime value that means "infinity" in RAs (RFC 4861 §4.6.2) and DHCPv6 (RFC 9915 §7.7). */
 export const INFINITE_LIFETIME = 0xffffffff;
 
 /** Default Router Preference (RFC 4191 §2.1) and Route Information preference (§2.3). */
@@ -185,7 +185,7 @@ export interface Pref64Config {
   readonly lifetime: number;
 }
 
-/** DHCPv6 server settings (RFC 8415), all times in seconds. */
+/** DHCPv6 server settings (RFC 9915), all times in seconds. */
 export interface Dhcpv6Config {
   readonly mode: Dhcpv6Mode;
   readonly dnsServers: readonly Ipv6Address[];
@@ -196,7 +196,7 @@ export interface Dhcpv6Config {
   readonly preferredLifetime: number;
   readonly validLifetime: number;
   readonly informationRefreshTime: number;
-  /** Answer a Solicit carrying Rapid Commit with a Reply (RFC 8415 §18.3.1). */
+  /** Answer a Solicit carrying Rapid Commit with a Reply (RFC 9915 §18.3.1). */
   readonly rapidCommit: boolean;
   /** SOL_MAX_RT (RFC 9915 §21.24), seconds, sent when a client asks for it; null: not sent. */
   readonly solMaxRt: number | null;

@@ -52,7 +52,7 @@ export const Defaults = {
   /** DHCPv6 lease lifetimes handed out for IA_NA / IA_PD. */
   dhcpv6PreferredLifetime: 3600,
   dhcpv6ValidLifetime: 7200,
-  /** RFC 8415 §7.6 IRT_DEFAULT. */
+  /** RFC 9915 §7.6 IRT_DEFAULT. */
   informationRefreshTime: 86_400,
   rapidCommit: true,
   mrdEnabled: false,
@@ -98,7 +98,7 @@ export function defaultPref64Lifetime(maxInterval: number): number {
   return Math.min(65528, 3 * maxInterval);
 }
 
-/** M and O flags from the DHCPv6 mode (RFC 4861 §4.2, RFC 8415 §6). */
+/** M and O flags from the DHCPv6 mode (RFC 4861 §4.2, RFC 9915 §6). */
 export function defaultRaFlags(mode: Dhcpv6Mode): { managed: boolean; otherConfig: boolean } {
   switch (mode) {
     case 'stateful':
@@ -116,7 +116,7 @@ export function defaultSlaac(prefixLength: number, mode: Dhcpv6Mode): boolean {
 }
 
 /**
- * DHCPv6 lease times. RFC 8415 §21.4 recommends T1 = 0.5 and T2 = 0.8 × the shortest preferred
+ * DHCPv6 lease times. RFC 9915 §21.4 recommends T1 = 0.5 and T2 = 0.8 × the shortest preferred
  * lifetime, both infinity when it is infinite; a given value moves the other only as far as
  * t1 <= t2 and preferred <= valid need.
  */

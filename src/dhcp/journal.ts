@@ -3,9 +3,9 @@
  * commit, crash recovery and atomic compaction. The format and the guarantees are described in
  * docs/leases.md; the record layout is the table below and the `recordLayout` structure.
  *
- * Leases are the bindings of RFC 8415 §6.1 (IA_NA addresses) and §6.3 (IA_PD prefixes); RFC 8415
- * §18.3 asks that a server keep them across restarts, and a server must not send a Reply that
- * grants a binding before the binding is stable storage, hence the commit rule: `commit()`
+ * Leases are the bindings (RFC 9915 §4.2) of IA_NA addresses (§12.1) and IA_PD prefixes (§12.2).
+ * A server must not send a Reply that grants a binding before the binding is on stable storage,
+ * or a restart could give the address to another client; hence the commit rule: `commit()`
  * resolves only after the fsync that made its records durable.
  *
  * ```text
@@ -58,13 +58,13 @@ import { dirname } from 'node:path';
 import { open as fsOpen, readFile as fsReadFile, rename as fsRename, unlink as fsUnlink } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import { blob, nu64be, struct, u32be, u8 } from 'buffer-layout';
+import { Dhcpv6OptionCode } from '../../codecs/dhcpv6.js';
+import { DUID_MAX_LENGTH } from '../../codecs/duid.js';
 
 export const JOURNAL_MAGIC = 0x50364c4a;
 export const JOURNAL_VERSION = 1;
 /** Every record has this size, so record boundaries are known without reading records. */
 export const RECORD_LENGTH = 208;
-/** RFC 8415 §11.1: a DUID is at most 128 octets plus its 2-octet type. */
-export const DUID_MAX_LENGTH = 130;
 /** The name of the compaction snapshot before it is renamed over the journal. */
 export const COMPACT_SUFFIX = '.compact';
 
@@ -83,12 +83,12 @@ export const RecordKind = {
 } as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
 
-/** The kind of binding, numbered as the DHCPv6 option that carries it (RFC 8415 §21.4, §21.21). */
+/** The kind of binding, numbered as the DHCPv6 option that carries it (RFC 9915 §21.4, §21.21). */
 export const LeaseType = {
   /** IA_NA: one non-temporary /128 address. */
-  Address: 3,
+  Address: Dhcpv6OptionCode.IaNa,
   /** IA_PD: a delegated prefix. */
-  Prefix: 25,
+  Prefix: Dhcpv6OptionCode.IaPd,
 } as const;
 export type LeaseType = (typeof LeaseType)[keyof typeof LeaseType];
 

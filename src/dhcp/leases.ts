@@ -1,6 +1,7 @@
 /**
- * The DHCPv6 lease table: the in-memory bindings of RFC 8415 §6.1 (IA_NA, one address per IA) and
- * §6.3 (IA_PD, one delegated prefix per IA), kept over the crash-safe journal of journal.ts.
+ * The DHCPv6 lease table: the in-memory bindings (RFC 9915 §4.2) of IA_NA addresses (§12.1, one
+ * address per IA here) and IA_PD prefixes (§12.2, one delegated prefix per IA), kept over the
+ * crash-safe journal of journal.ts.
  *
  * Every change is made the same way: build a journal record, append it, then apply it to the
  * tables with the very function that replays the journal on start. So what a reopen rebuilds is
@@ -10,14 +11,14 @@
  * Time is never read from a clock: every operation that depends on it takes `now` (milliseconds
  * since the epoch), so a replay of captured traffic gives the same leases every time.
  *
- * Allocation (RFC 8415 §18.3.2, §18.3.8): a static binding of the client's port wins (matched by
- * the frame's source MAC, the Client Link-Layer Address option 79 of RFC 6939, or the DUID);
- * otherwise a client that holds a binding keeps it; otherwise a hint the client gave is honoured
+ * Allocation (RFC 9915 §13.1, §13.3; Request §18.3.2, Decline §18.3.8): a static binding of the
+ * client's port wins (matched by the frame's source MAC, the Client Link-Layer Address option 79
+ * of RFC 6939, or the DUID); otherwise a client that holds a binding keeps it; otherwise a hint the client gave is honoured
  * when free; otherwise the pool is probed linearly from a start point derived from a hash of
  * DUID, IAID, lease type and network, so a client tends to get the same address back after it
  * lost its binding. Leased, quarantined (declined, §18.3.8) and statically bound addresses are
  * skipped; a lease or quarantine whose time has run out counts as free even before `expire()`
- * reclaims it. An exhausted pool is a result carrying the RFC 8415 §21.13 status NoAddrsAvail or
+ * reclaims it. An exhausted pool is a result carrying the RFC 9915 §21.13 status NoAddrsAvail or
  * NoPrefixAvail, never a throw.
  *
  * The indexes (by client IA, by address) are byte-keyed maps (src/tables/bytes-map.ts): a Solicit's lookups
@@ -28,11 +29,11 @@
 
 import { IPv6, IPv6CidrRange, RangedSet } from 'ip-num';
 import { hashBytes } from '../tables/hash.js';
-import { copyBytes, formatIpv6, toHex } from '../../codecs/bytes.js';
+import { copyBytes, formatIpv6, sameBytes, sliceBytes, toHex } from '../../codecs/bytes.js';
+import { DUID_MAX_LENGTH } from '../../codecs/duid.js';
 import { BytesMap } from '../tables/bytes-map.js';
 import { runSteps, type Steps } from '../system/steps.js';
 import {
-  DUID_MAX_LENGTH,
   Journal,
   LeaseType,
   RecordKind,
@@ -45,7 +46,7 @@ import {
 
 export { LeaseType } from './journal.js';
 
-/** Outcome of a lease operation, numbered as the RFC 8415 §21.13 status code the Reply carries. */
+/** Outcome of a lease operation, numbered as the RFC 9915 §21.13 status code the Reply carries. */
 export const LeaseStatus = {
   Success: 0,
   /** The request itself was unusable (bad DUID length, unknown network...). */
@@ -216,7 +217,7 @@ export type LeaseResult =
       readonly lease: Lease;
       /**
        * allocate() only: the binding this IA held before and no longer holds (another address,
-       * or another network), for the Reply to list with lifetimes 0 (RFC 8415 §18.3.2); else null.
+       * or another network), for the Reply to list with lifetimes 0 (RFC 9915 §18.3.2); else null.
        */
       readonly replaced: Lease | null;
     }
@@ -318,13 +319,6 @@ function bump(map: BytesMap<Counter>, key: Uint8Array, type: LeaseType, delta: n
   return c.n;
 }
 
-/** A copy of the first n bytes of b in an array of its own (not a view of b's buffer). */
-function ownBytes(b: Uint8Array, n: number = b.length): Uint8Array {
-  const c = new Uint8Array(n);
-  copyBytes(b, 0, c, 0, n);
-  return c;
-}
-
 /**
  * The start of a client's probe in a pool: 53 bits from two hashes (hashBytes with two fixed
  * seeds) over the DUID, IAID, type and network. Spreads clients over the pool, and gives a client
@@ -387,7 +381,7 @@ const named = (what: Named): string => (typeof what === 'string' ? what : what()
 function parseAddress(text: string | Uint8Array, what: Named): Uint8Array {
   if (typeof text !== 'string') {
     if (text.length !== 16) throw new RangeError(`${named(what)}: address is not 16 bytes`);
-    return ownBytes(text);
+    return sliceBytes(text, 0, text.length);
   }
   try {
     return toBytes(IPv6.fromString(text).getValue());
@@ -426,12 +420,6 @@ function validIaid(iaid: number): boolean {
 
 function validNow(now: number): boolean {
   return Number.isSafeInteger(now) && now >= 0;
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
 
 function failure(status: Exclude<LeaseStatus, typeof LeaseStatus.Success>): LeaseResult {
@@ -869,7 +857,7 @@ export class LeaseTable {
       const pool = this.poolFor(req.networkId, req.type, toBigInt(req.hint));
       if (pool !== undefined && this.isFree(req.hint, now)) {
         return {
-          address: ownBytes(req.hint),
+          address: sliceBytes(req.hint, 0, req.hint.length),
           prefixLength: pool.prefixLength,
           validLifetime: pool.validLifetime,
           preferredLifetime: pool.preferredLifetime,
@@ -892,7 +880,7 @@ export class LeaseTable {
         poolCandidate(pool.firstBytes, index, pool.stepBits, candidate);
         if (this.isFree(candidate, now)) {
           return {
-            address: ownBytes(candidate),
+            address: sliceBytes(candidate, 0, candidate.length),
             prefixLength: pool.prefixLength,
             validLifetime: pool.validLifetime,
             preferredLifetime: pool.preferredLifetime,
@@ -953,9 +941,9 @@ export class LeaseTable {
         const bound = this.staticAddresses.get(a, 0, 16, 0, 0);
         const lease: Lease = {
           type: r.leaseType,
-          address: ownBytes(a, 16),
+          address: sliceBytes(a, 0, 16),
           prefixLength: r.prefixLength,
-          duid: ownBytes(r.duid),
+          duid: sliceBytes(r.duid, 0, r.duid.length),
           iaid: r.iaid,
           networkId: r.networkId,
           validLifetime: r.validLifetime,
@@ -963,7 +951,7 @@ export class LeaseTable {
           expiresAt: r.expiresAt,
           // Only the static step of choose() grants a reserved address on its own network.
           isStatic: bound !== undefined && bound.networkId === r.networkId && bound.type === r.leaseType,
-          portMac: r.portMac == null ? null : ownBytes(r.portMac, 6),
+          portMac: r.portMac == null ? null : sliceBytes(r.portMac, 0, 6),
         };
         this.byClient.set(lease.duid, lease.iaid, lease.type, lease);
         this.byAddress.set(lease.address, 0, 0, lease);
@@ -977,9 +965,9 @@ export class LeaseTable {
         this.dropAddress(a);
         const q: Quarantine = {
           type: r.leaseType,
-          address: ownBytes(a, 16),
+          address: sliceBytes(a, 0, 16),
           prefixLength: r.prefixLength,
-          duid: ownBytes(r.duid),
+          duid: sliceBytes(r.duid, 0, r.duid.length),
           iaid: r.iaid,
           networkId: r.networkId,
           until: r.expiresAt,
@@ -1167,8 +1155,8 @@ function addStatic(plan: LeaseTablePlan, s: StaticBinding, order: number, valid:
   if (!Number.isInteger(prefixLength) || prefixLength < 1 || prefixLength > 128)
     throw new RangeError(`${what()}: a prefix needs a prefixLength of 1-128`);
   const entry: StaticEntry = {
-    mac: s.mac === undefined ? null : ownBytes(s.mac),
-    duid: s.duid === undefined ? null : ownBytes(s.duid),
+    mac: s.mac === undefined ? null : sliceBytes(s.mac, 0, s.mac.length),
+    duid: s.duid === undefined ? null : sliceBytes(s.duid, 0, s.duid.length),
     iaid: s.iaid ?? null,
     type: s.type,
     networkId: s.networkId,

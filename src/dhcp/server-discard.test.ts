@@ -9,11 +9,10 @@
  */
 
 import test from 'ava';
-import { Dhcpv6OptionCode } from '../../codecs/dhcpv6-options.js';
-import type { Dhcpv6MessageRepr } from '../../codecs/dhcpv6.js';
+import { Dhcpv6OptionCode, type Dhcpv6MessageRepr } from '../../codecs/dhcpv6.js';
 import { MessageKind, messageKindNames, Outcome, outcomeNames } from '../responder/counters.js';
 import { fixtureConfig } from '../test-support/responder.js';
-import { DiscardReason, type Dhcpv6RequestContext } from './server.js';
+import { DiscardReason, type Dhcpv6Request } from './server.js';
 import {
   clientId,
   decodeDhcpv6Reply,
@@ -437,7 +436,7 @@ for (const row of rows) {
       .map(([k, v]) => [k, v - (reasons.get(k) ?? 0)]);
     if (row.outcome === Outcome.Discarded) {
       t.deepEqual(changed, [[row.reason, 1]], 'the server counted the reason');
-      t.is<string, string>(r.server.discardReason, row.reason ?? '');
+      t.is<string, string>(r.server.reply.discardReason, row.reason ?? '');
     } else {
       t.deepEqual(changed, [], 'never reached the server');
     }
@@ -503,7 +502,10 @@ test('relayed 32 times: answered with 32 nested Relay-repl', (t) => {
 
 test('the server itself refuses more than 32 relays (for callers that skip the codec)', (t) => {
   const bytes = messageBytes(nest(message(Msg.Solicit, 1, [clientId(), iaNa(1)]), 33));
-  const ctx: Dhcpv6RequestContext = {
+  const req: Dhcpv6Request = {
+    buf: bytes,
+    off: 0,
+    len: bytes.length,
     network: 0,
     mac: new Uint8Array(6),
     macOff: 0,
@@ -513,8 +515,9 @@ test('the server itself refuses more than 32 relays (for callers that skip the c
   };
   const before = stateful.server.discards.get(DiscardReason.RelayTooDeep) ?? 0;
   const out = new Uint8Array(65536);
-  t.is(stateful.server.handle(bytes, 0, bytes.length, ctx, out, 0), 0);
-  t.is(stateful.server.discardReason, DiscardReason.RelayTooDeep);
+  const reply = stateful.server.handle(req, out, 0);
+  t.is(reply.length, 0);
+  t.is(reply.discardReason, DiscardReason.RelayTooDeep);
   t.is((stateful.server.discards.get(DiscardReason.RelayTooDeep) ?? 0) - before, 1);
-  t.false(stateful.server.needsCommit);
+  t.false(reply.awaitsCommit);
 });

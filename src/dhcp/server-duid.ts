@@ -13,11 +13,8 @@
 import { dirname } from 'node:path';
 import { open, readFile, rename, unlink } from 'node:fs/promises';
 import { fromHex, toHex } from '../../codecs/bytes.js';
-import { DUID_TIME_EPOCH, DuidView, duidLength, emitDuid, type DuidRepr } from '../../codecs/duid.js';
+import { DUID_TIME_EPOCH, DuidView, HardwareType, duidLength, emitDuid, type DuidRepr } from '../../codecs/duid.js';
 import { Status } from '../../codecs/status.js';
-
-/** IANA hardware type 1: Ethernet (RFC 826), the one the MAC of a port has. */
-export const HARDWARE_TYPE_ETHERNET = 1;
 
 export interface ServerDuidOptions {
   /** 'llt' (DUID-LLT, the default, RFC 9915 §11.2) or 'll' (DUID-LL, §11.4). */
@@ -33,12 +30,12 @@ export function makeServerDuid(mac: Uint8Array, type: 'llt' | 'll', now: number)
     type === 'llt'
       ? {
           kind: 'llt',
-          hardwareType: HARDWARE_TYPE_ETHERNET,
+          hardwareType: HardwareType.Ethernet,
           // Seconds since 2000-01-01T00:00:00Z, modulo 2^32 (RFC 9915 §11.2).
           time: (Math.floor(now / 1000) - DUID_TIME_EPOCH) >>> 0,
           linkLayerAddress: mac,
         }
-      : { kind: 'll', hardwareType: HARDWARE_TYPE_ETHERNET, linkLayerAddress: mac };
+      : { kind: 'll', hardwareType: HardwareType.Ethernet, linkLayerAddress: mac };
   const out = new Uint8Array(duidLength(repr));
   emitDuid(repr, out, 0);
   return out;

@@ -12,8 +12,12 @@
 import { join } from 'node:path';
 import test, { type ExecutionContext } from 'ava';
 import { fromHex, parseIpv6, toHex } from '../../codecs/bytes.js';
-import { Dhcpv6OptionCode, Dhcpv6StatusCode, type Dhcpv6OptionRepr } from '../../codecs/dhcpv6-options.js';
-import type { Dhcpv6MessageRepr } from '../../codecs/dhcpv6.js';
+import {
+  Dhcpv6OptionCode,
+  Dhcpv6StatusCode,
+  type Dhcpv6MessageRepr,
+  type Dhcpv6OptionRepr,
+} from '../../codecs/dhcpv6.js';
 import { fixturesDirectory } from '../../fixtures/paths.js';
 import { loadCaptureFile } from '../capture/reader.js';
 import type { Punt6Config } from '../config/index.js';
@@ -112,7 +116,7 @@ async function ask(r: TestResponder, frame: Uint8Array, at?: number): Promise<An
 async function mustAsk(t: ExecutionContext, r: TestResponder, frame: Uint8Array, at?: number): Promise<Answer> {
   const a = await ask(r, frame, at);
   if (a === undefined) {
-    t.fail(`no reply (discarded: ${r.server.discardReason})`);
+    t.fail(`no reply (discarded: ${r.server.reply.discardReason})`);
     throw new Error('no reply');
   }
   return a;
@@ -1263,7 +1267,7 @@ test('while lease storage fails, replies that change leases are withheld and no 
       clientFrame(Msg.Release, 0x421, [clientId(), serverId, iaNa(1, '2001:db8:1::150')]),
     ]) {
       t.is(r.dispatcher.handle(f, 0, f.length, 0), 0);
-      t.is(r.server.discardReason, 'the lease journal cannot make a change durable (storage failing)');
+      t.is(r.server.reply.discardReason, 'the lease journal cannot make a change durable (storage failing)');
     }
     await r.dispatcher.flush();
     t.is(r.leases.counts().addresses, before);

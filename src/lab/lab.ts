@@ -415,6 +415,7 @@ PATH=/usr/sbin:/usr/bin:/sbin:/bin
 {
   echo "--- $reason"
   env | grep -E '^(interface|new_|old_|cur_|requested_)[A-Za-z0-9_]*=' | sort
+  echo "--- end"
 } >>"$1"
 case "$reason" in
   BOUND6|RENEW6|REBIND6|REBOOT6)

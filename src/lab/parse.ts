@@ -122,20 +122,22 @@ export type DhclientEvent = Record<string, string>;
 
 /**
  * The record the lab's dhclient script writes: blocks starting with a line `--- REASON`, then
- * `name=value` lines (values may contain spaces; they never contain new lines).
+ * `name=value` lines (values may contain spaces; they never contain new lines), then `--- end`.
+ * A block without its end line is still being written and is left out.
  */
 export function parseDhclientRecord(text: string): DhclientEvent[] {
   const events: DhclientEvent[] = [];
   let current: DhclientEvent | null = null;
   for (const line of text.split('\n')) {
-    if (line.startsWith('--- ')) {
+    if (line === '--- end') {
+      if (current !== null) events.push(current);
+      current = null;
+    } else if (line.startsWith('--- ')) {
       current = { reason: line.slice(4).trim() };
-      events.push(current);
-      continue;
+    } else {
+      const eq = line.indexOf('=');
+      if (current !== null && eq > 0) current[line.slice(0, eq)] = line.slice(eq + 1);
     }
-    const eq = line.indexOf('=');
-    if (current === null || eq <= 0) continue;
-    current[line.slice(0, eq)] = line.slice(eq + 1);
   }
   return events;
 }

@@ -25,6 +25,7 @@ import {
   isUnspecified,
 } from '../../codecs/bytes.js';
 import { fillUpperLayer, fold, pseudoHeaderSum } from '../../codecs/checksum.js';
+import { Dhcpv6MessageType } from '../../codecs/dhcpv6.js';
 import { NO_VLAN } from '../../codecs/ethernet.js';
 import { FrameDecoder } from '../../codecs/frame.js';
 import { Icmpv6Type } from '../../codecs/icmpv6.js';
@@ -33,7 +34,7 @@ import { NeighborAdvertisementFlag } from '../../codecs/ndp.js';
 import { emitLinkLayerAddressOption, NdpOptionType } from '../../codecs/ndp-options.js';
 import { Layer, Status } from '../../codecs/status.js';
 import { fillUdpChecksum, UdpPort } from '../../codecs/udp.js';
-import type { Dhcpv6RequestContext, Dhcpv6Server } from '../dhcp/server.js';
+import type { Dhcpv6Request, Dhcpv6Server } from '../dhcp/server.js';
 import { MacTable } from '../tables/mac-table.js';
 import { DEFAULT_RATE_LIMIT, SenderRateLimiter, type RateLimit } from './rate-limiter.js';
 import { AddressTable } from '../tables/address-table.js';
@@ -211,8 +212,11 @@ export class Dispatcher {
   private readonly onCommitError: (error: unknown, replies: number) => void;
   /** punt6's own per-sender token bucket, or null. */
   readonly limiter: SenderRateLimiter | null;
-  /** Where the DHCPv6 message being handled came from; one record, refilled per message. */
-  private readonly dhcpv6Context: Dhcpv6RequestContext = {
+  /** The DHCPv6 message being handled and where it came from; one record, refilled per message. */
+  private readonly dhcpv6Request: Dhcpv6Request = {
+    buf: NO_BYTES,
+    off: 0,
+    len: 0,
     network: 0,
     mac: NO_BYTES,
     macOff: 0,
@@ -664,20 +668,24 @@ export class Dispatcher {
     // The answer goes back to the source address: clients use their link-local address and
     // relays a unicast one (RFC 9915 §7.2, §19.1); there is nowhere to answer :: or a group.
     if (isUnspecified(rx, ip.sourceOffset) || isMulticast(rx, ip.sourceOffset)) return Outcome.Invalid;
-    const relayed = rx[d.dhcpv6Offset] === 12;
+    const relayed = rx[d.dhcpv6Offset] === Dhcpv6MessageType.RelayForw;
     const unicast = !isMulticast(rx, ip.destinationOffset);
     const t = this.tx;
     const ipOff = this.replyEthernet(rx, off, st.routerMac);
     const udp = ipOff + 40;
     const msg = udp + 8;
-    const ctx = this.dhcpv6Context;
-    ctx.network = network;
-    ctx.mac = rx;
-    ctx.macOff = off + 6;
-    ctx.unicast = unicast;
-    ctx.source = rx;
-    ctx.sourceOff = ip.sourceOffset;
-    const n = server.handle(rx, d.dhcpv6Offset, d.dhcpv6Length, ctx, t, msg);
+    const req = this.dhcpv6Request;
+    req.buf = rx;
+    req.off = d.dhcpv6Offset;
+    req.len = d.dhcpv6Length;
+    req.network = network;
+    req.mac = rx;
+    req.macOff = off + 6;
+    req.unicast = unicast;
+    req.source = rx;
+    req.sourceOff = ip.sourceOffset;
+    const reply = server.handle(req, t, msg);
+    const n = reply.length;
     if (n === 0) return Outcome.Discarded;
     const udpLength = 8 + n;
     emitIpv6Fixed(t, ipOff, udpLength, IpProtocol.Udp, st.net.hopLimit);
@@ -695,7 +703,7 @@ export class Dispatcher {
     t[udp + 5] = udpLength & 0xff;
     fillUdpChecksum(t, ipOff + 8, ipOff + 24, udp);
     this.replyLength = msg + n;
-    if (server.needsCommit) {
+    if (reply.awaitsCommit) {
       this.holdReply(ifIndex, this.replyLength);
       this.replyHeld = true;
     }

@@ -15,7 +15,7 @@
  */
 
 import { formatIpv6, formatMac } from '../../codecs/bytes.js';
-import type { Dhcpv6OptionRepr } from '../../codecs/dhcpv6-options.js';
+import type { Dhcpv6OptionRepr } from '../../codecs/dhcpv6.js';
 import type { DuidRepr } from '../../codecs/duid.js';
 import { loadPcap } from '../system/pcap.js';
 import { clientId, decodeDhcpv6Reply, dhcpv6Frame, duidHex, duidLl, innerMessage, message, optionsOf } from './dhcp.js';

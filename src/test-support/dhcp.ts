@@ -19,8 +19,8 @@ import {
   dhcpv6MessageLength,
   parseDhcpv6Message,
   type Dhcpv6MessageRepr,
+  type Dhcpv6OptionRepr,
 } from '../../codecs/dhcpv6.js';
-import type { Dhcpv6OptionRepr } from '../../codecs/dhcpv6-options.js';
 import type { DuidRepr } from '../../codecs/duid.js';
 import { FrameDecoder } from '../../codecs/frame.js';
 import { emitIpv6Fixed, IpProtocol } from '../../codecs/ipv6.js';

@@ -99,7 +99,7 @@ async function main(): Promise<void> {
       const len = handle(
         dhcpv6Frame({ srcMac: mac, message: message(Msg.Solicit, solicitXid, [clientId(mac), iaNa(1)]) }),
       );
-      if (len === 0) throw new Error(`no Advertise for ${mac}: ${responder.dhcpv6.discardReason}`);
+      if (len === 0) throw new Error(`no Advertise for ${mac}: ${responder.dhcpv6.reply.discardReason}`);
       const adv = innerMessage(decodeDhcpv6Reply(d.tx.slice(0, len)).message);
       const offered = optionsOf(optionOf(adv.options, 'ia-na').options, 'ia-address')[0];
       if (adv.msgType !== Msg.Advertise || offered === undefined) throw new Error(`no address advertised to ${mac}`);
