@@ -7,7 +7,7 @@
  * Schema formats in schema.ts use the same functions, so the schema and the messages agree.
  */
 import { IPv6, IPv6CidrRange, RangedSet } from 'ip-num';
-import { formatIpv6, formatMac, fromHex, isLinkLocal, parseIpv6 } from '../../codecs/bytes.js';
+import { compareAddr, formatIpv6, formatMac, fromHex, parseIpv6 } from '../../codecs/bytes.js';
 import type { Ipv6Address, Ipv6AddressRange, Ipv6Prefix, MacAddress } from './model.js';
 
 /** A parsed prefix: the model form plus the ip-num range for arithmetic. */
@@ -55,30 +55,9 @@ export function parseIpv6Address(text: string): { readonly model: Ipv6Address } 
   return { model: { text: formatIpv6(bytes), bytes } };
 }
 
-/** Whether the first `prefix.length` bits of the address are the prefix's. */
-export function addressInPrefix(address: Uint8Array, prefix: Ipv6Prefix): boolean {
-  const p = prefix.address;
-  const whole = prefix.length >>> 3;
-  for (let i = 0; i < whole; i++) if (address[i] !== p[i]) return false;
-  const bits = prefix.length & 7;
-  if (bits === 0) return true;
-  const mask = (0xff << (8 - bits)) & 0xff;
-  return (((address[whole] as number) ^ (p[whole] as number)) & mask) === 0;
-}
-
 /** Whether first <= address <= last, as 128-bit numbers. */
 export function addressInRange(address: Uint8Array, first: Uint8Array, last: Uint8Array): boolean {
-  return compareAddresses(first, address) <= 0 && compareAddresses(address, last) <= 0;
-}
-
-function compareAddresses(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < 16; i++) if (a[i] !== b[i]) return (a[i] as number) - (b[i] as number);
-  return 0;
-}
-
-/** fe80::/10 (RFC 4291 §2.5.6). */
-export function isLinkLocalAddress(address: Uint8Array): boolean {
-  return isLinkLocal(address, 0);
+  return compareAddr(first, 0, address, 0) <= 0 && compareAddr(address, 0, last, 0) <= 0;
 }
 
 export function addressModel(bytes: Uint8Array): Ipv6Address {

@@ -9,12 +9,10 @@
  * large file in slices.
  */
 import type { IPv6, RangedSet } from 'ip-num';
-import { bytesEqual } from '../../codecs/bytes.js';
+import { bytesEqual, inPrefix, isLinkLocal } from '../../codecs/bytes.js';
 import type { Steps } from '../system/steps.js';
 import {
-  addressInPrefix,
   addressInRange,
-  isLinkLocalAddress,
   parseDuid,
   parseIpv6Address,
   parseIpv6Pool,
@@ -97,7 +95,7 @@ function checkAddressInNetwork(
   address: Uint8Array,
   net: NetworkInfo,
 ): void {
-  const inside = net.prefixes.find((p) => addressInPrefix(address, p.parsed.model));
+  const inside = net.prefixes.find((p) => inPrefix(address, 0, p.parsed.model.address, p.parsed.model.length));
   if (inside === undefined && !net.prefixesComplete) return;
   if (inside === undefined) {
     problems.add(
@@ -129,7 +127,7 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
   }
   const linkLocalText = strAt(raw, 'routerLinkLocal');
   const linkLocal = linkLocalText === undefined ? null : parseIpv6Address(linkLocalText);
-  if (linkLocal !== null && !isLinkLocalAddress(linkLocal.model.bytes)) {
+  if (linkLocal !== null && !isLinkLocal(linkLocal.model.bytes, 0)) {
     problems.add([...base, 'routerLinkLocal'], `${show(linkLocalText!)} is not a link-local address (fe80::/10)`);
   }
 

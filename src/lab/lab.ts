@@ -21,7 +21,8 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, parseConfig } from '../config/index.js';
-import { addressInPrefix, parseIpv6Address, parseIpv6Prefix } from '../config/addr.js';
+import { inPrefix as addressInPrefix } from '../../codecs/bytes.js';
+import { parseIpv6Address, parseIpv6Prefix } from '../config/addr.js';
 import {
   LabError,
   haveCommand,
@@ -401,7 +402,7 @@ function prefixLength(prefix: string): number {
 function inPrefix(prefix: string, address: string): boolean {
   const p = parseIpv6Prefix(prefix);
   const a = parseIpv6Address(address);
-  return p !== null && a !== null && addressInPrefix(a.model.bytes, p.model);
+  return p !== null && a !== null && addressInPrefix(a.model.bytes, 0, p.model.address, p.model.length);
 }
 
 async function addresses(ns: string): Promise<ReturnType<typeof parseIpAddr>> {
