@@ -19,6 +19,7 @@ import {
   parseMacAddress,
   PrefixSet,
 } from './addr.js';
+import { documentPaths } from '../test-support/documents.js';
 import { ConfigError } from './error.js';
 import { parseConfig } from './load.js';
 
@@ -116,13 +117,7 @@ test('any value at any place gives a ConfigError or a configuration, nothing els
     metrics: ':9464',
     log: { level: 'info' },
   };
-  const paths: (string | number)[][] = [];
-  const walk = (v: unknown, p: (string | number)[]): void => {
-    paths.push(p);
-    if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...p, i]));
-    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...p, k]);
-  };
-  walk(doc, []);
+  const paths = documentPaths(doc);
   t.notThrows(() => parseConfig(stringify(doc), 'doc.yaml', '/'));
   fc.assert(
     fc.property(fc.integer({ min: 1, max: paths.length - 1 }), fc.jsonValue({ maxDepth: 2 }), (i, value) => {

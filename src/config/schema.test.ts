@@ -2,6 +2,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import type { ErrorObject } from 'ajv';
 import { runSteps } from '../system/steps.js';
+import { documentPaths } from '../test-support/documents.js';
 import { configSchema, schemaErrors, schemaValidator } from './schema.js';
 
 /** The whole document checked at once: what schemaErrors, a port at a time, must list alike. */
@@ -23,13 +24,7 @@ const valid = {
 };
 
 test('the ports checked one at a time: the errors, and their order, of the whole document checked at once', (t) => {
-  const paths: (string | number)[][] = [];
-  const walk = (v: unknown, p: (string | number)[]): void => {
-    paths.push(p);
-    if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...p, i]));
-    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...p, k]);
-  };
-  walk(valid, []);
+  const paths = documentPaths(valid);
   const REMOVE = Symbol('remove');
   const anything = fc.oneof(
     fc.jsonValue({ maxDepth: 2 }),

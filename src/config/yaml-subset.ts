@@ -28,17 +28,20 @@ const DECLINE = new Decline();
 /** Entries read between two yields. */
 const ENTRIES_PER_STEP = 16;
 
-const SPACE = 0x20;
-const HASH = 0x23;
-const DASH = 0x2d;
-const COLON = 0x3a;
-const QUOTE = 0x22;
-const APOSTROPHE = 0x27;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const COMMA = 0x2c;
-const OPEN_BRACE = 0x7b;
-const CLOSE_BRACE = 0x7d;
+/** The characters the reader looks for, by their codes. */
+const Char = {
+  Space: 0x20,
+  Quote: 0x22,
+  Hash: 0x23,
+  Apostrophe: 0x27,
+  Comma: 0x2c,
+  Dash: 0x2d,
+  Colon: 0x3a,
+  OpenBracket: 0x5b,
+  CloseBracket: 0x5d,
+  OpenBrace: 0x7b,
+  CloseBrace: 0x7d,
+} as const;
 
 /** Anything but printable ASCII and line feeds leaves the subset (tabs, CR, control, non-ASCII). */
 const OUTSIDE = /[^\n\x20-\x7e]/;
@@ -64,7 +67,7 @@ export function coreScalar(s: string): unknown {
   const c = s.charCodeAt(0);
   // Only these first characters can start a null, a boolean or a number.
   if (!(c === 0x7e || c === 0x6e || c === 0x4e || c === 0x74 || c === 0x54 || c === 0x66 || c === 0x46)) {
-    if (!(c === 0x2b || c === DASH || c === 0x2e || (c >= 0x30 && c <= 0x39)) && s !== '') return s;
+    if (!(c === 0x2b || c === Char.Dash || c === 0x2e || (c >= 0x30 && c <= 0x39)) && s !== '') return s;
   }
   if (NULL.test(s)) return null;
   if (BOOL.test(s)) return c === 0x74 || c === 0x54;
@@ -84,7 +87,7 @@ const isKeyChar = (c: number): boolean =>
   (c >= 0x41 && c <= 0x5a) ||
   (c >= 0x30 && c <= 0x39) ||
   c === 0x5f ||
-  c === DASH ||
+  c === Char.Dash ||
   c === 0x2e;
 
 class Reader {
@@ -125,8 +128,8 @@ class Reader {
       let e = t.indexOf('\n', p);
       if (e < 0) e = this.length;
       let s = p;
-      while (s < e && t.charCodeAt(s) === SPACE) s++;
-      if (s < e && t.charCodeAt(s) !== HASH) {
+      while (s < e && t.charCodeAt(s) === Char.Space) s++;
+      if (s < e && t.charCodeAt(s) !== Char.Hash) {
         this.indent = s - p;
         this.start = s;
         this.end = e;
@@ -142,7 +145,7 @@ class Reader {
   /** Whether the current line is a sequence entry: `-` then a space or the end of the line. */
   private isEntry(): boolean {
     const s = this.start;
-    return this.text.charCodeAt(s) === DASH && (s + 1 === this.end || this.text.charCodeAt(s + 1) === SPACE);
+    return this.text.charCodeAt(s) === Char.Dash && (s + 1 === this.end || this.text.charCodeAt(s + 1) === Char.Space);
   }
 
   /**
@@ -153,7 +156,7 @@ class Reader {
     const t = this.text;
     const c = t.charCodeAt(p);
     let q: number;
-    if (c === QUOTE || c === APOSTROPHE) {
+    if (c === Char.Quote || c === Char.Apostrophe) {
       const quoted = this.quoted(p);
       q = quoted.after;
       this.key = quoted.value;
@@ -163,10 +166,10 @@ class Reader {
       if (q === p) return -1;
       this.key = t.slice(p, q);
     }
-    if (t.charCodeAt(q) !== COLON || !(q + 1 === this.end || t.charCodeAt(q + 1) === SPACE)) return -1;
+    if (t.charCodeAt(q) !== Char.Colon || !(q + 1 === this.end || t.charCodeAt(q + 1) === Char.Space)) return -1;
     // YAML 1.2 §7.4.2: an implicit key is at most 1024 characters.
     if (q - p > 1024) throw DECLINE;
-    if (c !== QUOTE && c !== APOSTROPHE) this.key = plainKey(this.key);
+    if (c !== Char.Quote && c !== Char.Apostrophe) this.key = plainKey(this.key);
     if (this.key === '__proto__') throw DECLINE;
     return q;
   }
@@ -194,8 +197,8 @@ class Reader {
     const out: unknown[] = [];
     for (;;) {
       let p = this.start + 1;
-      while (p < this.end && t.charCodeAt(p) === SPACE) p++;
-      if (p < this.end && t.charCodeAt(p) !== HASH && this.keyEnd(p) >= 0) {
+      while (p < this.end && t.charCodeAt(p) === Char.Space) p++;
+      if (p < this.end && t.charCodeAt(p) !== Char.Hash && this.keyEnd(p) >= 0) {
         // `- key: value`: a mapping whose keys sit at the column of this first key.
         out.push(yield* this.mapping(p - this.start + this.indent, p));
       } else {
@@ -217,8 +220,8 @@ class Reader {
   private *value(p: number, indent: number, sequenceAtIndent: boolean): Steps<unknown> {
     const t = this.text;
     let s = p;
-    while (s < this.end && t.charCodeAt(s) === SPACE) s++;
-    if (s < this.end && t.charCodeAt(s) !== HASH) {
+    while (s < this.end && t.charCodeAt(s) === Char.Space) s++;
+    if (s < this.end && t.charCodeAt(s) !== Char.Hash) {
       // Something follows on the line: it needs the space before it.
       if (s === p) throw DECLINE;
       const v = this.inline(s);
@@ -242,38 +245,39 @@ class Reader {
     const c = t.charCodeAt(s);
     let value: unknown;
     let after: number;
-    if (c === OPEN_BRACKET) {
+    if (c === Char.OpenBracket) {
       const items: unknown[] = [];
       after = this.flowSequence(s + 1, items);
       value = items;
-    } else if (c === OPEN_BRACE) {
+    } else if (c === Char.OpenBrace) {
       const entries: Record<string, unknown> = {};
       after = this.flowMapping(s + 1, entries);
       value = entries;
-    } else if (c === QUOTE || c === APOSTROPHE) {
+    } else if (c === Char.Quote || c === Char.Apostrophe) {
       const q = this.quoted(s);
       value = q.value;
       after = q.after;
     } else {
       // A plain scalar ends at a comment (a space and #) or at the line's end.
       let e = s;
-      while (e < this.end && !(t.charCodeAt(e) === HASH && t.charCodeAt(e - 1) === SPACE)) e++;
-      while (t.charCodeAt(e - 1) === SPACE) e--;
+      while (e < this.end && !(t.charCodeAt(e) === Char.Hash && t.charCodeAt(e - 1) === Char.Space)) e++;
+      while (t.charCodeAt(e - 1) === Char.Space) e--;
       return plain(t.slice(s, e), false);
     }
-    while (after < this.end && t.charCodeAt(after) === SPACE) after++;
-    if (after < this.end && !(t.charCodeAt(after) === HASH && t.charCodeAt(after - 1) === SPACE)) throw DECLINE;
+    while (after < this.end && t.charCodeAt(after) === Char.Space) after++;
+    if (after < this.end && !(t.charCodeAt(after) === Char.Hash && t.charCodeAt(after - 1) === Char.Space))
+      throw DECLINE;
     return value;
   }
 
   /** A flow sequence's items from p (after `[`) to its `]` on the same line; returns past the `]`. */
   private flowSequence(p: number, items: unknown[]): number {
     let s = this.skipSpaces(p);
-    if (this.text.charCodeAt(s) === CLOSE_BRACKET) return s + 1;
+    if (this.text.charCodeAt(s) === Char.CloseBracket) return s + 1;
     for (;;) {
-      const e = this.flowScalar(s, CLOSE_BRACKET);
+      const e = this.flowScalar(s, Char.CloseBracket);
       items.push(this.scalar);
-      const next = this.flowNext(e, CLOSE_BRACKET);
+      const next = this.flowNext(e, Char.CloseBracket);
       if (next < 0) return ~next;
       s = next;
     }
@@ -286,7 +290,7 @@ class Reader {
   private flowMapping(p: number, out: Record<string, unknown>): number {
     const t = this.text;
     let s = this.skipSpaces(p);
-    if (t.charCodeAt(s) === CLOSE_BRACE) return s + 1;
+    if (t.charCodeAt(s) === Char.CloseBrace) return s + 1;
     for (;;) {
       const q = s < this.end ? this.keyEnd(s) : -1;
       if (q < 0) throw DECLINE;
@@ -295,15 +299,15 @@ class Reader {
       const v = this.skipSpaces(q + 1);
       if (v >= this.end) throw DECLINE;
       let e: number;
-      if (t.charCodeAt(v) === OPEN_BRACKET) {
+      if (t.charCodeAt(v) === Char.OpenBracket) {
         const items: unknown[] = [];
         e = this.flowSequence(v + 1, items);
         out[key] = items;
       } else {
-        e = this.flowScalar(v, CLOSE_BRACE);
+        e = this.flowScalar(v, Char.CloseBrace);
         out[key] = this.scalar;
       }
-      const next = this.flowNext(e, CLOSE_BRACE);
+      const next = this.flowNext(e, Char.CloseBrace);
       if (next < 0) return ~next;
       s = next;
     }
@@ -317,7 +321,7 @@ class Reader {
     const t = this.text;
     if (s >= this.end) throw DECLINE;
     const c = t.charCodeAt(s);
-    if (c === QUOTE || c === APOSTROPHE) {
+    if (c === Char.Quote || c === Char.Apostrophe) {
       const q = this.quoted(s);
       this.scalar = q.value;
       return q.after;
@@ -325,11 +329,11 @@ class Reader {
     let e = s;
     while (e < this.end) {
       const x = t.charCodeAt(e);
-      if (x === COMMA || x === close) break;
+      if (x === Char.Comma || x === close) break;
       e++;
     }
     let v = e;
-    while (t.charCodeAt(v - 1) === SPACE) v--;
+    while (t.charCodeAt(v - 1) === Char.Space) v--;
     this.scalar = plain(t.slice(s, v), true);
     return e;
   }
@@ -344,16 +348,16 @@ class Reader {
     if (at >= this.end) throw DECLINE;
     const x = t.charCodeAt(at);
     if (x === close) return ~(at + 1);
-    if (x !== COMMA) throw DECLINE;
+    if (x !== Char.Comma) throw DECLINE;
     const s = this.skipSpaces(at + 1);
     // A trailing comma, or an empty entry, is left to the full parser.
-    if (t.charCodeAt(s) === close || t.charCodeAt(s) === COMMA) throw DECLINE;
+    if (t.charCodeAt(s) === close || t.charCodeAt(s) === Char.Comma) throw DECLINE;
     return s;
   }
 
   private skipSpaces(p: number): number {
     let s = p;
-    while (s < this.end && this.text.charCodeAt(s) === SPACE) s++;
+    while (s < this.end && this.text.charCodeAt(s) === Char.Space) s++;
     return s;
   }
 
@@ -361,7 +365,7 @@ class Reader {
   private quoted(s: number): { value: string; after: number } {
     const t = this.text;
     const quote = t.charCodeAt(s);
-    if (quote === QUOTE) {
+    if (quote === Char.Quote) {
       const e = t.indexOf('"', s + 1);
       if (e < 0 || e >= this.end) throw DECLINE;
       const value = t.slice(s + 1, e);
@@ -374,7 +378,7 @@ class Reader {
       const e = t.indexOf("'", from);
       if (e < 0 || e >= this.end) throw DECLINE;
       value += t.slice(from, e);
-      if (t.charCodeAt(e + 1) !== APOSTROPHE) return { value, after: e + 1 };
+      if (t.charCodeAt(e + 1) !== Char.Apostrophe) return { value, after: e + 1 };
       value += "'";
       from = e + 2;
     }
@@ -389,7 +393,7 @@ function plainKey(k: string): string {
     if (!/^(?:0|[1-9][0-9]{0,14})$/.test(k)) throw DECLINE;
     return k;
   }
-  if (c === DASH || c === 0x2e || RESERVED_KEYS.has(k)) throw DECLINE;
+  if (c === Char.Dash || c === 0x2e || RESERVED_KEYS.has(k)) throw DECLINE;
   return k;
 }
 
@@ -398,9 +402,9 @@ function plain(s: string, flow: boolean): unknown {
   if (s === '') throw DECLINE;
   const c = s.charCodeAt(0);
   if (INDICATOR_FIRST.has(c)) throw DECLINE;
-  if (c === DASH && (s.length === 1 || s.charCodeAt(1) === SPACE)) throw DECLINE;
+  if (c === Char.Dash && (s.length === 1 || s.charCodeAt(1) === Char.Space)) throw DECLINE;
   // `: ` or a last `:` would make it a key; ` #` a comment; in flow context a bracket or brace ends it.
-  if (s.includes(': ') || s.charCodeAt(s.length - 1) === COLON || s.includes(' #')) throw DECLINE;
+  if (s.includes(': ') || s.charCodeAt(s.length - 1) === Char.Colon || s.includes(' #')) throw DECLINE;
   if (flow && /[[\]{}]/.test(s)) throw DECLINE;
   return coreScalar(s);
 }
