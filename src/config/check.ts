@@ -349,15 +349,17 @@ function onLinkOverlap(
   return undefined;
 }
 
-function checkUniqueNames(problems: ProblemList, list: unknown[], section: string, what: string): void {
+function* checkUniqueNames(problems: ProblemList, list: unknown[], section: string, what: string): Steps<void> {
   const names = new Registry();
-  list.forEach((v, i) => {
+  for (let i = 0; i < list.length; i++) {
+    if ((i & 255) === 255) yield;
+    const v = list[i];
     const n = isObj(v) ? strAt(v, 'name') : undefined;
-    if (n === undefined) return;
+    if (n === undefined) continue;
     const before = names.claim(n, [section, i], n);
     if (before !== undefined)
       problems.add([section, i, 'name'], `duplicate ${what} name ${show(n)} (also ${formatPath(before.path)})`);
-  });
+  }
 }
 
 /** Runs every semantic check on the raw document. */
@@ -366,9 +368,9 @@ export function* checkSemantics(doc: unknown, problems: ProblemList): Steps<void
   const rawNetworks = listOf(doc['networks']);
   const rawInterfaces = listOf(doc['interfaces']);
   const rawPorts = listOf(doc['ports']);
-  checkUniqueNames(problems, rawInterfaces, 'interfaces', 'interface');
-  checkUniqueNames(problems, rawNetworks, 'networks', 'network');
-  checkUniqueNames(problems, rawPorts, 'ports', 'port');
+  yield* checkUniqueNames(problems, rawInterfaces, 'interfaces', 'interface');
+  yield* checkUniqueNames(problems, rawNetworks, 'networks', 'network');
+  yield* checkUniqueNames(problems, rawPorts, 'ports', 'port');
 
   const networks = new Map<string, NetworkInfo>();
   const infos: NetworkInfo[] = [];

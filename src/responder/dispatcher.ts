@@ -102,9 +102,12 @@ export function* dispatcherTables(
       net.routerLinkLocal,
       ...net.routerAddresses,
     ].map((address) => ({ address, owner: ROUTER_OWNER, mac: net.routerMac }));
-    for (const p of runtime.ports)
+    for (let i = 0; i < runtime.ports.length; i++) {
+      if ((i & 255) === 255) yield;
+      const p = runtime.ports[i] as (typeof runtime.ports)[number];
       if (p.network === net.index)
         for (const address of p.addresses) entries.push({ address, owner: p.index + 1, mac: p.mac });
+    }
     const owned = new AddressTable(entries.length);
     const owners = new Int32Array(entries.length);
     const advertisements = new NeighborAdvertisementTemplates(entries.length);

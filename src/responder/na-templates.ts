@@ -34,27 +34,27 @@ export const TAGGED_LENGTH = 90;
 const NA_LENGTH = 32;
 const UNSPECIFIED = new Uint8Array(16);
 const ZERO_MAC = new Uint8Array(6);
+const NO_FRAME = new Uint8Array(0);
 const scratchUntagged = new Uint8Array(UNTAGGED_LENGTH);
 const scratchTagged = new Uint8Array(TAGGED_LENGTH);
 
 export class NeighborAdvertisementTemplates {
   /** Per entry: the checksum sum of what its templates hold, folded to 16 bits. */
   readonly sums: Int32Array;
-  /** Per entry: the untagged template, then the tagged one; views of one buffer, made once. */
+  /**
+   * Per entry: the untagged template, then the tagged one; views of one buffer, each made when
+   * its entry is set (so a large table is made a few entries at a time), an empty frame before.
+   */
   private readonly frames: Uint8Array[];
+  private readonly bytes: Uint8Array;
 
   constructor(entries: number) {
     const n = Math.max(1, entries);
     this.sums = new Int32Array(n);
-    const bytes = new Uint8Array(n * (UNTAGGED_LENGTH + TAGGED_LENGTH));
+    this.bytes = new Uint8Array(n * (UNTAGGED_LENGTH + TAGGED_LENGTH));
+    // Pushed, not `new Array(n).fill()`: a packed array, whose loads in copy() check no holes.
     this.frames = [];
-    for (let i = 0; i < n; i++) {
-      const o = i * (UNTAGGED_LENGTH + TAGGED_LENGTH);
-      this.frames.push(
-        bytes.subarray(o, o + UNTAGGED_LENGTH),
-        bytes.subarray(o + UNTAGGED_LENGTH, o + UNTAGGED_LENGTH + TAGGED_LENGTH),
-      );
-    }
+    for (let i = 0; i < 2 * n; i++) this.frames.push(NO_FRAME);
   }
 
   get entries(): number {
@@ -67,6 +67,11 @@ export class NeighborAdvertisementTemplates {
       throw new RangeError(`NA template ${i} is not in 0..${this.sums.length - 1}`);
     if (target.length !== 16 || mac.length !== 6)
       throw new RangeError('NA template: the target is 16 bytes and the MAC 6');
+    const o = i * (UNTAGGED_LENGTH + TAGGED_LENGTH);
+    if (this.frames[2 * i] === NO_FRAME) {
+      this.frames[2 * i] = this.bytes.subarray(o, o + UNTAGGED_LENGTH);
+      this.frames[2 * i + 1] = this.bytes.subarray(o + UNTAGGED_LENGTH, o + UNTAGGED_LENGTH + TAGGED_LENGTH);
+    }
     for (const tagged of [false, true]) {
       const to = this.frames[2 * i + (tagged ? 1 : 0)] as Uint8Array;
       // Built in one scratch frame and copied: the emitters' word views are made for it alone,
