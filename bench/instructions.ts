@@ -34,6 +34,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { tuneV8, V8_INLINING_FLAGS } from '../src/daemon/v8-tuning.js';
+
+/** The budgets the counted process runs with: punt6's, or V8's own with PUNT6_V8_DEFAULTS=1. */
+const childV8Flags = process.env.PUNT6_V8_DEFAULTS === '1' ? [] : V8_INLINING_FLAGS;
 import {
   dhcpFrame,
   FIXTURE_KINDS,
@@ -52,6 +55,8 @@ const KINDS: Record<string, { name: string; fixture?: string }> = {
 /** Packets handled before the count starts, in calls of the loop, then calls of one packet. */
 const WARM_UP = 20_000;
 const COMPILE_CALLS = 3;
+/** Warm-up calls of WARM_UP / 10 fresh Solicits each: enough for every tier to have compiled the path. */
+const SOLICIT_WARM_UP_CALLS = 40;
 /** The "after all" warm-up: ten rounds of this many of each fixture frame and fresh Solicits. */
 const MIXED_FRAMES = WARM_UP / 2;
 const MIXED_SOLICITS = WARM_UP / 20;
@@ -81,7 +86,7 @@ async function parent(kinds: string[]): Promise<void> {
   const probe = spawnSync('valgrind', ['--version'], { encoding: 'utf8' });
   if (probe.status !== 0) throw new Error('valgrind is not installed (Debian: apt-get install valgrind)');
   console.log(
-    `${probe.stdout.trim()}, node ${process.version}, ${V8_INLINING_FLAGS.join(' ')}; each kind counted over ${packets.toLocaleString('en')} and ${(3 * packets).toLocaleString('en')} packets in one process`,
+    `${probe.stdout.trim()}, node ${process.version}, ${childV8Flags.length > 0 ? childV8Flags.join(' ') : 'V8 defaults (PUNT6_V8_DEFAULTS=1)'}; each kind counted over ${packets.toLocaleString('en')} and ${(3 * packets).toLocaleString('en')} packets in one process`,
   );
   console.log(
     'instructions/packet'.padStart(58) + '\n' + 'kind'.padEnd(38) + 'alone'.padStart(10) + 'after all'.padStart(10),
@@ -116,7 +121,7 @@ async function count(dir: string, k: string, n: number, mixed: boolean): Promise
       // V8 writes and rewrites machine code in its heap: have valgrind notice.
       '--smc-check=all-non-file',
       process.execPath,
-      ...V8_INLINING_FLAGS,
+      ...childV8Flags,
       '--single-threaded',
       '--no-use-osr',
       '--expose-gc',
@@ -164,7 +169,8 @@ async function child(kind: string, mixed: boolean): Promise<void> {
   const frames = await Promise.all(FIXTURE_KINDS.map((k) => frameOf(k.file, 0)));
   // Fresh clients' Solicits: the mixed warm-up's, then the measured kind's (other clients).
   const solicits = inOneBuffer(
-    (mixed ? 10 * MIXED_SOLICITS : 0) + (kind === 'solicit' ? WARM_UP + COMPILE_CALLS + 5 * packets : 0),
+    (mixed ? 10 * MIXED_SOLICITS : 0) +
+      (kind === 'solicit' ? (SOLICIT_WARM_UP_CALLS * WARM_UP) / 10 + COMPILE_CALLS + 5 * packets : 0),
     (i) => dhcpFrame(1, i, i & 0xffffff, null),
   );
   let next = mixed ? warmUpEveryKind(d, frames, solicits, 10, MIXED_FRAMES, MIXED_SOLICITS) : 0;
@@ -179,7 +185,7 @@ async function child(kind: string, mixed: boolean): Promise<void> {
           answered += handleRepeatedly(d, frame, frame.length, n);
         };
   // Several calls: without on-stack replacement the loop itself is compiled between calls.
-  if (kind === 'solicit') for (let r = 0; r < 10; r++) measured(WARM_UP / 10);
+  if (kind === 'solicit') for (let r = 0; r < SOLICIT_WARM_UP_CALLS; r++) measured(WARM_UP / 10);
   else for (let r = 0; r < 15; r++) measured(WARM_UP);
   // A few more calls: compiling the loop happens at a call, not inside the count.
   for (let r = 0; r < COMPILE_CALLS; r++) measured(1);

@@ -111,7 +111,7 @@ function cleanup(): Promise<void> {
       if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     }
     if (labStarted) {
-      const r = await run('node', [CLI, 'lab', 'down', '--state', state]);
+      const r = await run(process.execPath, [CLI, 'lab', 'down', '--state', state]);
       if (r.code !== 0) process.stderr.write(`lab down failed (${r.code}): ${r.out}${r.err}\n`);
     }
     if (dir) await rm(dir, { recursive: true, force: true });
@@ -141,7 +141,7 @@ const ovsEnv = (): NodeJS.ProcessEnv => ({
 async function labUp(configFile: string): Promise<void> {
   labStarted = true;
   const r = await run(
-    'node',
+    process.execPath,
     [CLI, 'lab', 'up', '--state', state, '--config', configFile, '--metrics-port', String(METRICS_PORT)],
     180_000,
   );
@@ -159,7 +159,7 @@ async function restartPunt6WithHighMeters(): Promise<void> {
   await until('the lab punt6 to stop', async () => !alive(labPid), 15_000);
   const log = openSync(join(dir, 'punt6.log'), 'a');
   punt6 = spawn(
-    'node',
+    process.execPath,
     [
       CLI,
       'run',

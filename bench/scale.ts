@@ -12,23 +12,23 @@
  *   so it starts, retries the attach every second, and answers nothing): the time from its spawn
  *   to its `punt6 running` log line, its resident memory then (from its metrics) and its peak;
  * - with `--ovs` (root, Open vSwitch installed): installing the rule set into a private OVS with
- *   the userspace datapath, and the time from a one-port change to its rules being in OVS.
+ *   the userspace datapath (`install`), then the time from a one-port change to its rules being
+ *   in OVS (`installChanges`): a second address for one port, the last port going from the
+ *   bridge, and coming back. Each with the CPU time it took in this process, in the commands it
+ *   ran (ovs-ofctl, ovs-vsctl) and in ovs-vswitchd: on a shared machine, the wall time also
+ *   counts the other work there.
  *
  * Heap figures are after a garbage collection: run with --expose-gc. CPU time is the process's
  * (its threads together: the garbage collector's helpers too); on a shared machine it moves less
- * with the neighbours' load than the time on the clock does.
- *
- *   node --expose-gc dist/bench/scale.js [--ports 100,1000,10000] [--ovs]
- *
- * Build first (`npm run build`): the start is timed on the built command line.
+ * with the neighbours' load than the time on the clock does. Build first (`npm run build`): the
+ * start is timed on the built command line.
  */
 
 import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -46,9 +46,23 @@ import { fillUpperLayer } from '../codecs/checksum.js';
 
 tuneV8();
 
+const USAGE = `usage: node --expose-gc dist/bench/scale.js [--ports 100,1000,10000] [--ovs]
+
+  --ports N,...  model sizes: one network of N ports with one address each
+  --ovs          also install into a private Open vSwitch (root; userspace datapath)
+`;
+
 const { values } = parseArgs({
-  options: { ports: { type: 'string', default: '100,1000,10000' }, ovs: { type: 'boolean', default: false } },
+  options: {
+    ports: { type: 'string', default: '100,1000,10000' },
+    ovs: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
 });
+if (values.help) {
+  process.stdout.write(USAGE);
+  process.exit(0);
+}
 const sizes = values.ports.split(',').map(Number);
 
 const hex = (n: number): string => n.toString(16).padStart(2, '0');
@@ -73,8 +87,8 @@ function ms(t0: number): number {
   return performance.now() - t0;
 }
 
-/** CPU time of this process so far, ms. */
-function cpuMs(): number {
+/** CPU time of this process so far (its threads together), ms. */
+function processCpuMs(): number {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 }
@@ -210,8 +224,35 @@ async function reloadPause(
   return { reloadMs, longestGapMs: duringReload, quietGapMs: quiet };
 }
 
-/** A private ovsdb-server and ovs-vswitchd (userspace datapath) with one bridge. */
-function privateOvs(dir: string): { env: NodeJS.ProcessEnv; stop: () => void } {
+/** Clock ticks a second, the unit of CPU times in /proc. */
+const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+
+/**
+ * CPU milliseconds used so far by this process, its finished children and ovs-vswitchd: the
+ * utime and stime fields of /proc/PID/stat, and this process's cutime and cstime.
+ */
+function cpuMs(vswitchd: number): number {
+  const fields = (pid: number | 'self'): number[] => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+  };
+  // After the name: state is field 3 of stat(5), so utime (14) .. cstime (17) are at 11 .. 14.
+  const self = fields('self');
+  const own = process.cpuUsage();
+  const children = ((self[13] ?? 0) + (self[14] ?? 0)) / CLK_TCK;
+  const v = fields(vswitchd);
+  return (own.user + own.system) / 1000 + (children + ((v[11] ?? 0) + (v[12] ?? 0)) / CLK_TCK) * 1000;
+}
+
+/**
+ * A private ovsdb-server and ovs-vswitchd (userspace datapath) with one bridge. ovs-vswitchd
+ * runs in a network namespace of its own (`unshare --net`): the userspace datapath holds a TAP
+ * device of a fixed name, `ovs-netdev`, which only one ovs-vswitchd per namespace can open.
+ */
+function privateOvs(dir: string): { env: NodeJS.ProcessEnv; vswitchdPid: () => number; stop: () => void } {
   const env = { ...process.env, OVS_RUNDIR: dir, OVS_DBDIR: dir, OVS_LOGDIR: dir };
   const sh = (cmd: string, args: string[]): void => {
     execFileSync(cmd, args, { env, stdio: 'ignore' });
@@ -225,7 +266,9 @@ function privateOvs(dir: string): { env: NodeJS.ProcessEnv; stop: () => void } {
     `--log-file=${join(dir, 'ovsdb.log')}`,
   ]);
   sh('ovs-vsctl', ['--no-wait', 'init']);
-  sh('ovs-vswitchd', [
+  sh('unshare', [
+    '--net',
+    'ovs-vswitchd',
     `unix:${join(dir, 'db.sock')}`,
     `--pidfile=${join(dir, 'vswitchd.pid')}`,
     '--detach',
@@ -234,6 +277,7 @@ function privateOvs(dir: string): { env: NodeJS.ProcessEnv; stop: () => void } {
   sh('ovs-vsctl', ['add-br', 'p6scale', '--', 'set', 'bridge', 'p6scale', 'datapath_type=netdev']);
   return {
     env,
+    vswitchdPid: () => Number(readFileSync(join(dir, 'vswitchd.pid'), 'utf8').trim()),
     stop: () => {
       for (const pid of ['vswitchd.pid', 'ovsdb.pid']) {
         try {
@@ -265,8 +309,25 @@ interface Row {
   startMs: number;
   runRssMb: number;
   runPeakMb: number;
-  installMs?: number;
-  changeMs?: number;
+  /** Installing the whole set, a second address for one port, the last port gone, then back. */
+  install?: Timed;
+  address?: Timed;
+  portGone?: Timed;
+  portBack?: Timed;
+  /** Why the install into OVS failed. */
+  ovsError?: string;
+}
+
+interface Timed {
+  ms: number;
+  cpuMs: number;
+}
+
+async function timed(vswitchd: number, work: () => Promise<unknown>): Promise<Timed> {
+  const cpu0 = cpuMs(vswitchd);
+  const t0 = performance.now();
+  await work();
+  return { ms: ms(t0), cpuMs: cpuMs(vswitchd) - cpu0 };
 }
 
 const rows: Row[] = [];
@@ -275,11 +336,11 @@ for (const ports of sizes) {
   try {
     const base = heapMb();
     const text = modelYaml(ports, dir);
-    const cpu0 = cpuMs();
+    const cpu0 = processCpuMs();
     let t0 = performance.now();
     const config = parseConfig(text, 'scale.yaml');
     const parseMs = ms(t0);
-    const cpu1 = cpuMs();
+    const cpu1 = processCpuMs();
     t0 = performance.now();
     const responder = await openResponder(config, { rateLimit: null });
     const responderMs = ms(t0);
@@ -287,11 +348,11 @@ for (const ports of sizes) {
       interfaces: new Map([['punt0', 'punt0']]),
       ports: new Map(config.ports.map((p) => [p.name, p.name])),
     };
-    const cpu2 = cpuMs();
+    const cpu2 = processCpuMs();
     t0 = performance.now();
     const set = generateRules(config, bindings);
     const rulesMs = ms(t0);
-    const generateCpuMs = cpu1 - cpu0 + (cpuMs() - cpu2);
+    const generateCpuMs = cpu1 - cpu0 + (processCpuMs() - cpu2);
     const peakMb = process.resourceUsage().maxRSS / 1e3;
     const bundleMb = bundleText(set).length / 1e6;
     const heap = heapMb() - base;
@@ -325,13 +386,21 @@ for (const ports of sizes) {
           ports: new Map(config.ports.map((p, i) => [p.name, i + 1])),
         };
         const full = generateRules(config, numbered);
-        t0 = performance.now();
-        await install(client, 'p6scale', full);
-        row.installMs = ms(t0);
-        const changed = generateRules(parseConfig(modelYaml(ports, dir, true), 'scale.yaml'), numbered);
-        t0 = performance.now();
-        await installChanges(client, 'p6scale', full, changed);
-        row.changeMs = ms(t0);
+        const vswitchd = ovs.vswitchdPid();
+        row.install = await timed(vswitchd, () => install(client, 'p6scale', full));
+        if (client.meterFallback !== null) process.stderr.write(`warning: ${client.meterFallback}\n`);
+        const changedConfig = parseConfig(modelYaml(ports, dir, true), 'scale.yaml');
+        const changed = generateRules(changedConfig, numbered);
+        row.address = await timed(vswitchd, () => installChanges(client, 'p6scale', full, changed));
+        const lastGone: PortBindings = {
+          interfaces: numbered.interfaces,
+          ports: new Map([...numbered.ports].slice(0, -1)),
+        };
+        const without = generateRules(changedConfig, lastGone);
+        row.portGone = await timed(vswitchd, () => installChanges(client, 'p6scale', changed, without));
+        row.portBack = await timed(vswitchd, () => installChanges(client, 'p6scale', without, changed));
+      } catch (e) {
+        row.ovsError = (e instanceof Error ? e.message : String(e)).split('\n')[0]?.slice(0, 160);
       } finally {
         ovs.stop();
         rmSync(ovsDir, { recursive: true, force: true });
@@ -362,7 +431,7 @@ const head = [
   'run RSS MB',
   'run peak RSS MB',
 ];
-if (values.ovs) head.push('OVS install ms', 'one-port change ms');
+if (values.ovs) head.push('OVS install ms (CPU)', 'address added ms (CPU)', 'port gone ms (CPU)', 'port back ms (CPU)');
 console.log(head.join(' | '));
 for (const r of rows) {
   const cells = [
@@ -382,6 +451,9 @@ for (const r of rows) {
     r.runRssMb.toFixed(0),
     r.runPeakMb.toFixed(0),
   ];
-  if (values.ovs) cells.push((r.installMs ?? 0).toFixed(0), (r.changeMs ?? 0).toFixed(0));
+  const msCell = (v: Timed | undefined): string =>
+    v === undefined ? '-' : `${v.ms.toFixed(0)} (${v.cpuMs.toFixed(0)})`;
+  if (values.ovs) cells.push(msCell(r.install), msCell(r.address), msCell(r.portGone), msCell(r.portBack));
   console.log(cells.join(' | '));
+  if (r.ovsError !== undefined) console.log(`  ${r.ports} ports: OVS: ${r.ovsError}`);
 }

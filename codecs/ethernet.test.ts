@@ -1,8 +1,17 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { parseMac, formatMac } from './bytes.js';
-import { EthernetView, EtherType, emitEthernet, ethernetHeaderLength, NO_VLAN } from './ethernet.js';
+import { formatMac, parseIpv6, parseMac } from './bytes.js';
+import {
+  EthernetView,
+  EtherType,
+  emitEthernet,
+  emitEthernetWords,
+  ethernetHeaderLength,
+  ipv6MulticastMac,
+  NO_VLAN,
+} from './ethernet.js';
 import { Status } from './status.js';
+import { macWords, wordView } from './word-view.js';
 
 // tcpdump -xx of a tagged IPv6 frame header: 3333 0000 0001 0200 0000 0001 8100 0064 86dd
 const tagged = Uint8Array.from([0x33, 0x33, 0, 0, 0, 1, 2, 0, 0, 0, 0, 1, 0x81, 0x00, 0x00, 0x64, 0x86, 0xdd, 0x60]);
@@ -69,4 +78,42 @@ test('random bytes never throw and never read past len', (t) => {
     }),
   );
   t.pass();
+});
+
+test('emitEthernetWords writes what emitEthernet writes, the tag copied from the frame answered', (t) => {
+  const source = parseMac('02:00:00:00:00:fe');
+  for (const vlanId of [NO_VLAN, 0, 100, 4095]) {
+    // The frame answered: its source MAC is the answer's destination; its tag (PCP 5) is kept.
+    const frame = new Uint8Array(40);
+    emitEthernet(
+      { destination: source, source: parseMac('02:00:00:00:00:01'), etherType: EtherType.Ipv6, vlanId, vlanPcp: 5 },
+      frame,
+      3,
+    );
+    const want = new Uint8Array(30).fill(0xee);
+    const n = emitEthernet(
+      { destination: parseMac('02:00:00:00:00:01'), source, etherType: EtherType.Ipv6, vlanId, vlanPcp: 5 },
+      want,
+      2,
+    );
+    const got = new Uint8Array(30).fill(0xee);
+    const fw = wordView(frame);
+    const m = emitEthernetWords(
+      wordView(got),
+      2,
+      fw,
+      3 + 6,
+      macWords(source),
+      fw,
+      vlanId === NO_VLAN ? -1 : 3 + 12,
+      EtherType.Ipv6,
+    );
+    t.is(m, n);
+    t.deepEqual(got, want);
+  }
+});
+
+test('an IPv6 group MAC is 33:33 and the group low 32 bits (RFC 2464 §7)', (t) => {
+  t.is(formatMac(ipv6MulticastMac(parseIpv6('ff02::1'))), '33:33:00:00:00:01');
+  t.is(formatMac(ipv6MulticastMac(parseIpv6('ff02::1:ff12:3456'))), '33:33:ff:12:34:56');
 });

@@ -20,7 +20,8 @@
  */
 
 import { copyBytes, setU16, u16 } from './bytes.js';
-import { ByteView, Status } from './status.js';
+import { ByteView, Rule, Status } from './status.js';
+import { copyMacWords, type MacWords } from './word-view.js';
 
 export const EtherType = {
   Ipv4: 0x0800,
@@ -42,9 +43,20 @@ export const EthernetField = {
 
 export const ETHERNET_HEADER_LENGTH = 14;
 export const VLAN_TAG_LENGTH = 4;
+export const MAC_LENGTH = 6;
+/** The VLAN id's 12 bits of the TCI (IEEE 802.1Q §9.6). */
+export const VLAN_ID_MASK = 0x0fff;
 
 /** "No VLAN tag" as a VLAN id (valid ids are 0–4095). */
 export const NO_VLAN = -1;
+
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const ethernetField = EthernetField;
+const etherType = EtherType;
+const untaggedHeaderLength = ETHERNET_HEADER_LENGTH;
+const taggedHeaderLength = ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
+const noVlan = NO_VLAN;
+const vlanIdMask = VLAN_ID_MASK;
 
 /**
  * A view over one Ethernet frame. After `check()` returns Ok every getter is in bounds.
@@ -62,55 +74,56 @@ export class EthernetView extends ByteView {
   check(): Status {
     const b = this.buf;
     const o = this.off;
-    if (this.off < 0 || this.len < ETHERNET_HEADER_LENGTH || o + this.len > b.length) {
+    if (this.off < 0 || this.len < untaggedHeaderLength || o + this.len > b.length) {
       return this.fail(
         Status.Truncated,
         o + Math.max(0, Math.min(this.len, b.length - o)),
         'frame shorter than the 14-byte Ethernet header',
+        Rule.Length,
       );
     }
-    const t = u16(b, o + 12);
-    if (t === EtherType.QinQ) return this.fail(Status.Unsupported, o + 12, 'QinQ (802.1ad) outer tag');
-    if (t === EtherType.Vlan) {
-      if (this.len < ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH) {
-        return this.fail(Status.Truncated, o + this.len, 'frame ends inside the 802.1Q tag');
+    const t = u16(b, o + ethernetField.EtherType);
+    if (t === etherType.QinQ)
+      return this.fail(Status.Unsupported, o + ethernetField.EtherType, 'QinQ (802.1ad) outer tag', Rule.NotDecoded);
+    if (t === etherType.Vlan) {
+      if (this.len < taggedHeaderLength) {
+        return this.fail(Status.Truncated, o + this.len, 'frame ends inside the 802.1Q tag', Rule.Length);
       }
-      // In bounds: len >= 18 was checked just above.
-      const inner = u16(b, o + 16);
-      if (inner === EtherType.Vlan || inner === EtherType.QinQ)
-        return this.fail(Status.Unsupported, o + 16, 'QinQ (stacked 802.1Q tags)');
-      this.headerLength = ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
+      // In bounds: len >= 18 is checked just above.
+      const inner = u16(b, o + ethernetField.InnerEtherType);
+      if (inner === etherType.Vlan || inner === etherType.QinQ)
+        return this.fail(
+          Status.Unsupported,
+          o + ethernetField.InnerEtherType,
+          'QinQ (stacked 802.1Q tags)',
+          Rule.NotDecoded,
+        );
+      this.headerLength = taggedHeaderLength;
     } else {
-      this.headerLength = ETHERNET_HEADER_LENGTH;
+      this.headerLength = untaggedHeaderLength;
     }
     return Status.Ok;
   }
 
-  private fail(s: Status, at: number, reason: string): Status {
-    this.errorOffset = at;
-    this.errorReason = reason;
-    return s;
-  }
-
   get destinationOffset(): number {
-    return this.off;
+    return this.off + ethernetField.Destination;
   }
   get sourceOffset(): number {
-    return this.off + 6;
+    return this.off + ethernetField.Source;
   }
   get hasVlan(): boolean {
-    return this.headerLength === ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
+    return this.headerLength === taggedHeaderLength;
   }
   /** The VLAN id, or NO_VLAN. */
   get vlanId(): number {
-    return this.hasVlan ? u16(this.buf, this.off + 14) & 0x0fff : NO_VLAN;
+    return this.hasVlan ? u16(this.buf, this.off + ethernetField.Tci) & vlanIdMask : noVlan;
   }
   /** Priority code point of the tag (0 without one). */
   get vlanPcp(): number {
-    return this.hasVlan ? (this.buf[this.off + 14] as number) >>> 5 : 0;
+    return this.hasVlan ? (this.buf[this.off + ethernetField.Tci] as number) >>> 5 : 0;
   }
   get vlanDei(): boolean {
-    return this.hasVlan && ((this.buf[this.off + 14] as number) & 0x10) !== 0;
+    return this.hasVlan && ((this.buf[this.off + ethernetField.Tci] as number) & 0x10) !== 0;
   }
   /** The EtherType of the payload (the inner one behind a tag). */
   get etherType(): number {
@@ -127,6 +140,11 @@ export class EthernetView extends ByteView {
   }
 }
 
+/** The MAC of an IPv6 multicast group (RFC 2464 §7): 33:33, then the group's low 32 bits. */
+export function ipv6MulticastMac(group: Uint8Array, o = 0): Uint8Array {
+  return Uint8Array.of(0x33, 0x33, group[o + 12] ?? 0, group[o + 13] ?? 0, group[o + 14] ?? 0, group[o + 15] ?? 0);
+}
+
 /** What an Ethernet header is built from. */
 export interface EthernetRepr {
   destination: Uint8Array;
@@ -138,9 +156,7 @@ export interface EthernetRepr {
 }
 
 export function ethernetHeaderLength(r: { vlanId?: number }): number {
-  return r.vlanId === undefined || r.vlanId === NO_VLAN
-    ? ETHERNET_HEADER_LENGTH
-    : ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
+  return r.vlanId === undefined || r.vlanId === noVlan ? untaggedHeaderLength : taggedHeaderLength;
 }
 
 /**
@@ -148,22 +164,52 @@ export function ethernetHeaderLength(r: { vlanId?: number }): number {
  * header length.
  */
 export function emitEthernet(r: EthernetRepr, b: Uint8Array, o: number): number {
-  copyBytes(r.destination, 0, b, o, 6);
-  copyBytes(r.source, 0, b, o + 6, 6);
-  return emitEthernetTail(b, o, r.etherType, r.vlanId ?? NO_VLAN, r.vlanPcp ?? 0);
+  copyBytes(r.destination, 0, b, o + ethernetField.Destination, MAC_LENGTH);
+  copyBytes(r.source, 0, b, o + ethernetField.Source, MAC_LENGTH);
+  return emitEthernetTail(b, o, r.etherType, r.vlanId ?? noVlan, r.vlanPcp ?? 0);
 }
 
 /**
  * Hot-path form: the addresses are already in place (or copied by the caller from other bytes);
- * writes the tag (when vlanId is not NO_VLAN) and the EtherType. Returns the header length.
+ * writes the tag (when vlanId is not NO_VLAN) and `payloadType`, the EtherType of the payload.
+ * Returns the header length.
  */
-export function emitEthernetTail(b: Uint8Array, o: number, etherType: number, vlanId: number, pcp: number): number {
-  if (vlanId === NO_VLAN) {
-    setU16(b, o + 12, etherType);
-    return ETHERNET_HEADER_LENGTH;
+export function emitEthernetTail(b: Uint8Array, o: number, payloadType: number, vlanId: number, pcp: number): number {
+  if (vlanId === noVlan) {
+    setU16(b, o + ethernetField.EtherType, payloadType);
+    return untaggedHeaderLength;
   }
-  setU16(b, o + 12, EtherType.Vlan);
-  setU16(b, o + 14, ((pcp & 7) << 13) | (vlanId & 0x0fff));
-  setU16(b, o + 16, etherType);
-  return ETHERNET_HEADER_LENGTH + VLAN_TAG_LENGTH;
+  setU16(b, o + ethernetField.EtherType, etherType.Vlan);
+  setU16(b, o + ethernetField.Tci, ((pcp & 7) << 13) | (vlanId & vlanIdMask));
+  setU16(b, o + ethernetField.InnerEtherType, payloadType);
+  return taggedHeaderLength;
+}
+
+/**
+ * Hot-path form of {@link emitEthernet} for an answer on the link a frame came in on, through
+ * word views (codecs/word-view.ts): the destination MAC copied from `dst[dstOff]` (the frame's
+ * source MAC, or a group's), the source from its words, then the frame's 802.1Q tag (TPID and
+ * TCI, copied from `tag[tagOff]`, the frame's tag) when `tagOff` is not -1, and `payloadType`.
+ * Returns the header length.
+ */
+export function emitEthernetWords(
+  b: DataView,
+  o: number,
+  dst: DataView,
+  dstOff: number,
+  source: MacWords,
+  tag: DataView,
+  tagOff: number,
+  payloadType: number,
+): number {
+  copyMacWords(dst, dstOff, b, o + ethernetField.Destination);
+  b.setUint32(o + ethernetField.Source, source[0] as number);
+  b.setUint16(o + ethernetField.Source + 4, source[1] as number);
+  if (tagOff < 0) {
+    b.setUint16(o + ethernetField.EtherType, payloadType);
+    return untaggedHeaderLength;
+  }
+  b.setUint32(o + ethernetField.EtherType, tag.getUint32(tagOff));
+  b.setUint16(o + ethernetField.InnerEtherType, payloadType);
+  return taggedHeaderLength;
 }

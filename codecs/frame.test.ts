@@ -2,6 +2,8 @@ import test from 'ava';
 import { toHex } from './bytes.js';
 import { FrameDecoder, LinkType } from './frame.js';
 import { IpProtocol } from './ipv6.js';
+import { Icmpv6Type } from './icmpv6.js';
+import { NdpOptionType } from './ndp-options.js';
 import { Failure, Layer, Status } from './status.js';
 import {
   embed,
@@ -281,4 +283,25 @@ test('a cut frame is blamed on the layer it was cut in: ipv6 (not ipv6-extension
     t.is(d.decode(tagged, 0, n, LinkType.Ethernet), Status.Truncated);
     t.is(d.failure.layer, Layer.Vlan, `tagged frame cut to ${n} bytes`);
   }
+});
+
+test('an ND message decoded Ok says where its link-layer address options stand, found in the one walk', (t) => {
+  const d = new FrameDecoder();
+  let nd = 0;
+  for (const p of packets) {
+    if (d.decode(p.frame, 0, p.frame.length) !== Status.Ok) continue;
+    const type = d.icmpv6Type;
+    if (type < Icmpv6Type.RouterSolicitation || type > Icmpv6Type.NeighborAdvertisement) continue;
+    nd++;
+    const fixed = type === Icmpv6Type.RouterSolicitation ? 8 : type === Icmpv6Type.RouterAdvertisement ? 16 : 24;
+    // The first option of each type, found by walking the options here.
+    const first = (want: number): number => {
+      for (let o = d.upperOffset + fixed; o < d.upperOffset + d.upperLength; o += 8 * (p.frame[o + 1] as number))
+        if (p.frame[o] === want) return o;
+      return -1;
+    };
+    t.is(d.ndpOptions.sourceLinkLayerOption, first(NdpOptionType.SourceLinkLayerAddress), p.name);
+    t.is(d.ndpOptions.targetLinkLayerOption, first(NdpOptionType.TargetLinkLayerAddress), p.name);
+  }
+  t.true(nd >= 4, `${nd} ND messages in the fixtures`);
 });

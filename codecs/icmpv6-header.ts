@@ -19,10 +19,12 @@
 
 import { setU16, u16 } from './bytes.js';
 import { fillUpperLayer, verifyUpperLayer } from './checksum.js';
-import { ByteView, type Checked, Status } from './status.js';
+import { IpProtocol } from './ipv6.js';
+import { namesFromKeys } from './names.js';
+import { ByteView, Rule, Status } from './status.js';
 
 /** IPv6 next header value of ICMPv6. */
-export const ICMPV6_NEXT_HEADER = 58;
+export const ICMPV6_NEXT_HEADER = IpProtocol.Icmpv6;
 
 /** ICMPv6 message types (IANA "ICMPv6 Parameters"). */
 export const Icmpv6Type = {
@@ -60,43 +62,11 @@ export const Icmpv6Type = {
 } as const;
 export type Icmpv6Type = (typeof Icmpv6Type)[keyof typeof Icmpv6Type];
 
-const typeNames: Readonly<Record<number, string>> = {
-  1: 'destination-unreachable',
-  2: 'packet-too-big',
-  3: 'time-exceeded',
-  4: 'parameter-problem',
-  128: 'echo-request',
-  129: 'echo-reply',
-  130: 'multicast-listener-query',
-  131: 'multicast-listener-report',
-  132: 'multicast-listener-done',
-  133: 'router-solicitation',
-  134: 'router-advertisement',
-  135: 'neighbor-solicitation',
-  136: 'neighbor-advertisement',
-  137: 'redirect',
-  138: 'router-renumbering',
-  139: 'node-information-query',
-  140: 'node-information-response',
-  141: 'inverse-neighbor-solicitation',
-  142: 'inverse-neighbor-advertisement',
-  143: 'multicast-listener-report-v2',
-  144: 'home-agent-address-discovery-request',
-  145: 'home-agent-address-discovery-reply',
-  146: 'mobile-prefix-solicitation',
-  147: 'mobile-prefix-advertisement',
-  148: 'certification-path-solicitation',
-  149: 'certification-path-advertisement',
-  151: 'multicast-router-advertisement',
-  152: 'multicast-router-solicitation',
-  153: 'multicast-router-termination',
-  160: 'extended-echo-request',
-  161: 'extended-echo-reply',
-};
+const typeNames = namesFromKeys(Icmpv6Type);
 
-/** The JSON name of a type ("unknown" for types not in {@link Icmpv6Type}). */
+/** The JSON name of a type: its {@link Icmpv6Type} key in kebab case, or "unknown". */
 export function icmpv6TypeName(type: number): string {
-  return typeNames[type] ?? 'unknown';
+  return typeNames.get(type) ?? 'unknown';
 }
 
 /** Error messages have types 0..127 (RFC 4443 §2.1). */
@@ -108,6 +78,8 @@ export const Icmpv6Field = {
   Type: 0,
   Code: 1,
   Checksum: 2,
+  /** The message body (RFC 4443 §2.1): its first 32 bits are type-specific in every type. */
+  Body: 4,
 } as const;
 
 export const ICMPV6_HEADER_LENGTH = 4;
@@ -122,22 +94,22 @@ export class Icmpv6View extends ByteView {
   }
 
   get type(): number {
-    return this.buf[this.off] as number;
+    return this.buf[this.off + Icmpv6Field.Type] as number;
   }
   set type(v: number) {
-    this.buf[this.off] = v;
+    this.buf[this.off + Icmpv6Field.Type] = v;
   }
   get code(): number {
-    return this.buf[this.off + 1] as number;
+    return this.buf[this.off + Icmpv6Field.Code] as number;
   }
   set code(v: number) {
-    this.buf[this.off + 1] = v;
+    this.buf[this.off + Icmpv6Field.Code] = v;
   }
   get checksum(): number {
-    return u16(this.buf, this.off + 2);
+    return u16(this.buf, this.off + Icmpv6Field.Checksum);
   }
   set checksum(v: number) {
-    setU16(this.buf, this.off + 2, v);
+    setU16(this.buf, this.off + Icmpv6Field.Checksum, v);
   }
   get bodyOffset(): number {
     return this.off + ICMPV6_HEADER_LENGTH;
@@ -151,22 +123,16 @@ export class Icmpv6View extends ByteView {
  * Shared length check for ICMPv6-family views: the view's range must lie inside its buffer and
  * hold at least `min` bytes. Leaves offset (where the bytes end) and reason on the view.
  */
-export function checkLength(
-  v: { buf: Uint8Array; off: number; len: number } & Checked,
-  min: number,
-  reason: string,
-): Status {
+export function checkLength(v: ByteView, min: number, reason: string): Status {
   const avail = v.buf.length - v.off;
-  if (v.off < 0 || v.len < 0 || v.len > avail) {
-    v.errorOffset = v.off + Math.max(0, Math.min(v.len, avail));
-    v.errorReason = 'message runs past the end of the buffer';
-    return Status.Truncated;
-  }
-  if (v.len < min) {
-    v.errorOffset = v.off + v.len;
-    v.errorReason = reason;
-    return Status.Truncated;
-  }
+  if (v.off < 0 || v.len < 0 || v.len > avail)
+    return v.fail(
+      Status.Truncated,
+      v.off + Math.max(0, Math.min(v.len, avail)),
+      'message runs past the end of the buffer',
+      Rule.Length,
+    );
+  if (v.len < min) return v.fail(Status.Truncated, v.off + v.len, reason, Rule.Length);
   return Status.Ok;
 }
 

@@ -34,23 +34,36 @@
  */
 
 import { copyBytes, formatIpv6, setU16, toHex, u16, u32 } from './bytes.js';
-import { ICMPV6_HEADER_LENGTH, Icmpv6Type, Icmpv6View, checkLength, icmpv6TypeName } from './icmpv6-header.js';
+import {
+  ICMPV6_HEADER_LENGTH,
+  Icmpv6Field,
+  Icmpv6Type,
+  Icmpv6View,
+  checkLength,
+  icmpv6TypeName,
+} from './icmpv6-header.js';
 import {
   InverseNeighborAdvertisementView,
   InverseNeighborSolicitationView,
-  checkInverseNdOptions,
+  INVERSE_ND_LENGTH,
+  requireInverseNdOptions,
 } from './inverse-nd.js';
-import { MrdView } from './mrd.js';
+import { MrdAdvertisementField, MrdView } from './mrd.js';
 import {
   NdMessageView,
   NEIGHBOR_ADVERTISEMENT_LENGTH,
   NEIGHBOR_SOLICITATION_LENGTH,
+  NeighborAdvertisementFlag,
+  NeighborField,
   REDIRECT_LENGTH,
+  RedirectField,
   ROUTER_ADVERTISEMENT_LENGTH,
   ROUTER_SOLICITATION_LENGTH,
+  RouterAdvertisementField,
+  RouterAdvertisementFlag,
 } from './ndp.js';
 import { NdpOptionCursor, checkNdpOptions, describeNdpOption, routerPreferenceName } from './ndp-options.js';
-import { Failure, Layer, Status, layerName, statusName } from './status.js';
+import { Failure, Layer, Rule, Status, layerName, statusName } from './status.js';
 
 export * from './icmpv6-header.js';
 
@@ -63,34 +76,59 @@ export const MLDV2_RECORD_HEADER_LENGTH = 20;
 export const NODE_INFORMATION_LENGTH = 16;
 export const ROUTER_RENUMBERING_LENGTH = 16;
 
+/** Echo Request and Reply fields (RFC 4443 §4.1, §4.2). */
+export const EchoField = { Identifier: 4, SequenceNumber: 6, Data: 8 } as const;
+/** Error message fields (RFC 4443 §3): the unused word, Packet Too Big's MTU or Parameter Problem's pointer. */
+export const Icmpv6ErrorField = { Parameter: 4, InvokingPacket: 8 } as const;
+/** MLD fields (RFC 2710 §3), and those an MLDv2 query adds (RFC 3810 §5.1). */
+export const MldField = {
+  MaximumResponse: 4,
+  MulticastAddress: 8,
+  /** S flag (0x08) and QRV (3 bits). */
+  QueryFlags: 24,
+  QueryIntervalCode: 25,
+  SourceCount: 26,
+  Sources: 28,
+} as const;
+/** MLDv2 report fields (RFC 3810 §5.2) and those of each of its multicast address records. */
+export const Mldv2ReportField = { RecordCount: 6, Records: 8 } as const;
+export const Mldv2RecordField = {
+  Type: 0,
+  AuxDataLength: 1,
+  SourceCount: 2,
+  MulticastAddress: 4,
+  Sources: 20,
+} as const;
+/** Node Information Query and Response fields (RFC 4620 §4). */
+export const NodeInformationField = { Qtype: 4, Flags: 6, Nonce: 8, Data: 16 } as const;
+/** The MLDv2 query's S flag (RFC 3810 §5.1.7) and robustness bits (§5.1.8). */
+const MLDV2_SUPPRESS = 0x08;
+const MLDV2_QRV_MASK = 0x07;
 /** Echo Request / Echo Reply (RFC 4443 §4.1, §4.2). */
 export class EchoView extends Icmpv6View {
   override check(): Status {
     const s = checkLength(this, ECHO_HEADER_LENGTH, 'echo message shorter than 8 bytes');
     if (s !== Status.Ok) return s;
-    const t = this.buf[this.off] as number;
-    if (t !== Icmpv6Type.EchoRequest && t !== Icmpv6Type.EchoReply) {
-      this.errorOffset = this.off;
-      this.errorReason = 'not an echo request or reply';
-      return Status.Malformed;
-    }
+    const t = this.buf[this.off + Icmpv6Field.Type] as number;
+    if (t !== Icmpv6Type.EchoRequest && t !== Icmpv6Type.EchoReply)
+      return this.fail(Status.Malformed, this.off, 'not an echo request or reply', Rule.Value);
     return Status.Ok;
   }
 
   get identifier(): number {
-    return u16(this.buf, this.off + 4);
+    return u16(this.buf, this.off + EchoField.Identifier);
   }
   set identifier(v: number) {
-    setU16(this.buf, this.off + 4, v);
+    setU16(this.buf, this.off + EchoField.Identifier, v);
   }
   get sequenceNumber(): number {
-    return u16(this.buf, this.off + 6);
+    return u16(this.buf, this.off + EchoField.SequenceNumber);
   }
   set sequenceNumber(v: number) {
-    setU16(this.buf, this.off + 6, v);
+    setU16(this.buf, this.off + EchoField.SequenceNumber, v);
   }
   get dataOffset(): number {
-    return this.off + ECHO_HEADER_LENGTH;
+    return this.off + EchoField.Data;
   }
   get dataLength(): number {
     return this.len - ECHO_HEADER_LENGTH;
@@ -111,41 +149,53 @@ export function echoLength(r: { data: Uint8Array }): number {
 
 /** Writes the message with a zero checksum (fill it with {@link fillIcmpv6Checksum}). */
 export function emitEcho(r: EchoRepr, b: Uint8Array, o: number): number {
-  b[o] = r.type;
-  b[o + 1] = 0;
-  b[o + 2] = 0;
-  b[o + 3] = 0;
-  setU16(b, o + 4, r.identifier);
-  setU16(b, o + 6, r.sequenceNumber);
-  copyBytes(r.data, 0, b, o + 8, r.data.length);
+  b[o + Icmpv6Field.Type] = r.type;
+  b[o + Icmpv6Field.Code] = 0;
+  setU16(b, o + Icmpv6Field.Checksum, 0);
+  setU16(b, o + EchoField.Identifier, r.identifier);
+  setU16(b, o + EchoField.SequenceNumber, r.sequenceNumber);
+  copyBytes(r.data, 0, b, o + EchoField.Data, r.data.length);
   return ECHO_HEADER_LENGTH + r.data.length;
 }
+
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const icmpv6Type = Icmpv6Type;
+const icmpv6Field = Icmpv6Field;
+const icmpv6HeaderLength = ICMPV6_HEADER_LENGTH;
+const echoHeaderLength = ECHO_HEADER_LENGTH;
+const { Ok } = Status;
 
 // ---- Whole-message validation ----
 
 /**
  * Validates one ICMPv6 message: its fixed part for its type, then (ND and Inverse ND) every
- * option. The checksum is not looked at. Owns its views and cursor, so it allocates nothing; make
+ * option, in one walk whose cursor (`options`) remembers where the options handlers look for
+ * stand. The checksum is not looked at. Owns its views and cursor, so it allocates nothing; make
  * one per decoder, or use {@link validateIcmpv6}.
  */
+
 export class Icmpv6Validator {
   private readonly header = new Icmpv6View();
   // Plain NdMessageViews, one shape for every ND type (see NdMessageView's constructor).
-  private readonly routerSolicitation = new NdMessageView(Icmpv6Type.RouterSolicitation, ROUTER_SOLICITATION_LENGTH);
-  private readonly routerAdvertisement = new NdMessageView(Icmpv6Type.RouterAdvertisement, ROUTER_ADVERTISEMENT_LENGTH);
+  private readonly routerSolicitation = new NdMessageView(icmpv6Type.RouterSolicitation, ROUTER_SOLICITATION_LENGTH);
+  private readonly routerAdvertisement = new NdMessageView(icmpv6Type.RouterAdvertisement, ROUTER_ADVERTISEMENT_LENGTH);
   private readonly neighborSolicitation = new NdMessageView(
-    Icmpv6Type.NeighborSolicitation,
+    icmpv6Type.NeighborSolicitation,
     NEIGHBOR_SOLICITATION_LENGTH,
   );
   private readonly neighborAdvertisement = new NdMessageView(
-    Icmpv6Type.NeighborAdvertisement,
+    icmpv6Type.NeighborAdvertisement,
     NEIGHBOR_ADVERTISEMENT_LENGTH,
   );
-  private readonly redirect = new NdMessageView(Icmpv6Type.Redirect, REDIRECT_LENGTH);
+  private readonly redirect = new NdMessageView(icmpv6Type.Redirect, REDIRECT_LENGTH);
   private readonly inverseSolicitation = new InverseNeighborSolicitationView();
   private readonly inverseAdvertisement = new InverseNeighborAdvertisementView();
   private readonly mrd = new MrdView();
-  private readonly cursor = new NdpOptionCursor();
+  /**
+   * The option walk of the last ND or Inverse ND message validated; after Ok it says where that
+   * message's link-layer address options and Target Address List stand.
+   */
+  readonly options = new NdpOptionCursor();
   /**
    * Set by validate(): true once the fixed part of the message proved good (so a failure, if
    * any, is in the options or a missing required option).
@@ -155,152 +205,180 @@ export class Icmpv6Validator {
   validate(b: Uint8Array, off: number, len: number, failure: Failure): Status {
     this.fixedPartValid = false;
     const s = this.validateMessage(b, off, len, failure);
-    if (s === Status.Ok) this.fixedPartValid = true;
+    if (s === Ok) this.fixedPartValid = true;
     return s;
   }
 
   private validateMessage(b: Uint8Array, off: number, len: number, failure: Failure): Status {
     let s: Status;
-    if (off < 0 || len < ICMPV6_HEADER_LENGTH || len > b.length - off) {
+    if (off < 0 || len < icmpv6HeaderLength || len > b.length - off) {
       const h = this.header.wrap(b, off, len);
       s = h.check();
-      if (s !== Status.Ok) return failure.from(s, Layer.Icmpv6, h);
+      if (s !== Ok) return failure.from(s, Layer.Icmpv6, h);
     }
     // The generic header view, for the types whose only rule is a length (the ND types have
     // views of their own): wrapped where it is used, so the ND path does not pay for it.
     const h = this.header;
     // In bounds from here: off >= 0, len >= 4 and off + len <= b.length.
-    const type = b[off] as number;
+    const type = b[off + icmpv6Field.Type] as number;
     // A switch is a chain of compares in order: the punt path's messages (NS, echo, RS, NA) first.
     switch (type) {
-      case Icmpv6Type.NeighborSolicitation:
+      case icmpv6Type.NeighborSolicitation:
         return this.nd(this.neighborSolicitation, b, off, len, failure);
-      case Icmpv6Type.EchoRequest:
-      case Icmpv6Type.EchoReply:
-      case Icmpv6Type.ExtendedEchoRequest:
-      case Icmpv6Type.ExtendedEchoReply:
-        return this.minimum(h.wrap(b, off, len), ECHO_HEADER_LENGTH, 'echo message shorter than 8 bytes', failure);
-      case Icmpv6Type.RouterSolicitation:
+      case icmpv6Type.EchoRequest:
+      case icmpv6Type.EchoReply:
+      case icmpv6Type.ExtendedEchoRequest:
+      case icmpv6Type.ExtendedEchoReply:
+        return this.minimum(h.wrap(b, off, len), echoHeaderLength, 'echo message shorter than 8 bytes', failure);
+      case icmpv6Type.RouterSolicitation:
         return this.nd(this.routerSolicitation, b, off, len, failure);
-      case Icmpv6Type.NeighborAdvertisement:
+      case icmpv6Type.NeighborAdvertisement:
         return this.nd(this.neighborAdvertisement, b, off, len, failure);
-      case Icmpv6Type.DestinationUnreachable:
-      case Icmpv6Type.PacketTooBig:
-      case Icmpv6Type.TimeExceeded:
-      case Icmpv6Type.ParameterProblem:
+      case icmpv6Type.DestinationUnreachable:
+      case icmpv6Type.PacketTooBig:
+      case icmpv6Type.TimeExceeded:
+      case icmpv6Type.ParameterProblem:
         return this.minimum(
           h.wrap(b, off, len),
           ICMPV6_ERROR_HEADER_LENGTH,
           'ICMPv6 error message shorter than 8 bytes',
           failure,
         );
-      case Icmpv6Type.MulticastListenerQuery:
+      case icmpv6Type.MulticastListenerQuery:
         return this.listenerQuery(h.wrap(b, off, len), failure);
-      case Icmpv6Type.MulticastListenerReport:
-      case Icmpv6Type.MulticastListenerDone:
+      case icmpv6Type.MulticastListenerReport:
+      case icmpv6Type.MulticastListenerDone:
         return this.minimum(h.wrap(b, off, len), MLD_LENGTH, 'MLD message shorter than 24 bytes', failure);
-      case Icmpv6Type.MulticastListenerReportV2:
+      case icmpv6Type.MulticastListenerReportV2:
         return this.listenerReportV2(h.wrap(b, off, len), failure);
-      case Icmpv6Type.RouterRenumbering:
+      case icmpv6Type.RouterRenumbering:
         return this.minimum(
           h.wrap(b, off, len),
           ROUTER_RENUMBERING_LENGTH,
           'router renumbering message shorter than 16 bytes',
           failure,
         );
-      case Icmpv6Type.NodeInformationQuery:
-      case Icmpv6Type.NodeInformationResponse:
+      case icmpv6Type.NodeInformationQuery:
+      case icmpv6Type.NodeInformationResponse:
         return this.minimum(
           h.wrap(b, off, len),
           NODE_INFORMATION_LENGTH,
           'node information message shorter than 16 bytes',
           failure,
         );
-      case Icmpv6Type.RouterAdvertisement:
+      case icmpv6Type.RouterAdvertisement:
         return this.nd(this.routerAdvertisement, b, off, len, failure);
-      case Icmpv6Type.Redirect:
+      case icmpv6Type.Redirect:
         return this.nd(this.redirect, b, off, len, failure);
-      case Icmpv6Type.InverseNeighborSolicitation:
-      case Icmpv6Type.InverseNeighborAdvertisement: {
+      case icmpv6Type.InverseNeighborSolicitation:
+      case icmpv6Type.InverseNeighborAdvertisement: {
         const v =
-          type === Icmpv6Type.InverseNeighborSolicitation ? this.inverseSolicitation : this.inverseAdvertisement;
+          type === icmpv6Type.InverseNeighborSolicitation ? this.inverseSolicitation : this.inverseAdvertisement;
         v.wrap(b, off, len);
         s = v.check();
-        if (s !== Status.Ok) return failure.from(s, Layer.InverseNd, v);
+        if (s !== Ok) return failure.from(s, Layer.InverseNd, v);
         this.fixedPartValid = true;
-        s = checkNdpOptions(this.cursor, b, v.optionsOffset, v.optionsEnd);
-        if (s !== Status.Ok) return failure.from(s, Layer.NdpOption, this.cursor);
+        s = checkNdpOptions(this.options, b, v.optionsOffset, v.optionsEnd);
+        if (s !== Ok) return failure.from(s, Layer.NdpOption, this.options);
         // The options are framed; what can still fail is a required option missing.
-        s = checkInverseNdOptions(type, this.cursor, b, v.optionsOffset, v.optionsEnd, v);
-        if (s !== Status.Ok) return failure.from(s, Layer.InverseNd, v);
-        return Status.Ok;
+        s = requireInverseNdOptions(type, this.options, v.optionsOffset, v);
+        if (s !== Ok) return failure.from(s, Layer.InverseNd, v);
+        return Ok;
       }
-      case Icmpv6Type.MulticastRouterAdvertisement:
-      case Icmpv6Type.MulticastRouterSolicitation:
-      case Icmpv6Type.MulticastRouterTermination: {
+      case icmpv6Type.MulticastRouterAdvertisement:
+      case icmpv6Type.MulticastRouterSolicitation:
+      case icmpv6Type.MulticastRouterTermination: {
         const v = this.mrd.wrap(b, off, len);
         s = v.check();
-        return s === Status.Ok ? s : failure.from(s, Layer.Mrd, v);
+        return s === Ok ? s : failure.from(s, Layer.Mrd, v);
       }
       default:
-        return Status.Ok;
+        return Ok;
     }
   }
 
   private minimum(h: Icmpv6View, min: number, reason: string, failure: Failure): Status {
     // The header check proved the range is inside the buffer; only the length is left.
-    if (h.len >= min) return Status.Ok;
+    if (h.len >= min) return Ok;
     const s = checkLength(h, min, reason);
-    return s === Status.Ok ? s : failure.from(s, Layer.Icmpv6, h);
+    return s === Ok ? s : failure.from(s, Layer.Icmpv6, h);
   }
 
   private nd(v: NdMessageView, b: Uint8Array, off: number, len: number, failure: Failure): Status {
     v.wrap(b, off, len);
     let s = v.check();
-    if (s !== Status.Ok) return failure.from(s, Layer.Ndp, v);
+    if (s !== Ok) return failure.from(s, Layer.Ndp, v);
     this.fixedPartValid = true;
-    s = checkNdpOptions(this.cursor, b, v.optionsOffset, v.optionsEnd);
-    return s === Status.Ok ? s : failure.from(s, Layer.NdpOption, this.cursor);
+    s = checkNdpOptions(this.options, b, v.optionsOffset, v.optionsEnd);
+    return s === Ok ? s : failure.from(s, Layer.NdpOption, this.options);
   }
 
   /** MLDv1 query: 24 bytes; MLDv2 query: 28 + 16 × sources (RFC 3810 §8.1: 25..27 is invalid). */
   private listenerQuery(h: Icmpv6View, failure: Failure): Status {
     const len = h.len;
     if (len < MLD_LENGTH) return this.minimum(h, MLD_LENGTH, 'MLD message shorter than 24 bytes', failure);
-    if (len === MLD_LENGTH) return Status.Ok;
+    if (len === MLD_LENGTH) return Ok;
     if (len < MLDV2_QUERY_LENGTH)
-      return failure.fail(Status.Truncated, Layer.Icmpv6, h.off + len, 'MLDv2 query shorter than 28 bytes');
+      return failure.fail(
+        Status.Truncated,
+        Layer.Icmpv6,
+        h.off + len,
+        'MLDv2 query shorter than 28 bytes',
+        Rule.Length,
+      );
     // In bounds: len >= 28.
-    const sources = u16(h.buf, h.off + 26);
+    const sources = u16(h.buf, h.off + MldField.SourceCount);
     if (MLDV2_QUERY_LENGTH + 16 * sources > len)
       return failure.fail(
         Status.Truncated,
         Layer.Icmpv6,
         h.off + len,
         'MLDv2 query sources run past the end of the message',
+        Rule.Length,
       );
-    return Status.Ok;
+    return Ok;
   }
 
   /** MLDv2 report (RFC 3810 §5.2): 8 bytes, then the multicast address records. */
   private listenerReportV2(h: Icmpv6View, failure: Failure): Status {
     const s = this.minimum(h, MLDV2_REPORT_HEADER_LENGTH, 'MLDv2 report shorter than 8 bytes', failure);
-    if (s !== Status.Ok) return s;
+    if (s !== Ok) return s;
     const b = h.buf;
     const end = h.off + h.len;
-    const records = u16(b, h.off + 6);
-    let p = h.off + MLDV2_REPORT_HEADER_LENGTH;
+    const records = u16(b, h.off + Mldv2ReportField.RecordCount);
+    let p = h.off + Mldv2ReportField.Records;
     for (let i = 0; i < records; i++) {
       if (end - p < MLDV2_RECORD_HEADER_LENGTH)
-        return failure.fail(Status.Truncated, Layer.Icmpv6, p, 'MLDv2 record header runs past the end of the message');
+        return failure.fail(
+          Status.Truncated,
+          Layer.Icmpv6,
+          p,
+          'MLDv2 record header runs past the end of the message',
+          Rule.Length,
+        );
       // In bounds: p + 20 <= end.
-      const n = MLDV2_RECORD_HEADER_LENGTH + 16 * u16(b, p + 2) + 4 * (b[p + 1] as number);
+      const n = mldv2RecordLength(b, p);
       if (n > end - p)
-        return failure.fail(Status.Truncated, Layer.Icmpv6, p, 'MLDv2 record runs past the end of the message');
+        return failure.fail(
+          Status.Truncated,
+          Layer.Icmpv6,
+          p,
+          'MLDv2 record runs past the end of the message',
+          Rule.Length,
+        );
       p += n;
     }
-    return Status.Ok;
+    return Ok;
   }
+}
+
+/** Bytes of the MLDv2 multicast address record at b[p]: header, sources, auxiliary data (RFC 3810 §5.2.6). */
+function mldv2RecordLength(b: Uint8Array, p: number): number {
+  return (
+    MLDV2_RECORD_HEADER_LENGTH +
+    16 * u16(b, p + Mldv2RecordField.SourceCount) +
+    4 * (b[p + Mldv2RecordField.AuxDataLength] as number)
+  );
 }
 
 const sharedValidator = new Icmpv6Validator();
@@ -390,21 +468,22 @@ export function describeIcmpv6(b: Uint8Array, off: number, len: number): Record<
     : { status: statusName(status), layer: layerName(failure.layer), offset: failure.offset, reason: failure.reason };
   const avail = off < 0 || off > b.length ? 0 : Math.max(0, Math.min(len, b.length - off));
   if (avail < ICMPV6_HEADER_LENGTH) {
-    if (avail > 0) out['type'] = b[off] as number;
-    if (avail > 0) out['typeName'] = icmpv6TypeName(b[off] as number);
+    if (avail > 0) out['type'] = b[off + Icmpv6Field.Type] as number;
+    if (avail > 0) out['typeName'] = icmpv6TypeName(b[off + Icmpv6Field.Type] as number);
     out['error'] = error;
     return out;
   }
   const end = off + avail;
-  const type = b[off] as number;
-  const code = b[off + 1] as number;
+  const type = b[off + Icmpv6Field.Type] as number;
+  const code = b[off + Icmpv6Field.Code] as number;
   out['type'] = type;
   out['typeName'] = icmpv6TypeName(type);
   out['code'] = code;
-  out['checksum'] = u16(b, off + 2);
+  out['checksum'] = u16(b, off + Icmpv6Field.Checksum);
+  const body = off + Icmpv6Field.Body;
   // Per-type fields are read only when the fixed part proved good (a failure, if any, came later).
   if (!validator.fixedPartValid) {
-    out['data'] = toHex(b, off + 4, avail - 4);
+    out['data'] = toHex(b, body, end - body);
     out['error'] = error;
     return out;
   }
@@ -418,46 +497,56 @@ export function describeIcmpv6(b: Uint8Array, off: number, len: number): Record<
       if (type === Icmpv6Type.TimeExceeded) out['codeName'] = codeName(timeExceededCodes, code);
       if (type === Icmpv6Type.ParameterProblem) {
         out['codeName'] = codeName(parameterProblemCodes, code);
-        out['pointer'] = u32(b, off + 4);
+        out['pointer'] = u32(b, off + Icmpv6ErrorField.Parameter);
       }
-      if (type === Icmpv6Type.PacketTooBig) out['mtu'] = u32(b, off + 4);
-      out['invokingPacket'] = toHex(b, off + 8, avail - 8);
+      if (type === Icmpv6Type.PacketTooBig) out['mtu'] = u32(b, off + Icmpv6ErrorField.Parameter);
+      out['invokingPacket'] = toHex(
+        b,
+        off + Icmpv6ErrorField.InvokingPacket,
+        end - off - Icmpv6ErrorField.InvokingPacket,
+      );
       break;
     case Icmpv6Type.EchoRequest:
     case Icmpv6Type.EchoReply:
-      out['identifier'] = u16(b, off + 4);
-      out['sequenceNumber'] = u16(b, off + 6);
-      out['dataLength'] = avail - 8;
-      out['data'] = toHex(b, off + 8, avail - 8);
+      out['identifier'] = u16(b, off + EchoField.Identifier);
+      out['sequenceNumber'] = u16(b, off + EchoField.SequenceNumber);
+      out['dataLength'] = end - off - EchoField.Data;
+      out['data'] = toHex(b, off + EchoField.Data, end - off - EchoField.Data);
       break;
     case Icmpv6Type.MulticastListenerQuery:
     case Icmpv6Type.MulticastListenerReport:
     case Icmpv6Type.MulticastListenerDone: {
       const v2 = type === Icmpv6Type.MulticastListenerQuery && avail >= MLDV2_QUERY_LENGTH;
       out['version'] = v2 ? 2 : 1;
-      out['maxResponseDelay'] = v2 ? mldv2MaxResponseDelay(u16(b, off + 4)) : u16(b, off + 4);
-      out['multicastAddress'] = formatIpv6(b, off + 8);
+      const maximumResponse = u16(b, off + MldField.MaximumResponse);
+      out['maxResponseDelay'] = v2 ? mldv2MaxResponseDelay(maximumResponse) : maximumResponse;
+      out['multicastAddress'] = formatIpv6(b, off + MldField.MulticastAddress);
       if (v2) {
-        const flags = b[off + 24] as number;
-        out['suppressRouterProcessing'] = (flags & 0x08) !== 0;
-        out['robustness'] = flags & 0x07;
-        out['queryInterval'] = mldv2QueryInterval(b[off + 25] as number);
-        out['sources'] = addressList(b, off + 28, u16(b, off + 26), end);
+        const flags = b[off + MldField.QueryFlags] as number;
+        out['suppressRouterProcessing'] = (flags & MLDV2_SUPPRESS) !== 0;
+        out['robustness'] = flags & MLDV2_QRV_MASK;
+        out['queryInterval'] = mldv2QueryInterval(b[off + MldField.QueryIntervalCode] as number);
+        out['sources'] = addressList(b, off + MldField.Sources, u16(b, off + MldField.SourceCount), end);
       }
       break;
     }
     case Icmpv6Type.MulticastListenerReportV2: {
       const records: Record<string, unknown>[] = [];
-      let p = off + MLDV2_REPORT_HEADER_LENGTH;
-      const count = u16(b, off + 6);
+      let p = off + Mldv2ReportField.Records;
+      const count = u16(b, off + Mldv2ReportField.RecordCount);
       for (let i = 0; i < count && end - p >= MLDV2_RECORD_HEADER_LENGTH; i++) {
-        const n = MLDV2_RECORD_HEADER_LENGTH + 16 * u16(b, p + 2) + 4 * (b[p + 1] as number);
+        const n = mldv2RecordLength(b, p);
         if (n > end - p) break;
+        const sources = u16(b, p + Mldv2RecordField.SourceCount);
         records.push({
-          recordType: mldv2RecordTypes[b[p] as number] ?? 'unknown',
-          multicastAddress: formatIpv6(b, p + 4),
-          sources: addressList(b, p + 20, u16(b, p + 2), end),
-          auxiliaryData: toHex(b, p + 20 + 16 * u16(b, p + 2), 4 * (b[p + 1] as number)),
+          recordType: mldv2RecordTypes[b[p + Mldv2RecordField.Type] as number] ?? 'unknown',
+          multicastAddress: formatIpv6(b, p + Mldv2RecordField.MulticastAddress),
+          sources: addressList(b, p + Mldv2RecordField.Sources, sources, end),
+          auxiliaryData: toHex(
+            b,
+            p + Mldv2RecordField.Sources + 16 * sources,
+            4 * (b[p + Mldv2RecordField.AuxDataLength] as number),
+          ),
         });
         p += n;
       }
@@ -465,65 +554,65 @@ export function describeIcmpv6(b: Uint8Array, off: number, len: number): Record<
       break;
     }
     case Icmpv6Type.RouterSolicitation:
-      optionsFrom = off + 8;
+      optionsFrom = off + ROUTER_SOLICITATION_LENGTH;
       break;
     case Icmpv6Type.RouterAdvertisement: {
-      const f = b[off + 5] as number;
+      const f = b[off + RouterAdvertisementField.Flags] as number;
       const flags: string[] = [];
-      if (f & 0x80) flags.push('managed');
-      if (f & 0x40) flags.push('other');
-      if (f & 0x20) flags.push('home-agent');
-      if (f & 0x04) flags.push('proxy');
-      out['curHopLimit'] = b[off + 4] as number;
+      if (f & RouterAdvertisementFlag.Managed) flags.push('managed');
+      if (f & RouterAdvertisementFlag.Other) flags.push('other');
+      if (f & RouterAdvertisementFlag.HomeAgent) flags.push('home-agent');
+      if (f & RouterAdvertisementFlag.Proxy) flags.push('proxy');
+      out['curHopLimit'] = b[off + RouterAdvertisementField.CurHopLimit] as number;
       out['flags'] = flags;
-      out['preference'] = routerPreferenceName((f >>> 3) & 3);
-      out['routerLifetime'] = u16(b, off + 6);
-      out['reachableTime'] = u32(b, off + 8);
-      out['retransTimer'] = u32(b, off + 12);
-      optionsFrom = off + 16;
+      out['preference'] = routerPreferenceName((f & RouterAdvertisementFlag.PreferenceMask) >>> 3);
+      out['routerLifetime'] = u16(b, off + RouterAdvertisementField.RouterLifetime);
+      out['reachableTime'] = u32(b, off + RouterAdvertisementField.ReachableTime);
+      out['retransTimer'] = u32(b, off + RouterAdvertisementField.RetransTimer);
+      optionsFrom = off + ROUTER_ADVERTISEMENT_LENGTH;
       break;
     }
     case Icmpv6Type.NeighborSolicitation:
-      out['target'] = formatIpv6(b, off + 8);
-      optionsFrom = off + 24;
+      out['target'] = formatIpv6(b, off + NeighborField.Target);
+      optionsFrom = off + NEIGHBOR_SOLICITATION_LENGTH;
       break;
     case Icmpv6Type.NeighborAdvertisement: {
-      const f = b[off + 4] as number;
+      const f = b[off + NeighborField.Flags] as number;
       const flags: string[] = [];
-      if (f & 0x80) flags.push('router');
-      if (f & 0x40) flags.push('solicited');
-      if (f & 0x20) flags.push('override');
+      if (f & NeighborAdvertisementFlag.Router) flags.push('router');
+      if (f & NeighborAdvertisementFlag.Solicited) flags.push('solicited');
+      if (f & NeighborAdvertisementFlag.Override) flags.push('override');
       out['flags'] = flags;
-      out['target'] = formatIpv6(b, off + 8);
-      optionsFrom = off + 24;
+      out['target'] = formatIpv6(b, off + NeighborField.Target);
+      optionsFrom = off + NEIGHBOR_ADVERTISEMENT_LENGTH;
       break;
     }
     case Icmpv6Type.Redirect:
-      out['target'] = formatIpv6(b, off + 8);
-      out['destination'] = formatIpv6(b, off + 24);
-      optionsFrom = off + 40;
+      out['target'] = formatIpv6(b, off + RedirectField.Target);
+      out['destination'] = formatIpv6(b, off + RedirectField.Destination);
+      optionsFrom = off + REDIRECT_LENGTH;
       break;
     case Icmpv6Type.InverseNeighborSolicitation:
     case Icmpv6Type.InverseNeighborAdvertisement:
-      optionsFrom = off + 8;
+      optionsFrom = off + INVERSE_ND_LENGTH;
       break;
     case Icmpv6Type.NodeInformationQuery:
     case Icmpv6Type.NodeInformationResponse:
-      out['qtype'] = u16(b, off + 4);
-      out['flags'] = u16(b, off + 6);
-      out['nonce'] = toHex(b, off + 8, 8);
-      out['data'] = toHex(b, off + 16, avail - 16);
+      out['qtype'] = u16(b, off + NodeInformationField.Qtype);
+      out['flags'] = u16(b, off + NodeInformationField.Flags);
+      out['nonce'] = toHex(b, off + NodeInformationField.Nonce, NodeInformationField.Data - NodeInformationField.Nonce);
+      out['data'] = toHex(b, off + NodeInformationField.Data, end - off - NodeInformationField.Data);
       break;
     case Icmpv6Type.MulticastRouterAdvertisement:
       out['advertisementInterval'] = code;
-      out['queryInterval'] = u16(b, off + 4);
-      out['robustnessVariable'] = u16(b, off + 6);
+      out['queryInterval'] = u16(b, off + MrdAdvertisementField.QueryInterval);
+      out['robustnessVariable'] = u16(b, off + MrdAdvertisementField.RobustnessVariable);
       break;
     case Icmpv6Type.MulticastRouterSolicitation:
     case Icmpv6Type.MulticastRouterTermination:
       break;
     default:
-      out['data'] = toHex(b, off + 4, avail - 4);
+      out['data'] = toHex(b, body, end - body);
       break;
   }
   if (optionsFrom >= 0) {

@@ -10,7 +10,7 @@ import {
   type InverseNdRepr,
 } from './inverse-nd.js';
 import { NdpOptionCursor, readNdpOptions } from './ndp-options.js';
-import { Failure, Layer, Status } from './status.js';
+import { Failure, Layer, Rule, Status } from './status.js';
 
 const sourceMac = parseMac('02:00:00:00:00:01');
 const targetMac = parseMac('02:00:00:00:00:02');
@@ -85,6 +85,7 @@ test('a required option missing is Malformed in the inverse-nd layer', (t) => {
     t.is(validateIcmpv6(b, 4, n, f), Status.Malformed);
     t.is(f.layer, Layer.InverseNd);
     t.is(f.offset, 12);
+    t.is(f.rule, Rule.RequiredOption);
     t.regex(f.reason, reason);
     t.like(describeIcmpv6(b, 4, n), { error: { status: 'malformed', layer: 'inverse-nd' } });
   }

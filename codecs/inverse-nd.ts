@@ -21,23 +21,23 @@
  * The address list options are 6 reserved bytes then IPv6 addresses (`ndp-options.ts`).
  *
  * check() proves the fixed part (8 bytes, type, code 0). `checkInverseNdOptions` walks the
- * options and enforces the required ones; `validateIcmpv6` does both.
+ * options once and enforces the required ones (`requireInverseNdOptions`, from where the walk
+ * found them); `validateIcmpv6` does both.
  */
 
 import { fillZero } from './bytes.js';
-import { Icmpv6Type } from './icmpv6-header.js';
+import { ICMPV6_FIXED_LENGTH, Icmpv6Field, Icmpv6Type } from './icmpv6-header.js';
 import { NdMessageView } from './ndp.js';
 import {
-  Done,
-  NdpOptionType,
+  checkNdpOptions,
   emitNdpOptions,
   ndpOptionsLength,
   type NdpOptionCursor,
   type NdpOptionRepr,
 } from './ndp-options.js';
-import { Status, type Checked } from './status.js';
+import { Rule, Status, type ByteView } from './status.js';
 
-export const INVERSE_ND_LENGTH = 8;
+export const INVERSE_ND_LENGTH = ICMPV6_FIXED_LENGTH;
 
 export class InverseNeighborSolicitationView extends NdMessageView {
   constructor() {
@@ -52,9 +52,9 @@ export class InverseNeighborAdvertisementView extends NdMessageView {
 }
 
 /**
- * Walks the options of an Inverse ND message of `type` in b[off, end) and checks that the
- * options RFC 3122 requires are there. On failure the offset and reason are on `sink` (which
- * may be the cursor itself).
+ * Walks the options of an Inverse ND message of `type` in b[off, end) once and checks that the
+ * options RFC 3122 requires are there. On failure the offset, reason and rule are on `sink`
+ * (which may be the cursor itself).
  */
 export function checkInverseNdOptions(
   type: number,
@@ -62,33 +62,27 @@ export function checkInverseNdOptions(
   b: Uint8Array,
   off: number,
   end: number,
-  sink: Checked,
+  sink: ByteView,
 ): Status {
-  let source = false;
-  let target = false;
-  let targetList = false;
-  cursor.reset(b, off, end);
-  for (;;) {
-    const s = cursor.next();
-    if (s === Done) break;
-    if (s !== Status.Ok) {
-      sink.errorOffset = cursor.errorOffset;
-      sink.errorReason = cursor.errorReason;
-      return s;
-    }
-    if (cursor.type === NdpOptionType.SourceLinkLayerAddress) source = true;
-    else if (cursor.type === NdpOptionType.TargetLinkLayerAddress) target = true;
-    else if (cursor.type === NdpOptionType.TargetAddressList) targetList = true;
-  }
+  const s = checkNdpOptions(cursor, b, off, end);
+  if (s !== Status.Ok) return sink.fail(s, cursor.errorOffset, cursor.errorReason, cursor.errorRule);
+  return requireInverseNdOptions(type, cursor, off, sink);
+}
+
+/**
+ * The options RFC 3122 §2.1 and §2.2 require of an Inverse ND message of `type` whose options
+ * starting at `off` the cursor has walked without failure (it remembers where they stand): Source
+ * and Target Link-Layer Address, and for an advertisement a Target Address List. A missing one is
+ * Malformed, at `off`, with {@link Rule.RequiredOption}.
+ */
+export function requireInverseNdOptions(type: number, cursor: NdpOptionCursor, off: number, sink: ByteView): Status {
   let reason = '';
-  if (!source) reason = 'inverse ND message without a Source Link-Layer Address option';
-  else if (!target) reason = 'inverse ND message without a Target Link-Layer Address option';
-  else if (type === Icmpv6Type.InverseNeighborAdvertisement && !targetList)
+  if (cursor.sourceLinkLayerOption < 0) reason = 'inverse ND message without a Source Link-Layer Address option';
+  else if (cursor.targetLinkLayerOption < 0) reason = 'inverse ND message without a Target Link-Layer Address option';
+  else if (type === Icmpv6Type.InverseNeighborAdvertisement && cursor.targetAddressListOption < 0)
     reason = 'inverse neighbor advertisement without a Target Address List option';
   if (reason === '') return Status.Ok;
-  sink.errorOffset = off;
-  sink.errorReason = reason;
-  return Status.Malformed;
+  return sink.fail(Status.Malformed, off, reason, Rule.RequiredOption);
 }
 
 export interface InverseNdRepr {
@@ -104,6 +98,6 @@ export function inverseNdLength(r: InverseNdRepr): number {
 /** Writes the message (checksum 0) and returns its length. */
 export function emitInverseNd(r: InverseNdRepr, b: Uint8Array, o: number): number {
   fillZero(b, o, INVERSE_ND_LENGTH);
-  b[o] = r.type;
+  b[o + Icmpv6Field.Type] = r.type;
   return INVERSE_ND_LENGTH + emitNdpOptions(r.options, b, o + INVERSE_ND_LENGTH);
 }

@@ -1,8 +1,16 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { formatIpv6, parseIpv6 } from './bytes.js';
-import { emitIpv6, IpProtocol, Ipv6View, IPV6_HEADER_LENGTH } from './ipv6.js';
-import { Status } from './status.js';
+import {
+  emitIpv6,
+  emitRouterAlertHopByHop,
+  IpProtocol,
+  ipProtocolName,
+  Ipv6View,
+  IPV6_HEADER_LENGTH,
+  ROUTER_ALERT_MLD,
+} from './ipv6.js';
+import { Rule, Status } from './status.js';
 
 const src = parseIpv6('fe80::1');
 const dst = parseIpv6('fd00::2');
@@ -163,4 +171,61 @@ test('random bytes after a valid fixed header never throw and never read past le
     }),
   );
   t.pass();
+});
+
+test('emitRouterAlertHopByHop writes the header the walk reads back', (t) => {
+  const b = new Uint8Array(3 + 8);
+  t.is(emitRouterAlertHopByHop(IpProtocol.DestinationOptions, ROUTER_ALERT_MLD, b, 3), 8);
+  t.deepEqual(Array.from(b.subarray(3)), hopByHopRouterAlert);
+  const p = packet(IpProtocol.HopByHop, [...b.subarray(3), ...destOptsPadN, ...firstFragmentOnly]);
+  const v = new Ipv6View().wrap(p, 0, p.length);
+  t.is(v.check(), Status.Ok);
+  t.is(v.hopByHopOffset, IPV6_HEADER_LENGTH);
+});
+
+test('each failure names the rule it broke', (t) => {
+  const cases: [Uint8Array, Status, Rule][] = [
+    [packet(IpProtocol.Icmpv6, []).subarray(0, 39), Status.Truncated, Rule.Length],
+    [Uint8Array.from(packet(IpProtocol.Icmpv6, []), (x, i) => (i === 0 ? 0x40 : x)), Status.Malformed, Rule.Value],
+    [
+      packet(IpProtocol.DestinationOptions, [
+        IpProtocol.HopByHop,
+        0,
+        1,
+        4,
+        0,
+        0,
+        0,
+        0,
+        IpProtocol.Icmpv6,
+        0,
+        1,
+        4,
+        0,
+        0,
+        0,
+        0,
+      ]),
+      Status.Malformed,
+      Rule.HeaderChain,
+    ],
+    [
+      packet(IpProtocol.DestinationOptions, [IpProtocol.Icmpv6, 0, 1, 9, 0, 0, 0, 0]),
+      Status.Malformed,
+      Rule.LengthField,
+    ],
+    [packet(IpProtocol.Esp, []), Status.Unsupported, Rule.NotDecoded],
+  ];
+  for (const [b, status, rule] of cases) {
+    const v = new Ipv6View().wrap(b, 0, b.length);
+    t.is(v.check(), status);
+    t.is(v.errorRule, rule, v.errorReason);
+  }
+});
+
+test('protocol names come from IpProtocol', (t) => {
+  t.is(ipProtocolName(IpProtocol.HopByHop), 'hop-by-hop');
+  t.is(ipProtocolName(IpProtocol.NoNextHeader), 'no-next-header');
+  t.is(ipProtocolName(IpProtocol.Icmpv6), 'icmpv6');
+  t.is(ipProtocolName(253), 'unknown');
 });

@@ -3,7 +3,6 @@ import fc from 'fast-check';
 import { fromHex, parseIpv6, parseMac, toHex } from './bytes.js';
 import {
   CaptivePortalOptionView,
-  Done,
   DnsslOptionView,
   LinkLayerAddressOptionView,
   MtuOptionView,
@@ -22,13 +21,15 @@ import {
   emitNdpOptions,
   findNdpOption,
   ndpOptionLength,
+  ndpOptionName,
+  ndpOptionType,
   ndpOptionsLength,
   pref64LengthCode,
   readNdpOption,
   readNdpOptions,
   type NdpOptionRepr,
 } from './ndp-options.js';
-import { Status } from './status.js';
+import { Done, Status } from './status.js';
 
 const a = (text: string): Uint8Array => parseIpv6(text);
 
@@ -332,4 +333,41 @@ test('the cursor never reads past end: bytes after it do not change any result',
       t.is(run(tail), run(new Uint8Array(16).fill(0xff)));
     }),
   );
+});
+
+test('the walk remembers the first link-layer address options and Target Address List', (t) => {
+  const options: NdpOptionRepr[] = [
+    { kind: 'mtu', mtu: 1500 },
+    { kind: 'target-link-layer-address', address: parseMac('02:00:00:00:00:02') },
+    { kind: 'source-link-layer-address', address: parseMac('02:00:00:00:00:01') },
+    { kind: 'target-address-list', addresses: [a('fd00::1')] },
+    { kind: 'source-link-layer-address', address: parseMac('02:00:00:00:00:03') },
+  ];
+  const b = new Uint8Array(4 + ndpOptionsLength(options));
+  const n = emitNdpOptions(options, b, 4);
+  const checked = new NdpOptionCursor();
+  t.is(checkNdpOptions(checked, b, 4, 4 + n), Status.Ok);
+  const walked = new NdpOptionCursor().reset(b, 4, 4 + n);
+  while (walked.next() === Status.Ok);
+  for (const c of [checked, walked]) {
+    t.is(c.targetLinkLayerOption, 12);
+    t.is(c.sourceLinkLayerOption, 20);
+    t.is(c.targetAddressListOption, 28);
+  }
+  t.is(checkNdpOptions(checked, b, 4, 12), Status.Ok);
+  t.deepEqual(
+    [checked.sourceLinkLayerOption, checked.targetLinkLayerOption, checked.targetAddressListOption],
+    [-1, -1, -1],
+    'none among the options walked',
+  );
+});
+
+test('each option type has one name, the Repr kind, and the kind gives the type back', (t) => {
+  for (const type of Object.values(NdpOptionType)) {
+    const kind = ndpOptionName(type) as NdpOptionRepr['kind'];
+    t.not(kind, 'unknown');
+    t.is(ndpOptionType({ kind } as NdpOptionRepr), type);
+  }
+  t.is(ndpOptionName(200), 'unknown');
+  t.is(ndpOptionType({ kind: 'unknown', type: 200, data: new Uint8Array(6) }), 200);
 });

@@ -48,8 +48,9 @@
  */
 
 import { checkDnsNameList, dnsNameError, dnsNameListLength, emitDnsNameList, formatDnsNameList } from './dns-name.js';
-import { copyBytes, fillZero, formatIpv6, formatMac, setU16, setU32, toHex, u16, u32 } from './bytes.js';
-import { ByteView, type Checked, Status } from './status.js';
+import { copyBytes, fillZero, formatIpv6, formatMac, setU16, setU32, sliceBytes, toHex, u16, u32 } from './bytes.js';
+import { namesFromKeys } from './names.js';
+import { ByteView, Done, Rule, Status } from './status.js';
 
 export const NdpOptionType = {
   SourceLinkLayerAddress: 1,
@@ -70,28 +71,49 @@ export const NdpOptionType = {
 } as const;
 export type NdpOptionType = (typeof NdpOptionType)[keyof typeof NdpOptionType];
 
-/** Names used in JSON (`name`) and as the Repr `kind`. */
-export const ndpOptionNames: Readonly<Record<number, string>> = {
-  1: 'source-link-layer-address',
-  2: 'target-link-layer-address',
-  3: 'prefix-information',
-  4: 'redirected-header',
-  5: 'mtu',
-  7: 'advertisement-interval',
-  8: 'home-agent-information',
-  9: 'source-address-list',
-  10: 'target-address-list',
-  14: 'nonce',
-  24: 'route-information',
-  25: 'rdnss',
-  31: 'dnssl',
-  37: 'captive-portal',
-  38: 'pref64',
-};
+/** Names used in JSON (`name`) and as the Repr `kind`: each type's key in kebab case. */
+const optionNames = namesFromKeys(NdpOptionType);
+const optionTypes = new Map([...optionNames].map(([type, name]) => [name, type]));
 
 export function ndpOptionName(type: number): string {
-  return ndpOptionNames[type] ?? 'unknown';
+  return optionNames.get(type) ?? 'unknown';
 }
+
+/** Every option starts with its type and its length in 8-octet units, then its body (RFC 4861 §4.6). */
+export const NdpOptionField = { Type: 0, Length: 1, Body: 2 } as const;
+/** Source/Target Link-Layer Address (RFC 4861 §4.6.1). */
+export const LinkLayerAddressField = { Address: 2 } as const;
+/** Prefix Information (RFC 4861 §4.6.2). */
+export const PrefixInformationField = {
+  PrefixLength: 2,
+  Flags: 3,
+  ValidLifetime: 4,
+  PreferredLifetime: 8,
+  Reserved: 12,
+  Prefix: 16,
+} as const;
+/** Redirected Header (RFC 4861 §4.6.3): 6 reserved bytes, then the start of the packet. */
+export const RedirectedHeaderField = { Data: 8 } as const;
+/** MTU (RFC 4861 §4.6.4). */
+export const MtuField = { Mtu: 4 } as const;
+/** Advertisement Interval (RFC 6275 §7.3). */
+export const AdvertisementIntervalField = { Interval: 4 } as const;
+/** Home Agent Information (RFC 6275 §7.4). */
+export const HomeAgentInformationField = { Preference: 4, Lifetime: 6 } as const;
+/** Source/Target Address List (RFC 3122 §3.1, §3.2): 6 reserved bytes, then the addresses. */
+export const AddressListField = { Addresses: 8 } as const;
+/** Nonce (RFC 3971 §5.3.2). */
+export const NonceField = { Nonce: 2 } as const;
+/** Route Information (RFC 4191 §2.3). */
+export const RouteInformationField = { PrefixLength: 2, Flags: 3, RouteLifetime: 4, Prefix: 8 } as const;
+/** RDNSS (RFC 8106 §5.1). */
+export const RdnssField = { Lifetime: 4, Addresses: 8 } as const;
+/** DNSSL (RFC 8106 §5.2). */
+export const DnsslField = { Lifetime: 4, DomainNames: 8 } as const;
+/** Captive Portal (RFC 8910 §2.3). */
+export const CaptivePortalField = { Uri: 2 } as const;
+/** PREF64 (RFC 8781 §4): the scaled lifetime (13 bits) and the prefix length code (3 bits) share 2–3. */
+export const Pref64Field = { ScaledLifetimeAndCode: 2, Prefix: 4 } as const;
 
 /** Prefix Information flags (RFC 4861 §4.6.2, RFC 6275 §7.2, RFC 9762). */
 export const PrefixFlag = {
@@ -130,99 +152,129 @@ export function pref64LengthCode(prefixLength: number): number {
 
 export const NDP_OPTION_UNIT = 8;
 
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const optionType = NdpOptionType;
+const optionField = NdpOptionField;
+const optionUnit = NDP_OPTION_UNIT;
+const { Ok } = Status;
+
 /**
  * Per-type checks of one option whose framing is already known good: b[o, o+n) is inside the
- * buffer, n = length field * 8 >= 8. Leaves offset and reason in `sink` on failure.
+ * buffer, n = length field * 8 >= 8. Leaves offset, reason and rule on `sink` on failure.
  */
-export function checkNdpOption(b: Uint8Array, o: number, n: number, sink: Checked): Status {
+export function checkNdpOption(b: Uint8Array, o: number, n: number, sink: ByteView): Status {
   const units = n >>> 3;
-  switch (b[o] as number) {
-    case NdpOptionType.PrefixInformation:
-      if (units !== 4) return fail(sink, Status.Malformed, o + 1, 'prefix information option length is not 4');
-      if ((b[o + 2] as number) > 128) return fail(sink, Status.Malformed, o + 2, 'prefix length above 128');
-      return Status.Ok;
-    case NdpOptionType.Mtu:
-      return units === 1 ? Status.Ok : fail(sink, Status.Malformed, o + 1, 'MTU option length is not 1');
-    case NdpOptionType.AdvertisementInterval:
+  const length = o + optionField.Length;
+  switch (b[o + optionField.Type] as number) {
+    case optionType.PrefixInformation:
+      if (units !== 4)
+        return sink.fail(Status.Malformed, length, 'prefix information option length is not 4', Rule.LengthField);
+      if ((b[o + PrefixInformationField.PrefixLength] as number) > 128)
+        return sink.fail(
+          Status.Malformed,
+          o + PrefixInformationField.PrefixLength,
+          'prefix length above 128',
+          Rule.Value,
+        );
+      return Ok;
+    case optionType.Mtu:
+      return units === 1 ? Ok : sink.fail(Status.Malformed, length, 'MTU option length is not 1', Rule.LengthField);
+    case optionType.AdvertisementInterval:
       return units === 1
-        ? Status.Ok
-        : fail(sink, Status.Malformed, o + 1, 'advertisement interval option length is not 1');
-    case NdpOptionType.HomeAgentInformation:
+        ? Ok
+        : sink.fail(Status.Malformed, length, 'advertisement interval option length is not 1', Rule.LengthField);
+    case optionType.HomeAgentInformation:
       return units === 1
-        ? Status.Ok
-        : fail(sink, Status.Malformed, o + 1, 'home agent information option length is not 1');
-    case NdpOptionType.SourceAddressList:
-    case NdpOptionType.TargetAddressList:
+        ? Ok
+        : sink.fail(Status.Malformed, length, 'home agent information option length is not 1', Rule.LengthField);
+    case optionType.SourceAddressList:
+    case optionType.TargetAddressList:
       return units >= 3 && (units & 1) === 1
-        ? Status.Ok
-        : fail(sink, Status.Malformed, o + 1, 'address list option length is not odd and at least 3');
-    case NdpOptionType.RouteInformation: {
-      if (units > 3) return fail(sink, Status.Malformed, o + 1, 'route information option length above 3');
-      const plen = b[o + 2] as number;
-      if (plen > 128) return fail(sink, Status.Malformed, o + 2, 'prefix length above 128');
+        ? Ok
+        : sink.fail(Status.Malformed, length, 'address list option length is not odd and at least 3', Rule.LengthField);
+    case optionType.RouteInformation: {
+      if (units > 3)
+        return sink.fail(Status.Malformed, length, 'route information option length above 3', Rule.LengthField);
+      const plen = b[o + RouteInformationField.PrefixLength] as number;
+      if (plen > 128)
+        return sink.fail(
+          Status.Malformed,
+          o + RouteInformationField.PrefixLength,
+          'prefix length above 128',
+          Rule.Value,
+        );
       if (plen > 64 && units < 3)
-        return fail(sink, Status.Malformed, o + 1, 'route information prefix longer than 64 needs length 3');
+        return sink.fail(
+          Status.Malformed,
+          length,
+          'route information prefix longer than 64 needs length 3',
+          Rule.LengthField,
+        );
       if (plen > 0 && units < 2)
-        return fail(sink, Status.Malformed, o + 1, 'route information prefix longer than 0 needs length 2 or 3');
-      return Status.Ok;
+        return sink.fail(
+          Status.Malformed,
+          length,
+          'route information prefix longer than 0 needs length 2 or 3',
+          Rule.LengthField,
+        );
+      return Ok;
     }
-    case NdpOptionType.Rdnss:
+    case optionType.Rdnss:
       return units >= 3 && (units & 1) === 1
-        ? Status.Ok
-        : fail(sink, Status.Malformed, o + 1, 'RDNSS option length is not odd and at least 3');
-    case NdpOptionType.Dnssl: {
-      if (units < 2) return fail(sink, Status.Malformed, o + 1, 'DNSSL option length below 2');
-      // In bounds: units >= 2, so o + 8 < o + n.
-      if (b[o + 8] === 0) return fail(sink, Status.Malformed, o + 8, 'DNSSL option without a domain name');
-      if (checkDnsNameList(b, o + 8, o + n, true) !== Status.Ok)
-        return fail(sink, Status.Malformed, dnsNameError.offset, dnsNameError.reason);
-      return Status.Ok;
+        ? Ok
+        : sink.fail(Status.Malformed, length, 'RDNSS option length is not odd and at least 3', Rule.LengthField);
+    case optionType.Dnssl: {
+      if (units < 2) return sink.fail(Status.Malformed, length, 'DNSSL option length below 2', Rule.LengthField);
+      const names = o + DnsslField.DomainNames;
+      // In bounds: units >= 2, so names < o + n.
+      if (b[names] === 0) return sink.fail(Status.Malformed, names, 'DNSSL option without a domain name', Rule.Value);
+      if (checkDnsNameList(b, names, o + n, true) !== Ok)
+        return sink.fail(Status.Malformed, dnsNameError.offset, dnsNameError.reason, Rule.Value);
+      return Ok;
     }
-    case NdpOptionType.Pref64:
-      return units === 2 ? Status.Ok : fail(sink, Status.Malformed, o + 1, 'PREF64 option length is not 2');
+    case optionType.Pref64:
+      return units === 2 ? Ok : sink.fail(Status.Malformed, length, 'PREF64 option length is not 2', Rule.LengthField);
     default:
       // Link-layer addresses, redirected header, nonce, captive portal: any length >= 1 fits;
       // unknown types are data.
-      return Status.Ok;
+      return Ok;
   }
 }
-
-function fail(sink: Checked, s: Status, at: number, reason: string): Status {
-  sink.errorOffset = at;
-  sink.errorReason = reason;
-  return s;
-}
-
-/** What {@link NdpOptionCursor.next} returns when the options are exhausted. */
-export const Done = -1;
-export type Done = typeof Done;
 
 /**
  * Walks the options in b[off, end) by offset, allocating nothing. Reuse one cursor: `reset()`
  * then call `next()` until it returns Done (all options good) or a Status other than Ok (then
- * `errorOffset`/`errorReason` say why, and the walk is over). After Ok, `type`, `offset` (of the
- * option's type byte) and `length` (in bytes, a multiple of 8) describe the current option,
- * which has passed {@link checkNdpOption}.
+ * `errorOffset`/`errorReason`/`errorRule` say why, and the walk is over). After Ok, `type`,
+ * `offset` (of the option's type byte) and `length` (in bytes, a multiple of 8) describe the
+ * current option, which has passed {@link checkNdpOption}.
+ *
+ * The walk remembers where the options a handler looks for stand, so that nobody walks the
+ * options again: the first Source and Target Link-Layer Address options and the first Target
+ * Address List (offsets of their type bytes, -1 when there is none), among the options walked so
+ * far (all of them after Done, or after {@link checkNdpOptions} returned Ok).
  */
-export class NdpOptionCursor implements Checked {
-  buf: Uint8Array = new Uint8Array(0);
+export class NdpOptionCursor extends ByteView {
   end = 0;
   /** Offset of the next option to read. */
   position = 0;
   type = 0;
   offset = 0;
   length = 0;
-  errorOffset = 0;
-  errorReason = '';
+  sourceLinkLayerOption = -1;
+  targetLinkLayerOption = -1;
+  targetAddressListOption = -1;
 
   reset(buf: Uint8Array, off: number, end: number): this {
-    this.buf = buf;
-    this.position = off;
     // Never read past the buffer, whatever the caller says.
     this.end = Math.min(end, buf.length);
+    this.wrap(buf, off, this.end - off);
+    this.position = off;
     this.type = 0;
     this.offset = off;
     this.length = 0;
+    this.sourceLinkLayerOption = -1;
+    this.targetLinkLayerOption = -1;
+    this.targetAddressListOption = -1;
     return this;
   }
 
@@ -231,58 +283,78 @@ export class NdpOptionCursor implements Checked {
     const p = this.position;
     const end = this.end;
     if (p >= end) return Done;
-    if (end - p < 2) return this.stopAt(Status.Truncated, p, 'option header cut short');
+    if (end - p < 2) return this.stopAt(Status.Truncated, p, 'option header cut short', Rule.Length);
     // In bounds: p + 1 < end <= b.length.
-    const units = b[p + 1] as number;
-    if (units === 0) return this.stopAt(Status.Malformed, p + 1, 'option with length 0');
-    const n = units * NDP_OPTION_UNIT;
-    if (n > end - p) return this.stopAt(Status.Truncated, p, 'option runs past the end of the message');
-    this.type = b[p] as number;
+    const units = b[p + optionField.Length] as number;
+    if (units === 0)
+      return this.stopAt(Status.Malformed, p + optionField.Length, 'option with length 0', Rule.LengthField);
+    const n = units * optionUnit;
+    if (n > end - p) return this.stopAt(Status.Truncated, p, 'option runs past the end of the message', Rule.Length);
+    const type = b[p + optionField.Type] as number;
+    this.type = type;
     this.offset = p;
     this.length = n;
     this.position = p + n;
+    if (type === optionType.SourceLinkLayerAddress) {
+      if (this.sourceLinkLayerOption < 0) this.sourceLinkLayerOption = p;
+    } else if (type === optionType.TargetLinkLayerAddress) {
+      if (this.targetLinkLayerOption < 0) this.targetLinkLayerOption = p;
+    } else if (type === optionType.TargetAddressList && this.targetAddressListOption < 0) {
+      this.targetAddressListOption = p;
+    }
     const s = checkNdpOption(b, p, n, this);
-    if (s !== Status.Ok) this.position = end;
+    if (s !== Ok) this.position = end;
     return s;
   }
 
   /** Ends the walk with a failure at `at`. */
-  stopAt(s: Status, at: number, reason: string): Status {
+  stopAt(s: Status, at: number, reason: string, rule: Rule): Status {
     this.position = this.end;
-    this.errorOffset = at;
-    this.errorReason = reason;
-    return s;
+    return this.fail(s, at, reason, rule);
   }
 }
 
 /**
  * Checks a whole option list (framing and per-type rules). Returns Ok or the first failure, with
- * offset and reason left on `cursor`. The same rules as walking with the cursor, in one loop:
- * the link-layer address options that fill most lists have no per-type rule to call.
+ * offset, reason and rule left on `cursor`; after Ok the cursor holds the offsets of the options
+ * it remembers (see {@link NdpOptionCursor}). The same rules as walking with the cursor, in one
+ * loop: the link-layer address options that fill most lists have no per-type rule to call.
  */
 export function checkNdpOptions(cursor: NdpOptionCursor, b: Uint8Array, off: number, end: number): Status {
   cursor.reset(b, off, end);
   end = cursor.end;
+  let source = -1;
+  let target = -1;
+  let list = -1;
   let p = off;
   while (p < end) {
-    if (end - p < 2) return cursor.stopAt(Status.Truncated, p, 'option header cut short');
+    if (end - p < 2) return cursor.stopAt(Status.Truncated, p, 'option header cut short', Rule.Length);
     // In bounds: p + 1 < end <= b.length.
-    const type = b[p] as number;
-    const units = b[p + 1] as number;
-    if (units === 0) return cursor.stopAt(Status.Malformed, p + 1, 'option with length 0');
-    const n = units * NDP_OPTION_UNIT;
-    if (n > end - p) return cursor.stopAt(Status.Truncated, p, 'option runs past the end of the message');
-    if (type > NdpOptionType.TargetLinkLayerAddress) {
+    const type = b[p + optionField.Type] as number;
+    const units = b[p + optionField.Length] as number;
+    if (units === 0)
+      return cursor.stopAt(Status.Malformed, p + optionField.Length, 'option with length 0', Rule.LengthField);
+    const n = units * optionUnit;
+    if (n > end - p) return cursor.stopAt(Status.Truncated, p, 'option runs past the end of the message', Rule.Length);
+    if (type > optionType.TargetLinkLayerAddress) {
+      if (type === optionType.TargetAddressList && list < 0) list = p;
       const s = checkNdpOption(b, p, n, cursor);
-      if (s !== Status.Ok) {
+      if (s !== Ok) {
         cursor.position = end;
         return s;
       }
+    } else if (type === optionType.SourceLinkLayerAddress) {
+      if (source < 0) source = p;
+    } else if (type === optionType.TargetLinkLayerAddress && target < 0) {
+      target = p;
     }
     p += n;
   }
   cursor.position = end;
-  return Status.Ok;
+  cursor.sourceLinkLayerOption = source;
+  cursor.targetLinkLayerOption = target;
+  cursor.targetAddressListOption = list;
+  return Ok;
 }
 
 /**
@@ -293,7 +365,7 @@ export function findNdpOption(cursor: NdpOptionCursor, b: Uint8Array, off: numbe
   cursor.reset(b, off, end);
   for (;;) {
     const s = cursor.next();
-    if (s !== Status.Ok) return -1;
+    if (s !== Ok) return -1;
     if (cursor.type === type) return cursor.offset;
   }
 }
@@ -315,25 +387,28 @@ export class NdpOptionView extends ByteView {
     const b = this.buf;
     const o = this.off;
     const avail = Math.min(this.len, b.length - o);
-    if (o < 0 || avail < 2) return fail(this, Status.Truncated, o + Math.max(0, avail), 'option header cut short');
-    const units = b[o + 1] as number;
-    if (units === 0) return fail(this, Status.Malformed, o + 1, 'option with length 0');
+    if (o < 0 || avail < 2)
+      return this.fail(Status.Truncated, o + Math.max(0, avail), 'option header cut short', Rule.Length);
+    const units = b[o + NdpOptionField.Length] as number;
+    if (units === 0)
+      return this.fail(Status.Malformed, o + NdpOptionField.Length, 'option with length 0', Rule.LengthField);
     if (units * NDP_OPTION_UNIT > avail)
-      return fail(this, Status.Truncated, o, 'option runs past the end of the message');
-    if (!this.accepts(b[o] as number)) return fail(this, Status.Malformed, o, 'option of another type');
+      return this.fail(Status.Truncated, o, 'option runs past the end of the message', Rule.Length);
+    if (!this.accepts(b[o + NdpOptionField.Type] as number))
+      return this.fail(Status.Malformed, o, 'option of another type', Rule.Value);
     return checkNdpOption(b, o, units * NDP_OPTION_UNIT, this);
   }
 
   get type(): number {
-    return this.buf[this.off] as number;
+    return this.buf[this.off + NdpOptionField.Type] as number;
   }
   /** The length field (units of 8 octets). */
   get lengthUnits(): number {
-    return this.buf[this.off + 1] as number;
+    return this.buf[this.off + NdpOptionField.Length] as number;
   }
   /** The option's length in bytes. */
   get byteLength(): number {
-    return (this.buf[this.off + 1] as number) * NDP_OPTION_UNIT;
+    return (this.buf[this.off + NdpOptionField.Length] as number) * NDP_OPTION_UNIT;
   }
 }
 
@@ -342,11 +417,11 @@ export class LinkLayerAddressOptionView extends NdpOptionView {
     return t === NdpOptionType.SourceLinkLayerAddress || t === NdpOptionType.TargetLinkLayerAddress;
   }
   get addressOffset(): number {
-    return this.off + 2;
+    return this.off + LinkLayerAddressField.Address;
   }
   /** Bytes of link-layer address and padding (6 for Ethernet). */
   get addressLength(): number {
-    return this.byteLength - 2;
+    return this.byteLength - LinkLayerAddressField.Address;
   }
 }
 
@@ -355,29 +430,29 @@ export class PrefixInformationOptionView extends NdpOptionView {
     return t === NdpOptionType.PrefixInformation;
   }
   get prefixLength(): number {
-    return this.buf[this.off + 2] as number;
+    return this.buf[this.off + PrefixInformationField.PrefixLength] as number;
   }
   get flags(): number {
-    return this.buf[this.off + 3] as number;
+    return this.buf[this.off + PrefixInformationField.Flags] as number;
   }
   get onLink(): boolean {
-    return ((this.buf[this.off + 3] as number) & PrefixFlag.OnLink) !== 0;
+    return ((this.buf[this.off + PrefixInformationField.Flags] as number) & PrefixFlag.OnLink) !== 0;
   }
   get autonomous(): boolean {
-    return ((this.buf[this.off + 3] as number) & PrefixFlag.Autonomous) !== 0;
+    return ((this.buf[this.off + PrefixInformationField.Flags] as number) & PrefixFlag.Autonomous) !== 0;
   }
   get routerAddress(): boolean {
-    return ((this.buf[this.off + 3] as number) & PrefixFlag.RouterAddress) !== 0;
+    return ((this.buf[this.off + PrefixInformationField.Flags] as number) & PrefixFlag.RouterAddress) !== 0;
   }
   /** Seconds; 0xffffffff is infinity. */
   get validLifetime(): number {
-    return u32(this.buf, this.off + 4);
+    return u32(this.buf, this.off + PrefixInformationField.ValidLifetime);
   }
   get preferredLifetime(): number {
-    return u32(this.buf, this.off + 8);
+    return u32(this.buf, this.off + PrefixInformationField.PreferredLifetime);
   }
   get prefixOffset(): number {
-    return this.off + 16;
+    return this.off + PrefixInformationField.Prefix;
   }
 }
 
@@ -386,10 +461,10 @@ export class RedirectedHeaderOptionView extends NdpOptionView {
     return t === NdpOptionType.RedirectedHeader;
   }
   get dataOffset(): number {
-    return this.off + 8;
+    return this.off + RedirectedHeaderField.Data;
   }
   get dataLength(): number {
-    return this.byteLength - 8;
+    return this.byteLength - RedirectedHeaderField.Data;
   }
 }
 
@@ -398,7 +473,7 @@ export class MtuOptionView extends NdpOptionView {
     return t === NdpOptionType.Mtu;
   }
   get mtu(): number {
-    return u32(this.buf, this.off + 4);
+    return u32(this.buf, this.off + MtuField.Mtu);
   }
 }
 
@@ -408,7 +483,7 @@ export class AdvertisementIntervalOptionView extends NdpOptionView {
   }
   /** Milliseconds. */
   get interval(): number {
-    return u32(this.buf, this.off + 4);
+    return u32(this.buf, this.off + AdvertisementIntervalField.Interval);
   }
 }
 
@@ -417,11 +492,11 @@ export class HomeAgentInformationOptionView extends NdpOptionView {
     return t === NdpOptionType.HomeAgentInformation;
   }
   get preference(): number {
-    return u16(this.buf, this.off + 4);
+    return u16(this.buf, this.off + HomeAgentInformationField.Preference);
   }
   /** Seconds. */
   get lifetime(): number {
-    return u16(this.buf, this.off + 6);
+    return u16(this.buf, this.off + HomeAgentInformationField.Lifetime);
   }
 }
 
@@ -431,11 +506,11 @@ export class AddressListOptionView extends NdpOptionView {
     return t === NdpOptionType.SourceAddressList || t === NdpOptionType.TargetAddressList;
   }
   get addressCount(): number {
-    return (this.byteLength - 8) >>> 4;
+    return (this.byteLength - AddressListField.Addresses) >>> 4;
   }
   /** Offset of address i (0 <= i < addressCount). */
   addressOffset(i: number): number {
-    return this.off + 8 + 16 * i;
+    return this.off + AddressListField.Addresses + 16 * i;
   }
 }
 
@@ -444,10 +519,10 @@ export class NonceOptionView extends NdpOptionView {
     return t === NdpOptionType.Nonce;
   }
   get nonceOffset(): number {
-    return this.off + 2;
+    return this.off + NonceField.Nonce;
   }
   get nonceLength(): number {
-    return this.byteLength - 2;
+    return this.byteLength - NonceField.Nonce;
   }
 }
 
@@ -456,27 +531,27 @@ export class RouteInformationOptionView extends NdpOptionView {
     return t === NdpOptionType.RouteInformation;
   }
   get prefixLength(): number {
-    return this.buf[this.off + 2] as number;
+    return this.buf[this.off + RouteInformationField.PrefixLength] as number;
   }
   /** Two-bit preference, see {@link RouterPreference}. */
   get preference(): number {
-    return ((this.buf[this.off + 3] as number) >>> 3) & 3;
+    return ((this.buf[this.off + RouteInformationField.Flags] as number) >>> 3) & 3;
   }
   /** Seconds; 0xffffffff is infinity. */
   get routeLifetime(): number {
-    return u32(this.buf, this.off + 4);
+    return u32(this.buf, this.off + RouteInformationField.RouteLifetime);
   }
   get prefixOffset(): number {
-    return this.off + 8;
+    return this.off + RouteInformationField.Prefix;
   }
   /** Prefix bytes present in the option (0, 8 or 16). */
   get prefixBytes(): number {
-    return this.byteLength - 8;
+    return this.byteLength - RouteInformationField.Prefix;
   }
   /** Writes the 16-byte prefix (zero beyond the bytes present) to d[dO]. */
   copyPrefix(d: Uint8Array, dO: number): void {
-    const n = this.byteLength - 8;
-    copyBytes(this.buf, this.off + 8, d, dO, n);
+    const n = this.byteLength - RouteInformationField.Prefix;
+    copyBytes(this.buf, this.off + RouteInformationField.Prefix, d, dO, n);
     fillZero(d, dO + n, 16 - n);
   }
 }
@@ -487,13 +562,13 @@ export class RdnssOptionView extends NdpOptionView {
   }
   /** Seconds; 0xffffffff is infinity, 0 withdraws. */
   get lifetime(): number {
-    return u32(this.buf, this.off + 4);
+    return u32(this.buf, this.off + RdnssField.Lifetime);
   }
   get addressCount(): number {
-    return (this.byteLength - 8) >>> 4;
+    return (this.byteLength - RdnssField.Addresses) >>> 4;
   }
   addressOffset(i: number): number {
-    return this.off + 8 + 16 * i;
+    return this.off + RdnssField.Addresses + 16 * i;
   }
 }
 
@@ -502,10 +577,10 @@ export class DnsslOptionView extends NdpOptionView {
     return t === NdpOptionType.Dnssl;
   }
   get lifetime(): number {
-    return u32(this.buf, this.off + 4);
+    return u32(this.buf, this.off + DnsslField.Lifetime);
   }
   get namesOffset(): number {
-    return this.off + 8;
+    return this.off + DnsslField.DomainNames;
   }
   get namesEnd(): number {
     return this.off + this.byteLength;
@@ -517,12 +592,12 @@ export class CaptivePortalOptionView extends NdpOptionView {
     return t === NdpOptionType.CaptivePortal;
   }
   get uriOffset(): number {
-    return this.off + 2;
+    return this.off + CaptivePortalField.Uri;
   }
   /** URI bytes without the zero padding. */
   get uriLength(): number {
-    let n = this.byteLength - 2;
-    while (n > 0 && this.buf[this.off + 2 + n - 1] === 0) n--;
+    let n = this.byteLength - CaptivePortalField.Uri;
+    while (n > 0 && this.buf[this.off + CaptivePortalField.Uri + n - 1] === 0) n--;
     return n;
   }
 }
@@ -533,22 +608,22 @@ export class Pref64OptionView extends NdpOptionView {
   }
   /** Lifetime in units of 8 seconds (13 bits). */
   get scaledLifetime(): number {
-    return u16(this.buf, this.off + 2) >>> 3;
+    return u16(this.buf, this.off + Pref64Field.ScaledLifetimeAndCode) >>> 3;
   }
   /** Seconds. */
   get lifetime(): number {
-    return (u16(this.buf, this.off + 2) >>> 3) * 8;
+    return (u16(this.buf, this.off + Pref64Field.ScaledLifetimeAndCode) >>> 3) * 8;
   }
   get prefixLengthCode(): number {
-    return (this.buf[this.off + 3] as number) & 7;
+    return (this.buf[this.off + Pref64Field.ScaledLifetimeAndCode + 1] as number) & 7;
   }
   /** 96, 64, 56, 48, 40 or 32; -1 for a code the receiver must ignore. */
   get prefixLength(): number {
-    return pref64PrefixLength((this.buf[this.off + 3] as number) & 7);
+    return pref64PrefixLength((this.buf[this.off + Pref64Field.ScaledLifetimeAndCode + 1] as number) & 7);
   }
   /** The high 96 bits of the prefix (12 bytes). */
   get prefixOffset(): number {
-    return this.off + 4;
+    return this.off + Pref64Field.Prefix;
   }
 }
 
@@ -704,41 +779,10 @@ export function ndpOptionLength(r: NdpOptionRepr): number {
   }
 }
 
+/** The type code of an option Repr: the {@link NdpOptionType} whose name is its `kind`. */
 export function ndpOptionType(r: NdpOptionRepr): number {
-  switch (r.kind) {
-    case 'source-link-layer-address':
-      return NdpOptionType.SourceLinkLayerAddress;
-    case 'target-link-layer-address':
-      return NdpOptionType.TargetLinkLayerAddress;
-    case 'prefix-information':
-      return NdpOptionType.PrefixInformation;
-    case 'redirected-header':
-      return NdpOptionType.RedirectedHeader;
-    case 'mtu':
-      return NdpOptionType.Mtu;
-    case 'advertisement-interval':
-      return NdpOptionType.AdvertisementInterval;
-    case 'home-agent-information':
-      return NdpOptionType.HomeAgentInformation;
-    case 'source-address-list':
-      return NdpOptionType.SourceAddressList;
-    case 'target-address-list':
-      return NdpOptionType.TargetAddressList;
-    case 'nonce':
-      return NdpOptionType.Nonce;
-    case 'route-information':
-      return NdpOptionType.RouteInformation;
-    case 'rdnss':
-      return NdpOptionType.Rdnss;
-    case 'dnssl':
-      return NdpOptionType.Dnssl;
-    case 'captive-portal':
-      return NdpOptionType.CaptivePortal;
-    case 'pref64':
-      return NdpOptionType.Pref64;
-    case 'unknown':
-      return r.type;
-  }
+  // Every kind but 'unknown' is the kebab-case name of a key of NdpOptionType (a test holds each).
+  return r.kind === 'unknown' ? r.type : (optionTypes.get(r.kind) as number);
 }
 
 /**
@@ -749,67 +793,69 @@ export function ndpOptionType(r: NdpOptionRepr): number {
 export function emitNdpOption(r: NdpOptionRepr, b: Uint8Array, o: number): number {
   const n = ndpOptionLength(r);
   fillZero(b, o, n);
-  b[o] = ndpOptionType(r);
-  b[o + 1] = n >>> 3;
+  b[o + NdpOptionField.Type] = ndpOptionType(r);
+  b[o + NdpOptionField.Length] = n >>> 3;
   switch (r.kind) {
     case 'source-link-layer-address':
     case 'target-link-layer-address':
-      copyBytes(r.address, 0, b, o + 2, r.address.length);
+      copyBytes(r.address, 0, b, o + LinkLayerAddressField.Address, r.address.length);
       break;
     case 'prefix-information':
-      b[o + 2] = r.prefixLength;
-      b[o + 3] =
+      b[o + PrefixInformationField.PrefixLength] = r.prefixLength;
+      b[o + PrefixInformationField.Flags] =
         (r.onLink ? PrefixFlag.OnLink : 0) |
         (r.autonomous ? PrefixFlag.Autonomous : 0) |
         (r.routerAddress === true ? PrefixFlag.RouterAddress : 0) |
         (r.pdPreferred === true ? PrefixFlag.PdPreferred : 0);
-      setU32(b, o + 4, r.validLifetime);
-      setU32(b, o + 8, r.preferredLifetime);
-      copyBytes(r.prefix, 0, b, o + 16, 16);
+      setU32(b, o + PrefixInformationField.ValidLifetime, r.validLifetime);
+      setU32(b, o + PrefixInformationField.PreferredLifetime, r.preferredLifetime);
+      copyBytes(r.prefix, 0, b, o + PrefixInformationField.Prefix, 16);
       break;
     case 'redirected-header':
-      copyBytes(r.data, 0, b, o + 8, r.data.length);
+      copyBytes(r.data, 0, b, o + RedirectedHeaderField.Data, r.data.length);
       break;
     case 'mtu':
-      setU32(b, o + 4, r.mtu);
+      setU32(b, o + MtuField.Mtu, r.mtu);
       break;
     case 'advertisement-interval':
-      setU32(b, o + 4, r.interval);
+      setU32(b, o + AdvertisementIntervalField.Interval, r.interval);
       break;
     case 'home-agent-information':
-      setU16(b, o + 4, r.preference);
-      setU16(b, o + 6, r.lifetime);
+      setU16(b, o + HomeAgentInformationField.Preference, r.preference);
+      setU16(b, o + HomeAgentInformationField.Lifetime, r.lifetime);
       break;
     case 'source-address-list':
     case 'target-address-list':
     case 'rdnss':
-      if (r.kind === 'rdnss') setU32(b, o + 4, r.lifetime);
-      for (let i = 0; i < r.addresses.length; i++) copyBytes(r.addresses[i] as Uint8Array, 0, b, o + 8 + 16 * i, 16);
+      // The addresses start at the same offset in both layouts (AddressListField, RdnssField).
+      if (r.kind === 'rdnss') setU32(b, o + RdnssField.Lifetime, r.lifetime);
+      for (let i = 0; i < r.addresses.length; i++)
+        copyBytes(r.addresses[i] as Uint8Array, 0, b, o + AddressListField.Addresses + 16 * i, 16);
       break;
     case 'nonce':
-      copyBytes(r.nonce, 0, b, o + 2, r.nonce.length);
+      copyBytes(r.nonce, 0, b, o + NonceField.Nonce, r.nonce.length);
       break;
     case 'route-information':
-      b[o + 2] = r.prefixLength;
-      b[o + 3] = (r.preference & 3) << 3;
-      setU32(b, o + 4, r.routeLifetime);
-      copyBytes(r.prefix, 0, b, o + 8, n - 8);
+      b[o + RouteInformationField.PrefixLength] = r.prefixLength;
+      b[o + RouteInformationField.Flags] = (r.preference & 3) << 3;
+      setU32(b, o + RouteInformationField.RouteLifetime, r.routeLifetime);
+      copyBytes(r.prefix, 0, b, o + RouteInformationField.Prefix, n - RouteInformationField.Prefix);
       break;
     case 'dnssl':
-      setU32(b, o + 4, r.lifetime);
-      emitDnsNameList(r.domains, b, o + 8);
+      setU32(b, o + DnsslField.Lifetime, r.lifetime);
+      emitDnsNameList(r.domains, b, o + DnsslField.DomainNames);
       break;
     case 'captive-portal': {
       const uri = utf8Encoder.encode(r.uri);
-      copyBytes(uri, 0, b, o + 2, uri.length);
+      copyBytes(uri, 0, b, o + CaptivePortalField.Uri, uri.length);
       break;
     }
     case 'pref64':
-      setU16(b, o + 2, ((r.scaledLifetime & 0x1fff) << 3) | (r.prefixLengthCode & 7));
-      copyBytes(r.prefix, 0, b, o + 4, 12);
+      setU16(b, o + Pref64Field.ScaledLifetimeAndCode, ((r.scaledLifetime & 0x1fff) << 3) | (r.prefixLengthCode & 7));
+      copyBytes(r.prefix, 0, b, o + Pref64Field.Prefix, 12);
       break;
     case 'unknown':
-      copyBytes(r.data, 0, b, o + 2, r.data.length);
+      copyBytes(r.data, 0, b, o + NdpOptionField.Body, r.data.length);
       break;
   }
   return n;
@@ -838,21 +884,17 @@ export function emitLinkLayerAddressOption(
   b: Uint8Array,
   o: number,
 ): number {
-  b[o] = type;
-  b[o + 1] = 1;
-  copyBytes(mac, macOff, b, o + 2, 6);
-  return 8;
+  b[o + NdpOptionField.Type] = type;
+  b[o + NdpOptionField.Length] = 1;
+  copyBytes(mac, macOff, b, o + LinkLayerAddressField.Address, 6);
+  return NDP_OPTION_UNIT;
 }
 
 // ---- Reading options into Reprs and JSON (edges only: these allocate) ----
 
-function slice(b: Uint8Array, from: number, to: number): Uint8Array {
-  return Uint8Array.prototype.slice.call(b, from, to);
-}
-
 function addressesOf(b: Uint8Array, from: number, end: number): Uint8Array[] {
   const out: Uint8Array[] = [];
-  for (let p = from; p + 16 <= end; p += 16) out.push(slice(b, p, p + 16));
+  for (let p = from; p + 16 <= end; p += 16) out.push(sliceBytes(b, p, p + 16));
   return out;
 }
 
@@ -862,78 +904,90 @@ function addressesOf(b: Uint8Array, from: number, end: number): Uint8Array[] {
  * fields and padding.
  */
 export function readNdpOption(b: Uint8Array, o: number, n: number): NdpOptionRepr {
-  const t = b[o] as number;
+  const t = b[o + NdpOptionField.Type] as number;
   const end = o + n;
   switch (t) {
     case NdpOptionType.SourceLinkLayerAddress:
     case NdpOptionType.TargetLinkLayerAddress:
       return {
         kind: t === NdpOptionType.SourceLinkLayerAddress ? 'source-link-layer-address' : 'target-link-layer-address',
-        address: slice(b, o + 2, n === 8 ? o + 8 : end),
+        address: sliceBytes(b, o + LinkLayerAddressField.Address, end),
       };
     case NdpOptionType.PrefixInformation: {
-      const f = b[o + 3] as number;
+      const f = b[o + PrefixInformationField.Flags] as number;
       return {
         kind: 'prefix-information',
-        prefixLength: b[o + 2] as number,
+        prefixLength: b[o + PrefixInformationField.PrefixLength] as number,
         onLink: (f & PrefixFlag.OnLink) !== 0,
         autonomous: (f & PrefixFlag.Autonomous) !== 0,
         routerAddress: (f & PrefixFlag.RouterAddress) !== 0,
         pdPreferred: (f & PrefixFlag.PdPreferred) !== 0,
-        validLifetime: u32(b, o + 4),
-        preferredLifetime: u32(b, o + 8),
-        prefix: slice(b, o + 16, o + 32),
+        validLifetime: u32(b, o + PrefixInformationField.ValidLifetime),
+        preferredLifetime: u32(b, o + PrefixInformationField.PreferredLifetime),
+        prefix: sliceBytes(b, o + PrefixInformationField.Prefix, o + PrefixInformationField.Prefix + 16),
       };
     }
     case NdpOptionType.RedirectedHeader:
-      return { kind: 'redirected-header', data: slice(b, o + 8, end) };
+      return { kind: 'redirected-header', data: sliceBytes(b, o + RedirectedHeaderField.Data, end) };
     case NdpOptionType.Mtu:
-      return { kind: 'mtu', mtu: u32(b, o + 4) };
+      return { kind: 'mtu', mtu: u32(b, o + MtuField.Mtu) };
     case NdpOptionType.AdvertisementInterval:
-      return { kind: 'advertisement-interval', interval: u32(b, o + 4) };
+      return { kind: 'advertisement-interval', interval: u32(b, o + AdvertisementIntervalField.Interval) };
     case NdpOptionType.HomeAgentInformation:
-      return { kind: 'home-agent-information', preference: u16(b, o + 4), lifetime: u16(b, o + 6) };
+      return {
+        kind: 'home-agent-information',
+        preference: u16(b, o + HomeAgentInformationField.Preference),
+        lifetime: u16(b, o + HomeAgentInformationField.Lifetime),
+      };
     case NdpOptionType.SourceAddressList:
     case NdpOptionType.TargetAddressList:
       return {
         kind: t === NdpOptionType.SourceAddressList ? 'source-address-list' : 'target-address-list',
-        addresses: addressesOf(b, o + 8, end),
+        addresses: addressesOf(b, o + AddressListField.Addresses, end),
       };
     case NdpOptionType.Nonce:
-      return { kind: 'nonce', nonce: slice(b, o + 2, end) };
+      return { kind: 'nonce', nonce: sliceBytes(b, o + NonceField.Nonce, end) };
     case NdpOptionType.RouteInformation: {
       const prefix = new Uint8Array(16);
-      copyBytes(b, o + 8, prefix, 0, n - 8);
-      const prefixLength = b[o + 2] as number;
+      copyBytes(b, o + RouteInformationField.Prefix, prefix, 0, n - RouteInformationField.Prefix);
+      const prefixLength = b[o + RouteInformationField.PrefixLength] as number;
       const r: RouteInformationOptionRepr = {
         kind: 'route-information',
         prefixLength,
-        preference: ((b[o + 3] as number) >>> 3) & 3,
-        routeLifetime: u32(b, o + 4),
+        preference: ((b[o + RouteInformationField.Flags] as number) >>> 3) & 3,
+        routeLifetime: u32(b, o + RouteInformationField.RouteLifetime),
         prefix,
       };
       // Kept only when longer than needed, so that emit gives the same length back.
-      if (n > 8 * routeInformationUnits(prefixLength)) r.prefixBytes = n - 8;
+      if (n > 8 * routeInformationUnits(prefixLength)) r.prefixBytes = n - RouteInformationField.Prefix;
       return r;
     }
     case NdpOptionType.Rdnss:
-      return { kind: 'rdnss', lifetime: u32(b, o + 4), addresses: addressesOf(b, o + 8, end) };
+      return {
+        kind: 'rdnss',
+        lifetime: u32(b, o + RdnssField.Lifetime),
+        addresses: addressesOf(b, o + RdnssField.Addresses, end),
+      };
     case NdpOptionType.Dnssl:
-      return { kind: 'dnssl', lifetime: u32(b, o + 4), domains: formatDnsNameList(b, o + 8, end) };
+      return {
+        kind: 'dnssl',
+        lifetime: u32(b, o + DnsslField.Lifetime),
+        domains: formatDnsNameList(b, o + DnsslField.DomainNames, end),
+      };
     case NdpOptionType.CaptivePortal: {
       let e = end;
-      while (e > o + 2 && b[e - 1] === 0) e--;
-      return { kind: 'captive-portal', uri: utf8Decoder.decode(slice(b, o + 2, e)) };
+      while (e > o + CaptivePortalField.Uri && b[e - 1] === 0) e--;
+      return { kind: 'captive-portal', uri: utf8Decoder.decode(sliceBytes(b, o + CaptivePortalField.Uri, e)) };
     }
     case NdpOptionType.Pref64:
       return {
         kind: 'pref64',
-        scaledLifetime: u16(b, o + 2) >>> 3,
-        prefixLengthCode: (b[o + 3] as number) & 7,
-        prefix: slice(b, o + 4, o + 16),
+        scaledLifetime: u16(b, o + Pref64Field.ScaledLifetimeAndCode) >>> 3,
+        prefixLengthCode: u16(b, o + Pref64Field.ScaledLifetimeAndCode) & 7,
+        prefix: sliceBytes(b, o + Pref64Field.Prefix, o + Pref64Field.Prefix + 12),
       };
     default:
-      return { kind: 'unknown', type: t, data: slice(b, o + 2, end) };
+      return { kind: 'unknown', type: t, data: sliceBytes(b, o + NdpOptionField.Body, end) };
   }
 }
 

@@ -29,7 +29,7 @@ import {
   emitLinkLayerAddressOption,
   readNdpOptions,
 } from './ndp-options.js';
-import { Status } from './status.js';
+import { Rule, Status } from './status.js';
 
 const a = (text: string): Uint8Array => parseIpv6(text);
 
@@ -237,9 +237,11 @@ for (const [name, make, type, fixed] of views) {
     b[5] = 1;
     t.is(v.wrap(b, 4, fixed).check(), Status.Malformed);
     t.is(v.errorOffset, 5);
+    t.is(v.errorRule, Rule.Code, 'the failure names the code rule (RFC 4861 §6.1, §7.1, §8.1)');
     b[5] = 0;
     b[4] = type === 133 ? 134 : 133;
     t.is(v.wrap(b, 4, fixed).check(), Status.Malformed);
     t.is(v.errorOffset, 4);
+    t.is(v.errorRule, Rule.Value);
   });
 }

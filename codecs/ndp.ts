@@ -50,16 +50,37 @@
  * of a message that passed `validateIcmpv6` (edges and tests only: they allocate).
  */
 
-import { copyAddr, fillZero, setU16, setU32, u16, u32 } from './bytes.js';
-import { Icmpv6Type, Icmpv6View, checkLength } from './icmpv6-header.js';
+import { copyAddr, fillZero, setU16, setU32, sliceBytes, u16, u32 } from './bytes.js';
+import { ICMPV6_FIXED_LENGTH, Icmpv6Field, Icmpv6Type, Icmpv6View, checkLength } from './icmpv6-header.js';
 import { emitNdpOptions, ndpOptionsLength, readNdpOptions, type NdpOptionRepr } from './ndp-options.js';
-import { Status } from './status.js';
+import { Rule, Status } from './status.js';
 
 export const ROUTER_SOLICITATION_LENGTH = 8;
 export const ROUTER_ADVERTISEMENT_LENGTH = 16;
 export const NEIGHBOR_SOLICITATION_LENGTH = 24;
 export const NEIGHBOR_ADVERTISEMENT_LENGTH = 24;
 export const REDIRECT_LENGTH = 40;
+
+/**
+ * The IP hop limit every ND message is sent with and must arrive with (RFC 4861 §6.1.1, §6.1.2,
+ * §7.1.1, §7.1.2, §8.1; Inverse ND too, RFC 3122 §2.1, §2.2): a router would have decremented it.
+ */
+export const ND_HOP_LIMIT = 255;
+
+/** Router Advertisement fields (RFC 4861 §4.2), from the message's first byte. */
+export const RouterAdvertisementField = {
+  CurHopLimit: 4,
+  Flags: 5,
+  RouterLifetime: 6,
+  ReachableTime: 8,
+  RetransTimer: 12,
+} as const;
+
+/** Neighbor Solicitation and Advertisement fields (RFC 4861 §4.3, §4.4); an NS's flags are reserved. */
+export const NeighborField = { Flags: 4, Target: 8 } as const;
+
+/** Redirect fields (RFC 4861 §4.5). */
+export const RedirectField = { Target: 8, Destination: 24 } as const;
 
 /** Router Advertisement flag bits (byte 5). */
 export const RouterAdvertisementFlag = {
@@ -77,6 +98,10 @@ export const NeighborAdvertisementFlag = {
   Solicited: 0x40,
   Override: 0x20,
 } as const;
+
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const icmpv6Field = Icmpv6Field;
+const { Ok } = Status;
 
 /**
  * The fixed part of an ND (or Inverse ND) message: at least `fixedLength` bytes, type
@@ -100,20 +125,14 @@ export class NdMessageView extends Icmpv6View {
     // The usual case tested inline; checkLength says where and why otherwise.
     if (this.off < 0 || this.len < this.fixedLength || this.len > this.buf.length - this.off) {
       const s = checkLength(this, this.fixedLength, 'message shorter than its fixed part');
-      if (s !== Status.Ok) return s;
+      if (s !== Ok) return s;
     }
     // In bounds: len >= fixedLength >= 8.
-    if ((this.buf[this.off] as number) !== this.messageType) {
-      this.errorOffset = this.off;
-      this.errorReason = 'message of another ICMPv6 type';
-      return Status.Malformed;
-    }
-    if (this.buf[this.off + 1] !== 0) {
-      this.errorOffset = this.off + 1;
-      this.errorReason = 'ICMPv6 code is not 0';
-      return Status.Malformed;
-    }
-    return Status.Ok;
+    if ((this.buf[this.off + icmpv6Field.Type] as number) !== this.messageType)
+      return this.fail(Status.Malformed, this.off, 'message of another ICMPv6 type', Rule.Value);
+    if (this.buf[this.off + icmpv6Field.Code] !== 0)
+      return this.fail(Status.Malformed, this.off + icmpv6Field.Code, 'ICMPv6 code is not 0', Rule.Code);
+    return Ok;
   }
 
   get optionsOffset(): number {
@@ -137,54 +156,54 @@ export class RouterAdvertisementView extends NdMessageView {
 
   /** 0 means unspecified. */
   get curHopLimit(): number {
-    return this.buf[this.off + 4] as number;
+    return this.buf[this.off + RouterAdvertisementField.CurHopLimit] as number;
   }
   set curHopLimit(v: number) {
-    this.buf[this.off + 4] = v;
+    this.buf[this.off + RouterAdvertisementField.CurHopLimit] = v;
   }
   /** The whole flags byte. */
   get flags(): number {
-    return this.buf[this.off + 5] as number;
+    return this.buf[this.off + RouterAdvertisementField.Flags] as number;
   }
   set flags(v: number) {
-    this.buf[this.off + 5] = v;
+    this.buf[this.off + RouterAdvertisementField.Flags] = v;
   }
   get managed(): boolean {
-    return ((this.buf[this.off + 5] as number) & RouterAdvertisementFlag.Managed) !== 0;
+    return ((this.buf[this.off + RouterAdvertisementField.Flags] as number) & RouterAdvertisementFlag.Managed) !== 0;
   }
   get other(): boolean {
-    return ((this.buf[this.off + 5] as number) & RouterAdvertisementFlag.Other) !== 0;
+    return ((this.buf[this.off + RouterAdvertisementField.Flags] as number) & RouterAdvertisementFlag.Other) !== 0;
   }
   get homeAgent(): boolean {
-    return ((this.buf[this.off + 5] as number) & RouterAdvertisementFlag.HomeAgent) !== 0;
+    return ((this.buf[this.off + RouterAdvertisementField.Flags] as number) & RouterAdvertisementFlag.HomeAgent) !== 0;
   }
   get proxy(): boolean {
-    return ((this.buf[this.off + 5] as number) & RouterAdvertisementFlag.Proxy) !== 0;
+    return ((this.buf[this.off + RouterAdvertisementField.Flags] as number) & RouterAdvertisementFlag.Proxy) !== 0;
   }
   /** Two-bit default router preference (RouterPreference in ndp-options.ts). */
   get preference(): number {
-    return ((this.buf[this.off + 5] as number) >>> 3) & 3;
+    return ((this.buf[this.off + RouterAdvertisementField.Flags] as number) >>> 3) & 3;
   }
   /** Seconds; 0 = not a default router. */
   get routerLifetime(): number {
-    return u16(this.buf, this.off + 6);
+    return u16(this.buf, this.off + RouterAdvertisementField.RouterLifetime);
   }
   set routerLifetime(v: number) {
-    setU16(this.buf, this.off + 6, v);
+    setU16(this.buf, this.off + RouterAdvertisementField.RouterLifetime, v);
   }
   /** Milliseconds; 0 = unspecified. */
   get reachableTime(): number {
-    return u32(this.buf, this.off + 8);
+    return u32(this.buf, this.off + RouterAdvertisementField.ReachableTime);
   }
   set reachableTime(v: number) {
-    setU32(this.buf, this.off + 8, v);
+    setU32(this.buf, this.off + RouterAdvertisementField.ReachableTime, v);
   }
   /** Milliseconds; 0 = unspecified. */
   get retransTimer(): number {
-    return u32(this.buf, this.off + 12);
+    return u32(this.buf, this.off + RouterAdvertisementField.RetransTimer);
   }
   set retransTimer(v: number) {
-    setU32(this.buf, this.off + 12, v);
+    setU32(this.buf, this.off + RouterAdvertisementField.RetransTimer, v);
   }
 }
 
@@ -194,7 +213,7 @@ export class NeighborSolicitationView extends NdMessageView {
   }
 
   get targetOffset(): number {
-    return this.off + 8;
+    return this.off + NeighborField.Target;
   }
 }
 
@@ -204,22 +223,22 @@ export class NeighborAdvertisementView extends NdMessageView {
   }
 
   get flags(): number {
-    return this.buf[this.off + 4] as number;
+    return this.buf[this.off + NeighborField.Flags] as number;
   }
   set flags(v: number) {
-    this.buf[this.off + 4] = v;
+    this.buf[this.off + NeighborField.Flags] = v;
   }
   get router(): boolean {
-    return ((this.buf[this.off + 4] as number) & NeighborAdvertisementFlag.Router) !== 0;
+    return ((this.buf[this.off + NeighborField.Flags] as number) & NeighborAdvertisementFlag.Router) !== 0;
   }
   get solicited(): boolean {
-    return ((this.buf[this.off + 4] as number) & NeighborAdvertisementFlag.Solicited) !== 0;
+    return ((this.buf[this.off + NeighborField.Flags] as number) & NeighborAdvertisementFlag.Solicited) !== 0;
   }
   get override(): boolean {
-    return ((this.buf[this.off + 4] as number) & NeighborAdvertisementFlag.Override) !== 0;
+    return ((this.buf[this.off + NeighborField.Flags] as number) & NeighborAdvertisementFlag.Override) !== 0;
   }
   get targetOffset(): number {
-    return this.off + 8;
+    return this.off + NeighborField.Target;
   }
 }
 
@@ -230,11 +249,11 @@ export class RedirectView extends NdMessageView {
 
   /** The better first hop. */
   get targetOffset(): number {
-    return this.off + 8;
+    return this.off + RedirectField.Target;
   }
   /** The destination being redirected. */
   get destinationOffset(): number {
-    return this.off + 24;
+    return this.off + RedirectField.Destination;
   }
 }
 
@@ -279,7 +298,7 @@ export interface RedirectRepr {
 
 function emitHeader(b: Uint8Array, o: number, type: number, fixedLength: number): void {
   fillZero(b, o, fixedLength);
-  b[o] = type;
+  b[o + Icmpv6Field.Type] = type;
 }
 
 export function routerSolicitationLength(r: RouterSolicitationRepr): number {
@@ -297,16 +316,16 @@ export function routerAdvertisementLength(r: RouterAdvertisementRepr): number {
 
 export function emitRouterAdvertisement(r: RouterAdvertisementRepr, b: Uint8Array, o: number): number {
   emitHeader(b, o, Icmpv6Type.RouterAdvertisement, ROUTER_ADVERTISEMENT_LENGTH);
-  b[o + 4] = r.curHopLimit;
-  b[o + 5] =
+  b[o + RouterAdvertisementField.CurHopLimit] = r.curHopLimit;
+  b[o + RouterAdvertisementField.Flags] =
     (r.managed ? RouterAdvertisementFlag.Managed : 0) |
     (r.other ? RouterAdvertisementFlag.Other : 0) |
     (r.homeAgent === true ? RouterAdvertisementFlag.HomeAgent : 0) |
     ((r.preference & 3) << 3) |
     (r.proxy === true ? RouterAdvertisementFlag.Proxy : 0);
-  setU16(b, o + 6, r.routerLifetime);
-  setU32(b, o + 8, r.reachableTime);
-  setU32(b, o + 12, r.retransTimer);
+  setU16(b, o + RouterAdvertisementField.RouterLifetime, r.routerLifetime);
+  setU32(b, o + RouterAdvertisementField.ReachableTime, r.reachableTime);
+  setU32(b, o + RouterAdvertisementField.RetransTimer, r.retransTimer);
   return ROUTER_ADVERTISEMENT_LENGTH + emitNdpOptions(r.options, b, o + ROUTER_ADVERTISEMENT_LENGTH);
 }
 
@@ -316,7 +335,7 @@ export function neighborSolicitationLength(r: NeighborSolicitationRepr): number 
 
 export function emitNeighborSolicitation(r: NeighborSolicitationRepr, b: Uint8Array, o: number): number {
   emitHeader(b, o, Icmpv6Type.NeighborSolicitation, NEIGHBOR_SOLICITATION_LENGTH);
-  copyAddr(r.target, 0, b, o + 8);
+  copyAddr(r.target, 0, b, o + NeighborField.Target);
   return NEIGHBOR_SOLICITATION_LENGTH + emitNdpOptions(r.options, b, o + NEIGHBOR_SOLICITATION_LENGTH);
 }
 
@@ -326,8 +345,8 @@ export function neighborAdvertisementLength(r: NeighborAdvertisementRepr): numbe
 
 export function emitNeighborAdvertisement(r: NeighborAdvertisementRepr, b: Uint8Array, o: number): number {
   emitHeader(b, o, Icmpv6Type.NeighborAdvertisement, NEIGHBOR_ADVERTISEMENT_LENGTH);
-  b[o + 4] = neighborAdvertisementFlags(r.router, r.solicited, r.override);
-  copyAddr(r.target, 0, b, o + 8);
+  b[o + NeighborField.Flags] = neighborAdvertisementFlags(r.router, r.solicited, r.override);
+  copyAddr(r.target, 0, b, o + NeighborField.Target);
   return NEIGHBOR_ADVERTISEMENT_LENGTH + emitNdpOptions(r.options, b, o + NEIGHBOR_ADVERTISEMENT_LENGTH);
 }
 
@@ -351,15 +370,9 @@ export function emitNeighborAdvertisementHeader(
   b: Uint8Array,
   o: number,
 ): number {
-  b[o] = Icmpv6Type.NeighborAdvertisement;
-  b[o + 1] = 0;
-  b[o + 2] = 0;
-  b[o + 3] = 0;
-  b[o + 4] = flags;
-  b[o + 5] = 0;
-  b[o + 6] = 0;
-  b[o + 7] = 0;
-  copyAddr(t, tOff, b, o + 8);
+  emitHeader(b, o, Icmpv6Type.NeighborAdvertisement, NeighborField.Target);
+  b[o + NeighborField.Flags] = flags;
+  copyAddr(t, tOff, b, o + NeighborField.Target);
   return NEIGHBOR_ADVERTISEMENT_LENGTH;
 }
 
@@ -369,8 +382,8 @@ export function redirectLength(r: RedirectRepr): number {
 
 export function emitRedirect(r: RedirectRepr, b: Uint8Array, o: number): number {
   emitHeader(b, o, Icmpv6Type.Redirect, REDIRECT_LENGTH);
-  copyAddr(r.target, 0, b, o + 8);
-  copyAddr(r.destination, 0, b, o + 24);
+  copyAddr(r.target, 0, b, o + RedirectField.Target);
+  copyAddr(r.destination, 0, b, o + RedirectField.Destination);
   return REDIRECT_LENGTH + emitNdpOptions(r.options, b, o + REDIRECT_LENGTH);
 }
 
@@ -381,28 +394,23 @@ export function emitRedirect(r: RedirectRepr, b: Uint8Array, o: number): number 
 // bad one and never reads at or past off + len. Emitting the result gives the same bytes except
 // reserved fields and option padding (and the checksum, which emit leaves 0).
 
-function copyOf(b: Uint8Array, from: number, to: number): Uint8Array {
-  // Uint8Array's slice even when b is a Buffer (whose slice would share memory).
-  return Uint8Array.prototype.slice.call(b, from, to);
-}
-
 export function parseRouterSolicitation(b: Uint8Array, off: number, len: number): RouterSolicitationRepr {
   return { options: readNdpOptions(b, off + ROUTER_SOLICITATION_LENGTH, off + len) };
 }
 
 export function parseRouterAdvertisement(b: Uint8Array, off: number, len: number): RouterAdvertisementRepr {
   // In bounds: len >= 16.
-  const f = b[off + 5] as number;
+  const f = b[off + RouterAdvertisementField.Flags] as number;
   return {
-    curHopLimit: b[off + 4] as number,
+    curHopLimit: b[off + RouterAdvertisementField.CurHopLimit] as number,
     managed: (f & RouterAdvertisementFlag.Managed) !== 0,
     other: (f & RouterAdvertisementFlag.Other) !== 0,
     homeAgent: (f & RouterAdvertisementFlag.HomeAgent) !== 0,
     proxy: (f & RouterAdvertisementFlag.Proxy) !== 0,
     preference: (f >>> 3) & 3,
-    routerLifetime: u16(b, off + 6),
-    reachableTime: u32(b, off + 8),
-    retransTimer: u32(b, off + 12),
+    routerLifetime: u16(b, off + RouterAdvertisementField.RouterLifetime),
+    reachableTime: u32(b, off + RouterAdvertisementField.ReachableTime),
+    retransTimer: u32(b, off + RouterAdvertisementField.RetransTimer),
     options: readNdpOptions(b, off + ROUTER_ADVERTISEMENT_LENGTH, off + len),
   };
 }
@@ -410,19 +418,19 @@ export function parseRouterAdvertisement(b: Uint8Array, off: number, len: number
 export function parseNeighborSolicitation(b: Uint8Array, off: number, len: number): NeighborSolicitationRepr {
   // In bounds: len >= 24.
   return {
-    target: copyOf(b, off + 8, off + 24),
+    target: sliceBytes(b, off + NeighborField.Target, off + NeighborField.Target + 16),
     options: readNdpOptions(b, off + NEIGHBOR_SOLICITATION_LENGTH, off + len),
   };
 }
 
 export function parseNeighborAdvertisement(b: Uint8Array, off: number, len: number): NeighborAdvertisementRepr {
   // In bounds: len >= 24.
-  const f = b[off + 4] as number;
+  const f = b[off + NeighborField.Flags] as number;
   return {
     router: (f & NeighborAdvertisementFlag.Router) !== 0,
     solicited: (f & NeighborAdvertisementFlag.Solicited) !== 0,
     override: (f & NeighborAdvertisementFlag.Override) !== 0,
-    target: copyOf(b, off + 8, off + 24),
+    target: sliceBytes(b, off + NeighborField.Target, off + NeighborField.Target + 16),
     options: readNdpOptions(b, off + NEIGHBOR_ADVERTISEMENT_LENGTH, off + len),
   };
 }
@@ -430,8 +438,8 @@ export function parseNeighborAdvertisement(b: Uint8Array, off: number, len: numb
 export function parseRedirect(b: Uint8Array, off: number, len: number): RedirectRepr {
   // In bounds: len >= 40.
   return {
-    target: copyOf(b, off + 8, off + 24),
-    destination: copyOf(b, off + 24, off + 40),
+    target: sliceBytes(b, off + RedirectField.Target, off + RedirectField.Target + 16),
+    destination: sliceBytes(b, off + RedirectField.Destination, off + RedirectField.Destination + 16),
     options: readNdpOptions(b, off + REDIRECT_LENGTH, off + len),
   };
 }
@@ -451,7 +459,7 @@ export function ndFixedLength(type: number): number {
       return REDIRECT_LENGTH;
     case Icmpv6Type.InverseNeighborSolicitation:
     case Icmpv6Type.InverseNeighborAdvertisement:
-      return 8;
+      return ICMPV6_FIXED_LENGTH;
     default:
       return -1;
   }

@@ -19,10 +19,12 @@
 
 import { setU16, u16 } from './bytes.js';
 import { fillUpperLayer, verifyUpperLayer } from './checksum.js';
-import { ByteView, Status } from './status.js';
+import { IpProtocol } from './ipv6.js';
+import { ByteView, Rule, Status } from './status.js';
 
 export const UDP_HEADER_LENGTH = 8;
-export const UDP_PROTOCOL = 17;
+/** UDP's IPv6 next header value. */
+export const UDP_PROTOCOL = IpProtocol.Udp;
 
 export const UdpPort = {
   Dhcpv6Client: 546,
@@ -36,47 +38,55 @@ export class UdpView extends ByteView {
   check(): Status {
     const o = this.off;
     if (o < 0 || o + this.len > this.buf.length || this.len < UDP_HEADER_LENGTH) {
-      return this.fail(Status.Truncated, o + Math.max(0, this.len), 'datagram shorter than the 8-byte UDP header');
+      return this.fail(
+        Status.Truncated,
+        o + Math.max(0, this.len),
+        'datagram shorter than the 8-byte UDP header',
+        Rule.Length,
+      );
     }
-    const l = u16(this.buf, o + 4);
-    if (l < UDP_HEADER_LENGTH) return this.fail(Status.Malformed, o + 4, 'UDP length below 8');
-    if (l > this.len) return this.fail(Status.Truncated, o + this.len, 'datagram ends before its UDP length');
-    if (l < this.len) return this.fail(Status.Malformed, o + 4, 'UDP length shorter than the IPv6 payload');
+    const l = u16(this.buf, o + UdpField.Length);
+    if (l < UDP_HEADER_LENGTH)
+      return this.fail(Status.Malformed, o + UdpField.Length, 'UDP length below 8', Rule.LengthField);
+    if (l > this.len)
+      return this.fail(Status.Truncated, o + this.len, 'datagram ends before its UDP length', Rule.Length);
+    if (l < this.len)
+      return this.fail(
+        Status.Malformed,
+        o + UdpField.Length,
+        'UDP length shorter than the IPv6 payload',
+        Rule.LengthField,
+      );
     return Status.Ok;
   }
 
   /** Verifies the checksum; addresses are at srcOff/dstOff in the same buffer. */
   checkChecksum(srcOff: number, dstOff: number): Status {
-    if (this.checksum === 0) return this.fail(Status.BadChecksum, this.off + 6, 'zero UDP checksum over IPv6');
+    if (this.checksum === 0)
+      return this.fail(Status.BadChecksum, this.off + UdpField.Checksum, 'zero UDP checksum over IPv6', Rule.Checksum);
     if (!verifyUpperLayer(this.buf, srcOff, dstOff, UDP_PROTOCOL, this.off, this.length)) {
-      return this.fail(Status.BadChecksum, this.off + 6, 'UDP checksum does not verify');
+      return this.fail(Status.BadChecksum, this.off + UdpField.Checksum, 'UDP checksum does not verify', Rule.Checksum);
     }
     return Status.Ok;
   }
 
-  private fail(s: Status, at: number, reason: string): Status {
-    this.errorOffset = at;
-    this.errorReason = reason;
-    return s;
-  }
-
   get sourcePort(): number {
-    return u16(this.buf, this.off);
+    return u16(this.buf, this.off + UdpField.SourcePort);
   }
   set sourcePort(v: number) {
-    setU16(this.buf, this.off, v);
+    setU16(this.buf, this.off + UdpField.SourcePort, v);
   }
   get destinationPort(): number {
-    return u16(this.buf, this.off + 2);
+    return u16(this.buf, this.off + UdpField.DestinationPort);
   }
   set destinationPort(v: number) {
-    setU16(this.buf, this.off + 2, v);
+    setU16(this.buf, this.off + UdpField.DestinationPort, v);
   }
   get length(): number {
-    return u16(this.buf, this.off + 4);
+    return u16(this.buf, this.off + UdpField.Length);
   }
   get checksum(): number {
-    return u16(this.buf, this.off + 6);
+    return u16(this.buf, this.off + UdpField.Checksum);
   }
   get payloadOffset(): number {
     return this.off + UDP_HEADER_LENGTH;
@@ -99,14 +109,14 @@ export function udpLength(r: UdpRepr): number {
 
 /** Writes the header (checksum zero) at b[o]; returns 8. Fill the checksum after the payload. */
 export function emitUdpHeader(r: UdpRepr, b: Uint8Array, o: number): number {
-  setU16(b, o, r.sourcePort);
-  setU16(b, o + 2, r.destinationPort);
-  setU16(b, o + 4, UDP_HEADER_LENGTH + r.payloadLength);
-  setU16(b, o + 6, 0);
+  setU16(b, o + UdpField.SourcePort, r.sourcePort);
+  setU16(b, o + UdpField.DestinationPort, r.destinationPort);
+  setU16(b, o + UdpField.Length, UDP_HEADER_LENGTH + r.payloadLength);
+  setU16(b, o + UdpField.Checksum, 0);
   return UDP_HEADER_LENGTH;
 }
 
 /** Computes the checksum of the datagram at b[o] (header and payload in place). */
 export function fillUdpChecksum(b: Uint8Array, srcOff: number, dstOff: number, o: number): number {
-  return fillUpperLayer(b, srcOff, dstOff, UDP_PROTOCOL, o, u16(b, o + 4), o + 6, 0xffff);
+  return fillUpperLayer(b, srcOff, dstOff, UDP_PROTOCOL, o, u16(b, o + UdpField.Length), o + UdpField.Checksum, 0xffff);
 }

@@ -1,9 +1,8 @@
 /**
  * Word access for the per-byte work (checksums, address copies and compares): a DataView over
  * the same bytes as a Uint8Array reads or writes a big-endian 16- or 32-bit word at any offset
- * in one step, where byte indexing needs two or four loads and the shifts to join them. On this
- * work a 32-bit read costs about what one byte read does, so a checksum over an NS is a quarter
- * of the loads (docs/bench.md has the figures).
+ * in one step, with one bounds check, where byte indexing needs two or four loads, as many
+ * checks, and the shifts to join them.
  *
  * Making a DataView allocates, so each array gets one view, made the first time it is seen and
  * kept as long as the array lives (a WeakMap). A dispatcher touches few arrays per packet: the
@@ -129,4 +128,15 @@ export function copySumWords(src: DataView, so: number, dst: DataView, dO: numbe
 export function copyMacWords(src: DataView, so: number, dst: DataView, dO: number): void {
   dst.setUint32(dO, src.getUint32(so));
   dst.setUint16(dO + 4, src.getUint16(so + 4));
+}
+
+/**
+ * A MAC address as two words, bytes 0–3 and 4–5, made once (at configuration time) for the
+ * replies that write it: two word stores in place of six byte stores.
+ */
+export type MacWords = Uint32Array;
+
+export function macWords(mac: Uint8Array): MacWords {
+  const v = new DataView(mac.buffer, mac.byteOffset, 6);
+  return Uint32Array.of(v.getUint32(0), v.getUint16(4));
 }

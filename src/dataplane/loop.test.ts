@@ -52,7 +52,7 @@ test('a Neighbor Solicitation arriving on a port is answered on that port with a
     t.is(reply.port, 0);
     t.deepEqual([...reply.frame.subarray(0, 6)], [...ns.subarray(6, 12)]);
     t.is(reply.frame[ICMPV6_AT], 136);
-    t.is(responder.dispatcher.counters.get(0, MessageKind.NeighborSolicit, Outcome.Answered), 1);
+    t.is(responder.dispatcher.counters.get(0, MessageKind.NeighborSolicitation, Outcome.Answered), 1);
   });
 });
 

@@ -85,8 +85,8 @@ test('parseMeterDump and parseMeterStats', (t) => {
       'OFPST_METER reply (OF1.5) (xid=0x2):\nmeter:60000 flow_count:1 packet_in_count:10 byte_in_count:900 duration:0.026s bands:\n0: packet_count:4 byte_count:360\nmeter:60001 flow_count:1 packet_in_count:0 byte_in_count:0 duration:0.026s bands:\n0: packet_count:0 byte_count:0',
     ),
     [
-      { id: 60000, packetsIn: 10, dropped: 4 },
-      { id: 60001, packetsIn: 0, dropped: 0 },
+      { id: 60000, flowCount: 1, packetsIn: 10, dropped: 4 },
+      { id: 60001, flowCount: 1, packetsIn: 0, dropped: 0 },
     ],
   );
 });
@@ -213,7 +213,7 @@ test('stats: counters summed per category and port; answered versus punted in th
   const stats = flowStats(
     set,
     [...dumpOf(set.rules, (i) => counts.get(i) ?? 0), foreign],
-    [{ id: 60000, packetsIn: 4, dropped: 1 }],
+    [{ id: 60000, flowCount: 1, packetsIn: 4, dropped: 1 }],
   );
   const of = (c: string) => stats.categories.find((x) => x.category === c)!;
   t.is(of('answer-na-router').packets, 3);

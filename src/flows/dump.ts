@@ -103,6 +103,8 @@ export function parseMeterDump(text: string): DumpedMeter[] {
 
 export interface MeterStats {
   readonly id: number;
+  /** Rules that use the meter, anyone's (deleting the meter deletes them). */
+  readonly flowCount: number;
   /** Packets that reached the meter. */
   readonly packetsIn: number;
   /** Packets its drop band dropped. */
@@ -114,14 +116,14 @@ export function parseMeterStats(text: string): MeterStats[] {
   const out: MeterStats[] = [];
   const lines = text.split('\n').map((l) => l.trim());
   for (let i = 0; i < lines.length; i++) {
-    const m = /^meter:(\d+)\s.*\bpacket_in_count:(\d+)/.exec(lines[i] as string);
+    const m = /^meter:(\d+)\s+flow_count:(\d+)\s.*\bpacket_in_count:(\d+)/.exec(lines[i] as string);
     if (!m) continue;
     let dropped = 0;
     for (let j = i + 1; j < lines.length && /^\d+: /.test(lines[j] as string); j++) {
       const b = /packet_count:(\d+)/.exec(lines[j] as string);
       if (b) dropped += Number(b[1]);
     }
-    out.push({ id: Number(m[1]), packetsIn: Number(m[2]), dropped });
+    out.push({ id: Number(m[1]), flowCount: Number(m[2]), packetsIn: Number(m[3]), dropped });
   }
   return out;
 }

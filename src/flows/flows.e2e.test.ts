@@ -9,7 +9,10 @@
  * echo flow counter moves); a rogue RA and a spoofed NA injected in vm1 never reach vm2 (their
  * guard counters move; with punt6's rules deleted by hand the same frames do reach vm2);
  * reconciliation puts the rules back after that deletion and after ovs-vswitchd was killed and
- * started again; foreign flows survive installing twice; another controller's meter in punt6's
+ * started again; foreign flows survive installing twice; meters are changed in one OpenFlow batch
+ * on the bridge's management socket (OVS decodes its bytes as ovs-ofctl's, refuses by xid, and
+ * takes it in OpenFlow 1.3 too); a port that goes and comes back is installed as differences, its
+ * meter deleted only when OVS counts no rule using it; another controller's meter in punt6's
  * range survives installs (punt6's own stale meters are deleted), and one in the way of a meter
  * punt6 wants refuses the install; a bundle that fails leaves the old rule set in place.
  *
@@ -23,14 +26,16 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import test from 'ava';
+import { toHex } from '../../codecs/bytes.js';
 import { fillUpperLayer } from '../../codecs/checksum.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
 import { loadConfig, type Punt6Config } from '../config/index.js';
 import { haveCommand, run, runIn, runOk, sleep, stopByPidFile, waitFor } from '../system/exec.js';
 import { PrivateOvs } from '../lab/ovs.js';
 import { flowsMain, type FlowsIo } from '../commands/flows.js';
-import { OvsClient, compare, desiredRuleSet, reconcile } from './ovs.js';
-import { DefaultFlowOptions, PUNT6_COOKIE, bundleText, type Category, type RuleSet } from './rules.js';
+import { encodeMeterBatch, type MeterChange } from './meter-batch.js';
+import { OvsClient, compare, desiredRuleSet, install, installChanges, reconcile } from './ovs.js';
+import { DefaultFlowOptions, PUNT6_COOKIE, bundleText, generateRules, type Category, type RuleSet } from './rules.js';
 import { flowStats } from './stats.js';
 
 const onCi = process.env['CI'] === 'true';
@@ -356,6 +361,112 @@ serial('install twice: exit 0, the rule set is on the bridge, the foreign flow s
   t.false(again.reinstalled, 'in sync right after installing: nothing to do');
 });
 
+serial(
+  "meters go in one OpenFlow batch on the bridge's socket: OVS reads the bytes, refuses by xid, speaks 1.3 too",
+  async (t) => {
+    // OVS's own decoder reads the batch's first message, a METER_MOD of 32 bytes, as ovs-ofctl's.
+    const add = (id: number, rate = 100, burst = 200): MeterChange => ({
+      command: 'add',
+      meter: { id, port: 'test', rate, burst },
+    });
+    const printed = await runOk('ovs-ofctl', ['ofp-print', toHex(encodeMeterBatch([add(63000)], 6), 0, 32)]);
+    t.regex(
+      printed,
+      /^OFPT_METER_MOD \(OF1\.5\) \(xid=0x2\): ADD meter=63000 pktps burst stats bands=\ntype=drop rate=100 burst_size=200\n/,
+    );
+    // One batch: an add, the same add again and a modification of a missing meter (both refused,
+    // matched by xid), an add and its deletion.
+    const batch: MeterChange[] = [
+      add(63000),
+      add(63000, 5),
+      { command: 'modify', meter: { id: 63001, port: 'test', rate: 1, burst: 1 } },
+      add(63002),
+      { command: 'delete', id: 63002 },
+    ];
+    const failures = await client.meterBatch(BRIDGE, batch);
+    t.is(client.meterFallback, null, 'through the socket');
+    t.deepEqual(failures, [
+      { change: batch[1], reason: 'OFPMMFC_METER_EXISTS: a meter with this id exists already' },
+      { change: batch[2], reason: 'OFPMMFC_UNKNOWN_METER: no meter with this id to modify' },
+    ]);
+    const meters = await client.meters(BRIDGE);
+    t.like(
+      meters.find((m) => m.id === 63000),
+      { rate: 100, burst: 200 },
+    );
+    t.false(meters.some((m) => m.id === 63002 || m.id === 63001));
+    // A bridge that allows OpenFlow 1.3 but not 1.5: the batch is sent in 1.3.
+    await ovs.vsctl(['set', 'bridge', BRIDGE, 'protocols=OpenFlow10,OpenFlow13']);
+    try {
+      t.deepEqual(await client.meterBatch(BRIDGE, [{ command: 'delete', id: 63000 }, add(63010, 7, 8)]), []);
+      t.regex(
+        await ovs.ofctl(['-O', 'OpenFlow13', 'dump-meters', BRIDGE]),
+        /meter=63010 pktps burst stats bands=\ntype=drop rate=7 burst_size=8/,
+      );
+    } finally {
+      await ovs.vsctl(['clear', 'bridge', BRIDGE, 'protocols']);
+    }
+    t.deepEqual(await client.meterBatch(BRIDGE, [{ command: 'delete', id: 63010 }]), []);
+    t.false((await client.meters(BRIDGE)).some((m) => m.id >= 63000));
+    // install itself: its meters through the socket, and the set in place.
+    await install(client, BRIDGE, await desired());
+    t.is(client.meterFallback, null);
+    t.deepEqual(compare(await desired(), await client.ownFlows(BRIDGE), await client.meters(BRIDGE)), {
+      missing: 0,
+      extra: 0,
+      meters: 0,
+    });
+  },
+);
+
+serial(
+  'a port that goes and comes back, as differences: its meter deleted when OVS counts no rule on it, then added',
+  async (t) => {
+    const full = await desiredRuleSet(client, BRIDGE, config, DefaultFlowOptions);
+    await install(client, BRIDGE, full);
+    const ports = new Map([...full.bindings.ports].filter(([name]) => name !== 'vm2'));
+    const without = generateRules(config, { interfaces: full.bindings.interfaces, ports });
+    const inSync = async (set: RuleSet) => compare(set, await client.ownFlows(BRIDGE), await client.meters(BRIDGE));
+    const meterIds = async () => (await client.meters(BRIDGE)).map((m) => m.id).sort((a, b) => a - b);
+
+    t.not(await installChanges(client, BRIDGE, full, without), null, 'a difference, not a whole install');
+    t.deepEqual(await inSync(without), { missing: 0, extra: 0, meters: 0 });
+    t.deepEqual(await meterIds(), [60000]);
+    t.deepEqual([...(await client.recordedMeters(BRIDGE))], [60000]);
+    t.not(await installChanges(client, BRIDGE, without, full), null);
+    t.deepEqual(await inSync(full), { missing: 0, extra: 0, meters: 0 });
+    t.deepEqual(
+      [...(await client.recordedMeters(BRIDGE))].sort((a, b) => a - b),
+      [60000, 60001],
+    );
+
+    // Another controller's rule on vm2's meter: when vm2 goes, the meter stays with that rule.
+    await ovs.ofctl([
+      '-O',
+      'OpenFlow15',
+      'add-flow',
+      BRIDGE,
+      'cookie=0x4321,table=77,priority=1,actions=meter:60001,NORMAL',
+    ]);
+    t.like(
+      (await client.meterStats(BRIDGE)).find((m) => m.id === 60001),
+      { flowCount: 2 },
+    );
+    await installChanges(client, BRIDGE, full, without);
+    t.deepEqual(await meterIds(), [60000, 60001]);
+    t.deepEqual([...(await client.recordedMeters(BRIDGE))], [60000]);
+    t.like(
+      (await client.meterStats(BRIDGE)).find((m) => m.id === 60001),
+      { flowCount: 1 },
+    );
+    // Put back as it was: deleting the meter deletes the foreign rule with it.
+    await ovs.ofctl(['-O', 'OpenFlow15', 'del-meter', BRIDGE, 'meter=60001']);
+    t.notRegex(await ovs.ofctl(['-O', 'OpenFlow15', 'dump-flows', BRIDGE]), /cookie=0x4321/);
+    await install(client, BRIDGE, full);
+    t.deepEqual(await inSync(full), { missing: 0, extra: 0, meters: 0 });
+  },
+);
+
 /** Another controller's meter in punt6's default range (60000 up), and its rule using it. */
 async function addForeignMeter(id: number, table: number): Promise<void> {
   await ovs.ofctl(['-O', 'OpenFlow15', 'add-meter', BRIDGE, `meter=${id},pktps,bands=type=drop,rate=7`]);
@@ -555,7 +666,7 @@ serial("a flood of RS from vm1 is cut by vm1's meter; vm2's meter is untouched",
     ...macBytes(VMS[0].mac),
   ]);
   const read = async (id: number) =>
-    (await client.meterStats(BRIDGE)).find((m) => m.id === id) ?? { id, packetsIn: 0, dropped: 0 };
+    (await client.meterStats(BRIDGE)).find((m) => m.id === id) ?? { id, flowCount: 0, packetsIn: 0, dropped: 0 };
   const [a0, b0] = [await read(60000), await read(60001)];
   const started = Date.now();
   await inject(VMS[0].ns, Array<Buffer>(600).fill(rs));

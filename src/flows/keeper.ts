@@ -7,7 +7,8 @@
  *   (`dump-aggregate`). A number other than the installed set's (ovs-vswitchd restarted, someone
  *   deleted rules) makes it a full check.
  * - When the desired set changes (a reload, a port that appeared or went), only the difference is
- *   installed, in one atomic bundle (`installChanges`); a change of meters installs the set whole.
+ *   installed (`installChanges`): the meters that differ in one batch, the rules in one atomic
+ *   bundle, the meters no longer wanted in one batch after it.
  *   The set is generated again only when the configuration or the ports on the bridge changed.
  *
  * A reload calls `prepare` before the swap: the new set is generated for the bindings of the last
@@ -15,8 +16,9 @@
  * that the round after the swap (`use`) finds both made and answering never waits for them.
  *
  * A failure (OVS not running, bridge missing) is logged once and retried on the next round; the
- * punt path keeps answering meanwhile. Flow and meter counters are read when asked for
- * (`freshStats`, the metrics endpoint), not every round.
+ * punt path keeps answering meanwhile. Meters changed through `ovs-ofctl`, one process each
+ * (no management socket where OVS_RUNDIR says), are a warning, logged once. Flow and meter
+ * counters are read when asked for (`freshStats`, the metrics endpoint), not every round.
  */
 
 import type { Punt6Config } from '../config/model.js';
@@ -64,6 +66,8 @@ export class FlowKeeper {
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private lastError = '';
+  /** The ovs-ofctl fallback of the meter batches last logged (OvsClient.meterFallback). */
+  private loggedFallback: string | null = null;
   /** Rounds that found the rules different and installed them whole. */
   installs = 0;
   /** Rounds that installed a difference only. */
@@ -189,6 +193,12 @@ export class FlowKeeper {
         );
       }
       this.installed = desired;
+      const fallback = this.ovs.meterFallback;
+      if (fallback !== this.loggedFallback) {
+        if (fallback !== null)
+          this.log.warn({ bridge: this.bridge, note: fallback }, 'meters changed through ovs-ofctl');
+        this.loggedFallback = fallback;
+      }
       if (this.lastError !== '') {
         this.log.info({ bridge: this.bridge }, 'flows back in place');
         this.lastError = '';

@@ -1,11 +1,13 @@
 /**
  * Talking to Open vSwitch for punt6's rules: finding the OpenFlow ports of the configuration's
- * punt interfaces and VM ports, installing the rule set atomically (meters first, then one
- * OpenFlow bundle that deletes punt6's old rules and adds the new ones), reading back punt6's
- * rules (cookie-filtered) and reconciling them with the desired set.
+ * punt interfaces and VM ports, installing the rule set atomically (meters first, in one batch
+ * over the bridge's OpenFlow socket, then one OpenFlow bundle that deletes punt6's old rules and
+ * adds the new ones), reading back punt6's rules (cookie-filtered) and reconciling them with the
+ * desired set.
  *
  * Every command runs with the given environment: with `OVS_RUNDIR` set, `ovs-vsctl` and
- * `ovs-ofctl` find a private instance's database socket and bridge sockets there.
+ * `ovs-ofctl` find a private instance's database socket and bridge sockets there, and so does
+ * the meter batch (meter-batch.ts).
  */
 
 import type { Punt6Config } from '../config/index.js';
@@ -22,10 +24,16 @@ import {
   type OvsInterface,
 } from './dump.js';
 import {
+  managementSocket,
+  MeterSocketError,
+  sendMeterBatch,
+  type MeterChange,
+  type MeterFailure,
+} from './meter-batch.js';
+import {
   bundleText,
   changesBundleText,
   ruleChanges,
-  sameMeters,
   type RuleChanges,
   generateRules,
   MAX_METER_BASE,
@@ -48,6 +56,16 @@ export const METER_RECORD_KEY = 'punt6-meters';
 
 export class FlowsError extends Error {}
 
+/** The default time limit of `OvsClient.ofctl`. */
+export function ofctlTimeout(input: string | undefined): number {
+  let lines = 0;
+  if (input !== undefined) for (let i = input.indexOf('\n'); i >= 0; i = input.indexOf('\n', i + 1)) lines++;
+  return 30_000 + lines;
+}
+
+/** How long a dump of every rule on a bridge may take: its work grows with the rules there. */
+const DUMP_TIMEOUT_MS = 600_000;
+
 function notRunning(r: RunResult): FlowsError {
   return new FlowsError(
     `Open vSwitch is not running or not reachable (ovs-vsctl: ${(r.stderr || r.stdout).trim() || `exit ${r.code}`})`,
@@ -56,6 +74,12 @@ function notRunning(r: RunResult): FlowsError {
 
 export class OvsClient {
   readonly env: NodeJS.ProcessEnv;
+  /**
+   * Why the last meter batch went through `ovs-ofctl`, one process a meter (the bridge's
+   * management socket was not where ovs-ofctl's default rundir or OVS_RUNDIR puts it); null when
+   * it went through the socket.
+   */
+  meterFallback: string | null = null;
 
   constructor(env: NodeJS.ProcessEnv = process.env) {
     this.env = env;
@@ -71,8 +95,12 @@ export class OvsClient {
     return r.stdout;
   }
 
-  async ofctl(args: readonly string[], input?: string): Promise<string> {
-    const r = await run('ovs-ofctl', ['-O', 'OpenFlow15', ...args], { env: this.env, input });
+  /**
+   * Runs `ovs-ofctl -O OpenFlow15 ARGS`, killed after `timeoutMs`: by default 30 s and 1 ms more
+   * a line of input, since a bundle's work in ovs-ofctl and ovs-vswitchd grows with its rules.
+   */
+  async ofctl(args: readonly string[], input?: string, timeoutMs = ofctlTimeout(input)): Promise<string> {
+    const r = await run('ovs-ofctl', ['-O', 'OpenFlow15', ...args], { env: this.env, input, timeout: timeoutMs });
     if (r.code !== 0) throw new FlowsError(`${r.command} failed (exit ${r.code}): ${(r.stderr || r.stdout).trim()}`);
     return r.stdout;
   }
@@ -119,7 +147,9 @@ export class OvsClient {
 
   /** punt6's rules on the bridge (cookie-filtered), with their counters. */
   async ownFlows(bridge: string): Promise<DumpedFlow[]> {
-    return parseFlowDump(await this.ofctl(['--no-names', 'dump-flows', bridge, `cookie=${PUNT6_COOKIE}/-1`]));
+    return parseFlowDump(
+      await this.ofctl(['--no-names', 'dump-flows', bridge, `cookie=${PUNT6_COOKIE}/-1`], undefined, DUMP_TIMEOUT_MS),
+    );
   }
 
   /** How many rules carry punt6's cookie (`dump-aggregate`): a cheap check that they are all there. */
@@ -133,7 +163,7 @@ export class OvsClient {
 
   /** Every rule on the bridge, anyone's (to see which rules use a meter). */
   async allFlows(bridge: string): Promise<DumpedFlow[]> {
-    return parseFlowDump(await this.ofctl(['--no-names', 'dump-flows', bridge]));
+    return parseFlowDump(await this.ofctl(['--no-names', 'dump-flows', bridge], undefined, DUMP_TIMEOUT_MS));
   }
 
   async meters(bridge: string): Promise<DumpedMeter[]> {
@@ -167,6 +197,47 @@ export class OvsClient {
   async meterStats(bridge: string): Promise<MeterStats[]> {
     return parseMeterStats(await this.ofctl(['meter-stats', bridge]));
   }
+
+  /**
+   * Adds, modifies and deletes meters in one batch on the bridge's OpenFlow management socket
+   * (meter-batch.ts) and returns the changes OVS refused, each with its reason; every other
+   * change has taken effect. Throws a FlowsError when the outcome is unknown (the connection
+   * failed or closed, OVS did not answer).
+   *
+   * When the socket is not there (an OVS built with another rundir, OVS_RUNDIR not set), the
+   * changes go through `ovs-ofctl`, which knows its own rundir, one process each, stopping at the
+   * first that fails; `meterFallback` then says so.
+   */
+  async meterBatch(bridge: string, changes: readonly MeterChange[]): Promise<MeterFailure[]> {
+    const path = managementSocket(bridge, this.env);
+    try {
+      const failures = await sendMeterBatch(path, changes);
+      this.meterFallback = null;
+      return failures;
+    } catch (e) {
+      if (!(e instanceof MeterSocketError) || e.code !== 'ENOENT') {
+        const n = changes.length;
+        throw new FlowsError(
+          `changing ${n} meter${n === 1 ? '' : 's'} on bridge ${bridge} through ${path} failed: ${e instanceof Error ? e.message : String(e)}`,
+        );
+      }
+    }
+    this.meterFallback = `no OpenFlow socket ${path}: meters changed with one ovs-ofctl each (set OVS_RUNDIR to the directory of ${bridge}.mgmt)`;
+    for (const change of changes) {
+      try {
+        await this.ofctl(ofctlMeterArguments(bridge, change));
+      } catch (e) {
+        return [{ change, reason: e instanceof Error ? e.message : String(e) }];
+      }
+    }
+    return [];
+  }
+}
+
+/** The `ovs-ofctl` command line of one meter change. */
+function ofctlMeterArguments(bridge: string, c: MeterChange): string[] {
+  if (c.command === 'delete') return ['del-meter', bridge, `meter=${c.id}`];
+  return [c.command === 'add' ? 'add-meter' : 'mod-meter', bridge, meterArgument(c.meter)];
 }
 
 /**
@@ -329,9 +400,27 @@ function conflictMessage(bridge: string, set: RuleSet, plan: MeterPlan, existing
 }
 
 /**
+ * What OVS refused of a meter batch, in one line: `meter 60001 for port vm2 on bridge br0 was not
+ * added (OFPMMFC_METER_EXISTS: a meter with this id exists already); punt6's rules are as they
+ * were`. Lists three, then counts the rest.
+ */
+function meterFailureMessage(bridge: string, failures: readonly MeterFailure[], outcome: string): string {
+  const verb = { add: 'added', modify: 'modified', delete: 'deleted' } as const;
+  const what = (c: MeterChange): string =>
+    c.command === 'delete' ? String(c.id) : `${c.meter.id} for port ${c.meter.port}`;
+  const [first] = failures;
+  if (failures.length === 1 && first !== undefined)
+    return `meter ${what(first.change)} on bridge ${bridge} was not ${verb[first.change.command]} (${first.reason}); ${outcome}`;
+  const shown = failures.slice(0, 3).map((f) => `${what(f.change)} (not ${verb[f.change.command]}: ${f.reason})`);
+  const more = failures.length - shown.length;
+  return `meters ${shown.join(', ')}${more > 0 ? ` and ${more} more` : ''} on bridge ${bridge} were refused; ${outcome}`;
+}
+
+/**
  * Installs the rule set: adds or modifies its meters, replaces punt6's rules in one atomic
  * bundle (other rules on the bridge are not touched), then deletes punt6's meters that are no
- * longer wanted (a meter is deleted only after no rule of punt6 uses it).
+ * longer wanted (a meter is deleted only after no rule of punt6 uses it). The meters go in two
+ * batches (`OvsClient.meterBatch`): adds and modifications before the bundle, deletions after.
  *
  * Only punt6's own meters are ever modified or deleted (see `planMeters`); a desired id held by
  * another meter refuses the whole install before anything changes. The record of punt6's meters
@@ -344,19 +433,89 @@ export async function install(ovs: OvsClient, bridge: string, set: RuleSet): Pro
   const recorded = await ovs.recordedMeters(bridge);
   const plan = planMeters(set, existing, recorded, await ovs.allFlows(bridge));
   if (plan.conflicts.length > 0) throw new FlowsError(conflictMessage(bridge, set, plan, existing));
-  if (!sameIds(plan.recordBefore, recorded)) await ovs.recordMeters(bridge, plan.recordBefore);
-  for (const m of plan.add) await ovs.ofctl(['add-meter', bridge, meterArgument(m)]);
-  for (const m of plan.modify) await ovs.ofctl(['mod-meter', bridge, meterArgument(m)]);
+  // The ids to add are on no meter of the bridge: none stays recorded if OVS refuses it.
+  const refused = await addMeters(ovs, bridge, recorded, plan.recordBefore, plan.add, plan.modify, new Set());
+  if (refused.length > 0) throw new FlowsError(meterFailureMessage(bridge, refused, "punt6's rules are as they were"));
   await ovs.ofctl(['--bundle', 'add-flows', bridge, '-'], bundleText(set));
-  for (const id of plan.remove) await ovs.ofctl(['del-meter', bridge, `meter=${id}`]);
+  await deleteMeters(ovs, bridge, plan.remove);
   if (!sameIds(plan.recordAfter, plan.recordBefore)) await ovs.recordMeters(bridge, plan.recordAfter);
 }
 
 /**
- * Turns the installed rule set `from` into `to` by their difference alone (ruleChanges): one
- * atomic bundle that deletes and adds only the rules that changed. When the meters differ too (a
- * port added or removed), it installs `to` whole instead, meters first (see `install`).
- * Returns the rules deleted and added, or null for a whole install.
+ * Records `record` (the record before, with the ids of `add`), then adds and modifies meters in
+ * one batch. A refused add made no meter of punt6's: its id leaves the record again, unless
+ * `keep` has it, so that a meter another controller holds under that id is never taken for
+ * punt6's. A refused modification leaves the meter as it was. Returns the refusals.
+ */
+async function addMeters(
+  ovs: OvsClient,
+  bridge: string,
+  recorded: ReadonlySet<number>,
+  record: ReadonlySet<number>,
+  add: readonly MeterSpec[],
+  modify: readonly MeterSpec[],
+  keep: ReadonlySet<number>,
+): Promise<MeterFailure[]> {
+  if (!sameIds(record, recorded)) await ovs.recordMeters(bridge, record);
+  const changes: MeterChange[] = [
+    ...add.map((meter) => ({ command: 'add' as const, meter })),
+    ...modify.map((meter) => ({ command: 'modify' as const, meter })),
+  ];
+  const refused = changes.length > 0 ? await ovs.meterBatch(bridge, changes) : [];
+  const notAdded = new Set<number>();
+  for (const { change } of refused)
+    if (change.command === 'add' && !keep.has(change.meter.id)) notAdded.add(change.meter.id);
+  if (notAdded.size > 0) await ovs.recordMeters(bridge, new Set([...record].filter((id) => !notAdded.has(id))));
+  return refused;
+}
+
+/**
+ * Deletes punt6's meters `ids`, which its rules on the bridge no longer use, in one batch. Those
+ * OVS refused stay recorded (the caller forgets ids only after this returns): the next install
+ * deletes them again.
+ */
+async function deleteMeters(ovs: OvsClient, bridge: string, ids: readonly number[]): Promise<void> {
+  const kept =
+    ids.length > 0
+      ? await ovs.meterBatch(
+          bridge,
+          ids.map((id) => ({ command: 'delete', id })),
+        )
+      : [];
+  if (kept.length > 0)
+    throw new FlowsError(
+      meterFailureMessage(bridge, kept, "punt6's new rules are in place; it deletes the meters on its next install"),
+    );
+}
+
+/** The meters `to` adds, gives another rate or burst, and no longer has, against `from`. */
+function meterChanges(from: RuleSet, to: RuleSet): { add: MeterSpec[]; modify: MeterSpec[]; remove: number[] } {
+  const before = new Map(from.meters.map((m) => [m.id, m]));
+  const add: MeterSpec[] = [];
+  const modify: MeterSpec[] = [];
+  for (const m of to.meters) {
+    const old = before.get(m.id);
+    before.delete(m.id);
+    if (old === undefined) add.push(m);
+    else if (old.rate !== m.rate || old.burst !== m.burst) modify.push(m);
+  }
+  return { add, modify, remove: [...before.keys()] };
+}
+
+/**
+ * Turns the installed rule set `from` into `to` by their difference alone, as `install` would
+ * but reading nearly nothing back: the meters that differ (a port that appeared or went) in one
+ * batch before the bundle, the rules that differ (ruleChanges) in one atomic bundle, the meters
+ * no longer wanted in one batch after it. Returns the rules deleted and added, or null when it
+ * installed `to` whole.
+ *
+ * Ownership holds as in `install`, without dumping the bridge's rules: a new id is recorded
+ * before its meter is added, and when OVS refuses an add or a modification (another
+ * controller's meter under that id, a meter gone since `from` was installed), the id leaves the
+ * record again unless it was recorded before, and `to` is installed whole, which sorts the
+ * meters out or says why it cannot. A meter is deleted only when OVS counts no rule using it
+ * once punt6's bundle is in (its `flow_count`); one that another controller's rule uses is left
+ * alone and leaves the record, as `planMeters` would leave it.
  */
 export async function installChanges(
   ovs: OvsClient,
@@ -364,13 +523,34 @@ export async function installChanges(
   from: RuleSet,
   to: RuleSet,
 ): Promise<RuleChanges | null> {
-  if (!sameMeters(from, to)) {
-    await install(ovs, bridge, to);
-    return null;
-  }
+  const meters = meterChanges(from, to);
   const changes = ruleChanges(from, to);
+  let recorded: ReadonlySet<number> | null = null;
+  if (meters.add.length + meters.modify.length > 0) {
+    recorded = await ovs.recordedMeters(bridge);
+    const record = new Set([...recorded, ...meters.add.map((m) => m.id)]);
+    const refused = await addMeters(ovs, bridge, recorded, record, meters.add, meters.modify, recorded);
+    if (refused.length > 0) {
+      await install(ovs, bridge, to);
+      return null;
+    }
+    recorded = record;
+  }
   if (changes.remove.length + changes.add.length > 0)
     await ovs.ofctl(['--bundle', 'add-flows', bridge, '-'], changesBundleText(changes));
+  if (meters.remove.length > 0) {
+    recorded ??= await ovs.recordedMeters(bridge);
+    const uses = new Map((await ovs.meterStats(bridge)).map((m) => [m.id, m.flowCount]));
+    await deleteMeters(
+      ovs,
+      bridge,
+      meters.remove.filter((id) => uses.get(id) === 0),
+    );
+    // Deleted, gone, or another controller's now: none of them is punt6's any more.
+    const gone = new Set(meters.remove);
+    const after = new Set([...recorded].filter((id) => !gone.has(id)));
+    if (!sameIds(after, recorded)) await ovs.recordMeters(bridge, after);
+  }
   return changes;
 }
 

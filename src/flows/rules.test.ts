@@ -7,6 +7,7 @@
 
 import { join } from 'node:path';
 import test from 'ava';
+import fc from 'fast-check';
 import { loadConfig, parseConfig, type Punt6Config } from '../config/index.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
 import { runInSlices } from '../system/steps.js';
@@ -14,6 +15,7 @@ import { evaluate, type Frame } from '../test-support/openflow.js';
 import {
   DefaultFlowOptions,
   PUNT6_COOKIE,
+  PUNT6_COOKIE_MASK,
   bundleText,
   changesBundleText,
   dryRunText,
@@ -25,6 +27,7 @@ import {
   ruleChangeSteps,
   ruleKey,
   type Category,
+  type FlowRule,
   type PortBindings,
   type RuleSet,
 } from './rules.js';
@@ -778,7 +781,51 @@ test('changes: a second address for one port of 1,000 changes that port and that
   t.true(c.add.every((r) => r.port === 'p0' || (r.port === null && r.match.includes('2001:db8::f0'))));
   const text = changesBundleText(ruleChanges(after, before));
   t.is(text.trimEnd().split('\n').length, 10);
-  t.true(text.startsWith(`delete_strict cookie=${PUNT6_COOKIE}/-1,table=`));
+  t.true(text.startsWith(`delete_strict cookie=${PUNT6_COOKIE}/${PUNT6_COOKIE_MASK},table=`));
+});
+
+/**
+ * What a bundle of changes leaves on a switch that holds `from`: rules are told apart by table,
+ * priority and match fields in any order (as OVS does), deletions come before additions.
+ */
+function applied(from: RuleSet, c: ReturnType<typeof ruleChanges>): string[] {
+  const on = new Map(from.rules.map((r) => [ruleKey(r.table, r.priority, r.match), r.actions]));
+  for (const r of c.remove) on.delete(ruleKey(r.table, r.priority, r.match));
+  for (const r of c.add) on.set(ruleKey(r.table, r.priority, r.match), r.actions);
+  return [...on].map(([k, actions]) => `${k} actions=${actions}`).sort();
+}
+
+test('changes: whatever changed, moved between ports or came with its fields in another order, the bundle ends in `to`', (t) => {
+  const rule = fc.record({
+    table: fc.constantFrom(0, 200, 201),
+    priority: fc.constantFrom(0, 100),
+    match: fc.subarray(['icmp6', 'in_port=1', 'in_port=2', 'icmp_type=135'], { minLength: 0 }),
+    actions: fc.constantFrom('drop', 'output:1', 'goto_table:201'),
+    port: fc.constantFrom(null, 'p0', 'p1'),
+  });
+  /** A rule set of distinct rules, each match written in an order of its own. */
+  const ruleSet = fc.array(fc.tuple(rule, fc.boolean()), { maxLength: 12 }).map((rows): RuleSet => {
+    const seen = new Set<string>();
+    const rules: FlowRule[] = [];
+    for (const [r, reversed] of rows) {
+      const match = (reversed ? [...r.match].reverse() : r.match).join(',');
+      const k = ruleKey(r.table, r.priority, match);
+      if (seen.has(k)) continue;
+      seen.add(k);
+      rules.push({ ...r, match, category: 'pass' });
+    }
+    return { rules, meters: [], meterBase: 60000, skipped: [] };
+  });
+  fc.assert(
+    fc.property(ruleSet, ruleSet, (from, to) => {
+      const got = applied(from, ruleChanges(from, to)).join('\n');
+      const want = applied(to, { remove: [], add: [] }).join('\n');
+      if (got !== want) throw new Error(`ends in\n${got}\ninstead of\n${want}`);
+      const none = ruleChanges(to, { ...to, rules: to.rules.map((r) => ({ ...r })) });
+      if (none.remove.length + none.add.length > 0) throw new Error('the same rules, yet changes');
+    }),
+  );
+  t.pass();
 });
 
 test('in slices, the same rule set; the changes between two sets are worked out once', async (t) => {

@@ -28,6 +28,12 @@ import { runSteps, type Steps } from '../system/steps.js';
 
 /** Every punt6 rule carries this cookie ("punt6" in ASCII, then zeros); no other rule is touched. */
 export const PUNT6_COOKIE = '0x70756e7436000000';
+/**
+ * The mask of a rule's `delete_strict`: the five bytes "punt6". With a mask of all ones OVS finds
+ * the rule by walking every rule with that cookie, all of punt6's, for each deletion; with any
+ * other mask it finds the rule by its match, then checks the cookie under the mask.
+ */
+export const PUNT6_COOKIE_MASK = '0xffffffffff000000';
 
 /** Register and bit of the pass mark (`reg9` bit 31). */
 export const PASS_REGISTER = 'reg9';
@@ -470,8 +476,17 @@ export interface RuleChanges {
  * The rules that differ between `from` and `to`: those of `from` whose table, priority and match
  * `to` does not have, and those of `to` that `from` lacks or has with other actions (adding a rule
  * with the same table, priority and match replaces it). A change to one port touches that port's
- * rules and the rules of its addresses, nothing else. Worked out once per pair of sets: a reload
- * works it out beforehand, in steps ({@link ruleChangeSteps}), and the install finds it made.
+ * rules and the rules of its addresses, nothing else.
+ *
+ * The sets are compared group by group (`FlowRule.port`, null for the shared rules): a group whose
+ * rules are the same, in the same order, costs one comparison per rule and builds no key, so a
+ * one-port change costs about one pass over the two sets. Inside a group that differs, rules are
+ * matched by table, priority and match text as written: the generator writes a rule's match
+ * fields in one order, and a rule whose fields came in another order (or that moved to another
+ * group) is deleted and added again in the same bundle, which ends in the same state.
+ *
+ * Worked out once per pair of sets: a reload works it out beforehand, in steps
+ * ({@link ruleChangeSteps}), and the install finds it made.
  */
 export function ruleChanges(from: RuleSet, to: RuleSet): RuleChanges {
   return changesMade.get(from)?.get(to) ?? runSteps(ruleChangeSteps(from, to));
@@ -484,32 +499,59 @@ const changesMade = new WeakMap<RuleSet, WeakMap<RuleSet, RuleChanges>>();
 export function* ruleChangeSteps(from: RuleSet, to: RuleSet): Steps<RuleChanges> {
   const made = changesMade.get(from)?.get(to);
   if (made !== undefined) return made;
-  const before = new Map<string, FlowRule>();
-  for (let i = 0; i < from.rules.length; i++) {
-    if ((i & 255) === 255) yield;
-    const r = from.rules[i] as FlowRule;
-    before.set(ruleKey(r.table, r.priority, r.match), r);
-  }
-  const add: FlowRule[] = [];
-  const kept = new Set<string>();
-  for (let i = 0; i < to.rules.length; i++) {
-    if ((i & 255) === 255) yield;
-    const r = to.rules[i] as FlowRule;
-    const k = ruleKey(r.table, r.priority, r.match);
-    kept.add(k);
-    if (before.get(k)?.actions !== r.actions) add.push(r);
-  }
+  const before = yield* groupByPort(from.rules);
   const remove: FlowRule[] = [];
-  for (let i = 0; i < from.rules.length; i++) {
-    if ((i & 255) === 255) yield;
-    const r = from.rules[i] as FlowRule;
-    if (!kept.has(ruleKey(r.table, r.priority, r.match))) remove.push(r);
+  const add: FlowRule[] = [];
+  let groups = 0;
+  for (const [port, rules] of yield* groupByPort(to.rules)) {
+    if ((++groups & 15) === 0) yield;
+    const old = before.get(port) ?? [];
+    before.delete(port);
+    if (!sameRules(old, rules)) groupChanges(old, rules, remove, add);
   }
+  for (const old of before.values()) for (const r of old) remove.push(r);
   const changes = { remove, add };
   let byTo = changesMade.get(from);
   if (byTo === undefined) changesMade.set(from, (byTo = new WeakMap()));
   byTo.set(to, changes);
   return changes;
+}
+
+function* groupByPort(rules: readonly FlowRule[]): Steps<Map<string | null, FlowRule[]>> {
+  const groups = new Map<string | null, FlowRule[]>();
+  for (let i = 0; i < rules.length; i++) {
+    if ((i & 1023) === 1023) yield;
+    const r = rules[i] as FlowRule;
+    const group = groups.get(r.port);
+    if (group === undefined) groups.set(r.port, [r]);
+    else group.push(r);
+  }
+  return groups;
+}
+
+function sameRules(a: readonly FlowRule[], b: readonly FlowRule[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] as FlowRule;
+    const y = b[i] as FlowRule;
+    if (x.table !== y.table || x.priority !== y.priority || x.match !== y.match || x.actions !== y.actions)
+      return false;
+  }
+  return true;
+}
+
+/** One group's changes, appended to `remove` and `add`. */
+function groupChanges(from: readonly FlowRule[], to: readonly FlowRule[], remove: FlowRule[], add: FlowRule[]): void {
+  const key = (r: FlowRule): string => `${r.table}/${r.priority}/${r.match}`;
+  const before = new Map<string, FlowRule>();
+  for (const r of from) before.set(key(r), r);
+  for (const r of to) {
+    const k = key(r);
+    const old = before.get(k);
+    before.delete(k);
+    if (old?.actions !== r.actions) add.push(r);
+  }
+  for (const r of before.values()) remove.push(r);
 }
 
 /**
@@ -520,19 +562,10 @@ export function changesBundleText(c: RuleChanges): string {
   const lines: string[] = [];
   for (const r of c.remove)
     lines.push(
-      `delete_strict cookie=${PUNT6_COOKIE}/-1,table=${r.table},priority=${r.priority}${r.match === '' ? '' : `,${r.match}`}`,
+      `delete_strict cookie=${PUNT6_COOKIE}/${PUNT6_COOKIE_MASK},table=${r.table},priority=${r.priority}${r.match === '' ? '' : `,${r.match}`}`,
     );
   for (const r of c.add) lines.push(`add ${flowLine(r)}`);
   return lines.join('\n') + '\n';
-}
-
-/** Whether two rule sets want the same meters (ids, ports, rates and bursts). */
-export function sameMeters(a: RuleSet, b: RuleSet): boolean {
-  if (a.meters.length !== b.meters.length) return false;
-  return a.meters.every((m, i) => {
-    const o = b.meters[i] as MeterSpec;
-    return m.id === o.id && m.port === o.port && m.rate === o.rate && m.burst === o.burst;
-  });
 }
 
 /** A meter as `ovs-ofctl add-meter` / `mod-meter` takes it. */

@@ -1,21 +1,26 @@
 /**
  * Counters of the punt path: per ingress port, per message kind, per outcome (answered, or the
  * reason a frame was dropped), in one Float64Array so the hot path only adds one to a slot.
+ *
+ * A kind is named in code as its message is in the codecs (`NeighborSolicitation`, as
+ * `Icmpv6Type.NeighborSolicitation`), and in counters, metrics and `punt6 replay` tables by its
+ * label (`ns`): the labels are what operators scrape and read (docs/operations.md), and they
+ * stay as they are.
  */
 
 export const MessageKind = {
   Other: 0,
-  NeighborSolicit: 1,
-  NeighborAdvert: 2,
-  RouterSolicit: 3,
-  RouterAdvert: 4,
+  NeighborSolicitation: 1,
+  NeighborAdvertisement: 2,
+  RouterSolicitation: 3,
+  RouterAdvertisement: 4,
   Redirect: 5,
   EchoRequest: 6,
   EchoReply: 7,
-  InverseSolicit: 8,
-  InverseAdvert: 9,
-  MrdSolicit: 10,
-  MrdAdvert: 11,
+  InverseNeighborSolicitation: 8,
+  InverseNeighborAdvertisement: 9,
+  MulticastRouterSolicitation: 10,
+  MulticastRouterAdvertisement: 11,
   DhcpSolicit: 12,
   DhcpRequest: 13,
   DhcpConfirm: 14,
@@ -26,10 +31,12 @@ export const MessageKind = {
   DhcpInformationRequest: 19,
   DhcpRelayForward: 20,
   DhcpOther: 21,
-  Malformed: 22,
+  /** A frame the decoder refused before it knew the message (any status but Ok). */
+  Undecodable: 22,
 } as const;
 export type MessageKind = (typeof MessageKind)[keyof typeof MessageKind];
 
+/** The label of each kind, by its value. */
 export const messageKindNames = [
   'other',
   'ns',
@@ -75,7 +82,10 @@ export const Outcome = {
   BadSource: 9,
   /** A fragment (never answered). */
   Fragment: 10,
-  /** Arrived on a port or VLAN mapped to no network, or a network with that service off. */
+  /**
+   * Nothing on that link answers this kind: the port or VLAN is mapped to no network, or the
+   * network does not answer it (no RAs, MRD or DHCPv6 configured; RAs stopped).
+   */
   NoService: 11,
   /** A DHCPv6 message that RFC 9915 says to discard. */
   Discarded: 12,

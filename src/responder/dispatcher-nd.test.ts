@@ -155,80 +155,80 @@ const nsDrops: DropCase[] = [
   {
     title: 'hop limit 254',
     frame: () => nsFor('fd00::2', (b, ip) => void (b[ip + 7] = 254)),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.Invalid,
   },
   {
     title: 'hop limit 1',
     frame: () => nsFor('fd00::2', (b, ip) => void (b[ip + 7] = 1)),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.Invalid,
   },
   {
     title: 'ICMP code 1',
     frame: () => nsFor('fd00::2', (b, _ip, icmp) => void (b[icmp + 1] = 1)),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.Invalid,
   },
   {
     title: 'ICMP length 16 (< 24)',
     frame: () => truncateIcmpv6(nsFor('fd00::2'), 16),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.Truncated,
   },
   {
     title: 'ICMP length 23 (< 24)',
     frame: () => truncateIcmpv6(nsFor('fd00::2'), 23),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.Truncated,
   },
   {
     title: 'bad checksum',
     frame: () => mutate(nsFor('fd00::2'), (b, l) => void (b[l.icmpv6 + 3] = (b[l.icmpv6 + 3] as number) ^ 1), true),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.BadChecksum,
   },
   {
     title: 'target multicast (ff02::1)',
     frame: () => nsFor('fd00::2', (b, _ip, icmp) => void parseIpv6('ff02::1', b, icmp + 8)),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.Invalid,
   },
   {
     title: 'target multicast (solicited-node group of fd00::2)',
     frame: () => nsFor('fd00::2', (b, _ip, icmp) => void parseIpv6('ff02::1:ff00:2', b, icmp + 8)),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.Invalid,
   },
   {
     title: 'option of length 0',
     frame: () => nsFor('fd00::2', (b, _ip, icmp) => void (b[icmp + 25] = 0)),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.Malformed,
   },
   {
     title: 'source :: with a Source Link-Layer Address option',
     frame: () => appendToIcmpv6(dadFor('fd00::2'), Uint8Array.from([1, 1, 2, 0, 0, 0, 0, 1])),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.Invalid,
   },
   {
     title: 'source :: to all-nodes (not solicited-node)',
     frame: () => dadFor('fd00::2', CLIENT_MAC, (b, ip) => void parseIpv6('ff02::1', b, ip + 24)),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.Invalid,
   },
   {
     title: 'source :: to the target itself (unicast)',
     frame: () => dadFor('fd00::2', CLIENT_MAC, (b, ip) => void parseIpv6('fd00::2', b, ip + 24)),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.Invalid,
   },
   {
     title: 'source :: to the solicited-node group of another address',
     frame: () => dadFor('fd00::2', CLIENT_MAC, (b, ip) => void parseIpv6('ff02::1:ff00:99', b, ip + 24)),
     // Still a solicited-node group: §7.1.1 asks no more; the target decides who answers.
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.Conflict,
   },
 ];
@@ -253,7 +253,10 @@ test('NS validation: the unmutated bases are answered (the cases above differ by
   t.not(h.handle(dadFor('fd00::2')), undefined);
   t.deepEqual(
     rows(h),
-    [row(MessageKind.NeighborSolicit, Outcome.Answered, 2), row(MessageKind.NeighborSolicit, Outcome.Conflict)].sort(),
+    [
+      row(MessageKind.NeighborSolicitation, Outcome.Answered, 2),
+      row(MessageKind.NeighborSolicitation, Outcome.Conflict),
+    ].sort(),
   );
 });
 
@@ -449,8 +452,11 @@ for (const c of naCases) {
     t.deepEqual(
       rows(h),
       (c.conflict === true
-        ? [row(MessageKind.NeighborSolicit, Outcome.Answered), row(MessageKind.NeighborSolicit, Outcome.Conflict)]
-        : [row(MessageKind.NeighborSolicit, Outcome.Answered)]
+        ? [
+            row(MessageKind.NeighborSolicitation, Outcome.Answered),
+            row(MessageKind.NeighborSolicitation, Outcome.Conflict),
+          ]
+        : [row(MessageKind.NeighborSolicitation, Outcome.Answered)]
       ).sort(),
     );
     t.is(h.sent.length, 0, 'nothing deferred');
@@ -463,25 +469,25 @@ const nsIgnored: DropCase[] = [
   {
     title: "target not owned (the kernel's DAD for its own fd00::1, as captured)",
     frame: () => frameAt(kernel, 0),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.NotOurs,
   },
   {
     title: "target not owned (the kernel's DAD for fe80::ff:fe00:1, as captured)",
     frame: () => frameAt(kernel, 1),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.NotOurs,
   },
   {
     title: "a port's DAD for its own address",
     frame: () => dadFor('fd00::11', PORT_MAC),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.OwnAddress,
   },
   {
     title: "a port's DAD for its second address",
     frame: () => dadFor('2001:db8:1::11', PORT_MAC),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.OwnAddress,
   },
   {
@@ -491,58 +497,58 @@ const nsIgnored: DropCase[] = [
         b.set(parseMac(PORT_MAC), 6);
         parseIpv6('fd00::11', b, ip + 8);
       }),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.OwnAddress,
   },
   {
     title: 'multicast source MAC',
     frame: () => nsFor('fd00::2', (b) => b.set(parseMac('33:33:00:00:00:01'), 6)),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.BadSource,
   },
   {
     title: 'broadcast source MAC',
     frame: () => nsFor('fd00::2', (b) => b.set(parseMac('ff:ff:ff:ff:ff:ff'), 6)),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.BadSource,
   },
   {
     title: "from punt6's own router MAC",
     frame: () => nsFor('fd00::2', (b) => b.set(parseMac(ROUTER_MAC), 6)),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.BadSource,
   },
   {
     title: "the router's own NA (fixture frame 2) is not answered",
     frame: () => frameAt(ndisc6, 1),
-    kind: MessageKind.NeighborAdvert,
+    kind: MessageKind.NeighborAdvertisement,
     outcome: Outcome.BadSource,
   },
   {
     title: 'an NA from a host is ignored',
     frame: () => mutate(frameAt(ndisc6, 1), (b) => b.set(parseMac(CLIENT_MAC), 6)),
-    kind: MessageKind.NeighborAdvert,
+    kind: MessageKind.NeighborAdvertisement,
     outcome: Outcome.Ignored,
   },
   {
     title: 'trunk: untagged frame (no untagged network)',
     config: trunk,
     frame: () => nsFor('2001:db8:a::1'),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.NoService,
   },
   {
     title: 'trunk: VLAN 300 (not mapped)',
     config: trunk,
     frame: () => tagged(nsFor('2001:db8:a::1'), 300),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.NoService,
   },
   {
     title: "trunk: VLAN 200 asking for VLAN 100's router address",
     config: trunk,
     frame: () => tagged(nsFor('2001:db8:a::1'), 200),
-    kind: MessageKind.NeighborSolicit,
+    kind: MessageKind.NeighborSolicitation,
     outcome: Outcome.NotOurs,
   },
 ];
@@ -790,7 +796,7 @@ for (const c of rsCases) {
     t.is(r.src, c.src, "from the router's link-local address (RFC 4861 §4.2)");
     t.is(r.dst, c.dst, 'unicast to the soliciting host (RFC 7772)');
     checkRa(t, r, c.ra);
-    t.deepEqual(rows(h), [row(MessageKind.RouterSolicit, Outcome.Answered)]);
+    t.deepEqual(rows(h), [row(MessageKind.RouterSolicitation, Outcome.Answered)]);
     t.is(h.sent.length, 0);
   });
 }
@@ -799,38 +805,38 @@ const rsDrops: DropCase[] = [
   {
     title: 'hop limit 254',
     frame: () => mutate(frameAt(rdisc6, 0), (b, l) => void (b[l.ipv6 + 7] = 254)),
-    kind: MessageKind.RouterSolicit,
+    kind: MessageKind.RouterSolicitation,
     outcome: Outcome.Invalid,
   },
   {
     title: 'ICMP code 1',
     frame: () => mutate(frameAt(rdisc6, 0), (b, l) => void (b[l.icmpv6 + 1] = 1)),
-    kind: MessageKind.RouterSolicit,
+    kind: MessageKind.RouterSolicitation,
     outcome: Outcome.Invalid,
   },
   {
     title: 'ICMP length 7 (< 8)',
     frame: () => truncateIcmpv6(frameAt(rdisc6, 0), 7),
-    kind: MessageKind.RouterSolicit,
+    kind: MessageKind.RouterSolicitation,
     outcome: Outcome.Truncated,
   },
   {
     title: 'bad checksum',
     frame: () =>
       mutate(frameAt(rdisc6, 0), (b, l) => void (b[l.icmpv6 + 2] = (b[l.icmpv6 + 2] as number) ^ 0x80), true),
-    kind: MessageKind.RouterSolicit,
+    kind: MessageKind.RouterSolicitation,
     outcome: Outcome.BadChecksum,
   },
   {
     title: "source :: with an SLLA option (the kernel's RS, source cleared)",
     frame: () => mutate(frameAt(kernel, 2), (b, l) => void b.fill(0, l.ipv6 + 8, l.ipv6 + 24)),
-    kind: MessageKind.RouterSolicit,
+    kind: MessageKind.RouterSolicitation,
     outcome: Outcome.Invalid,
   },
   {
     title: 'option of length 0',
     frame: () => mutate(frameAt(kernel, 2), (b, l) => void (b[l.icmpv6 + 9] = 0)),
-    kind: MessageKind.RouterSolicit,
+    kind: MessageKind.RouterSolicitation,
     outcome: Outcome.Malformed,
   },
   {
@@ -843,19 +849,19 @@ const rsDrops: DropCase[] = [
       ].join('\n'),
     ),
     frame: () => frameAt(rdisc6, 0),
-    kind: MessageKind.RouterSolicit,
+    kind: MessageKind.RouterSolicitation,
     outcome: Outcome.NoService,
   },
   {
     title: "radvd's own RA (fixture frame 2, from the router MAC)",
     frame: () => frameAt(rdisc6, 1),
-    kind: MessageKind.RouterAdvert,
+    kind: MessageKind.RouterAdvertisement,
     outcome: Outcome.BadSource,
   },
   {
     title: 'an RA from another router is ignored',
     frame: () => mutate(frameAt(rdisc6, 1), (b) => b.set(parseMac('02:00:00:00:00:99'), 6)),
-    kind: MessageKind.RouterAdvert,
+    kind: MessageKind.RouterAdvertisement,
     outcome: Outcome.Ignored,
   },
 ];
@@ -875,7 +881,7 @@ test('RS from :: (no SLLA) is deferred to a multicast RA sent by poll(), not ans
   const rs = mutate(frameAt(rdisc6, 0), (b, l) => void b.fill(0, l.ipv6 + 8, l.ipv6 + 24));
   const t0 = h.clock.now;
   t.is(h.handle(rs), undefined);
-  t.deepEqual(rows(h), [row(MessageKind.RouterSolicit, Outcome.Deferred)]);
+  t.deepEqual(rows(h), [row(MessageKind.RouterSolicitation, Outcome.Deferred)]);
   t.is(h.sent.length, 0, 'nothing sent by handle()');
   // Poll every millisecond until it goes out: within MAX_RA_DELAY_TIME of the RS.
   for (let now = t0; now < t0 + 1000 && h.sent.length === 0; now++) {
@@ -910,7 +916,10 @@ test('after the final RAs: a unicast answer carries router lifetime 0, an RS fro
   t.is(h.sent.length, 0);
   t.deepEqual(
     rows(h),
-    [row(MessageKind.RouterSolicit, Outcome.Answered), row(MessageKind.RouterSolicit, Outcome.NoService)].sort(),
+    [
+      row(MessageKind.RouterSolicitation, Outcome.Answered),
+      row(MessageKind.RouterSolicitation, Outcome.NoService),
+    ].sort(),
   );
 });
 
@@ -1142,7 +1151,7 @@ const echoDrops: DropCase[] = [
   {
     title: 'later fragment (offset 8)',
     frame: () => echoFrame({ fragment: { offset: 8, more: false, id: 7 } }),
-    kind: MessageKind.Malformed,
+    kind: MessageKind.Undecodable,
     outcome: Outcome.Fragment,
   },
   {
@@ -1247,7 +1256,7 @@ test("Inverse NS for a port's MAC -> Inverse NA listing that port's addresses", 
     { type: 10, name: 'target-address-list', addresses: ['fd00::11', '2001:db8:1::11'] },
   ]);
   t.is(r.icmpv6Length, 8 + 8 + 8 + 8 + 32);
-  t.deepEqual(rows(h), [row(MessageKind.InverseSolicit, Outcome.Answered)]);
+  t.deepEqual(rows(h), [row(MessageKind.InverseNeighborSolicitation, Outcome.Answered)]);
 });
 
 test("Inverse NS on a trunk: answered on the port's VLAN only", (t) => {
@@ -1259,7 +1268,10 @@ test("Inverse NS on a trunk: answered on the port's VLAN only", (t) => {
   t.is(h.handle(indFrame({ target: '02:00:00:00:02:01', vlan: 100 })), undefined, 'the port is not on VLAN 100');
   t.deepEqual(
     rows(h),
-    [row(MessageKind.InverseSolicit, Outcome.Answered), row(MessageKind.InverseSolicit, Outcome.NotOurs)].sort(),
+    [
+      row(MessageKind.InverseNeighborSolicitation, Outcome.Answered),
+      row(MessageKind.InverseNeighborSolicitation, Outcome.NotOurs),
+    ].sort(),
   );
 });
 
@@ -1267,43 +1279,43 @@ const indDrops: DropCase[] = [
   {
     title: 'unknown MAC',
     frame: () => indFrame({ target: '02:00:00:00:00:99' }),
-    kind: MessageKind.InverseSolicit,
+    kind: MessageKind.InverseNeighborSolicitation,
     outcome: Outcome.NotOurs,
   },
   {
     title: "the router's MAC (not a port)",
     frame: () => indFrame({ target: ROUTER_MAC }),
-    kind: MessageKind.InverseSolicit,
+    kind: MessageKind.InverseNeighborSolicitation,
     outcome: Outcome.NotOurs,
   },
   {
     title: 'no Target Link-Layer Address option',
     frame: () => indFrame({ withTarget: false }),
-    kind: MessageKind.InverseSolicit,
+    kind: MessageKind.InverseNeighborSolicitation,
     outcome: Outcome.Malformed,
   },
   {
     title: 'hop limit 64',
     frame: () => indFrame({ hopLimit: 64 }),
-    kind: MessageKind.InverseSolicit,
+    kind: MessageKind.InverseNeighborSolicitation,
     outcome: Outcome.Invalid,
   },
   {
     title: 'code 1',
     frame: () => mutate(indFrame({}), (b, l) => void (b[l.icmpv6 + 1] = 1)),
-    kind: MessageKind.InverseSolicit,
+    kind: MessageKind.InverseNeighborSolicitation,
     outcome: Outcome.Invalid,
   },
   {
     title: 'source :: (nowhere to answer)',
     frame: () => indFrame({ src: '::' }),
-    kind: MessageKind.InverseSolicit,
+    kind: MessageKind.InverseNeighborSolicitation,
     outcome: Outcome.Invalid,
   },
   {
     title: 'bad checksum',
     frame: () => indFrame({ badChecksum: true }),
-    kind: MessageKind.InverseSolicit,
+    kind: MessageKind.InverseNeighborSolicitation,
     outcome: Outcome.BadChecksum,
   },
 ];
@@ -1352,7 +1364,7 @@ test('MRD Solicitation -> Multicast Router Advertisement to ff02::6a, hop limit 
   t.is(r.bytes[r.icmpv6 + 1], 20, 'Advertisement Interval (default 20 s)');
   t.is((r.bytes[r.icmpv6 + 4]! << 8) | r.bytes[r.icmpv6 + 5]!, 125, 'Query Interval');
   t.is((r.bytes[r.icmpv6 + 6]! << 8) | r.bytes[r.icmpv6 + 7]!, 2, 'Robustness Variable');
-  t.deepEqual(rows(h), [row(MessageKind.MrdSolicit, Outcome.Answered)]);
+  t.deepEqual(rows(h), [row(MessageKind.MulticastRouterSolicitation, Outcome.Answered)]);
 });
 
 test('MRD on a trunk: answered where enabled (VLAN 200), not where disabled (VLAN 100)', (t) => {
@@ -1365,7 +1377,10 @@ test('MRD on a trunk: answered where enabled (VLAN 200), not where disabled (VLA
   t.is(h.handle(mrdSolicitation({ vlan: 100 })), undefined);
   t.deepEqual(
     rows(h),
-    [row(MessageKind.MrdSolicit, Outcome.Answered), row(MessageKind.MrdSolicit, Outcome.NoService)].sort(),
+    [
+      row(MessageKind.MulticastRouterSolicitation, Outcome.Answered),
+      row(MessageKind.MulticastRouterSolicitation, Outcome.NoService),
+    ].sort(),
   );
 });
 
@@ -1374,25 +1389,25 @@ const mrdDrops: DropCase[] = [
     title: 'a network without MRD (lab.yaml)',
     config: lab,
     frame: () => mrdSolicitation({ dstMac: '33:33:00:00:00:02' }),
-    kind: MessageKind.MrdSolicit,
+    kind: MessageKind.MulticastRouterSolicitation,
     outcome: Outcome.NoService,
   },
   {
     title: 'hop limit 2',
     frame: () => mrdSolicitation({ hopLimit: 2 }),
-    kind: MessageKind.MrdSolicit,
+    kind: MessageKind.MulticastRouterSolicitation,
     outcome: Outcome.Invalid,
   },
   {
     title: 'bad checksum',
     frame: () => mrdSolicitation({ badChecksum: true }),
-    kind: MessageKind.MrdSolicit,
+    kind: MessageKind.MulticastRouterSolicitation,
     outcome: Outcome.BadChecksum,
   },
   {
     title: "from the router's own MAC",
     frame: () => mrdSolicitation({ srcMac: ROUTER_MAC }),
-    kind: MessageKind.MrdSolicit,
+    kind: MessageKind.MulticastRouterSolicitation,
     outcome: Outcome.BadSource,
   },
 ];

@@ -1,8 +1,8 @@
 /**
  * Neighbor Advertisements built once per address punt6 answers for (RFC 4861 §4.4, §7.2.4):
  * the whole frame, with only what depends on the solicitation left blank, as the RA is kept
- * (router-advertiser.ts). Answering an NS is then one native copy of the template and a few
- * patches, instead of some thirty stores through a DataView, each with its own bounds check:
+ * (router-advertiser.ts). Answering an NS (answers/nd.ts) is one native copy of the template,
+ * which pays one bounds check for the frame, and a few patches:
  *
  *   untagged  tagged   what                                          from
  *   0         0        destination MAC                               the NS (patched)
@@ -25,15 +25,24 @@
  */
 
 import { sumWords, fold } from '../../codecs/checksum.js';
-import { EtherType, emitEthernet, NO_VLAN } from '../../codecs/ethernet.js';
-import { emitIpv6, IpProtocol } from '../../codecs/ipv6.js';
-import { emitNeighborAdvertisement } from '../../codecs/ndp.js';
+import {
+  EtherType,
+  emitEthernet,
+  ETHERNET_HEADER_LENGTH,
+  MAC_LENGTH,
+  NO_VLAN,
+  VLAN_TAG_LENGTH,
+} from '../../codecs/ethernet.js';
+import { emitIpv6, IPV6_HEADER_LENGTH, IpProtocol, Ipv6Field } from '../../codecs/ipv6.js';
+import { emitNeighborAdvertisement, ND_HOP_LIMIT, NEIGHBOR_ADVERTISEMENT_LENGTH } from '../../codecs/ndp.js';
+import { NDP_OPTION_UNIT } from '../../codecs/ndp-options.js';
 
-export const UNTAGGED_LENGTH = 86;
-export const TAGGED_LENGTH = 90;
-const NA_LENGTH = 32;
+/** The NA: its fixed part and one Target Link-Layer Address option. */
+const NA_LENGTH = NEIGHBOR_ADVERTISEMENT_LENGTH + NDP_OPTION_UNIT;
+export const UNTAGGED_LENGTH = ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH + NA_LENGTH;
+export const TAGGED_LENGTH = UNTAGGED_LENGTH + VLAN_TAG_LENGTH;
 const UNSPECIFIED = new Uint8Array(16);
-const ZERO_MAC = new Uint8Array(6);
+const ZERO_MAC = new Uint8Array(MAC_LENGTH);
 const NO_FRAME = new Uint8Array(0);
 const scratchUntagged = new Uint8Array(UNTAGGED_LENGTH);
 const scratchTagged = new Uint8Array(TAGGED_LENGTH);
@@ -65,7 +74,7 @@ export class NeighborAdvertisementTemplates {
   set(i: number, target: Uint8Array, mac: Uint8Array, router: boolean): void {
     if (!Number.isInteger(i) || i < 0 || i >= this.sums.length)
       throw new RangeError(`NA template ${i} is not in 0..${this.sums.length - 1}`);
-    if (target.length !== 16 || mac.length !== 6)
+    if (target.length !== 16 || mac.length !== MAC_LENGTH)
       throw new RangeError('NA template: the target is 16 bytes and the MAC 6');
     const o = i * (UNTAGGED_LENGTH + TAGGED_LENGTH);
     if (this.frames[2 * i] === NO_FRAME) {
@@ -89,7 +98,7 @@ export class NeighborAdvertisementTemplates {
           source: target,
           destination: UNSPECIFIED,
           nextHeader: IpProtocol.Icmpv6,
-          hopLimit: 255,
+          hopLimit: ND_HOP_LIMIT,
           payloadLength: NA_LENGTH,
         },
         f,
@@ -104,11 +113,17 @@ export class NeighborAdvertisementTemplates {
           options: [{ kind: 'target-link-layer-address', address: mac }],
         },
         f,
-        ip + 40,
+        ip + IPV6_HEADER_LENGTH,
       );
-      if (ip + 40 + n !== f.length) throw new Error(`NA template: ${ip + 40 + n} bytes, not ${f.length}`);
+      const end = ip + IPV6_HEADER_LENGTH + n;
+      if (end !== f.length) throw new Error(`NA template: ${end} bytes, not ${f.length}`);
       if (!tagged)
-        this.sums[i] = fold(sumWords(f, ip + 8, 16) + NA_LENGTH + IpProtocol.Icmpv6 + sumWords(f, ip + 40, NA_LENGTH));
+        this.sums[i] = fold(
+          sumWords(f, ip + Ipv6Field.Source, 16) +
+            NA_LENGTH +
+            IpProtocol.Icmpv6 +
+            sumWords(f, ip + IPV6_HEADER_LENGTH, NA_LENGTH),
+        );
       to.set(f);
     }
   }

@@ -43,7 +43,7 @@ test("the dispatcher: one sender's flood is rate-limited and counted, another se
   for (let i = 0; i < burst + 100; i++) if (h.handle(ns) !== undefined) answered++;
   t.is(answered, burst, 'the flooding sender: its burst, no more (the clock stands still)');
   const c = h.dispatcher.counters;
-  t.is(c.get(0, MessageKind.NeighborSolicit, Outcome.RateLimited), 100);
+  t.is(c.get(0, MessageKind.NeighborSolicitation, Outcome.RateLimited), 100);
   // Another VM (the static port's MAC) is answered at once.
   const other = Uint8Array.from(ns);
   other.set(parseMac('02:00:00:00:00:11'), 6);
