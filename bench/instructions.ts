@@ -37,16 +37,8 @@ import { tuneV8, V8_INLINING_FLAGS } from '../src/daemon/v8-tuning.js';
 
 /** The budgets the counted process runs with: punt6's, or V8's own with PUNT6_V8_DEFAULTS=1. */
 const childV8Flags = process.env.PUNT6_V8_DEFAULTS === '1' ? [] : V8_INLINING_FLAGS;
-import {
-  dhcpFrame,
-  FIXTURE_KINDS,
-  frameOf,
-  handleRepeatedly,
-  handleRing,
-  inOneBuffer,
-  openBenchResponder,
-  warmUpEveryKind,
-} from './replay-support.js';
+import { handleRepeatedly, handleRing, inOneBuffer, warmUpEveryKind } from '../src/benchmark/loops.js';
+import { dhcpFrame, FIXTURE_KINDS, frameOf, openBenchResponder } from './replay-support.js';
 
 const KINDS: Record<string, { name: string; fixture?: string }> = {
   ...Object.fromEntries(FIXTURE_KINDS.map((k) => [k.key, { name: k.name, fixture: k.file }])),

@@ -1,7 +1,8 @@
 /**
- * What the in-process benchmarks (bench/replay.ts, bench/instructions.ts) share: the peers'
+ * What the in-process benchmarks (bench/replay.ts, bench/instructions.ts) share beside the
+ * measuring loops (src/benchmark/loops.ts, which `punt6 bench replay` uses too): the peers'
  * configuration with a pool big enough for every fresh client of a run, the fixtures' request
- * frames, and fresh DHCPv6 clients' frames laid out in one receive buffer.
+ * frames, fresh DHCPv6 clients' frames, and the machine's gauge.
  */
 
 import { join } from 'node:path';
@@ -10,7 +11,6 @@ import { fillUdpChecksum } from '../codecs/udp.js';
 import { loadCaptureFile } from '../src/capture/reader.js';
 import { loadPcap } from '../src/system/pcap.js';
 import { parseConfig } from '../src/config/index.js';
-import type { Dispatcher } from '../src/responder/dispatcher.js';
 import { openResponder, type Responder } from '../src/responder/responder.js';
 import { fixturesDirectory } from '../fixtures/paths.js';
 
@@ -106,78 +106,21 @@ export function dhcpFrame(type: number, client: number, xid: number, serverDuid:
 }
 
 /**
- * Frames that would arrive one after another go into one receive buffer, RING_SLOT bytes apart,
- * as a capture handle delivers them (one buffer for every frame): per-array state such as the
- * word view (codecs/word-view.ts) is made once, as in a live run, not once per frame.
+ * The kinds timed on one fixture frame (the first of each capture), in the order they run;
+ * `kind` is the message kind as the dispatcher counts it (src/responder/counters.ts).
  */
-export const RING_SLOT = 512;
-export interface FrameRing {
-  ring: Uint8Array;
-  lengths: number[];
-}
-export function inOneBuffer(n: number, build: (i: number) => Uint8Array): FrameRing {
-  const ring = new Uint8Array(RING_SLOT * n);
-  const lengths: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const f = build(i); // valid until the next build
-    ring.set(f, i * RING_SLOT);
-    lengths.push(f.length);
-  }
-  return { ring, lengths };
-}
-
-/** The kinds timed on one fixture frame (the first of each capture), in the order they run. */
-export const FIXTURE_KINDS: readonly { key: string; name: string; file: string }[] = [
-  { key: 'ns', name: 'NS -> NA', file: 'ndisc6-ns-na.pcap' },
-  { key: 'echo', name: 'echo request -> reply', file: 'ping6-echo.pcap' },
-  { key: 'rs', name: 'RS -> RA (unicast)', file: 'rdisc6-rs-ra.pcap' },
+export const FIXTURE_KINDS: readonly { key: string; kind: string; name: string; file: string }[] = [
+  { key: 'ns', kind: 'ns', name: 'NS -> NA', file: 'ndisc6-ns-na.pcap' },
+  { key: 'echo', kind: 'echo-request', name: 'echo request -> reply', file: 'ping6-echo.pcap' },
+  { key: 'rs', kind: 'rs', name: 'RS -> RA (unicast)', file: 'rdisc6-rs-ra.pcap' },
 ];
 
-/**
- * The loops every measurement goes through: `n` handles of one frame, and `n` frames of a ring
- * from frame `first`; each returns how many were answered. The warm-up runs every kind through
- * these same two functions, so by the time anything is measured they are compiled whole, with
- * `handle()` inlined and the feedback of every kind, as a sidecar's receive loop is. A loop
- * written inside the benchmark's own round logic would instead be compiled by on-stack
- * replacement while the first kind runs, then thrown away and compiled again as the code after
- * it is reached (a deoptimization for every first-time operation), in the middle of the rounds.
- */
-export function handleRepeatedly(d: Dispatcher, frame: Uint8Array, len: number, n: number): number {
-  let answered = 0;
-  for (let i = 0; i < n; i++) if (d.handle(frame, 0, len, 0) > 0) answered++;
-  return answered;
-}
-
-export function handleRing(d: Dispatcher, frames: FrameRing, first: number, n: number): number {
-  let answered = 0;
-  for (let i = first; i < first + n; i++)
-    if (d.handle(frames.ring, i * RING_SLOT, frames.lengths[i] as number, 0) > 0) answered++;
-  return answered;
-}
-
-/**
- * Every kind through the dispatcher, interleaved, as a sidecar sees them, before anything is
- * measured: the optimizing compiler inlines by how often each call was taken, so code warmed up
- * on one kind alone is not the code a sidecar runs. `rounds` times: `perFrame` of each frame in
- * `frames`, then the next `perSolicit` Solicits of `solicits`, from its first, all through the
- * measuring loops above. Returns how many Solicits it used.
- */
-export function warmUpEveryKind(
-  d: Dispatcher,
-  frames: readonly Uint8Array[],
-  solicits: FrameRing,
-  rounds: number,
-  perFrame: number,
-  perSolicit: number,
-): number {
-  let next = 0;
-  for (let r = 0; r < rounds; r++) {
-    for (const f of frames) handleRepeatedly(d, f, f.length, perFrame);
-    handleRing(d, solicits, next, perSolicit);
-    next += perSolicit;
-  }
-  return next;
-}
+/** Every message kind bench/replay.ts times: the fixture frames', then fresh DHCPv6 clients'. */
+export const REPLAY_BENCH_KINDS: readonly string[] = [
+  ...FIXTURE_KINDS.map((k) => k.kind),
+  'dhcpv6-solicit',
+  'dhcpv6-request',
+];
 
 /**
  * The machine's gauge: the `pcap` package's decode of one frame (code punt6 does not touch),

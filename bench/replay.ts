@@ -1,7 +1,8 @@
 /**
  * In-process replay benchmark of the responder, one core: frames go straight into
  * `Dispatcher.handle()` (no capture, no injection), built from the benchmark configuration
- * (bench/replay-support.ts).
+ * (bench/replay-support.ts), through the measuring loops `punt6 bench replay` uses too
+ * (src/benchmark/loops.ts).
  * Prints packets/s and ns/packet per kind, and heap growth over the run of each kind. Every
  * kind goes through the dispatcher before any is timed, so the compiled code is what a sidecar
  * seeing all of them runs, not code specialised for the first kind measured. A kind's time is
@@ -26,16 +27,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
+  handleRepeatedly,
+  handleRing,
+  heapAfterCollecting,
+  inOneBuffer,
+  median,
+  warmUpEveryKind,
+} from '../src/benchmark/loops.js';
+import {
   benchConfig as config,
   dhcpFrame,
   FIXTURE_KINDS,
   frameOf,
-  handleRepeatedly,
-  handleRing,
-  inOneBuffer,
   machineGauge,
   openBenchResponder,
-  warmUpEveryKind,
 } from './replay-support.js';
 import { tuneV8 } from '../src/daemon/v8-tuning.js';
 
@@ -58,16 +63,9 @@ const clients = Number(values.clients);
 const batch = Number(values.batch);
 
 const gc = (globalThis as { gc?: () => void }).gc;
-/**
- * Heap in use after collecting. Two collections: what survives both, the frames of the next run
- * included, is in the old generation, as a capture handle's buffer is in a process that has
- * been running a while. A frame left young would make every store of it into the (old) codec
- * views go through V8's write barrier, a cost a live capture does not have.
- */
+/** Heap in use after collecting (src/benchmark/loops.ts), or as it is without --expose-gc. */
 function heap(): number {
-  gc?.();
-  gc?.();
-  return process.memoryUsage().heapUsed;
+  return gc === undefined ? process.memoryUsage().heapUsed : heapAfterCollecting(gc);
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'punt6-bench-'));
@@ -101,12 +99,6 @@ function run(name: string, frame: Uint8Array): void {
     gaugeNs.push(gauge(GAUGE_SECONDS));
   }
   report(name, n, answered, roundNs, gaugeNs, (heap() - before) / 1024);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = s.length >> 1;
-  return s.length % 2 === 1 ? (s[h] as number) : ((s[h - 1] as number) + (s[h] as number)) / 2;
 }
 
 /**

@@ -33,11 +33,17 @@ export const UdpPort = {
 
 export const UdpField = { SourcePort: 0, DestinationPort: 2, Length: 4, Checksum: 6 } as const;
 
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const udpField = UdpField;
+const udpHeaderLength = UDP_HEADER_LENGTH;
+const udpProtocol = UDP_PROTOCOL;
+const { Ok } = Status;
+
 export class UdpView extends ByteView {
   /** `len` is the upper-layer length from IPv6; the UDP length field must agree with it. */
   check(): Status {
     const o = this.off;
-    if (o < 0 || o + this.len > this.buf.length || this.len < UDP_HEADER_LENGTH) {
+    if (o < 0 || o + this.len > this.buf.length || this.len < udpHeaderLength) {
       return this.fail(
         Status.Truncated,
         o + Math.max(0, this.len),
@@ -45,54 +51,54 @@ export class UdpView extends ByteView {
         Rule.Length,
       );
     }
-    const l = u16(this.buf, o + UdpField.Length);
-    if (l < UDP_HEADER_LENGTH)
-      return this.fail(Status.Malformed, o + UdpField.Length, 'UDP length below 8', Rule.LengthField);
+    const l = u16(this.buf, o + udpField.Length);
+    if (l < udpHeaderLength)
+      return this.fail(Status.Malformed, o + udpField.Length, 'UDP length below 8', Rule.LengthField);
     if (l > this.len)
       return this.fail(Status.Truncated, o + this.len, 'datagram ends before its UDP length', Rule.Length);
     if (l < this.len)
       return this.fail(
         Status.Malformed,
-        o + UdpField.Length,
+        o + udpField.Length,
         'UDP length shorter than the IPv6 payload',
         Rule.LengthField,
       );
-    return Status.Ok;
+    return Ok;
   }
 
   /** Verifies the checksum; addresses are at srcOff/dstOff in the same buffer. */
   checkChecksum(srcOff: number, dstOff: number): Status {
     if (this.checksum === 0)
-      return this.fail(Status.BadChecksum, this.off + UdpField.Checksum, 'zero UDP checksum over IPv6', Rule.Checksum);
-    if (!verifyUpperLayer(this.buf, srcOff, dstOff, UDP_PROTOCOL, this.off, this.length)) {
-      return this.fail(Status.BadChecksum, this.off + UdpField.Checksum, 'UDP checksum does not verify', Rule.Checksum);
+      return this.fail(Status.BadChecksum, this.off + udpField.Checksum, 'zero UDP checksum over IPv6', Rule.Checksum);
+    if (!verifyUpperLayer(this.buf, srcOff, dstOff, udpProtocol, this.off, this.length)) {
+      return this.fail(Status.BadChecksum, this.off + udpField.Checksum, 'UDP checksum does not verify', Rule.Checksum);
     }
-    return Status.Ok;
+    return Ok;
   }
 
   get sourcePort(): number {
-    return u16(this.buf, this.off + UdpField.SourcePort);
+    return u16(this.buf, this.off + udpField.SourcePort);
   }
   set sourcePort(v: number) {
-    setU16(this.buf, this.off + UdpField.SourcePort, v);
+    setU16(this.buf, this.off + udpField.SourcePort, v);
   }
   get destinationPort(): number {
-    return u16(this.buf, this.off + UdpField.DestinationPort);
+    return u16(this.buf, this.off + udpField.DestinationPort);
   }
   set destinationPort(v: number) {
-    setU16(this.buf, this.off + UdpField.DestinationPort, v);
+    setU16(this.buf, this.off + udpField.DestinationPort, v);
   }
   get length(): number {
-    return u16(this.buf, this.off + UdpField.Length);
+    return u16(this.buf, this.off + udpField.Length);
   }
   get checksum(): number {
-    return u16(this.buf, this.off + UdpField.Checksum);
+    return u16(this.buf, this.off + udpField.Checksum);
   }
   get payloadOffset(): number {
-    return this.off + UDP_HEADER_LENGTH;
+    return this.off + udpHeaderLength;
   }
   get payloadLength(): number {
-    return this.length - UDP_HEADER_LENGTH;
+    return this.length - udpHeaderLength;
   }
 }
 
@@ -104,19 +110,19 @@ export interface UdpRepr {
 }
 
 export function udpLength(r: UdpRepr): number {
-  return UDP_HEADER_LENGTH + r.payloadLength;
+  return udpHeaderLength + r.payloadLength;
 }
 
 /** Writes the header (checksum zero) at b[o]; returns 8. Fill the checksum after the payload. */
 export function emitUdpHeader(r: UdpRepr, b: Uint8Array, o: number): number {
-  setU16(b, o + UdpField.SourcePort, r.sourcePort);
-  setU16(b, o + UdpField.DestinationPort, r.destinationPort);
-  setU16(b, o + UdpField.Length, UDP_HEADER_LENGTH + r.payloadLength);
-  setU16(b, o + UdpField.Checksum, 0);
-  return UDP_HEADER_LENGTH;
+  setU16(b, o + udpField.SourcePort, r.sourcePort);
+  setU16(b, o + udpField.DestinationPort, r.destinationPort);
+  setU16(b, o + udpField.Length, udpHeaderLength + r.payloadLength);
+  setU16(b, o + udpField.Checksum, 0);
+  return udpHeaderLength;
 }
 
 /** Computes the checksum of the datagram at b[o] (header and payload in place). */
 export function fillUdpChecksum(b: Uint8Array, srcOff: number, dstOff: number, o: number): number {
-  return fillUpperLayer(b, srcOff, dstOff, UDP_PROTOCOL, o, u16(b, o + UdpField.Length), o + UdpField.Checksum, 0xffff);
+  return fillUpperLayer(b, srcOff, dstOff, udpProtocol, o, u16(b, o + udpField.Length), o + udpField.Checksum, 0xffff);
 }

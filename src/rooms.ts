@@ -3,10 +3,12 @@
  * file imports from its own room and from rooms of a lower rank only, so every arrow points down:
  *
  *   commands  the command line: one file per command, each parsing its own arguments
+ *   control   the control socket of `punt6 run`: its protocol, server and client
  *   daemon    the service behind `punt6 run`: reload, stop, metrics, V8 tuning
  *   lab       `punt6 lab`: a private OVS, VMs as namespaces, real clients
  *   dataplane the live capture and injection, the loop around the dispatcher
  *   flows     the OpenFlow rules punt6 keeps on a bridge
+ *   benchmark the in-process benchmarks' loops, and `punt6 bench replay` over captures
  *   responder the dispatcher and its answers, RA timing, counters
  *   dhcp      the DHCPv6 server, the lease table and its journal, the server DUID
  *   capture   pcap and pcapng files read and written, frames described as JSON
@@ -28,9 +30,11 @@ export const Rooms = {
   responder: 4,
   dataplane: 5,
   flows: 5,
+  benchmark: 5,
   daemon: 6,
   lab: 6,
-  commands: 7,
+  control: 7,
+  commands: 8,
 } as const;
 
 export type Room = keyof typeof Rooms;

@@ -210,11 +210,21 @@ testNeeding('--help: the overall usage, and each command its own, on stdout, exi
   const all = await punt6('--help');
   t.is(all.code, 0);
   t.regex(all.stdout, /^usage: punt6 <command>/);
-  for (const command of ['decode', 'replay', 'run', 'flows', 'lab']) {
+  for (const command of ['decode', 'replay', 'run', 'check', 'leases', 'ctl', 'bench', 'doctor', 'flows', 'lab']) {
     t.regex(all.stdout, new RegExp(`^  ${command} `, 'm'));
     const r = await punt6(command, '--help');
     t.is(r.code, 0, command);
     t.regex(r.stdout, new RegExp(`^usage: punt6 ${command} `));
+    t.is(r.stderr, '');
+  }
+});
+
+testNeeding('--version and -V: the package version and the Node.js version on stdout, exit 0', built, async (t) => {
+  const { version } = JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as { version: string };
+  for (const flag of ['--version', '-V']) {
+    const r = await punt6(flag);
+    t.is(r.code, 0);
+    t.is(r.stdout, `punt6 ${version} (Node.js ${process.version})\n`);
     t.is(r.stderr, '');
   }
 });

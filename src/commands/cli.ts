@@ -4,17 +4,13 @@
  * arguments in its own file (`command.ts` says how); this file prints only the overall usage.
  */
 
-import { indent, type Command } from './command.js';
-import { decodeCommand } from './decode.js';
-import { flowsCommand } from './flows.js';
-import { labCommand } from './lab.js';
-import { replayCommand } from './replay.js';
-import { runCommand } from './run.js';
+import { indent } from './command.js';
+import { commands } from './commands.js';
+import { versionLine } from './version.js';
 import { tuneV8 } from '../daemon/v8-tuning.js';
 
-const commands: readonly Command[] = [decodeCommand, replayCommand, runCommand, flowsCommand, labCommand];
-
 const usage = `usage: punt6 <command> [options]
+       punt6 --version
 
 commands:
 ${commands.map((c) => `  ${c.synopsis}\n${indent(c.summary, 6)}\n`).join('')}
@@ -31,6 +27,10 @@ export async function main(argv: string[]): Promise<number> {
     case '--help':
     case 'help':
       process.stdout.write(usage);
+      return 0;
+    case '-V':
+    case '--version':
+      process.stdout.write(versionLine());
       return 0;
   }
   const command = commands.find((c) => c.name === name);

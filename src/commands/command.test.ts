@@ -6,13 +6,17 @@
 
 import test from 'ava';
 import { integerOption, parseCommand, UsageError, type Command, type CommandIo } from './command.js';
+import { benchCommand } from './bench.js';
+import { checkCommand } from './check.js';
+import { ctlCommand } from './ctl.js';
+import { commands } from './commands.js';
 import { decodeCommand } from './decode.js';
+import { doctorCommand } from './doctor.js';
 import { flowsCommand } from './flows.js';
 import { labCommand } from './lab.js';
+import { leasesCommand } from './leases.js';
 import { replayCommand } from './replay.js';
 import { runCommand } from './run.js';
-
-const commands: Command[] = [decodeCommand, replayCommand, runCommand, flowsCommand, labCommand];
 
 async function call(c: Command, args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
@@ -59,6 +63,27 @@ const usageErrors: [Command, string[], string][] = [
   [runCommand, ['--config', config, '--log-level', 'loud'], '--log-level is one of fatal, error, warn, info, debug'],
   [runCommand, ['--config', config, '--meter-burst', '5'], '--meter-rate, --meter-burst and --meter-base go with'],
   [runCommand, ['--config', config, '--bridge', 'br0', '--meter-rate', '0'], '--meter-rate is an integer in 1..'],
+  [checkCommand, [], '--config FILE is required'],
+  [checkCommand, ['--config', config, 'extra'], "Unexpected argument 'extra'. This command does not take positional"],
+  [benchCommand, [], 'a subcommand is required: replay'],
+  [benchCommand, ['record'], 'unknown subcommand record'],
+  [benchCommand, ['replay', 'a.pcap'], '--config FILE is required'],
+  [benchCommand, ['replay', '--config', config], 'at least one capture file is required'],
+  [benchCommand, ['replay', '--config', config, 'a.pcap', '--rounds', '0'], '--rounds is an integer in 1..1000'],
+  [doctorCommand, ['--metrics', '9464'], '--metrics 9464: not HOST:PORT'],
+  [doctorCommand, ['extra'], "Unexpected argument 'extra'. This command does not take positional"],
+  [doctorCommand, ['--bridge', 'br0', '--meter-rate', 'x'], '--meter-rate is an integer'],
+  [leasesCommand, ['--config', config], 'a subcommand is required: list, show, release, export'],
+  [leasesCommand, ['list'], '--config FILE is required'],
+  [leasesCommand, ['show', '--config', config], 'show takes one ADDRESS'],
+  [leasesCommand, ['release', 'fd00::x', '--config', config], 'fd00::x is not an IPv6 address or prefix'],
+  [leasesCommand, ['show', '::1', '--config', config, '--port', 'vm1'], 'show takes an ADDRESS, not filters'],
+  [leasesCommand, ['export', '--config', config, '--format', 'xml'], '--format is json or csv'],
+  [ctlCommand, ['status'], '--socket PATH or --config FILE is required'],
+  [ctlCommand, ['--socket', 's'], 'a command is required: status, reload, leases, port or commands'],
+  [ctlCommand, ['--socket', 's', 'status', 'now'], 'status takes no argument'],
+  [ctlCommand, ['--socket', 's', 'leases', 'drop'], 'leases list, leases show ADDRESS or leases release ADDRESS'],
+  [ctlCommand, ['--socket', 's', 'status', '--port', 'vm1'], 'the filters go with leases list'],
   [flowsCommand, ['--dry-run'], '--config FILE is required'],
   [flowsCommand, ['--config', config, '--dry-run', '--stats'], '--dry-run and --stats exclude each other'],
   [flowsCommand, ['--config', config, '--table-base', '249'], '--table-base is an integer in 1..248'],

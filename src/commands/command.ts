@@ -24,12 +24,15 @@ export interface CommandIo {
   /** Standard error. */
   error: (text: string) => void;
   env: NodeJS.ProcessEnv;
+  /** Standard error is a terminal: progress may be drawn there. */
+  errorIsTerminal?: boolean;
 }
 
 export const processIo: CommandIo = {
   write: (t) => process.stdout.write(t),
   error: (t) => process.stderr.write(t),
   env: process.env,
+  errorIsTerminal: process.stderr.isTTY === true,
 };
 
 /** A command as its file describes it. */

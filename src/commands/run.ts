@@ -6,13 +6,18 @@
  *   the running configuration answering.
  * - SIGTERM, SIGINT: stop (`Punt6Service.stop`), then exit 0.
  *
- * A start that fails exits 1 at once, whatever the capture still holds.
+ * A start that fails exits 1 at once, whatever the capture still holds. Under systemd
+ * (`NOTIFY_SOCKET` set), readiness is told once every punt interface is attached
+ * (src/daemon/readiness.ts).
  */
 
-import { ConfigError, LogLevels, type LogLevel } from '../config/index.js';
+import { ConfigError, formatProblem, LogLevels, type LogLevel } from '../config/index.js';
 import { parseHostPort } from '../config/addr.js';
 import { DefaultFlowOptions } from '../flows/rules.js';
 import { createLogger } from '../system/logging.js';
+import { StateError } from '../daemon/config-check.js';
+import { Readiness, systemdNotify } from '../daemon/readiness.js';
+import { ControlServer } from '../control/server.js';
 import { Punt6Service, type ServiceOptions } from '../daemon/service.js';
 import { defineCommand, parseCommand, UsageError, type CommandIo } from './command.js';
 import { flowOptionsOf, meterFlags } from './flows.js';
@@ -50,13 +55,7 @@ send final RAs and stop (docs/operations.md)`,
       false,
     );
     if (values.config === undefined) throw new UsageError('--config FILE is required');
-    let metrics: RunArgs['metrics'];
-    if (values.metrics !== undefined) {
-      const hp = parseHostPort(values.metrics);
-      if (hp === null)
-        throw new UsageError(`--metrics ${values.metrics}: not HOST:PORT (like [::1]:9464, 127.0.0.1:9464 or :9464)`);
-      metrics = { host: hp.host, port: hp.port };
-    }
+    const metrics = metricsOption(values.metrics);
     const level = values['log-level'];
     if (level !== undefined && !(LogLevels as readonly string[]).includes(level)) {
       throw new UsageError(`--log-level is one of ${LogLevels.join(', ')}`);
@@ -79,6 +78,14 @@ send final RAs and stop (docs/operations.md)`,
   run: runService,
 });
 
+/** The listener `--metrics HOST:PORT` names; throws UsageError when it is not HOST:PORT. */
+export function metricsOption(text: string | undefined): { host: string; port: number } | undefined {
+  if (text === undefined) return undefined;
+  const hp = parseHostPort(text);
+  if (hp === null) throw new UsageError(`--metrics ${text}: not HOST:PORT (like [::1]:9464, 127.0.0.1:9464 or :9464)`);
+  return { host: hp.host, port: hp.port };
+}
+
 /**
  * Ends the process with `code` shortly, once everything is closed and the log written. The pcap
  * package frees a closed live capture only when one more frame arrives on it (pcap_breakloop
@@ -92,6 +99,7 @@ function endProcessSoon(code: number): void {
 
 /** Runs the punt path until a signal stops it; resolves with the exit status. */
 async function runService(a: RunArgs, io: CommandIo): Promise<number> {
+  const startedAt = Date.now();
   const logger = createLogger({ level: a.logLevel ?? 'info' });
   const service = new Punt6Service({ ...a, logger });
   try {
@@ -104,13 +112,49 @@ async function runService(a: RunArgs, io: CommandIo): Promise<number> {
       );
       io.error(`punt6 run: ${e.message}\n`);
     } else {
-      logger.fatal({ err: e }, 'cannot start');
+      const problems = e instanceof StateError ? e.problems.map(formatProblem) : undefined;
+      logger.fatal({ err: e, problems }, 'cannot start');
       io.error(`punt6 run: ${(e as Error).message}\n`);
     }
     // Whatever the start captured before it failed is closed, but may still hold the process.
     endProcessSoon(1);
     return 1;
   }
+
+  let control: ControlServer | null = null;
+  const controlConfig = service.config.control;
+  if (controlConfig !== null) {
+    control = new ControlServer({
+      service,
+      configPath: a.configPath,
+      startedAt,
+      onFatal: (e) => {
+        logger.fatal({ err: e }, 'reload failed while switching configurations; stopping');
+        process.kill(process.pid, 'SIGTERM');
+      },
+    });
+    try {
+      await control.listen(controlConfig.socket, controlConfig.mode);
+      logger.info({ socket: controlConfig.socket, mode: controlConfig.mode.toString(8) }, 'control socket listening');
+    } catch (e) {
+      logger.fatal({ err: e }, 'cannot start');
+      io.error(`punt6 run: ${(e as Error).message}\n`);
+      await service.stop('cannot start');
+      endProcessSoon(1);
+      return 1;
+    }
+  }
+
+  // Under systemd (Type=notify): READY=1 once every punt interface is attached.
+  const readiness =
+    io.env['NOTIFY_SOCKET'] === undefined
+      ? null
+      : new Readiness({
+          ports: () => service.dataplane.status(),
+          send: systemdNotify(io.env),
+          onError: (e) => logger.warn({ err: e }, 'cannot notify the service manager'),
+        });
+  readiness?.announce();
 
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -120,13 +164,17 @@ async function runService(a: RunArgs, io: CommandIo): Promise<number> {
         return;
       }
       stopping = true;
-      service.stop(signal).then(
-        () => finish(0),
-        (e: unknown) => {
-          logger.error({ err: e }, 'stop failed');
-          finish(1);
-        },
-      );
+      void readiness?.stopping();
+      const closed = control?.close() ?? Promise.resolve();
+      closed
+        .then(() => service.stop(signal))
+        .then(
+          () => finish(0),
+          (e: unknown) => {
+            logger.error({ err: e }, 'stop failed');
+            finish(1);
+          },
+        );
     };
     const onHup = (): void => {
       logger.info({ config: a.configPath }, 'SIGHUP: reloading the configuration');

@@ -19,8 +19,7 @@ export class ConfigError extends Error {
 
   /** `heading` starts the message: `FILE: invalid configuration, 2 problems:` then one line per problem. */
   constructor(source: string, problems: readonly ConfigProblem[], heading = 'invalid configuration') {
-    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-    super(`${source}: ${heading}, ${count}:\n` + problems.map((p) => `  ${formatProblem(p)}`).join('\n'));
+    super(problemListText(source, heading, problems));
     this.name = 'ConfigError';
     this.source = source;
     this.problems = problems;
@@ -29,6 +28,12 @@ export class ConfigError extends Error {
 
 export function formatProblem(p: ConfigProblem): string {
   return `${p.path}: ${p.reason}`;
+}
+
+/** `SOURCE: HEADING, N problems:` then each problem on its own indented line. */
+export function problemListText(source: string, heading: string, problems: readonly ConfigProblem[]): string {
+  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+  return `${source}: ${heading}, ${count}:\n` + problems.map((p) => `  ${formatProblem(p)}`).join('\n');
 }
 
 /** The root of the document, when a problem concerns the whole file. */

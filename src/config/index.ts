@@ -4,7 +4,7 @@
  * reference of the file format.
  */
 export { loadConfig, parseConfig } from './load.js';
-export { ConfigError, formatProblem, type ConfigProblem } from './error.js';
+export { ConfigError, formatProblem, problemListText, type ConfigProblem } from './error.js';
 export { Defaults } from './normalize.js';
 export { configSchema } from './schema.js';
 export * from './model.js';

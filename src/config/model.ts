@@ -66,6 +66,8 @@ export interface Punt6Config {
   /** `null`: no metrics listener. */
   readonly metrics: MetricsConfig | null;
   readonly log: LogConfig;
+  /** The control socket of `punt6 run` (`punt6 ctl`); `null`: none. */
+  readonly control: ControlConfig | null;
 }
 
 /** A punt interface: the OVS port whose frames punt6 reads and answers on. */
@@ -263,6 +265,13 @@ export interface MetricsConfig {
   /** Host or address to listen on (IPv6 without brackets); `::` when the file gave `:PORT`. */
   readonly host: string;
   readonly port: number;
+}
+
+export interface ControlConfig {
+  /** Absolute path of the Unix socket (relative in the file: to the file's directory). */
+  readonly socket: string;
+  /** Its file mode (default 0600: its owner only). */
+  readonly mode: number;
 }
 
 export interface LogConfig {

@@ -76,6 +76,8 @@ export const Defaults = {
     maxLeases: 1_000_000,
   },
   logLevel: 'info' as LogLevel,
+  /** The control socket's mode: its owner only. */
+  controlSocketMode: 0o600,
 } as const;
 
 /** RFC 4861 §6.2.1: 0.33 × max when max >= 9 s (but at least 3 s); otherwise 0.75 × max. */
@@ -215,6 +217,7 @@ export interface RawConfig {
   };
   metrics?: string;
   log?: { level?: LogLevel };
+  control?: { socket: string; mode?: string };
 }
 
 /** `infinity` → 0xffffffff; absent stays absent. */
@@ -412,5 +415,12 @@ export function* normalize(raw: RawConfig, source: string, baseDirectory: string
     server: normalizeServer(raw.server, baseDirectory),
     metrics,
     log: { level: raw.log?.level ?? Defaults.logLevel },
+    control:
+      raw.control === undefined
+        ? null
+        : {
+            socket: resolve(baseDirectory, raw.control.socket),
+            mode: raw.control.mode === undefined ? Defaults.controlSocketMode : Number.parseInt(raw.control.mode, 8),
+          },
   };
 }

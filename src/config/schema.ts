@@ -34,6 +34,7 @@ const formats: Record<string, (text: string) => string | null> = {
   'domain-name': domainNameProblem,
   'interface-name': interfaceNameProblem,
   'host-port': hostPortProblem,
+  'file-mode': (t) => (/^0?[0-7]{3}$/.test(t) ? null : `${JSON.stringify(t)} is not a file mode (octal, like "0600")`),
   'vlan-id': (t) =>
     /^\d{1,4}$/.test(t) && +t >= 1 && +t <= 4094 ? null : `${JSON.stringify(t)} is not a VLAN id (1..4094)`,
 };
@@ -189,6 +190,7 @@ export const configSchema = {
       }),
       metrics: str('host-port'),
       log: obj({ level: oneOfStrings(LogLevels) }),
+      control: obj({ socket: name, mode: str('file-mode') }, ['socket']),
     },
     ['interfaces', 'networks'],
   ),

@@ -28,7 +28,7 @@
 
 import { stat } from 'node:fs/promises';
 import type { Server } from 'node:http';
-import { ConfigError, loadConfig, type LogLevel, type Punt6Config } from '../config/index.js';
+import { ConfigError, type LogLevel, type Punt6Config } from '../config/index.js';
 import type { Dataplane, PortEvent } from '../dataplane/dataplane.js';
 import { PuntLoop } from '../dataplane/loop.js';
 import { PcapDataplane } from '../dataplane/pcap.js';
@@ -37,6 +37,7 @@ import type { FlowOptions } from '../flows/rules.js';
 import { JournalStorageError, type JournalFs } from '../dhcp/journal.js';
 import type { LeaseTable, LeaseTablePlan } from '../dhcp/leases.js';
 import type { Logger } from '../system/logging.js';
+import { loadRunnableConfig } from './config-check.js';
 import { closeServer, Punt6Metrics } from './metrics.js';
 import type { FrameSink } from '../responder/dispatcher.js';
 import { duidFileOf, leaseFileOf, leaseTablePlanOf, openResponder, type Responder } from '../responder/responder.js';
@@ -111,6 +112,11 @@ export class Punt6Service {
   private server: Server | null = null;
   private serverAddress = '';
   private expireTimer: NodeJS.Timeout | null = null;
+  /**
+   * Why the last reload left the running configuration: the file's problems, or why it was
+   * abandoned; null when it took (for `punt6 ctl reload`, which answers with it).
+   */
+  lastReloadFailure: { problems: readonly string[] } | { reason: string } | null = null;
   /** The OVS rules keeper (`--bridge`), or null. */
   flows: FlowKeeper | null = null;
   /** Reloads and the stop run one at a time, in order. */
@@ -197,13 +203,14 @@ export class Punt6Service {
   }
 
   /**
-   * Reads the configuration file and builds a responder for it, beside the running one
-   * (`current`, null at start). A lease file or DUID file that the running responder uses already
-   * is not opened again: its table and DUID are carried over. A reload (`slices` given) builds in
-   * slices, and stops at the next one once `slices.signal` aborts; a start builds at once.
+   * Reads and checks the configuration file and its state as `punt6 check` does
+   * (config-check.ts), and builds a responder for it, beside the running one (`current`, null at
+   * start). A lease file or DUID file that the running responder uses already is not opened
+   * again: its table and DUID are carried over. A reload (`slices` given) builds in slices, and
+   * stops at the next one once `slices.signal` aborts; a start builds at once.
    */
   private async prepare(current: Responder | null, slices: SliceOptions | undefined): Promise<Prepared> {
-    const config = await loadConfig(this.options.configPath, slices ?? { sliceMs: Infinity });
+    const config = await loadRunnableConfig(this.options.configPath, {}, slices ?? { sliceMs: Infinity });
     const leaseFile = leaseFileOf(config);
     const duidFile = duidFileOf(config);
     const carry =
@@ -373,10 +380,9 @@ export class Punt6Service {
       this.metrics.reloads.inc({ result: 'error' });
       this.flows?.discardPrepared();
       if (e instanceof ConfigError) {
-        this.log.error(
-          { config: path, problems: e.problems.map((p) => `${p.path}: ${p.reason}`) },
-          'configuration refused; the running one stays',
-        );
+        const problems = e.problems.map((p) => `${p.path}: ${p.reason}`);
+        this.lastReloadFailure = { problems };
+        this.log.error({ config: path, problems }, 'configuration refused; the running one stays');
       } else {
         this.abandoned(e);
       }
@@ -386,6 +392,7 @@ export class Punt6Service {
     }
     const config = next.config;
     const pausedMs = this.swap(next);
+    this.lastReloadFailure = null;
     this.metrics.reloads.inc({ result: 'ok' });
     if (this.flows) await this.flows.use(config);
     try {
@@ -407,10 +414,9 @@ export class Punt6Service {
   }
 
   private abandoned(e: unknown): void {
-    this.log.error(
-      { config: this.options.configPath, reason: e instanceof Error ? e.message : String(e) },
-      'reload abandoned; the running configuration stays',
-    );
+    const reason = e instanceof Error ? e.message : String(e);
+    this.lastReloadFailure = { reason };
+    this.log.error({ config: this.options.configPath, reason }, 'reload abandoned; the running configuration stays');
   }
 
   /**

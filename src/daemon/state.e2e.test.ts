@@ -14,16 +14,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { formatIpv6, parseIpv6, toHex } from '../../codecs/bytes.js';
-import {
-  decodeRecord,
-  encodeRecord,
-  LeaseType,
-  RECORD_LENGTH,
-  RecordKind,
-  scanJournal,
-  type LeaseRecord,
-} from '../dhcp/journal.js';
+import { formatIpv6, toHex } from '../../codecs/bytes.js';
+import { decodeRecord, RECORD_LENGTH, RecordKind, scanJournal } from '../dhcp/journal.js';
+import { corruptJournal } from '../test-support/dhcp.js';
 import {
   e2eGate,
   freePort,
@@ -141,22 +134,6 @@ e2e(
   },
 );
 
-/** A Grant of 2001:db8:1::1000 to a client, as the journal stores it. */
-function grant(n: number): LeaseRecord {
-  return {
-    kind: RecordKind.Grant,
-    leaseType: LeaseType.Address,
-    prefixLength: 128,
-    address: parseIpv6(`2001:db8:1::${(0x1000 + n).toString(16)}`),
-    iaid: 1,
-    duid: Uint8Array.from([0, 3, 0, 1, 2, 0, 0, 0, 0xa0, n]),
-    validLifetime: 60,
-    preferredLifetime: 30,
-    expiresAt: Date.now() + 60_000,
-    networkId: 0,
-  };
-}
-
 /**
  * Runs `body` with the VM's link down, so that no frame reaches punt6's interface: a capture
  * that the pcap package has closed but not freed keeps the process alive until the next frame.
@@ -175,12 +152,7 @@ e2e('a corrupt lease journal: run exits 1 at once, naming the journal and the of
   t.timeout(30_000);
   const state = join(dir, 'corrupt-state');
   await mkdir(state);
-  // A good record, a bad one, then a good record of a later commit batch: corruption in the
-  // middle (the bad record cannot be a torn last batch), which must never be cut off.
-  const journal = Buffer.alloc(3 * RECORD_LENGTH);
-  encodeRecord(grant(1), 1, 0, 1, journal, 0);
-  journal.fill(0x5a, RECORD_LENGTH, 2 * RECORD_LENGTH);
-  encodeRecord(grant(3), 3, 0, 1, journal, 2 * RECORD_LENGTH);
+  const journal = corruptJournal();
   const journalPath = join(state, 'leases.journal');
   await writeFile(journalPath, journal);
   const configPath = await writeConfig('corrupt', { stateDirectory: state });

@@ -421,6 +421,35 @@ export function scanJournal(data: Buffer): JournalScan {
   return { state: 'torn', goodLength, records: i, badOffset: goodLength, reason };
 }
 
+/**
+ * {@link scanJournal}, and what makes a journal unusable: corruption before the last batch, or
+ * a file that is no journal. Throws JournalCorruptError for either, as opening does.
+ */
+export function checkedScan(path: string, data: Buffer): JournalScan {
+  const scan = scanJournal(data);
+  if (scan.state === 'corrupt') throw new JournalCorruptError(path, scan.badOffset, scan.reason);
+  // A torn first batch leaves a short file, or zeros (blocks allocated but never written):
+  // anything else without one good record is some other file, never to be cut off as a tail.
+  if (scan.records === 0 && !startsLikeJournal(data)) {
+    throw new JournalCorruptError(path, 0, 'not a punt6 lease journal (its first bytes are not a record)');
+  }
+  return scan;
+}
+
+/**
+ * The good records of a journal file, in order, read without opening it for writing (a torn
+ * tail is left as it is, for its writer to cut): what `punt6 leases` reads beside a running
+ * punt6. A missing file has none. Throws JournalCorruptError as opening does.
+ */
+export async function readJournalRecords(path: string): Promise<JournalRecord[]> {
+  const data = await nodeJournalFs.readFile(path);
+  if (data === null) return [];
+  const scan = checkedScan(path, data);
+  const records: JournalRecord[] = [];
+  for (let off = 0; off < scan.goodLength; off += RECORD_LENGTH) records.push(decodeRecord(data, off));
+  return records;
+}
+
 /** Thrown by {@link Journal.open} when a record before the last batch is bad; the file is left as it was. */
 export class JournalCorruptError extends Error {
   readonly path: string;
@@ -435,6 +464,24 @@ export class JournalCorruptError extends Error {
     this.path = path;
     this.offset = offset;
     this.reason = reason;
+  }
+}
+
+/**
+ * Thrown when a lease journal is opened for writing while other processes hold it open for
+ * writing (a running punt6, an offline release): one writer at a time. The file is untouched.
+ */
+export class JournalInUseError extends Error {
+  readonly path: string;
+  readonly pids: readonly number[];
+
+  constructor(path: string, pids: readonly number[]) {
+    super(
+      `lease journal ${path} is in use by process${pids.length === 1 ? '' : 'es'} ${pids.join(', ')} (a running punt6?); not opened`,
+    );
+    this.name = 'JournalInUseError';
+    this.path = path;
+    this.pids = pids;
   }
 }
 
@@ -718,13 +765,7 @@ export class Journal {
       };
       return new Journal(path, fs, fh, options, 0, 0, 1, recovery);
     }
-    const scan = scanJournal(data);
-    if (scan.state === 'corrupt') throw new JournalCorruptError(path, scan.badOffset, scan.reason);
-    // A torn first batch leaves a short file, or zeros (blocks allocated but never written):
-    // anything else without one good record is some other file, never to be cut off as a tail.
-    if (scan.records === 0 && !startsLikeJournal(data)) {
-      throw new JournalCorruptError(path, 0, 'not a punt6 lease journal (its first bytes are not a record)');
-    }
+    const scan = checkedScan(path, data);
     let nextSequence = 1;
     for (let off = 0; off < scan.goodLength; off += RECORD_LENGTH) {
       const record = decodeRecord(data, off);

@@ -27,7 +27,9 @@
  * configuration and to the checks of a held address or a hint against the pools.
  */
 
+import { open as fsOpen } from 'node:fs/promises';
 import { IPv6, IPv6CidrRange, RangedSet } from 'ip-num';
+import { processesHolding } from '../system/holders.js';
 import { hashBytes } from '../tables/hash.js';
 import { copyBytes, formatIpv6, sameBytes, sliceBytes, toHex } from '../../codecs/bytes.js';
 import { DUID_MAX_LENGTH } from '../../codecs/duid.js';
@@ -35,7 +37,9 @@ import { BytesMap } from '../tables/bytes-map.js';
 import { runSteps, type Steps } from '../system/steps.js';
 import {
   Journal,
+  JournalInUseError,
   LeaseType,
+  readJournalRecords,
   RecordKind,
   type JournalFs,
   type JournalRecord,
@@ -502,21 +506,50 @@ export class LeaseTable {
     this.staticByDuid = plan.staticByDuid;
     this.limits = plan.limits;
   }
-  /** Opens the journal at `path` (created when missing), replays it and returns the table. */
+  /**
+   * Opens the journal at `path` (created when missing), replays it and returns the table. A
+   * journal another process holds open for writing (a running punt6, `punt6 leases release`) is
+   * refused with JournalInUseError before anything is read or written: one writer at a time.
+   */
   static async open(path: string, options: LeaseTableOptions): Promise<LeaseTable> {
     const table = new LeaseTable(options);
-    table.journalRef = await Journal.open(path, {
-      fs: options.fs,
-      compactionFactor: options.compactionFactor,
-      compactionMinRecords: options.compactionMinRecords,
-      onWarning: options.onWarning,
-      onStorageChange: options.onStorageChange,
-      replay: (record) => table.apply(record),
-      live: {
-        count: () => table.byAddress.size + table.quarantine.size,
-        records: () => table.liveRecords(),
-      },
+    // Held for writing while the others are looked for: of two processes opening the same
+    // journal at once, the one that looks last sees the other (src/system/holders.ts).
+    const guard = await fsOpen(path, 'r+').catch((e: NodeJS.ErrnoException) => {
+      if (e.code === 'ENOENT') return null;
+      throw e;
     });
+    try {
+      if (guard !== null) {
+        const holders = await processesHolding(path);
+        if (holders.pids.length > 0) throw new JournalInUseError(path, holders.pids);
+      }
+      table.journalRef = await Journal.open(path, {
+        fs: options.fs,
+        compactionFactor: options.compactionFactor,
+        compactionMinRecords: options.compactionMinRecords,
+        onWarning: options.onWarning,
+        onStorageChange: options.onStorageChange,
+        replay: (record) => table.apply(record),
+        live: {
+          count: () => table.byAddress.size + table.quarantine.size,
+          records: () => table.liveRecords(),
+        },
+      });
+    } finally {
+      await guard?.close();
+    }
+    return table;
+  }
+
+  /**
+   * The table as the journal at `path` has it, read without opening it for writing, so it can
+   * be read beside the punt6 that writes it (a torn tail is left for that writer to cut). The
+   * table has no journal: lookups answer, and any change throws.
+   */
+  static async read(path: string, options: LeaseTableOptions): Promise<LeaseTable> {
+    const table = new LeaseTable(options);
+    for (const record of await readJournalRecords(path)) table.apply(record);
     return table;
   }
 

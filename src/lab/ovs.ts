@@ -39,7 +39,11 @@ export class PrivateOvs {
     return livePid(this.vswitchdPidFile, 'ovs-vswitchd');
   }
 
-  async start(): Promise<void> {
+  /**
+   * Starts ovsdb-server, then ovs-vswitchd; `netns`: ovs-vswitchd runs in that network namespace
+   * (a userspace datapath opens the interfaces of the namespace it runs in).
+   */
+  async start(netns?: string): Promise<void> {
     const schema = SCHEMA_CANDIDATES.find((s) => existsSync(s));
     if (!schema)
       throw new LabError(
@@ -60,9 +64,11 @@ export class PrivateOvs {
       { env: this.env },
     );
     await this.vsctl(['--no-wait', 'init']);
+    const inNamespace = netns === undefined ? [] : ['netns', 'exec', netns, 'ovs-vswitchd'];
     await runOk(
-      'ovs-vswitchd',
+      netns === undefined ? 'ovs-vswitchd' : 'ip',
       [
+        ...inNamespace,
         `unix:${this.dbSocket}`,
         `--pidfile=${this.vswitchdPidFile}`,
         '--detach',

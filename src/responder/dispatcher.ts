@@ -49,6 +49,8 @@ const noVlan = NO_VLAN;
 const untaggedSlot = UNTAGGED_SLOT;
 const icmpv6Type = Icmpv6Type;
 const messageType = Dhcpv6MessageType;
+const messageKind = MessageKind;
+const outcome = Outcome;
 
 export interface DispatcherOptions {
   sink?: FrameSink;
@@ -177,7 +179,7 @@ export class Dispatcher {
   handle(rx: Uint8Array, off: number, len: number, ifIndex: number): number {
     const c = this.counters;
     if (len < ethernetHeaderLength || off < 0 || off + len > rx.length) {
-      c.add(ifIndex, MessageKind.Undecodable, Outcome.Truncated);
+      c.add(ifIndex, messageKind.Undecodable, outcome.Truncated);
       return 0;
     }
     const d = this.decoder;
@@ -194,67 +196,67 @@ export class Dispatcher {
     }
     const source = off + ethernetField.Source;
     if (isMacMulticast(rx, source) || this.ownMacs.lookup(rx, source) >= 0) {
-      c.add(ifIndex, kind, Outcome.BadSource);
+      c.add(ifIndex, kind, outcome.BadSource);
       return 0;
     }
     const network = this.networkOf(ifIndex, d.vlanId);
     if (network < 0) {
-      c.add(ifIndex, kind, Outcome.NoService);
+      c.add(ifIndex, kind, outcome.NoService);
       return 0;
     }
     if (d.ipv6.isFragment) {
-      c.add(ifIndex, kind, Outcome.Fragment);
+      c.add(ifIndex, kind, outcome.Fragment);
       return 0;
     }
     // One sender's flood must not starve the others (the second line behind the OVS meter).
     if (this.limiter !== null && !this.limiter.admit(rx, source, ifIndex, this.now())) {
-      c.add(ifIndex, kind, Outcome.RateLimited);
+      c.add(ifIndex, kind, outcome.RateLimited);
       return 0;
     }
     const st = this.networks[network] as NetworkState;
-    let outcome: Outcome;
+    let result: Outcome;
     switch (kind) {
-      case MessageKind.NeighborSolicitation:
-        outcome = this.nd.neighborSolicitation(rx, off, st);
+      case messageKind.NeighborSolicitation:
+        result = this.nd.neighborSolicitation(rx, off, st);
         break;
-      case MessageKind.EchoRequest:
-        outcome = this.echo.echoRequest(rx, off, st);
+      case messageKind.EchoRequest:
+        result = this.echo.echoRequest(rx, off, st);
         break;
-      case MessageKind.RouterSolicitation:
-        outcome = this.routerDiscovery.routerSolicitation(rx, off, st);
+      case messageKind.RouterSolicitation:
+        result = this.routerDiscovery.routerSolicitation(rx, off, st);
         break;
-      case MessageKind.InverseNeighborSolicitation:
-        outcome = this.inverseNd.inverseNeighborSolicitation(rx, off, st);
+      case messageKind.InverseNeighborSolicitation:
+        result = this.inverseNd.inverseNeighborSolicitation(rx, off, st);
         break;
-      case MessageKind.MulticastRouterSolicitation:
-        outcome = this.mrd.multicastRouterSolicitation(rx, off, st);
+      case messageKind.MulticastRouterSolicitation:
+        result = this.mrd.multicastRouterSolicitation(rx, off, st);
         break;
-      case MessageKind.DhcpSolicit:
-      case MessageKind.DhcpRequest:
-      case MessageKind.DhcpConfirm:
-      case MessageKind.DhcpRenew:
-      case MessageKind.DhcpRebind:
-      case MessageKind.DhcpRelease:
-      case MessageKind.DhcpDecline:
-      case MessageKind.DhcpInformationRequest:
-      case MessageKind.DhcpRelayForward:
-        outcome = this.dhcpv6Answer.dhcpv6Message(rx, off, st, network, ifIndex);
+      case messageKind.DhcpSolicit:
+      case messageKind.DhcpRequest:
+      case messageKind.DhcpConfirm:
+      case messageKind.DhcpRenew:
+      case messageKind.DhcpRebind:
+      case messageKind.DhcpRelease:
+      case messageKind.DhcpDecline:
+      case messageKind.DhcpInformationRequest:
+      case messageKind.DhcpRelayForward:
+        result = this.dhcpv6Answer.dhcpv6Message(rx, off, st, network, ifIndex);
         break;
       default:
-        outcome = Outcome.Ignored;
+        result = outcome.Ignored;
         break;
     }
-    c.add(ifIndex, kind, outcome);
+    c.add(ifIndex, kind, result);
     const reply = this.reply;
     if (reply.held) {
       reply.held = false;
       return 0;
     }
-    if (outcome === Outcome.Conflict) {
-      c.add(ifIndex, kind, Outcome.Answered);
+    if (result === outcome.Conflict) {
+      c.add(ifIndex, kind, outcome.Answered);
       return reply.length;
     }
-    return outcome === Outcome.Answered ? reply.length : 0;
+    return result === outcome.Answered ? reply.length : 0;
   }
 
   /**
@@ -273,7 +275,7 @@ export class Dispatcher {
     ) {
       return kindOfIcmpv6(rx[d.upperOffset + Icmpv6Field.Type] as number);
     }
-    return MessageKind.Undecodable;
+    return messageKind.Undecodable;
   }
 
   /**
@@ -283,8 +285,8 @@ export class Dispatcher {
    */
   private failureOutcome(status: Status): Outcome {
     const d = this.decoder;
-    if (status === Status.Unsupported && d.ipv6Offset >= 0 && d.ipv6.isFragment) return Outcome.Fragment;
-    if (status === Status.Malformed && d.failure.rule === Rule.Code) return Outcome.Invalid;
+    if (status === Status.Unsupported && d.ipv6Offset >= 0 && d.ipv6.isFragment) return outcome.Fragment;
+    if (status === Status.Malformed && d.failure.rule === Rule.Code) return outcome.Invalid;
     return statusOutcome(status);
   }
 
@@ -324,66 +326,66 @@ export class Dispatcher {
 function kindOfIcmpv6(type: number): MessageKind {
   switch (type) {
     case icmpv6Type.NeighborSolicitation:
-      return MessageKind.NeighborSolicitation;
+      return messageKind.NeighborSolicitation;
     case icmpv6Type.NeighborAdvertisement:
-      return MessageKind.NeighborAdvertisement;
+      return messageKind.NeighborAdvertisement;
     case icmpv6Type.RouterSolicitation:
-      return MessageKind.RouterSolicitation;
+      return messageKind.RouterSolicitation;
     case icmpv6Type.RouterAdvertisement:
-      return MessageKind.RouterAdvertisement;
+      return messageKind.RouterAdvertisement;
     case icmpv6Type.Redirect:
-      return MessageKind.Redirect;
+      return messageKind.Redirect;
     case icmpv6Type.EchoRequest:
-      return MessageKind.EchoRequest;
+      return messageKind.EchoRequest;
     case icmpv6Type.EchoReply:
-      return MessageKind.EchoReply;
+      return messageKind.EchoReply;
     case icmpv6Type.InverseNeighborSolicitation:
-      return MessageKind.InverseNeighborSolicitation;
+      return messageKind.InverseNeighborSolicitation;
     case icmpv6Type.InverseNeighborAdvertisement:
-      return MessageKind.InverseNeighborAdvertisement;
+      return messageKind.InverseNeighborAdvertisement;
     case icmpv6Type.MulticastRouterSolicitation:
-      return MessageKind.MulticastRouterSolicitation;
+      return messageKind.MulticastRouterSolicitation;
     case icmpv6Type.MulticastRouterAdvertisement:
-      return MessageKind.MulticastRouterAdvertisement;
+      return messageKind.MulticastRouterAdvertisement;
     default:
-      return MessageKind.Other;
+      return messageKind.Other;
   }
 }
 
 export function kindOfDhcpv6(type: number): MessageKind {
   switch (type) {
     case messageType.Solicit:
-      return MessageKind.DhcpSolicit;
+      return messageKind.DhcpSolicit;
     case messageType.Request:
-      return MessageKind.DhcpRequest;
+      return messageKind.DhcpRequest;
     case messageType.Confirm:
-      return MessageKind.DhcpConfirm;
+      return messageKind.DhcpConfirm;
     case messageType.Renew:
-      return MessageKind.DhcpRenew;
+      return messageKind.DhcpRenew;
     case messageType.Rebind:
-      return MessageKind.DhcpRebind;
+      return messageKind.DhcpRebind;
     case messageType.Release:
-      return MessageKind.DhcpRelease;
+      return messageKind.DhcpRelease;
     case messageType.Decline:
-      return MessageKind.DhcpDecline;
+      return messageKind.DhcpDecline;
     case messageType.InformationRequest:
-      return MessageKind.DhcpInformationRequest;
+      return messageKind.DhcpInformationRequest;
     case messageType.RelayForw:
-      return MessageKind.DhcpRelayForward;
+      return messageKind.DhcpRelayForward;
     default:
-      return MessageKind.DhcpOther;
+      return messageKind.DhcpOther;
   }
 }
 
 function statusOutcome(s: Status): Outcome {
   switch (s) {
     case Status.Truncated:
-      return Outcome.Truncated;
+      return outcome.Truncated;
     case Status.BadChecksum:
-      return Outcome.BadChecksum;
+      return outcome.BadChecksum;
     case Status.Unsupported:
-      return Outcome.Unsupported;
+      return outcome.Unsupported;
     default:
-      return Outcome.Malformed;
+      return outcome.Malformed;
   }
 }

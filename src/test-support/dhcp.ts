@@ -31,7 +31,15 @@ import { parseConfig, type Punt6Config } from '../config/index.js';
 import { Dispatcher } from '../responder/dispatcher.js';
 import { buildRuntime } from '../responder/from-config.js';
 import { openResponder, poolsOf, staticBindingsOf, type Responder } from '../responder/responder.js';
-import { nodeJournalFs, type JournalFs } from '../dhcp/journal.js';
+import {
+  encodeRecord,
+  LeaseType,
+  nodeJournalFs,
+  RECORD_LENGTH,
+  RecordKind,
+  type JournalFs,
+  type LeaseRecord,
+} from '../dhcp/journal.js';
 import { LeaseTable } from '../dhcp/leases.js';
 import { Dhcpv6Server, type Dhcpv6ServerOptions } from '../dhcp/server.js';
 
@@ -438,4 +446,32 @@ export function countingFs(): { fs: JournalFs; syncs: { count: number; fail: boo
     },
   };
   return { fs, syncs };
+}
+
+/** A Grant of 2001:db8:1::1000 + n to a client of its own, as the journal stores it. */
+export function journalGrant(n: number): LeaseRecord {
+  return {
+    kind: RecordKind.Grant,
+    leaseType: LeaseType.Address,
+    prefixLength: 128,
+    address: parseIpv6(`2001:db8:1::${(0x1000 + n).toString(16)}`),
+    iaid: 1,
+    duid: Uint8Array.from([0, 3, 0, 1, 2, 0, 0, 0, 0xa0, n]),
+    validLifetime: 60,
+    preferredLifetime: 30,
+    expiresAt: Date.now() + 60_000,
+    networkId: 0,
+  };
+}
+
+/**
+ * A journal corrupt in the middle: a good record, a bad one, then a good record of a later
+ * commit batch, so the bad record cannot be a torn last batch and must never be cut off.
+ */
+export function corruptJournal(): Buffer {
+  const journal = Buffer.alloc(3 * RECORD_LENGTH);
+  encodeRecord(journalGrant(1), 1, 0, 1, journal, 0);
+  journal.fill(0x5a, RECORD_LENGTH, 2 * RECORD_LENGTH);
+  encodeRecord(journalGrant(3), 3, 0, 1, journal, 2 * RECORD_LENGTH);
+  return journal;
 }

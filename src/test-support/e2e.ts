@@ -199,9 +199,10 @@ export class Punt6Process {
   /** The exit status (null when a signal ended it). */
   readonly exit: Promise<number | null>;
 
-  constructor(configPath: string, extraArgs: string[] = []) {
+  constructor(configPath: string, extraArgs: string[] = [], env: NodeJS.ProcessEnv = process.env) {
     this.child = spawn(process.execPath, [CLI, 'run', '--config', configPath, ...extraArgs], {
       stdio: ['ignore', 'pipe', 'pipe'],
+      env,
     });
     let rest = '';
     this.child.stdout!.on('data', (chunk: Buffer) => {

@@ -21,6 +21,15 @@ import type { Reply } from '../reply.js';
 
 const NO_BYTES = new Uint8Array(0);
 
+// Module-local bindings of the hot path (docs/architecture.md, "Constants on the hot path", says why).
+const ethernetField = EthernetField;
+const ipv6Field = Ipv6Field;
+const ipv6HeaderLength = IPV6_HEADER_LENGTH;
+const ipProtocol = IpProtocol;
+const udpHeaderLength = UDP_HEADER_LENGTH;
+const udpPort = UdpPort;
+const messageType = Dhcpv6MessageType;
+
 export class Dhcpv6Answer extends Answer {
   private readonly dhcpv6: Dhcpv6Server | undefined;
   private readonly held: HeldReplies;
@@ -60,31 +69,31 @@ export class Dhcpv6Answer extends Answer {
     if (server === undefined) return Outcome.NoService;
     const d = this.decoder;
     const ip = d.ipv6;
-    if (d.udp.destinationPort !== UdpPort.Dhcpv6Server) return Outcome.Ignored;
+    if (d.udp.destinationPort !== udpPort.Dhcpv6Server) return Outcome.Ignored;
     // The answer goes back to the source address: clients use their link-local address and
     // relays a unicast one (RFC 9915 §7.2, §19.1); there is nowhere to answer :: or a group.
     if (isUnspecified(rx, ip.sourceOffset) || isMulticast(rx, ip.sourceOffset)) return Outcome.Invalid;
-    const relayed = rx[d.dhcpv6Offset] === Dhcpv6MessageType.RelayForw;
+    const relayed = rx[d.dhcpv6Offset] === messageType.RelayForw;
     const unicast = !isMulticast(rx, ip.destinationOffset);
     const t = this.tx;
     const ipOff = this.reply.toSender(rx, off, st.routerMac);
-    const udp = ipOff + IPV6_HEADER_LENGTH;
-    const msg = udp + UDP_HEADER_LENGTH;
+    const udp = ipOff + ipv6HeaderLength;
+    const msg = udp + udpHeaderLength;
     const req = this.request;
     req.buf = rx;
     req.off = d.dhcpv6Offset;
     req.len = d.dhcpv6Length;
     req.network = network;
     req.mac = rx;
-    req.macOff = off + EthernetField.Source;
+    req.macOff = off + ethernetField.Source;
     req.unicast = unicast;
     req.source = rx;
     req.sourceOff = ip.sourceOffset;
     const dhcpv6Reply = server.handle(req, t, msg);
     const n = dhcpv6Reply.length;
     if (n === 0) return Outcome.Discarded;
-    const udpLength = UDP_HEADER_LENGTH + n;
-    emitIpv6Fixed(t, ipOff, udpLength, IpProtocol.Udp, st.net.hopLimit);
+    const udpLength = udpHeaderLength + n;
+    emitIpv6Fixed(t, ipOff, udpLength, ipProtocol.Udp, st.net.hopLimit);
     // From the address a unicast request (a relay's, or a client's Request/Renew) was sent to;
     // answers to multicast requests come from the router's link-local address.
     const rw = wordView(rx);
@@ -92,14 +101,14 @@ export class Dhcpv6Answer extends Answer {
       unicast ? rw : st.routerLinkLocal,
       unicast ? ip.destinationOffset : 0,
       this.txWords,
-      ipOff + Ipv6Field.Source,
+      ipOff + ipv6Field.Source,
     );
-    copyAddressWords(rw, ip.sourceOffset, this.txWords, ipOff + Ipv6Field.Destination);
+    copyAddressWords(rw, ip.sourceOffset, this.txWords, ipOff + ipv6Field.Destination);
     // A relay's Relay-reply goes to its server port, a client's reply to the client port.
     const header = relayed ? this.toRelay : this.toClient;
     header.payloadLength = n;
     emitUdpHeader(header, t, udp);
-    fillUdpChecksum(t, ipOff + Ipv6Field.Source, ipOff + Ipv6Field.Destination, udp);
+    fillUdpChecksum(t, ipOff + ipv6Field.Source, ipOff + ipv6Field.Destination, udp);
     this.reply.length = msg + n;
     if (dhcpv6Reply.awaitsCommit) {
       this.held.hold(ifIndex, t, this.reply.length);
