@@ -68,9 +68,32 @@ export interface FlowOptions {
   readonly meterRate: number;
   /** Burst size of the meter, packets. */
   readonly meterBurst: number;
+  /**
+   * The most output actions one multicast delivery rule holds (default
+   * {@link MULTICAST_OUTPUTS_PER_RULE}); a network with more VM ports gets a chain of rules.
+   */
+  readonly multicastOutputsPerRule?: number;
 }
 
 export const METER_SPAN = 100_000;
+
+/**
+ * Output actions per multicast delivery rule. An OpenFlow message is at most 65,535 bytes
+ * (OpenFlow 1.5 §7.1) and an output action takes 16 (§7.2.6.1), so one rule holds at most about
+ * 4,000 outputs with its match and header; 2,048 leaves room for both.
+ */
+export const MULTICAST_OUTPUTS_PER_RULE = 2048;
+/**
+ * A multicast delivery chain's register: set by each rule of a chain to the next rule's number,
+ * `(attachment << 8) | k` (attachment: 1 + the index of the network's attachment on the punt
+ * port; k: the rule's place in the chain), and matched by that rule with the punt port. Only
+ * FROM_PUNT uses it, where a frame has just come in from the punt port and it is still 0.
+ */
+export const CHAIN_REGISTER = 'reg8';
+/** The most rules a multicast delivery chain may have: 8 bits of the register, and OVS's 64 resubmits. */
+const MAX_CHAIN = 63;
+/** A register value as OVS prints it. */
+const hex = (n: number): string => (n === 0 ? '0' : `0x${n.toString(16)}`);
 
 /** The largest `meterBase`: OpenFlow meter ids end at 0xffff0000 (OFPM_MAX). */
 export const MAX_METER_BASE = 0xffff0000 - METER_SPAN;
@@ -424,7 +447,7 @@ export function* generateRuleSteps(
     }
     const inPort = `in_port=${portText(puntOf)}`;
     add(0, options.entryPriority, inPort, `goto_table:${t(Table.FromPunt)}`, 'entry', itf.name);
-    for (const att of itf.attachments) {
+    for (const [attachment, att] of itf.attachments.entries()) {
       const vlan = att.vlan === null ? 'vlan_tci=0x0000/0x1fff' : `dl_vlan=${att.vlan}`;
       const untag = att.vlan === null ? '' : 'pop_vlan,';
       const from = `${inPort},${vlan},dl_dst=`;
@@ -439,15 +462,31 @@ export function* generateRuleSteps(
         outs.push(out);
         add(t(Table.FromPunt), 200, `${from}${port.mac.text}`, `${untag}${out}`, 'deliver-unicast', port.name);
       }
-      if (outs.length > 0)
+      // One rule when the outputs fit in one message, else a chain: each rule outputs its share,
+      // counts itself in the register and resubmits to this table, where the next one matches.
+      const per = Math.max(1, options.multicastOutputsPerRule ?? MULTICAST_OUTPUTS_PER_RULE);
+      const chain = Math.ceil(outs.length / per);
+      if (chain > MAX_CHAIN)
+        throw new RangeError(
+          `interface ${itf.name}: ${outs.length} VM ports need ${chain} multicast delivery rules, more than ${MAX_CHAIN}`,
+        );
+      // The first rule matches the frame as it comes in; its VLAN is popped there, so the next
+      // ones match the punt port and the chain register (a higher priority than the first rule
+      // of an untagged network, which the popped frame matches too).
+      const id = (k: number): string => hex(((attachment + 1) << 8) | k);
+      for (let k = 0; k < chain; k++) {
+        const share = outs.slice(k * per, (k + 1) * per).join(',');
+        const next =
+          k === chain - 1 ? '' : `,set_field:${id(k + 1)}->${CHAIN_REGISTER},resubmit(,${t(Table.FromPunt)})`;
         add(
           t(Table.FromPunt),
-          100,
-          `${from}${MULTICAST_MAC}`,
-          `${untag}${outs.join(',')}`,
+          k === 0 ? 100 : 101,
+          k === 0 ? `${from}${MULTICAST_MAC}` : `${inPort},${CHAIN_REGISTER}=${id(k)}`,
+          `${k === 0 ? untag : ''}${share}${next}`,
           'deliver-multicast',
           itf.name,
         );
+      }
     }
   }
   return { rules, meters, meterBase: options.meterBase, skipped };
