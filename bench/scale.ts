@@ -6,7 +6,11 @@
  * - responder: building the runtime model, the tables and the DHCPv6 server (`openResponder`);
  * - flows: generating the OpenFlow rule set, its size and its bundle's size (`generateRules`);
  * - reload: a SIGHUP-style reload of `punt6 run`'s service (an in-memory dataplane) while NS
- *   arrive every millisecond, and the longest gap between two answers while it runs;
+ *   arrive every millisecond, and the longest gap between two answers while it runs, beside the
+ *   longest gap for as long right after it, with no reload (the machine's own share);
+ * - start: `punt6 run` itself as a process (the built command line, its punt interface missing,
+ *   so it starts, retries the attach every second, and answers nothing): the time from its spawn
+ *   to its `punt6 running` log line, its resident memory then (from its metrics) and its peak;
  * - with `--ovs` (root, Open vSwitch installed): installing the rule set into a private OVS with
  *   the userspace datapath (`install`), then the time from a one-port change to its rules being
  *   in OVS (`installChanges`): a second address for one port, the last port going from the
@@ -14,11 +18,17 @@
  *   ran (ovs-ofctl, ovs-vsctl) and in ovs-vswitchd: on a shared machine, the wall time also
  *   counts the other work there.
  *
- * Heap figures are after a garbage collection: run with --expose-gc.
+ * Heap figures are after a garbage collection: run with --expose-gc. CPU time is the process's
+ * (its threads together: the garbage collector's helpers too); on a shared machine it moves less
+ * with the neighbours' load than the time on the clock does. Build first (`npm run build`): the
+ * start is timed on the built command line.
  */
 
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -58,8 +68,8 @@ const sizes = values.ports.split(',').map(Number);
 const hex = (n: number): string => n.toString(16).padStart(2, '0');
 const ROUTER_MAC = '02:ff:00:00:00:fe';
 
-function modelYaml(ports: number, stateDirectory: string, extraAddress = false): string {
-  let y = 'interfaces:\n  - name: punt0\n    network: net0\nnetworks:\n  - name: net0\n';
+function modelYaml(ports: number, stateDirectory: string, extraAddress = false, puntInterface = 'punt0'): string {
+  let y = `interfaces:\n  - name: ${puntInterface}\n    network: net0\nnetworks:\n  - name: net0\n`;
   y += `    routerMac: ${ROUTER_MAC}\n    routerAddresses: [2001:db8::1]\n    prefixes: [2001:db8::/64]\nports:\n`;
   for (let p = 0; p < ports; p++) {
     const extra = extraAddress && p === 0 ? ', 2001:db8::ffff' : '';
@@ -75,6 +85,56 @@ function heapMb(): number {
 
 function ms(t0: number): number {
   return performance.now() - t0;
+}
+
+/** CPU time of this process so far (its threads together), ms. */
+function processCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+/** A TCP port free on the loopback now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as { port: number }).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * `punt6 run` on the model, as a process: spawned, timed to its `punt6 running` line, its memory
+ * read from its metrics and /proc, then stopped with SIGTERM.
+ */
+async function runStartup(ports: number, dir: string): Promise<{ startMs: number; rssMb: number; peakMb: number }> {
+  const configPath = join(dir, `run-${ports}.yaml`);
+  // An interface that does not exist: the service starts and retries the attach every second.
+  writeFileSync(configPath, modelYaml(ports, join(dir, 'run-state'), false, 'p6scale-none'));
+  const port = await freePort();
+  const cli = fileURLToPath(new URL('../src/commands/cli.js', import.meta.url));
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [cli, 'run', '--config', configPath, '--metrics', `127.0.0.1:${port}`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  try {
+    const startMs = await new Promise<number>((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`punt6 run exited ${code} before it ran`)));
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        if (line.includes('"msg":"punt6 running"')) resolve(ms(t0));
+      });
+    });
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const rss = Number(/^process_resident_memory_bytes (\d+)/m.exec(metrics)?.[1] ?? NaN);
+    const peak = Number(/^VmHWM:\s+(\d+) kB/m.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1] ?? NaN);
+    return { startMs, rssMb: rss / 1e6, peakMb: (peak * 1024) / 1e6 };
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
 }
 
 /** A dataplane in memory: NS frames in, the time of every answer recorded. */
@@ -117,7 +177,22 @@ function nsFrame(): Uint8Array {
   return f;
 }
 
-async function reloadPause(ports: number, dir: string): Promise<{ reloadMs: number; longestGapMs: number }> {
+/** The longest gap between two of the times, ms. */
+function longestGap(times: readonly number[]): number {
+  let longest = 0;
+  for (let i = 1; i < times.length; i++) longest = Math.max(longest, (times[i] as number) - (times[i - 1] as number));
+  return longest;
+}
+
+/**
+ * A reload of the service while an NS arrives every millisecond: how long it took, the longest
+ * gap between two answers while it ran and, as the baseline, in a quiet spell of the same length
+ * just before it (what the machine alone does to a timer of one millisecond).
+ */
+async function reloadPause(
+  ports: number,
+  dir: string,
+): Promise<{ reloadMs: number; longestGapMs: number; quietGapMs: number }> {
   const configPath = join(dir, `scale-${ports}.yaml`);
   writeFileSync(configPath, modelYaml(ports, dir));
   let dp: ClockedDataplane | undefined;
@@ -139,13 +214,14 @@ async function reloadPause(ports: number, dir: string): Promise<{ reloadMs: numb
   const ok = await service.reload();
   const reloadMs = ms(t0);
   await new Promise((r) => setTimeout(r, 50));
+  const duringReload = longestGap(plane.answers);
+  plane.answers.length = 0;
+  await new Promise((r) => setTimeout(r, Math.max(200, reloadMs)));
+  const quiet = longestGap(plane.answers);
   clearInterval(timer);
   await service.stop('bench');
   if (!ok) throw new Error('the reload failed');
-  let longest = 0;
-  const a = plane.answers;
-  for (let i = 1; i < a.length; i++) longest = Math.max(longest, (a[i] as number) - (a[i - 1] as number));
-  return { reloadMs, longestGapMs: longest };
+  return { reloadMs, longestGapMs: duringReload, quietGapMs: quiet };
 }
 
 /** Clock ticks a second, the unit of CPU times in /proc. */
@@ -220,10 +296,19 @@ interface Row {
   responderMs: number;
   rules: number;
   rulesMs: number;
+  /** CPU time of the configuration and the rules together. */
+  generateCpuMs: number;
+  /** This process's peak resident memory after the rules (sizes run in the order given). */
+  peakMb: number;
   bundleMb: number;
   heapMb: number;
   reloadMs: number;
   gapMs: number;
+  /** The longest gap between two answers without a reload, for the same time after it. */
+  quietGapMs: number;
+  startMs: number;
+  runRssMb: number;
+  runPeakMb: number;
   /** Installing the whole set, a second address for one port, the last port gone, then back. */
   install?: Timed;
   address?: Timed;
@@ -250,9 +335,12 @@ for (const ports of sizes) {
   const dir = mkdtempSync(join(tmpdir(), 'punt6-scale-'));
   try {
     const base = heapMb();
+    const text = modelYaml(ports, dir);
+    const cpu0 = processCpuMs();
     let t0 = performance.now();
-    const config = parseConfig(modelYaml(ports, dir), 'scale.yaml');
+    const config = parseConfig(text, 'scale.yaml');
     const parseMs = ms(t0);
+    const cpu1 = processCpuMs();
     t0 = performance.now();
     const responder = await openResponder(config, { rateLimit: null });
     const responderMs = ms(t0);
@@ -260,23 +348,33 @@ for (const ports of sizes) {
       interfaces: new Map([['punt0', 'punt0']]),
       ports: new Map(config.ports.map((p) => [p.name, p.name])),
     };
+    const cpu2 = processCpuMs();
     t0 = performance.now();
     const set = generateRules(config, bindings);
     const rulesMs = ms(t0);
+    const generateCpuMs = cpu1 - cpu0 + (processCpuMs() - cpu2);
+    const peakMb = process.resourceUsage().maxRSS / 1e3;
     const bundleMb = bundleText(set).length / 1e6;
     const heap = heapMb() - base;
     await responder.close();
-    const { reloadMs, longestGapMs } = await reloadPause(ports, dir);
+    const { reloadMs, longestGapMs, quietGapMs } = await reloadPause(ports, dir);
+    const run = await runStartup(ports, dir);
     const row: Row = {
       ports,
       parseMs,
       responderMs,
       rules: set.rules.length,
       rulesMs,
+      generateCpuMs,
+      peakMb,
       bundleMb,
       heapMb: heap,
       reloadMs,
       gapMs: longestGapMs,
+      quietGapMs,
+      startMs: run.startMs,
+      runRssMb: run.rssMb,
+      runPeakMb: run.peakMb,
     };
     if (values.ovs) {
       const ovsDir = mkdtempSync(join(tmpdir(), 'punt6-scale-ovs-'));
@@ -322,10 +420,16 @@ const head = [
   'responder ms',
   'rules',
   'rules ms',
+  'config+rules CPU ms',
   'bundle MB',
   'heap MB',
+  'peak RSS MB',
   'reload ms',
   'longest answer gap ms',
+  'same, no reload ms',
+  'run start ms',
+  'run RSS MB',
+  'run peak RSS MB',
 ];
 if (values.ovs) head.push('OVS install ms (CPU)', 'address added ms (CPU)', 'port gone ms (CPU)', 'port back ms (CPU)');
 console.log(head.join(' | '));
@@ -336,10 +440,16 @@ for (const r of rows) {
     r.responderMs.toFixed(0),
     r.rules,
     r.rulesMs.toFixed(0),
+    r.generateCpuMs.toFixed(0),
     r.bundleMb.toFixed(1),
     r.heapMb.toFixed(0),
+    r.peakMb.toFixed(0),
     r.reloadMs.toFixed(0),
     r.gapMs.toFixed(1),
+    r.quietGapMs.toFixed(1),
+    r.startMs.toFixed(0),
+    r.runRssMb.toFixed(0),
+    r.runPeakMb.toFixed(0),
   ];
   const msCell = (v: Timed | undefined): string =>
     v === undefined ? '-' : `${v.ms.toFixed(0)} (${v.cpuMs.toFixed(0)})`;

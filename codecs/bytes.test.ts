@@ -47,6 +47,59 @@ for (const bad of ['', ':', '1::2::3', '12345::', 'g::1', '1:2:3:4:5:6:7', '1:2:
   });
 }
 
+/** RFC 4291 §2.2 text read with regular expressions and splits: the reference parseIpv6 agrees with. */
+function referenceIpv6(text: string): number[] | null {
+  let t = text;
+  const v4 = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (v4) {
+    const [a, b, c, d] = v4.slice(2).map(Number) as [number, number, number, number];
+    if (a > 255 || b > 255 || c > 255 || d > 255) return null;
+    t = (v4[1] as string) + ((a << 8) | b).toString(16) + ':' + ((c << 8) | d).toString(16);
+  }
+  const halves = t.split('::');
+  if (halves.length > 2) return null;
+  const parse = (s: string): number[] | null => {
+    if (s === '') return [];
+    const g = s.split(':');
+    return g.every((x) => /^[0-9a-fA-F]{1,4}$/.test(x)) ? g.map((x) => parseInt(x, 16)) : null;
+  };
+  const head = parse(halves[0] as string);
+  const rest = halves.length === 2 ? parse(halves[1] as string) : [];
+  if (head === null || rest === null) return null;
+  const explicit = head.length + rest.length;
+  if (halves.length === 2) return explicit > 7 ? null : [...head, ...new Array<number>(8 - explicit).fill(0), ...rest];
+  return explicit === 8 ? head : null;
+}
+
+test('parseIpv6 reads exactly what the regular-expression reading does', (t) => {
+  const groupsOf = (b: Uint8Array): number[] =>
+    Array.from({ length: 8 }, (_, i) => ((b[2 * i] as number) << 8) | (b[2 * i + 1] as number));
+  const check = (text: string): boolean => {
+    let got: number[] | null;
+    try {
+      got = groupsOf(parseIpv6(text));
+    } catch {
+      got = null;
+    }
+    const want = referenceIpv6(text);
+    if (JSON.stringify(got) !== JSON.stringify(want))
+      throw new Error(`${JSON.stringify(text)}: ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+    return true;
+  };
+  const pieces = ['0', '1', 'a', 'F', 'ffff', '12345', 'g', ':', ':', '::', '.', '1.2.3.4', '255', '256', '01'];
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom(...pieces), { maxLength: 14 }), (p) => check(p.join(''))),
+    {
+      numRuns: 20_000,
+    },
+  );
+  fc.assert(fc.property(fc.string({ unit: fc.constantFrom(...'0123456789abcdefABCDEFg:.') }), check), {
+    numRuns: 20_000,
+  });
+  for (const text of ['::', '::1', '1::', '1:2:3:4:5:6:7::', '::2:3:4:5:6:7:8', '1:2:3:4:5:6:1.2.3.4', '::1.2.3.4'])
+    t.true(check(text), text);
+});
+
 test('MAC text round trip', (t) => {
   t.is(formatMac(parseMac('02:00:00:AB:cd:01')), '02:00:00:ab:cd:01');
   t.throws(() => parseMac('02:00:00:ab:cd'));

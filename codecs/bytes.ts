@@ -245,33 +245,90 @@ export function formatIpv6(b: Uint8Array, o = 0): string {
   return s;
 }
 
-/** Parses IPv6 text (any RFC 4291 §2.2 form, IPv4-embedded included) into 16 bytes. Edges only. */
+/** The 16-bit groups parseIpv6 has read so far (it never runs twice at once). */
+const groups = new Uint16Array(8);
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20; // ASCII lower case
+  return l >= 0x61 && l <= 0x66 ? l - 0x57 : -1;
+}
+
+/**
+ * The dotted quad at text[i..] to its end (RFC 4291 §2.2 form 3, each part one to three decimal
+ * digits up to 255) as two 16-bit groups; -1 when it is not one.
+ */
+function dottedQuad(text: string, i: number): number {
+  let v = 0;
+  for (let part = 0; part < 4; part++) {
+    if (part > 0) {
+      if (text.charCodeAt(i) !== 0x2e) return -1;
+      i++;
+    }
+    let n = 0;
+    let digits = 0;
+    for (let c = text.charCodeAt(i); c >= 0x30 && c <= 0x39 && digits < 3; c = text.charCodeAt(++i)) {
+      n = n * 10 + (c - 0x30);
+      digits++;
+    }
+    if (digits === 0 || n > 255) return -1;
+    v = v * 256 + n;
+  }
+  return i === text.length ? v : -1;
+}
+
+/**
+ * Parses IPv6 text (any RFC 4291 §2.2 form, IPv4-embedded included) into 16 bytes: groups of one
+ * to four hex digits, at most one `::`, a dotted quad only at the end and after a colon. Edges only.
+ */
 export function parseIpv6(text: string, out: Uint8Array = new Uint8Array(16), o = 0): Uint8Array {
   const fail = (): never => {
     throw new TypeError(`not an IPv6 address: ${JSON.stringify(text)}`);
   };
-  let t = text;
-  const v4 = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
-  if (v4) {
-    const [a, b, c, d] = v4.slice(2).map(Number) as [number, number, number, number];
-    if (a > 255 || b > 255 || c > 255 || d > 255) fail();
-    t = (v4[1] as string) + ((a << 8) | b).toString(16) + ':' + ((c << 8) | d).toString(16);
+  const n = text.length;
+  let count = 0;
+  /** Where `::` stands among the groups, or -1. */
+  let gap = -1;
+  let i = 0;
+  if (text.charCodeAt(0) === 0x3a) {
+    if (text.charCodeAt(1) !== 0x3a) fail();
+    gap = 0;
+    i = 2;
   }
-  const halves = t.split('::');
-  if (halves.length > 2) fail();
-  const parse = (s: string): number[] =>
-    s === '' ? [] : s.split(':').map((g) => (/^[0-9a-fA-F]{1,4}$/.test(g) ? parseInt(g, 16) : fail()));
-  const head = parse(halves[0] as string);
-  const rest = halves.length === 2 ? parse(halves[1] as string) : [];
-  const explicit = head.length + rest.length;
-  let groups: number[];
-  if (halves.length === 2) {
-    if (explicit > 7) fail();
-    groups = [...head, ...new Array<number>(8 - explicit).fill(0), ...rest];
-  } else {
-    if (explicit !== 8) fail();
-    groups = head;
+  while (i < n) {
+    const start = i;
+    let v = 0;
+    let digits = 0;
+    for (let d = hexValue(text.charCodeAt(i)); d >= 0; d = hexValue(text.charCodeAt(++i))) {
+      v = v * 16 + d;
+      digits++;
+    }
+    if (text.charCodeAt(i) === 0x2e) {
+      // An embedded IPv4 address: the last two groups, after a colon.
+      const quad = start === 0 || count > 6 ? -1 : dottedQuad(text, start);
+      if (quad < 0) fail();
+      groups[count++] = quad >>> 16;
+      groups[count++] = quad & 0xffff;
+      break;
+    }
+    if (digits === 0 || digits > 4 || count === 8) fail();
+    groups[count++] = v;
+    if (i === n) break;
+    if (text.charCodeAt(i) !== 0x3a) fail();
+    i++;
+    if (text.charCodeAt(i) === 0x3a) {
+      if (gap >= 0) fail();
+      gap = count;
+      i++;
+    } else if (i === n) {
+      fail();
+    }
   }
-  for (let i = 0; i < 8; i++) setU16(out, o + 2 * i, groups[i] as number);
+  if (gap < 0 ? count !== 8 : count > 7) fail();
+  const zeros = 8 - count;
+  for (let g = 0, k = 0; g < 8; g++) {
+    const w = gap >= 0 && g >= gap && g < gap + zeros ? 0 : (groups[k++] as number);
+    setU16(out, o + 2 * g, w);
+  }
   return out;
 }

@@ -14,7 +14,7 @@
  *   capture   pcap and pcapng files read and written, frames described as JSON
  *   config    the YAML configuration: schema, checks, the normalized model
  *   tables    hash tables keyed by bytes (MACs, addresses, DUIDs)
- *   system    processes, files, logging, time limits, the libpcap binding
+ *   system    processes, files, logging, time limits, work in steps, the libpcap binding
  *   codecs    (the top-level codecs/ folder) packet codecs: pure, no I/O
  *
  * Tests and the test-only room `test-support` (left out of the build) may import any room.

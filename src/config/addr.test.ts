@@ -2,7 +2,10 @@ import test from 'ava';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { toHex } from '../../codecs/bytes.js';
+import { IPv6, IPv6CidrRange, RangedSet } from 'ip-num';
+import { inPrefix, parseIpv6 } from '../../codecs/bytes.js';
 import {
+  addressInRange,
   duidProblem,
   ipv6AddressProblem,
   ipv6PoolProblem,
@@ -14,7 +17,9 @@ import {
   parseIpv6Pool,
   parseIpv6Prefix,
   parseMacAddress,
+  PrefixSet,
 } from './addr.js';
+import { documentPaths } from '../test-support/documents.js';
 import { ConfigError } from './error.js';
 import { parseConfig } from './load.js';
 
@@ -112,13 +117,7 @@ test('any value at any place gives a ConfigError or a configuration, nothing els
     metrics: ':9464',
     log: { level: 'info' },
   };
-  const paths: (string | number)[][] = [];
-  const walk = (v: unknown, p: (string | number)[]): void => {
-    paths.push(p);
-    if (Array.isArray(v)) v.forEach((x, i) => walk(x, [...p, i]));
-    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(x, [...p, k]);
-  };
-  walk(doc, []);
+  const paths = documentPaths(doc);
   t.notThrows(() => parseConfig(stringify(doc), 'doc.yaml', '/'));
   fc.assert(
     fc.property(fc.integer({ min: 1, max: paths.length - 1 }), fc.jsonValue({ maxDepth: 2 }), (i, value) => {
@@ -135,4 +134,49 @@ test('any value at any place gives a ConfigError or a configuration, nothing els
     }),
     { numRuns: 400 },
   );
+});
+
+/** Addresses and prefixes near one another: a few networks, prefix lengths 0 to 128. */
+const nearAddress = fc
+  .tuple(fc.constantFrom('2001:db8', '2001:db9', 'fd00', 'fe80'), fc.nat(0xffff), fc.nat(0xffff), fc.nat(3))
+  .map(([head, a, b, c]) => `${head}:${c}::${a.toString(16)}:${b.toString(16)}`);
+const nearPrefix = fc
+  .tuple(nearAddress, fc.constantFrom(0, 16, 31, 32, 48, 56, 63, 64, 100, 127, 128))
+  .map(([a, l]) => {
+    const p = parseIpv6Prefix(`${IPv6CidrRange.fromCidr(`${a}/${l}`).getFirst().toString()}/${l}`);
+    return p!;
+  });
+
+test('addresses against prefixes and ranges, as bytes: what ip-num says', (t) => {
+  fc.assert(
+    fc.property(nearAddress, nearPrefix, nearAddress, nearAddress, (text, prefix, x, y) => {
+      const a = parseIpv6(text);
+      const ip = RangedSet.fromSingleIP(new IPv6(text));
+      if (inPrefix(a, 0, prefix.model.address, prefix.model.length) !== prefix.range.contains(ip)) return false;
+      const [first, last] = new IPv6(x).isLessThanOrEquals(new IPv6(y)) ? [x, y] : [y, x];
+      return (
+        addressInRange(a, parseIpv6(first), parseIpv6(last)) ===
+        new RangedSet(new IPv6(first), new IPv6(last)).contains(ip)
+      );
+    }),
+    { numRuns: 5000 },
+  );
+  t.pass();
+});
+
+test('PrefixSet: a prefix overlaps the set exactly when ip-num finds one member it overlaps', (t) => {
+  fc.assert(
+    fc.property(fc.array(nearPrefix, { maxLength: 30 }), (prefixes) => {
+      const set = new PrefixSet();
+      const seen: typeof prefixes = [];
+      for (const p of prefixes) {
+        if (set.overlaps(p.model) !== seen.some((q) => q.range.isOverlapping(p.range))) return false;
+        set.add(p.model);
+        seen.push(p);
+      }
+      return true;
+    }),
+    { numRuns: 2000 },
+  );
+  t.pass();
 });

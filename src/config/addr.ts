@@ -1,11 +1,13 @@
 /**
  * Address text for the configuration: parsing and checking IPv6 addresses, prefixes, pools, MAC
- * addresses and DUIDs, with the arithmetic (containment, overlap) done by `ip-num`. Each
+ * addresses and DUIDs. An address is compared with prefixes and pools as bytes (a configuration
+ * has one or more per port); the arithmetic between prefixes and pools (overlap, containment),
+ * of which there are few, is done by `ip-num`. Each
  * `xProblem(text)` returns `null` for good text, or a reason that names the bad value; the JSON
  * Schema formats in schema.ts use the same functions, so the schema and the messages agree.
  */
 import { IPv6, IPv6CidrRange, RangedSet } from 'ip-num';
-import { formatIpv6, formatMac, fromHex, parseIpv6 } from '../../codecs/bytes.js';
+import { compareAddr, formatIpv6, formatMac, fromHex, parseIpv6 } from '../../codecs/bytes.js';
 import type { Ipv6Address, Ipv6AddressRange, Ipv6Prefix, MacAddress } from './model.js';
 
 /** A parsed prefix: the model form plus the ip-num range for arithmetic. */
@@ -47,15 +49,15 @@ export function ipv6AddressProblem(text: string): string | null {
   return addressBytes(text) === null ? `${show(text)} is not an IPv6 address` : null;
 }
 
-export function parseIpv6Address(text: string): { readonly model: Ipv6Address; readonly ip: IPv6 } | null {
+export function parseIpv6Address(text: string): { readonly model: Ipv6Address } | null {
   const bytes = addressBytes(text);
   if (bytes === null) return null;
-  return { model: { text: formatIpv6(bytes), bytes }, ip: IPv6.fromBigInt(bytesToBigint(bytes)) };
+  return { model: { text: formatIpv6(bytes), bytes } };
 }
 
-function bytesToBigint(b: Uint8Array): bigint {
-  const v = new DataView(b.buffer, b.byteOffset, 16);
-  return (v.getBigUint64(0) << 64n) | v.getBigUint64(8);
+/** Whether first <= address <= last, as 128-bit numbers. */
+export function addressInRange(address: Uint8Array, first: Uint8Array, last: Uint8Array): boolean {
+  return compareAddr(first, 0, address, 0) <= 0 && compareAddr(address, 0, last, 0) <= 0;
 }
 
 export function addressModel(bytes: Uint8Array): Ipv6Address {
@@ -93,6 +95,52 @@ export function parseIpv6Prefix(text: string): ParsedPrefix | null {
   };
 }
 
+/** The prefix's first `length` bits as text, the rest cleared: equal keys, equal prefixes. */
+function prefixKey(address: Uint8Array, length: number): string {
+  let key = `${length}/`;
+  const whole = length >>> 3;
+  for (let i = 0; i < whole; i++) key += String.fromCharCode(address[i] as number);
+  const bits = length & 7;
+  if (bits !== 0) key += String.fromCharCode((address[whole] as number) & (0xff << (8 - bits)) & 0xff);
+  return key;
+}
+
+/**
+ * Whether a prefix overlaps any of a growing set, in time that does not grow with the set: two
+ * prefixes overlap when one contains the other. Each prefix is kept under its own key and under
+ * its truncation to every shorter length the set has seen (a new length adds those keys for the
+ * prefixes already there), so a lookup is one key per length. Configurations use a few lengths.
+ */
+export class PrefixSet {
+  private readonly lengths = new Set<number>();
+  private readonly members: Ipv6Prefix[] = [];
+  /** Every member's own key. */
+  private readonly exact = new Set<string>();
+  /** Every member truncated to each seen length up to its own. */
+  private readonly truncated = new Set<string>();
+
+  overlaps(p: Ipv6Prefix): boolean {
+    this.learnLength(p.length);
+    // A member containing p: p truncated to the member's length is the member.
+    for (const l of this.lengths) if (l <= p.length && this.exact.has(prefixKey(p.address, l))) return true;
+    // A member inside p: the member truncated to p's length is p.
+    return this.truncated.has(prefixKey(p.address, p.length));
+  }
+
+  add(p: Ipv6Prefix): void {
+    this.learnLength(p.length);
+    this.members.push(p);
+    this.exact.add(prefixKey(p.address, p.length));
+    for (const l of this.lengths) if (l <= p.length) this.truncated.add(prefixKey(p.address, l));
+  }
+
+  private learnLength(length: number): void {
+    if (this.lengths.has(length)) return;
+    this.lengths.add(length);
+    for (const m of this.members) if (m.length >= length) this.truncated.add(prefixKey(m.address, length));
+  }
+}
+
 // ---- address pools: a prefix or `first-last` ----
 
 export function ipv6PoolProblem(text: string): string | null {
@@ -128,14 +176,6 @@ export function parseIpv6Pool(text: string): ParsedPool | null {
   };
 }
 
-export function isLinkLocal(ip: IPv6): boolean {
-  return RangedSet.fromCidrRange(IPv6CidrRange.fromCidr('fe80::/10')).contains(RangedSet.fromSingleIP(ip));
-}
-
-export function prefixContains(prefix: RangedSet<IPv6>, ip: IPv6): boolean {
-  return prefix.contains(RangedSet.fromSingleIP(ip));
-}
-
 // ---- MAC addresses ----
 
 const macPattern = /^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(\1[0-9a-fA-F]{2}){4}$/;
@@ -145,8 +185,10 @@ export function macProblem(text: string): string | null {
 }
 
 export function parseMacAddress(text: string): MacAddress | null {
-  if (macProblem(text) !== null) return null;
-  const bytes = fromHex(text.replace(/-/g, ':'));
+  if (!macPattern.test(text)) return null;
+  // Six hex pairs, each followed by one separator: the pattern has checked every character.
+  const bytes = new Uint8Array(6);
+  for (let i = 0; i < 6; i++) bytes[i] = parseInt(text.slice(3 * i, 3 * i + 2), 16);
   return { text: formatMac(bytes), bytes };
 }
 

@@ -4,17 +4,21 @@
  * each check therefore looks only at values of the right shape and skips the rest (the schema
  * has already reported those).
  *
- * Address arithmetic (containment, overlap) is done by ip-num through addr.ts.
+ * An address is compared with prefixes and pools as bytes, the prefixes and pools with each other
+ * by ip-num (addr.ts). The checks of a port are one step (src/system/steps.ts): a reload checks a
+ * large file in slices.
  */
 import type { IPv6, RangedSet } from 'ip-num';
+import { bytesEqual, inPrefix, isLinkLocal } from '../../codecs/bytes.js';
+import type { Steps } from '../system/steps.js';
 import {
-  isLinkLocal,
+  addressInRange,
   parseDuid,
   parseIpv6Address,
   parseIpv6Pool,
   parseIpv6Prefix,
   parseMacAddress,
-  prefixContains,
+  PrefixSet,
   type ParsedPrefix,
 } from './addr.js';
 import { formatPath, type PathSegment, type ProblemList } from './error.js';
@@ -50,7 +54,13 @@ interface NetworkInfo {
   readonly name: string;
   readonly vlan: number | undefined;
   readonly prefixes: { readonly parsed: ParsedPrefix; readonly path: PathSegment[] }[];
-  readonly pools: { readonly range: RangedSet<IPv6>; readonly text: string; readonly path: PathSegment[] }[];
+  readonly pools: {
+    readonly range: RangedSet<IPv6>;
+    readonly first: Uint8Array;
+    readonly last: Uint8Array;
+    readonly text: string;
+    readonly path: PathSegment[];
+  }[];
   /** `delegatedLength` undefined when absent or not longer than the pool (reported already). */
   readonly pdPools: {
     readonly parsed: ParsedPrefix;
@@ -82,17 +92,17 @@ function checkAddressInNetwork(
   problems: ProblemList,
   path: PathSegment[],
   text: string,
-  ip: IPv6,
+  address: Uint8Array,
   net: NetworkInfo,
 ): void {
-  const inside = net.prefixes.find((p) => prefixContains(p.parsed.range, ip));
+  const inside = net.prefixes.find((p) => inPrefix(address, 0, p.parsed.model.address, p.parsed.model.length));
   if (inside === undefined && !net.prefixesComplete) return;
   if (inside === undefined) {
     problems.add(
       path,
       `${show(text)} is not inside any prefix of network ${show(net.name)} (${prefixList(net.prefixes)})`,
     );
-  } else if (inside.parsed.model.length < 127 && ip.getValue() === inside.parsed.range.getFirst().getValue()) {
+  } else if (inside.parsed.model.length < 127 && bytesEqual(address, 0, inside.parsed.model.address, 0, 16)) {
     problems.add(
       path,
       `${show(text)} is the Subnet-Router anycast address of ${inside.parsed.model.text} (RFC 4291 §2.6.1)`,
@@ -117,7 +127,7 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
   }
   const linkLocalText = strAt(raw, 'routerLinkLocal');
   const linkLocal = linkLocalText === undefined ? null : parseIpv6Address(linkLocalText);
-  if (linkLocal !== null && !isLinkLocal(linkLocal.ip)) {
+  if (linkLocal !== null && !isLinkLocal(linkLocal.model.bytes, 0)) {
     problems.add([...base, 'routerLinkLocal'], `${show(linkLocalText!)} is not a link-local address (fe80::/10)`);
   }
 
@@ -167,7 +177,7 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
 
   listOf(raw['routerAddresses']).forEach((v, i) => {
     const a = typeof v === 'string' ? parseIpv6Address(v) : null;
-    if (a !== null) checkAddressInNetwork(problems, [...base, 'routerAddresses', i], v as string, a.ip, info);
+    if (a !== null) checkAddressInNetwork(problems, [...base, 'routerAddresses', i], v as string, a.model.bytes, info);
   });
 
   // Router Advertisements: RFC 4861 §6.2.1 relations.
@@ -248,7 +258,7 @@ function checkNetwork(problems: ProblemList, raw: Obj, index: number): NetworkIn
     const clash = info.pools.find((p) => p.range.isOverlapping(pool.range));
     if (clash !== undefined)
       problems.add(path, `${show(v as string)} overlaps ${clash.text} (${formatPath(clash.path)})`);
-    info.pools.push({ range: pool.range, text: pool.model.text, path });
+    info.pools.push({ range: pool.range, first: pool.model.first, last: pool.model.last, text: pool.model.text, path });
   });
   const pdList = listOf(dhcpv6['prefixDelegation']);
   if (pdList.length > 0 && mode === 'off') {
@@ -339,26 +349,28 @@ function onLinkOverlap(
   return undefined;
 }
 
-function checkUniqueNames(problems: ProblemList, list: unknown[], section: string, what: string): void {
+function* checkUniqueNames(problems: ProblemList, list: unknown[], section: string, what: string): Steps<void> {
   const names = new Registry();
-  list.forEach((v, i) => {
+  for (let i = 0; i < list.length; i++) {
+    if ((i & 255) === 255) yield;
+    const v = list[i];
     const n = isObj(v) ? strAt(v, 'name') : undefined;
-    if (n === undefined) return;
+    if (n === undefined) continue;
     const before = names.claim(n, [section, i], n);
     if (before !== undefined)
       problems.add([section, i, 'name'], `duplicate ${what} name ${show(n)} (also ${formatPath(before.path)})`);
-  });
+  }
 }
 
 /** Runs every semantic check on the raw document. */
-export function checkSemantics(doc: unknown, problems: ProblemList): void {
+export function* checkSemantics(doc: unknown, problems: ProblemList): Steps<void> {
   if (!isObj(doc)) return;
   const rawNetworks = listOf(doc['networks']);
   const rawInterfaces = listOf(doc['interfaces']);
   const rawPorts = listOf(doc['ports']);
-  checkUniqueNames(problems, rawInterfaces, 'interfaces', 'interface');
-  checkUniqueNames(problems, rawNetworks, 'networks', 'network');
-  checkUniqueNames(problems, rawPorts, 'ports', 'port');
+  yield* checkUniqueNames(problems, rawInterfaces, 'interfaces', 'interface');
+  yield* checkUniqueNames(problems, rawNetworks, 'networks', 'network');
+  yield* checkUniqueNames(problems, rawPorts, 'ports', 'port');
 
   const networks = new Map<string, NetworkInfo>();
   const infos: NetworkInfo[] = [];
@@ -448,6 +460,8 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
   const addresses = new Registry();
   const duids = new Registry();
   const delegated: { parsed: ParsedPrefix; path: PathSegment[] }[] = [];
+  /** The same prefixes, to tell at once whether a new one overlaps any (the list then names which). */
+  const delegatedSet = new PrefixSet();
   const routerMacs = new Map<string, string>();
   for (const info of networks.values()) if (info.routerMac !== undefined) routerMacs.set(info.routerMac, info.name);
   rawNetworks.forEach((n, i) => {
@@ -461,8 +475,11 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
         problems.add(path, `${show(a as string)} is also an address of ${before.owner} (${formatPath(before.path)})`);
     });
   });
-  rawPorts.forEach((v, i) => {
-    if (!isObj(v)) return;
+  for (let i = 0; i < rawPorts.length; i++) {
+    // One port is one step.
+    if (i > 0) yield;
+    const v = rawPorts[i];
+    if (!isObj(v)) continue;
     const base: PathSegment[] = ['ports', i];
     const portName = strAt(v, 'name') ?? `#${i}`;
     const owner = `port ${show(portName)}`;
@@ -492,8 +509,8 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
       if (parsed === null) return;
       const path: PathSegment[] = [...base, 'addresses', j];
       if (net !== undefined) {
-        checkAddressInNetwork(problems, path, a as string, parsed.ip, net);
-        const pool = net.pools.find((p) => prefixContains(p.range, parsed.ip));
+        checkAddressInNetwork(problems, path, a as string, parsed.model.bytes, net);
+        const pool = net.pools.find((p) => addressInRange(parsed.model.bytes, p.first, p.last));
         if (pool !== undefined)
           problems.add(path, `${show(a as string)} lies inside address pool ${pool.text} (${formatPath(pool.path)})`);
       }
@@ -519,10 +536,13 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
           `${show(dpText!)} overlaps the on-link prefix ${elsewhere.text} of network ${show(elsewhere.net.name)} (${formatPath(elsewhere.path)})`,
         );
       }
-      const clash = delegated.find((d) => d.parsed.range.isOverlapping(dp.range));
+      const clash = delegatedSet.overlaps(dp.model)
+        ? delegated.find((d) => d.parsed.range.isOverlapping(dp.range))
+        : undefined;
       if (clash !== undefined)
         problems.add(path, `${show(dpText!)} overlaps ${clash.parsed.model.text} (${formatPath(clash.path)})`);
       delegated.push({ parsed: dp, path });
+      delegatedSet.add(dp.model);
       // The lease table keeps a pool from handing out a reserved prefix only when the
       // reservation is one of the pool's prefixes (src/dhcp/leases.ts, addStatic).
       for (const pool of infos.flatMap((n) => n.pdPools)) {
@@ -551,5 +571,5 @@ export function checkSemantics(doc: unknown, problems: ProblemList): void {
           `${show(duidText!)} is also the client DUID of ${before.owner} (${formatPath(before.path)})`,
         );
     }
-  });
+  }
 }

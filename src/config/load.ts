@@ -3,16 +3,24 @@
  * JSON Schema (schema.ts) and semantic checks (check.ts), both always run so that one pass lists
  * every problem → the normalized model (normalize.ts). Any problem throws one `ConfigError`; there
  * is no partially loaded configuration.
+ *
+ * The YAML most files are written in is read by yaml-subset.ts, the rest (and every text with a
+ * syntax error) by the `yaml` package; both give the same document. The whole reading is a
+ * `Steps` (src/system/steps.ts): `parseConfig` runs it at once, `loadConfig` in slices, so that
+ * a reload reads a file of tens of thousands of ports while the running configuration answers.
+ * A text the subset does not take is read by the `yaml` package in one piece.
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileErrorReason } from '../system/files.js';
+import { runInSlices, runSteps, type SliceOptions, type Steps } from '../system/steps.js';
 import { LineCounter, parseDocument, visit } from 'yaml';
 import { checkSemantics } from './check.js';
 import { ConfigError, formatPath, ProblemList, type ConfigProblem } from './error.js';
 import type { Punt6Config } from './model.js';
 import { normalize, type RawConfig } from './normalize.js';
 import { checkSchema } from './schema.js';
+import { readYamlSubset } from './yaml-subset.js';
 
 /** `Flow sequence … must end with a ] at line 3, column 1:\n\n…` → the sentence before the position. */
 function yamlReason(message: string): string {
@@ -21,6 +29,12 @@ function yamlReason(message: string): string {
 }
 
 /** Parses YAML 1.2 (core schema: `yes`/`no` are strings, `02:00:…` is not a base-60 number). */
+function* readYaml(text: string, source: string): Steps<unknown> {
+  const subset = yield* readYamlSubset(text);
+  return subset === undefined ? parseYaml(text, source) : subset.value;
+}
+
+/** The `yaml` package's reading, with its syntax errors as problems. */
 function parseYaml(text: string, source: string): unknown {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, version: '1.2', lineCounter });
@@ -49,6 +63,24 @@ function parseYaml(text: string, source: string): unknown {
   }
 }
 
+/** Reads, validates and normalizes a configuration given as text, in steps. */
+function* configSteps(text: string, source: string, baseDirectory: string): Steps<Punt6Config> {
+  const doc = yield* readYaml(text, source);
+  yield;
+  const problems = new ProblemList();
+  const shapeOk = yield* checkSchema(doc, problems);
+  yield;
+  yield* checkSemantics(doc, problems);
+  if (!shapeOk || problems.items.length > 0) {
+    throw new ConfigError(
+      source,
+      problems.items.map((p) => ({ path: formatPath(p.segments), reason: p.reason })),
+    );
+  }
+  yield;
+  return yield* normalize(doc as RawConfig, source, baseDirectory);
+}
+
 /**
  * Parses, validates and normalizes a configuration given as text.
  *
@@ -57,31 +89,22 @@ function parseYaml(text: string, source: string): unknown {
  * @throws ConfigError listing every problem
  */
 export function parseConfig(text: string, source: string, baseDirectory: string = process.cwd()): Punt6Config {
-  const doc = parseYaml(text, source);
-  const problems = new ProblemList();
-  const shapeOk = checkSchema(doc, problems);
-  checkSemantics(doc, problems);
-  if (!shapeOk || problems.items.length > 0) {
-    throw new ConfigError(
-      source,
-      problems.items.map((p) => ({ path: formatPath(p.segments), reason: p.reason })),
-    );
-  }
-  return normalize(doc as RawConfig, source, baseDirectory);
+  return runSteps(configSteps(text, source, baseDirectory));
 }
 
 /**
- * Reads and parses a configuration file; a relative `server.stateDirectory` is taken relative to
- * the file's directory.
+ * Reads and parses a configuration file, in slices (`slices`: their length, and a signal that
+ * gives the reading up); a relative `server.stateDirectory` is taken relative to the file's
+ * directory.
  *
  * @throws ConfigError for a file that cannot be read, as well as for every problem in it
  */
-export async function loadConfig(path: string): Promise<Punt6Config> {
+export async function loadConfig(path: string, slices: SliceOptions = {}): Promise<Punt6Config> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
     throw new ConfigError(path, [{ path, reason: fileErrorReason(e) }], 'cannot read the configuration');
   }
-  return parseConfig(text, path, dirname(resolve(path)));
+  return runInSlices(configSteps(text, path, dirname(resolve(path))), slices);
 }

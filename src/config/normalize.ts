@@ -6,6 +6,7 @@
  * (check.ts): it trusts the shapes and references and does not re-check them.
  */
 import { isAbsolute, resolve } from 'node:path';
+import type { Steps } from '../system/steps.js';
 import {
   linkLocalFromMac,
   parseDuid,
@@ -359,18 +360,25 @@ function normalizeServer(raw: RawConfig['server'], baseDirectory: string): Serve
 }
 
 /**
- * Builds the model. `baseDirectory` resolves a relative `server.stateDirectory`; a relative
- * `server.leaseFile` is inside the state directory.
+ * Builds the model, a port a step. `baseDirectory` resolves a relative `server.stateDirectory`; a
+ * relative `server.leaseFile` is inside the state directory.
  */
-export function normalize(raw: RawConfig, source: string, baseDirectory: string): Punt6Config {
-  const ports: PortConfig[] = (raw.ports ?? []).map((p) => ({
-    name: p.name,
-    mac: parseMacAddress(p.mac)!,
-    network: p.network,
-    addresses: (p.addresses ?? []).map(address),
-    delegatedPrefix: p.delegatedPrefix === undefined ? null : prefix(p.delegatedPrefix),
-    clientDuid: p.clientDuid === undefined ? null : parseDuid(p.clientDuid)!,
-  }));
+export function* normalize(raw: RawConfig, source: string, baseDirectory: string): Steps<Punt6Config> {
+  const ports: PortConfig[] = [];
+  const portsOf = new Map<string, PortConfig[]>(raw.networks.map((n) => [n.name, []]));
+  for (const p of raw.ports ?? []) {
+    if (ports.length > 0) yield;
+    const port: PortConfig = {
+      name: p.name,
+      mac: parseMacAddress(p.mac)!,
+      network: p.network,
+      addresses: (p.addresses ?? []).map(address),
+      delegatedPrefix: p.delegatedPrefix === undefined ? null : prefix(p.delegatedPrefix),
+      clientDuid: p.clientDuid === undefined ? null : parseDuid(p.clientDuid)!,
+    };
+    ports.push(port);
+    portsOf.get(p.network)?.push(port);
+  }
   // Where each network is attached (check.ts made sure: exactly once, one network per VLAN).
   const vlanOf = new Map(raw.networks.map((n) => [n.name, n.vlan ?? null]));
   const perInterface = raw.interfaces.map((i) => {
@@ -384,13 +392,7 @@ export function normalize(raw: RawConfig, source: string, baseDirectory: string)
   raw.interfaces.forEach((i, k) => {
     for (const a of perInterface[k]!) attachmentOf.set(a.network, { interfaceName: i.name, vlan: a.vlan });
   });
-  const networks = raw.networks.map((n) =>
-    normalizeNetwork(
-      n,
-      ports.filter((p) => p.network === n.name),
-      attachmentOf.get(n.name)!,
-    ),
-  );
+  const networks = raw.networks.map((n) => normalizeNetwork(n, portsOf.get(n.name)!, attachmentOf.get(n.name)!));
   const byName = new Map(networks.map((n) => [n.name, n]));
   const interfaces: InterfaceConfig[] = raw.interfaces.map((i, k) => {
     const attachments: InterfaceAttachment[] = perInterface[k]!.map((a) => ({

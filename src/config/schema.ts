@@ -18,6 +18,7 @@ import {
   ipv6PrefixProblem,
   macProblem,
 } from './addr.js';
+import type { Steps } from '../system/steps.js';
 import type { PathSegment, ProblemList } from './error.js';
 import { Dhcpv6Modes, LogLevels, RouterPreferences } from './model.js';
 
@@ -196,12 +197,30 @@ export const configSchema = {
   [EXPECTED]: 'a mapping',
 } as const;
 
-const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
-ajv.addVocabulary([EXPECTED]);
-for (const [formatName, problem] of Object.entries(formats)) {
-  ajv.addFormat(formatName, { type: 'string', validate: (t: string) => problem(t) === null });
+/** The validator punt6 checks with: every error, the data in each, strict schemas, punt6's formats. */
+export function schemaValidator(): Ajv {
+  const ajv = new Ajv({ allErrors: true, verbose: true, strict: true });
+  ajv.addVocabulary([EXPECTED]);
+  for (const [formatName, problem] of Object.entries(formats)) {
+    ajv.addFormat(formatName, { type: 'string', validate: (t: string) => problem(t) === null });
+  }
+  return ajv;
 }
-const validate = ajv.compile(configSchema);
+
+const ajv = schemaValidator();
+/**
+ * The ports are checked one by one (one step each: a reload checks a large file in slices), the
+ * rest of the document at once, by a schema whose `ports` is any list.
+ */
+const validateRest = ajv.compile({
+  ...configSchema,
+  properties: { ...configSchema.properties, ports: { type: 'array' } },
+});
+const validatePort = ajv.compile(port);
+/** Top-level keys that the schema checks after `ports`: their problems come after the ports'. */
+const afterPorts = new Set(
+  Object.keys(configSchema.properties).slice(Object.keys(configSchema.properties).indexOf('ports') + 1),
+);
 
 // ---- ajv errors → problems ----
 
@@ -317,11 +336,38 @@ function translate(doc: unknown, e: ErrorObject): { segments: PathSegment[]; rea
   }
 }
 
+/**
+ * ajv's errors for the document, in the order one check of the whole document lists them: the
+ * ports are checked one by one (a step each, so that a reload checks a large file in slices), the
+ * rest of the document at once; the ports' errors go where that whole check puts them.
+ */
+export function* schemaErrors(doc: unknown): Steps<ErrorObject[]> {
+  const errors: ErrorObject[] = validateRest(doc) ? [] : [...(validateRest.errors ?? [])];
+  const ports = doc !== null && typeof doc === 'object' ? (doc as Record<string, unknown>)['ports'] : undefined;
+  if (!Array.isArray(ports)) return errors;
+  const portErrors: ErrorObject[] = [];
+  for (let i = 0; i < ports.length; i++) {
+    if (i > 0) yield;
+    if (validatePort(ports[i])) continue;
+    for (const e of validatePort.errors ?? []) portErrors.push({ ...e, instancePath: `/ports/${i}${e.instancePath}` });
+  }
+  const at = errors.findIndex((e) => afterPorts.has(topKey(e)));
+  errors.splice(at < 0 ? errors.length : at, 0, ...portErrors);
+  return errors;
+}
+
+/** The top-level key under which an error lies (`/server/duid` → `server`); '' for the root's own. */
+function topKey(e: ErrorObject): string {
+  const end = e.instancePath.indexOf('/', 1);
+  return e.instancePath.slice(1, end < 0 ? undefined : end);
+}
+
 /** Checks the document against the schema; adds one problem per violation. Returns true when it passed. */
-export function checkSchema(doc: unknown, problems: ProblemList): boolean {
-  if (validate(doc)) return true;
+export function* checkSchema(doc: unknown, problems: ProblemList): Steps<boolean> {
+  const errors = yield* schemaErrors(doc);
+  if (errors.length === 0) return true;
   const seen = new Set<string>();
-  for (const e of validate.errors ?? []) {
+  for (const e of errors) {
     const p = translate(doc, e);
     if (p === null) continue;
     const key = JSON.stringify(p);

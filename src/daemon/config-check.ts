@@ -27,6 +27,7 @@ import { scanJournal, startsLikeJournal } from '../dhcp/journal.js';
 import { parseServerDuidFile } from '../dhcp/server-duid.js';
 import { duidFileOf, leaseFileOf } from '../responder/responder.js';
 import { fileErrorReason, stateFileProblem } from '../system/files.js';
+import type { SliceOptions } from '../system/steps.js';
 
 /** The state a valid configuration names cannot be used: every problem as `PATH: reason`. */
 export class StateError extends Error {
@@ -173,10 +174,15 @@ async function controlSocketProblems(path: string): Promise<ConfigProblem[]> {
 
 /**
  * The configuration `punt6 run` starts or reloads with: the file read and checked, then its
- * state. Throws `ConfigError` for the file, `StateError` for the state.
+ * state, in slices when `slices` says so (a reload). Throws `ConfigError` for the file,
+ * `StateError` for the state.
  */
-export async function loadRunnableConfig(path: string, options: StateCheckOptions = {}): Promise<Punt6Config> {
-  const config = await loadConfig(path);
+export async function loadRunnableConfig(
+  path: string,
+  options: StateCheckOptions = {},
+  slices: SliceOptions = {},
+): Promise<Punt6Config> {
+  const config = await loadConfig(path, slices);
   const problems = await stateProblems(config, options);
   if (problems.length > 0) throw new StateError(config.source, problems);
   return config;

@@ -17,6 +17,13 @@ import type { Counters } from '../responder/counters.js';
 import type { Responder } from '../responder/responder.js';
 import type { PortStatus } from '../dataplane/dataplane.js';
 
+/**
+ * The most VM ports the flow metrics label one by one: above, each category (and the meters'
+ * drops) is one series, `port="*"`, so the series stay bounded by the categories whatever the
+ * number of ports; `punt6 flows --stats` gives the counters port by port.
+ */
+export const PORT_LABEL_LIMIT = 100;
+
 /** What the metrics read at scrape time. */
 export interface MetricsSource {
   responder(): Responder | null;
@@ -192,25 +199,34 @@ export class Punt6Metrics {
 
     new Counter({
       name: 'punt6_flow_packets_total',
-      help: "Packets through punt6's OpenFlow rules (run --bridge), by category (answered in OVS, punted, dropped by a guard, delivered from the punt port) and VM port",
+      help: `Packets through punt6's OpenFlow rules (run --bridge), by category (answered in OVS, punted, dropped by a guard, delivered from the punt port) and VM port; port="*" for the rules a network shares, and for every port above ${PORT_LABEL_LIMIT} VM ports`,
       labelNames: ['category', 'kind', 'port'],
       registers,
       async collect() {
         this.reset();
         const stats = (await source.flows?.()) ?? null;
         if (stats === null) return;
-        for (const c of stats.categories)
-          for (const [port, n] of c.byPort) this.inc({ category: c.category, kind: c.kind, port }, n);
+        const perPort = stats.meters.length <= PORT_LABEL_LIMIT;
+        for (const c of stats.categories) {
+          if (perPort) for (const [port, n] of c.byPort) this.inc({ category: c.category, kind: c.kind, port }, n);
+          else this.inc({ category: c.category, kind: c.kind, port: '*' }, c.packets);
+        }
       },
     });
     new Counter({
       name: 'punt6_flow_meter_dropped_total',
-      help: "Packets a VM port's punt meter dropped (run --bridge)",
+      help: `Packets a VM port's punt meter dropped (run --bridge); port="*": all ports' together, above ${PORT_LABEL_LIMIT} VM ports`,
       labelNames: ['port'],
       registers,
       async collect() {
         this.reset();
-        for (const m of (await source.flows?.())?.meters ?? []) this.inc({ port: m.port }, m.dropped);
+        const meters = (await source.flows?.())?.meters ?? [];
+        if (meters.length <= PORT_LABEL_LIMIT) for (const m of meters) this.inc({ port: m.port }, m.dropped);
+        else
+          this.inc(
+            { port: '*' },
+            meters.reduce((sum, m) => sum + m.dropped, 0),
+          );
       },
     });
 

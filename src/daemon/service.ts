@@ -7,13 +7,18 @@
  *
  * - reload(): in two steps. The preparation, while the running configuration answers on: read
  *   and check the file, build the new responder (runtime, DHCPv6 server, dispatcher) and its
- *   state. A lease file (or DUID file) that stays the same is not opened again: the running lease
- *   table is carried over and gets the new pools at the swap. A new one is opened now, after a
- *   look at the path that refuses what could block an open for good (a FIFO, a device, /proc,
- *   /sys). The whole preparation has a time limit; when it fails or runs out, the reload is
- *   abandoned, logged and counted, the old configuration answers on, and what the preparation
- *   opens later is closed. Then the swap, synchronous: the loop pauses, the new responder starts,
- *   the interfaces are reconciled, all in one turn of the event loop. The old dispatcher's held
+ *   state, and with `--bridge` the new rule set and its difference from the installed one. What
+ *   grows with the ports is built in slices of a few milliseconds (src/system/steps.ts), the
+ *   event loop answering frames between two slices, so a large configuration delays nothing by
+ *   more than a slice. A lease file (or DUID file) that stays the same is not opened again: the
+ *   running lease table is carried over, and its new pools and reservations are built now and
+ *   handed to it at the swap. A new one is opened now, after a look at the path that refuses what
+ *   could block an open for good (a FIFO, a device, /proc, /sys). The whole preparation has a
+ *   time limit; when it fails, runs out or a stop comes, the reload is abandoned, logged and
+ *   counted, the old configuration answers on, the preparation stops at its next slice, and what
+ *   it opened is closed. Then the swap, synchronous and the same length whatever the number of
+ *   ports: the loop pauses, the lease table takes its new plan, the new responder starts, the
+ *   interfaces are reconciled, all in one turn of the event loop. The old dispatcher's held
  *   DHCPv6 replies go out after their commit; a lease table not carried over is closed after them.
  * - stop(): a reload still preparing is given up at once; final RAs (router lifetime 0, RFC 4861
  *   §6.2.5) three times, the held DHCPv6 replies and the lease journal flushed (each wait on
@@ -32,12 +37,13 @@ import { RingDataplane } from '../dataplane/ring.js';
 import { FlowKeeper } from '../flows/keeper.js';
 import type { FlowOptions } from '../flows/rules.js';
 import { JournalStorageError, type JournalFs } from '../dhcp/journal.js';
-import type { LeaseTable } from '../dhcp/leases.js';
+import type { LeaseTable, LeaseTablePlan } from '../dhcp/leases.js';
 import type { Logger } from '../system/logging.js';
 import { loadRunnableConfig } from './config-check.js';
 import { closeServer, Punt6Metrics } from './metrics.js';
 import type { FrameSink } from '../responder/dispatcher.js';
-import { duidFileOf, leaseFileOf, leaseTableConfigOf, openResponder, type Responder } from '../responder/responder.js';
+import { duidFileOf, leaseFileOf, leaseTablePlanOf, openResponder, type Responder } from '../responder/responder.js';
+import { runInSlices, type SliceOptions } from '../system/steps.js';
 import { withinTimeLimit } from '../system/time-limit.js';
 
 export const DataplaneKinds = ['ring', 'pcap'] as const;
@@ -79,6 +85,8 @@ export interface ServiceOptions {
   prepareTimeoutMs?: number;
   /** Longest the stop waits for a lease journal to close, ms (default 5 s). */
   closeTimeoutMs?: number;
+  /** Longest slice of a reload's preparation between two turns of the event loop, ms (default 3). */
+  prepareSliceMs?: number;
   /** The lease journal's file operations (default: the real file system). */
   journalFs?: JournalFs;
   now?: () => number;
@@ -90,6 +98,8 @@ interface Prepared {
   responder: Responder;
   /** The running lease table goes on under the new responder (the lease file is the same). */
   carried: boolean;
+  /** The carried table's new pools and reservations, handed to it at the swap; null when not carried. */
+  plan: LeaseTablePlan | null;
 }
 
 /** Whether two paths name the same file (the same name, or the same inode through a link). */
@@ -227,11 +237,12 @@ export class Punt6Service {
   /**
    * Reads and checks the configuration file and its state as `punt6 check` does
    * (config-check.ts), and builds a responder for it, beside the running one (`current`, null at
-   * start). A lease file or DUID file that the running responder uses already
-   * is not opened again: its table and DUID are carried over.
+   * start). A lease file or DUID file that the running responder uses already is not opened
+   * again: its table and DUID are carried over. A reload (`slices` given) builds in slices, and
+   * stops at the next one once `slices.signal` aborts; a start builds at once.
    */
-  private async prepare(current: Responder | null): Promise<Prepared> {
-    const config = await loadRunnableConfig(this.options.configPath);
+  private async prepare(current: Responder | null, slices: SliceOptions | undefined): Promise<Prepared> {
+    const config = await loadRunnableConfig(this.options.configPath, {}, slices ?? { sliceMs: Infinity });
     const leaseFile = leaseFileOf(config);
     const duidFile = duidFileOf(config);
     const carry =
@@ -245,13 +256,27 @@ export class Punt6Service {
       current !== null && current.duidFile !== null && duidFile !== null && (await sameFile(current.duidFile, duidFile))
         ? current.dhcpv6.serverDuid
         : undefined;
-    const responder = await this.open(config, carry, keepDuid);
-    return { config, responder, carried: carry !== undefined };
+    const responder = await this.open(config, carry, keepDuid, slices);
+    try {
+      // Checked and built aside: a refusal (overlapping reservations...) changes nothing.
+      const plan = carry === undefined ? null : await runInSlices(leaseTablePlanOf(config), slices);
+      if (this.flows && slices !== undefined) await this.flows.prepare(config, slices);
+      return { config, responder, carried: carry !== undefined, plan };
+    } catch (e) {
+      // A carried table is the running one's: only a table opened here is closed.
+      if (carry === undefined) void this.closeWithinLimit(responder);
+      throw e;
+    }
   }
 
-  /** {@link prepare} within the time limit; what it opens after being given up is closed then. */
+  /**
+   * {@link prepare} within the time limit; given up at the limit or when `signal` aborts (the
+   * work stops at its next slice), and what it opens after that is closed then.
+   */
   private prepareWithinLimit(current: Responder | null, signal?: AbortSignal): Promise<Prepared> {
-    return withinTimeLimit(this.prepare(current), {
+    const giveUp = new AbortController();
+    const slices = current === null ? undefined : { signal: giveUp.signal, sliceMs: this.options.prepareSliceMs };
+    const work = withinTimeLimit(this.prepare(current, slices), {
       what: current === null ? 'opening the configuration and its state' : 'preparing the new configuration',
       ms: this.options.prepareTimeoutMs ?? 10_000,
       signal,
@@ -261,14 +286,18 @@ export class Punt6Service {
         void this.closeWithinLimit(p.responder);
       },
     });
+    work.catch((e: unknown) => giveUp.abort(e));
+    return work;
   }
 
   private async open(
     config: Punt6Config,
     leases: LeaseTable | undefined,
     serverDuid: Uint8Array | undefined,
+    slices: SliceOptions | undefined,
   ): Promise<Responder> {
     return openResponder(config, {
+      slices,
       sink: this.sink,
       now: this.now,
       leases,
@@ -384,6 +413,7 @@ export class Punt6Service {
       next = await this.prepareWithinLimit(this.loop.current, preparing.signal);
     } catch (e) {
       this.metrics.reloads.inc({ result: 'error' });
+      this.flows?.discardPrepared();
       if (e instanceof ConfigError) {
         const problems = e.problems.map((p) => `${p.path}: ${p.reason}`);
         this.lastReloadFailure = { problems };
@@ -396,16 +426,6 @@ export class Punt6Service {
       this.preparing = null;
     }
     const config = next.config;
-    if (next.carried) {
-      try {
-        // Checked and built aside first: a refusal changes nothing, the old configuration answers on.
-        next.responder.leases?.reconfigure(leaseTableConfigOf(config));
-      } catch (e) {
-        this.metrics.reloads.inc({ result: 'error' });
-        this.abandoned(e);
-        return false;
-      }
-    }
     const pausedMs = this.swap(next);
     this.lastReloadFailure = null;
     this.metrics.reloads.inc({ result: 'ok' });
@@ -435,16 +455,17 @@ export class Punt6Service {
   }
 
   /**
-   * Hands the punt path to the prepared configuration (a carried lease table has its new pools
-   * already). Synchronous: between the pause and the start nothing else runs, so no frame waits
-   * or is lost. Returns how long answering paused, ms. The old dispatcher's held DHCPv6 replies
-   * still go out after their commit (through the loop's sink); a lease table not carried over is
-   * closed once they have.
+   * Hands the punt path to the prepared configuration (a carried lease table takes its new plan).
+   * Synchronous, and the same length whatever the size of the configuration: between the pause
+   * and the start nothing else runs, so no frame waits or is lost. Returns how long answering
+   * paused, ms. The old dispatcher's held DHCPv6 replies still go out after their commit (through
+   * the loop's sink); a lease table not carried over is closed once they have.
    */
   private swap(next: Prepared): number {
     const { config, responder } = next;
     const started = this.now();
     const old = this.loop.pause();
+    if (next.plan !== null) responder.leases?.usePlan(next.plan);
     this.config = config;
     this.applyLogLevel(config);
     this.dataplane.setPorts(config.interfaces.map((i) => i.name));

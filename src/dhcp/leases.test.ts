@@ -8,10 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { formatIpv6, parseIpv6, toHex } from '../../codecs/bytes.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
 import { crashTableOptions } from '../test-support/lease-crash-child.js';
+import { runInSlices } from '../system/steps.js';
 import { COMPACT_SUFFIX, Journal, RecordKind } from './journal.js';
 import {
   LeaseStatus,
   LeaseTable,
+  leaseTablePlan,
   poolCandidate,
   LeaseType,
   type Lease,
@@ -865,5 +867,35 @@ test('reconfigure: new pools and reservations are checked aside, then swapped in
     const moved = table.allocate(na(1), T0 + 2000);
     t.regex(text(granted(moved)), /^fd00:2::1[0-9a-f]$/);
     t.is(text(moved.replaced), 'fd00:1::10');
+  });
+});
+
+test('a plan built beforehand, in slices, swaps in as reconfigure does; a refused one is refused while built', async (t) => {
+  await withTable(smallPool, async (table) => {
+    const kept = granted(table.allocate(na(1, { hint: ip('fd00:1::10') }), T0));
+    const staticBindings = Array.from({ length: 2000 }, (_, i) => ({
+      mac: Uint8Array.from([2, 0, 0, 1, i >> 8, i & 0xff]),
+      type: LeaseType.Address,
+      networkId: NET,
+      address: `fd00:3::${(i + 1).toString(16)}`,
+    }));
+    const pools = [{ networkId: NET, type: LeaseType.Address, first: 'fd00:2::10', last: 'fd00:2::1f' }];
+    const plan = await runInSlices(leaseTablePlan({ pools, staticBindings }), { sliceMs: 0 });
+    // Built aside: the table is unchanged until the plan is used.
+    t.deepEqual(
+      table.poolUsage().map((u) => u.name),
+      ['fd00:1::10-fd00:1::13'],
+    );
+    table.usePlan(plan);
+    t.deepEqual(
+      table.poolUsage().map((u) => u.name),
+      ['fd00:2::10-fd00:2::1f'],
+    );
+    t.is(table.counts().staticBindings, 2000);
+    t.deepEqual(table.lookup(duid(1), 1, LeaseType.Address), kept);
+    const bad = [...staticBindings, { ...staticBindings[5]!, mac: mac(7) }];
+    await t.throwsAsync(runInSlices(leaseTablePlan({ pools, staticBindings: bad }), { sliceMs: 0 }), {
+      message: /static binding 2000 \(MAC 02000000a007\): fd00:3::6 is bound twice/,
+    });
   });
 });

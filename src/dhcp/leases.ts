@@ -34,6 +34,7 @@ import { hashBytes } from '../tables/hash.js';
 import { copyBytes, formatIpv6, sameBytes, sliceBytes, toHex } from '../../codecs/bytes.js';
 import { DUID_MAX_LENGTH } from '../../codecs/duid.js';
 import { BytesMap } from '../tables/bytes-map.js';
+import { runSteps, type Steps } from '../system/steps.js';
 import {
   Journal,
   JournalInUseError,
@@ -180,6 +181,8 @@ export interface LeaseTableOptions extends LeaseTableConfig {
   onWarning?: (message: string) => void;
   /** Told once per transition when the journal's storage fails (the error) and recovers (null). */
   onStorageChange?: (failure: Error | null) => void;
+  /** The configuration's part, already checked and built by {@link leaseTablePlan} from these options. */
+  plan?: LeaseTablePlan;
 }
 
 /** Who the client is, beyond its DUID: the link-layer addresses static bindings match on. */
@@ -375,21 +378,28 @@ function toBytes(value: bigint): Uint8Array {
   return scratchBytes.slice();
 }
 
-function parseAddress(text: string | Uint8Array, what: string): Uint8Array {
+/** What a check names in its error: the text, or what makes it when a check fails. */
+type Named = string | (() => string);
+const named = (what: Named): string => (typeof what === 'string' ? what : what());
+
+function parseAddress(text: string | Uint8Array, what: Named): Uint8Array {
   if (typeof text !== 'string') {
-    if (text.length !== 16) throw new RangeError(`${what}: address is not 16 bytes`);
+    if (text.length !== 16) throw new RangeError(`${named(what)}: address is not 16 bytes`);
     return sliceBytes(text, 0, text.length);
   }
   try {
     return toBytes(IPv6.fromString(text).getValue());
   } catch (e) {
-    throw new RangeError(`${what}: "${text}" is not an IPv6 address (${e instanceof Error ? e.message : String(e)})`, {
-      cause: e,
-    });
+    throw new RangeError(
+      `${named(what)}: "${text}" is not an IPv6 address (${e instanceof Error ? e.message : String(e)})`,
+      {
+        cause: e,
+      },
+    );
   }
 }
 
-function checkLifetimes(valid: number, preferred: number, what: string): void {
+function checkLifetimes(valid: number, preferred: number, what: Named): void {
   if (
     !Number.isInteger(valid) ||
     !Number.isInteger(preferred) ||
@@ -398,7 +408,9 @@ function checkLifetimes(valid: number, preferred: number, what: string): void {
     valid > 0xffffffff ||
     preferred > valid
   ) {
-    throw new RangeError(`${what}: lifetimes must be integers with 0 <= preferred <= valid < 2^32 and valid >= 1`);
+    throw new RangeError(
+      `${named(what)}: lifetimes must be integers with 0 <= preferred <= valid < 2^32 and valid >= 1`,
+    );
   }
 }
 
@@ -466,7 +478,7 @@ export class LeaseTable {
   private journalRef: Journal | null = null;
 
   private constructor(options: LeaseTableOptions) {
-    this.reconfigure(options);
+    this.usePlan(options.plan ?? runSteps(leaseTablePlan(options)));
   }
 
   /**
@@ -479,7 +491,14 @@ export class LeaseTable {
    * its holder renews it (NoBinding). Nothing is journaled: pools are configuration, not state.
    */
   reconfigure(options: LeaseTableConfig): void {
-    const plan = buildPlan(options);
+    this.usePlan(runSteps(leaseTablePlan(options)));
+  }
+
+  /**
+   * {@link reconfigure} with the plan built beforehand by {@link leaseTablePlan} (in steps, while
+   * the table answers): the swap itself, which takes the same time whatever the configuration.
+   */
+  usePlan(plan: LeaseTablePlan): void {
     this.pools = plan.pools;
     this.declineQuarantineMs = plan.declineQuarantineMs;
     this.staticAddresses = plan.staticAddresses;
@@ -1093,7 +1112,7 @@ export class LeaseTable {
 }
 
 /** Pools, reservations and quarantine time, checked and indexed: what {@link LeaseTable.reconfigure} swaps in. */
-interface Plan {
+export interface LeaseTablePlan {
   pools: Pool[];
   declineQuarantineMs: number;
   staticAddresses: BytesMap<StaticEntry>;
@@ -1102,8 +1121,11 @@ interface Plan {
   limits: LeaseLimits;
 }
 
-/** Checks and builds a plan; throws a RangeError naming what cannot work. */
-function buildPlan(options: LeaseTableConfig): Plan {
+/**
+ * Checks and builds a plan, a static binding a step (src/system/steps.ts); throws a RangeError
+ * naming what cannot work.
+ */
+export function* leaseTablePlan(options: LeaseTableConfig): Steps<LeaseTablePlan> {
   const declineQuarantineMs = options.declineQuarantineMs ?? 24 * 3600 * 1000;
   if (!Number.isSafeInteger(declineQuarantineMs) || declineQuarantineMs < 0) {
     throw new RangeError('declineQuarantineMs must be a non-negative integer');
@@ -1126,7 +1148,7 @@ function buildPlan(options: LeaseTableConfig): Plan {
       if (a.first < bEnd && b.first < aEnd) throw new RangeError(`pools ${a.name} and ${b.name} overlap`);
     }
   }
-  const plan: Plan = {
+  const plan: LeaseTablePlan = {
     pools,
     declineQuarantineMs,
     staticAddresses: new BytesMap(),
@@ -1134,27 +1156,37 @@ function buildPlan(options: LeaseTableConfig): Plan {
     staticByDuid: new BytesMap(),
     limits,
   };
-  (options.staticBindings ?? []).forEach((s, order) => addStatic(plan, s, order, valid, preferred));
+  const bindings = options.staticBindings ?? [];
+  for (let order = 0; order < bindings.length; order++) {
+    if (order > 0) yield;
+    addStatic(plan, bindings[order] as StaticBinding, order, valid, preferred);
+  }
   return plan;
 }
 
-function addStatic(plan: Plan, s: StaticBinding, order: number, valid: number, preferred: number): void {
+/** `static binding 3 (MAC 020000000001, DUID 0003…)`, for errors. */
+function staticBindingName(s: StaticBinding, order: number): string {
   const who = [s.mac !== undefined ? `MAC ${toHex(s.mac)}` : '', s.duid !== undefined ? `DUID ${toHex(s.duid)}` : '']
     .filter((x) => x !== '')
     .join(', ');
-  const what = `static binding ${order} (${who === '' ? 'no client' : who})`;
+  return `static binding ${order} (${who === '' ? 'no client' : who})`;
+}
+
+function addStatic(plan: LeaseTablePlan, s: StaticBinding, order: number, valid: number, preferred: number): void {
+  // Named only when a check fails.
+  const what = (): string => staticBindingName(s, order);
   if (s.mac === undefined && s.duid === undefined)
-    throw new RangeError(`${what}: needs a MAC or a DUID to match the client`);
+    throw new RangeError(`${what()}: needs a MAC or a DUID to match the client`);
   if (s.mac !== undefined && (s.mac.length < 1 || s.mac.length > 20))
-    throw new RangeError(`${what}: a link-layer address is 1-20 bytes`);
+    throw new RangeError(`${what()}: a link-layer address is 1-20 bytes`);
   if (s.duid !== undefined && !validDuid(s.duid))
-    throw new RangeError(`${what}: DUID must be 1-${DUID_MAX_LENGTH} bytes`);
-  if (s.iaid !== undefined && !validIaid(s.iaid)) throw new RangeError(`${what}: bad IAID`);
+    throw new RangeError(`${what()}: DUID must be 1-${DUID_MAX_LENGTH} bytes`);
+  if (s.iaid !== undefined && !validIaid(s.iaid)) throw new RangeError(`${what()}: bad IAID`);
   if (!Number.isInteger(s.networkId) || s.networkId < 0 || s.networkId > 0xffffffff)
-    throw new RangeError(`${what}: networkId must be a 32-bit unsigned integer`);
+    throw new RangeError(`${what()}: networkId must be a 32-bit unsigned integer`);
   const prefixLength = s.type === LeaseType.Address ? 128 : (s.prefixLength ?? -1);
   if (!Number.isInteger(prefixLength) || prefixLength < 1 || prefixLength > 128)
-    throw new RangeError(`${what}: a prefix needs a prefixLength of 1-128`);
+    throw new RangeError(`${what()}: a prefix needs a prefixLength of 1-128`);
   const entry: StaticEntry = {
     mac: s.mac === undefined ? null : sliceBytes(s.mac, 0, s.mac.length),
     duid: s.duid === undefined ? null : sliceBytes(s.duid, 0, s.duid.length),
@@ -1170,7 +1202,7 @@ function addStatic(plan: Plan, s: StaticBinding, order: number, valid: number, p
   checkLifetimes(entry.validLifetime, entry.preferredLifetime, what);
   const value = toBigInt(entry.address);
   if (prefixLength < 128 && (value & ((1n << BigInt(128 - prefixLength)) - 1n)) !== 0n) {
-    throw new RangeError(`${what}: host bits set in ${formatIpv6(entry.address)}/${prefixLength}`);
+    throw new RangeError(`${what()}: host bits set in ${formatIpv6(entry.address)}/${prefixLength}`);
   }
   if (s.type === LeaseType.Prefix) {
     // A reserved prefix inside a delegation pool must be exactly one of the pool's prefixes,
@@ -1178,11 +1210,12 @@ function addStatic(plan: Plan, s: StaticBinding, order: number, valid: number, p
     const end = value + (1n << BigInt(128 - prefixLength));
     for (const p of plan.pools) {
       if (p.type !== LeaseType.Prefix || end <= p.first || value >= p.first + p.size * p.step) continue;
-      if (prefixLength !== p.prefixLength) throw new RangeError(`${what}: overlaps pool ${p.name} with another length`);
+      if (prefixLength !== p.prefixLength)
+        throw new RangeError(`${what()}: overlaps pool ${p.name} with another length`);
     }
   }
   if (plan.staticAddresses.has(entry.address, 0, 16, 0, 0))
-    throw new RangeError(`${what}: ${formatIpv6(entry.address)} is bound twice`);
+    throw new RangeError(`${what()}: ${formatIpv6(entry.address)} is bound twice`);
   plan.staticAddresses.set(entry.address, 0, 0, entry);
   const index = (map: BytesMap<StaticEntry[]>, key: Uint8Array): void => {
     const list = map.get(key, 0, key.length, entry.type, entry.networkId);

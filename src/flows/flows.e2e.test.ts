@@ -693,6 +693,46 @@ serial("a flood of RS from vm1 is cut by vm1's meter; vm2's meter is untouched",
   t.regex(r.out, new RegExp(`60000\\s+vm1\\s+${a1.packetsIn}\\s+${a1.dropped}`));
 });
 
+serial(
+  "punt6's multicast from the punt port reaches every VM through a chain of delivery rules, as OVS prints them",
+  async (t) => {
+    // One output per rule: the two VMs' multicast goes through a chain of two rules.
+    const chained = await desiredRuleSet(client, BRIDGE, config, { ...DefaultFlowOptions, multicastOutputsPerRule: 1 });
+    t.is(chained.rules.filter((r) => r.category === 'deliver-multicast').length, 2);
+    await install(client, BRIDGE, chained);
+    try {
+      t.deepEqual(compare(chained, await client.ownFlows(BRIDGE), await client.meters(BRIDGE)), {
+        missing: 0,
+        extra: 0,
+        meters: 0,
+      });
+      const before = await Promise.all(VMS.map((v) => snmp6(v.ns, 'Icmp6InRouterAdvertisements')));
+      const ra = icmpv6Frame(
+        '33:33:00:00:00:01',
+        ROUTER_MAC,
+        'fe80::ff:fe00:fe',
+        'ff02::1',
+        [134, 0, 0, 0, 64, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+      );
+      // Into the pipeline as if punt6 had sent it on the punt port (ofport 100).
+      await ovs.ofctl([
+        '-O',
+        'OpenFlow15',
+        'packet-out',
+        BRIDGE,
+        `in_port=100 packet=${ra.toString('hex')} actions=table`,
+      ]);
+      for (const [i, v] of VMS.entries())
+        await grows(() => snmp6(v.ns, 'Icmp6InRouterAdvertisements'), before[i]!, `the RA at ${v.name}`);
+      await sleep(300);
+      for (const [i, v] of VMS.entries())
+        t.is(await snmp6(v.ns, 'Icmp6InRouterAdvertisements'), before[i]! + 1, `${v.name}: the RA once`);
+    } finally {
+      await install(client, BRIDGE, await desired());
+    }
+  },
+);
+
 serial('a missing bridge: exit 1, said plainly', async (t) => {
   const r = await flows(['--bridge', 'p6fl-nope']);
   t.is(r.code, 1);

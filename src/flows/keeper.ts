@@ -11,6 +11,10 @@
  *   bundle, the meters no longer wanted in one batch after it.
  *   The set is generated again only when the configuration or the ports on the bridge changed.
  *
+ * A reload calls `prepare` before the swap: the new set is generated for the bindings of the last
+ * round, and its difference from the installed one worked out, in slices of the event loop, so
+ * that the round after the swap (`use`) finds both made and answering never waits for them.
+ *
  * A failure (OVS not running, bridge missing) is logged once and retried on the next round; the
  * punt path keeps answering meanwhile. Meters changed through `ovs-ofctl`, one process each
  * (no management socket where OVS_RUNDIR says), are a warning, logged once. Flow and meter
@@ -19,8 +23,17 @@
 
 import type { Punt6Config } from '../config/model.js';
 import type { Logger } from '../system/logging.js';
+import { runInSlices, type SliceOptions } from '../system/steps.js';
 import { desiredRuleSet, installChanges, OvsClient, reconcile } from './ovs.js';
-import { DefaultFlowOptions, type FlowOptions, type OfPortRef, type PortBindings, type RuleSet } from './rules.js';
+import {
+  DefaultFlowOptions,
+  generateRuleSteps,
+  ruleChangeSteps,
+  type FlowOptions,
+  type OfPortRef,
+  type PortBindings,
+  type RuleSet,
+} from './rules.js';
 import { flowStats, type FlowStats } from './stats.js';
 
 export interface FlowKeeperOptions {
@@ -64,6 +77,12 @@ export class FlowKeeper {
   /** Counters of the last successful round, or null. */
   stats: FlowStats | null = null;
   desired: (RuleSet & { notes: string[]; bindings: PortBindings }) | null = null;
+  /** A set generated ahead of `use` by `prepare`, and what it was generated from. */
+  private prepared: {
+    config: Punt6Config;
+    bindings: string;
+    set: RuleSet & { notes: string[]; bindings: PortBindings };
+  } | null = null;
 
   constructor(options: FlowKeeperOptions) {
     this.bridge = options.bridge;
@@ -79,6 +98,26 @@ export class FlowKeeper {
   async use(config: Punt6Config): Promise<void> {
     this.config = config;
     await this.round();
+  }
+
+  /**
+   * Generates the rule set of `config` for the ports' bindings of the last round, and its
+   * difference from the installed set, in slices of the event loop, ahead of `use(config)`. Does
+   * nothing before a round has found the bindings; `use` generates what bindings changed since.
+   */
+  async prepare(config: Punt6Config, slices: SliceOptions): Promise<void> {
+    const last = this.desired;
+    if (last === null) return;
+    const generated = await runInSlices(generateRuleSteps(config, last.bindings, this.flowOptions), slices);
+    const set = { ...generated, notes: last.notes, bindings: last.bindings };
+    const installed = this.installed;
+    if (installed !== null) await runInSlices(ruleChangeSteps(installed, set), slices);
+    this.prepared = { config, bindings: bindingsKey(last.bindings), set };
+  }
+
+  /** Forgets what `prepare` made (the reload it was for was given up). */
+  discardPrepared(): void {
+    this.prepared = null;
   }
 
   start(): void {
@@ -180,10 +219,13 @@ export class FlowKeeper {
     const desired = await desiredRuleSet(this.ovs, this.bridge, config, this.flowOptions, this.manual, (bindings) => {
       const key = bindingsKey(bindings);
       const from = this.generatedFrom;
-      return from !== null && from.config === config && from.bindings === key && this.desired !== null
-        ? this.desired
-        : null;
+      if (from !== null && from.config === config && from.bindings === key && this.desired !== null)
+        return this.desired;
+      const prepared = this.prepared;
+      return prepared !== null && prepared.config === config && prepared.bindings === key ? prepared.set : null;
     });
+    // Used, or made for this configuration with bindings that have changed since.
+    if (this.prepared?.config === config) this.prepared = null;
     if (desired !== this.desired) {
       for (const note of desired.notes) if (this.desired === null) this.log.warn({ bridge: this.bridge }, note);
       this.generatedFrom = { config, bindings: bindingsKey(desired.bindings) };

@@ -10,9 +10,11 @@ import test from 'ava';
 import fc from 'fast-check';
 import { loadConfig, parseConfig, type Punt6Config } from '../config/index.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
+import { runInSlices } from '../system/steps.js';
 import { evaluate, type Frame } from '../test-support/openflow.js';
 import {
   DefaultFlowOptions,
+  MULTICAST_OUTPUTS_PER_RULE,
   PUNT6_COOKIE,
   PUNT6_COOKIE_MASK,
   bundleText,
@@ -20,10 +22,13 @@ import {
   dryRunText,
   flowLine,
   generateRules,
+  generateRuleSteps,
   ownAddresses,
   ruleChanges,
+  ruleChangeSteps,
   ruleKey,
   type Category,
+  type FlowOptions,
   type FlowRule,
   type PortBindings,
   type RuleSet,
@@ -719,7 +724,14 @@ test('the evaluator itself: the rules of a config with no ports leave every fram
 // Size: linear in ports, addresses and networks (docs/flows.md states the costs)
 
 /** `networks` networks on VLANs of one punt port, each with one router address and `ports` ports of `addresses` addresses. */
-function sized(networks: number, ports: number, addresses: number, slaac = false, firstPortExtra = 0): RuleSet {
+function sized(
+  networks: number,
+  ports: number,
+  addresses: number,
+  slaac = false,
+  firstPortExtra = 0,
+  options: FlowOptions = DefaultFlowOptions,
+): RuleSet {
   const hex = (n: number): string => n.toString(16).padStart(2, '0');
   let y = 'interfaces:\n  - name: punt0\n    vlans:\n';
   for (let n = 0; n < networks; n++) y += `      ${n + 1}: net${n}\n`;
@@ -738,10 +750,14 @@ function sized(networks: number, ports: number, addresses: number, slaac = false
       y += `  - name: p${id}\n    mac: 02:00:${hex(id >> 8)}:${hex(id & 255)}:00:01\n    network: net${n}\n    addresses: [${list.join(', ')}]\n`;
     }
   const config = parseConfig(y + 'server:\n  stateDirectory: /nonexistent-state\n', 'sized.yaml');
-  return generateRules(config, {
-    interfaces: new Map([['punt0', 10_000]]),
-    ports: new Map(config.ports.map((p, i) => [p.name, i + 1])),
-  });
+  return generateRules(
+    config,
+    {
+      interfaces: new Map([['punt0', 10_000]]),
+      ports: new Map(config.ports.map((p, i) => [p.name, i + 1])),
+    },
+    options,
+  );
 }
 
 test('size: rules grow linearly with ports, addresses and networks, by the costs docs/flows.md states', (t) => {
@@ -761,11 +777,61 @@ test('size: rules grow linearly with ports, addresses and networks, by the costs
   t.is(sized(10, 100, 1).rules.length, 5 + 10 * (10 + 1) + 40 * 1000);
 });
 
-test('size: 10,000 ports on one network give 400,016 rules, each of them once', (t) => {
+test('size: 10,000 ports on one network give 400,020 rules, each of them once', (t) => {
   const set = sized(1, 10_000, 1);
-  t.is(set.rules.length, 16 + 40 * 10_000);
+  // Multicast delivery takes ceil(10,000 / 2,048) = 5 rules, 4 more than a small network's one.
+  t.is(set.rules.length, 16 + 40 * 10_000 + 4);
   const keys = new Set(set.rules.map((r) => ruleKey(r.table, r.priority, r.match)));
   t.is(keys.size, set.rules.length);
+});
+
+test('multicast delivery to 10,000 ports: a chain of rules, each within one OpenFlow message, every port once', (t) => {
+  const chain = sized(1, 10_000, 1).rules.filter((r) => r.category === 'deliver-multicast');
+  t.is(chain.length, 5);
+  const outputs = chain.flatMap((r) => r.actions.split(',').filter((a) => a.startsWith('output:')));
+  t.deepEqual(
+    outputs,
+    Array.from({ length: 10_000 }, (_, i) => `output:${i + 1}`),
+  );
+  for (const r of chain) {
+    t.true(r.actions.split(',').filter((a) => a.startsWith('output:')).length <= MULTICAST_OUTPUTS_PER_RULE);
+    // 16 bytes per action (OpenFlow 1.5 §7.2.6), with room for the match and headers.
+    t.true(r.actions.split(',').length * 16 + 512 <= 65_535);
+  }
+  t.is(chain[0]!.priority, 100);
+  t.notRegex(chain[0]!.match, /reg8/);
+  t.regex(chain[0]!.actions, /^pop_vlan,output:1,.*,set_field:0x101->reg8,resubmit\(,206\)$/);
+  t.deepEqual(
+    chain.slice(1).map((r) => [r.priority, r.match]),
+    [1, 2, 3, 4].map((k) => [101, `in_port=10000,reg8=0x10${k}`]),
+  );
+  t.notRegex(chain[4]!.actions, /resubmit|pop_vlan|reg8/);
+});
+
+test('multicast delivery chain: a frame from the punt port reaches every port once, its VLAN popped once', (t) => {
+  const set = sized(1, 5, 1, false, 0, { ...DefaultFlowOptions, multicastOutputsPerRule: 2 });
+  t.is(set.rules.filter((r) => r.category === 'deliver-multicast').length, 3);
+  const o = evaluate(set, {
+    in_port: 10_000,
+    vlan: 1,
+    dl_src: '02:ff:00:ff:00:00',
+    dl_dst: '33:33:00:00:00:01',
+    proto: 'icmp6',
+  });
+  t.deepEqual(o.categories, ['deliver-multicast', 'deliver-multicast', 'deliver-multicast']);
+  t.deepEqual(o.actions, ['output:1', 'output:2', 'output:3', 'output:4', 'output:5']);
+  t.is(o.frame.vlan, undefined);
+  // Small networks keep one rule with no register match.
+  const one = sized(1, 5, 1).rules.filter((r) => r.category === 'deliver-multicast');
+  t.is(one.length, 1);
+  t.notRegex(one[0]!.match, /reg9/);
+});
+
+test('multicast delivery: a chain longer than OVS can resubmit is refused, naming the interface', (t) => {
+  t.throws(() => sized(1, 64, 1, false, 0, { ...DefaultFlowOptions, multicastOutputsPerRule: 1 }), {
+    instanceOf: RangeError,
+    message: /interface punt0: 64 VM ports need 64 multicast delivery rules, more than 63/,
+  });
 });
 
 test('changes: a second address for one port of 1,000 changes that port and that address only', (t) => {
@@ -823,4 +889,16 @@ test('changes: whatever changed, moved between ports or came with its fields in 
     }),
   );
   t.pass();
+});
+
+test('in slices, the same rule set; the changes between two sets are worked out once', async (t) => {
+  const config = lab;
+  const sliced = await runInSlices(generateRuleSteps(config, labBindings), { sliceMs: 0 });
+  t.deepEqual(sliced, generateRules(config, labBindings));
+  const before = sized(1, 300, 1);
+  const after = sized(1, 300, 1, false, 1);
+  const changes = await runInSlices(ruleChangeSteps(before, after), { sliceMs: 0 });
+  t.is(changes.add.length, 10);
+  t.is(ruleChanges(before, after), changes, 'the install finds the changes made');
+  t.not(ruleChanges(after, before), changes);
 });

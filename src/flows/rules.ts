@@ -24,6 +24,7 @@
 import type { NetworkConfig, PortConfig, Punt6Config } from '../config/index.js';
 import { replyHopLimit } from '../config/model.js';
 import { addressModel, linkLocalFromMac } from '../config/addr.js';
+import { runSteps, type Steps } from '../system/steps.js';
 
 /** Every punt6 rule carries this cookie ("punt6" in ASCII, then zeros); no other rule is touched. */
 export const PUNT6_COOKIE = '0x70756e7436000000';
@@ -67,9 +68,32 @@ export interface FlowOptions {
   readonly meterRate: number;
   /** Burst size of the meter, packets. */
   readonly meterBurst: number;
+  /**
+   * The most output actions one multicast delivery rule holds (default
+   * {@link MULTICAST_OUTPUTS_PER_RULE}); a network with more VM ports gets a chain of rules.
+   */
+  readonly multicastOutputsPerRule?: number;
 }
 
 export const METER_SPAN = 100_000;
+
+/**
+ * Output actions per multicast delivery rule. An OpenFlow message is at most 65,535 bytes
+ * (OpenFlow 1.5 §7.1) and an output action takes 16 (§7.2.6.1), so one rule holds at most about
+ * 4,000 outputs with its match and header; 2,048 leaves room for both.
+ */
+export const MULTICAST_OUTPUTS_PER_RULE = 2048;
+/**
+ * A multicast delivery chain's register: set by each rule of a chain to the next rule's number,
+ * `(attachment << 8) | k` (attachment: 1 + the index of the network's attachment on the punt
+ * port; k: the rule's place in the chain), and matched by that rule with the punt port. Only
+ * FROM_PUNT uses it, where a frame has just come in from the punt port and it is still 0.
+ */
+export const CHAIN_REGISTER = 'reg8';
+/** The most rules a multicast delivery chain may have: 8 bits of the register, and OVS's 64 resubmits. */
+const MAX_CHAIN = 63;
+/** A register value as OVS prints it. */
+const hex = (n: number): string => (n === 0 ? '0' : `0x${n.toString(16)}`);
 
 /** The largest `meterBase`: OpenFlow meter ids end at 0xffff0000 (OFPM_MAX). */
 export const MAX_METER_BASE = 0xffff0000 - METER_SPAN;
@@ -168,12 +192,6 @@ function portText(p: OfPortRef): string {
   return typeof p === 'number' ? String(p) : JSON.stringify(p);
 }
 
-function join(...fields: (string | null)[]): string {
-  let out = '';
-  for (const f of fields) if (f !== null && f !== '') out = out === '' ? f : `${out},${f}`;
-  return out;
-}
-
 /** Global addresses the kernel takes by modified EUI-64 in each prefix with the A flag. */
 export function slaacAddresses(net: NetworkConfig, port: PortConfig): string[] {
   const iid = linkLocalFromMac(port.mac.bytes).bytes.subarray(8);
@@ -202,12 +220,32 @@ interface Target {
   readonly router: boolean;
 }
 
+/** What every rule of a network's ports shares, made once per network. */
+interface NetworkParts {
+  /** The entry rule's actions: the network's number in the register, then SOURCE. */
+  readonly entry: string;
+  /** Per router address (link-local first): the echo match after `icmp6,in_port=P`, and its answer. */
+  readonly echoes: readonly { readonly match: string; readonly answer: string }[];
+}
+
 /** Builds punt6's rule set. Ports missing from `bindings.ports` get no rules (listed in `skipped`). */
 export function generateRules(
   config: Punt6Config,
   bindings: PortBindings,
   options: FlowOptions = DefaultFlowOptions,
 ): RuleSet {
+  return runSteps(generateRuleSteps(config, bindings, options));
+}
+
+/**
+ * {@link generateRules} in steps of one port (src/system/steps.ts), for a reload that builds the
+ * rules of a large configuration while the running one answers.
+ */
+export function* generateRuleSteps(
+  config: Punt6Config,
+  bindings: PortBindings,
+  options: FlowOptions = DefaultFlowOptions,
+): Steps<RuleSet> {
   const t = (k: number): number => options.tableBase + k;
   const rules: FlowRule[] = [];
   const meters: MeterSpec[] = [];
@@ -229,164 +267,137 @@ export function generateRules(
   const passActions = `set_field:${PASS_BIT}/0x8000ffff->${PASS_REGISTER},resubmit(,0)`;
   const unmarked = `${PASS_REGISTER}=0/${PASS_BIT}`;
   const punt = `goto_table:${t(Table.Punt)}`;
+  const toClassify = `goto_table:${t(Table.Classify)}`;
+  const toGuard = `goto_table:${t(Table.NdGuard)}`;
+  const toAnswer = `goto_table:${t(Table.NdAnswer)}`;
 
   if (options.tableBase < 1 || options.tableBase + Table.FromPunt > 254)
     throw new RangeError('tableBase must leave room for 7 tables in 1..254');
 
   // Shared defaults of punt6's tables: what no rule claims is passed (VM side) or dropped (punt side).
-  add(t(Table.Source), 0, '', `goto_table:${t(Table.Classify)}`, 'source-ok', null);
+  add(t(Table.Source), 0, '', toClassify, 'source-ok', null);
   add(t(Table.Classify), 0, '', passActions, 'pass', null);
   add(t(Table.NdAnswer), 0, '', passActions, 'pass', null);
   add(t(Table.FromPunt), 0, '', 'drop', 'deliver-unknown', null);
 
-  const netByName = new Map(config.networks.map((n) => [n.name, n]));
   if (config.networks.length > MAX_NETWORKS) throw new RangeError(`more than ${MAX_NETWORKS} networks`);
+  const netByName = new Map(config.networks.map((n) => [n.name, n]));
+  const networkNumber = new Map(config.networks.map((n, i) => [n, `0x${(i + 1).toString(16)}`]));
   const networkMatch = (net: NetworkConfig): string =>
-    `${PASS_REGISTER}=0x${(config.networks.indexOf(net) + 1).toString(16)}/${NETWORK_MASK}`;
+    `${PASS_REGISTER}=${networkNumber.get(net) as string}/${NETWORK_MASK}`;
+  const parts = new Map<NetworkConfig, NetworkParts>();
+  const partsOf = (net: NetworkConfig): NetworkParts => {
+    let p = parts.get(net);
+    if (p === undefined) {
+      const hopLimit = replyHopLimit(net);
+      p = {
+        entry: `set_field:${networkNumber.get(net) as string}/${NETWORK_MASK}->${PASS_REGISTER},goto_table:${t(Table.Source)}`,
+        echoes: [net.routerLinkLocal.text, ...net.routerAddresses.map((a) => a.text)].map((r) => ({
+          match: `,dl_dst=${net.routerMac.text},ipv6_dst=${r},icmp_type=128,icmp_code=0`,
+          answer: `move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:${net.routerMac.text}->eth_src,move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],set_field:${r}->ipv6_src,set_field:129->icmpv6_type,mod_nw_ttl:${hopLimit},IN_PORT`,
+        })),
+      };
+      parts.set(net, p);
+    }
+    return p;
+  };
 
-  config.ports.forEach((port, index) => {
+  for (let index = 0; index < config.ports.length; index++) {
+    // One port is one step.
+    if (index > 0) yield;
+    const port = config.ports[index] as PortConfig;
     const net = netByName.get(port.network);
-    if (net === undefined) return;
+    if (net === undefined) continue;
     const of = bindings.ports.get(port.name);
     if (of === undefined) {
       skipped.push(`${port.name}: no OpenFlow port on the bridge`);
-      return;
+      continue;
     }
     const puntOf = bindings.interfaces.get(net.interface);
     if (puntOf === undefined) {
       skipped.push(`${port.name}: punt interface ${net.interface} is not on the bridge`);
-      return;
+      continue;
     }
+    const name = port.name;
     const inPort = `in_port=${portText(of)}`;
+    const ipv6In = `ipv6,${inPort}`;
+    const icmp6In = `icmp6,${inPort}`;
+    const ns = `${icmp6In},icmp_type=135`;
+    const na = `${icmp6In},icmp_type=136`;
     const mac = port.mac.text;
     const known = port.addresses.length > 0;
     const own = ownAddresses(net, port);
     const meterId = options.meterBase + index;
     if (index >= METER_SPAN) throw new RangeError(`more than ${METER_SPAN} ports`);
-    meters.push({ id: meterId, port: port.name, rate: options.meterRate, burst: options.meterBurst });
+    meters.push({ id: meterId, port: name, rate: options.meterRate, burst: options.meterBurst });
+    const netParts = partsOf(net);
 
-    add(
-      0,
-      options.entryPriority,
-      join(unmarked, inPort),
-      `set_field:0x${(config.networks.indexOf(net) + 1).toString(16)}/${NETWORK_MASK}->${PASS_REGISTER},goto_table:${t(Table.Source)}`,
-      'entry',
-      port.name,
-    );
+    add(0, options.entryPriority, `${unmarked},${inPort}`, netParts.entry, 'entry', name);
 
     // ---- SOURCE: the port's addresses, its link-local, :: for DAD and MLD reports (RFC 3590) ----
     if (known) {
-      const next = `goto_table:${t(Table.Classify)}`;
-      for (const a of own)
-        add(t(Table.Source), 300, join('ipv6', inPort, `ipv6_src=${a}`), next, 'source-ok', port.name);
+      const s = t(Table.Source);
+      for (const a of own) add(s, 300, `${ipv6In},ipv6_src=${a}`, toClassify, 'source-ok', name);
       if (port.delegatedPrefix !== null)
-        add(
-          t(Table.Source),
-          300,
-          join('ipv6', inPort, `ipv6_src=${port.delegatedPrefix.text}`),
-          next,
-          'source-ok',
-          port.name,
-        );
-      for (const type of [135, 131, 143])
-        add(
-          t(Table.Source),
-          300,
-          join('icmp6', inPort, 'ipv6_src=::', `icmp_type=${type}`),
-          next,
-          'source-ok',
-          port.name,
-        );
-      add(t(Table.Source), 200, join('ipv6', inPort), 'drop', 'guard-source', port.name);
+        add(s, 300, `${ipv6In},ipv6_src=${port.delegatedPrefix.text}`, toClassify, 'source-ok', name);
+      add(s, 300, `${icmp6In},ipv6_src=::,icmp_type=135`, toClassify, 'source-ok', name);
+      add(s, 300, `${icmp6In},ipv6_src=::,icmp_type=131`, toClassify, 'source-ok', name);
+      add(s, 300, `${icmp6In},ipv6_src=::,icmp_type=143`, toClassify, 'source-ok', name);
+      add(s, 200, ipv6In, 'drop', 'guard-source', name);
     }
 
     // ---- CLASSIFY ----
     const c = t(Table.Classify);
-    add(c, 400, join('icmp6', inPort, 'icmp_type=134'), 'drop', 'guard-ra', port.name);
-    add(c, 400, join('icmp6', inPort, 'icmp_type=137'), 'drop', 'guard-redirect', port.name);
-    add(c, 400, join('udp6', inPort, 'tp_src=547'), 'drop', 'guard-dhcpv6-server', port.name);
-    add(c, 300, join('udp6', inPort, 'tp_dst=547'), punt, 'punt-dhcpv6', port.name);
-    add(c, 300, join('icmp6', inPort, 'icmp_type=133'), punt, 'punt-rs', port.name);
-    add(c, 300, join('icmp6', inPort, 'icmp_type=141'), punt, 'punt-inverse-nd', port.name);
-    add(c, 300, join('icmp6', inPort, 'icmp_type=152'), punt, 'punt-mrd', port.name);
-    add(c, 300, join('icmp6', inPort, 'icmp_type=135'), `goto_table:${t(Table.NdGuard)}`, 'classify', port.name);
-    add(c, 300, join('icmp6', inPort, 'icmp_type=136'), `goto_table:${t(Table.NdGuard)}`, 'classify', port.name);
-    const hopLimit = replyHopLimit(net);
-    for (const r of [net.routerLinkLocal.text, ...net.routerAddresses.map((a) => a.text)]) {
-      const echo = join(
-        'icmp6',
-        inPort,
-        `dl_dst=${net.routerMac.text}`,
-        `ipv6_dst=${r}`,
-        'icmp_type=128',
-        'icmp_code=0',
-      );
+    add(c, 400, `${icmp6In},icmp_type=134`, 'drop', 'guard-ra', name);
+    add(c, 400, `${icmp6In},icmp_type=137`, 'drop', 'guard-redirect', name);
+    add(c, 400, `udp6,${inPort},tp_src=547`, 'drop', 'guard-dhcpv6-server', name);
+    add(c, 300, `udp6,${inPort},tp_dst=547`, punt, 'punt-dhcpv6', name);
+    add(c, 300, `${icmp6In},icmp_type=133`, punt, 'punt-rs', name);
+    add(c, 300, `${icmp6In},icmp_type=141`, punt, 'punt-inverse-nd', name);
+    add(c, 300, `${icmp6In},icmp_type=152`, punt, 'punt-mrd', name);
+    add(c, 300, ns, toGuard, 'classify', name);
+    add(c, 300, na, toGuard, 'classify', name);
+    for (const e of netParts.echoes) {
+      const echo = `${icmp6In}${e.match}`;
       // A reply cannot go to :: or a group (RFC 4443 §4.2): the punt path refuses those.
-      add(c, 350, join(echo, 'ipv6_src=::'), punt, 'punt-echo-other', port.name);
-      add(c, 350, join(echo, 'ipv6_src=ff00::/8'), punt, 'punt-echo-other', port.name);
-      add(
-        c,
-        300,
-        echo,
-        `move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:${net.routerMac.text}->eth_src,move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],set_field:${r}->ipv6_src,set_field:129->icmpv6_type,mod_nw_ttl:${hopLimit},IN_PORT`,
-        'answer-echo',
-        port.name,
-      );
+      add(c, 350, `${echo},ipv6_src=::`, punt, 'punt-echo-other', name);
+      add(c, 350, `${echo},ipv6_src=ff00::/8`, punt, 'punt-echo-other', name);
+      add(c, 300, echo, e.answer, 'answer-echo', name);
     }
 
     // ---- ND_GUARD ----
     const g = t(Table.NdGuard);
-    const toAnswer = `goto_table:${t(Table.NdAnswer)}`;
-    add(g, 300, join('icmp6', inPort, 'icmp_type=135', `nd_sll=${mac}`), toAnswer, 'nd-ok', port.name);
-    add(g, 300, join('icmp6', inPort, 'icmp_type=135', `nd_sll=${ZERO_MAC}`), toAnswer, 'nd-ok', port.name);
-    add(g, 200, join('icmp6', inPort, 'icmp_type=135'), 'drop', 'guard-ns-sll', port.name);
+    add(g, 300, `${ns},nd_sll=${mac}`, toAnswer, 'nd-ok', name);
+    add(g, 300, `${ns},nd_sll=${ZERO_MAC}`, toAnswer, 'nd-ok', name);
+    add(g, 200, ns, 'drop', 'guard-ns-sll', name);
     if (known) {
       for (const a of own) {
-        add(
-          g,
-          300,
-          join('icmp6', inPort, 'icmp_type=136', `nd_target=${a}`, `nd_tll=${mac}`),
-          passActions,
-          'nd-ok',
-          port.name,
-        );
-        add(
-          g,
-          300,
-          join('icmp6', inPort, 'icmp_type=136', `nd_target=${a}`, `nd_tll=${ZERO_MAC}`),
-          passActions,
-          'nd-ok',
-          port.name,
-        );
-        add(g, 250, join('icmp6', inPort, 'icmp_type=136', `nd_target=${a}`), 'drop', 'guard-na-tll', port.name);
+        const target = `${na},nd_target=${a}`;
+        add(g, 300, `${target},nd_tll=${mac}`, passActions, 'nd-ok', name);
+        add(g, 300, `${target},nd_tll=${ZERO_MAC}`, passActions, 'nd-ok', name);
+        add(g, 250, target, 'drop', 'guard-na-tll', name);
       }
-      add(g, 200, join('icmp6', inPort, 'icmp_type=136'), 'drop', 'guard-na-target', port.name);
+      add(g, 200, na, 'drop', 'guard-na-target', name);
     } else {
-      add(g, 300, join('icmp6', inPort, 'icmp_type=136', `nd_tll=${mac}`), passActions, 'nd-ok', port.name);
-      add(g, 300, join('icmp6', inPort, 'icmp_type=136', `nd_tll=${ZERO_MAC}`), passActions, 'nd-ok', port.name);
-      add(g, 200, join('icmp6', inPort, 'icmp_type=136'), 'drop', 'guard-na-tll', port.name);
+      add(g, 300, `${na},nd_tll=${mac}`, passActions, 'nd-ok', name);
+      add(g, 300, `${na},nd_tll=${ZERO_MAC}`, passActions, 'nd-ok', name);
+      add(g, 200, na, 'drop', 'guard-na-tll', name);
     }
 
     // ---- ND_ANSWER: an NS for the port's own address is the punt path's (DAD defence, RFC 4862) ----
     for (const addr of port.addresses)
-      add(
-        t(Table.NdAnswer),
-        450,
-        join('icmp6', inPort, 'icmp_type=135', `nd_target=${addr.text}`),
-        punt,
-        'punt-ns-own',
-        port.name,
-      );
+      add(t(Table.NdAnswer), 450, `${ns},nd_target=${addr.text}`, punt, 'punt-ns-own', name);
 
     // ---- PUNT ----
     const tag = net.vlan === null ? '' : `push_vlan:0x8100,set_field:${4096 + net.vlan}->vlan_vid,`;
-    add(t(Table.Punt), 100, inPort, `meter:${meterId},${tag}output:${portText(puntOf)}`, 'punt-output', port.name);
-  });
+    add(t(Table.Punt), 100, inPort, `meter:${meterId},${tag}output:${portText(puntOf)}`, 'punt-output', name);
+  }
 
   // ---- ND_ANSWER, per network: the router's addresses and every port's addresses, answered for any
   // VM port of the network. The guard stage has let through only NS whose SLL option is the
   // sending port's own MAC, or that carry none; the answer goes back out of IN_PORT.
   for (const net of config.networks) {
+    yield;
     const a = t(Table.NdAnswer);
     const targets: Target[] = [net.routerLinkLocal, ...net.routerAddresses].map((r) => ({
       address: r.text,
@@ -395,27 +406,31 @@ export function generateRules(
     }));
     for (const port of net.ports)
       for (const addr of port.addresses) targets.push({ address: addr.text, mac: port.mac.text, router: false });
-    const ns = (target: string): string =>
-      join('icmp6', networkMatch(net), 'icmp_type=135', 'icmp_code=0', `nd_target=${target}`);
-    for (const tg of targets) {
-      add(a, 400, join(ns(tg.address), 'ipv6_src=::'), punt, 'punt-ns-dad', null);
-      add(a, 300, join(ns(tg.address), `nd_sll=${ZERO_MAC}`), punt, 'punt-ns-no-sll', null);
+    const nsFor = `icmp6,${networkMatch(net)},icmp_type=135,icmp_code=0,nd_target=`;
+    const finish = `resubmit(,${t(Table.NaFinish)})`;
+    for (let i = 0; i < targets.length; i++) {
+      if ((i & 63) === 63) yield;
+      const tg = targets[i] as Target;
+      const ns = `${nsFor}${tg.address}`;
+      add(a, 400, `${ns},ipv6_src=::`, punt, 'punt-ns-dad', null);
+      add(a, 300, `${ns},nd_sll=${ZERO_MAC}`, punt, 'punt-ns-no-sll', null);
       add(
         a,
         200,
-        join(ns(tg.address), 'nw_ttl=255'),
+        `${ns},nw_ttl=255`,
         `move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:${tg.mac}->eth_src,move:NXM_NX_IPV6_SRC[]->NXM_NX_IPV6_DST[],set_field:${tg.address}->ipv6_src,` +
-          `set_field:136->icmpv6_type,set_field:${tg.router ? NA_FLAGS_ROUTER : NA_FLAGS_HOST}->nd_reserved,set_field:2->nd_options_type,resubmit(,${t(Table.NaFinish)})`,
+          `set_field:136->icmpv6_type,set_field:${tg.router ? NA_FLAGS_ROUTER : NA_FLAGS_HOST}->nd_reserved,set_field:2->nd_options_type,${finish}`,
         tg.router ? 'answer-na-router' : 'answer-na-port',
         null,
       );
-      add(a, 100, ns(tg.address), punt, 'punt-ns-other', null);
-      if (finished.has(`${tg.mac}/${tg.address}`)) continue;
-      finished.add(`${tg.mac}/${tg.address}`);
+      add(a, 100, ns, punt, 'punt-ns-other', null);
+      const key = `${tg.mac}/${tg.address}`;
+      if (finished.has(key)) continue;
+      finished.add(key);
       add(
         t(Table.NaFinish),
         100,
-        join('icmp6', `dl_src=${tg.mac}`, 'icmp_type=136', 'icmp_code=0', `nd_target=${tg.address}`),
+        `icmp6,dl_src=${tg.mac},icmp_type=136,icmp_code=0,nd_target=${tg.address}`,
         `set_field:${tg.mac}->nd_tll,IN_PORT`,
         'na-finish',
         null,
@@ -432,32 +447,46 @@ export function generateRules(
     }
     const inPort = `in_port=${portText(puntOf)}`;
     add(0, options.entryPriority, inPort, `goto_table:${t(Table.FromPunt)}`, 'entry', itf.name);
-    for (const att of itf.attachments) {
+    for (const [attachment, att] of itf.attachments.entries()) {
       const vlan = att.vlan === null ? 'vlan_tci=0x0000/0x1fff' : `dl_vlan=${att.vlan}`;
       const untag = att.vlan === null ? '' : 'pop_vlan,';
+      const from = `${inPort},${vlan},dl_dst=`;
       const outs: string[] = [];
-      for (const port of att.network.ports) {
+      const ports = att.network.ports;
+      for (let i = 0; i < ports.length; i++) {
+        if ((i & 63) === 63) yield;
+        const port = ports[i] as PortConfig;
         const of = bindings.ports.get(port.name);
         if (of === undefined) continue;
-        outs.push(`output:${portText(of)}`);
-        add(
-          t(Table.FromPunt),
-          200,
-          join(inPort, vlan, `dl_dst=${port.mac.text}`),
-          `${untag}output:${portText(of)}`,
-          'deliver-unicast',
-          port.name,
-        );
+        const out = `output:${portText(of)}`;
+        outs.push(out);
+        add(t(Table.FromPunt), 200, `${from}${port.mac.text}`, `${untag}${out}`, 'deliver-unicast', port.name);
       }
-      if (outs.length > 0)
+      // One rule when the outputs fit in one message, else a chain: each rule outputs its share,
+      // counts itself in the register and resubmits to this table, where the next one matches.
+      const per = Math.max(1, options.multicastOutputsPerRule ?? MULTICAST_OUTPUTS_PER_RULE);
+      const chain = Math.ceil(outs.length / per);
+      if (chain > MAX_CHAIN)
+        throw new RangeError(
+          `interface ${itf.name}: ${outs.length} VM ports need ${chain} multicast delivery rules, more than ${MAX_CHAIN}`,
+        );
+      // The first rule matches the frame as it comes in; its VLAN is popped there, so the next
+      // ones match the punt port and the chain register (a higher priority than the first rule
+      // of an untagged network, which the popped frame matches too).
+      const id = (k: number): string => hex(((attachment + 1) << 8) | k);
+      for (let k = 0; k < chain; k++) {
+        const share = outs.slice(k * per, (k + 1) * per).join(',');
+        const next =
+          k === chain - 1 ? '' : `,set_field:${id(k + 1)}->${CHAIN_REGISTER},resubmit(,${t(Table.FromPunt)})`;
         add(
           t(Table.FromPunt),
-          100,
-          join(inPort, vlan, `dl_dst=${MULTICAST_MAC}`),
-          `${untag}${outs.join(',')}`,
+          k === 0 ? 100 : 101,
+          k === 0 ? `${from}${MULTICAST_MAC}` : `${inPort},${CHAIN_REGISTER}=${id(k)}`,
+          `${k === 0 ? untag : ''}${share}${next}`,
           'deliver-multicast',
           itf.name,
         );
+      }
     }
   }
   return { rules, meters, meterBase: options.meterBase, skipped };
@@ -494,23 +523,44 @@ export interface RuleChanges {
  * matched by table, priority and match text as written: the generator writes a rule's match
  * fields in one order, and a rule whose fields came in another order (or that moved to another
  * group) is deleted and added again in the same bundle, which ends in the same state.
+ *
+ * Worked out once per pair of sets: a reload works it out beforehand, in steps
+ * ({@link ruleChangeSteps}), and the install finds it made.
  */
 export function ruleChanges(from: RuleSet, to: RuleSet): RuleChanges {
-  const before = groupByPort(from.rules);
+  return changesMade.get(from)?.get(to) ?? runSteps(ruleChangeSteps(from, to));
+}
+
+/** The changes between two sets already worked out, by the sets (the sets are never modified). */
+const changesMade = new WeakMap<RuleSet, WeakMap<RuleSet, RuleChanges>>();
+
+/** {@link ruleChanges} in steps of a few hundred rules (src/system/steps.ts); the result is kept for it. */
+export function* ruleChangeSteps(from: RuleSet, to: RuleSet): Steps<RuleChanges> {
+  const made = changesMade.get(from)?.get(to);
+  if (made !== undefined) return made;
+  const before = yield* groupByPort(from.rules);
   const remove: FlowRule[] = [];
   const add: FlowRule[] = [];
-  for (const [port, rules] of groupByPort(to.rules)) {
+  let groups = 0;
+  for (const [port, rules] of yield* groupByPort(to.rules)) {
+    if ((++groups & 15) === 0) yield;
     const old = before.get(port) ?? [];
     before.delete(port);
     if (!sameRules(old, rules)) groupChanges(old, rules, remove, add);
   }
   for (const old of before.values()) for (const r of old) remove.push(r);
-  return { remove, add };
+  const changes = { remove, add };
+  let byTo = changesMade.get(from);
+  if (byTo === undefined) changesMade.set(from, (byTo = new WeakMap()));
+  byTo.set(to, changes);
+  return changes;
 }
 
-function groupByPort(rules: readonly FlowRule[]): Map<string | null, FlowRule[]> {
+function* groupByPort(rules: readonly FlowRule[]): Steps<Map<string | null, FlowRule[]>> {
   const groups = new Map<string | null, FlowRule[]>();
-  for (const r of rules) {
+  for (let i = 0; i < rules.length; i++) {
+    if ((i & 1023) === 1023) yield;
+    const r = rules[i] as FlowRule;
     const group = groups.get(r.port);
     if (group === undefined) groups.set(r.port, [r]);
     else group.push(r);

@@ -21,7 +21,8 @@ import {
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig, parseConfig } from '../config/index.js';
-import { parseIpv6Address, parseIpv6Prefix, prefixContains } from '../config/addr.js';
+import { inPrefix as addressInPrefix } from '../../codecs/bytes.js';
+import { parseIpv6Address, parseIpv6Prefix } from '../config/addr.js';
 import {
   LabError,
   haveCommand,
@@ -401,7 +402,7 @@ function prefixLength(prefix: string): number {
 function inPrefix(prefix: string, address: string): boolean {
   const p = parseIpv6Prefix(prefix);
   const a = parseIpv6Address(address);
-  return p !== null && a !== null && prefixContains(p.range, a.ip);
+  return p !== null && a !== null && addressInPrefix(a.model.bytes, 0, p.model.address, p.model.length);
 }
 
 async function addresses(ns: string): Promise<ReturnType<typeof parseIpAddr>> {
@@ -656,13 +657,17 @@ async function probeVm(vm: LabVm, files: Files): Promise<VmReport> {
   return { vm, rows };
 }
 
-/** What punt6's OpenFlow rules did with the VM's frames (punt6_flow_packets_total, per category). */
+/**
+ * What punt6's OpenFlow rules did with the VM's frames (punt6_flow_packets_total, per category):
+ * the VM's own counters, or every port's together when the lab has more VMs than the metrics
+ * label one by one (their `port` is then "*").
+ */
 function flowRows(vm: LabVm, samples: MetricSample[] | null): CheckRow[] {
-  const packets = (category: string, port = vm.name): number =>
-    (samples ?? [])
-      .filter(
-        (s) => s.name === 'punt6_flow_packets_total' && s.labels['category'] === category && s.labels['port'] === port,
-      )
+  const flows = (samples ?? []).filter((s) => s.name === 'punt6_flow_packets_total');
+  const own = flows.some((s) => s.labels['port'] === vm.name) ? vm.name : '*';
+  const packets = (category: string, port = own): number =>
+    flows
+      .filter((s) => s.labels['category'] === category && s.labels['port'] === port)
       .reduce((a, s) => a + s.value, 0);
   // NS are answered by rules shared by the network (docs/flows.md): their counters are not per port.
   const answered: [string, number][] = [

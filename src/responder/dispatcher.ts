@@ -32,11 +32,12 @@ import { NeighborDiscoveryAnswer } from './answers/nd.js';
 import { RouterDiscoveryAnswer } from './answers/router-discovery.js';
 import { Counters, MessageKind, Outcome } from './counters.js';
 import { HeldReplies } from './held-replies.js';
-import { networkStates, UNTAGGED_SLOT, vlanMaps, type NetworkState } from './network-state.js';
+import { networkStateSteps, UNTAGGED_SLOT, vlanMaps, type NetworkState } from './network-state.js';
 import { DEFAULT_RATE_LIMIT, SenderRateLimiter, type RateLimit } from './rate-limiter.js';
 import { Reply, type FrameSink } from './reply.js';
 import { MulticastAdvertisements, Random } from './router-advertiser.js';
 import type { Runtime } from './runtime.js';
+import { runSteps, type Steps } from '../system/steps.js';
 
 export type { FrameSink } from './reply.js';
 
@@ -65,6 +66,39 @@ export interface DispatcherOptions {
   onCommitError?: (error: unknown, replies: number) => void;
   /** Per-sender token bucket (source MAC); null: none. Default DEFAULT_RATE_LIMIT. */
   rateLimit?: RateLimit | null;
+  /** The tables, built beforehand by {@link dispatcherTables} with the same runtime and options. */
+  tables?: DispatcherTables;
+}
+
+/**
+ * What a dispatcher looks frames up in, made from the runtime model: per network, the addresses
+ * it answers for and their NAs (network-state.ts); the ports by MAC; the per-sender buckets.
+ * They grow with the ports, so they are built in steps (src/system/steps.ts) of a few addresses
+ * or one table: a reload builds them while the running dispatcher answers.
+ */
+export interface DispatcherTables {
+  readonly networks: NetworkState[];
+  readonly portByMac: MacTable;
+  readonly limiter: SenderRateLimiter | null;
+}
+
+export function* dispatcherTables(
+  runtime: Runtime,
+  options: Pick<DispatcherOptions, 'seed' | 'rateLimit'> = {},
+): Steps<DispatcherTables> {
+  const limit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
+  const limiter =
+    limit === null
+      ? null
+      : new SenderRateLimiter(
+          runtime.ports.map((p) => p.mac),
+          runtime.interfaces.length,
+          limit,
+        );
+  yield;
+  const networks = yield* networkStateSteps(runtime, new Random(options.seed));
+  const portByMac = new MacTable(runtime.ports.map((p) => ({ mac: p.mac, value: p.index })));
+  return { networks, portByMac, limiter };
 }
 
 export class Dispatcher {
@@ -100,21 +134,14 @@ export class Dispatcher {
     // An echo request's checksum is verified while it is copied into the reply (answers/echo.ts).
     this.decoder.deferEchoRequestChecksum = true;
     this.dhcpv6 = options.dhcpv6;
-    const limit = options.rateLimit === undefined ? DEFAULT_RATE_LIMIT : options.rateLimit;
-    this.limiter =
-      limit === null
-        ? null
-        : new SenderRateLimiter(
-            runtime.ports.map((p) => p.mac),
-            runtime.interfaces.length,
-            limit,
-          );
+    const tables = options.tables ?? runSteps(dispatcherTables(runtime, options));
+    this.limiter = tables.limiter;
     this.counters = new Counters(runtime.interfaces.length);
-    this.networks = networkStates(runtime, new Random(options.seed));
+    this.networks = tables.networks;
     const { maps, links } = vlanMaps(runtime);
     this.vlanMap = maps;
     this.ownMacs = new MacTable(runtime.networks.map((n) => ({ mac: n.routerMac, value: n.index })));
-    const portByMac = new MacTable(runtime.ports.map((p) => ({ mac: p.mac, value: p.index })));
+    const portByMac = tables.portByMac;
     this.held = new HeldReplies(
       sink,
       () => {

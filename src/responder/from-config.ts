@@ -14,6 +14,7 @@ import {
   type Punt6Config,
   type RouterPreference as PreferenceName,
 } from '../config/model.js';
+import { runSteps, type Steps } from '../system/steps.js';
 import type { Runtime, RuntimeInterface, RuntimeNetwork, RuntimePort } from './runtime.js';
 
 const preferenceBits: Record<PreferenceName, number> = {
@@ -74,6 +75,11 @@ export function routerAdvertisementOf(net: NetworkConfig): RouterAdvertisementRe
 }
 
 export function buildRuntime(config: Punt6Config): Runtime {
+  return runSteps(runtimeSteps(config));
+}
+
+/** {@link buildRuntime} in steps of a few hundred ports (src/system/steps.ts). */
+export function* runtimeSteps(config: Punt6Config): Steps<Runtime> {
   const networkIndex = new Map<string, number>();
   const networks: RuntimeNetwork[] = config.networks.map((net, index) => {
     networkIndex.set(net.name, index);
@@ -99,13 +105,18 @@ export function buildRuntime(config: Punt6Config): Runtime {
       mrdRobustness: net.mrd.robustness,
     };
   });
-  const ports: RuntimePort[] = config.ports.map((p, index) => ({
-    index,
-    name: p.name,
-    mac: p.mac.bytes,
-    network: networkIndex.get(p.network) ?? -1,
-    addresses: p.addresses.map((a) => a.bytes),
-  }));
+  const ports: RuntimePort[] = [];
+  for (let index = 0; index < config.ports.length; index++) {
+    if ((index & 255) === 255) yield;
+    const p = config.ports[index] as Punt6Config['ports'][number];
+    ports.push({
+      index,
+      name: p.name,
+      mac: p.mac.bytes,
+      network: networkIndex.get(p.network) ?? -1,
+      addresses: p.addresses.map((a) => a.bytes),
+    });
+  }
   const interfaces: RuntimeInterface[] = config.interfaces.map((itf, index) => {
     let untaggedNetwork = -1;
     const vlanNetworks = new Map<number, number>();

@@ -43,25 +43,27 @@ export const UNTAGGED_LENGTH = ETHERNET_HEADER_LENGTH + IPV6_HEADER_LENGTH + NA_
 export const TAGGED_LENGTH = UNTAGGED_LENGTH + VLAN_TAG_LENGTH;
 const UNSPECIFIED = new Uint8Array(16);
 const ZERO_MAC = new Uint8Array(MAC_LENGTH);
+const NO_FRAME = new Uint8Array(0);
+const scratchUntagged = new Uint8Array(UNTAGGED_LENGTH);
+const scratchTagged = new Uint8Array(TAGGED_LENGTH);
 
 export class NeighborAdvertisementTemplates {
   /** Per entry: the checksum sum of what its templates hold, folded to 16 bits. */
   readonly sums: Int32Array;
-  /** Per entry: the untagged template, then the tagged one; views of one buffer, made once. */
+  /**
+   * Per entry: the untagged template, then the tagged one; views of one buffer, each made when
+   * its entry is set (so a large table is made a few entries at a time), an empty frame before.
+   */
   private readonly frames: Uint8Array[];
+  private readonly bytes: Uint8Array;
 
   constructor(entries: number) {
     const n = Math.max(1, entries);
     this.sums = new Int32Array(n);
-    const bytes = new Uint8Array(n * (UNTAGGED_LENGTH + TAGGED_LENGTH));
+    this.bytes = new Uint8Array(n * (UNTAGGED_LENGTH + TAGGED_LENGTH));
+    // Pushed, not `new Array(n).fill()`: a packed array, whose loads in copy() check no holes.
     this.frames = [];
-    for (let i = 0; i < n; i++) {
-      const o = i * (UNTAGGED_LENGTH + TAGGED_LENGTH);
-      this.frames.push(
-        bytes.subarray(o, o + UNTAGGED_LENGTH),
-        bytes.subarray(o + UNTAGGED_LENGTH, o + UNTAGGED_LENGTH + TAGGED_LENGTH),
-      );
-    }
+    for (let i = 0; i < 2 * n; i++) this.frames.push(NO_FRAME);
   }
 
   get entries(): number {
@@ -74,8 +76,16 @@ export class NeighborAdvertisementTemplates {
       throw new RangeError(`NA template ${i} is not in 0..${this.sums.length - 1}`);
     if (target.length !== 16 || mac.length !== MAC_LENGTH)
       throw new RangeError('NA template: the target is 16 bytes and the MAC 6');
+    const o = i * (UNTAGGED_LENGTH + TAGGED_LENGTH);
+    if (this.frames[2 * i] === NO_FRAME) {
+      this.frames[2 * i] = this.bytes.subarray(o, o + UNTAGGED_LENGTH);
+      this.frames[2 * i + 1] = this.bytes.subarray(o + UNTAGGED_LENGTH, o + UNTAGGED_LENGTH + TAGGED_LENGTH);
+    }
     for (const tagged of [false, true]) {
-      const f = this.frames[2 * i + (tagged ? 1 : 0)] as Uint8Array;
+      const to = this.frames[2 * i + (tagged ? 1 : 0)] as Uint8Array;
+      // Built in one scratch frame and copied: the emitters' word views are made for it alone,
+      // not for each template (a view is kept as long as its array lives).
+      const f = tagged ? scratchTagged : scratchUntagged;
       f.fill(0);
       // The TCI is patched from the NS; the tag's id here is only a placeholder.
       const ip = emitEthernet(
@@ -114,6 +124,7 @@ export class NeighborAdvertisementTemplates {
             IpProtocol.Icmpv6 +
             sumWords(f, ip + IPV6_HEADER_LENGTH, NA_LENGTH),
         );
+      to.set(f);
     }
   }
 

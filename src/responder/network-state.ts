@@ -15,6 +15,7 @@ import { AddressTable } from '../tables/address-table.js';
 import { NeighborAdvertisementTemplates } from './na-templates.js';
 import { RouterAdvertiser, type NetworkLink, type Random } from './router-advertiser.js';
 import type { Runtime, RuntimeNetwork } from './runtime.js';
+import { runSteps, type Steps } from '../system/steps.js';
 
 /** The owner of an address entry that is the router's; a port's is its index + 1. */
 export const ROUTER_OWNER = 0;
@@ -37,26 +38,40 @@ export interface NetworkState {
 }
 
 export function networkStates(runtime: Runtime, random: Random): NetworkState[] {
-  return runtime.networks.map((net) => {
+  return runSteps(networkStateSteps(runtime, random));
+}
+
+/**
+ * {@link networkStates} in steps of a few addresses (src/system/steps.ts): they grow with the
+ * ports, and a reload builds them while the running dispatcher answers.
+ */
+export function* networkStateSteps(runtime: Runtime, random: Random): Steps<NetworkState[]> {
+  const states: NetworkState[] = [];
+  for (const net of runtime.networks) {
     // Every address punt6 answers for on this network: the router's, then the ports' (proxy
     // ND, answered with the port's MAC). An address listed twice keeps its last entry.
     const entries: { address: Uint8Array; owner: number; mac: Uint8Array }[] = [
       net.routerLinkLocal,
       ...net.routerAddresses,
     ].map((address) => ({ address, owner: ROUTER_OWNER, mac: net.routerMac }));
-    for (const p of runtime.ports)
+    for (let i = 0; i < runtime.ports.length; i++) {
+      if ((i & 255) === 255) yield;
+      const p = runtime.ports[i] as (typeof runtime.ports)[number];
       if (p.network === net.index)
         for (const address of p.addresses) entries.push({ address, owner: p.index + 1, mac: p.mac });
+    }
     const owned = new AddressTable(entries.length);
     const owners = new Int32Array(entries.length);
     const advertisements = new NeighborAdvertisementTemplates(entries.length);
-    entries.forEach((e, i) => {
+    for (let i = 0; i < entries.length; i++) {
+      if ((i & 7) === 7) yield;
+      const e = entries[i] as (typeof entries)[number];
       owned.set(e.address, 0, i);
       owners[i] = e.owner;
       advertisements.set(i, e.address, e.mac, e.owner === ROUTER_OWNER);
-    });
+    }
     const ll = net.routerLinkLocal;
-    return {
+    states.push({
       net,
       routerMac: macWords(net.routerMac),
       routerLinkLocal: new DataView(ll.buffer, ll.byteOffset, 16),
@@ -64,8 +79,10 @@ export function networkStates(runtime: Runtime, random: Random): NetworkState[] 
       owners,
       advertisements,
       ra: net.ra ? new RouterAdvertiser(net, net.ra, random) : undefined,
-    };
-  });
+    });
+    yield;
+  }
+  return states;
 }
 
 /**

@@ -12,13 +12,22 @@
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { JournalFs } from '../dhcp/journal.js';
-import { LeaseType, LeaseTable, type LeaseTableConfig, type PoolConfig, type StaticBinding } from '../dhcp/leases.js';
+import {
+  LeaseType,
+  LeaseTable,
+  leaseTablePlan,
+  type LeaseTableConfig,
+  type LeaseTablePlan,
+  type PoolConfig,
+  type StaticBinding,
+} from '../dhcp/leases.js';
 import { stateFileProblem } from '../system/files.js';
+import { runInSlices, runSteps, type SliceOptions, type Steps } from '../system/steps.js';
 import { loadOrCreateServerDuid } from '../dhcp/server-duid.js';
 import { Dhcpv6Server } from '../dhcp/server.js';
 import type { Punt6Config } from '../config/model.js';
-import { Dispatcher, type FrameSink } from './dispatcher.js';
-import { buildRuntime } from './from-config.js';
+import { Dispatcher, dispatcherTables, type FrameSink } from './dispatcher.js';
+import { runtimeSteps } from './from-config.js';
 import type { RateLimit } from './rate-limiter.js';
 
 export interface ResponderOptions {
@@ -52,6 +61,12 @@ export interface ResponderOptions {
   serverDuid?: Uint8Array;
   /** The lease journal's file operations (default: the real file system). */
   journalFs?: JournalFs;
+  /**
+   * Build what grows with the ports (the runtime model, the dispatcher's tables, the lease
+   * table's reservations) in slices of the event loop (src/system/steps.ts): a reload does, so
+   * that the running responder answers meanwhile. Default: at once.
+   */
+  slices?: SliceOptions;
 }
 
 export interface Responder {
@@ -102,10 +117,18 @@ export function poolsOf(config: Punt6Config): PoolConfig[] {
  * lease table: the DHCPv6 server answers ports itself, and the table keeps these out of its pools.
  */
 export function staticBindingsOf(config: Punt6Config): StaticBinding[] {
+  return runSteps(staticBindingSteps(config));
+}
+
+/** {@link staticBindingsOf} in steps of a few hundred ports. */
+function* staticBindingSteps(config: Punt6Config): Steps<StaticBinding[]> {
   const out: StaticBinding[] = [];
-  config.networks.forEach((net, networkId) => {
-    if (net.dhcpv6.mode !== 'stateful') return;
-    for (const p of net.ports) {
+  for (let networkId = 0; networkId < config.networks.length; networkId++) {
+    const net = config.networks[networkId] as Punt6Config['networks'][number];
+    if (net.dhcpv6.mode !== 'stateful') continue;
+    for (let i = 0; i < net.ports.length; i++) {
+      if ((i & 255) === 255) yield;
+      const p = net.ports[i] as Punt6Config['ports'][number];
       for (const a of p.addresses) out.push({ mac: p.mac.bytes, type: LeaseType.Address, networkId, address: a.bytes });
       if (p.delegatedPrefix)
         out.push({
@@ -116,13 +139,27 @@ export function staticBindingsOf(config: Punt6Config): StaticBinding[] {
           prefixLength: p.delegatedPrefix.length,
         });
     }
-  });
+  }
   return out;
 }
 
 /** The pools and reservations of the configuration, as the lease table takes them. */
 export function leaseTableConfigOf(config: Punt6Config): LeaseTableConfig {
-  return { pools: poolsOf(config), staticBindings: staticBindingsOf(config), limits: config.server.leaseLimits };
+  return runSteps(leaseTableConfigSteps(config));
+}
+
+function* leaseTableConfigSteps(config: Punt6Config): Steps<LeaseTableConfig> {
+  const staticBindings = yield* staticBindingSteps(config);
+  return { pools: poolsOf(config), staticBindings, limits: config.server.leaseLimits };
+}
+
+/**
+ * The lease table's plan for the configuration (checked and indexed, src/dhcp/leases.ts), built
+ * in steps: a reload that keeps the lease table builds it beforehand and swaps it in with
+ * `usePlan`, in a time that does not grow with the ports.
+ */
+export function* leaseTablePlanOf(config: Punt6Config): Steps<LeaseTablePlan> {
+  return yield* leaseTablePlan(yield* leaseTableConfigSteps(config));
 }
 
 /** The lease journal the configuration uses, or null when no network is stateful. */
@@ -142,7 +179,10 @@ async function refuseStateFile(what: string, path: string): Promise<void> {
 
 export async function openResponder(config: Punt6Config, options: ResponderOptions = {}): Promise<Responder> {
   const now = options.now ?? Date.now;
-  const runtime = buildRuntime(config);
+  const slices = options.slices;
+  const run = <T>(steps: Steps<T>): Promise<T> =>
+    slices === undefined ? Promise.resolve(runSteps(steps)) : runInSlices(steps, slices);
+  const runtime = await run(runtimeSteps(config));
   const configLeaseFile = leaseFileOf(config);
   const leaseFile =
     configLeaseFile === null ? null : (options.leases?.journal.path ?? options.leaseFile ?? configLeaseFile);
@@ -157,12 +197,14 @@ export async function openResponder(config: Punt6Config, options: ResponderOptio
     if (openLeases) await mkdir(dirname(leaseFile), { recursive: true, mode: 0o750 });
     if (readDuid) await mkdir(dirname(duidFile), { recursive: true, mode: 0o750 });
   }
+  const leaseConfig = openLeases ? await run(leaseTableConfigSteps(config)) : null;
   const leases =
     leaseFile === null
       ? null
       : (options.leases ??
         (await LeaseTable.open(leaseFile, {
-          ...leaseTableConfigOf(config),
+          ...(leaseConfig as LeaseTableConfig),
+          plan: await run(leaseTablePlan(leaseConfig as LeaseTableConfig)),
           fs: options.journalFs,
           onWarning: options.onWarning,
           onStorageChange: options.onStorageChange,
@@ -186,14 +228,24 @@ export async function openResponder(config: Punt6Config, options: ResponderOptio
     now,
     iasPerMessage: config.server.leaseLimits.iasPerMessage,
   });
+  const rateLimit = options.rateLimit === undefined ? config.server.rateLimit : options.rateLimit;
+  let tables;
+  try {
+    tables = await run(dispatcherTables(runtime, { seed: options.seed, rateLimit }));
+  } catch (e) {
+    // Given up (a reload abandoned): nothing opened here stays open.
+    if (openLeases) await leases?.close().catch(() => undefined);
+    throw e;
+  }
   const dispatcher = new Dispatcher(runtime, {
+    tables,
     sink: options.sink,
     now,
     seed: options.seed,
     verifyChecksums: options.verifyChecksums,
     dhcpv6,
     onCommitError: options.onCommitError,
-    rateLimit: options.rateLimit === undefined ? config.server.rateLimit : options.rateLimit,
+    rateLimit,
   });
   return {
     config,

@@ -52,7 +52,18 @@ export class AddressTable {
   set(key: Uint8Array, keyOff: number, value: number): boolean {
     if (!Number.isInteger(value) || value < 0 || value > 0x7fffffff)
       throw new RangeError(`address table value ${value} is not in 0..2^31-1`);
-    const slot = this.probe(key, keyOff);
+    // Read by bytes: a word view per key would be made, and kept, for each of them.
+    const w = (j: number): number =>
+      (((key[keyOff + j] as number) << 24) |
+        ((key[keyOff + j + 1] as number) << 16) |
+        ((key[keyOff + j + 2] as number) << 8) |
+        (key[keyOff + j + 3] as number)) >>>
+      0;
+    const w0 = w(0);
+    const w1 = w(4);
+    const w2 = w(8);
+    const w3 = w(12);
+    const slot = this.probeWords(w0, w1, w2, w3);
     if (slot >= 0) {
       this.values[slot] = value;
       return true;
@@ -60,8 +71,10 @@ export class AddressTable {
     // Never more than half full, so probes always meet a free slot.
     if (this.count + 1 > (this.mask + 1) / 2) return false;
     const free = ~slot;
-    const v = wordView(key);
-    for (let j = 0; j < 4; j++) this.keys[free * 4 + j] = v.getUint32(keyOff + 4 * j);
+    this.keys[free * 4] = w0;
+    this.keys[free * 4 + 1] = w1;
+    this.keys[free * 4 + 2] = w2;
+    this.keys[free * 4 + 3] = w3;
     this.values[free] = value;
     this.count++;
     return true;
@@ -76,10 +89,11 @@ export class AddressTable {
   /** The slot holding the key at b[o], or ~(the free slot where it would go). */
   private probe(b: Uint8Array, o: number): number {
     const v = wordView(b);
-    const w0 = v.getUint32(o);
-    const w1 = v.getUint32(o + 4);
-    const w2 = v.getUint32(o + 8);
-    const w3 = v.getUint32(o + 12);
+    return this.probeWords(v.getUint32(o), v.getUint32(o + 4), v.getUint32(o + 8), v.getUint32(o + 12));
+  }
+
+  /** The slot holding the key of these four big-endian words, or ~(the free slot where it would go). */
+  private probeWords(w0: number, w1: number, w2: number, w3: number): number {
     const k = this.keys;
     let i = hashWords(w0, w1, w2, w3) >>> this.shift;
     for (;;) {

@@ -39,12 +39,16 @@ export class MacTable {
     this.lows = new Uint32Array(size);
     this.values = new Int32Array(size).fill(-1);
     for (const e of entries) {
-      const i = this.slot(e.mac, 0);
-      const v = wordView(e.mac);
-      this.highs[i] = v.getUint16(0);
-      this.lows[i] = v.getUint32(2);
+      // Read by bytes: a word view per key would be made, and kept, for each of them.
+      const m = e.mac;
+      const high = ((m[0] as number) << 8) | (m[1] as number);
+      const low =
+        (((m[2] as number) << 24) | ((m[3] as number) << 16) | ((m[4] as number) << 8) | (m[5] as number)) >>> 0;
+      const i = this.slotOf(high, low);
+      this.highs[i] = high;
+      this.lows[i] = low;
       this.values[i] = e.value;
-      this.lastBytes[e.mac[5] as number] = 1;
+      this.lastBytes[m[5] as number] = 1;
     }
   }
 
@@ -57,8 +61,11 @@ export class MacTable {
   /** The slot holding the MAC at b[o], or the free slot where it would go. */
   private slot(b: Uint8Array, o: number): number {
     const v = wordView(b);
-    const high = v.getUint16(o);
-    const low = v.getUint32(o + 2);
+    return this.slotOf(v.getUint16(o), v.getUint32(o + 2));
+  }
+
+  /** The slot holding the MAC of these first 16 and last 32 bits, or the free slot where it would go. */
+  private slotOf(high: number, low: number): number {
     let i = hashMac(high, low) & this.mask;
     while (this.values[i] !== -1 && (this.highs[i] !== high || this.lows[i] !== low)) i = (i + 1) & this.mask;
     return i;

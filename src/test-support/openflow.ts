@@ -26,6 +26,7 @@ export interface Frame {
   tp_src?: number;
   tp_dst?: number;
   nd_reserved?: number;
+  reg8?: number;
   reg9?: number;
 }
 
@@ -78,10 +79,11 @@ function fieldMatches(f: Frame, field: string): boolean {
   switch (key) {
     case 'in_port':
       return String(f.in_port) === value;
+    case 'reg8':
     case 'reg9': {
       const [v, mask] = value.split('/').map(Number) as [number, number | undefined];
       const m = mask ?? 0xffffffff;
-      return ((f.reg9 ?? 0) & m) >>> 0 === (v & m) >>> 0;
+      return ((f[key] ?? 0) & m) >>> 0 === (v & m) >>> 0;
     }
     case 'ipv6_src':
       return addressMatches(f.ipv6_src, value);
@@ -174,9 +176,9 @@ export function evaluate(set: RuleSet, input: Frame): Outcome {
         else if (field === 'nd_tll') f.nd_tll = value;
         else if (field === 'nd_options_type') delete f.nd_sll;
         else if (field === 'vlan_vid') f.vlan = Number(value) - 4096;
-        else if (field === 'reg9') {
-          const [v, mask] = value.split('/').map(Number) as [number, number];
-          f.reg9 = (((f.reg9 ?? 0) & ~mask) | (v & mask)) >>> 0;
+        else if (field === 'reg8' || field === 'reg9') {
+          const [v, mask = 0xffffffff] = value.split('/').map(Number) as [number, number | undefined];
+          f[field] = (((f[field] ?? 0) & ~mask) | (v & mask)) >>> 0;
         } else throw new Error(`evaluator: set_field ${field}`);
       } else out.actions.push(a);
     }
