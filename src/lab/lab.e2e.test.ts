@@ -23,6 +23,7 @@ import { buildRuntime } from '../responder/from-config.js';
 import { haveCommand, processCommandLine, run } from '../system/exec.js';
 import { REQUIRED_COMMANDS, repositoryRoot } from './lab.js';
 import { LAB_PREFIX } from './plan.js';
+import { lastEvent, parseDhclientRecord } from './parse.js';
 
 const root = repositoryRoot();
 const onCi = process.env['CI'] === 'true';
@@ -48,14 +49,11 @@ interface Run {
   stderr: string;
 }
 
-/** `punt6 lab ARGS --state STATE` in a child process. */
-function lab(...args: string[]): Promise<Run> {
+/** `punt6 ARGS` (any command) in a child process; its output. */
+function punt6(...args: string[]): Promise<Run> {
   const entry = join(root, 'dist', 'src', 'commands', 'cli.js');
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [entry, 'lab', ...args, '--state', state], {
-      cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(process.execPath, [entry, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
@@ -63,6 +61,11 @@ function lab(...args: string[]): Promise<Run> {
     child.on('error', reject);
     child.on('close', (code) => resolve({ code: code ?? 1, stdout, stderr }));
   });
+}
+
+/** `punt6 lab ARGS --state STATE` in a child process. */
+function lab(...args: string[]): Promise<Run> {
+  return punt6('lab', ...args, '--state', state);
 }
 
 function show(t: ExecutionContext, r: Run): void {
@@ -164,6 +167,40 @@ labTest('lab status shows the daemons, the namespaces, the flows and the counter
   t.regex(r.stdout, /punt6_flow_packets_total\{category="answer-echo",kind="answered",port="vm1"\}\s+[1-9]/);
   t.regex(r.stdout, /kind="dhcpv6-information-request",outcome="answered"\}\s+[1-9]/);
 });
+
+labTest(
+  "punt6 ctl reaches the lab's punt6: status with its interface, rules in sync, every VM's static binding",
+  async (t) => {
+    const ctl = async (...args: string[]): Promise<{ arguments: Record<string, unknown> }> => {
+      const r = await punt6('ctl', '--config', join(state, 'punt6.yaml'), ...args, '--json');
+      t.is(r.code, 0, r.stderr + r.stdout);
+      return JSON.parse(r.stdout) as { arguments: Record<string, unknown> };
+    };
+    const status = (await ctl('status')).arguments;
+    t.like(status, {
+      interfaces: [{ name: 'punt0', attached: true }],
+      networks: [{ name: 'tenant', ports: vms }],
+      leases: { storageOk: true, staticBindings: vms + 1 },
+      flows: { bridge: 'p6lab-br0', inSync: true },
+    });
+    const rs = (status['frames'] as Record<string, Record<string, number> | undefined>)['rs'];
+    t.true((rs?.['answered'] ?? 0) > 0, 'RS answered');
+    // Each VM's dhclient holds its port's static binding, which the port's state names.
+    for (const i of [1, vms]) {
+      const vm = `vm${i}`;
+      const record = readFileSync(join(state, 'vms', vm, 'stateful.record'), 'utf8');
+      const address = lastEvent(parseDhclientRecord(record), ['BOUND6', 'RENEW6', 'REBIND6', 'REBOOT6'])?.[
+        'new_ip6_address'
+      ];
+      const port = (await ctl('port', vm)).arguments as {
+        port: { addresses: string[] };
+        flows: { meter: { packetsIn: number } };
+      };
+      t.deepEqual(port.port.addresses, [address], `${vm}: dhclient holds its port's address`);
+      t.true(port.flows.meter.packetsIn > 0, `${vm}: its meter counted its punted requests`);
+    }
+  },
+);
 
 labTest(
   'the NA and the echo reply OVS builds equal, field by field, what punt6 builds in userspace for the same request',

@@ -9,7 +9,6 @@ import { spawn } from 'node:child_process';
 import {
   chmodSync,
   closeSync,
-  copyFileSync,
   existsSync,
   mkdirSync,
   openSync,
@@ -20,7 +19,7 @@ import {
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadConfig, parseConfig } from '../config/index.js';
+import { parseConfig } from '../config/index.js';
 import { inPrefix as addressInPrefix } from '../../codecs/bytes.js';
 import { parseIpv6Address, parseIpv6Prefix } from '../config/addr.js';
 import {
@@ -48,6 +47,7 @@ import {
   VM_INTERFACE,
   buildFlows,
   buildPlan,
+  withControlSocket,
   withVms,
   type LabPlan,
   type LabVm,
@@ -140,6 +140,10 @@ class Files {
   }
   get config(): string {
     return join(this.root, 'punt6.yaml');
+  }
+  /** The control socket of the lab's punt6 (`punt6 ctl --config STATE/punt6.yaml`). */
+  get control(): string {
+    return join(this.root, 'control.sock');
   }
   get punt6Pid(): string {
     return join(this.root, 'punt6.pid');
@@ -738,11 +742,9 @@ export async function labUp(options: LabOptions): Promise<boolean> {
   requireEnvironment();
   const files = new Files(options.stateDirectory);
   // With --vms, the configuration made from the given one is checked before anything is removed.
-  const text = options.vms === undefined ? null : withVms(readFileSync(options.configPath, 'utf8'), options.vms);
-  const config =
-    text === null
-      ? await loadConfig(options.configPath)
-      : parseConfig(text, options.configPath, dirname(options.configPath));
+  const given = readFileSync(options.configPath, 'utf8');
+  const text = withControlSocket(options.vms === undefined ? given : withVms(given, options.vms), files.control);
+  const config = parseConfig(text, options.configPath, dirname(options.configPath));
   const plan = buildPlan(config);
 
   options.progress(
@@ -751,8 +753,7 @@ export async function labUp(options: LabOptions): Promise<boolean> {
   for (const item of await tearDown(options)) options.progress(`  removed ${item}`);
 
   mkdirSync(files.ovs, { recursive: true });
-  if (text === null) copyFileSync(options.configPath, files.config);
-  else writeFileSync(files.config, text);
+  writeFileSync(files.config, text);
   const state: LabState = {
     bridge: plan.bridge,
     metricsPort: options.metricsPort,

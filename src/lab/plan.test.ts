@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import test from 'ava';
 import { loadConfig, parseConfig } from '../config/index.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
-import { buildFlows, buildPlan, withVms } from './plan.js';
+import { buildFlows, buildPlan, withControlSocket, withVms } from './plan.js';
 
 const labConfig = join(repositoryRoot, 'fixtures', 'config', 'lab.yaml');
 
@@ -55,4 +55,13 @@ test("withVms: the ports become vm1 … vmN on the first port's network, one add
   t.is(config.ports[49]?.addresses[0]?.text, '2001:db8:1::132');
   t.is(buildPlan(config).vms.length, 50);
   t.throws(() => withVms(text, 0), { message: /1\.\.1000/ });
+});
+
+test('withControlSocket: the lab gives its punt6 a control socket, and keeps one the file names', (t) => {
+  const text = readFileSync(labConfig, 'utf8');
+  const config = parseConfig(withControlSocket(text, '/run/lab/control.sock'), labConfig);
+  t.deepEqual(config.control, { socket: '/run/lab/control.sock', mode: 0o600 });
+  t.deepEqual(config.networks, parseConfig(text, labConfig).networks, 'nothing else changes');
+  const own = withControlSocket(`${text}\ncontrol:\n  socket: /run/own.sock\n`, '/run/lab/control.sock');
+  t.is(parseConfig(own, labConfig).control?.socket, '/run/own.sock');
 });

@@ -154,3 +154,13 @@ export function withVms(text: string, n: number): string {
   doc.set('ports', ports);
   return doc.toString();
 }
+
+/**
+ * The configuration text with a control socket at `socket` (`punt6 ctl` reaches the lab's punt6
+ * through it), unless it names one already.
+ */
+export function withControlSocket(text: string, socket: string): string {
+  const doc = parseDocument(text);
+  if (doc.get('control') === undefined) doc.set('control', { socket });
+  return doc.toString();
+}
