@@ -261,10 +261,10 @@ async function stateful(t: ExecutionContext): Promise<Dhcpv6Reply[]> {
     t.deepEqual(optionsOf(lm.options, 'ia-na'), []);
     t.is(r.leases.lookup(fromHex(CLIENT_DUID_HEX), 1, LeaseType.Address), undefined);
     t.is(r.leases.lookupAddress(parseIpv6('2001:db8:1::100')), undefined);
-    t.is(r.dispatcher.counters.total(MessageKind.DhcpSolicit, Outcome.Answered), 1);
-    t.is(r.dispatcher.counters.total(MessageKind.DhcpRequest, Outcome.Answered), 1);
-    t.is(r.dispatcher.counters.total(MessageKind.DhcpRenew, Outcome.Answered), 1);
-    t.is(r.dispatcher.counters.total(MessageKind.DhcpRelease, Outcome.Answered), 1);
+    t.is(r.dispatcher.counters.total(MessageKind.Dhcpv6Solicit, Outcome.Answered), 1);
+    t.is(r.dispatcher.counters.total(MessageKind.Dhcpv6Request, Outcome.Answered), 1);
+    t.is(r.dispatcher.counters.total(MessageKind.Dhcpv6Renew, Outcome.Answered), 1);
+    t.is(r.dispatcher.counters.total(MessageKind.Dhcpv6Release, Outcome.Answered), 1);
     // The server's own frames in the capture (kea's answers) are not answered.
     for (const i of [1, 3, 5, 7]) t.is(await ask(r, frameAt(frames, i).frame), undefined);
     return replies;
@@ -1179,7 +1179,7 @@ test('replies that change leases leave through the sink only after the journal c
     t.is(d.heldReplies, n);
     t.is(r.sent.length, 0, 'nothing sent before the commit');
     t.is(r.leases.counts().addresses, n, 'bound in memory');
-    t.is(d.counters.total(MessageKind.DhcpRequest, Outcome.Answered), n);
+    t.is(d.counters.total(MessageKind.Dhcpv6Request, Outcome.Answered), n);
     await d.flush();
     t.is(d.heldReplies, 0);
     t.is(r.sent.length, n);

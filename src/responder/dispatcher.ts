@@ -235,15 +235,15 @@ export class Dispatcher {
       case messageKind.MulticastRouterSolicitation:
         result = this.mrd.multicastRouterSolicitation(rx, off, st);
         break;
-      case messageKind.DhcpSolicit:
-      case messageKind.DhcpRequest:
-      case messageKind.DhcpConfirm:
-      case messageKind.DhcpRenew:
-      case messageKind.DhcpRebind:
-      case messageKind.DhcpRelease:
-      case messageKind.DhcpDecline:
-      case messageKind.DhcpInformationRequest:
-      case messageKind.DhcpRelayForward:
+      case messageKind.Dhcpv6Solicit:
+      case messageKind.Dhcpv6Request:
+      case messageKind.Dhcpv6Confirm:
+      case messageKind.Dhcpv6Renew:
+      case messageKind.Dhcpv6Rebind:
+      case messageKind.Dhcpv6Release:
+      case messageKind.Dhcpv6Decline:
+      case messageKind.Dhcpv6InformationRequest:
+      case messageKind.Dhcpv6RelayForward:
         result = this.dhcpv6Answer.dhcpv6Message(rx, off, st, network, ifIndex);
         break;
       default:
@@ -362,25 +362,25 @@ function kindOfIcmpv6(type: number): MessageKind {
 export function kindOfDhcpv6(type: number): MessageKind {
   switch (type) {
     case messageType.Solicit:
-      return messageKind.DhcpSolicit;
+      return messageKind.Dhcpv6Solicit;
     case messageType.Request:
-      return messageKind.DhcpRequest;
+      return messageKind.Dhcpv6Request;
     case messageType.Confirm:
-      return messageKind.DhcpConfirm;
+      return messageKind.Dhcpv6Confirm;
     case messageType.Renew:
-      return messageKind.DhcpRenew;
+      return messageKind.Dhcpv6Renew;
     case messageType.Rebind:
-      return messageKind.DhcpRebind;
+      return messageKind.Dhcpv6Rebind;
     case messageType.Release:
-      return messageKind.DhcpRelease;
+      return messageKind.Dhcpv6Release;
     case messageType.Decline:
-      return messageKind.DhcpDecline;
+      return messageKind.Dhcpv6Decline;
     case messageType.InformationRequest:
-      return messageKind.DhcpInformationRequest;
+      return messageKind.Dhcpv6InformationRequest;
     case messageType.RelayForw:
-      return messageKind.DhcpRelayForward;
+      return messageKind.Dhcpv6RelayForward;
     default:
-      return messageKind.DhcpOther;
+      return messageKind.Dhcpv6Other;
   }
 }
 
