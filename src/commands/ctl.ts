@@ -1,7 +1,7 @@
 /**
  * `punt6 ctl COMMAND`: the client of a running punt6's control socket (src/control/): status,
- * reload with its result, the leases (list with filters, show, release), what punt6 knows of a
- * port. The socket is `--socket PATH`, or the configuration's `control.socket`.
+ * reload with its result, the leases (list with filters, show, release, export), what punt6
+ * knows of a port. The socket is `--socket PATH`, or the configuration's `control.socket`.
  */
 
 import { readFile } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ConfigError, loadConfig } from '../config/index.js';
 import { parseIpv6Address, parseMacAddress } from '../config/addr.js';
-import type { HistoryEntry, LeaseView } from '../dhcp/lease-view.js';
+import { leasesCsv, type HistoryEntry, type LeaseView } from '../dhcp/lease-view.js';
 import { askControl, ControlError, ControlResult, type ControlRequest } from '../control/protocol.js';
 import { defineCommand, parseCommand, UsageError } from './command.js';
 import { filterFlags, filterHelp, filterTextOf, leaseShowText, leasesText } from './leases.js';
@@ -19,7 +19,7 @@ interface CtlArgs {
   configPath?: string;
   request: ControlRequest;
   /** How the answer's arguments are printed. */
-  view: 'json' | 'leases' | 'lease';
+  view: 'json' | 'leases' | 'lease' | 'export-json' | 'export-csv';
   json: boolean;
   /** A result "empty" (nothing found) is still exit 0. */
   emptyIsOk: boolean;
@@ -55,7 +55,7 @@ export const ctlCommand = defineCommand<CtlArgs>({
   name: 'ctl',
   synopsis: 'ctl [--socket PATH | --config FILE] COMMAND [ARGS] [options]',
   summary: `ask a running punt6 through its control socket: status, reload, leases
-list|show|release, port state`,
+list|show|release|export, port state`,
   details: `commands:
   status                  interfaces, frames by kind and outcome, the next RA, leases and
                           their storage, reloads, OpenFlow rules in sync or not
@@ -63,6 +63,8 @@ list|show|release, port state`,
   leases list [filters]   the leases, as punt6 leases list prints them
   leases show ADDRESS     one lease and its journal history
   leases release ADDRESS  end that lease (journaled before the answer): the address is free
+  leases export [filters] the leases, as JSON (default) or CSV (--format), as punt6 leases
+                          export prints them
   port NAME|MAC|ADDRESS   what punt6 knows of a port: configuration, leases, quarantined
                           addresses, meter and flow counters (with run --bridge)
   commands                the commands the socket answers
@@ -70,7 +72,8 @@ list|show|release, port state`,
 options:
   --socket PATH           the control socket (default: control.socket of --config FILE)
   --config FILE           the configuration punt6 runs with
-${filterHelp}  --json                  print the whole answer as JSON
+${filterHelp}  --format json|csv       leases export: the format (default json)
+  --json                  print the whole answer as JSON
 
 Exit 0 when punt6 answered with success, 1 otherwise (nothing found, an error, no answer).
 `,
@@ -81,6 +84,7 @@ Exit 0 when punt6 answered with success, 1 otherwise (nothing found, an error, n
         socket: { type: 'string' },
         config: { type: 'string' },
         json: { type: 'boolean', default: false },
+        format: { type: 'string' },
         ...filterFlags,
       },
       true,
@@ -94,8 +98,12 @@ Exit 0 when punt6 answered with success, 1 otherwise (nothing found, an error, n
     const noArgs = (n: number): void => {
       if (rest.length !== n) throw new UsageError(`${command} takes ${n === 0 ? 'no argument' : 'one argument'}`);
     };
-    if (filtered && !(command === 'leases' && rest[0] === 'list'))
-      throw new UsageError('the filters go with leases list');
+    const listing = command === 'leases' && (rest[0] === 'list' || rest[0] === 'export');
+    if (filtered && !listing) throw new UsageError('the filters go with leases list and leases export');
+    if (values.format !== undefined && !(command === 'leases' && rest[0] === 'export'))
+      throw new UsageError('--format goes with leases export');
+    if (values.format !== undefined && values.format !== 'json' && values.format !== 'csv')
+      throw new UsageError('--format is json or csv');
     switch (command) {
       case undefined:
         throw new UsageError('a command is required: status, reload, leases, port or commands');
@@ -115,8 +123,8 @@ Exit 0 when punt6 answered with success, 1 otherwise (nothing found, an error, n
         };
       case 'leases': {
         const [sub, ...more] = rest;
-        if (sub === 'list') {
-          if (more.length > 0) throw new UsageError(`unexpected argument ${more[0]} after leases list`);
+        if (sub === 'list' || sub === 'export') {
+          if (more.length > 0) throw new UsageError(`unexpected argument ${more[0]} after leases ${sub}`);
           const args: Record<string, string> = {};
           const given: [string, string | undefined][] = [
             ['network', filter.network],
@@ -126,7 +134,8 @@ Exit 0 when punt6 answered with success, 1 otherwise (nothing found, an error, n
             ['expiring-before', filter.expiringBefore],
           ];
           for (const [k, v] of given) if (v !== undefined) args[k] = v;
-          return { ...base, request: { command: 'lease-list', arguments: args }, view: 'leases', emptyIsOk: true };
+          const view = sub === 'list' ? 'leases' : values.format === 'csv' ? 'export-csv' : 'export-json';
+          return { ...base, request: { command: 'lease-list', arguments: args }, view, emptyIsOk: true };
         }
         if (sub === 'show' || sub === 'release') {
           if (more.length !== 1) throw new UsageError(`leases ${sub} takes one ADDRESS`);
@@ -136,7 +145,7 @@ Exit 0 when punt6 answered with success, 1 otherwise (nothing found, an error, n
             view: sub === 'show' ? 'lease' : 'json',
           };
         }
-        throw new UsageError('leases list, leases show ADDRESS or leases release ADDRESS');
+        throw new UsageError('leases list, leases show ADDRESS, leases release ADDRESS or leases export');
       }
       default:
         throw new UsageError(`unknown command ${command}`);
@@ -150,7 +159,10 @@ Exit 0 when punt6 answered with success, 1 otherwise (nothing found, an error, n
       if (a.json) io.write(JSON.stringify(r, null, 2) + '\n');
       else {
         if (!answered) io.error(`punt6 ctl: ${r.text}\n`);
-        if (answered && a.view === 'leases') io.write(leasesText((r.arguments ?? []) as LeaseView[], Date.now()));
+        const views = (r.arguments ?? []) as LeaseView[];
+        if (answered && a.view === 'leases') io.write(leasesText(views, Date.now()));
+        else if (answered && a.view === 'export-json') io.write(JSON.stringify(views) + '\n');
+        else if (answered && a.view === 'export-csv') io.write(leasesCsv(views));
         else if (answered && a.view === 'lease') {
           const shown = (r.arguments ?? { lease: null, history: [] }) as {
             lease: LeaseView | null;

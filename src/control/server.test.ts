@@ -17,7 +17,7 @@ import { ctlCommand } from '../commands/ctl.js';
 import type { CommandIo } from '../commands/command.js';
 import { Punt6Service } from '../daemon/service.js';
 import { readJournalRecords, RecordKind } from '../dhcp/journal.js';
-import type { LeaseView } from '../dhcp/lease-view.js';
+import { leasesCsv, type LeaseView } from '../dhcp/lease-view.js';
 import { createLogger } from '../system/logging.js';
 import {
   clientId,
@@ -156,6 +156,16 @@ test.serial('a release through the socket frees the address, journaled, and the 
   t.regex(listed.out, new RegExp(`^${POOL.replaceAll(':', '\\:')} +active +tenant`, 'm'));
   const r = await ask('lease-list', { address: POOL });
   t.is((r.arguments as LeaseView[])[0]?.clientDuid, '00:03:00:01:02:00:00:00:01:01');
+  // Export through the socket prints what the offline export prints: JSON or CSV.
+  const views = r.arguments as LeaseView[];
+  const json = await ctl('leases', 'export', '--network', 'tenant');
+  t.is(json.code, 0, json.err);
+  t.deepEqual(JSON.parse(json.out), views);
+  const csv = await ctl('leases', 'export', '--format', 'csv', '--address', POOL);
+  t.is(csv.code, 0, csv.err);
+  t.is(csv.out, leasesCsv(views));
+  t.regex(csv.out, new RegExp(`^state,type,address,.*\\nactive,address,${POOL},tenant,`, 's'));
+  t.is((await ctl('leases', 'list', '--format', 'csv')).code, 2, '--format goes with export only');
   const shown = await ctl('leases', 'show', POOL);
   t.is(shown.code, 0, shown.err);
   t.regex(
