@@ -217,14 +217,28 @@ labTest(
         'tcpdump',
         '-i',
         'eth0',
+        // Each frame handed over at once: without it, frames wait in the kernel's ring for up
+        // to a second, and the SIGINT below would end tcpdump before it has read them.
+        '--immediate-mode',
         '-U',
         '-w',
         file,
         'icmp6 and (ip6[40] == 135 or ip6[40] == 136 or ip6[40] == 128 or ip6[40] == 129)',
       ],
-      { stdio: 'ignore' },
+      { stdio: ['ignore', 'ignore', 'pipe'] },
     );
-    await new Promise((r) => setTimeout(r, 1500));
+    // tcpdump says "listening on eth0" once its capture is open: the requests go after that.
+    let said = '';
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`tcpdump did not start: ${said}`)), 20_000);
+      dump.stderr!.setEncoding('utf8').on('data', (d: string) => {
+        said += d;
+        if (said.includes('listening on')) {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    });
     const nd = await run('ip', [
       'netns',
       'exec',
@@ -279,7 +293,10 @@ labTest(
       const req = byType(request, '02:00:00:00:00:01');
       const ovs = byType(answer, '02:00:00:00:00:fe');
       if (req === undefined || ovs === undefined) {
-        t.fail(`the ${what} exchange was not captured`);
+        const seen = frames.map((f) => `${decoder.decode(f, 0, f.length)}/${decoder.icmpv6Type}`).join(' ');
+        t.fail(
+          `the ${what} exchange was not captured (${frames.length} frames, status/type: ${seen}; tcpdump: ${said})`,
+        );
         continue;
       }
       const n = dispatcher.handle(req, 0, req.length, 0);
