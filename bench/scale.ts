@@ -16,7 +16,9 @@
  *   in OVS (`installChanges`): a second address for one port, the last port going from the
  *   bridge, and coming back. Each with the CPU time it took in this process, in the commands it
  *   ran (ovs-ofctl, ovs-vsctl) and in ovs-vswitchd: on a shared machine, the wall time also
- *   counts the other work there.
+ *   counts the other work there. Then the full check `punt6 run --bridge` makes every 30th
+ *   round (the rules dumped, parsed and compared in slices), and the longest a 1 ms timer waits
+ *   meanwhile.
  *
  * Heap figures are after a garbage collection: run with --expose-gc. CPU time is the process's
  * (its threads together: the garbage collector's helpers too); on a shared machine it moves less
@@ -37,10 +39,11 @@ import type { Dataplane, FrameReceiver, PortStatus } from '../src/dataplane/data
 import { emptyStatus } from '../src/dataplane/dataplane.js';
 import { Punt6Service } from '../src/daemon/service.js';
 import { tuneV8 } from '../src/daemon/v8-tuning.js';
-import { OvsClient, install, installChanges } from '../src/flows/ovs.js';
+import { OvsClient, install, installChanges, reconcile } from '../src/flows/ovs.js';
 import { bundleText, generateRules, type PortBindings } from '../src/flows/rules.js';
 import { openResponder } from '../src/responder/responder.js';
 import { createLogger } from '../src/system/logging.js';
+import { DEFAULT_SLICE_MS } from '../src/system/steps.js';
 import { ip6Bytes, macBytes } from './e2e-support.js';
 import { fillUpperLayer } from '../codecs/checksum.js';
 
@@ -314,6 +317,8 @@ interface Row {
   address?: Timed;
   portGone?: Timed;
   portBack?: Timed;
+  /** The keeper's full check (dump, parse, compare in slices), and the longest gap of a 1 ms timer meanwhile. */
+  fullCheck?: { ms: number; gapMs: number };
   /** Why the install into OVS failed. */
   ovsError?: string;
 }
@@ -328,6 +333,23 @@ async function timed(vswitchd: number, work: () => Promise<unknown>): Promise<Ti
   const t0 = performance.now();
   await work();
   return { ms: ms(t0), cpuMs: cpuMs(vswitchd) - cpu0 };
+}
+
+/** How long `check` takes, and the longest a one-millisecond timer waits meanwhile. */
+async function fullCheck(check: () => Promise<{ reinstalled: boolean }>): Promise<{ ms: number; gapMs: number }> {
+  let last = performance.now();
+  let gapMs = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    gapMs = Math.max(gapMs, now - last);
+    last = now;
+  }, 1);
+  const t0 = performance.now();
+  const r = await check();
+  const took = ms(t0);
+  clearInterval(timer);
+  if (r.reinstalled) throw new Error('the full check found the installed set different');
+  return { ms: took, gapMs };
 }
 
 const rows: Row[] = [];
@@ -399,6 +421,7 @@ for (const ports of sizes) {
         const without = generateRules(changedConfig, lastGone);
         row.portGone = await timed(vswitchd, () => installChanges(client, 'p6scale', changed, without));
         row.portBack = await timed(vswitchd, () => installChanges(client, 'p6scale', without, changed));
+        row.fullCheck = await fullCheck(() => reconcile('p6scale', changed, client, { sliceMs: DEFAULT_SLICE_MS }));
       } catch (e) {
         row.ovsError = (e instanceof Error ? e.message : String(e)).split('\n')[0]?.slice(0, 160);
       } finally {
@@ -431,7 +454,15 @@ const head = [
   'run RSS MB',
   'run peak RSS MB',
 ];
-if (values.ovs) head.push('OVS install ms (CPU)', 'address added ms (CPU)', 'port gone ms (CPU)', 'port back ms (CPU)');
+if (values.ovs)
+  head.push(
+    'OVS install ms (CPU)',
+    'address added ms (CPU)',
+    'port gone ms (CPU)',
+    'port back ms (CPU)',
+    'full check ms',
+    'longest gap in it ms',
+  );
 console.log(head.join(' | '));
 for (const r of rows) {
   const cells = [
@@ -453,7 +484,15 @@ for (const r of rows) {
   ];
   const msCell = (v: Timed | undefined): string =>
     v === undefined ? '-' : `${v.ms.toFixed(0)} (${v.cpuMs.toFixed(0)})`;
-  if (values.ovs) cells.push(msCell(r.install), msCell(r.address), msCell(r.portGone), msCell(r.portBack));
+  if (values.ovs)
+    cells.push(
+      msCell(r.install),
+      msCell(r.address),
+      msCell(r.portGone),
+      msCell(r.portBack),
+      r.fullCheck?.ms.toFixed(0) ?? '-',
+      r.fullCheck?.gapMs.toFixed(1) ?? '-',
+    );
   console.log(cells.join(' | '));
   if (r.ovsError !== undefined) console.log(`  ${r.ports} ports: OVS: ${r.ovsError}`);
 }

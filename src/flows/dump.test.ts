@@ -8,6 +8,7 @@ import test from 'ava';
 import { loadConfig } from '../config/index.js';
 import { repositoryRoot } from '../../fixtures/paths.js';
 import {
+  flowDumpSteps,
   parseFlowDump,
   parseInterfaceList,
   parseMeterDump,
@@ -15,9 +16,10 @@ import {
   parseMeterStats,
   type DumpedFlow,
 } from './dump.js';
-import { compare, resolveBindings } from './ovs.js';
+import { compare, compareSteps, resolveBindings } from './ovs.js';
 import { flowLine, generateRules, ruleKey } from './rules.js';
 import { flowStats, formatStats } from './stats.js';
+import type { Steps } from '../system/steps.js';
 
 const labConfig = await loadConfig(join(repositoryRoot, 'fixtures', 'config', 'lab.yaml'));
 
@@ -60,6 +62,39 @@ test('parseFlowDump: table, priority, match without priority, actions, counters'
     },
     { cookie: '0x1234', table: 0, priority: 32768, match: '', actions: 'NORMAL', packets: 0, bytes: 0 },
   ]);
+});
+
+/** Runs steps through; the result and how many steps it took. */
+function stepped<T>(steps: Steps<T>): { value: T; steps: number } {
+  for (let n = 1; ; n++) {
+    const r = steps.next();
+    if (r.done === true) return { value: r.value, steps: n };
+  }
+}
+
+test('a dump of thousands of rules is read and compared in steps, to the same result as at once', (t) => {
+  const lines = Array.from(
+    { length: 5000 },
+    (_, i) =>
+      ` cookie=0x70756e7436000000, duration=1s, table=206, n_packets=${i}, n_bytes=0, priority=200,in_port=100,dl_dst=02:00:00:00:${(i >> 8).toString(16).padStart(2, '0')}:${(i & 255).toString(16).padStart(2, '0')} actions=output:${i + 1}`,
+  );
+  const text = `OFPST_FLOW reply (OF1.5) (xid=0x2):\n${lines.join('\n')}`;
+  const read = stepped(flowDumpSteps(text));
+  t.deepEqual(read.value, parseFlowDump(text));
+  t.is(read.value.length, 5000);
+  t.is(read.value[4999]?.actions, 'output:5000', 'the last line, with no newline after it');
+  t.true(read.steps >= 10, `${read.steps} steps`);
+  const set = {
+    rules: read.value.map((f) => ({ ...f, category: 'deliver-unicast' as const, port: null })),
+    meters: [],
+    meterBase: 0,
+    skipped: [],
+  };
+  const changed = read.value.map((f, i) => (i === 7 ? { ...f, actions: 'drop' } : f));
+  const diff = stepped(compareSteps(set, changed, []));
+  t.deepEqual(diff.value, compare(set, changed, []));
+  t.deepEqual(diff.value, { missing: 1, extra: 1, meters: 0 });
+  t.true(diff.steps >= 20, `${diff.steps} steps`);
 });
 
 test('parseFlowDump: --no-stats lines (table 0 not printed)', (t) => {

@@ -3,6 +3,8 @@
  * `ovs-vsctl --format=json list Interface`. Pure, so the parsers are unit-tested on real output.
  */
 
+import { runSteps, type Steps } from '../system/steps.js';
+
 export interface DumpedFlow {
   readonly cookie: string;
   readonly table: number;
@@ -38,9 +40,26 @@ const DEFAULT_PRIORITY = 32768;
 
 /** Parses `ovs-ofctl dump-flows` output (with or without statistics); other lines are skipped. */
 export function parseFlowDump(text: string): DumpedFlow[] {
+  return runSteps(flowDumpSteps(text));
+}
+
+/** Lines of a dump parsed between two steps. */
+const LINES_PER_STEP = 512;
+
+/**
+ * {@link parseFlowDump} in steps of a few hundred lines (src/system/steps.ts): the periodic full
+ * check of a large rule set reads its dump while punt6 answers. Lines are cut one at a time, so
+ * no step splits the whole text.
+ */
+export function* flowDumpSteps(text: string): Steps<DumpedFlow[]> {
   const flows: DumpedFlow[] = [];
-  for (const raw of text.split('\n')) {
-    const line = raw.trim();
+  let lines = 0;
+  for (let from = 0; from < text.length;) {
+    const nl = text.indexOf('\n', from);
+    const to = nl < 0 ? text.length : nl;
+    const line = text.slice(from, to).trim();
+    from = to + 1;
+    if (++lines % LINES_PER_STEP === 0) yield;
     const at = line.indexOf(' actions=');
     if (at < 0 || line.startsWith('OFPST_') || line.startsWith('NXST_')) continue;
     const head = line.slice(0, at).replace(/,$/, '');

@@ -3,6 +3,7 @@
  *
  * - At start, and every `fullEvery` rounds, a full check: punt6's rules and meters on the bridge
  *   are dumped and compared with the desired set, which is installed whole on any difference.
+ *   The dump is parsed and compared in slices of the event loop (src/system/steps.ts).
  * - Every other round (every `everyMs`), a cheap one: the number of rules carrying punt6's cookie
  *   (`dump-aggregate`). A number other than the installed set's (ovs-vswitchd restarted, someone
  *   deleted rules) makes it a full check.
@@ -23,7 +24,7 @@
 
 import type { Punt6Config } from '../config/model.js';
 import type { Logger } from '../system/logging.js';
-import { runInSlices, type SliceOptions } from '../system/steps.js';
+import { DEFAULT_SLICE_MS, runInSlices, type SliceOptions } from '../system/steps.js';
 import { desiredRuleSet, installChanges, OvsClient, reconcile } from './ovs.js';
 import {
   DefaultFlowOptions,
@@ -166,7 +167,8 @@ export class FlowKeeper {
         full = true;
       if (full) {
         this.roundsSinceFull = 0;
-        const r = await reconcile(this.bridge, desired, this.ovs);
+        // The dump of a large set is read and compared in slices: answering never waits for it.
+        const r = await reconcile(this.bridge, desired, this.ovs, { sliceMs: DEFAULT_SLICE_MS });
         if (r.reinstalled) {
           this.installs++;
           this.log.info(

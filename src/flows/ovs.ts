@@ -12,7 +12,9 @@
 
 import type { Punt6Config } from '../config/index.js';
 import { run, type RunResult } from '../system/exec.js';
+import { runInSlices, runSteps, type SliceOptions, type Steps } from '../system/steps.js';
 import {
+  flowDumpSteps,
   parseFlowDump,
   parseInterfaceList,
   parseMeterDump,
@@ -145,11 +147,17 @@ export class OvsClient {
     return all.filter((i) => names.has(i.name));
   }
 
-  /** punt6's rules on the bridge (cookie-filtered), with their counters. */
-  async ownFlows(bridge: string): Promise<DumpedFlow[]> {
-    return parseFlowDump(
-      await this.ofctl(['--no-names', 'dump-flows', bridge, `cookie=${PUNT6_COOKIE}/-1`], undefined, DUMP_TIMEOUT_MS),
+  /**
+   * punt6's rules on the bridge (cookie-filtered), with their counters. With `slices`, the dump
+   * is read in slices of the event loop (a large rule set's dump is tens of megabytes).
+   */
+  async ownFlows(bridge: string, slices?: SliceOptions): Promise<DumpedFlow[]> {
+    const text = await this.ofctl(
+      ['--no-names', 'dump-flows', bridge, `cookie=${PUNT6_COOKIE}/-1`],
+      undefined,
+      DUMP_TIMEOUT_MS,
     );
+    return slices === undefined ? parseFlowDump(text) : runInSlices(flowDumpSteps(text), slices);
   }
 
   /** How many rules carry punt6's cookie (`dump-aggregate`): a cheap check that they are all there. */
@@ -569,14 +577,29 @@ export interface Difference {
 
 /** Compares punt6's rules and meters on the bridge with the desired set. */
 export function compare(set: RuleSet, flows: readonly DumpedFlow[], meters: readonly DumpedMeter[]): Difference {
+  return runSteps(compareSteps(set, flows, meters));
+}
+
+/** Rules compared between two steps. */
+const RULES_PER_STEP = 512;
+
+/** {@link compare} in steps of a few hundred rules (src/system/steps.ts). */
+export function* compareSteps(
+  set: RuleSet,
+  flows: readonly DumpedFlow[],
+  meters: readonly DumpedMeter[],
+): Steps<Difference> {
   const have = new Map<string, string[]>();
+  let n = 0;
   for (const f of flows) {
+    if (++n % RULES_PER_STEP === 0) yield;
     const k = ruleKey(f.table, f.priority, f.match);
     have.set(k, [...(have.get(k) ?? []), f.actions]);
   }
   let missing = 0;
   const matched = new Set<string>();
   for (const r of set.rules) {
+    if (++n % RULES_PER_STEP === 0) yield;
     const k = ruleKey(r.table, r.priority, r.match);
     if (have.get(k)?.includes(r.actions)) matched.add(k);
     else missing++;
@@ -606,8 +629,14 @@ export async function reconcile(
   bridge: string,
   desired: RuleSet,
   ovs: OvsClient = new OvsClient(),
+  slices?: SliceOptions,
 ): Promise<ReconcileResult> {
-  const diff = compare(desired, await ovs.ownFlows(bridge), await ovs.meters(bridge));
+  const flows = await ovs.ownFlows(bridge, slices);
+  const meters = await ovs.meters(bridge);
+  const diff =
+    slices === undefined
+      ? compare(desired, flows, meters)
+      : await runInSlices(compareSteps(desired, flows, meters), slices);
   if (diff.missing === 0 && diff.extra === 0 && diff.meters === 0) return { ...diff, reinstalled: false };
   await install(ovs, bridge, desired);
   return { ...diff, reinstalled: true };
