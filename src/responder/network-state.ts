@@ -86,7 +86,8 @@ export function* networkStateSteps(runtime: Runtime, random: Random): Steps<Netw
 }
 
 /**
- * Per interface: UNTAGGED_SLOT + 1 slots, a VLAN id (or UNTAGGED_SLOT) -> network index or -1;
+ * Per interface: UNTAGGED_SLOT + 1 slots, a VLAN id (or UNTAGGED_SLOT) -> network index or -1,
+ * VLAN id 0 (priority-tagged) the same as untagged;
  * and per network, the (interface, VLAN) links it is reached on, for its multicast RAs.
  */
 export function vlanMaps(runtime: Runtime): { maps: Int16Array[]; links: NetworkLink[][] } {
@@ -95,6 +96,8 @@ export function vlanMaps(runtime: Runtime): { maps: Int16Array[]; links: Network
     const m = new Int16Array(UNTAGGED_SLOT + 1).fill(-1);
     if (itf.untaggedNetwork >= 0) {
       m[UNTAGGED_SLOT] = itf.untaggedNetwork;
+      // VLAN id 0 is a priority tag: the frame is untagged, with a priority (IEEE 802.1Q §9.6).
+      m[0] = itf.untaggedNetwork;
       links[itf.untaggedNetwork]?.push({ ifIndex: itf.index, vlan: NO_VLAN });
     }
     for (const [vid, n] of itf.vlanNetworks) {
