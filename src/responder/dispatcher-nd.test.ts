@@ -1280,6 +1280,23 @@ test("Inverse NS for a port's MAC -> Inverse NA listing that port's addresses", 
   t.deepEqual(rows(h), [row(MessageKind.InverseNeighborSolicitation, Outcome.Answered)]);
 });
 
+test("Inverse NS for the router's MAC -> Inverse NA from the router listing its link-local and global addresses", (t) => {
+  const h = harness(peers);
+  const r = reply(t, h, indFrame({ target: ROUTER_MAC }));
+  t.is(r.ethDst, CLIENT_MAC);
+  t.is(r.ethSrc, ROUTER_MAC);
+  t.is(r.hopLimit, 255);
+  t.is(r.src, ROUTER_LL, "the router's link-local address");
+  t.is(r.dst, CLIENT_LL, "the solicitation's source");
+  t.is(r.type, Icmpv6Type.InverseNeighborAdvertisement);
+  t.deepEqual(ndOptionsOf(r, 8), [
+    { type: 1, name: 'source-link-layer-address', linkLayerAddress: ROUTER_MAC },
+    { type: 2, name: 'target-link-layer-address', linkLayerAddress: ROUTER_MAC },
+    { type: 10, name: 'target-address-list', addresses: [ROUTER_LL, 'fd00::2'] },
+  ]);
+  t.deepEqual(rows(h), [row(MessageKind.InverseNeighborSolicitation, Outcome.Answered)]);
+});
+
 test("Inverse NS on a trunk: answered on the port's VLAN only", (t) => {
   const h = harness(trunk);
   const r = reply(t, h, indFrame({ target: '02:00:00:00:02:01', vlan: 200 }));
@@ -1304,8 +1321,9 @@ const indDrops: DropCase[] = [
     outcome: Outcome.NotOurs,
   },
   {
-    title: "the router's MAC (not a port)",
-    frame: () => indFrame({ target: ROUTER_MAC }),
+    title: "trunk: VLAN 100's router MAC asked on VLAN 200",
+    config: trunk,
+    frame: () => indFrame({ target: '02:00:00:00:01:fe', vlan: 200 }),
     kind: MessageKind.InverseNeighborSolicitation,
     outcome: Outcome.NotOurs,
   },

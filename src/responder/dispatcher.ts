@@ -156,7 +156,7 @@ export class Dispatcher {
     this.nd = new NeighborDiscoveryAnswer(d, reply, runtime.ports, portByMac);
     this.echo = new EchoAnswer(d, reply);
     this.routerDiscovery = new RouterDiscoveryAnswer(d, reply, this.advertisements, this.now);
-    this.inverseNd = new InverseNdAnswer(d, reply, runtime.ports, portByMac);
+    this.inverseNd = new InverseNdAnswer(d, reply, runtime.ports, portByMac, runtime.networks);
     this.mrd = new MrdAnswer(d, reply, runtime.networks);
     this.dhcpv6Answer = new Dhcpv6Answer(this.dhcpv6, d, reply, this.held);
   }
